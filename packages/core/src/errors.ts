@@ -1,0 +1,107 @@
+/**
+ * Typed errors with stable codes. The `code` is the API; messages are for
+ * people and may change. Never branch on a message.
+ *
+ * Every code has exactly one row in `REFUSALS` (refusals.ts) giving its wire
+ * forms: OAuth error + HTTP status, MQTT 3.1.1 CONNACK, MQTT 5 reason code.
+ */
+export abstract class MqttOidcError extends Error {
+  abstract readonly code: ErrorCode
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = new.target.name
+  }
+}
+
+export type ErrorCode =
+  | 'ERR_INVALID_REQUEST'
+  | 'ERR_INVALID_CLIENT'
+  | 'ERR_INVALID_GRANT'
+  | 'ERR_INVALID_TARGET'
+  | 'ERR_UNSUPPORTED_GRANT_TYPE'
+  | 'ERR_UNSUPPORTED_TOKEN_TYPE'
+  | 'ERR_INVALID_SCOPE'
+  | 'ERR_TOO_MANY_REQUESTS'
+  | 'ERR_UNAUTHENTICATED'
+  | 'ERR_INSUFFICIENT_SCOPE'
+  | 'ERR_NOT_FOUND'
+  | 'ERR_CONFLICT'
+  | 'ERR_TOKEN_MISSING'
+  | 'ERR_TOKEN_MALFORMED'
+  | 'ERR_TOKEN_SIGNATURE'
+  | 'ERR_TOKEN_ALG_NOT_ALLOWED'
+  | 'ERR_TOKEN_TYPE'
+  | 'ERR_TOKEN_ISSUER'
+  | 'ERR_TOKEN_AUDIENCE'
+  | 'ERR_TOKEN_EXPIRED'
+  | 'ERR_TOKEN_NOT_YET_VALID'
+  | 'ERR_TOKEN_REVOKED'
+  | 'ERR_TOKEN_CLAIMS'
+  | 'ERR_KEYS_UNAVAILABLE'
+  | 'ERR_CLIENT_ID_MISMATCH'
+  | 'ERR_USERNAME_MISMATCH'
+  | 'ERR_ACL_DENIED'
+  | 'ERR_SERVER'
+
+/** A request parameter is missing, repeated or malformed. */
+export class InvalidRequest extends MqttOidcError { readonly code = 'ERR_INVALID_REQUEST' }
+/** Client authentication failed. */
+export class InvalidClient extends MqttOidcError { readonly code = 'ERR_INVALID_CLIENT' }
+/** A grant (code, refresh token, subject token) is invalid. */
+export class InvalidGrant extends MqttOidcError { readonly code = 'ERR_INVALID_GRANT' }
+/** The requested audience/resource (a broker) is unknown or not allowed. */
+export class InvalidTarget extends MqttOidcError { readonly code = 'ERR_INVALID_TARGET' }
+/** The grant_type is not supported by this endpoint. */
+export class UnsupportedGrantType extends MqttOidcError { readonly code = 'ERR_UNSUPPORTED_GRANT_TYPE' }
+/** The subject_token_type / requested_token_type is not supported. */
+export class UnsupportedTokenType extends MqttOidcError { readonly code = 'ERR_UNSUPPORTED_TOKEN_TYPE' }
+/** The requested scope is invalid or exceeds what is granted. */
+export class InvalidScope extends MqttOidcError { readonly code = 'ERR_INVALID_SCOPE' }
+/** A rate limit was hit. */
+export class TooManyRequests extends MqttOidcError { readonly code = 'ERR_TOO_MANY_REQUESTS' }
+/** No (valid) bearer credential on an authenticated API. */
+export class Unauthenticated extends MqttOidcError { readonly code = 'ERR_UNAUTHENTICATED' }
+/** The bearer credential lacks the scope for this action. */
+export class InsufficientScope extends MqttOidcError { readonly code = 'ERR_INSUFFICIENT_SCOPE' }
+/** A named resource (broker, jti, account) does not exist. */
+export class NotFound extends MqttOidcError { readonly code = 'ERR_NOT_FOUND' }
+/** A resource with that name already exists. */
+export class Conflict extends MqttOidcError { readonly code = 'ERR_CONFLICT' }
+
+/** No token where one is required (e.g. an empty CONNECT password). */
+export class TokenMissing extends MqttOidcError { readonly code = 'ERR_TOKEN_MISSING' }
+/** Not a compact JWS, or its header/payload is not JSON. */
+export class TokenMalformed extends MqttOidcError { readonly code = 'ERR_TOKEN_MALFORMED' }
+/** The signature does not verify with any known key. */
+export class TokenSignatureInvalid extends MqttOidcError { readonly code = 'ERR_TOKEN_SIGNATURE' }
+/** The header `alg` is not on the allow-list (`none`, HS* against a public key, ...). */
+export class TokenAlgorithmNotAllowed extends MqttOidcError { readonly code = 'ERR_TOKEN_ALG_NOT_ALLOWED' }
+/** The header `typ` is not the one expected here (a broker token used as an ID token, ...). */
+export class TokenTypeInvalid extends MqttOidcError { readonly code = 'ERR_TOKEN_TYPE' }
+/** `iss` is not the expected issuer. */
+export class TokenIssuerInvalid extends MqttOidcError { readonly code = 'ERR_TOKEN_ISSUER' }
+/** `aud` does not name this recipient (another broker, another client). */
+export class TokenAudienceInvalid extends MqttOidcError { readonly code = 'ERR_TOKEN_AUDIENCE' }
+/** `exp` has passed. */
+export class TokenExpired extends MqttOidcError { readonly code = 'ERR_TOKEN_EXPIRED' }
+/** `nbf` is in the future. */
+export class TokenNotYetValid extends MqttOidcError { readonly code = 'ERR_TOKEN_NOT_YET_VALID' }
+/** The token's `jti` has been revoked. */
+export class TokenRevoked extends MqttOidcError { readonly code = 'ERR_TOKEN_REVOKED' }
+/** A required claim is missing or malformed (e.g. an ill-formed `acl`). */
+export class TokenClaimsInvalid extends MqttOidcError { readonly code = 'ERR_TOKEN_CLAIMS' }
+/** No verification keys are available (JWKS unreachable and nothing cached). */
+export class KeysUnavailable extends MqttOidcError { readonly code = 'ERR_KEYS_UNAVAILABLE' }
+/** The MQTT client id is neither empty nor the token's `sub`. */
+export class ClientIdMismatch extends MqttOidcError { readonly code = 'ERR_CLIENT_ID_MISMATCH' }
+/** The MQTT username is neither the token's `username` nor its `sub`. */
+export class UsernameMismatch extends MqttOidcError { readonly code = 'ERR_USERNAME_MISMATCH' }
+/** A publish or subscribe outside the token's ACL. */
+export class AclDenied extends MqttOidcError { readonly code = 'ERR_ACL_DENIED' }
+/** Anything unexpected; the detail goes to the log, never to the peer. */
+export class ServerError extends MqttOidcError { readonly code = 'ERR_SERVER' }
+
+/** True when `err` is one of ours (and so has a stable `code`). */
+export function isMqttOidcError(err: unknown): err is MqttOidcError {
+  return err instanceof MqttOidcError
+}

@@ -1,0 +1,49 @@
+import { Conflict, NotFound } from '../errors.js'
+import type { Account, AccountStore } from '../store.js'
+import { isUniqueViolation, type SqliteDatabase } from './sqlite-open.js'
+
+interface Row {
+  id: string; username: string; password_hash: string; client_ids: string; groups: string
+  disabled: number; created_at: number
+}
+
+const toAccount = (r: Row): Account => ({
+  id: r.id, username: r.username, passwordHash: r.password_hash,
+  clientIds: JSON.parse(r.client_ids) as string[], groups: JSON.parse(r.groups) as string[],
+  disabled: r.disabled === 1, createdAt: r.created_at,
+})
+
+export function createSqliteAccounts(db: SqliteDatabase): AccountStore {
+  const insert = db.prepare(`INSERT INTO accounts (id, username, password_hash, client_ids, groups, disabled, created_at)
+    VALUES (@id, @username, @passwordHash, @clientIds, @groups, @disabled, @createdAt)`)
+  const byId = db.prepare('SELECT * FROM accounts WHERE id = ?')
+  const byName = db.prepare('SELECT * FROM accounts WHERE username = ?')
+  const all = db.prepare('SELECT * FROM accounts ORDER BY username')
+  const save = db.prepare(`UPDATE accounts SET username = @username, password_hash = @passwordHash,
+    client_ids = @clientIds, groups = @groups, disabled = @disabled WHERE id = @id`)
+  const row = (a: Account) => ({
+    ...a, clientIds: JSON.stringify(a.clientIds), groups: JSON.stringify(a.groups), disabled: a.disabled ? 1 : 0,
+  })
+
+  return {
+    async create(account) {
+      try { insert.run(row(account)) } catch (err) {
+        if (isUniqueViolation(err)) throw new Conflict(`account "${account.username}" already exists`)
+        throw err
+      }
+    },
+    async findById(id) { const r = byId.get(id) as Row | undefined; return r && toAccount(r) },
+    async findByUsername(username) { const r = byName.get(username) as Row | undefined; return r && toAccount(r) },
+    async list() { return (all.all() as Row[]).map(toAccount) },
+    async update(id, patch) {
+      const current = byId.get(id) as Row | undefined
+      if (!current) throw new NotFound(`no account with id "${id}"`)
+      const next: Account = { ...toAccount(current), ...patch, id, createdAt: current.created_at }
+      try { save.run(row(next)) } catch (err) {
+        if (isUniqueViolation(err)) throw new Conflict(`account "${next.username}" already exists`)
+        throw err
+      }
+      return next
+    },
+  }
+}

@@ -1,0 +1,67 @@
+import type { Acl } from '../acl.js'
+import { Conflict, NotFound } from '../errors.js'
+import type { Broker, BrokerStore, Credential, CredentialStore } from '../store.js'
+import { isUniqueViolation, type SqliteDatabase } from './sqlite-open.js'
+
+interface BrokerRow { id: string; expiration: number | null; acl: string; url: string | null; created_at: number; updated_at: number }
+interface CredentialRow {
+  jti: string; broker: string; client_id: string; username: string | null; issued_at: number
+  expires_at: number | null; source: 'admin' | 'exchange'; issued_by: string
+}
+
+const toBroker = (r: BrokerRow): Broker => ({
+  id: r.id, expiration: r.expiration, acl: JSON.parse(r.acl) as Acl, url: r.url, createdAt: r.created_at, updatedAt: r.updated_at,
+})
+
+export function createSqliteBrokers(db: SqliteDatabase): BrokerStore {
+  const insert = db.prepare(`INSERT INTO brokers (id, expiration, acl, url, created_at, updated_at)
+    VALUES (@id, @expiration, @acl, @url, @createdAt, @updatedAt)`)
+  const get = db.prepare('SELECT * FROM brokers WHERE id = ?')
+  const all = db.prepare('SELECT * FROM brokers ORDER BY id')
+  const save = db.prepare('UPDATE brokers SET expiration = @expiration, acl = @acl, url = @url, updated_at = @updatedAt WHERE id = @id')
+  const del = db.prepare('DELETE FROM brokers WHERE id = ?')
+
+  return {
+    async create(broker) {
+      try { insert.run({ ...broker, acl: JSON.stringify(broker.acl) }) } catch (err) {
+        if (isUniqueViolation(err)) throw new Conflict(`broker "${broker.id}" already exists`)
+        throw err
+      }
+    },
+    async get(id) { const r = get.get(id) as BrokerRow | undefined; return r && toBroker(r) },
+    async list() { return (all.all() as BrokerRow[]).map(toBroker) },
+    async update(id, patch) {
+      const current = get.get(id) as BrokerRow | undefined
+      if (!current) throw new NotFound(`no broker "${id}"`)
+      const next: Broker = { ...toBroker(current), ...patch, id, createdAt: current.created_at }
+      save.run({ ...next, acl: JSON.stringify(next.acl) })
+      return next
+    },
+    async delete(id) {
+      if (del.run(id).changes === 0) throw new NotFound(`no broker "${id}"`)
+    },
+  }
+}
+
+export function createSqliteCredentials(db: SqliteDatabase): CredentialStore {
+  const insert = db.prepare(`INSERT INTO credentials (jti, broker, client_id, username, issued_at, expires_at, source, issued_by)
+    VALUES (@jti, @broker, @clientId, @username, @issuedAt, @expiresAt, @source, @issuedBy)`)
+  const get = db.prepare('SELECT * FROM credentials WHERE broker = ? AND jti = ?')
+  const insertAll = db.transaction((list: readonly Credential[]) => { for (const c of list) insert.run(c) })
+
+  return {
+    async insertMany(list) {
+      try { insertAll.immediate(list) } catch (err) {
+        if (isUniqueViolation(err)) throw new Conflict('a credential with that jti already exists')
+        throw err
+      }
+    },
+    async get(broker, jti) {
+      const r = get.get(broker, jti) as CredentialRow | undefined
+      return r && {
+        jti: r.jti, broker: r.broker, clientId: r.client_id, username: r.username, issuedAt: r.issued_at,
+        expiresAt: r.expires_at, source: r.source, issuedBy: r.issued_by,
+      }
+    },
+  }
+}

@@ -1,0 +1,83 @@
+import { NotFound } from '../errors.js'
+import type { Revocation, RevocationChange, RevocationEvent, RevocationStore } from '../store.js'
+import type { SqliteDatabase } from './sqlite-open.js'
+
+interface RevocationRow { broker: string; jti: string; revoked_at: number; expires_at: number | null }
+interface EventRow { revision: number; broker: string; jti: string; action: 'revoke' | 'unrevoke'; expires_at: number | null; at: number }
+
+/**
+ * Revocations with a per-broker revision. Every change appends an event
+ * (the feed brokers follow) and bumps the revision, in one transaction.
+ */
+export function createSqliteRevocations(db: SqliteDatabase): RevocationStore {
+  const credential = db.prepare('SELECT expires_at FROM credentials WHERE broker = ? AND jti = ?')
+  const brokerExists = db.prepare('SELECT 1 FROM brokers WHERE id = ?')
+  const current = db.prepare('SELECT 1 FROM revocations WHERE broker = ? AND jti = ?')
+  const insert = db.prepare('INSERT INTO revocations (broker, jti, revoked_at, expires_at) VALUES (?, ?, ?, ?)')
+  const remove = db.prepare('DELETE FROM revocations WHERE broker = ? AND jti = ?')
+  const getRevision = db.prepare('SELECT revision FROM broker_revisions WHERE broker = ?')
+  const setRevision = db.prepare(`INSERT INTO broker_revisions (broker, revision) VALUES (?, ?)
+    ON CONFLICT (broker) DO UPDATE SET revision = excluded.revision`)
+  const addEvent = db.prepare('INSERT INTO revocation_events (broker, revision, jti, action, expires_at, at) VALUES (?, ?, ?, ?, ?, ?)')
+  const list = db.prepare('SELECT * FROM revocations WHERE broker = ? ORDER BY revoked_at, jti')
+  const events = db.prepare('SELECT * FROM revocation_events WHERE broker = ? AND revision > ? ORDER BY revision LIMIT ?')
+  const pruneRevocations = db.prepare('DELETE FROM revocations WHERE expires_at IS NOT NULL AND expires_at < ?')
+
+  const revisionOf = (broker: string): number => (getRevision.get(broker) as { revision: number } | undefined)?.revision ?? 0
+
+  const revoke = db.transaction((broker: string, jtis: readonly string[], now: number): RevocationChange => {
+    if (!brokerExists.get(broker)) throw new NotFound(`no broker "${broker}"`)
+    const unique = [...new Set(jtis)]
+    const expiries = new Map<string, number | null>()
+    const unknown: string[] = []
+    for (const jti of unique) {
+      const row = credential.get(broker, jti) as { expires_at: number | null } | undefined
+      if (row) expiries.set(jti, row.expires_at)
+      else unknown.push(jti)
+    }
+    if (unknown.length > 0) throw new NotFound(`no credential issued for broker "${broker}" with jti ${unknown.join(', ')}`)
+    let revision = revisionOf(broker)
+    const changed: string[] = []
+    for (const jti of unique) {
+      if (current.get(broker, jti)) continue
+      const expiresAt = expiries.get(jti) ?? null
+      insert.run(broker, jti, now, expiresAt)
+      revision += 1
+      addEvent.run(broker, revision, jti, 'revoke', expiresAt, now)
+      changed.push(jti)
+    }
+    setRevision.run(broker, revision)
+    return { revision, changed }
+  })
+
+  const unrevoke = db.transaction((broker: string, jtis: readonly string[], now: number): RevocationChange => {
+    if (!brokerExists.get(broker)) throw new NotFound(`no broker "${broker}"`)
+    let revision = revisionOf(broker)
+    const changed: string[] = []
+    for (const jti of new Set(jtis)) {
+      if (remove.run(broker, jti).changes === 0) continue
+      const row = credential.get(broker, jti) as { expires_at: number | null } | undefined
+      revision += 1
+      addEvent.run(broker, revision, jti, 'unrevoke', row?.expires_at ?? null, now)
+      changed.push(jti)
+    }
+    setRevision.run(broker, revision)
+    return { revision, changed }
+  })
+
+  return {
+    async revoke(broker, jtis, now) { return revoke.immediate(broker, jtis, now) },
+    async unrevoke(broker, jtis, now) { return unrevoke.immediate(broker, jtis, now) },
+    async list(broker): Promise<Revocation[]> {
+      return (list.all(broker) as RevocationRow[]).map((r) => ({ broker: r.broker, jti: r.jti, revokedAt: r.revoked_at, expiresAt: r.expires_at }))
+    },
+    async isRevoked(broker, jti) { return current.get(broker, jti) !== undefined },
+    async revision(broker) { return revisionOf(broker) },
+    async eventsSince(broker, since, limit = 10_000): Promise<RevocationEvent[]> {
+      return (events.all(broker, since, limit) as EventRow[]).map((r) => ({
+        revision: r.revision, broker: r.broker, jti: r.jti, action: r.action, expiresAt: r.expires_at, at: r.at,
+      }))
+    },
+    async prune(now) { return pruneRevocations.run(now).changes },
+  }
+}

@@ -1,0 +1,165 @@
+import type { Acl } from './acl.js'
+
+/**
+ * The one Store interface (DESIGN.md "State"). SQLite is the embedded
+ * default (createSqliteStore); PostgreSQL comes later with the same contract.
+ * All times are Unix epoch seconds. All methods are async so a networked
+ * store fits the same contract.
+ */
+export interface Store {
+  readonly oidc: OidcRecordStore
+  readonly accounts: AccountStore
+  readonly brokers: BrokerStore
+  readonly credentials: CredentialStore
+  readonly revocations: RevocationStore
+  readonly keys: SigningKeyStore
+  /** Closes the underlying database. */
+  close(): Promise<void>
+}
+
+/** oidc-provider's adapter contract, keyed by model name (Session, Grant, DeviceCode, ...). */
+export interface OidcRecordStore {
+  upsert(model: string, id: string, payload: OidcPayload, expiresIn: number): Promise<void>
+  find(model: string, id: string): Promise<OidcPayload | undefined>
+  findByUserCode(model: string, userCode: string): Promise<OidcPayload | undefined>
+  findByUid(model: string, uid: string): Promise<OidcPayload | undefined>
+  /** Marks the record consumed (sets payload.consumed = now). */
+  consume(model: string, id: string): Promise<void>
+  destroy(model: string, id: string): Promise<void>
+  revokeByGrantId(model: string, grantId: string): Promise<void>
+  /** Deletes records whose expiry is before `now`; returns how many. */
+  prune(now: number): Promise<number>
+}
+export type OidcPayload = Record<string, unknown>
+
+export interface Account {
+  /** Stable account id (the ID token's `sub`). */
+  readonly id: string
+  readonly username: string
+  /** scrypt hash in the PHC-like form `scrypt$N$r$p$salt$hash` (base64url). */
+  readonly passwordHash: string
+  /** MQTT client ids this account may use; the first is the default. */
+  readonly clientIds: readonly string[]
+  readonly groups: readonly string[]
+  readonly disabled: boolean
+  readonly createdAt: number
+}
+
+export interface AccountStore {
+  /** Throws `Conflict` when the username is taken. */
+  create(account: Account): Promise<void>
+  findById(id: string): Promise<Account | undefined>
+  findByUsername(username: string): Promise<Account | undefined>
+  list(): Promise<Account[]>
+  /** Throws `NotFound` when there is no such account. */
+  update(id: string, patch: Partial<Omit<Account, 'id' | 'createdAt'>>): Promise<Account>
+}
+
+export interface Broker {
+  /** The broker id: the `aud` of its tokens. */
+  readonly id: string
+  /** Default token lifetime in seconds; null = no broker default. */
+  readonly expiration: number | null
+  /** ACL template for tokens from the exchange (placeholders allowed). */
+  readonly acl: Acl
+  /** Where clients connect (e.g. mqtt://localhost:1883); informational. */
+  readonly url: string | null
+  readonly createdAt: number
+  readonly updatedAt: number
+}
+
+export interface BrokerStore {
+  /** Throws `Conflict` when the id is taken. */
+  create(broker: Broker): Promise<void>
+  get(id: string): Promise<Broker | undefined>
+  list(): Promise<Broker[]>
+  /** Throws `NotFound`. */
+  update(id: string, patch: Partial<Omit<Broker, 'id' | 'createdAt'>>): Promise<Broker>
+  /** Throws `NotFound`. Removes the broker, its credentials and revocations. */
+  delete(id: string): Promise<void>
+}
+
+/** A record of an issued broker token (never the token itself). */
+export interface Credential {
+  readonly jti: string
+  readonly broker: string
+  /** The MQTT client id (`sub`). */
+  readonly clientId: string
+  readonly username: string | null
+  readonly issuedAt: number
+  /** null = no exp. */
+  readonly expiresAt: number | null
+  /** 'admin' (issued through the admin API) or 'exchange' (RFC 8693). */
+  readonly source: 'admin' | 'exchange'
+  /** Who caused the issuance (admin `sub` or the subject token's `sub`). */
+  readonly issuedBy: string
+}
+
+export interface CredentialStore {
+  /** Records all or none (one transaction). Throws `Conflict` on a duplicate jti. */
+  insertMany(credentials: readonly Credential[]): Promise<void>
+  get(broker: string, jti: string): Promise<Credential | undefined>
+}
+
+export interface Revocation {
+  readonly broker: string
+  readonly jti: string
+  readonly revokedAt: number
+  /** When the revoked token expires (null = never); after that the entry may be pruned. */
+  readonly expiresAt: number | null
+}
+
+export interface RevocationEvent {
+  /** Per-broker, strictly increasing. */
+  readonly revision: number
+  readonly broker: string
+  readonly jti: string
+  readonly action: 'revoke' | 'unrevoke'
+  readonly expiresAt: number | null
+  readonly at: number
+}
+
+export interface RevocationChange {
+  /** The broker's revision after the change. */
+  readonly revision: number
+  /** The jtis whose state changed (already-revoked ones are left out). */
+  readonly changed: string[]
+}
+
+export interface RevocationStore {
+  /**
+   * Revokes `jtis` durably (committed before it resolves). Idempotent per jti.
+   * Throws `NotFound` (naming the jtis) when any jti was never issued for this
+   * broker; then nothing is revoked.
+   */
+  revoke(broker: string, jtis: readonly string[], now: number): Promise<RevocationChange>
+  /** Unrevokes; jtis that are not revoked are ignored. */
+  unrevoke(broker: string, jtis: readonly string[], now: number): Promise<RevocationChange>
+  list(broker: string): Promise<Revocation[]>
+  isRevoked(broker: string, jti: string): Promise<boolean>
+  /** The broker's current revision (0 before any change). */
+  revision(broker: string): Promise<number>
+  /** Events with revision > `since`, ascending, at most `limit`. */
+  eventsSince(broker: string, since: number, limit?: number): Promise<RevocationEvent[]>
+  /** Drops revocations whose token has expired before `now`; returns how many. */
+  prune(now: number): Promise<number>
+}
+
+export interface SigningKeyRecord {
+  readonly kid: string
+  /** 'EdDSA' | 'ES256' | 'RS256' | ... */
+  readonly alg: string
+  /** Which part signs with it: the IdP or the exchange. */
+  readonly owner: 'idp' | 'exchange'
+  /** The private key as a JWK (includes the public parts). */
+  readonly privateJwk: Record<string, unknown>
+  readonly createdAt: number
+  /** When it stops signing (null = current). */
+  readonly retiredAt: number | null
+}
+
+export interface SigningKeyStore {
+  add(key: SigningKeyRecord): Promise<void>
+  list(owner: SigningKeyRecord['owner']): Promise<SigningKeyRecord[]>
+  retire(kid: string, at: number): Promise<void>
+}

@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest'
+import { filterWithinFilter, isValidTopicFilter, isValidTopicName, topicMatchesFilter, unshareFilter } from '../src/topic.js'
+
+describe('topic names and filters', () => {
+  it.each(['a', 'a/b', '/a', 'a/', '$SYS/x', 'a b/c'])('%j is a valid topic name', (t) => expect(isValidTopicName(t)).toBe(true))
+  it.each(['', 'a/+', 'a/#', 'a+b', 'x\u0000'])('%j is not a valid topic name', (t) => expect(isValidTopicName(t)).toBe(false))
+  it.each(['#', '+', 'a/#', 'a/+/b', '+/+', '/#', 'a//b', '$share/g/a/#'])('%j is a valid filter', (f) => expect(isValidTopicFilter(f)).toBe(true))
+  it.each(['', 'a#', 'a/#/b', 'a/b+', '#/a', 'a/++'])('%j is not a valid filter', (f) => expect(isValidTopicFilter(f)).toBe(false))
+})
+
+describe('topicMatchesFilter', () => {
+  it.each([
+    ['a/b', 'a/b'], ['a/b', 'a/+'], ['a/b', '#'], ['a/b', 'a/#'], ['a', 'a/#'], ['a/b/c', 'a/#'],
+    ['a/b/c', '+/b/+'], ['/a', '+/a'], ['a/', 'a/+'], ['$SYS/x', '$SYS/#'], ['$SYS/x', '$SYS/+'],
+  ])('%j matches %j', (t, f) => expect(topicMatchesFilter(t, f)).toBe(true))
+
+  it.each([
+    ['a/b', 'a'], ['a', 'a/b'], ['a/b/c', 'a/+'], ['b/a', 'a/#'], ['a/b', 'a/b/c'],
+    ['$SYS/x', '#'], ['$SYS/x', '+/x'], ['$foo', '+'], ['A/b', 'a/b'],
+  ])('%j does not match %j', (t, f) => expect(topicMatchesFilter(t, f)).toBe(false))
+})
+
+describe('filterWithinFilter', () => {
+  it.each([
+    ['dev/c1/x', 'dev/c1/#'], ['dev/c1/#', 'dev/c1/#'], ['dev/c1', 'dev/c1/#'], ['dev/c1/+', 'dev/c1/#'],
+    ['dev/c1/+/y', 'dev/+/+/y'], ['a/b', 'a/+'], ['a/+', 'a/+'], ['#', '#'], ['a/#', '#'], ['$SYS/x', '$SYS/#'],
+  ])('%j lies within %j', (q, a) => expect(filterWithinFilter(q, a)).toBe(true))
+
+  it.each([
+    ['#', 'dev/c1/#'], ['+/c1/#', 'dev/c1/#'], ['dev/+/#', 'dev/c1/#'], ['dev/#', 'dev/c1/#'],
+    ['a/#', 'a/+'], ['a/+', 'a/b'], ['a', 'a/+'], ['a/b/c', 'a/+'], ['$SYS/x', '#'], ['$SYS/#', '+/#'],
+  ])('%j does not lie within %j', (q, a) => expect(filterWithinFilter(q, a)).toBe(false))
+})
+
+describe('unshareFilter', () => {
+  it('returns the filter of a shared subscription', () => expect(unshareFilter('$share/g1/dev/c1/#')).toBe('dev/c1/#'))
+  it('leaves plain filters alone', () => expect(unshareFilter('dev/c1/#')).toBe('dev/c1/#'))
+  it.each(['$share/', '$share/g', '$share//a', '$share/g/', '$share/g+/a'])('refuses malformed %j', (f) => expect(unshareFilter(f)).toBeUndefined())
+})
