@@ -1,0 +1,107 @@
+import { resolve } from 'node:path'
+import { z } from 'zod'
+import { NO_EXPIRATION, parseDuration } from '@mqtt-oidc/core'
+
+/** Env vars of this app start with this prefix; an unknown one is an error. */
+export const ENV_PREFIX = 'MQTT_OIDC_IDP_'
+
+const url = z.string().refine((v) => URL.canParse(v) && /^https?:$/.test(new URL(v).protocol), 'must be an http(s) URL')
+
+const duration = z.string().transform((value, zctx) => {
+  try {
+    const seconds = parseDuration(value)
+    if (seconds !== NO_EXPIRATION) return seconds
+    zctx.addIssue({ code: 'custom', message: 'must be a duration such as 1h (-1 is not allowed here)' })
+  } catch (err) {
+    zctx.addIssue({ code: 'custom', message: (err as Error).message })
+  }
+  return z.NEVER
+})
+
+const flag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1')
+
+const envSchema = z.object({
+  /** Data directory (shared by all apps); holds idp.sqlite, admin-client.json, demo-account.json, idp-cookie-keys.json. Default ./.data. */
+  MQTT_OIDC_DATA_DIR: z.string().min(1).default('./.data'),
+  /** Public issuer URL of the IdP. Default http://localhost:4000. */
+  MQTT_OIDC_IDP_ISSUER: url.default('http://localhost:4000'),
+  /** Listen address. Default 127.0.0.1 (loopback only). */
+  MQTT_OIDC_IDP_HOST: z.string().min(1).default('127.0.0.1'),
+  /** Listen port. Default 4000. */
+  MQTT_OIDC_IDP_PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+  /** The exchange URL: resource indicator and `aud` of admin access tokens. Default http://localhost:4001. */
+  MQTT_OIDC_IDP_EXCHANGE_URL: url.default('http://localhost:4001'),
+  /** Seconds between device-flow polls (`interval`). Default 5. */
+  MQTT_OIDC_IDP_DEVICE_POLL_INTERVAL: z.coerce.number().int().min(1).max(60).default(5),
+  /** ID token lifetime (duration: 30s, 15m, 1h, ...). Default 1h. */
+  MQTT_OIDC_IDP_ID_TOKEN_TTL: duration.default(3600),
+  /** Create the `demo` account on first start (development only). Default true; refused with NODE_ENV=production. */
+  MQTT_OIDC_IDP_DEMO_ACCOUNT: flag.optional(),
+  /** pino level. Default info. */
+  MQTT_OIDC_IDP_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+})
+
+export interface IdpConfig {
+  readonly dataDir: string
+  readonly issuer: string
+  readonly host: string
+  readonly port: number
+  readonly exchangeUrl: string
+  /** Seconds. */
+  readonly devicePollInterval: number
+  /** Seconds. */
+  readonly idTokenTtl: number
+  readonly demoAccount: boolean
+  readonly logLevel: string
+  /** One line saying what is only safe for development, if anything. */
+  readonly devWarning: string | undefined
+}
+
+/** Configuration problems, every one listed. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid idp configuration:\n  - ${problems.join('\n  - ')}`)
+    this.name = 'ConfigError'
+  }
+}
+
+/**
+ * Reads the IdP's configuration from the environment (the only place that
+ * does); throws `ConfigError` listing every problem at once.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): IdpConfig {
+  const known = new Set(Object.keys(envSchema.shape))
+  const problems = Object.keys(env)
+    .filter((name) => name.startsWith(ENV_PREFIX) && !known.has(name))
+    .map((name) => `${name}: unknown variable (known: ${[...known].filter((k) => k.startsWith(ENV_PREFIX)).join(', ')})`)
+  const parsed = envSchema.safeParse(Object.fromEntries(Object.entries(env).filter(([name, v]) => known.has(name) && v !== '')))
+  if (!parsed.success) problems.push(...parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`))
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems)
+
+  const c = parsed.data
+  const production = env.NODE_ENV === 'production'
+  const insecure = [c.MQTT_OIDC_IDP_ISSUER, c.MQTT_OIDC_IDP_EXCHANGE_URL].filter((u) => u.startsWith('http:'))
+  const demoAccount = c.MQTT_OIDC_IDP_DEMO_ACCOUNT ?? !production
+  if (production) {
+    const refused: string[] = []
+    if (insecure.length > 0) refused.push(`plain HTTP URLs are refused when NODE_ENV=production: ${insecure.join(', ')}`)
+    if (demoAccount) refused.push('MQTT_OIDC_IDP_DEMO_ACCOUNT: the demo account is refused when NODE_ENV=production')
+    if (refused.length > 0) throw new ConfigError(refused)
+  }
+  const devOnly = [
+    ...(insecure.length > 0 ? [`plain HTTP (${insecure.join(', ')})`] : []),
+    ...(demoAccount ? ['a demo account with a stored password'] : []),
+  ]
+  return {
+    dataDir: resolve(c.MQTT_OIDC_DATA_DIR),
+    issuer: c.MQTT_OIDC_IDP_ISSUER.replace(/\/+$/, ''),
+    host: c.MQTT_OIDC_IDP_HOST,
+    port: c.MQTT_OIDC_IDP_PORT,
+    exchangeUrl: c.MQTT_OIDC_IDP_EXCHANGE_URL.replace(/\/+$/, ''),
+    devicePollInterval: c.MQTT_OIDC_IDP_DEVICE_POLL_INTERVAL,
+    idTokenTtl: c.MQTT_OIDC_IDP_ID_TOKEN_TTL,
+    demoAccount,
+    logLevel: c.MQTT_OIDC_IDP_LOG_LEVEL,
+    devWarning: devOnly.length > 0 ? `development only: ${devOnly.join(' and ')}; not for production` : undefined,
+  }
+}

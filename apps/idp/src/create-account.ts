@@ -1,0 +1,56 @@
+import { createId, InvalidRequest, type Account, type Store } from '@mqtt-oidc/core'
+import { hashPassword } from './lib/password-hash.js'
+
+export interface CreateAccountInput {
+  /** Login name: 1-64 characters, letters, digits and `. _ @ -`. */
+  readonly username: string
+  /** At least 8 characters. Stored only as an scrypt hash. */
+  readonly password: string
+  /** MQTT client ids the account may use; the first is the default. Default: one new ULID. */
+  readonly clientIds?: readonly string[]
+  /** Free-form group names (for later ACL policy). Default: none. */
+  readonly groups?: readonly string[]
+}
+
+const USERNAME = /^[A-Za-z0-9._@-]{1,64}$/
+// MQTT client ids end up inside topic filters (`devices/${clientid}/#`), so
+// wildcard and level separators are refused.
+const CLIENT_ID = /^[^\s/+#\u0000-\u001f\u007f]{1,128}$/u
+const MIN_PASSWORD = 8
+const MAX_PASSWORD = 1024
+
+/**
+ * Creates an account with an scrypt password hash and a new account id (the
+ * ID token's `sub`). Throws `InvalidRequest` on bad input and `Conflict` when
+ * the username is taken.
+ *
+ * @example await createAccount(store, { username: 'alice', password: 's3cret-pass', clientIds: ['alice-laptop'] })
+ */
+export async function createAccount(store: Store, input: CreateAccountInput): Promise<Account> {
+  const problems = validateAccountInput(input)
+  if (problems.length > 0) throw new InvalidRequest(problems.join('; '))
+  const account: Account = {
+    id: createId(),
+    username: input.username,
+    passwordHash: await hashPassword(input.password),
+    clientIds: input.clientIds?.length ? [...input.clientIds] : [createId()],
+    groups: [...(input.groups ?? [])],
+    disabled: false,
+    createdAt: Math.floor(Date.now() / 1000),
+  }
+  await store.accounts.create(account)
+  return account
+}
+
+function validateAccountInput(input: CreateAccountInput): string[] {
+  const problems: string[] = []
+  if (!USERNAME.test(input.username)) problems.push('username must be 1-64 letters, digits or . _ @ -')
+  if (input.password.length < MIN_PASSWORD || input.password.length > MAX_PASSWORD) {
+    problems.push(`password must be ${MIN_PASSWORD}-${MAX_PASSWORD} characters`)
+  }
+  for (const clientId of input.clientIds ?? []) {
+    if (!CLIENT_ID.test(clientId)) problems.push(`client id ${JSON.stringify(clientId)} must be 1-128 characters without spaces, "/", "+" or "#"`)
+  }
+  if (new Set(input.clientIds).size !== (input.clientIds?.length ?? 0)) problems.push('client ids must be unique')
+  return problems
+}

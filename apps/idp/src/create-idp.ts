@@ -1,0 +1,226 @@
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo, Socket } from 'node:net'
+import express, { type NextFunction, type Request, type Response } from 'express'
+import { Provider } from 'oidc-provider'
+import { pino, type Logger } from 'pino'
+import type { Store } from '@mqtt-oidc/core'
+import { ADMIN_CLIENT_ID } from './lib/constants.js'
+import { createCsrf } from './lib/csrf.js'
+import { useAutoSubmitPolicy } from './lib/auto-submit-policy.js'
+import { useDevicePolling } from './lib/device-polling.js'
+import { createInteractionRouter, sendPage } from './lib/interaction-routes.js'
+import { errorPage } from './lib/pages.js'
+import { buildProviderConfiguration, CODE_VERIFICATION_PATH, DEFAULT_TTL, type IdpTtl } from './lib/provider-configuration.js'
+import { loadOrCreateSigningKeys } from './lib/signing-keys.js'
+
+export interface IdpOptions {
+  /** Accounts, oidc-provider records (sessions, grants, codes, tokens) and signing keys. Owned by the caller. */
+  readonly store: Store
+  /** Public issuer URL. Default `http://127.0.0.1:<bound port>`. */
+  readonly issuer?: string
+  /** Interface to bind. Default `127.0.0.1` (loopback only). */
+  readonly host?: string
+  /** TCP port; 0 picks a free one. Default 0. */
+  readonly port?: number
+  /** The exchange URL: the only resource indicator, and the audience of admin access tokens. */
+  readonly exchangeUrl: string
+  /** The confidential admin client (its secret lives in `<dataDir>/admin-client.json`). */
+  readonly adminClient: { readonly clientId: typeof ADMIN_CLIENT_ID; readonly clientSecret: string }
+  /** Keys signing the IdP's cookies (first signs, all verify); also the root of the CSRF key. */
+  readonly cookieKeys: readonly string[]
+  /** Default: a pino logger at `logLevel`. */
+  readonly logger?: Logger
+  /** Level of the default logger. Default `info`. */
+  readonly logLevel?: string
+  /** Seconds a device should wait between token polls (`interval`). Default 5. */
+  readonly devicePollInterval?: number
+  /** Token and session lifetimes in seconds; see `IdpTtl` for defaults. */
+  readonly ttl?: Partial<IdpTtl>
+}
+
+export interface Idp {
+  /** Binds, then builds the provider for the now-known issuer. */
+  listen(): Promise<{ url: string; port: number }>
+  /** Stops accepting requests and closes open connections; leaves the store open. */
+  close(): Promise<void>
+  /** The issuer URL (known before `listen()` only when configured). */
+  readonly issuer: string
+  /** The oidc-provider instance, for later wiring (available after `listen()`). */
+  readonly provider: Provider
+}
+
+/** Log paths that must never be written, whatever a caller logs. */
+export const REDACT_PATHS = ['password', 'req.headers.authorization', 'req.headers.cookie', '*.password', '*.clientSecret', '*.client_secret', '*.token']
+
+/**
+ * The OIDC authorization server: oidc-provider mounted in express with our
+ * login, consent and device pages, accounts and keys in the Store.
+ *
+ * @example
+ * const idp = createIdp({ store, exchangeUrl: 'http://localhost:4001', adminClient, cookieKeys })
+ * const { url } = await idp.listen()
+ */
+export function createIdp(options: IdpOptions): Idp {
+  validateOptions(options)
+  const logger = options.logger ?? pino({ name: 'idp', level: options.logLevel ?? 'info', redact: REDACT_PATHS })
+  const host = options.host ?? '127.0.0.1'
+  let server: Server | undefined
+  let issuer = options.issuer
+  let provider: Provider | undefined
+  const sockets = new Set<Socket>()
+  let pruneTimer: NodeJS.Timeout | undefined
+
+  return {
+    get issuer() {
+      if (!issuer) throw new Error('the issuer is known after listen()')
+      return issuer
+    },
+    get provider() {
+      if (!provider) throw new Error('the provider exists after listen()')
+      return provider
+    },
+    async listen() {
+      if (server) throw new Error('already listening')
+      server = createServer()
+      server.on('connection', (socket) => {
+        sockets.add(socket)
+        socket.once('close', () => sockets.delete(socket))
+      })
+      const port = await bind(server, host, options.port ?? 0)
+      issuer ??= `http://${defaultIssuerHost(host)}:${port}`
+      try {
+        provider = await buildProvider(options, issuer, logger)
+      } catch (err) {
+        await closeServer(server, sockets)
+        server = undefined
+        issuer = options.issuer
+        throw err
+      }
+      server.on('request', buildApp(provider, options, logger))
+      pruneTimer = schedulePrune(options.store, logger)
+      logger.info({ issuer, host, port }, 'idp listening')
+      return { url: issuer, port }
+    },
+    async close() {
+      const current = server
+      if (!current) return
+      server = undefined
+      clearInterval(pruneTimer)
+      await closeServer(current, sockets)
+      logger.info('idp closed')
+    },
+  }
+}
+
+/**
+ * Stops listening and destroys every connection, resolving once their
+ * sockets are closed and one I/O turn has passed, so that in-process
+ * clients (tests restarting on the same port) have seen the close before
+ * they reuse a keep-alive connection.
+ */
+async function closeServer(server: Server, sockets: ReadonlySet<Socket>): Promise<void> {
+  const closed = new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve())))
+  const socketsClosed = [...sockets].map((socket) => new Promise((resolve) => socket.once('close', resolve)))
+  server.closeAllConnections()
+  for (const socket of sockets) socket.destroy()
+  await Promise.all([closed, ...socketsClosed])
+  await new Promise((resolve) => setImmediate(resolve))
+}
+
+const PRUNE_EVERY_MS = 15 * 60 * 1000
+
+/** Expired oidc-provider records read as absent anyway; this reclaims their space. */
+function schedulePrune(store: Store, logger: Logger): NodeJS.Timeout {
+  return setInterval(() => {
+    store.oidc.prune(Math.floor(Date.now() / 1000)).then(
+      (count) => { if (count > 0) logger.debug({ count }, 'expired oidc records pruned') },
+      (err: unknown) => logger.error({ err }, 'pruning expired oidc records failed'),
+    )
+  }, PRUNE_EVERY_MS).unref()
+}
+
+async function buildProvider(options: IdpOptions, issuer: string, logger: Logger): Promise<Provider> {
+  const jwks = await loadOrCreateSigningKeys(options.store)
+  const provider = new Provider(issuer, buildProviderConfiguration({
+    store: options.store,
+    exchangeUrl: options.exchangeUrl,
+    adminClientSecret: options.adminClient.clientSecret,
+    cookieKeys: options.cookieKeys,
+    jwks,
+    ttl: { ...DEFAULT_TTL, ...options.ttl },
+  }))
+  useDevicePolling(provider, options.devicePollInterval ?? 5)
+  useAutoSubmitPolicy(provider, CODE_VERIFICATION_PATH)
+  observe(provider, logger)
+  return provider
+}
+
+function buildApp(provider: Provider, options: IdpOptions, logger: Logger): express.Express {
+  const app = express()
+  app.disable('x-powered-by')
+  app.get('/healthz', (_req, res) => { res.set('Cache-Control', 'no-store').json({ status: 'ok' }) })
+  // Our routes go first: oidc-provider answers everything else (and 404s).
+  app.use(createInteractionRouter({ provider, store: options.store, csrf: createCsrf(options.cookieKeys[0] ?? ''), logger }))
+  app.use(provider.callback())
+  app.use((err: unknown, _req: Request, res: Response, next: NextFunction) => {
+    logger.error({ err }, 'interaction failed')
+    if (res.headersSent) {
+      next(err)
+      return
+    }
+    sendPage(res, 500, errorPage({ message: 'Something went wrong on our side. Try again later.', code: 'server_error' }))
+  })
+  return app
+}
+
+// oidc-provider events → log lines. Polling answers are routine (debug);
+// other refusals are denials (warn); server errors are failures (error).
+function observe(provider: Provider, logger: Logger): void {
+  type Ctx = { oidc?: { client?: { clientId: string }; params?: { grant_type?: unknown } } }
+  type Refusal = { error?: string; error_description?: string }
+  // The typings overload `on` per event name; one loose handle for a loop.
+  const on = provider.on.bind(provider) as unknown as (event: string, listener: (ctx: Ctx, err: Refusal) => void) => void
+  const routine = new Set(['authorization_pending', 'slow_down'])
+  const events = ['grant.error', 'authorization.error', 'device_authorization.error', 'code_verification.error', 'device_resume.error', 'introspection.error', 'revocation.error', 'userinfo.error', 'end_session.error']
+  for (const event of events) {
+    on(event, (ctx, err) => {
+      const fields = { event, error: err.error, error_description: err.error_description, client_id: ctx.oidc?.client?.clientId }
+      if (err.error && routine.has(err.error)) logger.debug(fields, 'oauth refusal')
+      else logger.warn(fields, 'oauth refusal')
+    })
+  }
+  on('server_error', (_ctx, err) => logger.error({ err }, 'oidc-provider server error'))
+  on('grant.success', (ctx) => {
+    logger.info({ client_id: ctx.oidc?.client?.clientId, grant_type: ctx.oidc?.params?.grant_type }, 'token issued')
+  })
+}
+
+function validateOptions(options: IdpOptions): void {
+  const problems: string[] = []
+  if (options.cookieKeys.length === 0 || options.cookieKeys.some((key) => key.length < 32)) problems.push('cookieKeys: at least one key of 32+ characters')
+  if (options.adminClient.clientId !== ADMIN_CLIENT_ID) problems.push(`adminClient.clientId must be ${ADMIN_CLIENT_ID}`)
+  if (options.adminClient.clientSecret.length < 32) problems.push('adminClient.clientSecret: 32+ characters')
+  if (!URL.canParse(options.exchangeUrl)) problems.push('exchangeUrl: an absolute URL')
+  if (options.issuer !== undefined && !URL.canParse(options.issuer)) problems.push('issuer: an absolute URL')
+  const interval = options.devicePollInterval
+  if (interval !== undefined && !(Number.isInteger(interval) && interval >= 1)) problems.push('devicePollInterval: a whole number of seconds >= 1')
+  for (const [name, value] of Object.entries(options.ttl ?? {})) {
+    if (!(Number.isSafeInteger(value) && value > 0)) problems.push(`ttl.${name}: a positive whole number of seconds`)
+  }
+  if (problems.length > 0) throw new TypeError(`invalid IdP options: ${problems.join('; ')}`)
+}
+
+function bind(server: Server, host: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(port, host, () => {
+      server.off('error', reject)
+      resolve((server.address() as AddressInfo).port)
+    })
+  })
+}
+
+function defaultIssuerHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::' || host === 'localhost') return '127.0.0.1'
+  return host.includes(':') ? `[${host}]` : host
+}

@@ -1,0 +1,32 @@
+import type { ClientMetadata } from 'oidc-provider'
+import { ADMIN_CLIENT_ID, CLI_CLIENT_ID } from './constants.js'
+
+/**
+ * The static clients. The CLI is a public native app: device flow, and auth
+ * code + PKCE on a loopback redirect (any port, RFC 8252 §7.3). The admin
+ * client is confidential and only gets client_credentials tokens for the
+ * exchange.
+ */
+export function staticClients(admin: { clientSecret: string }): ClientMetadata[] {
+  return [
+    {
+      client_id: CLI_CLIENT_ID,
+      client_name: 'mqtt-oidc CLI',
+      application_type: 'native',
+      token_endpoint_auth_method: 'none',
+      grant_types: ['urn:ietf:params:oauth:grant-type:device_code', 'authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      redirect_uris: ['http://127.0.0.1/callback'],
+      scope: 'openid mqtt offline_access',
+    },
+    {
+      client_id: ADMIN_CLIENT_ID,
+      client_name: 'mqtt-oidc admin',
+      client_secret: admin.clientSecret,
+      token_endpoint_auth_method: 'client_secret_basic',
+      grant_types: ['client_credentials'],
+      response_types: [],
+      redirect_uris: [],
+    },
+  ]
+}

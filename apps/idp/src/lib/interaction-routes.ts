@@ -1,0 +1,184 @@
+import express, { type Request, type Response } from 'express'
+import type { Logger } from 'pino'
+import type { Store } from '@mqtt-oidc/core'
+import { errors, type InteractionResults, type Provider } from 'oidc-provider'
+import { verifyAccountPassword } from '../verify-account-password.js'
+import type { Csrf } from './csrf.js'
+import { contentSecurityPolicy, PAGE_HEADERS, renderDocument, type Page } from './html.js'
+import { consentPage, errorPage, LOGIN_FAILED_MESSAGE, loginPage } from './pages.js'
+
+type Interaction = Awaited<ReturnType<Provider['interactionDetails']>>
+
+export interface InteractionDeps {
+  readonly provider: Provider
+  readonly store: Store
+  readonly csrf: Csrf
+  readonly logger: Logger
+}
+
+const MAX_FIELD = 1024
+
+/**
+ * Our login and consent pages (oidc-provider's `interactions.url` points
+ * here): GET renders the page the pending prompt needs; the POST routes
+ * finish the prompt and send the browser back to oidc-provider.
+ */
+export function createInteractionRouter(deps: InteractionDeps): express.Router {
+  const router = express.Router()
+  const form = express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 20 })
+
+  router.get('/interaction/:uid', async (req, res) => {
+    const interaction = await loadInteraction(deps, req, res)
+    if (!interaction) return
+    if (interaction.prompt.name === 'login') await renderLogin(deps, res, interaction)
+    else if (interaction.prompt.name === 'consent') await renderConsent(deps, res, interaction)
+    else sendPage(res, 400, errorPage({ message: 'This sign-in step is not supported.' }))
+  })
+
+  router.post('/interaction/:uid/login', form, async (req, res) => {
+    const interaction = await loadInteraction(deps, req, res, 'login')
+    if (!interaction) return
+    const username = field(req, 'username')
+    const password = field(req, 'password')
+    const account = username && password ? await verifyAccountPassword(deps.store, username, password) : undefined
+    const clientId = clientIdOf(interaction)
+    if (!account) {
+      deps.logger.warn({ code: 'ERR_LOGIN_FAILED', client_id: clientId }, 'login refused')
+      await renderLogin(deps, res, interaction, { status: 400, username, error: LOGIN_FAILED_MESSAGE })
+      return
+    }
+    deps.logger.info({ sub: account.id, client_id: clientId }, 'login')
+    await deps.provider.interactionFinished(req, res, { login: { accountId: account.id, amr: ['pwd'] } }, { mergeWithLastSubmission: false })
+  })
+
+  router.post('/interaction/:uid/consent', form, async (req, res) => {
+    const interaction = await loadInteraction(deps, req, res, 'consent')
+    if (!interaction) return
+    const grantId = await saveGrant(deps.provider, interaction)
+    deps.logger.info({ sub: interaction.session?.accountId, client_id: clientIdOf(interaction) }, 'consent given')
+    const consent: InteractionResults = { consent: interaction.grantId ? {} : { grantId } }
+    await deps.provider.interactionFinished(req, res, consent, { mergeWithLastSubmission: true })
+  })
+
+  router.post('/interaction/:uid/abort', form, async (req, res) => {
+    const interaction = await loadInteraction(deps, req, res)
+    if (!interaction) return
+    deps.logger.warn({ code: 'ERR_ACCESS_DENIED', sub: interaction.session?.accountId, client_id: clientIdOf(interaction) }, 'sign-in denied by the user')
+    const result = { error: 'access_denied', error_description: 'End-User aborted interaction' }
+    await deps.provider.interactionFinished(req, res, result, { mergeWithLastSubmission: false })
+  })
+
+  return router
+}
+
+/**
+ * The pending interaction of this browser, checked against the URL's uid,
+ * the prompt a POST expects and (for POSTs) the CSRF token. On failure the
+ * error page has been sent and `undefined` is returned.
+ */
+async function loadInteraction(deps: InteractionDeps, req: Request, res: Response, expectedPrompt?: string): Promise<Interaction | undefined> {
+  let interaction: Interaction
+  try {
+    interaction = await deps.provider.interactionDetails(req, res)
+  } catch (err) {
+    if (!(err instanceof errors.SessionNotFound)) throw err
+    sendPage(res, 400, expiredPage())
+    return undefined
+  }
+  if (interaction.uid !== req.params.uid) {
+    sendPage(res, 400, expiredPage())
+    return undefined
+  }
+  if (req.method === 'POST' && !deps.csrf.verify(interaction.uid, (req.body as Record<string, unknown> | undefined)?.csrf)) {
+    deps.logger.warn({ code: 'ERR_CSRF', client_id: clientIdOf(interaction) }, 'interaction form refused: bad CSRF token')
+    sendPage(res, 403, errorPage({ message: 'This form has expired. Go back to your app and start the sign-in again.' }))
+    return undefined
+  }
+  if (expectedPrompt && interaction.prompt.name !== expectedPrompt) {
+    sendPage(res, 400, errorPage({ message: 'This sign-in step is no longer pending. Go back to your app and start again.' }))
+    return undefined
+  }
+  return interaction
+}
+
+async function renderLogin(deps: InteractionDeps, res: Response, interaction: Interaction, extra: { status?: number; username?: string; error?: string } = {}): Promise<void> {
+  const hint = typeof interaction.params.login_hint === 'string' ? interaction.params.login_hint : undefined
+  sendPage(res, extra.status ?? 200, loginPage({
+    uid: interaction.uid,
+    csrf: deps.csrf.token(interaction.uid),
+    clientName: await clientNameOf(deps.provider, interaction),
+    username: (extra.username ?? hint)?.slice(0, MAX_FIELD),
+    error: extra.error,
+  }), interaction)
+}
+
+async function renderConsent(deps: InteractionDeps, res: Response, interaction: Interaction): Promise<void> {
+  const accountId = interaction.session?.accountId
+  const account = accountId ? await deps.store.accounts.findById(accountId) : undefined
+  if (!account) {
+    sendPage(res, 400, expiredPage())
+    return
+  }
+  sendPage(res, 200, consentPage({
+    uid: interaction.uid,
+    csrf: deps.csrf.token(interaction.uid),
+    clientName: await clientNameOf(deps.provider, interaction),
+    username: account.username,
+    scopes: requestedScopes(interaction),
+  }), interaction)
+}
+
+/** Grants what the consent prompt found missing (OIDC scopes, claims, resource scopes). */
+async function saveGrant(provider: Provider, interaction: Interaction): Promise<string> {
+  const details = interaction.prompt.details as {
+    missingOIDCScope?: string[]; missingOIDCClaims?: string[]; missingResourceScopes?: Record<string, string[]>
+  }
+  const grant = (interaction.grantId ? await provider.Grant.find(interaction.grantId) : undefined)
+    ?? new provider.Grant({ accountId: interaction.session?.accountId, clientId: clientIdOf(interaction) })
+  if (details.missingOIDCScope) grant.addOIDCScope(details.missingOIDCScope.join(' '))
+  if (details.missingOIDCClaims) grant.addOIDCClaims(details.missingOIDCClaims)
+  for (const [indicator, scopes] of Object.entries(details.missingResourceScopes ?? {})) {
+    grant.addResourceScope(indicator, scopes.join(' '))
+  }
+  return grant.save()
+}
+
+function requestedScopes(interaction: Interaction): string[] {
+  const details = interaction.prompt.details as { missingOIDCScope?: string[]; missingResourceScopes?: Record<string, string[]> }
+  const scopes = new Set(details.missingOIDCScope ?? [])
+  for (const list of Object.values(details.missingResourceScopes ?? {})) for (const scope of list) scopes.add(scope)
+  return [...scopes]
+}
+
+function clientIdOf(interaction: Interaction): string | undefined {
+  return typeof interaction.params.client_id === 'string' ? interaction.params.client_id : undefined
+}
+
+async function clientNameOf(provider: Provider, interaction: Interaction): Promise<string> {
+  const clientId = clientIdOf(interaction)
+  const client = clientId ? await provider.Client.find(clientId) : undefined
+  return client?.clientName ?? clientId ?? 'the application'
+}
+
+function field(req: Request, name: string): string | undefined {
+  const value = (req.body as Record<string, unknown> | undefined)?.[name]
+  return typeof value === 'string' && value.length > 0 && value.length <= MAX_FIELD ? value : undefined
+}
+
+function expiredPage(): Page {
+  return errorPage({ message: 'This sign-in request has expired or is no longer valid. Go back to your app and start again.' })
+}
+
+/**
+ * Sends one of our pages. When the interaction will end in a redirect to the
+ * client (auth code flow), that origin is allowed as a form action: browsers
+ * apply `form-action` to the redirects that follow a form submission.
+ */
+export function sendPage(res: Response, status: number, page: Page, interaction?: Interaction): void {
+  const redirectUri = interaction?.params.redirect_uri
+  const origin = typeof redirectUri === 'string' ? URL.parse(redirectUri)?.origin : undefined
+  res.status(status)
+  res.set(PAGE_HEADERS)
+  res.set('Content-Security-Policy', contentSecurityPolicy({ formActions: origin && origin !== 'null' ? [origin] : [] }))
+  res.type('html').send(renderDocument(page))
+}

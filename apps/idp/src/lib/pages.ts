@@ -1,0 +1,127 @@
+import { html, raw, type Html, type Page } from './html.js'
+
+/** What each scope means, in words a person can judge before approving. */
+const SCOPE_DESCRIPTIONS: Readonly<Record<string, string>> = Object.freeze({
+  openid: 'Know who you are (your account id)',
+  mqtt: 'Your MQTT client id and username',
+  offline_access: 'Stay signed in on that device (refresh tokens)',
+})
+
+/** Said for every failed login: it never tells whether the account exists. */
+export const LOGIN_FAILED_MESSAGE = 'Incorrect username or password.'
+
+const hidden = (name: string, value: string): Html => html`<input type="hidden" name="${name}" value="${value}">`
+
+export function loginPage(input: { uid: string; csrf: string; clientName: string; username?: string; error?: string }): Page {
+  const invalid = input.error ? raw(' aria-invalid="true" aria-describedby="login-error"') : ''
+  return {
+    name: 'login',
+    title: 'Sign in',
+    body: html`<p>Sign in to continue to <strong>${input.clientName}</strong>.</p>
+${input.error ? html`<p class="error" id="login-error" role="alert">${input.error}</p>` : ''}
+<form method="post" action="/interaction/${input.uid}/login">
+${hidden('csrf', input.csrf)}
+<label for="username">Username</label>
+<input id="username" name="username" type="text" autocomplete="username" autocapitalize="none" spellcheck="false" required value="${input.username ?? ''}"${invalid}>
+<label for="password">Password</label>
+<input id="password" name="password" type="password" autocomplete="current-password" required${invalid}>
+<button type="submit">Sign in</button>
+</form>
+<form method="post" action="/interaction/${input.uid}/abort">
+${hidden('csrf', input.csrf)}
+<button type="submit" class="secondary">Cancel</button>
+</form>`,
+  }
+}
+
+export function consentPage(input: { uid: string; csrf: string; clientName: string; username: string; scopes: readonly string[] }): Page {
+  const items = input.scopes.map((scope) => html`<li>${SCOPE_DESCRIPTIONS[scope] ?? scope}</li>`)
+  return {
+    name: 'consent',
+    title: 'Allow access?',
+    body: html`<p><strong>${input.clientName}</strong> asks for access to your account <strong>${input.username}</strong>:</p>
+<ul>${items}</ul>
+<form method="post" action="/interaction/${input.uid}/consent">
+${hidden('csrf', input.csrf)}
+<button type="submit">Allow</button>
+</form>
+<form method="post" action="/interaction/${input.uid}/abort">
+${hidden('csrf', input.csrf)}
+<button type="submit" class="secondary">Deny</button>
+</form>`,
+  }
+}
+
+export function deviceCodeInputPage(input: { action: string; xsrf: string; userCode?: string; error?: string }): Page {
+  const invalid = input.error ? raw(' aria-invalid="true" aria-describedby="code-error"') : ''
+  return {
+    name: 'device-code',
+    title: 'Connect a device',
+    body: html`<p>Enter the code shown on your device.</p>
+${input.error ? html`<p class="error" id="code-error" role="alert">${input.error}</p>` : ''}
+<form method="post" action="${input.action}">
+${hidden('xsrf', input.xsrf)}
+<label for="user_code">Code</label>
+<input id="user_code" name="user_code" type="text" autocomplete="off" autocapitalize="characters" spellcheck="false" required value="${input.userCode ?? ''}"${invalid}>
+<button type="submit">Continue</button>
+</form>`,
+  }
+}
+
+export function deviceConfirmPage(input: { action: string; xsrf: string; userCode: string; clientName: string }): Page {
+  return {
+    name: 'device-confirm',
+    title: 'Sign in the device?',
+    body: html`<p>Sign in the device <strong>${input.clientName}</strong> with this code?</p>
+<p class="code">${input.userCode}</p>
+<p class="muted">Only continue if your device shows exactly this code. If you did not start this, cancel.</p>
+<form method="post" action="${input.action}">
+${hidden('xsrf', input.xsrf)}${hidden('user_code', input.userCode)}${hidden('confirm', 'yes')}
+<button type="submit">Yes, sign in the device</button>
+</form>
+<form method="post" action="${input.action}">
+${hidden('xsrf', input.xsrf)}${hidden('user_code', input.userCode)}${hidden('abort', 'yes')}
+<button type="submit" class="secondary">No, cancel</button>
+</form>`,
+  }
+}
+
+export function deviceSuccessPage(input: { clientName: string }): Page {
+  return {
+    name: 'device-success',
+    title: 'Device signed in',
+    body: html`<p><strong>${input.clientName}</strong> is now signed in. You can close this page and return to your device.</p>`,
+  }
+}
+
+export function deviceDeniedPage(): Page {
+  return {
+    name: 'device-denied',
+    title: 'Device not signed in',
+    body: html`<p>The sign-in was cancelled; the device was not signed in. You can close this page.</p>`,
+  }
+}
+
+export function errorPage(input: { title?: string; message: string; code?: string }): Page {
+  return {
+    name: 'error',
+    title: input.title ?? 'Sign-in failed',
+    body: html`<p>${input.message}</p>
+${input.code ? html`<p class="muted">Error code: <code>${input.code}</code></p>` : ''}`,
+  }
+}
+
+export function logoutPage(input: { form: string; host: string }): Page {
+  return {
+    name: 'logout',
+    title: 'Sign out?',
+    body: html`<p>Do you want to sign out of ${input.host}?</p>
+${raw(input.form)}
+<button type="submit" form="op.logoutForm" name="logout" value="yes">Sign out</button>
+<button type="submit" form="op.logoutForm" class="secondary">Stay signed in</button>`,
+  }
+}
+
+export function loggedOutPage(): Page {
+  return { name: 'logged-out', title: 'Signed out', body: html`<p>You are signed out. You can close this page.</p>` }
+}

@@ -1,0 +1,133 @@
+import { ADMIN_SCOPE, MQTT_SCOPE, type Store } from '@mqtt-oidc/core'
+import { errors, type Configuration, type JWK } from 'oidc-provider'
+import { staticClients } from './clients.js'
+import { ADMIN_CLIENT_ID, OIDC_SCOPES } from './constants.js'
+import { createFindAccount } from './find-account.js'
+import { createOidcAdapter } from './oidc-adapter.js'
+import { deviceFlowSources, renderLoggedOut, renderLogout, renderProviderError } from './provider-pages.js'
+
+/** Lifetimes in seconds. */
+/** Where people enter device codes (the device flow's `verification_uri`). */
+export const CODE_VERIFICATION_PATH = '/device'
+
+export interface IdpTtl {
+  /** ID tokens. Default 3600. */
+  readonly idToken: number
+  /** Access tokens for userinfo (device / auth code flows). Default 3600. */
+  readonly accessToken: number
+  /** The admin client's JWT access tokens for the exchange. Default 600. */
+  readonly adminAccessToken: number
+  /** Refresh tokens (rotated on use). Default 14 days. */
+  readonly refreshToken: number
+  /** Device codes (how long a user has to approve). Default 600. */
+  readonly deviceCode: number
+  /** Authorization codes. Default 60. */
+  readonly authorizationCode: number
+  /** Browser sessions at the IdP. Default 14 days. */
+  readonly session: number
+  /** Grants (remembered consent). Default 14 days. */
+  readonly grant: number
+  /** A login/consent interaction in progress. Default 3600. */
+  readonly interaction: number
+}
+
+export const DEFAULT_TTL: IdpTtl = Object.freeze({
+  idToken: 3600,
+  accessToken: 3600,
+  adminAccessToken: 600,
+  refreshToken: 14 * 24 * 3600,
+  deviceCode: 600,
+  authorizationCode: 60,
+  session: 14 * 24 * 3600,
+  grant: 14 * 24 * 3600,
+  interaction: 3600,
+})
+
+export interface ProviderConfigurationInput {
+  readonly store: Store
+  readonly exchangeUrl: string
+  readonly adminClientSecret: string
+  readonly cookieKeys: readonly string[]
+  readonly jwks: readonly JWK[]
+  readonly ttl: IdpTtl
+}
+
+/**
+ * The whole oidc-provider configuration in one place. Every default that
+ * oidc-provider asks deployments to change is set here, so it never falls
+ * back to development behaviour (dev interactions, dev keys, memory adapter).
+ */
+export function buildProviderConfiguration(input: ProviderConfigurationInput): Configuration {
+  const { exchangeUrl, ttl } = input
+  return {
+    adapter: createOidcAdapter(input.store),
+    jwks: { keys: [...input.jwks] },
+    clients: staticClients({ clientSecret: input.adminClientSecret }),
+    findAccount: createFindAccount(input.store),
+    // Authorization code only: no implicit or hybrid responses.
+    responseTypes: ['code'],
+    scopes: [...OIDC_SCOPES],
+    claims: { openid: ['sub'], [MQTT_SCOPE]: ['clientid', 'username'] },
+    // Scope-requested claims (clientid, username) go into the ID token itself:
+    // the exchange reads them from there.
+    conformIdTokenClaims: false,
+    cookies: { keys: [...input.cookieKeys] },
+    pkce: { required: () => true },
+    clientBasedCORS: () => false,
+    issueRefreshToken: async (_ctx, client, code) => client.grantTypeAllowed('refresh_token') && code.scopes.has('offline_access'),
+    // Public clients cannot keep a refresh token secret: every use rotates it.
+    rotateRefreshToken: true,
+    ttl: {
+      IdToken: ttl.idToken,
+      AccessToken: ttl.accessToken,
+      ClientCredentials: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? ttl.adminAccessToken,
+      RefreshToken: ttl.refreshToken,
+      DeviceCode: ttl.deviceCode,
+      AuthorizationCode: ttl.authorizationCode,
+      Session: ttl.session,
+      Grant: ttl.grant,
+      Interaction: ttl.interaction,
+    },
+    routes: { code_verification: CODE_VERIFICATION_PATH },
+    interactions: { url: async (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    renderError: async (ctx, out) => renderProviderError(ctx, out),
+    features: {
+      devInteractions: { enabled: false },
+      deviceFlow: { enabled: true, ...deviceFlowSources },
+      clientCredentials: { enabled: true },
+      introspection: {
+        enabled: true,
+        // Public clients may only introspect their own tokens.
+        allowedPolicy: async (_ctx, client, token) => client.clientAuthMethod !== 'none' || token.clientId === client.clientId,
+      },
+      revocation: {
+        enabled: true,
+        allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId,
+      },
+      rpInitiatedLogout: {
+        enabled: true,
+        logoutSource: async (ctx, form) => renderLogout(ctx, form),
+        postLogoutSuccessSource: async (ctx) => renderLoggedOut(ctx),
+      },
+      resourceIndicators: {
+        enabled: true,
+        defaultResource: async (_ctx, _client, oneOf) => oneOf,
+        useGrantedResource: async () => false,
+        // The only resource server: the exchange, for the admin client. Its
+        // tokens are JWTs (typ at+jwt) the exchange verifies with our JWKS.
+        getResourceServerInfo: async (_ctx, resourceIndicator, client) => {
+          if (resourceIndicator !== exchangeUrl || client.clientId !== ADMIN_CLIENT_ID) {
+            throw new errors.InvalidTarget()
+          }
+          return {
+            scope: ADMIN_SCOPE,
+            audience: exchangeUrl,
+            accessTokenFormat: 'jwt',
+            accessTokenTTL: ttl.adminAccessToken,
+            jwt: { sign: { alg: 'RS256' } },
+          }
+        },
+      },
+    },
+  }
+}

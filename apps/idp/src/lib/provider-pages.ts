@@ -1,0 +1,74 @@
+import type { Configuration, KoaContextWithOIDC } from 'oidc-provider'
+import { contentSecurityPolicy, PAGE_HEADERS, renderDocument, type Page, type PolicyOptions } from './html.js'
+import { deviceCodeInputPage, deviceConfirmPage, deviceDeniedPage, deviceSuccessPage, errorPage, loggedOutPage, logoutPage } from './pages.js'
+
+/** Renders one of our pages as the response of an oidc-provider (Koa) route. */
+export function sendKoaPage(ctx: KoaContextWithOIDC, page: Page, policy?: PolicyOptions): void {
+  ctx.set(PAGE_HEADERS)
+  ctx.set('Content-Security-Policy', contentSecurityPolicy(policy))
+  ctx.type = 'html'
+  ctx.body = renderDocument(page)
+}
+
+// The device-flow form secret oidc-provider keeps in the session; its own
+// forms carry it as `xsrf`, and so do ours.
+function xsrfSecret(ctx: KoaContextWithOIDC): string {
+  const state = ctx.oidc.session?.state as { secret?: unknown } | undefined
+  return typeof state?.secret === 'string' ? state.secret : ''
+}
+
+function clientName(ctx: KoaContextWithOIDC): string {
+  const client = ctx.oidc.client
+  return client?.clientName ?? client?.clientId ?? 'the application'
+}
+
+// Codes a person mistypes or lets expire get a message that helps them;
+// nothing here depends on accounts.
+const USER_CODE_MESSAGES: Readonly<Record<string, string>> = Object.freeze({
+  NoCodeError: 'Enter the code shown on your device.',
+  NotFoundError: 'That code is not valid. Check the code shown on your device.',
+  ExpiredError: 'That code has expired. Start again on your device.',
+  AlreadyUsedError: 'That code has already been used. Start again on your device.',
+})
+
+type DeviceFlow = NonNullable<NonNullable<Configuration['features']>['deviceFlow']>
+type Sources = Required<Pick<DeviceFlow, 'userCodeInputSource' | 'userCodeConfirmSource' | 'successSource'>>
+
+/** Our pages for the device flow (code entry, "Sign in the device?", success / denied). */
+export const deviceFlowSources: Sources = {
+  userCodeInputSource(ctx, _form, _out, err) {
+    if (err?.name === 'AbortedError') {
+      sendKoaPage(ctx, deviceDeniedPage())
+      return
+    }
+    const userCode = err && 'userCode' in err && typeof err.userCode === 'string' ? err.userCode : undefined
+    const error = err ? (USER_CODE_MESSAGES[err.name] ?? 'This sign-in request could not be completed. Start again on your device.') : undefined
+    sendKoaPage(ctx, deviceCodeInputPage({ action: ctx.oidc.urlFor('code_verification'), xsrf: xsrfSecret(ctx), userCode, error }))
+  },
+  userCodeConfirmSource(ctx, _form, client, _deviceInfo, userCode) {
+    const name = client.clientName ?? client.clientId
+    sendKoaPage(ctx, deviceConfirmPage({ action: ctx.oidc.urlFor('code_verification'), xsrf: xsrfSecret(ctx), userCode, clientName: name }))
+  },
+  successSource(ctx) {
+    sendKoaPage(ctx, deviceSuccessPage({ clientName: clientName(ctx) }))
+  },
+}
+
+/**
+ * oidc-provider's error page. Only the OAuth `error` code and its public
+ * description are shown; server errors get a generic sentence.
+ */
+export function renderProviderError(ctx: KoaContextWithOIDC, out: { error: string; error_description?: string | undefined }): void {
+  const message = out.error === 'server_error'
+    ? 'Something went wrong on our side. Try again later.'
+    : (out.error_description ?? 'The request could not be completed.')
+  sendKoaPage(ctx, errorPage({ message, code: out.error }))
+}
+
+export function renderLogout(ctx: KoaContextWithOIDC, form: string): void {
+  sendKoaPage(ctx, logoutPage({ form, host: ctx.host }))
+}
+
+export function renderLoggedOut(ctx: KoaContextWithOIDC): void {
+  sendKoaPage(ctx, loggedOutPage())
+}
