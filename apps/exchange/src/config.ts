@@ -1,0 +1,98 @@
+import { resolve } from 'node:path'
+import { z } from 'zod'
+import { parseDuration, NO_EXPIRATION } from '@mqtt-oidc/core'
+
+/** Env vars of this app start with this prefix; an unknown one is an error. */
+export const ENV_PREFIX = 'MQTT_OIDC_EXCHANGE_'
+
+const duration = z.string().transform((value, zctx) => {
+  try {
+    const seconds = parseDuration(value)
+    if (seconds !== NO_EXPIRATION) return seconds
+    zctx.addIssue({ code: 'custom', message: 'must be a duration such as 1h (-1 is not allowed here)' })
+  } catch (err) {
+    zctx.addIssue({ code: 'custom', message: (err as Error).message })
+  }
+  return z.NEVER
+})
+
+const url = z.string().refine((v) => URL.canParse(v) && /^https?:$/.test(new URL(v).protocol), 'must be an http(s) URL')
+
+const envSchema = z.object({
+  /** Data directory (shared by all apps); holds exchange.sqlite. Default ./.data. */
+  MQTT_OIDC_DATA_DIR: z.string().min(1).default('./.data'),
+  /** Public URL of the exchange: `iss` of broker tokens, `aud` of admin access tokens. Default http://localhost:4001. */
+  MQTT_OIDC_EXCHANGE_ISSUER: url.default('http://localhost:4001'),
+  /** Listen address. Default 127.0.0.1 (loopback only). */
+  MQTT_OIDC_EXCHANGE_HOST: z.string().min(1).default('127.0.0.1'),
+  /** Listen port. Default 4001. */
+  MQTT_OIDC_EXCHANGE_PORT: z.coerce.number().int().min(0).max(65535).default(4001),
+  /** Issuer of the trusted IdP. Default http://localhost:4000. */
+  MQTT_OIDC_EXCHANGE_IDP_ISSUER: url.default('http://localhost:4000'),
+  /** JWKS URL of the IdP. Default: from its discovery document. */
+  MQTT_OIDC_EXCHANGE_IDP_JWKS_URI: url.optional(),
+  /** Comma-separated client ids whose ID tokens may be exchanged. Default mqtt-oidc-cli. */
+  MQTT_OIDC_EXCHANGE_IDP_CLIENT_IDS: z.string().default('mqtt-oidc-cli')
+    .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+    .refine((list) => list.length > 0, 'must list at least one client id'),
+  /** Longest lifetime of an exchanged token (duration: 30s, 15m, 1h, ...). Default 1h. */
+  MQTT_OIDC_EXCHANGE_MAX_LIFETIME: duration.default(3600),
+  /** Lifetime of admin-issued credentials when neither the request nor the broker sets one (duration). Default 7d. */
+  MQTT_OIDC_EXCHANGE_DEFAULT_CREDENTIAL_LIFETIME: duration.default(604800),
+  /** URL of the `demo` broker created on first start. Default mqtt://localhost:1883. */
+  MQTT_OIDC_EXCHANGE_DEMO_BROKER_URL: z.string().min(1).default('mqtt://localhost:1883'),
+  /** pino level. Default info. */
+  MQTT_OIDC_EXCHANGE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+})
+
+export interface ExchangeConfig {
+  readonly dataDir: string
+  readonly issuer: string
+  readonly host: string
+  readonly port: number
+  readonly idp: { readonly issuer: string; readonly jwksUri: string | undefined; readonly clientIds: string[] }
+  /** Seconds. */
+  readonly maxLifetime: number
+  /** Seconds. */
+  readonly defaultCredentialLifetime: number
+  readonly demoBrokerUrl: string
+  readonly logLevel: string
+  /** One line saying what is only safe for development, if anything. */
+  readonly devWarning: string | undefined
+}
+
+/** Configuration problems, every one listed. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid exchange configuration:\n  - ${problems.join('\n  - ')}`)
+    this.name = 'ConfigError'
+  }
+}
+
+/** Reads the exchange's configuration from the environment; throws ConfigError listing every problem. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): ExchangeConfig {
+  const known = new Set(Object.keys(envSchema.shape))
+  const problems = Object.keys(env)
+    .filter((name) => name.startsWith(ENV_PREFIX) && !known.has(name))
+    .map((name) => `${name}: unknown variable (known: ${[...known].filter((k) => k.startsWith(ENV_PREFIX)).join(', ')})`)
+  const parsed = envSchema.safeParse(Object.fromEntries(Object.entries(env).filter(([name, v]) => known.has(name) && v !== '')))
+  if (!parsed.success) problems.push(...parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`))
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems)
+  const c = parsed.data
+  const insecure = [c.MQTT_OIDC_EXCHANGE_ISSUER, c.MQTT_OIDC_EXCHANGE_IDP_ISSUER].filter((u) => u.startsWith('http:'))
+  if (insecure.length > 0 && env.NODE_ENV === 'production') {
+    throw new ConfigError([`plain HTTP issuers are refused when NODE_ENV=production: ${insecure.join(', ')}`])
+  }
+  return {
+    dataDir: resolve(c.MQTT_OIDC_DATA_DIR),
+    issuer: c.MQTT_OIDC_EXCHANGE_ISSUER.replace(/\/+$/, ''),
+    host: c.MQTT_OIDC_EXCHANGE_HOST,
+    port: c.MQTT_OIDC_EXCHANGE_PORT,
+    idp: { issuer: c.MQTT_OIDC_EXCHANGE_IDP_ISSUER, jwksUri: c.MQTT_OIDC_EXCHANGE_IDP_JWKS_URI, clientIds: c.MQTT_OIDC_EXCHANGE_IDP_CLIENT_IDS },
+    maxLifetime: c.MQTT_OIDC_EXCHANGE_MAX_LIFETIME,
+    defaultCredentialLifetime: c.MQTT_OIDC_EXCHANGE_DEFAULT_CREDENTIAL_LIFETIME,
+    demoBrokerUrl: c.MQTT_OIDC_EXCHANGE_DEMO_BROKER_URL,
+    logLevel: c.MQTT_OIDC_EXCHANGE_LOG_LEVEL,
+    devWarning: insecure.length > 0 ? `development only: plain HTTP issuers (${insecure.join(', ')}); use https in production` : undefined,
+  }
+}

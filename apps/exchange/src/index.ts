@@ -1,0 +1,6 @@
+export * from './create-exchange.js'
+export * from './ensure-broker.js'
+export * from './config.js'
+export * from './issue-broker-token.js'
+export * from './verify-subject-token.js'
+export type { SigningKey, SigningKeys } from './lib/signing-keys.js'

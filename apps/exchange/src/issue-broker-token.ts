@@ -1,0 +1,74 @@
+import { SignJWT } from 'jose'
+import { BROKER_TOKEN_TYP, createId } from '@mqtt-oidc/core'
+import type { Acl, Credential } from '@mqtt-oidc/core'
+import type { SigningKey } from './lib/signing-keys.js'
+
+export interface BrokerTokenRequest {
+  readonly key: SigningKey
+  /** The exchange's issuer URL (`iss`). */
+  readonly issuer: string
+  /** The broker id (`aud`). */
+  readonly broker: string
+  /** The MQTT client id (`sub`). */
+  readonly clientId: string
+  readonly username?: string | undefined
+  readonly acl: Acl
+  /** Issue time, epoch seconds (`iat` and `nbf`). */
+  readonly now: number
+  /** Lifetime in seconds; null = no `exp` (admin expiration -1 only). */
+  readonly lifetime: number | null
+  readonly source: Credential['source']
+  /** Who caused the issuance (admin `sub`, or the subject token's `sub`). */
+  readonly issuedBy: string
+}
+
+export interface IssuedBrokerToken {
+  readonly token: string
+  /** What the store records (never the token itself). */
+  readonly credential: Credential
+}
+
+/**
+ * Signs one broker token (DESIGN.md "Broker token"). Recording it in the
+ * store is the caller's job, so a batch can be recorded atomically.
+ *
+ * @example
+ * const { token, credential } = await issueBrokerToken({ key, issuer, broker: 'demo',
+ *   clientId: 'c1', acl: ALL_TOPICS_ACL, now, lifetime: 3600, source: 'admin', issuedBy: 'ops' })
+ */
+export async function issueBrokerToken(req: BrokerTokenRequest): Promise<IssuedBrokerToken> {
+  const jti = createId()
+  const expiresAt = req.lifetime === null ? null : req.now + req.lifetime
+  const claims: Record<string, unknown> = {
+    ...(req.username ? { username: req.username } : {}),
+    acl: { pub: [...req.acl.pub], sub: [...req.acl.sub] },
+    ...(isAllTopics(req.acl) ? { topicAcl: '#' } : {}),
+  }
+  let jwt = new SignJWT(claims)
+    .setProtectedHeader({ alg: req.key.alg, kid: req.key.kid, typ: BROKER_TOKEN_TYP })
+    .setIssuer(req.issuer)
+    .setAudience(req.broker)
+    .setSubject(req.clientId)
+    .setJti(jti)
+    .setIssuedAt(req.now)
+    .setNotBefore(req.now)
+  if (expiresAt !== null) jwt = jwt.setExpirationTime(expiresAt)
+  const token = await jwt.sign(req.key.privateKey)
+  return {
+    token,
+    credential: {
+      jti,
+      broker: req.broker,
+      clientId: req.clientId,
+      username: req.username ?? null,
+      issuedAt: req.now,
+      expiresAt,
+      source: req.source,
+      issuedBy: req.issuedBy,
+    },
+  }
+}
+
+function isAllTopics(acl: Acl): boolean {
+  return acl.pub.length === 1 && acl.pub[0] === '#' && acl.sub.length === 1 && acl.sub[0] === '#'
+}

@@ -1,0 +1,32 @@
+import type { z } from 'zod'
+import { InvalidRequest } from '@mqtt-oidc/core'
+
+/**
+ * One form or query parameter: undefined when absent; a repeated parameter
+ * is refused (RFC 6749 §3.1: parameters must not be included more than once).
+ */
+export function singleParam(source: unknown, name: string): string | undefined {
+  const value = (source as Record<string, unknown> | undefined)?.[name]
+  if (value === undefined || value === '') return undefined
+  if (typeof value !== 'string') throw new InvalidRequest(`parameter ${name} must be given once`)
+  return value
+}
+
+/** A repeatable query parameter as a list (`?jti=a&jti=b`). */
+export function listParam(source: unknown, name: string): string[] {
+  const value = (source as Record<string, unknown> | undefined)?.[name]
+  if (value === undefined) return []
+  const list = Array.isArray(value) ? value : [value]
+  if (!list.every((v): v is string => typeof v === 'string')) throw new InvalidRequest(`parameter ${name} must be a string`)
+  return list
+}
+
+/** Parses a JSON body with a zod schema; every problem is listed in one InvalidRequest. */
+export function parseBody<T extends z.ZodType>(schema: T, body: unknown): z.output<T> {
+  const parsed = schema.safeParse(body ?? {})
+  if (parsed.success) return parsed.data
+  // A message that already names its field ("number must be ...") is used as is.
+  const problems = parsed.error.issues.map((i) =>
+    i.path.length && !i.message.startsWith(String(i.path[0])) ? `${i.path.join('.')}: ${i.message}` : i.message)
+  throw new InvalidRequest(problems.join('; '))
+}

@@ -1,0 +1,50 @@
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { pino } from 'pino'
+import { createSqliteStore } from '@mqtt-oidc/core'
+import { ConfigError, loadConfig } from './config.js'
+import { REDACT_PATHS, createExchange } from './create-exchange.js'
+import { ensureBroker } from './ensure-broker.js'
+
+/** Runs the exchange standalone: `pnpm --filter @mqtt-oidc/exchange start`. */
+async function main(): Promise<void> {
+  const config = loadConfig()
+  const log = pino({ name: 'exchange', level: config.logLevel, redact: REDACT_PATHS })
+  if (config.devWarning) log.warn(config.devWarning)
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 })
+  const store = createSqliteStore(join(config.dataDir, 'exchange.sqlite'))
+  await ensureBroker(store, { id: 'demo', url: config.demoBrokerUrl })
+  const exchange = createExchange({
+    store,
+    issuer: config.issuer,
+    host: config.host,
+    port: config.port,
+    idp: config.idp,
+    maxLifetime: config.maxLifetime,
+    defaultCredentialLifetime: config.defaultCredentialLifetime,
+    logger: log,
+  })
+  const { url } = await exchange.listen()
+  log.info({ url, issuer: exchange.issuer, jwks: `${exchange.issuer}/.well-known/jwks.json` }, 'exchange ready')
+
+  let stopping = false
+  const stop = (signal: string): void => {
+    if (stopping) return
+    stopping = true
+    log.info({ signal }, 'stopping')
+    exchange.close()
+      .then(() => store.close())
+      .then(() => process.exit(0), (err: unknown) => {
+        log.error({ err }, 'stop failed')
+        process.exit(1)
+      })
+  }
+  process.once('SIGINT', () => stop('SIGINT'))
+  process.once('SIGTERM', () => stop('SIGTERM'))
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof ConfigError) console.error(err.message)
+  else console.error('exchange failed to start:', err)
+  process.exit(1)
+})

@@ -1,0 +1,85 @@
+import type { NextFunction, Request, RequestHandler, Response } from 'express'
+import type { JWTVerifyGetKey } from 'jose'
+import { ADMIN_SCOPE, InsufficientScope, Unauthenticated, isMqttOidcError } from '@mqtt-oidc/core'
+import { IDP_TOKEN_ALGS, verifyJwt } from './lib/verify-jwt.js'
+
+export interface AdminPolicy {
+  /** The trusted IdP's issuer (`iss` of access tokens). */
+  readonly issuer: string
+  /** This exchange's issuer URL (`aud` of access tokens); read per request since it may be known only after listen(). */
+  readonly audience: () => string
+  readonly keys: JWTVerifyGetKey
+}
+
+/** Who is acting, for the audit log (never the token). */
+export interface AdminIdentity {
+  readonly sub: string | undefined
+  readonly clientId: string | undefined
+}
+
+const REALM = 'Bearer realm="mqtt-oidc"'
+
+/**
+ * Express middleware: requires an RFC 9068 JWT access token (`typ: at+jwt`)
+ * from the IdP, for this exchange, with scope `mqtt-oidc:admin`. No
+ * anonymous access, even on loopback. On success `res.locals.admin` holds
+ * an AdminIdentity.
+ */
+export function requireAdmin(policy: AdminPolicy): RequestHandler {
+  return async (req: Request, res: Response, next: NextFunction) => {
+    const token = bearerToken(req)
+    if (token === null) {
+      res.set('WWW-Authenticate', `${REALM}, error="invalid_token"`)
+      throw new Unauthenticated('the Authorization header is not a well-formed Bearer credential')
+    }
+    if (token === undefined) {
+      res.set('WWW-Authenticate', REALM)
+      throw new Unauthenticated(`an access token with scope ${ADMIN_SCOPE} is required`)
+    }
+    const payload = await verifyAccessToken(token, policy, res)
+    const scopes = typeof payload.scope === 'string' ? payload.scope.split(' ') : []
+    if (!scopes.includes(ADMIN_SCOPE)) {
+      res.set('WWW-Authenticate', `${REALM}, error="insufficient_scope", scope="${ADMIN_SCOPE}"`)
+      throw new InsufficientScope(`the access token lacks scope ${ADMIN_SCOPE}`)
+    }
+    const identity: AdminIdentity = {
+      sub: typeof payload.sub === 'string' ? payload.sub : undefined,
+      clientId: typeof payload.client_id === 'string' ? payload.client_id : undefined,
+    }
+    res.locals.admin = identity
+    next()
+  }
+}
+
+async function verifyAccessToken(token: string, policy: AdminPolicy, res: Response) {
+  const audience = policy.audience()
+  try {
+    const { payload } = await verifyJwt(token, policy.keys, {
+      algorithms: [...IDP_TOKEN_ALGS],
+      typ: 'at+jwt',
+      issuer: policy.issuer,
+      // A resource indicator may be sent with or without the trailing slash.
+      audience: [audience, `${audience}/`],
+      requiredClaims: ['exp'],
+    }, 'access token')
+    return payload
+  } catch (err) {
+    if (!isMqttOidcError(err) || !err.code.startsWith('ERR_TOKEN_')) throw err
+    res.set('WWW-Authenticate', `${REALM}, error="invalid_token"`)
+    throw new Unauthenticated(err.message)
+  }
+}
+
+/** undefined: no Bearer credential at all; null: a Bearer credential that is not a token68. */
+function bearerToken(req: Request): string | undefined | null {
+  const header = req.get('authorization')
+  if (!header || !/^Bearer(\s|$)/i.test(header)) return undefined
+  const m = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i.exec(header.trim())
+  return m?.[1] ?? null
+}
+
+/** The acting admin as a short string for logs: `sub`, else `client_id`. */
+export function adminName(res: Response): string {
+  const admin = res.locals.admin as AdminIdentity | undefined
+  return admin?.sub ?? admin?.clientId ?? 'unknown'
+}

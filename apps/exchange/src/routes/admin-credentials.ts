@@ -1,0 +1,87 @@
+import { Router } from 'express'
+import type { Request, Response } from 'express'
+import { z } from 'zod'
+import { ALL_TOPICS_ACL, InvalidRequest, createId } from '@mqtt-oidc/core'
+import type { ExchangeContext } from '../lib/context.js'
+import { aclSchema, expirationSchema, getBroker } from '../lib/broker-fields.js'
+import { adminLifetime } from '../lib/expiration.js'
+import { parseBody } from '../lib/params.js'
+import { adminName } from '../require-admin.js'
+import { audit } from '../lib/audit.js'
+import { issueBrokerToken } from '../issue-broker-token.js'
+import type { IssuedBrokerToken } from '../issue-broker-token.js'
+
+/** Most credentials one request may issue (Cloudflare Pub/Sub's limit). */
+export const MAX_CREDENTIALS_PER_REQUEST = 100
+
+const NUMBER_MESSAGE = `number must be between 1 and ${MAX_CREDENTIALS_PER_REQUEST}`
+
+// A client id is substituted into ACL filters and MQTT topics, so it never holds
+// topic separators, wildcards or control characters.
+const clientIdSchema = z.string().min(1).max(256).regex(/^[^/+#\u0000-\u001f\u007f]+$/, 'a client id may not contain / + # or control characters')
+
+const issueSchema = z.object({
+  number: z.union([z.number(), z.string()]).transform((value, zctx) => {
+    const n = typeof value === 'number' ? value : /^\d{1,4}$/.test(value) ? Number(value) : NaN
+    if (Number.isInteger(n) && n >= 1 && n <= MAX_CREDENTIALS_PER_REQUEST) return n
+    zctx.addIssue({ code: 'custom', message: NUMBER_MESSAGE })
+    return z.NEVER
+  }).optional(),
+  clientIds: z.array(clientIdSchema)
+    .min(1, { message: `clientIds must list between 1 and ${MAX_CREDENTIALS_PER_REQUEST} client ids` })
+    .max(MAX_CREDENTIALS_PER_REQUEST, { message: `clientIds must list between 1 and ${MAX_CREDENTIALS_PER_REQUEST} client ids` })
+    .optional(),
+  expiration: expirationSchema.optional(),
+  acl: aclSchema.optional(),
+  username: z.string().min(1).max(256).optional(),
+}).strict()
+
+/**
+ * POST /admin/brokers/:id/credentials: issue 1..100 credentials at once,
+ * answered as `{ "<clientid>": "<token>" }` (the Cloudflare Pub/Sub shape).
+ * All are recorded in one transaction before any is returned.
+ */
+export function adminCredentialRoutes(ctx: ExchangeContext): Router {
+  const router = Router()
+  router.post('/admin/brokers/:id/credentials', async (req: Request<{ id: string }>, res: Response) => {
+    res.set({ 'Cache-Control': 'no-store', Pragma: 'no-cache' })
+    const body = parseBody(issueSchema, req.body)
+    const clientIds = resolveClientIds(body.number, body.clientIds)
+    const broker = await getBroker(ctx.store, req.params.id)
+    const now = ctx.now()
+    const lifetime = adminLifetime(body.expiration, broker.expiration, ctx.defaultCredentialLifetime)
+    const issuedBy = adminName(res)
+    const issued: IssuedBrokerToken[] = []
+    for (const clientId of clientIds) {
+      issued.push(await issueBrokerToken({
+        key: ctx.signingKeys().current,
+        issuer: ctx.issuer(),
+        broker: broker.id,
+        clientId,
+        username: body.username,
+        acl: body.acl ?? ALL_TOPICS_ACL,
+        now,
+        lifetime,
+        source: 'admin',
+        issuedBy,
+      }))
+    }
+    await ctx.store.credentials.insertMany(issued.map((i) => i.credential))
+    audit(ctx, res, 'credentials.issue', {
+      broker: broker.id, jtis: issued.map((i) => i.credential.jti), client_ids: clientIds, expires_in: lifetime,
+    })
+    res.json(Object.fromEntries(issued.map((i) => [i.credential.clientId, i.token])))
+  })
+  return router
+}
+
+function resolveClientIds(number: number | undefined, clientIds: string[] | undefined): string[] {
+  if (clientIds === undefined) return Array.from({ length: number ?? 1 }, () => createId())
+  if (number !== undefined && number !== clientIds.length) {
+    throw new InvalidRequest('number and clientIds disagree; give one of them')
+  }
+  const seen = new Set<string>()
+  const duplicates = new Set(clientIds.filter((id) => seen.has(id) || !seen.add(id)))
+  if (duplicates.size > 0) throw new InvalidRequest(`duplicate client ids: ${[...duplicates].join(', ')}`)
+  return clientIds
+}

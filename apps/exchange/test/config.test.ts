@@ -1,0 +1,54 @@
+import { resolve } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { ConfigError, loadConfig } from '../src/config.js'
+
+describe('loadConfig (MQTT_OIDC_EXCHANGE_* environment)', () => {
+  it('works with no configuration at all', () => {
+    expect(loadConfig({})).toEqual({
+      dataDir: resolve('./.data'),
+      issuer: 'http://localhost:4001',
+      host: '127.0.0.1',
+      port: 4001,
+      idp: { issuer: 'http://localhost:4000', jwksUri: undefined, clientIds: ['mqtt-oidc-cli'] },
+      maxLifetime: 3600,
+      defaultCredentialLifetime: 604800,
+      demoBrokerUrl: 'mqtt://localhost:1883',
+      logLevel: 'info',
+      devWarning: 'development only: plain HTTP issuers (http://localhost:4001, http://localhost:4000); use https in production',
+    })
+  })
+
+  it('reads every setting', () => {
+    const config = loadConfig({
+      MQTT_OIDC_DATA_DIR: '/tmp/x',
+      MQTT_OIDC_EXCHANGE_ISSUER: 'https://ex.example/',
+      MQTT_OIDC_EXCHANGE_PORT: '8443',
+      MQTT_OIDC_EXCHANGE_IDP_ISSUER: 'https://idp.example',
+      MQTT_OIDC_EXCHANGE_IDP_CLIENT_IDS: 'cli, web',
+      MQTT_OIDC_EXCHANGE_MAX_LIFETIME: '15m',
+      MQTT_OIDC_EXCHANGE_DEFAULT_CREDENTIAL_LIFETIME: '30d',
+      MQTT_OIDC_IDP_PORT: '4000',
+    })
+    expect(config).toMatchObject({
+      dataDir: '/tmp/x', issuer: 'https://ex.example', port: 8443,
+      idp: { issuer: 'https://idp.example', clientIds: ['cli', 'web'] }, maxLifetime: 900, defaultCredentialLifetime: 2592000, devWarning: undefined,
+    })
+  })
+
+  it('lists every problem at once, unknown variables included', () => {
+    let error: unknown
+    try {
+      loadConfig({ MQTT_OIDC_EXCHANGE_PROT: '1', MQTT_OIDC_EXCHANGE_PORT: 'abc', MQTT_OIDC_EXCHANGE_MAX_LIFETIME: '-1' })
+    } catch (err) { error = err }
+    expect(error).toBeInstanceOf(ConfigError)
+    const problems = (error as ConfigError).problems
+    expect(problems).toHaveLength(3)
+    expect(problems[0]).toMatch(/^MQTT_OIDC_EXCHANGE_PROT: unknown variable \(known: MQTT_OIDC_EXCHANGE_ISSUER, /)
+    expect(problems[1]).toMatch(/^MQTT_OIDC_EXCHANGE_PORT: /)
+    expect(problems[2]).toBe('MQTT_OIDC_EXCHANGE_MAX_LIFETIME: must be a duration such as 1h (-1 is not allowed here)')
+  })
+
+  it('refuses plain HTTP issuers in production', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(ConfigError)
+  })
+})
