@@ -1,0 +1,2 @@
+export * from './create-broker.js'
+export * from './config.js'

@@ -1,0 +1,45 @@
+import { ClientIdMismatch, TokenMissing, UsernameMismatch } from '@mqtt-oidc/core'
+import { brokerTokenAcl } from './broker-token-acl.js'
+import type { Verifier } from './create-verifier.js'
+import type { ConnectAuthorization } from './types.js'
+
+/** The credential fields of an MQTT CONNECT. */
+export interface ConnectCredentials {
+  /** CONNECT client id; empty or absent means "use the token's `sub`". */
+  readonly clientId?: string | undefined
+  /** CONNECT username; when present it must equal the `username` claim or `sub`. */
+  readonly username?: string | undefined
+  /** CONNECT password: the broker token. */
+  readonly password?: string | Buffer | Uint8Array | undefined
+}
+
+/**
+ * Checks an MQTT CONNECT: the password is a valid broker token for this
+ * broker, the client id is empty or `sub`, the username (if any) is the
+ * token's `username` or `sub`. Resolves with the effective client id, the
+ * claims and the ACL; rejects with `TokenMissing`, a token error,
+ * `ClientIdMismatch` or `UsernameMismatch`.
+ *
+ * @example
+ * const { clientId, acl } = await authorizeConnect(verifier, { clientId: '', password: token })
+ */
+export async function authorizeConnect(verifier: Verifier, credentials: ConnectCredentials): Promise<ConnectAuthorization> {
+  const token = passwordText(credentials.password)
+  if (token === '') throw new TokenMissing('CONNECT without a password (the broker token)')
+  const claims = await verifier.verify(token)
+  const requested = credentials.clientId ?? ''
+  if (requested !== '' && requested !== claims.sub) {
+    throw new ClientIdMismatch('CONNECT client id is not the token subject')
+  }
+  const username = credentials.username ?? ''
+  if (username !== '' && username !== claims.username && username !== claims.sub) {
+    throw new UsernameMismatch('CONNECT username is neither the token username nor its subject')
+  }
+  return { clientId: claims.sub, claims, acl: brokerTokenAcl(claims) }
+}
+
+function passwordText(password: ConnectCredentials['password']): string {
+  if (password === undefined) return ''
+  if (typeof password === 'string') return password.trim()
+  return Buffer.from(password.buffer, password.byteOffset, password.byteLength).toString('utf8').trim()
+}

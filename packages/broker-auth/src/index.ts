@@ -1,0 +1,6 @@
+export * from './types.js'
+export * from './create-verifier.js'
+export * from './broker-token-acl.js'
+export * from './authorize-connect.js'
+export * from './create-revocation-follower.js'
+export * from './attach-aedes-auth.js'
