@@ -1,0 +1,38 @@
+import { homedir } from 'node:os'
+import { join } from 'node:path'
+
+/**
+ * The environment as the CLI sees it. This file is the only place in
+ * packages/client that reads `process.env`: the library takes every setting
+ * as an argument (STYLE.md: packages never read the environment), and the
+ * CLI is the application boundary where a person's shell configures it.
+ * Everything else gets a `CliEnv` value, so tests can pass their own.
+ */
+export interface CliEnv {
+  /** MQTT_OIDC_CLI_ISSUER: default for --issuer. */
+  readonly issuer?: string | undefined
+  /** MQTT_OIDC_CLI_EXCHANGE_URL: default for --exchange. */
+  readonly exchangeUrl?: string | undefined
+  /** MQTT_OIDC_CLI_BROKER_URL: default for pub/sub --url. */
+  readonly brokerUrl?: string | undefined
+  /** MQTT_OIDC_DATA_DIR: default for --data-dir (the same variable `pnpm start` uses). */
+  readonly dataDir?: string | undefined
+  /** Default for --config-dir: MQTT_OIDC_CLI_CONFIG_DIR, else $XDG_CONFIG_HOME/mqtt-oidc, else ~/.config/mqtt-oidc. */
+  readonly configDir: string
+}
+
+/** Reads the CLI's environment variables once; empty values count as unset. */
+export function readCliEnv(env: NodeJS.ProcessEnv = process.env): CliEnv {
+  const get = (name: string): string | undefined => {
+    const value = env[name]?.trim()
+    return value === undefined || value === '' ? undefined : value
+  }
+  const xdg = get('XDG_CONFIG_HOME')
+  return {
+    issuer: get('MQTT_OIDC_CLI_ISSUER'),
+    exchangeUrl: get('MQTT_OIDC_CLI_EXCHANGE_URL'),
+    brokerUrl: get('MQTT_OIDC_CLI_BROKER_URL'),
+    dataDir: get('MQTT_OIDC_DATA_DIR'),
+    configDir: get('MQTT_OIDC_CLI_CONFIG_DIR') ?? join(xdg ?? join(homedir(), '.config'), 'mqtt-oidc'),
+  }
+}

@@ -1,0 +1,98 @@
+import { Command } from 'commander'
+import { createAdminClient } from '../../create-admin-client.js'
+import type { AdminClient } from '../../create-admin-client.js'
+import { readAdminCredentials } from '../../lib/read-admin-credentials.js'
+import { CliError } from '../lib/cli-error.js'
+import { writeJson, writeLine } from '../lib/cli-io.js'
+import type { CliIo } from '../lib/cli-io.js'
+import { collect, nonEmpty, parseBrokerId, parseCredentialCount, parseExpiration } from '../lib/option-parsers.js'
+import { addGlobalOptions, resolveSettings } from '../lib/settings.js'
+
+const ADMIN_HELP = `
+Admin commands authenticate as the admin client found in <data-dir>/admin-client.json
+(written by \`pnpm start\`). --issuer / --exchange (or their env vars) override the URLs in it.`
+
+/** `broker ...`: the exchange's admin API. */
+export function addBrokerCommands(program: Command, io: CliIo): void {
+  const broker = program.command('broker').description('manage brokers, credentials and revocations (admin)').addHelpText('after', ADMIN_HELP)
+  const leaf = (name: string, description: string, options?: { clientId?: boolean }): Command =>
+    addGlobalOptions(broker.command(name), { clientId: false, ...options }).description(description).addHelpText('after', ADMIN_HELP)
+  const admin = (cmd: Command): AdminClient => adminClientFor(cmd, io)
+
+  leaf('create', 'create a broker')
+    .argument('<id>', 'broker id', parseBrokerId)
+    .option('--expiration <duration>', 'default expiration of its tokens: 30s, 15m, 48h, 7d, seconds, or -1 for none', parseExpiration)
+    .option('--url <url>', 'where clients reach it (informational, e.g. mqtt://localhost:1883)')
+    .action(async (id: string, opts: { expiration?: number; url?: string }, cmd: Command) => {
+      writeJson(io.stdout, await admin(cmd).createBroker(id, { expiration: opts.expiration, url: opts.url }))
+    })
+
+  leaf('list', 'list brokers (JSON)').action(async (_opts: unknown, cmd: Command) => {
+    writeJson(io.stdout, await admin(cmd).listBrokers())
+  })
+
+  leaf('update', "change a broker's default expiration (-1 clears it) or URL")
+    .argument('<id>', 'broker id', parseBrokerId)
+    .option('--expiration <duration>', '30s, 15m, 48h, 7d, seconds, or -1 to clear', parseExpiration)
+    .option('--url <url>', 'where clients reach it')
+    .action(async (id: string, opts: { expiration?: number; url?: string }, cmd: Command) => {
+      if (opts.expiration === undefined && opts.url === undefined) throw new CliError('nothing to update: give --expiration and/or --url')
+      writeJson(io.stdout, await admin(cmd).updateBroker(id, { expiration: opts.expiration, url: opts.url }))
+    })
+
+  leaf('delete', 'delete a broker')
+    .argument('<id>', 'broker id', parseBrokerId).action(async (id: string, _opts: unknown, cmd: Command) => {
+    await admin(cmd).deleteBroker(id)
+    writeLine(io.stderr, `Deleted broker ${id}.`)
+  })
+
+  leaf('issue', 'issue credentials and print {"<clientid>": "<token>", ...} (like Cloudflare Pub/Sub)')
+    .argument('<id>', 'broker id', parseBrokerId)
+    .option('-n, --number <n>', 'how many credentials, 1..100 (default 1)', parseCredentialCount)
+    .option('--client-id <id>', 'MQTT client id to issue for (repeatable; default: generated ULIDs)', collect(nonEmpty))
+    .option('--expiration <duration>', '30s, 15m, 48h, 7d, seconds, or -1 for no expiry', parseExpiration)
+    .option('--username <name>', 'username claim of the credentials', nonEmpty)
+    .action(async (id: string, opts: { number?: number; clientId?: string[]; expiration?: number; username?: string }, cmd: Command) => {
+      if (opts.clientId !== undefined && opts.clientId.length > 100) throw new CliError('at most 100 --client-id values; nothing was issued')
+      if (opts.clientId !== undefined && opts.number !== undefined && opts.number !== opts.clientId.length) {
+        throw new CliError(`--number ${opts.number} does not match the ${opts.clientId.length} --client-id values; give one or the other`)
+      }
+      writeJson(io.stdout, await admin(cmd).issueCredentials(id, {
+        number: opts.number,
+        clientIds: opts.clientId,
+        expiration: opts.expiration,
+        username: opts.username,
+      }))
+    })
+
+  leaf('revoke', 'revoke credentials by jti')
+    .argument('<id>', 'broker id', parseBrokerId)
+    .requiredOption('--jti <jti>', 'jti to revoke (repeatable)', collect(nonEmpty))
+    .action(async (id: string, opts: { jti: string[] }, cmd: Command) => {
+      writeJson(io.stdout, await admin(cmd).revoke(id, opts.jti))
+    })
+
+  leaf('unrevoke', 'lift revocations by jti')
+    .argument('<id>', 'broker id', parseBrokerId)
+    .requiredOption('--jti <jti>', 'jti to unrevoke (repeatable)', collect(nonEmpty))
+    .action(async (id: string, opts: { jti: string[] }, cmd: Command) => {
+      writeJson(io.stdout, await admin(cmd).unrevoke(id, opts.jti))
+    })
+
+  leaf('show-revocations', 'list revoked jtis (JSON)')
+    .argument('<id>', 'broker id', parseBrokerId).action(async (id: string, _opts: unknown, cmd: Command) => {
+    writeJson(io.stdout, await admin(cmd).listRevocations(id))
+  })
+}
+
+function adminClientFor(cmd: Command, io: CliIo): AdminClient {
+  const s = resolveSettings(cmd, io.env)
+  const creds = readAdminCredentials(s.dataDir)
+  return createAdminClient({
+    adminCredentials: {
+      ...creds,
+      issuer: s.explicit.issuer ? s.issuer : creds.issuer,
+      exchange: s.explicit.exchangeUrl ? s.exchangeUrl : creds.exchange,
+    },
+  })
+}

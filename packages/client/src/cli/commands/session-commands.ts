@@ -1,0 +1,100 @@
+import type { Command } from 'commander'
+import { decodeJwt } from 'jose'
+import * as oidc from 'openid-client'
+import qrcode from 'qrcode-terminal'
+import { createTokenStore } from '../../create-token-store.js'
+import { discoverIssuer } from '../../discover-issuer.js'
+import { getIdToken } from '../../get-id-token.js'
+import { DEFAULT_LOGIN_SCOPE, loginWithDeviceFlow } from '../../login-with-device-flow.js'
+import type { DevicePrompt } from '../../login-with-device-flow.js'
+import { tokenStoreKey } from '../../token-store-key.js'
+import { CliError } from '../lib/cli-error.js'
+import { writeJson, writeLine } from '../lib/cli-io.js'
+import type { CliIo } from '../lib/cli-io.js'
+import { openSession } from '../lib/session.js'
+import { addGlobalOptions, resolveSettings } from '../lib/settings.js'
+
+/** `login`, `logout`, `whoami`. */
+export function addSessionCommands(program: Command, io: CliIo): void {
+  addGlobalOptions(program.command('login'))
+    .description('sign in to the OIDC issuer and cache the ID token and refresh token (mode 0600)')
+    .option('--device', 'device authorization flow: open a URL on any device and enter a code (default)')
+    .option('--browser', 'authorization code + PKCE in a local browser (not implemented yet)')
+    .option('--scope <scope>', 'scope to request', DEFAULT_LOGIN_SCOPE)
+    .option('--no-qr', 'do not print a QR code')
+    .action(async (opts: { browser?: boolean; scope: string; qr: boolean }, cmd: Command) => {
+      if (opts.browser) throw new CliError('--browser login is not implemented yet; use --device')
+      const s = resolveSettings(cmd, io.env)
+      const { config, store } = await openSession(s)
+      const abort = new AbortController()
+      const onSigint = (): void => abort.abort(new CliError('login cancelled'))
+      process.once('SIGINT', onSigint)
+      try {
+        const tokens = await loginWithDeviceFlow(config, {
+          scope: opts.scope,
+          signal: abort.signal,
+          onPrompt: (p) => printPrompt(io, p, opts.qr),
+        })
+        await store.set(tokenStoreKey(config), tokens)
+        const claims = decodeJwt(tokens.idToken)
+        const who = typeof claims.username === 'string' ? claims.username : claims.sub
+        const clientid = typeof claims.clientid === 'string' ? ` (MQTT client id ${claims.clientid})` : ''
+        writeLine(io.stderr, `Logged in to ${config.serverMetadata().issuer} as ${who}${clientid}.`)
+      } catch (err) {
+        throw abort.signal.aborted ? abort.signal.reason : err
+      } finally {
+        process.off('SIGINT', onSigint)
+      }
+    })
+
+  addGlobalOptions(program.command('logout'))
+    .description('forget the cached login (and revoke its refresh token at the issuer when possible)')
+    .action(async (_opts: unknown, cmd: Command) => {
+      const s = resolveSettings(cmd, io.env)
+      const store = createTokenStore(s.configDir)
+      const key = { issuer: s.issuer, clientId: s.clientId }
+      const tokens = await store.get(key)
+      if (tokens === undefined) {
+        writeLine(io.stderr, `Not logged in to ${s.issuer}.`)
+        return
+      }
+      await store.delete(key)
+      if (tokens.refreshToken !== undefined) await revokeQuietly(s.issuer, s.clientId, tokens.refreshToken)
+      writeLine(io.stderr, `Logged out of ${s.issuer}.`)
+    })
+
+  addGlobalOptions(program.command('whoami'))
+    .description('show who is logged in: the ID token claims and its expiry (never the token)')
+    .option('--json', 'print the claims as JSON')
+    .action(async (opts: { json?: boolean }, cmd: Command) => {
+      const { config, store } = await openSession(resolveSettings(cmd, io.env))
+      const claims = decodeJwt(await getIdToken(config, store))
+      const expires = claims.exp === undefined ? undefined : new Date(claims.exp * 1000).toISOString()
+      if (opts.json) return writeJson(io.stdout, { ...claims, expiresAt: expires })
+      const rows: Array<[string, unknown]> = [
+        ['issuer', claims.iss], ['subject', claims.sub], ['clientid', claims.clientid], ['username', claims.username],
+        ['expires', expires && `${expires} (in ${Math.max(0, Math.round((claims.exp ?? 0) - Date.now() / 1000))}s)`],
+      ]
+      for (const [k, v] of rows) if (v !== undefined) writeLine(io.stdout, `${k.padEnd(9)} ${String(v)}`)
+    })
+}
+
+async function printPrompt(io: CliIo, p: DevicePrompt, qr: boolean): Promise<void> {
+  writeLine(io.stderr, `To sign in, open ${p.verificationUri} and enter the code: ${p.userCode}`)
+  if (p.verificationUriComplete !== undefined) {
+    writeLine(io.stderr, `Or open (or scan) ${p.verificationUriComplete}`)
+    if (qr) qrcode.generate(p.verificationUriComplete, { small: true }, (code) => writeLine(io.stderr, code))
+  }
+  writeLine(io.stderr, `Waiting for approval (the code expires in ${Math.round(p.expiresIn / 60)} min; Ctrl-C to cancel)...`)
+}
+
+async function revokeQuietly(issuer: string, clientId: string, refreshToken: string): Promise<void> {
+  try {
+    const config = await discoverIssuer(issuer, clientId, { timeout: 5 })
+    if (config.serverMetadata().revocation_endpoint !== undefined) {
+      await oidc.tokenRevocation(config, refreshToken, { token_type_hint: 'refresh_token' })
+    }
+  } catch {
+    // Best effort: the local copy is gone either way, and the IdP may be down.
+  }
+}

@@ -1,0 +1,40 @@
+import { Command } from 'commander'
+import { addBrokerCommands } from './commands/broker-commands.js'
+import { addPubCommand } from './commands/pub-command.js'
+import { addSessionCommands } from './commands/session-commands.js'
+import { addSubCommand } from './commands/sub-command.js'
+import { addTokenCommand } from './commands/token-command.js'
+import type { CliIo } from './lib/cli-io.js'
+import { addGlobalOptions } from './lib/settings.js'
+
+/**
+ * The `mqtt-oidc` command tree. Parse errors go to stderr as one
+ * `mqtt-oidc: ...` line (no help dump: scripts read stderr) and surface as a thrown CommanderError (exitOverride),
+ * so `runCli` decides the exit code in one place.
+ */
+export function createProgram(io: CliIo): Command {
+  const program = new Command('mqtt-oidc')
+    .description('Sign in with OIDC, get broker-scoped MQTT tokens, publish and subscribe; admin commands for brokers and credentials.')
+    .enablePositionalOptions()
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
+      outputError: (text, write) => write(`mqtt-oidc: ${text.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ').trim()}\n`),
+    })
+  addGlobalOptions(program)
+  addSessionCommands(program, io)
+  addTokenCommand(program, io)
+  addPubCommand(program, io)
+  addSubCommand(program, io)
+  addBrokerCommands(program, io)
+  program.addHelpText('after', `
+Exit codes: 0 ok, 1 usage error or refusal, 2 login required (run \`mqtt-oidc login --device\`).
+
+Examples:
+  mqtt-oidc login --device
+  mqtt-oidc sub --broker demo -t 'devices/<clientid>/#'
+  mqtt-oidc pub --broker demo -t devices/<clientid>/hello -m hi
+  mqtt-oidc broker issue demo --number 5 --expiration 48h`)
+  return program
+}

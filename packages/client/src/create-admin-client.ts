@@ -1,0 +1,165 @@
+import * as oidc from 'openid-client'
+import type { Configuration } from 'openid-client'
+import { ADMIN_SCOPE } from '@mqtt-oidc/core'
+import type { Acl } from '@mqtt-oidc/core'
+import { discoverIssuer } from './discover-issuer.js'
+import { AdminApiError, InvalidResponse } from './errors.js'
+import { readAdminCredentials } from './lib/read-admin-credentials.js'
+import { readOAuthError } from './lib/read-oauth-error.js'
+import { endpointUrl, parseSecureUrl } from './lib/urls.js'
+
+/** The confidential admin client (`<dataDir>/admin-client.json`). */
+export interface AdminCredentials {
+  /** IdP issuer URL. */
+  readonly issuer: string
+  /** Exchange base URL: the admin API's base and the `resource` of the access token. */
+  readonly exchange: string
+  readonly clientId: string
+  readonly clientSecret: string
+}
+
+export type CreateAdminClientOptions =
+  | { readonly dataDir: string; readonly adminCredentials?: undefined }
+  | { readonly adminCredentials: AdminCredentials; readonly dataDir?: undefined }
+
+/** An expiration as the admin API takes it: `"7d"`, seconds, or -1 (none). */
+export type Expiration = string | number
+
+export interface BrokerInput {
+  readonly expiration?: Expiration | undefined
+  readonly acl?: Acl | undefined
+  readonly url?: string | undefined
+}
+
+/** A broker as the admin API returns it (fields beyond `id` are the exchange's). */
+export interface BrokerRecord {
+  readonly id: string
+  readonly [field: string]: unknown
+}
+
+export interface IssueCredentialsInput {
+  /** How many credentials, 1..100 (the exchange's default: 1). */
+  readonly number?: number | undefined
+  /** Client ids to issue for (instead of generated ULIDs). */
+  readonly clientIds?: readonly string[] | undefined
+  readonly expiration?: Expiration | undefined
+  readonly acl?: Acl | undefined
+  readonly username?: string | undefined
+}
+
+export interface Revocation {
+  readonly jti: string
+  readonly revokedAt: number
+  readonly expiresAt: number | null
+}
+
+export interface AdminClient {
+  createBroker(id: string, input?: BrokerInput): Promise<BrokerRecord>
+  listBrokers(): Promise<BrokerRecord[]>
+  getBroker(id: string): Promise<BrokerRecord>
+  updateBroker(id: string, input: BrokerInput): Promise<BrokerRecord>
+  deleteBroker(id: string): Promise<void>
+  /** `{ "<clientid>": "<token>" }`, the Cloudflare Pub/Sub shape. */
+  issueCredentials(id: string, input?: IssueCredentialsInput): Promise<Record<string, string>>
+  revoke(id: string, jtis: readonly string[]): Promise<{ revision: number; revoked: string[] }>
+  unrevoke(id: string, jtis: readonly string[]): Promise<{ revision: number; unrevoked: string[] }>
+  listRevocations(id: string): Promise<Revocation[]>
+}
+
+/**
+ * A client for the exchange's admin API. It authenticates to the IdP as the
+ * confidential admin client (client_credentials, `client_secret_basic`,
+ * scope `mqtt-oidc:admin`, resource = the exchange) and sends the access
+ * token as a Bearer token, fetching a new one shortly before it expires or
+ * once after a 401. Error responses become `AdminApiError` with the API's
+ * `error`, `error_description` and HTTP status.
+ *
+ * Credentials come from `adminCredentials`, or from `<dataDir>/admin-client.json`
+ * (read now; `AdminCredentialsMissing` when absent).
+ *
+ * @example
+ * const admin = createAdminClient({ dataDir: './.data' })
+ * const creds = await admin.issueCredentials('demo', { number: 5, expiration: '48h' })
+ */
+export function createAdminClient(options: CreateAdminClientOptions): AdminClient {
+  const creds = options.adminCredentials ?? readAdminCredentials(options.dataDir)
+  const base = parseSecureUrl(creds.exchange, 'exchange URL')
+  const bearer = createBearer(creds)
+
+  const call = async (method: string, path: string, body?: unknown): Promise<unknown> => {
+    const send = async (token: string): Promise<Response> =>
+      fetch(endpointUrl(base, path), {
+        method,
+        redirect: 'error',
+        headers: {
+          authorization: `Bearer ${token}`,
+          accept: 'application/json',
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      })
+    let res = await send(await bearer.get())
+    if (res.status === 401) {
+      bearer.forget()
+      res = await send(await bearer.get())
+    }
+    if (!res.ok) throw new AdminApiError(await readOAuthError(res))
+    if (res.status === 204) return undefined
+    const text = await res.text()
+    if (text === '') return undefined
+    try {
+      return JSON.parse(text)
+    } catch (err) {
+      throw new InvalidResponse(`admin API ${method} ${path} answered HTTP ${res.status} with a body that is not JSON`, { cause: err })
+    }
+  }
+  const b = (id: string): string => `/admin/brokers/${encodeURIComponent(id)}`
+
+  return {
+    createBroker: async (id, input = {}) => (await call('POST', '/admin/brokers', { id, ...input })) as BrokerRecord,
+    listBrokers: async () => unwrapList(await call('GET', '/admin/brokers'), 'brokers') as BrokerRecord[],
+    getBroker: async (id) => (await call('GET', b(id))) as BrokerRecord,
+    updateBroker: async (id, input) => (await call('PATCH', b(id), input)) as BrokerRecord,
+    deleteBroker: async (id) => {
+      await call('DELETE', b(id))
+    },
+    issueCredentials: async (id, input = {}) => (await call('POST', `${b(id)}/credentials`, input)) as Record<string, string>,
+    revoke: async (id, jtis) => (await call('POST', `${b(id)}/revocations`, { jtis })) as { revision: number; revoked: string[] },
+    unrevoke: async (id, jtis) => (await call('DELETE', `${b(id)}/revocations`, { jtis })) as { revision: number; unrevoked: string[] },
+    listRevocations: async (id) => unwrapList(await call('GET', `${b(id)}/revocations`), 'revocations') as Revocation[],
+  }
+}
+
+/** Lists are bare arrays; an object wrapping one under `key` is accepted too. */
+function unwrapList(json: unknown, key: string): unknown[] {
+  if (Array.isArray(json)) return json
+  const inner = typeof json === 'object' && json !== null ? (json as Record<string, unknown>)[key] : undefined
+  if (Array.isArray(inner)) return inner
+  throw new InvalidResponse(`admin API returned no ${key} list`)
+}
+
+function createBearer(creds: AdminCredentials): { get(): Promise<string>; forget(): void } {
+  let config: Promise<Configuration> | undefined
+  let cached: { token: string; until: number } | undefined
+  const discover = (): Promise<Configuration> => {
+    if (config === undefined) {
+      config = discoverIssuer(creds.issuer, creds.clientId, { clientSecret: creds.clientSecret })
+      config.catch(() => {
+        config = undefined // retry discovery next time
+      })
+    }
+    return config
+  }
+  return {
+    async get() {
+      if (cached && Date.now() < cached.until) return cached.token
+      const res = await oidc.clientCredentialsGrant(await discover(), { scope: ADMIN_SCOPE, resource: creds.exchange })
+      const lifetime = res.expiresIn() ?? 60
+      cached = { token: res.access_token, until: Date.now() + Math.max(lifetime - 30, lifetime / 2) * 1000 }
+      return res.access_token
+    },
+    forget() {
+      cached = undefined
+    },
+  }
+}

@@ -1,0 +1,113 @@
+/**
+ * Typed errors of the client library, each with a stable `code` (the API;
+ * messages are for people and may change).
+ *
+ * These are client-side conditions (nobody is logged in, the exchange said
+ * no, the broker refused CONNECT), not server refusal codes, so they do not
+ * extend core's `MqttOidcError`, whose `ErrorCode` union is closed and maps
+ * one-to-one onto the server's REFUSALS table.
+ */
+export abstract class MqttOidcClientError extends Error {
+  abstract readonly code: string
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = new.target.name
+  }
+}
+
+/** No usable login: nothing stored, or the refresh token was refused. The person must log in again. */
+export class LoginRequired extends MqttOidcClientError {
+  readonly code = 'ERR_LOGIN_REQUIRED'
+  constructor(reason = 'not logged in', options?: { cause?: unknown }) {
+    super(`${reason}: run \`mqtt-oidc login --device\``, options)
+  }
+}
+
+/** The fields of an OAuth-style error response (`{error, error_description}`). */
+export interface OAuthErrorFields {
+  /** OAuth `error` value from the response body (`invalid_target`, `invalid_grant`, ...). */
+  readonly error: string
+  /** OAuth `error_description`, when the server sent one. */
+  readonly error_description?: string | undefined
+  /** HTTP status of the response. */
+  readonly status: number
+}
+
+function describe(what: string, f: OAuthErrorFields): string {
+  return `${what}: ${f.error}${f.error_description ? ` (${f.error_description})` : ''}`
+}
+
+/** The exchange's token endpoint refused the token exchange; `error` is its OAuth error. */
+export class TokenExchangeRefused extends MqttOidcClientError implements OAuthErrorFields {
+  readonly code = 'ERR_TOKEN_EXCHANGE_REFUSED'
+  readonly error: string
+  readonly error_description?: string | undefined
+  readonly status: number
+  constructor(fields: OAuthErrorFields, options?: { cause?: unknown }) {
+    super(describe('token exchange refused', fields), options)
+    this.error = fields.error
+    this.error_description = fields.error_description
+    this.status = fields.status
+  }
+}
+
+/** The exchange's admin API answered with an error; `error` is its OAuth-style error. */
+export class AdminApiError extends MqttOidcClientError implements OAuthErrorFields {
+  readonly code = 'ERR_ADMIN_API'
+  readonly error: string
+  readonly error_description?: string | undefined
+  readonly status: number
+  constructor(fields: OAuthErrorFields, options?: { cause?: unknown }) {
+    super(describe('admin API error', fields), options)
+    this.error = fields.error
+    this.error_description = fields.error_description
+    this.status = fields.status
+  }
+}
+
+/** No admin credentials: `<dataDir>/admin-client.json` is missing or unreadable. */
+export class AdminCredentialsMissing extends MqttOidcClientError {
+  readonly code = 'ERR_ADMIN_CREDENTIALS_MISSING'
+}
+
+/**
+ * The MQTT broker refused CONNECT. `returnCode` is the MQTT 3.1.1 CONNACK
+ * return code (4 bad user name or password, 5 not authorized) or, for
+ * MQTT 5, the CONNACK reason code (0x86, 0x87, ...).
+ */
+export class ConnectRefused extends MqttOidcClientError {
+  readonly code = 'ERR_CONNECT_REFUSED'
+  readonly returnCode: number
+  constructor(returnCode: number, message?: string) {
+    super(message ?? `broker refused the connection (CONNACK ${returnCode}${CONNACK_TEXT[returnCode] ? `: ${CONNACK_TEXT[returnCode]}` : ''})`)
+    this.returnCode = returnCode
+  }
+}
+
+const CONNACK_TEXT: Readonly<Record<number, string>> = {
+  1: 'unacceptable protocol version',
+  2: 'identifier rejected',
+  3: 'server unavailable',
+  4: 'bad user name or password',
+  5: 'not authorized',
+  0x85: 'client identifier not valid',
+  0x86: 'bad user name or password',
+  0x87: 'not authorized',
+  0x88: 'server unavailable',
+  0x8c: 'bad authentication method',
+}
+
+/** True when `err` is one of the client's typed errors. */
+export function isMqttOidcClientError(err: unknown): err is MqttOidcClientError {
+  return err instanceof MqttOidcClientError
+}
+
+/** A URL that would carry tokens in clear text: plain `http:` is allowed for loopback hosts only. */
+export class InsecureUrl extends MqttOidcClientError {
+  readonly code = 'ERR_INSECURE_URL'
+}
+
+/** A server answered with something that is not the documented response shape. */
+export class InvalidResponse extends MqttOidcClientError {
+  readonly code = 'ERR_INVALID_RESPONSE'
+}

@@ -1,0 +1,75 @@
+import { spawn } from 'node:child_process'
+import { createRequire } from 'node:module'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+
+const require = createRequire(import.meta.url)
+/** tsx's ESM loader, resolved from this package (it is a dependency of @mqtt-oidc/client). */
+export const TSX_LOADER = pathToFileURL(require.resolve('tsx')).href
+/** The CLI launcher, as `mqtt-oidc` runs it. */
+export const BIN = fileURLToPath(new URL('../../bin/mqtt-oidc.js', import.meta.url))
+/** The CLI entry point. */
+export const CLI_MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url))
+
+export interface RunResult {
+  readonly code: number | null
+  readonly stdout: string
+  readonly stderr: string
+}
+
+/** Runs `node [--import tsx] <script> ...args` to completion, collecting output. */
+export function runNode(script: string, args: readonly string[], options: { env?: NodeJS.ProcessEnv; input?: string; tsx?: boolean; cwd?: string } = {}): Promise<RunResult> {
+  const pre = options.tsx === false ? [] : ['--import', TSX_LOADER]
+  const child = spawn(process.execPath, [...pre, script, ...args], {
+    env: { ...process.env, ...options.env },
+    cwd: options.cwd,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d })
+  child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d })
+  child.stdin.end(options.input ?? '')
+  return new Promise((resolve, reject) => {
+    child.once('error', reject)
+    child.once('close', (code) => resolve({ code, stdout, stderr }))
+  })
+}
+
+export interface RunningProcess {
+  /** Resolves once stderr has printed a line matching `pattern`; rejects if the process exits first. */
+  waitForStderr(pattern: RegExp): Promise<void>
+  readonly done: Promise<RunResult>
+  /** stderr printed so far. */
+  stderr(): string
+  kill(signal?: NodeJS.Signals): void
+}
+
+/** Starts `node <script> ...args` (no tsx preload: for the bin launcher) and lets the test watch its stderr. */
+export function startNode(script: string, args: readonly string[], options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): RunningProcess {
+  const child = spawn(process.execPath, [script, ...args], { env: { ...process.env, ...options.env }, cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] })
+  let stdout = ''
+  let stderr = ''
+  const waiters: Array<{ pattern: RegExp; resolve: () => void }> = []
+  child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d })
+  child.stderr.setEncoding('utf8').on('data', (d: string) => {
+    stderr += d
+    for (const w of waiters.splice(0)) {
+      if (w.pattern.test(stderr)) w.resolve()
+      else waiters.push(w)
+    }
+  })
+  const done = new Promise<RunResult>((resolve, reject) => {
+    child.once('error', reject)
+    child.once('close', (code) => resolve({ code, stdout, stderr }))
+  })
+  return {
+    done,
+    stderr: () => stderr,
+    kill: (signal = 'SIGTERM') => { child.kill(signal) },
+    waitForStderr: (pattern) => new Promise<void>((resolve, reject) => {
+      if (pattern.test(stderr)) return resolve()
+      waiters.push({ pattern, resolve })
+      void done.then((r) => reject(new Error(`exited (${String(r.code)}) before printing ${String(pattern)}: ${r.stderr}`)))
+    }),
+  }
+}
