@@ -1,0 +1,29 @@
+#!/usr/bin/env node
+// The test suite drives real clients nobody here wrote (mosquitto_pub/sub,
+// Debian's mosquitto-clients) and real Chromium. Install them when this is a
+// Debian machine and we are root; otherwise say exactly what is missing.
+// Tests never skip when a tool is missing: they fail.
+import { spawnSync } from 'node:child_process'
+import { existsSync } from 'node:fs'
+
+const NEEDED = [
+  { path: '/usr/bin/mosquitto_pub', pkg: 'mosquitto-clients' },
+  { path: '/usr/bin/mosquitto_sub', pkg: 'mosquitto-clients' },
+  { path: '/usr/bin/chromium', pkg: 'chromium' },
+]
+
+const missing = [...new Set(NEEDED.filter((n) => !existsSync(n.path)).map((n) => n.pkg))]
+if (missing.length === 0) process.exit(0)
+
+const canApt = process.getuid?.() === 0 && existsSync('/usr/bin/apt-get')
+if (!canApt) {
+  console.error(`mqtt-oidc: the tests need Debian packages ${missing.join(' ')}; install them with: sudo apt-get install -y ${missing.join(' ')}`)
+  process.exit(1)
+}
+const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }
+const run = (args) => spawnSync('apt-get', args, { env, stdio: 'inherit' }).status === 0
+console.error(`mqtt-oidc: installing ${missing.join(' ')} for the tests (apt-get)`)
+if (!run(['update', '-qq']) || !run(['install', '-y', '-qq', '--no-install-recommends', ...missing])) {
+  console.error(`mqtt-oidc: apt-get install ${missing.join(' ')} failed`)
+  process.exit(1)
+}

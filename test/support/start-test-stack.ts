@@ -1,0 +1,108 @@
+/**
+ * The whole stack in-process on 127.0.0.1 with real servers on free ports,
+ * real SQLite files in a temp data dir, laid out exactly as `pnpm start`
+ * lays out ./.data, so the CLI finds its admin credential there.
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createSqliteStore, type Store } from '@mqtt-oidc/core'
+import { createAccount, createIdp, ensureDemoAccount, loadOrCreateAdminClient } from '@mqtt-oidc/idp'
+import { createExchange, ensureBroker } from '@mqtt-oidc/exchange'
+import { createBroker } from '@mqtt-oidc/broker'
+
+export interface TestStack {
+  readonly dataDir: string
+  readonly configDir: string
+  readonly idpUrl: string
+  readonly exchangeUrl: string
+  readonly mqttUrl: string
+  readonly mqttPort: number
+  readonly brokerId: string
+  readonly demo: { username: string; password: string; clientId: string }
+  readonly idpStore: Store
+  readonly exchangeStore: Store
+  /** Adds an account to the IdP (for a second user). */
+  addAccount(username: string, password: string, clientIds: string[]): Promise<void>
+  /** Starts another aedes broker for another broker id, following the same exchange. */
+  startBroker(brokerId: string): Promise<{ mqttUrl: string; mqttPort: number; close(): Promise<void> }>
+  close(): Promise<void>
+}
+
+/** A port the OS says is free now; used only to break the IdP <-> exchange URL cycle. */
+async function freePort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const address = server.address()
+  await new Promise<void>((resolve) => server.close(() => resolve()))
+  if (address === null || typeof address === 'string') throw new Error('no port')
+  return address.port
+}
+
+export async function startTestStack(options: { idTokenTtl?: number; maxLifetime?: number } = {}): Promise<TestStack> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'mqtt-oidc-e2e-'))
+  const configDir = join(dataDir, 'cli-config')
+  const closers: Array<() => Promise<void>> = []
+  try {
+    const exchangePort = await freePort()
+    const exchangeUrl = `http://127.0.0.1:${exchangePort}`
+    const idpStore = createSqliteStore(join(dataDir, 'idp.sqlite'))
+    closers.push(() => idpStore.close())
+    const exchangeStore = createSqliteStore(join(dataDir, 'exchange.sqlite'))
+    closers.push(() => exchangeStore.close())
+
+    const idpPort = await freePort()
+    const idpUrl = `http://127.0.0.1:${idpPort}`
+    const admin = loadOrCreateAdminClient(dataDir, { issuer: idpUrl, exchange: exchangeUrl })
+    const idp = createIdp({
+      store: idpStore,
+      issuer: idpUrl,
+      port: idpPort,
+      exchangeUrl,
+      adminClient: admin,
+      cookieKeys: ['test-cookie-key-0123456789abcdef'],
+      devicePollInterval: 1,
+      logLevel: 'silent',
+      ...(options.idTokenTtl ? { ttl: { idToken: options.idTokenTtl } } : {}),
+    })
+    const demo = await ensureDemoAccount(idpStore, dataDir)
+    await idp.listen()
+    closers.push(() => idp.close())
+
+    await ensureBroker(exchangeStore, { id: 'demo', url: 'mqtt://127.0.0.1' })
+    const exchange = createExchange({
+      store: exchangeStore,
+      issuer: exchangeUrl,
+      port: exchangePort,
+      idp: { issuer: idpUrl, clientIds: ['mqtt-oidc-cli'] },
+      logLevel: 'silent',
+      ...(options.maxLifetime ? { maxLifetime: options.maxLifetime } : {}),
+    })
+    await exchange.listen()
+    closers.push(() => exchange.close())
+
+    const startBroker = async (brokerId: string) => {
+      const broker = createBroker({ brokerId, exchangeUrl, host: '127.0.0.1', mqttPort: 0, wsPort: 0, logLevel: 'silent' })
+      const { mqttUrl, mqttPort } = await broker.listen()
+      return { mqttUrl, mqttPort, close: () => broker.close() }
+    }
+    const broker = await startBroker('demo')
+    closers.push(() => broker.close())
+
+    return {
+      dataDir, configDir, idpUrl, exchangeUrl, mqttUrl: broker.mqttUrl, mqttPort: broker.mqttPort, brokerId: 'demo',
+      demo, idpStore, exchangeStore,
+      async addAccount(username, password, clientIds) { await createAccount(idpStore, { username, password, clientIds }) },
+      startBroker,
+      async close() {
+        for (const close of closers.reverse()) await close().catch(() => {})
+        rmSync(dataDir, { recursive: true, force: true })
+      },
+    }
+  } catch (err) {
+    for (const close of closers.reverse()) await close().catch(() => {})
+    rmSync(dataDir, { recursive: true, force: true })
+    throw err
+  }
+}
