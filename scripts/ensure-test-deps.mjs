@@ -1,16 +1,23 @@
 #!/usr/bin/env node
 // The test suite drives real clients nobody here wrote (mosquitto_pub/sub,
-// Debian's mosquitto-clients) and real Chromium. Install them when this is a
+// Debian's mosquitto-clients), real Chromium and a real PostgreSQL server. Install them when this is a
 // Debian machine and we are root; otherwise say exactly what is missing.
 // Tests never skip when a tool is missing: they fail.
 import { spawnSync } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { existsSync, readdirSync } from 'node:fs'
 
 const NEEDED = [
   { path: '/usr/bin/mosquitto_pub', pkg: 'mosquitto-clients' },
   { path: '/usr/bin/mosquitto_sub', pkg: 'mosquitto-clients' },
   { path: '/usr/bin/chromium', pkg: 'chromium' },
+  { path: postgresInitdb(), pkg: 'postgresql' },
 ]
+
+function postgresInitdb() {
+  const root = '/usr/lib/postgresql'
+  const found = existsSync(root) && readdirSync(root).find((v) => existsSync(`${root}/${v}/bin/initdb`))
+  return found ? `${root}/${found}/bin/initdb` : `${root}/<version>/bin/initdb`
+}
 
 const missing = [...new Set(NEEDED.filter((n) => !existsSync(n.path)).map((n) => n.pkg))]
 if (missing.length === 0) process.exit(0)

@@ -1,17 +1,14 @@
 import { mkdtempSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createSqliteStore } from '../src/create-sqlite-store.js'
-import type { Broker, Credential, Store } from '../src/store.js'
+import type { Store } from '../src/store.js'
+import { describeStoreContract } from './support/store-contract.js'
 
 let dir: string
 let store: Store
 const now = Math.floor(Date.now() / 1000)
-const broker = (id: string): Broker => ({ id, expiration: null, acl: { pub: ['#'], sub: ['#'] }, url: null, createdAt: now, updatedAt: now })
-const credential = (jti: string, b = 'demo', expiresAt: number | null = now + 3600): Credential => ({
-  jti, broker: b, clientId: `c-${jti}`, username: null, issuedAt: now, expiresAt, source: 'admin', issuedBy: 'admin',
-})
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'mqtt-oidc-store-'))
@@ -29,111 +26,17 @@ describe('SQLite store file', () => {
   })
 
   it('keeps data across reopen and does not re-run migrations', async () => {
-    await store.brokers.create(broker('demo'))
+    await store.brokers.create({ id: 'demo', expiration: null, acl: { pub: ['#'], sub: ['#'] }, url: null, createdAt: now, updatedAt: now })
     await store.close()
     store = createSqliteStore(join(dir, 'sub', 'state.sqlite'))
     expect((await store.brokers.get('demo'))?.id).toBe('demo')
   })
 })
 
-describe('brokers and credentials', () => {
-  it('refuses a duplicate broker id with ERR_CONFLICT and an unknown one with ERR_NOT_FOUND', async () => {
-    await store.brokers.create(broker('demo'))
-    await expect(store.brokers.create(broker('demo'))).rejects.toMatchObject({ code: 'ERR_CONFLICT' })
-    await expect(store.brokers.update('nope', { expiration: 5 })).rejects.toMatchObject({ code: 'ERR_NOT_FOUND' })
-    await expect(store.brokers.delete('nope')).rejects.toMatchObject({ code: 'ERR_NOT_FOUND' })
-  })
-
-  it('updates expiration and can clear it', async () => {
-    await store.brokers.create(broker('demo'))
-    expect((await store.brokers.update('demo', { expiration: 604800 })).expiration).toBe(604800)
-    expect((await store.brokers.update('demo', { expiration: null })).expiration).toBeNull()
-  })
-
-  it('records a batch of credentials all or none', async () => {
-    await store.brokers.create(broker('demo'))
-    await store.credentials.insertMany([credential('a')])
-    await expect(store.credentials.insertMany([credential('b'), credential('a')])).rejects.toMatchObject({ code: 'ERR_CONFLICT' })
-    expect(await store.credentials.get('demo', 'b')).toBeUndefined()
-    expect(await store.credentials.get('demo', 'a')).toMatchObject({ clientId: 'c-a', expiresAt: now + 3600 })
-  })
-})
-
-describe('revocations', () => {
-  beforeEach(async () => {
-    await store.brokers.create(broker('demo'))
-    await store.brokers.create(broker('other'))
-    await store.credentials.insertMany([credential('j1'), credential('j2'), credential('j3', 'demo', null), credential('o1', 'other')])
-  })
-
-  it('revokes, bumps the revision per change, and is idempotent', async () => {
-    expect(await store.revocations.revoke('demo', ['j1', 'j2'], now)).toEqual({ revision: 2, changed: ['j1', 'j2'] })
-    expect(await store.revocations.revoke('demo', ['j1'], now)).toEqual({ revision: 2, changed: [] })
-    expect(await store.revocations.isRevoked('demo', 'j1')).toBe(true)
-    expect(await store.revocations.revision('other')).toBe(0)
-  })
-
-  it('refuses unknown jtis (and another broker\'s) without revoking any', async () => {
-    await expect(store.revocations.revoke('demo', ['j1', 'o1', 'zz'], now)).rejects.toMatchObject({ code: 'ERR_NOT_FOUND' })
-    expect(await store.revocations.list('demo')).toEqual([])
-    expect(await store.revocations.revision('demo')).toBe(0)
-  })
-
-  it('unrevokes and reports events since a revision, in order', async () => {
-    await store.revocations.revoke('demo', ['j1', 'j3'], now)
-    expect(await store.revocations.unrevoke('demo', ['j1', 'j2'], now + 1)).toEqual({ revision: 3, changed: ['j1'] })
-    expect(await store.revocations.list('demo')).toEqual([{ broker: 'demo', jti: 'j3', revokedAt: now, expiresAt: null }])
-    const events = await store.revocations.eventsSince('demo', 1)
-    expect(events.map((e) => [e.revision, e.jti, e.action])).toEqual([[2, 'j3', 'revoke'], [3, 'j1', 'unrevoke']])
-  })
-
-  it('prunes revocations of expired tokens only', async () => {
-    await store.revocations.revoke('demo', ['j1', 'j3'], now)
-    expect(await store.revocations.prune(now + 7200)).toBe(1)
-    expect((await store.revocations.list('demo')).map((r) => r.jti)).toEqual(['j3'])
-  })
-
-  it('deleting a broker removes its credentials and revocations', async () => {
-    await store.revocations.revoke('demo', ['j1'], now)
-    await store.brokers.delete('demo')
-    expect(await store.credentials.get('demo', 'j1')).toBeUndefined()
-    expect(await store.revocations.list('demo')).toEqual([])
-  })
-})
-
-describe('accounts, oidc records and keys', () => {
-  it('stores accounts, refuses a taken username, and updates', async () => {
-    const account = { id: 'a1', username: 'alice', passwordHash: 'h', clientIds: ['c1'], groups: ['ops'], disabled: false, createdAt: now }
-    await store.accounts.create(account)
-    await expect(store.accounts.create({ ...account, id: 'a2' })).rejects.toMatchObject({ code: 'ERR_CONFLICT' })
-    expect(await store.accounts.findByUsername('alice')).toEqual(account)
-    expect((await store.accounts.update('a1', { disabled: true })).disabled).toBe(true)
-    await expect(store.accounts.update('zz', { disabled: true })).rejects.toMatchObject({ code: 'ERR_NOT_FOUND' })
-  })
-
-  it('implements the oidc-provider adapter lookups', async () => {
-    await store.oidc.upsert('DeviceCode', 'd1', { userCode: 'ABCD', grantId: 'g1' }, 600)
-    await store.oidc.upsert('Session', 's1', { uid: 'u1' }, 600)
-    await store.oidc.upsert('AccessToken', 't1', { grantId: 'g1' }, 600)
-    expect(await store.oidc.findByUserCode('DeviceCode', 'ABCD')).toEqual({ userCode: 'ABCD', grantId: 'g1' })
-    expect(await store.oidc.findByUid('Session', 'u1')).toEqual({ uid: 'u1' })
-    await store.oidc.consume('DeviceCode', 'd1')
-    expect((await store.oidc.find('DeviceCode', 'd1'))?.consumed).toBeTypeOf('number')
-    await store.oidc.revokeByGrantId('AccessToken', 'g1')
-    expect(await store.oidc.find('AccessToken', 't1')).toBeUndefined()
-    expect(await store.oidc.find('DeviceCode', 'd1')).toBeUndefined()
-  })
-
-  it('reads expired oidc records as absent and prunes them', async () => {
-    await store.oidc.upsert('Session', 's1', { uid: 'u1' }, 1)
-    expect(await store.oidc.prune(now + 10)).toBe(1)
-    expect(await store.oidc.find('Session', 's1')).toBeUndefined()
-  })
-
-  it('stores signing keys per owner and retires them', async () => {
-    await store.keys.add({ kid: 'k1', alg: 'EdDSA', owner: 'exchange', privateJwk: { kty: 'OKP' }, createdAt: now, retiredAt: null })
-    await store.keys.retire('k1', now + 1)
-    expect(await store.keys.list('exchange')).toEqual([{ kid: 'k1', alg: 'EdDSA', owner: 'exchange', privateJwk: { kty: 'OKP' }, createdAt: now, retiredAt: now + 1 }])
-    expect(await store.keys.list('idp')).toEqual([])
-  })
+const contractDirs: string[] = []
+afterAll(() => { for (const d of contractDirs) rmSync(d, { recursive: true, force: true }) })
+describeStoreContract('SQLite', async () => {
+  const contractDir = mkdtempSync(join(tmpdir(), 'mqtt-oidc-contract-'))
+  contractDirs.push(contractDir)
+  return createSqliteStore(join(contractDir, 'state.sqlite'))
 })

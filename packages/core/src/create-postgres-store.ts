@@ -1,0 +1,40 @@
+import pg from 'pg'
+import { createPostgresBrokers, createPostgresCredentials, createPostgresRevocations } from './lib/postgres-brokers.js'
+import { createPostgresAccounts, createPostgresOidcRecords, createPostgresSigningKeys } from './lib/postgres-identity.js'
+import { migratePostgres } from './lib/postgres-pool.js'
+import type { Store } from './store.js'
+
+export interface PostgresStoreOptions {
+  /** `postgres://user:password@host:port/database`. */
+  readonly connectionString: string
+  /** Pool size. Default 10. */
+  readonly max?: number
+}
+
+/**
+ * The Store on PostgreSQL, for several instances sharing state. Connects,
+ * runs pending migrations (once, even when instances start together), and
+ * resolves when ready.
+ *
+ * @example const store = await createPostgresStore({ connectionString: 'postgres://localhost/mqtt_oidc' })
+ */
+export async function createPostgresStore(options: PostgresStoreOptions): Promise<Store> {
+  const pool = new pg.Pool({ connectionString: options.connectionString, max: options.max ?? 10 })
+  // An idle client's error (server restart) must not crash the process; the pool replaces it.
+  pool.on('error', () => {})
+  try {
+    await migratePostgres(pool)
+  } catch (err) {
+    await pool.end()
+    throw err
+  }
+  return {
+    oidc: createPostgresOidcRecords(pool),
+    accounts: createPostgresAccounts(pool),
+    brokers: createPostgresBrokers(pool),
+    credentials: createPostgresCredentials(pool),
+    revocations: createPostgresRevocations(pool),
+    keys: createPostgresSigningKeys(pool),
+    async close() { await pool.end() },
+  }
+}

@@ -1,0 +1,126 @@
+import type { Acl } from '../acl.js'
+import { Conflict, NotFound } from '../errors.js'
+import type { Broker, BrokerStore, Credential, CredentialStore, RevocationChange, RevocationEvent, RevocationStore } from '../store.js'
+import { inTransaction, isPgUniqueViolation, type PgClient, type PgPool } from './postgres-pool.js'
+
+interface BrokerRow { id: string; expiration: number | null; acl: Acl; url: string | null; created_at: number; updated_at: number }
+const toBroker = (r: BrokerRow): Broker => ({ id: r.id, expiration: r.expiration, acl: r.acl, url: r.url, createdAt: r.created_at, updatedAt: r.updated_at })
+
+export function createPostgresBrokers(pool: PgPool): BrokerStore {
+  const get = async (id: string): Promise<Broker | undefined> => {
+    const { rows } = await pool.query<BrokerRow>('SELECT * FROM brokers WHERE id = $1', [id])
+    return rows[0] && toBroker(rows[0])
+  }
+  return {
+    async create(b) {
+      await pool.query('INSERT INTO brokers (id, expiration, acl, url, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6)',
+        [b.id, b.expiration, JSON.stringify(b.acl), b.url, b.createdAt, b.updatedAt])
+        .catch((err: unknown) => { throw isPgUniqueViolation(err) ? new Conflict(`broker "${b.id}" already exists`) : err })
+    },
+    get,
+    async list() { return (await pool.query<BrokerRow>('SELECT * FROM brokers ORDER BY id')).rows.map(toBroker) },
+    async update(id, patch) {
+      const current = await get(id)
+      if (!current) throw new NotFound(`no broker "${id}"`)
+      const next: Broker = { ...current, ...patch, id, createdAt: current.createdAt }
+      await pool.query('UPDATE brokers SET expiration = $2, acl = $3, url = $4, updated_at = $5 WHERE id = $1',
+        [id, next.expiration, JSON.stringify(next.acl), next.url, next.updatedAt])
+      return next
+    },
+    async delete(id) {
+      if (((await pool.query('DELETE FROM brokers WHERE id = $1', [id])).rowCount ?? 0) === 0) throw new NotFound(`no broker "${id}"`)
+    },
+  }
+}
+
+interface CredentialRow {
+  jti: string; broker: string; client_id: string; username: string | null; issued_at: number
+  expires_at: number | null; source: 'admin' | 'exchange'; issued_by: string
+}
+
+export function createPostgresCredentials(pool: PgPool): CredentialStore {
+  return {
+    async insertMany(list: readonly Credential[]) {
+      if (list.length === 0) return
+      const cols = 8
+      const values = list.map((_, i) => `(${Array.from({ length: cols }, (_x, j) => `$${i * cols + j + 1}`).join(', ')})`).join(', ')
+      const params = list.flatMap((c) => [c.jti, c.broker, c.clientId, c.username, c.issuedAt, c.expiresAt, c.source, c.issuedBy])
+      // One statement: all rows or none.
+      await pool.query(`INSERT INTO credentials (jti, broker, client_id, username, issued_at, expires_at, source, issued_by) VALUES ${values}`, params)
+        .catch((err: unknown) => { throw isPgUniqueViolation(err) ? new Conflict('a credential with that jti already exists') : err })
+    },
+    async get(broker, jti) {
+      const { rows } = await pool.query<CredentialRow>('SELECT * FROM credentials WHERE broker = $1 AND jti = $2', [broker, jti])
+      const r = rows[0]
+      return r && {
+        jti: r.jti, broker: r.broker, clientId: r.client_id, username: r.username, issuedAt: r.issued_at,
+        expiresAt: r.expires_at, source: r.source, issuedBy: r.issued_by,
+      }
+    },
+  }
+}
+
+/** Locks the broker's revision row (creating it) so concurrent changes serialise per broker. */
+async function lockRevision(client: PgClient, broker: string): Promise<number> {
+  const exists = await client.query('SELECT 1 FROM brokers WHERE id = $1', [broker])
+  if (exists.rowCount === 0) throw new NotFound(`no broker "${broker}"`)
+  await client.query('INSERT INTO broker_revisions (broker, revision) VALUES ($1, 0) ON CONFLICT (broker) DO NOTHING', [broker])
+  const { rows } = await client.query<{ revision: number }>('SELECT revision FROM broker_revisions WHERE broker = $1 FOR UPDATE', [broker])
+  return rows[0]?.revision ?? 0
+}
+
+interface EventRow { revision: number; broker: string; jti: string; action: 'revoke' | 'unrevoke'; expires_at: number | null; at: number }
+
+export function createPostgresRevocations(pool: PgPool): RevocationStore {
+  const change = (action: 'revoke' | 'unrevoke') => (broker: string, jtis: readonly string[], now: number): Promise<RevocationChange> =>
+    inTransaction(pool, async (client) => {
+      let revision = await lockRevision(client, broker)
+      const unique = [...new Set(jtis)]
+      const { rows: issued } = await client.query<{ jti: string; expires_at: number | null }>(
+        'SELECT jti, expires_at FROM credentials WHERE broker = $1 AND jti = ANY($2)', [broker, unique])
+      const expiries = new Map(issued.map((r) => [r.jti, r.expires_at]))
+      if (action === 'revoke') {
+        const unknown = unique.filter((j) => !expiries.has(j))
+        if (unknown.length > 0) throw new NotFound(`no credential issued for broker "${broker}" with jti ${unknown.join(', ')}`)
+      }
+      const changed: string[] = []
+      for (const jti of unique) {
+        const expiresAt = expiries.get(jti) ?? null
+        const result = action === 'revoke'
+          ? await client.query('INSERT INTO revocations (broker, jti, revoked_at, expires_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING', [broker, jti, now, expiresAt])
+          : await client.query('DELETE FROM revocations WHERE broker = $1 AND jti = $2', [broker, jti])
+        if ((result.rowCount ?? 0) === 0) continue
+        revision += 1
+        await client.query('INSERT INTO revocation_events (broker, revision, jti, action, expires_at, at) VALUES ($1, $2, $3, $4, $5, $6)',
+          [broker, revision, jti, action, expiresAt, now])
+        changed.push(jti)
+      }
+      await client.query('UPDATE broker_revisions SET revision = $2 WHERE broker = $1', [broker, revision])
+      return { revision, changed }
+    })
+
+  return {
+    revoke: change('revoke'),
+    unrevoke: change('unrevoke'),
+    async list(broker) {
+      const { rows } = await pool.query<{ broker: string; jti: string; revoked_at: number; expires_at: number | null }>(
+        'SELECT * FROM revocations WHERE broker = $1 ORDER BY revoked_at, jti', [broker])
+      return rows.map((r) => ({ broker: r.broker, jti: r.jti, revokedAt: r.revoked_at, expiresAt: r.expires_at }))
+    },
+    async isRevoked(broker, jti) {
+      return ((await pool.query('SELECT 1 FROM revocations WHERE broker = $1 AND jti = $2', [broker, jti])).rowCount ?? 0) > 0
+    },
+    async revision(broker) {
+      const { rows } = await pool.query<{ revision: number }>('SELECT revision FROM broker_revisions WHERE broker = $1', [broker])
+      return rows[0]?.revision ?? 0
+    },
+    async eventsSince(broker, since, limit = 10_000): Promise<RevocationEvent[]> {
+      const { rows } = await pool.query<EventRow>(
+        'SELECT * FROM revocation_events WHERE broker = $1 AND revision > $2 ORDER BY revision LIMIT $3', [broker, since, limit])
+      return rows.map((r) => ({ revision: r.revision, broker: r.broker, jti: r.jti, action: r.action, expiresAt: r.expires_at, at: r.at }))
+    },
+    async prune(now) {
+      return (await pool.query('DELETE FROM revocations WHERE expires_at IS NOT NULL AND expires_at < $1', [now])).rowCount ?? 0
+    },
+  }
+}

@@ -1,0 +1,92 @@
+import { Conflict, NotFound } from '../errors.js'
+import type { Account, AccountStore, OidcPayload, OidcRecordStore, SigningKeyStore } from '../store.js'
+import { isPgUniqueViolation, type PgPool } from './postgres-pool.js'
+
+const nowSeconds = (): number => Math.floor(Date.now() / 1000)
+const str = (v: unknown): string | null => (typeof v === 'string' ? v : null)
+
+/** oidc-provider records; expired ones read as absent. */
+export function createPostgresOidcRecords(pool: PgPool): OidcRecordStore {
+  const live = async (where: string, params: unknown[]): Promise<OidcPayload | undefined> => {
+    const { rows } = await pool.query<{ payload: OidcPayload }>(
+      `SELECT payload FROM oidc_records WHERE ${where} AND (expires_at IS NULL OR expires_at >= $${params.length + 1})`,
+      [...params, nowSeconds()])
+    return rows[0]?.payload
+  }
+  return {
+    async upsert(model, id, payload, expiresIn) {
+      await pool.query(`INSERT INTO oidc_records (model, id, payload, grant_id, user_code, uid, expires_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7)
+        ON CONFLICT (model, id) DO UPDATE SET payload = excluded.payload, grant_id = excluded.grant_id,
+          user_code = excluded.user_code, uid = excluded.uid, expires_at = excluded.expires_at`,
+      [model, id, JSON.stringify(payload), str(payload.grantId), str(payload.userCode), str(payload.uid),
+        expiresIn > 0 ? nowSeconds() + expiresIn : null])
+    },
+    find: (model, id) => live('model = $1 AND id = $2', [model, id]),
+    findByUserCode: (model, userCode) => live('model = $1 AND user_code = $2', [model, userCode]),
+    findByUid: (model, uid) => live('model = $1 AND uid = $2', [model, uid]),
+    async consume(model, id) {
+      await pool.query(`UPDATE oidc_records SET payload = jsonb_set(payload, '{consumed}', to_jsonb($3::bigint))
+        WHERE model = $1 AND id = $2`, [model, id, nowSeconds()])
+    },
+    async destroy(model, id) { await pool.query('DELETE FROM oidc_records WHERE model = $1 AND id = $2', [model, id]) },
+    async revokeByGrantId(_model, grantId) { await pool.query('DELETE FROM oidc_records WHERE grant_id = $1', [grantId]) },
+    async prune(now) {
+      return (await pool.query('DELETE FROM oidc_records WHERE expires_at IS NOT NULL AND expires_at < $1', [now])).rowCount ?? 0
+    },
+  }
+}
+
+interface AccountRow {
+  id: string; username: string; password_hash: string; client_ids: string[]; groups: string[]; disabled: boolean; created_at: number
+}
+const toAccount = (r: AccountRow): Account => ({
+  id: r.id, username: r.username, passwordHash: r.password_hash, clientIds: r.client_ids, groups: r.groups,
+  disabled: r.disabled, createdAt: r.created_at,
+})
+
+export function createPostgresAccounts(pool: PgPool): AccountStore {
+  const one = async (where: string, value: string): Promise<Account | undefined> => {
+    const { rows } = await pool.query<AccountRow>(`SELECT * FROM accounts WHERE ${where} = $1`, [value])
+    return rows[0] && toAccount(rows[0])
+  }
+  const conflict = (err: unknown, username: string): unknown =>
+    isPgUniqueViolation(err) ? new Conflict(`account "${username}" already exists`) : err
+  return {
+    async create(a) {
+      await pool.query(`INSERT INTO accounts (id, username, password_hash, client_ids, groups, disabled, created_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+      [a.id, a.username, a.passwordHash, JSON.stringify(a.clientIds), JSON.stringify(a.groups), a.disabled, a.createdAt])
+        .catch((err: unknown) => { throw conflict(err, a.username) })
+    },
+    findById: (id) => one('id', id),
+    findByUsername: (username) => one('username', username),
+    async list() { return (await pool.query<AccountRow>('SELECT * FROM accounts ORDER BY username')).rows.map(toAccount) },
+    async update(id, patch) {
+      const current = await one('id', id)
+      if (!current) throw new NotFound(`no account with id "${id}"`)
+      const next: Account = { ...current, ...patch, id, createdAt: current.createdAt }
+      await pool.query(`UPDATE accounts SET username = $2, password_hash = $3, client_ids = $4, groups = $5, disabled = $6 WHERE id = $1`,
+        [id, next.username, next.passwordHash, JSON.stringify(next.clientIds), JSON.stringify(next.groups), next.disabled])
+        .catch((err: unknown) => { throw conflict(err, next.username) })
+      return next
+    },
+  }
+}
+
+interface KeyRow { kid: string; alg: string; owner: 'idp' | 'exchange'; private_jwk: Record<string, unknown>; created_at: number; retired_at: number | null }
+
+export function createPostgresSigningKeys(pool: PgPool): SigningKeyStore {
+  return {
+    async add(k) {
+      await pool.query('INSERT INTO signing_keys (kid, alg, owner, private_jwk, created_at, retired_at) VALUES ($1, $2, $3, $4, $5, $6)',
+        [k.kid, k.alg, k.owner, JSON.stringify(k.privateJwk), k.createdAt, k.retiredAt])
+        .catch((err: unknown) => { throw isPgUniqueViolation(err) ? new Conflict(`signing key "${k.kid}" already exists`) : err })
+    },
+    async list(owner) {
+      const { rows } = await pool.query<KeyRow>('SELECT * FROM signing_keys WHERE owner = $1 ORDER BY created_at, kid', [owner])
+      return rows.map((r) => ({ kid: r.kid, alg: r.alg, owner: r.owner, privateJwk: r.private_jwk, createdAt: r.created_at, retiredAt: r.retired_at }))
+    },
+    async retire(kid, at) { await pool.query('UPDATE signing_keys SET retired_at = $2 WHERE kid = $1', [kid, at]) },
+  }
+}

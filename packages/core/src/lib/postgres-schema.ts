@@ -1,0 +1,59 @@
+/**
+ * Versioned schema migrations for the PostgreSQL store: the same tables as
+ * the SQLite store (sqlite-schema.ts). Each runs once, in order, inside a
+ * transaction, under an advisory lock so instances starting together migrate
+ * exactly once.
+ */
+export const POSTGRES_MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE oidc_records (
+    model TEXT NOT NULL, id TEXT NOT NULL, payload JSONB NOT NULL,
+    grant_id TEXT, user_code TEXT, uid TEXT, expires_at BIGINT,
+    PRIMARY KEY (model, id)
+  );
+  CREATE INDEX oidc_records_grant ON oidc_records (grant_id) WHERE grant_id IS NOT NULL;
+  CREATE INDEX oidc_records_user_code ON oidc_records (model, user_code) WHERE user_code IS NOT NULL;
+  CREATE INDEX oidc_records_uid ON oidc_records (model, uid) WHERE uid IS NOT NULL;
+  CREATE INDEX oidc_records_expires ON oidc_records (expires_at);
+
+  CREATE TABLE accounts (
+    id TEXT PRIMARY KEY, username TEXT NOT NULL UNIQUE, password_hash TEXT NOT NULL,
+    client_ids JSONB NOT NULL, groups JSONB NOT NULL, disabled BOOLEAN NOT NULL DEFAULT FALSE,
+    created_at BIGINT NOT NULL
+  );
+
+  CREATE TABLE brokers (
+    id TEXT PRIMARY KEY, expiration BIGINT, acl JSONB NOT NULL, url TEXT,
+    created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL
+  );
+
+  CREATE TABLE credentials (
+    jti TEXT PRIMARY KEY,
+    broker TEXT NOT NULL REFERENCES brokers (id) ON DELETE CASCADE,
+    client_id TEXT NOT NULL, username TEXT, issued_at BIGINT NOT NULL, expires_at BIGINT,
+    source TEXT NOT NULL, issued_by TEXT NOT NULL
+  );
+  CREATE INDEX credentials_broker ON credentials (broker);
+
+  CREATE TABLE revocations (
+    broker TEXT NOT NULL REFERENCES brokers (id) ON DELETE CASCADE,
+    jti TEXT NOT NULL, revoked_at BIGINT NOT NULL, expires_at BIGINT,
+    PRIMARY KEY (broker, jti)
+  );
+  CREATE TABLE revocation_events (
+    broker TEXT NOT NULL REFERENCES brokers (id) ON DELETE CASCADE,
+    revision BIGINT NOT NULL, jti TEXT NOT NULL, action TEXT NOT NULL,
+    expires_at BIGINT, at BIGINT NOT NULL,
+    PRIMARY KEY (broker, revision)
+  );
+  CREATE TABLE broker_revisions (
+    broker TEXT PRIMARY KEY REFERENCES brokers (id) ON DELETE CASCADE,
+    revision BIGINT NOT NULL
+  );
+
+  CREATE TABLE signing_keys (
+    kid TEXT PRIMARY KEY, alg TEXT NOT NULL, owner TEXT NOT NULL, private_jwk JSONB NOT NULL,
+    created_at BIGINT NOT NULL, retired_at BIGINT
+  );
+  `,
+]

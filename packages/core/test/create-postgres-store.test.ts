@@ -1,0 +1,44 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createPostgresStore } from '../src/create-postgres-store.js'
+import { startPostgres, type TestPostgres } from '../../../test/support/start-postgres.js'
+import { describeStoreContract } from './support/store-contract.js'
+
+// A real PostgreSQL (Debian's server, a fresh cluster in a temp dir); a new
+// database per test.
+let server: TestPostgres
+beforeAll(async () => { server = await startPostgres() }, 60_000)
+afterAll(async () => { await server?.stop() })
+
+describeStoreContract('PostgreSQL', async () => createPostgresStore({ connectionString: await server.createDatabase() }))
+
+describe('PostgreSQL store migrations', () => {
+  it('migrate once when several instances start at the same time, and keep data on reopen', async () => {
+    const url = await server.createDatabase()
+    const stores = await Promise.all([1, 2, 3, 4].map(() => createPostgresStore({ connectionString: url, max: 2 })))
+    const now = Math.floor(Date.now() / 1000)
+    await stores[0]!.brokers.create({ id: 'demo', expiration: 60, acl: { pub: ['#'], sub: ['#'] }, url: null, createdAt: now, updatedAt: now })
+    expect((await stores[3]!.brokers.get('demo'))?.expiration).toBe(60)
+    await Promise.all(stores.map((s) => s.close()))
+    const again = await createPostgresStore({ connectionString: url })
+    expect((await again.brokers.list()).map((b) => b.id)).toEqual(['demo'])
+    await again.close()
+  })
+
+  it('serialises concurrent revocations per broker: every change gets its own revision', async () => {
+    const url = await server.createDatabase()
+    const [a, b] = await Promise.all([createPostgresStore({ connectionString: url }), createPostgresStore({ connectionString: url })])
+    const now = Math.floor(Date.now() / 1000)
+    await a!.brokers.create({ id: 'demo', expiration: null, acl: { pub: ['#'], sub: ['#'] }, url: null, createdAt: now, updatedAt: now })
+    const jtis = Array.from({ length: 20 }, (_, i) => `j${i}`)
+    await a!.credentials.insertMany(jtis.map((jti) => ({ jti, broker: 'demo', clientId: jti, username: null, issuedAt: now, expiresAt: null, source: 'admin' as const, issuedBy: 't' })))
+    await Promise.all(jtis.map((jti, i) => (i % 2 ? a! : b!).revocations.revoke('demo', [jti], now)))
+    const events = await a!.revocations.eventsSince('demo', 0)
+    expect(events.map((e) => e.revision)).toEqual(jtis.map((_, i) => i + 1))
+    expect(await b!.revocations.revision('demo')).toBe(20)
+    await Promise.all([a!.close(), b!.close()])
+  })
+
+  it('fails with a clear error when the server is unreachable', async () => {
+    await expect(createPostgresStore({ connectionString: 'postgres://postgres@127.0.0.1:1/none' })).rejects.toThrow(/ECONNREFUSED/)
+  })
+})
