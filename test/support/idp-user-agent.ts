@@ -235,6 +235,8 @@ export interface DeviceLoginOptions extends Partial<Credentials> {
   readonly denyAt?: DenyAt
   /** Reuse a browser (its IdP session); default a fresh one. */
   readonly browser?: ScriptedBrowser
+  /** Called with every page on the way (to inspect what a person would see). */
+  readonly onPage?: (page: BrowserPage) => void
 }
 
 /**
@@ -258,6 +260,7 @@ export async function completeDeviceLogin(options: DeviceLoginOptions): Promise<
   for (let step = 0; step < 12; step++) {
     if (!isPage(result)) throw new Error(`unexpected redirect away from the IdP to ${result.redirectedTo}`)
     const page = result
+    options.onPage?.(page)
     switch (page.name) {
       case 'device-success':
       case 'device-denied':

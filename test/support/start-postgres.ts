@@ -5,9 +5,9 @@
  */
 import { execFileSync } from 'node:child_process'
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { freePort } from './free-port.js'
 import pg from 'pg'
 
 export interface TestPostgres {
@@ -24,14 +24,6 @@ function serverBin(): string {
   return join(root, newest, 'bin')
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const address = server.address()
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  if (address === null || typeof address === 'string') throw new Error('no free port')
-  return address.port
-}
 
 /** Runs a server binary, as the `postgres` user when we are root (initdb refuses root). */
 function run(bin: string, args: string[]): void {

@@ -4,9 +4,9 @@
  * lays out ./.data, so the CLI finds its admin credential there.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { freePort } from './free-port.js'
 import { createSqliteStore, type Store } from '@mqtt-oidc/core'
 import { createAccount, createIdp, ensureDemoAccount, loadOrCreateAdminClient } from '@mqtt-oidc/idp'
 import { createExchange, ensureBroker } from '@mqtt-oidc/exchange'
@@ -30,15 +30,6 @@ export interface TestStack {
   close(): Promise<void>
 }
 
-/** A port the OS says is free now; used only to break the IdP <-> exchange URL cycle. */
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const address = server.address()
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  if (address === null || typeof address === 'string') throw new Error('no port')
-  return address.port
-}
 
 export async function startTestStack(options: { idTokenTtl?: number; maxLifetime?: number } = {}): Promise<TestStack> {
   const dataDir = mkdtempSync(join(tmpdir(), 'mqtt-oidc-e2e-'))
