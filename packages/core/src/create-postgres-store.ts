@@ -1,6 +1,7 @@
 import pg from 'pg'
 import { createPostgresBrokers, createPostgresCredentials, createPostgresRevocations } from './lib/postgres-brokers.js'
 import { createPostgresAccounts, createPostgresOidcRecords, createPostgresSigningKeys } from './lib/postgres-identity.js'
+import { createPostgresNotifications } from './lib/postgres-notifications.js'
 import { migratePostgres } from './lib/postgres-pool.js'
 import type { Store } from './store.js'
 
@@ -28,13 +29,17 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     await pool.end()
     throw err
   }
+  const notifications = createPostgresNotifications(options.connectionString)
   return {
     oidc: createPostgresOidcRecords(pool),
     accounts: createPostgresAccounts(pool),
     brokers: createPostgresBrokers(pool),
     credentials: createPostgresCredentials(pool),
-    revocations: createPostgresRevocations(pool),
+    revocations: createPostgresRevocations(pool, notifications),
     keys: createPostgresSigningKeys(pool),
-    async close() { await pool.end() },
+    async close() {
+      await notifications.close()
+      await pool.end()
+    },
   }
 }

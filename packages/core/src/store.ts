@@ -143,6 +143,22 @@ export interface RevocationStore {
   eventsSince(broker: string, since: number, limit?: number): Promise<RevocationEvent[]>
   /** Drops revocations whose token has expired before `now`; returns how many. */
   prune(now: number): Promise<number>
+  /**
+   * Calls `listener(broker)` after a committed change to that broker's
+   * revocations, made through ANY instance sharing this store (PostgreSQL:
+   * LISTEN/NOTIFY; SQLite: this process's changes). `'*'` means "anything may
+   * have changed" (e.g. after the notification channel reconnected). The
+   * revision cursor stays the source of truth: a listener reads
+   * `eventsSince(cursor)` once `ready` has resolved (then nothing committed
+   * afterwards can be missed).
+   */
+  watch(listener: (broker: string) => void): RevocationWatch
+}
+
+export interface RevocationWatch {
+  /** Resolves once changes committed from now on are sure to be reported. */
+  readonly ready: Promise<void>
+  stop(): void
 }
 
 export interface SigningKeyRecord {

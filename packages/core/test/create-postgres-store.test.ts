@@ -1,3 +1,4 @@
+import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createPostgresStore } from '../src/create-postgres-store.js'
 import { startPostgres, type TestPostgres } from '../../../test/support/start-postgres.js'
@@ -36,6 +37,36 @@ describe('PostgreSQL store migrations', () => {
     expect(events.map((e) => e.revision)).toEqual(jtis.map((_, i) => i + 1))
     expect(await b!.revocations.revision('demo')).toBe(20)
     await Promise.all([a!.close(), b!.close()])
+  })
+
+  it('notifies every instance sharing the database of a revocation, and resyncs after losing the channel', async () => {
+    const url = await server.createDatabase()
+    const a = await createPostgresStore({ connectionString: url })
+    const b = await createPostgresStore({ connectionString: url })
+    const now = Math.floor(Date.now() / 1000)
+    await a.brokers.create({ id: 'demo', expiration: null, acl: { pub: ['#'], sub: ['#'] }, url: null, createdAt: now, updatedAt: now })
+    await a.credentials.insertMany(['j1', 'j2'].map((jti) => ({ jti, broker: 'demo', clientId: jti, username: null, issuedAt: now, expiresAt: null, source: 'admin' as const, issuedBy: 't' })))
+    const calls: string[] = []
+    let wake: () => void = () => {}
+    const next = () => new Promise<void>((resolve) => { wake = resolve })
+    const listening = b.revocations.watch((broker) => { calls.push(broker); wake() })
+    await listening.ready
+    calls.length = 0
+    let woke = next()
+    await a.revocations.revoke('demo', ['j2'], now)
+    await woke
+    expect(calls[0]).toBe('demo')
+
+    // Kill b's LISTEN connection: it reconnects and says '*' (anything may have changed).
+    woke = next()
+    const pgClient = new pg.Client({ connectionString: url })
+    await pgClient.connect()
+    await pgClient.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'LISTEN%' AND pid <> pg_backend_pid()")
+    await pgClient.end()
+    await woke
+    expect(calls).toContain('*')
+    listening.stop()
+    await Promise.all([a.close(), b.close()])
   })
 
   it('fails with a clear error when the server is unreachable', async () => {

@@ -1,6 +1,7 @@
 import type { Acl } from '../acl.js'
 import { Conflict, NotFound } from '../errors.js'
 import type { Broker, BrokerStore, Credential, CredentialStore, RevocationChange, RevocationEvent, RevocationStore } from '../store.js'
+import { REVOCATION_CHANNEL, type PostgresNotifications } from './postgres-notifications.js'
 import { inTransaction, isPgUniqueViolation, type PgClient, type PgPool } from './postgres-pool.js'
 
 interface BrokerRow { id: string; expiration: number | null; acl: Acl; url: string | null; created_at: number; updated_at: number }
@@ -71,7 +72,7 @@ async function lockRevision(client: PgClient, broker: string): Promise<number> {
 
 interface EventRow { revision: number; broker: string; jti: string; action: 'revoke' | 'unrevoke'; expires_at: number | null; at: number }
 
-export function createPostgresRevocations(pool: PgPool): RevocationStore {
+export function createPostgresRevocations(pool: PgPool, notifications: PostgresNotifications): RevocationStore {
   const change = (action: 'revoke' | 'unrevoke') => (broker: string, jtis: readonly string[], now: number): Promise<RevocationChange> =>
     inTransaction(pool, async (client) => {
       let revision = await lockRevision(client, broker)
@@ -96,6 +97,8 @@ export function createPostgresRevocations(pool: PgPool): RevocationStore {
         changed.push(jti)
       }
       await client.query('UPDATE broker_revisions SET revision = $2 WHERE broker = $1', [broker, revision])
+      // Delivered to every listening instance when (and only if) this transaction commits.
+      if (changed.length > 0) await client.query('SELECT pg_notify($1, $2)', [REVOCATION_CHANNEL, broker])
       return { revision, changed }
     })
 
@@ -122,5 +125,6 @@ export function createPostgresRevocations(pool: PgPool): RevocationStore {
     async prune(now) {
       return (await pool.query('DELETE FROM revocations WHERE expires_at IS NOT NULL AND expires_at < $1', [now])).rowCount ?? 0
     },
+    watch: (listener) => notifications.watch(listener),
   }
 }

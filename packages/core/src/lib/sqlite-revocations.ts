@@ -65,9 +65,15 @@ export function createSqliteRevocations(db: SqliteDatabase): RevocationStore {
     return { revision, changed }
   })
 
+  const listeners = new Set<(broker: string) => void>()
+  const notify = (broker: string, change: RevocationChange): RevocationChange => {
+    if (change.changed.length > 0) for (const listener of listeners) listener(broker)
+    return change
+  }
+
   return {
-    async revoke(broker, jtis, now) { return revoke.immediate(broker, jtis, now) },
-    async unrevoke(broker, jtis, now) { return unrevoke.immediate(broker, jtis, now) },
+    async revoke(broker, jtis, now) { return notify(broker, revoke.immediate(broker, jtis, now)) },
+    async unrevoke(broker, jtis, now) { return notify(broker, unrevoke.immediate(broker, jtis, now)) },
     async list(broker): Promise<Revocation[]> {
       return (list.all(broker) as RevocationRow[]).map((r) => ({ broker: r.broker, jti: r.jti, revokedAt: r.revoked_at, expiresAt: r.expires_at }))
     },
@@ -79,5 +85,9 @@ export function createSqliteRevocations(db: SqliteDatabase): RevocationStore {
       }))
     },
     async prune(now) { return pruneRevocations.run(now).changes },
+    watch(listener) {
+      listeners.add(listener)
+      return { ready: Promise.resolve(), stop: () => { listeners.delete(listener) } }
+    },
   }
 }

@@ -74,6 +74,28 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
         expect((await store.revocations.list('demo')).map((r) => r.jti)).toEqual(['j3'])
       })
 
+      it('tells watchers which broker changed after a committed change, and not after a no-op', async () => {
+        const seen: string[] = []
+        let wake: () => void = () => {}
+        const watching = store.revocations.watch((b) => { seen.push(b); wake() })
+        await watching.ready
+        const next = () => new Promise<void>((resolve) => { wake = resolve })
+        let woke = next()
+        await store.revocations.revoke('demo', ['j1'], now)
+        await woke
+        expect(seen).toEqual(['demo'])
+        woke = next()
+        await store.revocations.revoke('demo', ['j1'], now) // already revoked: no change, no call
+        await store.revocations.unrevoke('other', ['o1'], now) // not revoked: no change, no call
+        await store.revocations.unrevoke('demo', ['j1'], now)
+        await woke
+        expect(seen).toEqual(['demo', 'demo'])
+        watching.stop()
+        await store.revocations.revoke('demo', ['j2'], now)
+        await store.revocations.unrevoke('demo', ['j2'], now)
+        expect(seen).toEqual(['demo', 'demo'])
+      })
+
       it('deleting a broker removes its credentials and revocations', async () => {
         await store.revocations.revoke('demo', ['j1'], now)
         await store.brokers.delete('demo')
@@ -107,7 +129,7 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
 
       it('reads expired oidc records as absent and prunes them', async () => {
         await store.oidc.upsert('Session', 's1', { uid: 'u1' }, 1)
-        expect(await store.oidc.prune(now + 10)).toBe(1)
+        expect(await store.oidc.prune(Math.floor(Date.now() / 1000) + 10)).toBe(1)
         expect(await store.oidc.find('Session', 's1')).toBeUndefined()
       })
 
