@@ -7,6 +7,7 @@
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { pino, type Logger } from 'pino'
+import { PinoPretty } from 'pino-pretty'
 import { createSqliteStore, type Store } from '@mqtt-oidc/core'
 import * as idpApp from '@mqtt-oidc/idp'
 import * as exchangeApp from '@mqtt-oidc/exchange'
@@ -19,7 +20,11 @@ async function main(): Promise<void> {
   const exchangeConfig = exchangeApp.loadConfig(process.env)
   const brokerConfig = brokerApp.loadBrokerConfig(process.env)
   const level = process.env.LOG_LEVEL ?? 'info'
-  const root = pino({ level, redact: [...new Set([...idpApp.REDACT_PATHS, ...exchangeApp.REDACT_PATHS, ...brokerApp.LOG_REDACT])] })
+  const redact = [...new Set([...idpApp.REDACT_PATHS, ...exchangeApp.REDACT_PATHS, ...brokerApp.LOG_REDACT])]
+  // A person at a terminal gets readable lines; pipes and files get JSON (the same redaction either way).
+  const root = process.stdout.isTTY && process.env.LOG_FORMAT !== 'json'
+    ? pino({ level, redact }, PinoPretty({ colorize: true, singleLine: true, translateTime: 'HH:MM:ss', ignore: 'pid,hostname', messageKey: 'msg' }))
+    : pino({ level, redact })
   const log = (name: string): Logger => root.child({ app: name })
   const warnings = [idpConfig.devWarning, exchangeConfig.devWarning, ...brokerConfig.warnings].filter((w): w is string => Boolean(w))
   if (warnings.length > 0) root.warn(`development only: plain HTTP on loopback and a demo account; set NODE_ENV=production to refuse them (${warnings.length} notes)`)
