@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The test suite drives real clients nobody here wrote (mosquitto_pub/sub,
-// Debian's mosquitto-clients), real Chromium and a real PostgreSQL server. Install them when this is a
+// Debian's mosquitto-clients), real Chromium, and real PostgreSQL and RabbitMQ servers. Install them when this is a
 // Debian machine and we are root; otherwise say exactly what is missing.
 // Tests never skip when a tool is missing: they fail.
 import { spawnSync } from 'node:child_process'
@@ -11,6 +11,7 @@ const NEEDED = [
   { path: '/usr/bin/mosquitto_sub', pkg: 'mosquitto-clients' },
   { path: '/usr/bin/chromium', pkg: 'chromium' },
   { path: postgresInitdb(), pkg: 'postgresql' },
+  { path: '/usr/sbin/rabbitmq-server', pkg: 'rabbitmq-server' },
 ]
 
 function postgresInitdb() {

@@ -24,6 +24,32 @@ const schema = z.object({
   MQTT_OIDC_BROKER_WS_PORT: port.default(8083),
   /** Token exp/nbf leeway, in seconds. Default 5. */
   MQTT_OIDC_BROKER_CLOCK_TOLERANCE: z.coerce.number().int().min(0).max(300).default(5),
+  /** JWKS refresh interval, in seconds. Default 300. */
+  MQTT_OIDC_BROKER_JWKS_REFRESH_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
+  /** Minimum time between JWKS fetches caused by unknown kids, in seconds. Default 30. */
+  MQTT_OIDC_BROKER_JWKS_COOLDOWN_SECONDS: z.coerce.number().int().min(0).max(3600).default(30),
+  /** How long the last good JWKS keeps verifying while the endpoint fails, in seconds. Default 3600. */
+  MQTT_OIDC_BROKER_JWKS_MAX_STALE_SECONDS: z.coerce.number().int().min(1).max(604_800).default(3600),
+  /** How long the revocation feed may be out of reach before the feed policy applies, in seconds. Default 60. */
+  MQTT_OIDC_BROKER_FEED_MAX_STALE_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
+  /** New CONNECTs once the feed is out of reach too long: `fail-closed` (CONNACK 3) or `fail-open`. Default `fail-closed`. */
+  MQTT_OIDC_BROKER_FEED_POLICY: z.enum(['fail-closed', 'fail-open']).default('fail-closed'),
+  /** Prometheus metrics port (`GET /metrics`). Default: no metrics listener. */
+  MQTT_OIDC_BROKER_METRICS_PORT: port.optional(),
+  /** MQTT over TLS: PEM certificate chain file. Needs MQTT_OIDC_BROKER_TLS_KEY. Default: no TLS listener. */
+  MQTT_OIDC_BROKER_TLS_CERT: z.string().min(1).optional(),
+  /** MQTT over TLS: PEM private key file. Needs MQTT_OIDC_BROKER_TLS_CERT. */
+  MQTT_OIDC_BROKER_TLS_KEY: z.string().min(1).optional(),
+  /** MQTT over TLS port. Default 8883. */
+  MQTT_OIDC_BROKER_TLS_PORT: port.default(8883),
+  /** Port of the EMQX HTTP auth/authz hook (`pnpm --filter @mqtt-oidc/broker start:emqx-hook`). Default 8991. */
+  MQTT_OIDC_BROKER_EMQX_HOOK_PORT: port.default(8991),
+  /** EMQX REST API base URL (e.g. `http://emqx:18083`): the hook kicks revoked sessions through it. Default: none. */
+  MQTT_OIDC_BROKER_EMQX_API_URL: httpUrl.optional(),
+  /** EMQX API key (with MQTT_OIDC_BROKER_EMQX_API_URL). */
+  MQTT_OIDC_BROKER_EMQX_API_KEY: z.string().min(1).optional(),
+  /** EMQX API secret (with MQTT_OIDC_BROKER_EMQX_API_URL). */
+  MQTT_OIDC_BROKER_EMQX_API_SECRET: z.string().min(1).optional(),
   /** pino level. Default `info`. */
   MQTT_OIDC_BROKER_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 }).strict()
@@ -37,6 +63,15 @@ export interface BrokerConfig {
   readonly mqttPort: number
   readonly wsPort: number
   readonly clockTolerance: number
+  readonly jwksRefreshIntervalMs: number
+  readonly jwksCooldownMs: number
+  readonly jwksMaxStaleMs: number
+  readonly feedMaxStaleMs: number
+  readonly feedPolicy: 'fail-closed' | 'fail-open'
+  readonly metricsPort: number | undefined
+  readonly tls: { readonly certPath: string; readonly keyPath: string; readonly port: number } | undefined
+  readonly emqxHookPort: number
+  readonly emqxApi: { readonly url: string; readonly apiKey: string; readonly apiSecret: string } | undefined
   readonly logLevel: string
   /** Development-only settings in use (say so once, at start). */
   readonly warnings: readonly string[]
@@ -64,6 +99,13 @@ export function loadBrokerConfig(env: NodeJS.ProcessEnv = process.env): BrokerCo
       : `${issue.path.join('.')}: ${issue.message}`))
   }
   const c = parsed.data
+  const api = [c.MQTT_OIDC_BROKER_EMQX_API_URL, c.MQTT_OIDC_BROKER_EMQX_API_KEY, c.MQTT_OIDC_BROKER_EMQX_API_SECRET]
+  if (api.some((v) => v !== undefined) && !api.every((v) => v !== undefined)) {
+    throw new BrokerConfigError(['MQTT_OIDC_BROKER_EMQX_API_URL, _KEY and _SECRET go together: set all three or none'])
+  }
+  if ((c.MQTT_OIDC_BROKER_TLS_CERT === undefined) !== (c.MQTT_OIDC_BROKER_TLS_KEY === undefined)) {
+    throw new BrokerConfigError(['MQTT_OIDC_BROKER_TLS_CERT and MQTT_OIDC_BROKER_TLS_KEY go together: set both or neither'])
+  }
   const plainHttp = [c.MQTT_OIDC_BROKER_EXCHANGE_URL, c.MQTT_OIDC_BROKER_JWKS_URL]
     .filter((u): u is string => u !== undefined && u.startsWith('http:'))
   const warnings = plainHttp.length > 0
@@ -81,6 +123,19 @@ export function loadBrokerConfig(env: NodeJS.ProcessEnv = process.env): BrokerCo
     mqttPort: c.MQTT_OIDC_BROKER_MQTT_PORT,
     wsPort: c.MQTT_OIDC_BROKER_WS_PORT,
     clockTolerance: c.MQTT_OIDC_BROKER_CLOCK_TOLERANCE,
+    jwksRefreshIntervalMs: c.MQTT_OIDC_BROKER_JWKS_REFRESH_SECONDS * 1000,
+    jwksCooldownMs: c.MQTT_OIDC_BROKER_JWKS_COOLDOWN_SECONDS * 1000,
+    jwksMaxStaleMs: c.MQTT_OIDC_BROKER_JWKS_MAX_STALE_SECONDS * 1000,
+    feedMaxStaleMs: c.MQTT_OIDC_BROKER_FEED_MAX_STALE_SECONDS * 1000,
+    feedPolicy: c.MQTT_OIDC_BROKER_FEED_POLICY,
+    metricsPort: c.MQTT_OIDC_BROKER_METRICS_PORT,
+    tls: c.MQTT_OIDC_BROKER_TLS_CERT !== undefined && c.MQTT_OIDC_BROKER_TLS_KEY !== undefined
+      ? { certPath: c.MQTT_OIDC_BROKER_TLS_CERT, keyPath: c.MQTT_OIDC_BROKER_TLS_KEY, port: c.MQTT_OIDC_BROKER_TLS_PORT }
+      : undefined,
+    emqxHookPort: c.MQTT_OIDC_BROKER_EMQX_HOOK_PORT,
+    emqxApi: c.MQTT_OIDC_BROKER_EMQX_API_URL !== undefined && c.MQTT_OIDC_BROKER_EMQX_API_KEY !== undefined && c.MQTT_OIDC_BROKER_EMQX_API_SECRET !== undefined
+      ? { url: c.MQTT_OIDC_BROKER_EMQX_API_URL, apiKey: c.MQTT_OIDC_BROKER_EMQX_API_KEY, apiSecret: c.MQTT_OIDC_BROKER_EMQX_API_SECRET }
+      : undefined,
     logLevel: c.MQTT_OIDC_BROKER_LOG_LEVEL,
     warnings,
   }

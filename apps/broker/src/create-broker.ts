@@ -1,13 +1,11 @@
-import { createServer as createHttpServer } from 'node:http'
-import type { Server as HttpServer } from 'node:http'
-import { createServer as createNetServer } from 'node:net'
-import type { AddressInfo, Server as NetServer } from 'node:net'
 import { Aedes } from 'aedes'
 import { pino } from 'pino'
 import type { Logger } from 'pino'
-import { createWebSocketStream, WebSocketServer } from 'ws'
-import { attachAedesAuth, createRevocationFollower, createVerifier } from '@mqtt-oidc/broker-auth'
-import type { AedesAuth, LogFn, RevocationFollower } from '@mqtt-oidc/broker-auth'
+import { attachAedesAuth, createFeedGuard, createKeyStore, createRevocationFollower, createVerifier } from '@mqtt-oidc/broker-auth'
+import type { AedesAuth, FeedPolicy, KeyStore, LogFn, RevocationFollower } from '@mqtt-oidc/broker-auth'
+import { createMetrics } from './lib/create-metrics.js'
+import { bind, closeAll, metricsListener, tcpListener, tlsListener, wsListener } from './lib/listeners.js'
+import type { Closable } from './lib/listeners.js'
 
 export interface BrokerOptions {
   /** This broker's id: the `aud` its tokens carry. Required. */
@@ -24,12 +22,26 @@ export interface BrokerOptions {
   mqttPort?: number
   /** MQTT over WebSocket port (path `/mqtt`); 0 = any free port. Default 8083. */
   wsPort?: number
+  /** MQTT over TLS: PEM certificate chain and key files, and the port (0 = any; default 8883). Default: no TLS listener. */
+  tls?: { certPath: string; keyPath: string; port?: number }
+  /** Prometheus metrics at `GET /metrics` on this port (0 = any free port). Default: no metrics listener. */
+  metricsPort?: number
   /** Logger. Default: a pino logger at `logLevel`. */
   logger?: Logger
   /** Level of the default logger. Default `info`. */
   logLevel?: string
   /** Leeway for token `exp`/`nbf`, in seconds. Default 5. */
   clockTolerance?: number
+  /** JWKS refresh interval, in ms. Default 300000. */
+  jwksRefreshIntervalMs?: number
+  /** Minimum time between JWKS fetches caused by unknown kids, in ms. Default 30000. */
+  jwksCooldownMs?: number
+  /** How long the last good keys keep working while the JWKS endpoint fails, in ms. Default 3600000. */
+  jwksMaxStaleMs?: number
+  /** How long the revocation feed may be out of reach before `feedPolicy` applies, in ms. Default 60000. */
+  feedMaxStaleMs?: number
+  /** New CONNECTs once the feed is out of reach too long: `fail-closed` (CONNACK 3) or `fail-open`. Default `fail-closed`. */
+  feedPolicy?: FeedPolicy
 }
 
 export interface BrokerAddresses {
@@ -37,15 +49,22 @@ export interface BrokerAddresses {
   readonly wsUrl: string
   readonly mqttPort: number
   readonly wsPort: number
+  /** `mqtts://host:port` when the TLS listener is on. */
+  readonly mqttsUrl?: string
+  readonly mqttsPort?: number
+  /** `http://host:port/metrics` when the metrics listener is on. */
+  readonly metricsUrl?: string
 }
 
 export interface Broker {
-  /** Loads the revocation snapshot, then opens the MQTT (TCP and WebSocket) listeners. */
+  /** Loads the revocation snapshot (and warms the JWKS), then opens the listeners. */
   listen(): Promise<BrokerAddresses>
   /** Closes listeners, live sessions and the revocation feed. */
   close(): Promise<void>
   /** The revocation follower once `listen()` started (for health and metrics). */
   readonly follower: RevocationFollower | undefined
+  /** The JWKS key store once `listen()` started. */
+  readonly keys: KeyStore | undefined
 }
 
 /** Paths redacted by the default logger, in case a field ever carries a secret. */
@@ -62,61 +81,82 @@ export function createBroker(options: BrokerOptions): Broker {
   const logger = options.logger ?? pino({ level: options.logLevel ?? 'info', redact: LOG_REDACT, base: { app: 'broker' } })
   const log: LogFn = (level, msg, fields) => logger[level]({ broker: options.brokerId, ...fields }, msg)
   const host = options.host ?? '127.0.0.1'
+  const shown = host.includes(':') ? `[${host}]` : host
   let follower: RevocationFollower | undefined
+  let keys: KeyStore | undefined
   let aedes: Aedes | undefined
   let auth: AedesAuth | undefined
-  let tcp: NetServer | undefined
-  let http: HttpServer | undefined
-  let wss: WebSocketServer | undefined
+  let servers: Closable[] = []
 
   async function listen(): Promise<BrokerAddresses> {
     if (follower) throw new Error('broker already listening')
-    follower = createRevocationFollower({ feedUrl: options.exchangeUrl, broker: options.brokerId, log })
+    const base = options.exchangeUrl.replace(/\/*$/, '/')
+    const f = (follower = createRevocationFollower({ feedUrl: options.exchangeUrl, broker: options.brokerId, log }))
+    const metrics = createMetrics(options.brokerId, {
+      sessions: () => auth?.sessionCount ?? 0,
+      feedLagMs: () => feedGuard.lagMs(),
+      feedRevision: () => f.state().revision,
+      revokedJtis: () => f.state().size,
+      jwksKeys: () => keys?.state().keys ?? 0,
+    })
+    const feedGuard = createFeedGuard({ follower: f, maxStaleMs: options.feedMaxStaleMs, policy: options.feedPolicy, log })
+    const k = (keys = createKeyStore({
+      jwksUri: options.jwksUri ?? new URL('.well-known/jwks.json', base).href,
+      refreshIntervalMs: options.jwksRefreshIntervalMs,
+      cooldownMs: options.jwksCooldownMs,
+      maxStaleMs: options.jwksMaxStaleMs,
+      onFetch: metrics.jwksFetch,
+      log,
+    }))
     const verifier = createVerifier({
       issuer: options.issuer ?? options.exchangeUrl.replace(/\/+$/, ''),
       audience: options.brokerId,
-      jwksUri: options.jwksUri ?? new URL('.well-known/jwks.json', options.exchangeUrl.replace(/\/*$/, '/')).href,
+      jwksUri: options.jwksUri ?? '',
+      keys: k,
       clockTolerance: options.clockTolerance,
-      revocations: follower,
+      revocations: f,
       log,
     })
-    // no CONNECT before the full revocation list is known
-    await follower.ready()
+    // warm the key cache (a failure is logged; CONNECTs then retry it per cooldown) and
+    // accept no CONNECT before the full revocation list is known
+    await Promise.all([k.refresh(), f.ready()])
     const broker = await Aedes.createBroker({ id: `mqtt-oidc-${options.brokerId}` })
     aedes = broker
-    auth = attachAedesAuth(broker, { verifier, follower, log })
+    auth = attachAedesAuth(broker, { verifier, follower: f, feedGuard, onConnect: metrics.connect, log })
     broker.on('clientError', (client, err) => log('debug', 'client error', { client_id: client.id, err: err.message }))
 
-    tcp = createNetServer((socket) => broker.handle(socket))
+    const tcp = tcpListener(broker)
+    const { http, wss } = wsListener(broker)
+    servers = [tcp, wss, http]
     const mqttPort = await bind(tcp, options.mqttPort ?? 1883, host)
-    http = createHttpServer((_req, res) => res.writeHead(426, { 'content-type': 'text/plain' }).end('MQTT over WebSocket at /mqtt\n'))
-    wss = new WebSocketServer({ server: http, path: '/mqtt' })
-    wss.on('connection', (ws, req) => broker.handle(createWebSocketStream(ws), req))
     const wsPort = await bind(http, options.wsPort ?? 8083, host)
-
-    const shown = host.includes(':') ? `[${host}]` : host
-    const addresses = { mqttUrl: `mqtt://${shown}:${mqttPort}`, wsUrl: `ws://${shown}:${wsPort}/mqtt`, mqttPort, wsPort }
+    let addresses: BrokerAddresses = { mqttUrl: `mqtt://${shown}:${mqttPort}`, wsUrl: `ws://${shown}:${wsPort}/mqtt`, mqttPort, wsPort }
+    if (options.tls) {
+      const tls = await tlsListener(broker, options.tls.certPath, options.tls.keyPath)
+      servers.push(tls)
+      const mqttsPort = await bind(tls, options.tls.port ?? 8883, host)
+      addresses = { ...addresses, mqttsUrl: `mqtts://${shown}:${mqttsPort}`, mqttsPort }
+    }
+    if (options.metricsPort !== undefined) {
+      const server = metricsListener(metrics.render, metrics.contentType)
+      servers.push(server)
+      const port = await bind(server, options.metricsPort, host)
+      addresses = { ...addresses, metricsUrl: `http://${shown}:${port}/metrics` }
+    }
     logger.info({ broker: options.brokerId, ...addresses }, 'broker listening')
     return addresses
   }
 
   async function close(): Promise<void> {
-    const closing: Promise<unknown>[] = []
-    if (tcp) closing.push(new Promise((resolve) => tcp?.close(resolve)))
-    if (wss) closing.push(new Promise((resolve) => wss?.close(resolve)))
-    if (aedes) {
-      const a = aedes
-      closing.push(new Promise<void>((resolve) => a.close(() => resolve())))
-    }
-    if (http) {
-      const h = http
-      closing.push(new Promise((resolve) => h.close(resolve)))
-      h.closeAllConnections()
-    }
+    const a = aedes
+    const closing: Promise<unknown>[] = [closeAll(servers)]
+    if (a) closing.push(new Promise<void>((resolve) => a.close(() => resolve())))
     auth?.close()
+    keys?.close()
     closing.push(follower?.close() ?? Promise.resolve())
     await Promise.all(closing)
-    tcp = http = wss = aedes = auth = undefined
+    servers = []
+    aedes = auth = undefined
     logger.info({ broker: options.brokerId }, 'broker closed')
   }
 
@@ -126,16 +166,8 @@ export function createBroker(options: BrokerOptions): Broker {
     get follower() {
       return follower
     },
+    get keys() {
+      return keys
+    },
   }
-}
-
-function bind(server: NetServer | HttpServer, port: number, host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const onError = (err: Error): void => reject(err)
-    server.once('error', onError)
-    server.listen(port, host, () => {
-      server.off('error', onError)
-      resolve((server.address() as AddressInfo).port)
-    })
-  })
 }

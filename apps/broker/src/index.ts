@@ -1,2 +1,3 @@
 export * from './create-broker.js'
 export * from './config.js'
+export * from './create-emqx-hook-server.js'

@@ -22,6 +22,15 @@ describe('MQTT_OIDC_BROKER_* configuration', () => {
       mqttPort: 1883,
       wsPort: 8083,
       clockTolerance: 5,
+      jwksRefreshIntervalMs: 300_000,
+      jwksCooldownMs: 30_000,
+      jwksMaxStaleMs: 3_600_000,
+      feedMaxStaleMs: 60_000,
+      feedPolicy: 'fail-closed',
+      metricsPort: undefined,
+      tls: undefined,
+      emqxHookPort: 8991,
+      emqxApi: undefined,
       logLevel: 'info',
       warnings: ['plain HTTP for keys and revocations (http://localhost:4001): development only'],
     })
@@ -56,6 +65,23 @@ describe('MQTT_OIDC_BROKER_* configuration', () => {
       expect.stringMatching(/^MQTT_OIDC_BROKER_MQTT_PORT: /),
       'unknown variables MQTT_OIDC_BROKER_PROT, MQTT_OIDC_BROKER_HOSTNAME',
     ])
+  })
+
+  it('reads the JWKS, feed policy, metrics and TLS settings (seconds become ms)', () => {
+    expect(loadBrokerConfig({
+      MQTT_OIDC_BROKER_JWKS_REFRESH_SECONDS: '60', MQTT_OIDC_BROKER_JWKS_COOLDOWN_SECONDS: '5', MQTT_OIDC_BROKER_JWKS_MAX_STALE_SECONDS: '600',
+      MQTT_OIDC_BROKER_FEED_MAX_STALE_SECONDS: '10', MQTT_OIDC_BROKER_FEED_POLICY: 'fail-open', MQTT_OIDC_BROKER_METRICS_PORT: '9464',
+      MQTT_OIDC_BROKER_TLS_CERT: '/etc/mqtt/cert.pem', MQTT_OIDC_BROKER_TLS_KEY: '/etc/mqtt/key.pem',
+    })).toMatchObject({
+      jwksRefreshIntervalMs: 60_000, jwksCooldownMs: 5000, jwksMaxStaleMs: 600_000, feedMaxStaleMs: 10_000, feedPolicy: 'fail-open',
+      metricsPort: 9464, tls: { certPath: '/etc/mqtt/cert.pem', keyPath: '/etc/mqtt/key.pem', port: 8883 },
+    })
+  })
+
+  it('refuses a TLS certificate without a key, and an unknown feed policy', () => {
+    expect(problemsOf({ MQTT_OIDC_BROKER_TLS_CERT: '/c.pem' })).toEqual(['MQTT_OIDC_BROKER_TLS_CERT and MQTT_OIDC_BROKER_TLS_KEY go together: set both or neither'])
+    expect(problemsOf({ MQTT_OIDC_BROKER_EMQX_API_URL: 'http://emqx:18083' })).toEqual(['MQTT_OIDC_BROKER_EMQX_API_URL, _KEY and _SECRET go together: set all three or none'])
+    expect(problemsOf({ MQTT_OIDC_BROKER_FEED_POLICY: 'maybe' })).toEqual([expect.stringMatching(/^MQTT_OIDC_BROKER_FEED_POLICY: /)])
   })
 
   it('refuses plain HTTP exchange URLs when NODE_ENV=production', () => {

@@ -6,6 +6,7 @@ import { describeError } from './lib/describe-error.js'
 import { authorizeConnect } from './authorize-connect.js'
 import type { Verifier } from './create-verifier.js'
 import type { RevocationFollower } from './create-revocation-follower.js'
+import type { FeedGuard } from './create-feed-guard.js'
 import type { ConnectAuthorization, LogFn } from './types.js'
 
 export interface AedesAuthOptions {
@@ -13,6 +14,10 @@ export interface AedesAuthOptions {
   verifier: Verifier
   /** Live revocations: sessions whose jti gets revoked are closed at once. Optional. */
   follower?: Pick<RevocationFollower, 'has' | 'on'>
+  /** Feed-unreachable policy, checked on every CONNECT. Default: none. */
+  feedGuard?: Pick<FeedGuard, 'check'>
+  /** Called once per CONNECT decision (for metrics): `code` is the refusal code, undefined when accepted. */
+  onConnect?: (code: string | undefined) => void
   /** Optional log callback; refusals are logged at warn with code, jti and client id, never the token. */
   log?: LogFn
 }
@@ -77,6 +82,7 @@ export function attachAedesAuth(aedes: Aedes, options: AedesAuthOptions): AedesA
       const ctx: AclContext = { clientid: auth.clientId, username: auth.claims.username }
       startSession(client, { clientId: auth.clientId, jti: auth.claims.jti, exp: auth.claims.exp, acl: auth.acl, ctx })
       log('info', 'CONNECT accepted', { client_id: auth.clientId, jti: auth.claims.jti, exp: auth.claims.exp })
+      options.onConnect?.(undefined)
       done(null, true)
     }, (err: unknown) => {
       const refusal = refusalFor(err)
@@ -85,6 +91,7 @@ export function attachAedesAuth(aedes: Aedes, options: AedesAuthOptions): AedesA
         jti: unverifiedJti(password), reason: err instanceof Error ? err.message : undefined,
       })
       if (refusal.code === 'ERR_SERVER') log('error', 'CONNECT check failed', { err: describeError(err) })
+      options.onConnect?.(refusal.code)
       const error = Object.assign(new Error(refusal.code), { returnCode: refusal.connack })
       done(error as Parameters<typeof done>[0], false)
     })
@@ -96,6 +103,8 @@ export function attachAedesAuth(aedes: Aedes, options: AedesAuthOptions): AedesA
     if (follower?.has(auth.claims.jti)) throw new TokenRevoked('jti is revoked')
     // the verifier's clock leeway must not buy a session that would be closed at once
     if (auth.claims.exp !== undefined && auth.claims.exp * 1000 <= Date.now()) throw new TokenExpired('token has expired')
+    // a good token, but recent revocations cannot be known: the feed policy decides
+    options.feedGuard?.check()
     return auth
   }
 

@@ -204,3 +204,45 @@ describe('createVerifier: keys come only from the configured JWKS', () => {
     expect(await codeOf(down.verify(await kit.sign()))).toBe('ERR_KEYS_UNAVAILABLE')
   })
 })
+
+describe('createVerifier: JWS header extensions', () => {
+  it('refuses a token with a crit header (no extension is understood)', async () => {
+    const now = nowSeconds()
+    const payload = { iss: exchange.url, aud: BROKER, sub: 'c1', jti: 'crit', iat: now, exp: now + 60 }
+    const token = kit.signRaw({ alg: 'EdDSA', kid: kit.kid, typ: 'mqtt-broker+jwt', crit: ['exp'], exp: now + 60 }, payload)
+    expect(await codeOf(verifier.verify(token))).toBe('ERR_TOKEN_MALFORMED')
+    // the same token without crit verifies: crit alone is what refuses it
+    const plain = kit.signRaw({ alg: 'EdDSA', kid: kit.kid, typ: 'mqtt-broker+jwt' }, payload)
+    await expect(verifier.verify(plain)).resolves.toMatchObject({ jti: 'crit' })
+  })
+
+  it('refuses a token with a b64 header (unencoded payloads are not JWTs)', async () => {
+    const now = nowSeconds()
+    const payload = { iss: exchange.url, aud: BROKER, sub: 'c1', jti: 'b64', iat: now, exp: now + 60 }
+    for (const header of [{ b64: false, crit: ['b64'] }, { b64: true }]) {
+      const token = kit.signRaw({ alg: 'EdDSA', kid: kit.kid, typ: 'mqtt-broker+jwt', ...header }, payload)
+      expect(await codeOf(verifier.verify(token))).toBe('ERR_TOKEN_MALFORMED')
+    }
+  })
+
+  it('accepts typ spelled application/mqtt-broker+jwt in any case, as RFC 8725 allows', async () => {
+    await expect(verifier.verify(await kit.sign({ sub: 't' }, { typ: 'Application/MQTT-Broker+JWT' }))).resolves.toMatchObject({ sub: 't' })
+  })
+})
+
+describe('createVerifier: cache of verified tokens', () => {
+  it('re-checks expiry and revocation on a cached token', async () => {
+    const revoked = new Set<string>()
+    const clock = { s: nowSeconds() }
+    const v = createVerifier({ issuer: exchange.url, audience: BROKER, jwksUri: exchange.jwksUri, revocations: revoked, now: () => clock.s })
+    const token = await kit.sign({ jti: 'cached', exp: clock.s + 60 })
+    await expect(v.verify(token)).resolves.toMatchObject({ jti: 'cached' })
+    revoked.add('cached')
+    expect(await codeOf(v.verify(token))).toBe('ERR_TOKEN_REVOKED')
+    revoked.delete('cached')
+    await expect(v.verify(token)).resolves.toMatchObject({ jti: 'cached' })
+    clock.s += 120
+    expect(await codeOf(v.verify(token))).toBe('ERR_TOKEN_EXPIRED')
+    v.close()
+  })
+})

@@ -38,6 +38,7 @@ export type ErrorCode =
   | 'ERR_TOKEN_REVOKED'
   | 'ERR_TOKEN_CLAIMS'
   | 'ERR_KEYS_UNAVAILABLE'
+  | 'ERR_REVOCATIONS_UNAVAILABLE'
   | 'ERR_CLIENT_ID_MISMATCH'
   | 'ERR_USERNAME_MISMATCH'
   | 'ERR_ACL_DENIED'
@@ -92,6 +93,8 @@ export class TokenRevoked extends MqttOidcError { readonly code = 'ERR_TOKEN_REV
 export class TokenClaimsInvalid extends MqttOidcError { readonly code = 'ERR_TOKEN_CLAIMS' }
 /** No verification keys are available (JWKS unreachable and nothing cached). */
 export class KeysUnavailable extends MqttOidcError { readonly code = 'ERR_KEYS_UNAVAILABLE' }
+/** The revocation feed has been unreachable for longer than the broker's policy allows (fail closed). */
+export class RevocationsUnavailable extends MqttOidcError { readonly code = 'ERR_REVOCATIONS_UNAVAILABLE' }
 /** The MQTT client id is neither empty nor the token's `sub`. */
 export class ClientIdMismatch extends MqttOidcError { readonly code = 'ERR_CLIENT_ID_MISMATCH' }
 /** The MQTT username is neither the token's `username` nor its `sub`. */

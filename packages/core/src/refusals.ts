@@ -51,6 +51,7 @@ export const REFUSALS: Readonly<Record<ErrorCode, Refusal>> = Object.freeze({
   ERR_TOKEN_REVOKED: r('invalid_request', 400, 4, 0x86),
   ERR_TOKEN_CLAIMS: r('invalid_request', 400, 4, 0x86),
   ERR_KEYS_UNAVAILABLE: r('temporarily_unavailable', 503, 3, 0x88),
+  ERR_REVOCATIONS_UNAVAILABLE: r('temporarily_unavailable', 503, 3, 0x88),
   ERR_CLIENT_ID_MISMATCH: r('invalid_request', 400, 5, 0x85),
   ERR_USERNAME_MISMATCH: r('invalid_request', 400, 5, 0x87),
   ERR_ACL_DENIED: r('access_denied', 403, 5, 0x87),

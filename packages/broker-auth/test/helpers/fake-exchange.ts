@@ -20,6 +20,8 @@ export interface FakeExchange {
   jwks: { keys: JWK[] }
   /** When set, the JWKS route answers with this status and a non-JSON body. */
   jwksFailure: number | undefined
+  /** When set, the JWKS route answers 200 with this raw body (garbage tests). */
+  jwksRaw: string | undefined
   /** JWKS requests seen. */
   jwksHits: number
   /** When set, the snapshot route answers with this status. */
@@ -73,6 +75,7 @@ export async function startFakeExchange(options: { broker: string }): Promise<Fa
     if (url.pathname === '/.well-known/jwks.json') {
       exchange.jwksHits++
       if (exchange.jwksFailure) return void res.writeHead(exchange.jwksFailure).end('down')
+      if (exchange.jwksRaw !== undefined) return void res.writeHead(200, { 'content-type': 'application/json' }).end(exchange.jwksRaw)
       return json(res, 200, exchange.jwks)
     }
     if (url.pathname === base) {
@@ -121,6 +124,7 @@ export async function startFakeExchange(options: { broker: string }): Promise<Fa
     jwksUri: `${url}/.well-known/jwks.json`,
     jwks: { keys: [] },
     jwksFailure: undefined,
+    jwksRaw: undefined,
     jwksHits: 0,
     snapshotFailure: undefined,
     streamFailure: undefined,

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto'
+import { KeyObject, randomUUID, sign as cryptoSign } from 'node:crypto'
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT } from 'jose'
 import type { CryptoKey, JWK } from 'jose'
 
@@ -15,6 +15,8 @@ export interface TokenKit {
    * to `undefined` is left out. `header` is merged over `{alg, kid, typ}`.
    */
   sign(claims?: Record<string, unknown>, header?: Record<string, unknown>): Promise<string>
+  /** Signs exactly this header and payload with node:crypto (EdDSA kits only): for headers jose refuses to emit, such as `crit`. */
+  signRaw(header: Record<string, unknown>, payload: Record<string, unknown>): string
 }
 
 export const nowSeconds = (): number => Math.floor(Date.now() / 1000)
@@ -36,7 +38,12 @@ export async function createTokenKit(options: { issuer: string; audience: string
     for (const key of Object.keys(payload)) if (payload[key] === undefined) delete payload[key]
     return new SignJWT(payload).setProtectedHeader({ alg, kid, typ: 'mqtt-broker+jwt', ...header }).sign(privateKey)
   }
-  return { kid, alg, publicJwk, privateKey, spki, sign }
+  function signRaw(header: Record<string, unknown>, payload: Record<string, unknown>): string {
+    const b64 = (v: unknown): string => Buffer.from(JSON.stringify(v)).toString('base64url')
+    const input = `${b64(header)}.${b64(payload)}`
+    return `${input}.${cryptoSign(null, Buffer.from(input), KeyObject.from(privateKey)).toString('base64url')}`
+  }
+  return { kid, alg, publicJwk, privateKey, spki, sign, signRaw }
 }
 
 /** A compact JWS with `alg: none` and an empty signature. */

@@ -1,0 +1,145 @@
+import { createServer } from 'node:http'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { pino } from 'pino'
+import type { Logger } from 'pino'
+import { createEmqxHooks, createFeedGuard, createKeyStore, createRevocationFollower, createVerifier } from '@mqtt-oidc/broker-auth'
+import type { FeedPolicy, LogFn, RevocationFollower } from '@mqtt-oidc/broker-auth'
+import { LOG_REDACT } from './create-broker.js'
+import { bind, closeAll } from './lib/listeners.js'
+
+export interface EmqxHookServerOptions {
+  /** The EMQX broker's id: the `aud` its tokens carry. Required. */
+  brokerId: string
+  /** The exchange's base URL (JWKS and revocation feed). Required. */
+  exchangeUrl: string
+  /** Expected token `iss`. Default: `exchangeUrl`. */
+  issuer?: string
+  /** JWKS URL. Default: `{exchangeUrl}/.well-known/jwks.json`. */
+  jwksUri?: string
+  /** Interface to listen on. Default `127.0.0.1`. */
+  host?: string
+  /** Port; 0 = any free port. Default 8991. */
+  port?: number
+  /** Leeway for token `exp`/`nbf`, in seconds. Default 5. */
+  clockTolerance?: number
+  /** How long the revocation feed may be out of reach before `feedPolicy` applies, in ms. Default 60000. */
+  feedMaxStaleMs?: number
+  /** Default `fail-closed`. */
+  feedPolicy?: FeedPolicy
+  /**
+   * EMQX's REST API (base URL, API key and secret): a revoked jti's live sessions are kicked
+   * (`DELETE /api/v5/clients/{clientid}`), which also stops deliveries on existing subscriptions.
+   * Default: none (a revoked session is only denied further publish/subscribe).
+   */
+  emqxApi?: { url: string; apiKey: string; apiSecret: string }
+  logger?: Logger
+}
+
+export interface EmqxHookServer {
+  /** Loads revocations and keys, then serves `POST /emqx/authn` and `POST /emqx/authz`. */
+  listen(): Promise<{ url: string; port: number }>
+  close(): Promise<void>
+  readonly follower: RevocationFollower | undefined
+}
+
+const MAX_BODY = 16_384
+
+/** Reads an EMQX request: JSON or form body (POST), or the query string (GET). */
+async function readRequest(req: IncomingMessage): Promise<Record<string, unknown>> {
+  const query = Object.fromEntries(new URL(req.url ?? '/', 'http://x').searchParams)
+  if (req.method === 'GET') return query
+  let body = ''
+  for await (const chunk of req) {
+    body += String(chunk)
+    if (body.length > MAX_BODY) throw new Error('body too large')
+  }
+  const type = req.headers['content-type'] ?? ''
+  if (type.startsWith('application/x-www-form-urlencoded')) return { ...query, ...Object.fromEntries(new URLSearchParams(body)) }
+  const parsed: unknown = body === '' ? {} : JSON.parse(body)
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('body is not a JSON object')
+  return { ...query, ...(parsed as Record<string, unknown>) }
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(body))
+}
+
+/**
+ * The HTTP authentication + authorization service for EMQX 5 (see
+ * apps/broker/EMQX.md for the EMQX side): our token verification, live revocation
+ * and ACLs for a broker we do not embed.
+ *
+ * @example
+ * const hook = createEmqxHookServer({ brokerId: 'emqx', exchangeUrl: 'http://localhost:4001' })
+ * await hook.listen() // EMQX: url = "http://127.0.0.1:8991/emqx/authn"
+ */
+export function createEmqxHookServer(options: EmqxHookServerOptions): EmqxHookServer {
+  const logger = options.logger ?? pino({ level: 'info', redact: LOG_REDACT, base: { app: 'emqx-hook' } })
+  const log: LogFn = (level, msg, fields) => logger[level]({ broker: options.brokerId, ...fields }, msg)
+  const base = options.exchangeUrl.replace(/\/*$/, '/')
+  let follower: RevocationFollower | undefined
+  let close = async (): Promise<void> => {}
+
+  async function listen(): Promise<{ url: string; port: number }> {
+    if (follower) throw new Error('already listening')
+    const f = (follower = createRevocationFollower({ feedUrl: options.exchangeUrl, broker: options.brokerId, log }))
+    const keys = createKeyStore({ jwksUri: options.jwksUri ?? new URL('.well-known/jwks.json', base).href, log })
+    const verifier = createVerifier({
+      issuer: options.issuer ?? options.exchangeUrl.replace(/\/+$/, ''), audience: options.brokerId, jwksUri: '',
+      keys, revocations: f, clockTolerance: options.clockTolerance, log,
+    })
+    const feedGuard = createFeedGuard({ follower: f, maxStaleMs: options.feedMaxStaleMs, policy: options.feedPolicy, log })
+    const hooks = createEmqxHooks({ verifier, revocations: f, feedGuard, log })
+    const api = options.emqxApi
+    const offRevoked = api ? f.on('revoked', (jti) => {
+      for (const clientId of hooks.clientsOf(jti)) void kick(api, clientId, jti)
+    }) : undefined
+    await Promise.all([keys.refresh(), f.ready()])
+    const server = createServer((req, res) => {
+      const path = new URL(req.url ?? '/', 'http://x').pathname
+      if (path !== '/emqx/authn' && path !== '/emqx/authz') return send(res, 404, { error: 'not_found' })
+      readRequest(req).then(
+        async (request) => {
+          const answer = path === '/emqx/authn' ? await hooks.authenticate(request) : hooks.authorize(request)
+          send(res, answer.status, answer.body)
+        },
+        // a request we cannot read is denied, never ignored
+        () => send(res, 200, { result: 'deny' }),
+      ).catch((err: unknown) => {
+        log('error', 'EMQX hook failed', { err: err instanceof Error ? err.message : String(err) })
+        if (!res.headersSent) send(res, 200, { result: 'deny' })
+      })
+    })
+    const host = options.host ?? '127.0.0.1'
+    const port = await bind(server, options.port ?? 8991, host)
+    close = async () => {
+      offRevoked?.()
+      keys.close()
+      await Promise.all([closeAll([server]), f.close()])
+    }
+    const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`
+    logger.info({ broker: options.brokerId, url }, 'EMQX hook listening')
+    return { url, port }
+  }
+
+  /** Asks EMQX to disconnect a client whose jti was revoked. */
+  async function kick(api: NonNullable<EmqxHookServerOptions['emqxApi']>, clientId: string, jti: string): Promise<void> {
+    const url = new URL(`api/v5/clients/${encodeURIComponent(clientId)}`, api.url.replace(/\/*$/, '/'))
+    const authorization = `Basic ${Buffer.from(`${api.apiKey}:${api.apiSecret}`).toString('base64')}`
+    try {
+      const res = await fetch(url, { method: 'DELETE', headers: { authorization }, signal: AbortSignal.timeout(5000) })
+      await res.body?.cancel().catch(() => {})
+      log(res.ok || res.status === 404 ? 'info' : 'error', 'EMQX kick after revocation', { client_id: clientId, jti, status: res.status })
+    } catch (err) {
+      log('error', 'EMQX kick failed', { client_id: clientId, jti, err: err instanceof Error ? err.message : String(err) })
+    }
+  }
+
+  return {
+    listen,
+    close: () => close(),
+    get follower() {
+      return follower
+    },
+  }
+}

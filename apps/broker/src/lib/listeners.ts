@@ -1,0 +1,65 @@
+import { readFile } from 'node:fs/promises'
+import { createServer as createHttpServer } from 'node:http'
+import type { RequestListener, Server as HttpServer } from 'node:http'
+import { createServer as createNetServer } from 'node:net'
+import type { AddressInfo, Server as NetServer } from 'node:net'
+import { createServer as createTlsServer } from 'node:tls'
+import type { Aedes } from 'aedes'
+import { createWebSocketStream, WebSocketServer } from 'ws'
+
+/** Closable servers, closed together. */
+export type Closable = NetServer | HttpServer | WebSocketServer
+
+/** Binds and resolves with the bound port (0 = any free port). */
+export function bind(server: NetServer | HttpServer, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error): void => reject(err)
+    server.once('error', onError)
+    server.listen(port, host, () => {
+      server.off('error', onError)
+      resolve((server.address() as AddressInfo).port)
+    })
+  })
+}
+
+/** MQTT over TCP. */
+export function tcpListener(aedes: Aedes): NetServer {
+  return createNetServer({ noDelay: true }, (socket) => aedes.handle(socket))
+}
+
+/** MQTT over TLS, with the PEM certificate chain and key read from files. */
+export async function tlsListener(aedes: Aedes, certPath: string, keyPath: string): Promise<NetServer> {
+  const [cert, key] = await Promise.all([readFile(certPath), readFile(keyPath)])
+  return createTlsServer({ cert, key, minVersion: 'TLSv1.2' }, (socket) => aedes.handle(socket))
+}
+
+/** MQTT over WebSocket at `/mqtt` (anything else: 426). */
+export function wsListener(aedes: Aedes): { http: HttpServer; wss: WebSocketServer } {
+  const http = createHttpServer((_req, res) => res.writeHead(426, { 'content-type': 'text/plain' }).end('MQTT over WebSocket at /mqtt\n'))
+  const wss = new WebSocketServer({ server: http, path: '/mqtt' })
+  wss.on('connection', (ws, req) => aedes.handle(createWebSocketStream(ws), req))
+  return { http, wss }
+}
+
+/** An HTTP server for `GET /metrics` (anything else: 404). */
+export function metricsListener(render: () => Promise<string>, contentType: string): HttpServer {
+  const handler: RequestListener = (req, res) => {
+    if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n')
+      return
+    }
+    render().then(
+      (text) => res.writeHead(200, { 'content-type': contentType }).end(text),
+      () => res.writeHead(500, { 'content-type': 'text/plain' }).end('metrics failed\n'),
+    )
+  }
+  return createHttpServer(handler)
+}
+
+/** Closes every server (open HTTP connections are cut). */
+export async function closeAll(servers: readonly Closable[]): Promise<void> {
+  await Promise.all(servers.map((s) => new Promise<void>((resolve) => {
+    s.close(() => resolve())
+    if ('closeAllConnections' in s) s.closeAllConnections()
+  })))
+}
