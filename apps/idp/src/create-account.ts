@@ -1,5 +1,6 @@
 import { createId, InvalidRequest, type Account, type Store } from '@mqtt-oidc/core'
 import { hashPassword } from './lib/password-hash.js'
+import { passwordProblem } from './lib/password-policy.js'
 
 export interface CreateAccountInput {
   /** Login name: 1-64 characters, letters, digits and `. _ @ -`. */
@@ -16,8 +17,6 @@ const USERNAME = /^[A-Za-z0-9._@-]{1,64}$/
 // MQTT client ids end up inside topic filters (`devices/${clientid}/#`), so
 // wildcard and level separators are refused.
 const CLIENT_ID = /^[^\s/+#\u0000-\u001f\u007f]{1,128}$/u
-const MIN_PASSWORD = 8
-const MAX_PASSWORD = 1024
 
 /**
  * Creates an account with an scrypt password hash and a new account id (the
@@ -45,9 +44,8 @@ export async function createAccount(store: Store, input: CreateAccountInput): Pr
 function validateAccountInput(input: CreateAccountInput): string[] {
   const problems: string[] = []
   if (!USERNAME.test(input.username)) problems.push('username must be 1-64 letters, digits or . _ @ -')
-  if (input.password.length < MIN_PASSWORD || input.password.length > MAX_PASSWORD) {
-    problems.push(`password must be ${MIN_PASSWORD}-${MAX_PASSWORD} characters`)
-  }
+  const password = passwordProblem(input.password)
+  if (password) problems.push(password)
   for (const clientId of input.clientIds ?? []) {
     if (!CLIENT_ID.test(clientId)) problems.push(`client id ${JSON.stringify(clientId)} must be 1-128 characters without spaces, "/", "+" or "#"`)
   }

@@ -6,12 +6,15 @@ import { pino, type Logger } from 'pino'
 import type { Store } from '@mqtt-oidc/core'
 import { ADMIN_CLIENT_ID } from './lib/constants.js'
 import { createCsrf } from './lib/csrf.js'
+import { createLoginLimiter, DEFAULT_LOGIN_RATE_LIMIT, type LoginRateLimit } from './lib/login-rate-limit.js'
 import { useAutoSubmitPolicy } from './lib/auto-submit-policy.js'
 import { useDevicePolling } from './lib/device-polling.js'
 import { createInteractionRouter, sendPage } from './lib/interaction-routes.js'
 import { errorPage } from './lib/pages.js'
 import { buildProviderConfiguration, CODE_VERIFICATION_PATH, DEFAULT_TTL, type IdpTtl } from './lib/provider-configuration.js'
 import { loadOrCreateSigningKeys } from './lib/signing-keys.js'
+import { useSpendFailedCodes } from './lib/spend-failed-codes.js'
+import { DEFAULT_USER_CODE_RATE_LIMIT, useUserCodeRateLimit, type UserCodeRateLimit } from './lib/user-code-rate-limit.js'
 
 export interface IdpOptions {
   /** Accounts, oidc-provider records (sessions, grants, codes, tokens) and signing keys. Owned by the caller. */
@@ -36,6 +39,10 @@ export interface IdpOptions {
   readonly devicePollInterval?: number
   /** Token and session lifetimes in seconds; see `IdpTtl` for defaults. */
   readonly ttl?: Partial<IdpTtl>
+  /** Limits on wrong device-flow user codes; see `UserCodeRateLimit` for defaults. */
+  readonly userCodeRateLimit?: Partial<UserCodeRateLimit>
+  /** Limits on failed logins; see `LoginRateLimit` for defaults. */
+  readonly loginRateLimit?: Partial<LoginRateLimit>
 }
 
 export interface Idp {
@@ -127,6 +134,9 @@ async function closeServer(server: Server, sockets: ReadonlySet<Socket>): Promis
   await new Promise((resolve) => setImmediate(resolve))
 }
 
+/** Seconds beyond the token lifetime a retired key stays in the JWKS (clock skew at verifiers). */
+const KEY_RETENTION_SKEW = 300
+
 const PRUNE_EVERY_MS = 15 * 60 * 1000
 
 /** Expired oidc-provider records read as absent anyway; this reclaims their space. */
@@ -140,16 +150,21 @@ function schedulePrune(store: Store, logger: Logger): NodeJS.Timeout {
 }
 
 async function buildProvider(options: IdpOptions, issuer: string, logger: Logger): Promise<Provider> {
-  const jwks = await loadOrCreateSigningKeys(options.store)
+  const ttl = { ...DEFAULT_TTL, ...options.ttl }
+  // Retired keys stay published while a token they signed may still be valid
+  // (ID tokens and the admin's JWT access tokens; other tokens are opaque).
+  const jwks = await loadOrCreateSigningKeys(options.store, Math.max(ttl.idToken, ttl.adminAccessToken) + KEY_RETENTION_SKEW)
   const provider = new Provider(issuer, buildProviderConfiguration({
     store: options.store,
     exchangeUrl: options.exchangeUrl,
     adminClientSecret: options.adminClient.clientSecret,
     cookieKeys: options.cookieKeys,
     jwks,
-    ttl: { ...DEFAULT_TTL, ...options.ttl },
+    ttl,
   }))
   useDevicePolling(provider, options.devicePollInterval ?? 5)
+  useSpendFailedCodes(provider)
+  useUserCodeRateLimit(provider, CODE_VERIFICATION_PATH, { ...DEFAULT_USER_CODE_RATE_LIMIT, ...options.userCodeRateLimit })
   useAutoSubmitPolicy(provider, CODE_VERIFICATION_PATH)
   observe(provider, logger)
   return provider
@@ -160,7 +175,8 @@ function buildApp(provider: Provider, options: IdpOptions, logger: Logger): expr
   app.disable('x-powered-by')
   app.get('/healthz', (_req, res) => { res.set('Cache-Control', 'no-store').json({ status: 'ok' }) })
   // Our routes go first: oidc-provider answers everything else (and 404s).
-  app.use(createInteractionRouter({ provider, store: options.store, csrf: createCsrf(options.cookieKeys[0] ?? ''), logger }))
+  const loginLimiter = createLoginLimiter({ ...DEFAULT_LOGIN_RATE_LIMIT, ...options.loginRateLimit })
+  app.use(createInteractionRouter({ provider, store: options.store, csrf: createCsrf(options.cookieKeys[0] ?? ''), logger, loginLimiter }))
   app.use(provider.callback())
   app.use((err: unknown, _req: Request, res: Response, next: NextFunction) => {
     logger.error({ err }, 'interaction failed')

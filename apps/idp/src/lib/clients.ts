@@ -17,7 +17,7 @@ export function staticClients(admin: { clientSecret: string }): ClientMetadata[]
       grant_types: ['urn:ietf:params:oauth:grant-type:device_code', 'authorization_code', 'refresh_token'],
       response_types: ['code'],
       redirect_uris: ['http://127.0.0.1/callback'],
-      scope: 'openid mqtt offline_access',
+      scope: 'openid mqtt offline_access groups',
     },
     {
       client_id: ADMIN_CLIENT_ID,

@@ -1,9 +1,10 @@
 import express, { type Request, type Response } from 'express'
 import type { Logger } from 'pino'
-import type { Store } from '@mqtt-oidc/core'
+import { MQTT_SCOPE, type Store } from '@mqtt-oidc/core'
 import { errors, type InteractionResults, type Provider } from 'oidc-provider'
 import { verifyAccountPassword } from '../verify-account-password.js'
 import type { Csrf } from './csrf.js'
+import type { LoginLimiter } from './login-rate-limit.js'
 import { contentSecurityPolicy, PAGE_HEADERS, renderDocument, type Page } from './html.js'
 import { consentPage, errorPage, LOGIN_FAILED_MESSAGE, loginPage } from './pages.js'
 
@@ -14,6 +15,7 @@ export interface InteractionDeps {
   readonly store: Store
   readonly csrf: Csrf
   readonly logger: Logger
+  readonly loginLimiter: LoginLimiter
 }
 
 const MAX_FIELD = 1024
@@ -40,13 +42,23 @@ export function createInteractionRouter(deps: InteractionDeps): express.Router {
     if (!interaction) return
     const username = field(req, 'username')
     const password = field(req, 'password')
-    const account = username && password ? await verifyAccountPassword(deps.store, username, password) : undefined
     const clientId = clientIdOf(interaction)
+    const ip = req.socket.remoteAddress ?? ''
+    const wait = deps.loginLimiter.retryAfter(username ?? '', ip)
+    if (wait > 0) {
+      deps.logger.warn({ code: 'ERR_LOGIN_RATE_LIMITED', client_id: clientId }, 'login refused: too many failed attempts')
+      res.set('Retry-After', String(wait))
+      await renderLogin(deps, res, interaction, { status: 429, username, error: tooManyAttempts(wait) })
+      return
+    }
+    const account = username && password ? await verifyAccountPassword(deps.store, username, password) : undefined
     if (!account) {
+      deps.loginLimiter.failed(username ?? '', ip)
       deps.logger.warn({ code: 'ERR_LOGIN_FAILED', client_id: clientId }, 'login refused')
       await renderLogin(deps, res, interaction, { status: 400, username, error: LOGIN_FAILED_MESSAGE })
       return
     }
+    deps.loginLimiter.succeeded(account.username)
     deps.logger.info({ sub: account.id, client_id: clientId }, 'login')
     await deps.provider.interactionFinished(req, res, { login: { accountId: account.id, amr: ['pwd'] } }, { mergeWithLastSubmission: false })
   })
@@ -137,6 +149,9 @@ async function saveGrant(provider: Provider, interaction: Interaction): Promise<
     ?? new provider.Grant({ accountId: interaction.session?.accountId, clientId: clientIdOf(interaction) })
   if (details.missingOIDCScope) grant.addOIDCScope(details.missingOIDCScope.join(' '))
   if (details.missingOIDCClaims) grant.addOIDCClaims(details.missingOIDCClaims)
+  // A `clientid` authorization parameter becomes a claim request (clientid-selection.ts),
+  // which oidc-provider only honours for claims the grant holds.
+  if (grant.getOIDCScope().split(' ').includes(MQTT_SCOPE)) grant.addOIDCClaims(['clientid'])
   for (const [indicator, scopes] of Object.entries(details.missingResourceScopes ?? {})) {
     grant.addResourceScope(indicator, scopes.join(' '))
   }
@@ -147,6 +162,9 @@ function requestedScopes(interaction: Interaction): string[] {
   const details = interaction.prompt.details as { missingOIDCScope?: string[]; missingResourceScopes?: Record<string, string[]> }
   const scopes = new Set(details.missingOIDCScope ?? [])
   for (const list of Object.values(details.missingResourceScopes ?? {})) for (const scope of list) scopes.add(scope)
+  // Native clients are asked every time (oidc-provider's native_client_prompt), even
+  // when everything was granted before: then the page lists what the request asks for.
+  if (scopes.size === 0 && typeof interaction.params.scope === 'string') for (const scope of interaction.params.scope.split(' ')) scopes.add(scope)
   return [...scopes]
 }
 
@@ -163,6 +181,11 @@ async function clientNameOf(provider: Provider, interaction: Interaction): Promi
 function field(req: Request, name: string): string | undefined {
   const value = (req.body as Record<string, unknown> | undefined)?.[name]
   return typeof value === 'string' && value.length > 0 && value.length <= MAX_FIELD ? value : undefined
+}
+
+function tooManyAttempts(seconds: number): string {
+  const minutes = Math.ceil(seconds / 60)
+  return `Too many failed sign-in attempts. Wait ${minutes} minute${minutes === 1 ? '' : 's'} and try again.`
 }
 
 function expiredPage(): Page {

@@ -4,6 +4,10 @@ import type { Adapter, AdapterFactory, AdapterPayload } from 'oidc-provider'
 // oidc-provider passes no expiry only for models that have none (e.g.
 // dynamically registered clients, unused here); such records still get one.
 const DEFAULT_EXPIRES_IN = 365 * 24 * 60 * 60
+// The store reads expired records as absent, but oidc-provider must still
+// find an expired device code to answer `expired_token` (RFC 8628 §3.5) and
+// "that code has expired" rather than "not found". It checks `exp` itself.
+const KEEP_EXPIRED: Readonly<Record<string, number>> = Object.freeze({ DeviceCode: 3600 })
 
 /**
  * oidc-provider's storage adapter backed by `store.oidc`, one record per
@@ -13,7 +17,7 @@ const DEFAULT_EXPIRES_IN = 365 * 24 * 60 * 60
 export function createOidcAdapter(store: Store): AdapterFactory {
   return (model: string): Adapter => ({
     async upsert(id, payload, expiresIn) {
-      await store.oidc.upsert(model, id, payload as Record<string, unknown>, expiresIn ?? DEFAULT_EXPIRES_IN)
+      await store.oidc.upsert(model, id, payload as Record<string, unknown>, (expiresIn ?? DEFAULT_EXPIRES_IN) + (KEEP_EXPIRED[model] ?? 0))
     },
     async find(id) {
       return (await store.oidc.find(model, id)) as AdapterPayload | undefined

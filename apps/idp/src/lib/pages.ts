@@ -5,6 +5,7 @@ const SCOPE_DESCRIPTIONS: Readonly<Record<string, string>> = Object.freeze({
   openid: 'Know who you are (your account id)',
   mqtt: 'Your MQTT client id and username',
   offline_access: 'Stay signed in on that device (refresh tokens)',
+  groups: 'The groups your account belongs to',
 })
 
 /** Said for every failed login: it never tells whether the account exists. */
@@ -68,11 +69,14 @@ ${hidden('xsrf', input.xsrf)}
   }
 }
 
-export function deviceConfirmPage(input: { action: string; xsrf: string; userCode: string; clientName: string }): Page {
+export function deviceConfirmPage(input: { action: string; xsrf: string; userCode: string; clientName: string; deviceName?: string }): Page {
+  const asks = input.deviceName
+    ? html`Sign in the device <strong>${input.deviceName}</strong> (${input.clientName}) with this code?`
+    : html`Sign in the device <strong>${input.clientName}</strong> with this code?`
   return {
     name: 'device-confirm',
-    title: 'Sign in the device?',
-    body: html`<p>Sign in the device <strong>${input.clientName}</strong> with this code?</p>
+    title: input.deviceName ? `Sign in the device '${input.deviceName}'?` : 'Sign in the device?',
+    body: html`<p>${asks}</p>
 <p class="code">${input.userCode}</p>
 <p class="muted">Only continue if your device shows exactly this code. If you did not start this, cancel.</p>
 <form method="post" action="${input.action}">

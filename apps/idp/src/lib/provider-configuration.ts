@@ -1,7 +1,8 @@
 import { ADMIN_SCOPE, MQTT_SCOPE, type Store } from '@mqtt-oidc/core'
 import { errors, type Configuration, type JWK } from 'oidc-provider'
 import { staticClients } from './clients.js'
-import { ADMIN_CLIENT_ID, OIDC_SCOPES } from './constants.js'
+import { buildInteractionPolicy, CLIENTID_PARAM, validateClientIdParam } from './clientid-selection.js'
+import { ADMIN_CLIENT_ID, GROUPS_SCOPE, OIDC_SCOPES } from './constants.js'
 import { createFindAccount } from './find-account.js'
 import { createOidcAdapter } from './oidc-adapter.js'
 import { deviceFlowSources, renderLoggedOut, renderLogout, renderProviderError } from './provider-pages.js'
@@ -67,7 +68,10 @@ export function buildProviderConfiguration(input: ProviderConfigurationInput): C
     // Authorization code only: no implicit or hybrid responses.
     responseTypes: ['code'],
     scopes: [...OIDC_SCOPES],
-    claims: { openid: ['sub'], [MQTT_SCOPE]: ['clientid', 'username'] },
+    claims: { openid: ['sub'], [MQTT_SCOPE]: ['clientid', 'username'], [GROUPS_SCOPE]: ['groups'] },
+    extraParams: { [CLIENTID_PARAM]: validateClientIdParam },
+    // Only what the two static clients use, so discovery lists nothing more.
+    clientAuthMethods: ['none', 'client_secret_basic'],
     // Scope-requested claims (clientid, username) go into the ID token itself:
     // the exchange reads them from there.
     conformIdTokenClaims: false,
@@ -89,11 +93,17 @@ export function buildProviderConfiguration(input: ProviderConfigurationInput): C
       Interaction: ttl.interaction,
     },
     routes: { code_verification: CODE_VERIFICATION_PATH },
-    interactions: { url: async (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    interactions: { url: async (_ctx, interaction) => `/interaction/${interaction.uid}`, policy: buildInteractionPolicy() },
     renderError: async (ctx, out) => renderProviderError(ctx, out),
     features: {
       devInteractions: { enabled: false },
-      deviceFlow: { enabled: true, ...deviceFlowSources },
+      // Not used by our clients: off, so they are neither advertised nor attack surface.
+      pushedAuthorizationRequests: { enabled: false },
+      dPoP: { enabled: false },
+      // RFC 8628 §6.1: 8 characters of BCDFGHJKLMNPQRSTVWXZ (no vowels, so no
+      // words; 20^8 codes) shown as XXXX-XXXX. oidc-provider uppercases the
+      // entry and drops everything but letters and digits before the lookup.
+      deviceFlow: { enabled: true, charset: 'base-20', mask: '****-****', ...deviceFlowSources },
       clientCredentials: { enabled: true },
       introspection: {
         enabled: true,

@@ -1,5 +1,6 @@
 import type { Configuration, KoaContextWithOIDC } from 'oidc-provider'
 import { contentSecurityPolicy, PAGE_HEADERS, renderDocument, type Page, type PolicyOptions } from './html.js'
+import { markWrongUserCode } from './user-code-rate-limit.js'
 import { deviceCodeInputPage, deviceConfirmPage, deviceDeniedPage, deviceSuccessPage, errorPage, loggedOutPage, logoutPage } from './pages.js'
 
 /** Renders one of our pages as the response of an oidc-provider (Koa) route. */
@@ -29,6 +30,7 @@ const USER_CODE_MESSAGES: Readonly<Record<string, string>> = Object.freeze({
   NotFoundError: 'That code is not valid. Check the code shown on your device.',
   ExpiredError: 'That code has expired. Start again on your device.',
   AlreadyUsedError: 'That code has already been used. Start again on your device.',
+  ClientIdNotHeld: 'Your account cannot sign in this device: the device asked for an MQTT client id your account does not have.',
 })
 
 type DeviceFlow = NonNullable<NonNullable<Configuration['features']>['deviceFlow']>
@@ -41,13 +43,17 @@ export const deviceFlowSources: Sources = {
       sendKoaPage(ctx, deviceDeniedPage())
       return
     }
+    if (err?.name === 'NotFoundError') markWrongUserCode(ctx)
     const userCode = err && 'userCode' in err && typeof err.userCode === 'string' ? err.userCode : undefined
     const error = err ? (USER_CODE_MESSAGES[err.name] ?? 'This sign-in request could not be completed. Start again on your device.') : undefined
     sendKoaPage(ctx, deviceCodeInputPage({ action: ctx.oidc.urlFor('code_verification'), xsrf: xsrfSecret(ctx), userCode, error }))
   },
   userCodeConfirmSource(ctx, _form, client, _deviceInfo, userCode) {
     const name = client.clientName ?? client.clientId
-    sendKoaPage(ctx, deviceConfirmPage({ action: ctx.oidc.urlFor('code_verification'), xsrf: xsrfSecret(ctx), userCode, clientName: name }))
+    // The MQTT client id the device asked for (`clientid` parameter) names the device.
+    const params = (ctx.oidc.entities.DeviceCode as { params?: Record<string, unknown> } | undefined)?.params
+    const deviceName = typeof params?.clientid === 'string' ? params.clientid : undefined
+    sendKoaPage(ctx, deviceConfirmPage({ action: ctx.oidc.urlFor('code_verification'), xsrf: xsrfSecret(ctx), userCode, clientName: name, deviceName }))
   },
   successSource(ctx) {
     sendKoaPage(ctx, deviceSuccessPage({ clientName: clientName(ctx) }))

@@ -1,0 +1,6 @@
+// The `@mqtt-oidc/idp/admin` entry: what the `mqtt-oidc users` and
+// `mqtt-oidc idp keys` commands need, without loading oidc-provider or express.
+export * from './create-account.js'
+export * from './set-account-password.js'
+export * from './set-account-disabled.js'
+export * from './rotate-signing-keys.js'
