@@ -1,6 +1,7 @@
 import { resolve } from 'node:path'
 import { z } from 'zod'
 import { parseDuration, NO_EXPIRATION } from '@mqtt-oidc/core'
+import type { ExchangeOptions } from './create-exchange.js'
 
 /** Env vars of this app start with this prefix; an unknown one is an error. */
 export const ENV_PREFIX = 'MQTT_OIDC_EXCHANGE_'
@@ -17,6 +18,29 @@ const duration = z.string().transform((value, zctx) => {
 })
 
 const url = z.string().refine((v) => URL.canParse(v) && /^https?:$/.test(new URL(v).protocol), 'must be an http(s) URL')
+
+const trustedIssuerSchema = z.object({
+  issuer: url,
+  jwksUri: url.optional(),
+  clientIds: z.array(z.string().min(1)).min(1),
+  clientIdClaim: z.string().min(1).optional(),
+  usernameClaim: z.string().min(1).optional(),
+  groupsClaim: z.string().min(1).optional(),
+}).strict()
+
+const trustedIssuers = z.string().transform((value, zctx) => {
+  let json: unknown
+  try {
+    json = JSON.parse(value)
+  } catch {
+    zctx.addIssue({ code: 'custom', message: 'must be a JSON array of {issuer, clientIds, jwksUri?, clientIdClaim?, usernameClaim?, groupsClaim?}' })
+    return z.NEVER
+  }
+  const parsed = z.array(trustedIssuerSchema).safeParse(json)
+  if (parsed.success) return parsed.data
+  for (const i of parsed.error.issues) zctx.addIssue({ code: 'custom', message: `[${i.path.join('.')}] ${i.message}` })
+  return z.NEVER
+})
 
 const envSchema = z.object({
   /** Data directory (shared by all apps); holds exchange.sqlite. Default ./.data. */
@@ -35,6 +59,13 @@ const envSchema = z.object({
   MQTT_OIDC_EXCHANGE_IDP_CLIENT_IDS: z.string().default('mqtt-oidc-cli')
     .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
     .refine((list) => list.length > 0, 'must list at least one client id'),
+  /** More OIDC issuers whose ID tokens / JWT access tokens may be exchanged: a JSON array of
+   *  {issuer, clientIds, jwksUri?, clientIdClaim? (default clientid), usernameClaim? (username), groupsClaim? (groups)}. Default []. */
+  MQTT_OIDC_EXCHANGE_TRUSTED_ISSUERS: trustedIssuers.default([]),
+  /** Oldest subject token accepted, by its iat (duration). Default 1d. */
+  MQTT_OIDC_EXCHANGE_MAX_SUBJECT_TOKEN_AGE: duration.default(86400),
+  /** How long a key made by `keys rotate` is in the JWKS before it signs (duration). Default 10m. */
+  MQTT_OIDC_EXCHANGE_KEY_LEAD_TIME: duration.default(600),
   /** Longest lifetime of an exchanged token (duration: 30s, 15m, 1h, ...). Default 1h. */
   MQTT_OIDC_EXCHANGE_MAX_LIFETIME: duration.default(3600),
   /** Lifetime of admin-issued credentials when neither the request nor the broker sets one (duration). Default 7d. */
@@ -51,6 +82,11 @@ export interface ExchangeConfig {
   readonly host: string
   readonly port: number
   readonly idp: { readonly issuer: string; readonly jwksUri: string | undefined; readonly clientIds: string[] }
+  readonly trustedIssuers: z.output<typeof trustedIssuerSchema>[]
+  /** Seconds. */
+  readonly maxSubjectTokenAge: number
+  /** Seconds. */
+  readonly keyLeadTime: number
   /** Seconds. */
   readonly maxLifetime: number
   /** Seconds. */
@@ -79,7 +115,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ExchangeConfig
   if (!parsed.success) problems.push(...parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`))
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems)
   const c = parsed.data
-  const insecure = [c.MQTT_OIDC_EXCHANGE_ISSUER, c.MQTT_OIDC_EXCHANGE_IDP_ISSUER].filter((u) => u.startsWith('http:'))
+  const insecure = [c.MQTT_OIDC_EXCHANGE_ISSUER, c.MQTT_OIDC_EXCHANGE_IDP_ISSUER, ...c.MQTT_OIDC_EXCHANGE_TRUSTED_ISSUERS.map((i) => i.issuer)].filter((u) => u.startsWith('http:'))
   if (insecure.length > 0 && env.NODE_ENV === 'production') {
     throw new ConfigError([`plain HTTP issuers are refused when NODE_ENV=production: ${insecure.join(', ')}`])
   }
@@ -89,10 +125,33 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ExchangeConfig
     host: c.MQTT_OIDC_EXCHANGE_HOST,
     port: c.MQTT_OIDC_EXCHANGE_PORT,
     idp: { issuer: c.MQTT_OIDC_EXCHANGE_IDP_ISSUER, jwksUri: c.MQTT_OIDC_EXCHANGE_IDP_JWKS_URI, clientIds: c.MQTT_OIDC_EXCHANGE_IDP_CLIENT_IDS },
+    trustedIssuers: c.MQTT_OIDC_EXCHANGE_TRUSTED_ISSUERS,
+    maxSubjectTokenAge: c.MQTT_OIDC_EXCHANGE_MAX_SUBJECT_TOKEN_AGE,
+    keyLeadTime: c.MQTT_OIDC_EXCHANGE_KEY_LEAD_TIME,
     maxLifetime: c.MQTT_OIDC_EXCHANGE_MAX_LIFETIME,
     defaultCredentialLifetime: c.MQTT_OIDC_EXCHANGE_DEFAULT_CREDENTIAL_LIFETIME,
     demoBrokerUrl: c.MQTT_OIDC_EXCHANGE_DEMO_BROKER_URL,
     logLevel: c.MQTT_OIDC_EXCHANGE_LOG_LEVEL,
     devWarning: insecure.length > 0 ? `development only: plain HTTP issuers (${insecure.join(', ')}); use https in production` : undefined,
   }
+}
+
+/**
+ * The createExchange options that come from configuration, so every launcher
+ * (main.ts, scripts/start-stack.ts) passes all of them.
+ *
+ * @example createExchange({ store, logger, ...exchangeOptionsFromConfig(loadConfig()) })
+ */
+export function exchangeOptionsFromConfig(config: ExchangeConfig) {
+  return {
+    issuer: config.issuer,
+    host: config.host,
+    port: config.port,
+    idp: config.idp,
+    trustedIssuers: config.trustedIssuers,
+    maxSubjectTokenAge: config.maxSubjectTokenAge,
+    keyLeadTime: config.keyLeadTime,
+    maxLifetime: config.maxLifetime,
+    defaultCredentialLifetime: config.defaultCredentialLifetime,
+  } satisfies Partial<ExchangeOptions>
 }

@@ -5,18 +5,22 @@ import express from 'express'
 import type { NextFunction, Request, Response } from 'express'
 import { pino } from 'pino'
 import type { Logger } from 'pino'
-import { InvalidRequest, NotFound } from '@mqtt-oidc/core'
+import { InvalidRequest, NotFound, refusalFor } from '@mqtt-oidc/core'
 import type { Acl, Store } from '@mqtt-oidc/core'
 import type { ExchangeContext } from './lib/context.js'
-import { createIdpKeys } from './lib/idp-keys.js'
+import { createTrustedIssuer } from './lib/trusted-issuers.js'
+import type { TrustedIssuerOptions } from './lib/trusted-issuers.js'
 import { createRevocationNotifier } from './lib/revocation-notifier.js'
 import { loadSigningKeys } from './lib/signing-keys.js'
+import { createKeyUsage } from './lib/key-usage.js'
+import { createBrokerCache } from './lib/broker-cache.js'
 import type { SigningKeys } from './lib/signing-keys.js'
-import { requireAdmin } from './require-admin.js'
+import { adminName, requireAdmin, requireBrokerScope } from './require-admin.js'
 import { sendError } from './send-error.js'
 import { adminBrokerRoutes } from './routes/admin-brokers.js'
 import { adminCredentialRoutes } from './routes/admin-credentials.js'
 import { adminRevocationRoutes } from './routes/admin-revocations.js'
+import { adminKeyRoutes } from './routes/admin-keys.js'
 import { revocationFeedRoutes } from './routes/revocation-feed.js'
 import type { OpenStreams } from './routes/revocation-feed.js'
 import { tokenRoutes } from './routes/token.js'
@@ -36,22 +40,24 @@ export interface ExchangeOptions {
   readonly host?: string | undefined
   /** Listen port. Default 0 (any free port). */
   readonly port?: number | undefined
-  readonly idp: {
-    /** The trusted IdP's issuer URL. */
-    readonly issuer: string
-    /** Its JWKS URL. Default: `jwks_uri` of its discovery document, fetched on first use. */
-    readonly jwksUri?: string | undefined
-    /** Client ids (`aud`/`azp`) whose ID tokens may be exchanged. Default `['mqtt-oidc-cli']`. */
-    readonly clientIds?: readonly string[] | undefined
-  }
+  /** The trusted IdP (`issuer`, `jwksUri?`, `clientIds?` default ['mqtt-oidc-cli'], ...): also the issuer of admin access tokens. */
+  readonly idp: TrustedIssuerOptions
+  /** More OIDC issuers whose ID tokens / JWT access tokens may be exchanged. Default none. */
+  readonly trustedIssuers?: readonly TrustedIssuerOptions[] | undefined
+  /** A subject token whose `iat` is older than this is refused, seconds. Default 86400. */
+  readonly maxSubjectTokenAge?: number | undefined
   /** Longest lifetime of an exchanged token, seconds. Default 3600. */
   readonly maxLifetime?: number | undefined
   /** Lifetime of admin-issued credentials when neither the request nor the broker sets one, seconds. Default 604800 (7d). */
   readonly defaultCredentialLifetime?: number | undefined
   /** ACL template of brokers created without one. Default DEFAULT_EXCHANGE_ACL. */
   readonly defaultExchangeAcl?: Acl | undefined
+  /** Default lead time of `keys rotate`: a new key is in the JWKS this long before it signs, seconds. Default 600. */
+  readonly keyLeadTime?: number | undefined
   /** Keepalive comment interval of revocation streams, ms. Default 15000. */
   readonly keepaliveMs?: number | undefined
+  /** Current time in epoch seconds (tests move it). Default the system clock. */
+  readonly now?: (() => number) | undefined
   readonly logger?: Logger | undefined
   /** Level of the default logger. Default 'info'. */
   readonly logLevel?: string | undefined
@@ -72,9 +78,12 @@ const CLOSE_GRACE_MS = 1000
 /** Lifetime of admin-issued credentials when neither the request nor the broker sets one: 7 days. */
 export const DEFAULT_CREDENTIAL_LIFETIME = 604800
 
+/** Oldest subject token (by `iat`) the exchange accepts: 1 day. */
+export const DEFAULT_MAX_SUBJECT_TOKEN_AGE = 86400
+
 export const REDACT_PATHS = [
   'authorization', '*.authorization', 'req.headers.authorization', 'token', '*.token', 'access_token', '*.access_token',
-  'subject_token', '*.subject_token', 'password', '*.password', 'clientSecret', '*.clientSecret', 'privateJwk', '*.privateJwk',
+  'subject_token', '*.subject_token', 'hmacSecret', '*.hmacSecret', 'password', '*.password', 'clientSecret', '*.clientSecret', 'privateJwk', '*.privateJwk',
 ]
 
 /**
@@ -91,10 +100,16 @@ export function createExchange(options: ExchangeOptions): Exchange {
   let keys: SigningKeys | undefined
   let server: Server | undefined
   const streams: OpenStreams = new Set()
-  const idpKeys = createIdpKeys({ issuer: options.idp.issuer, jwksUri: options.idp.jwksUri })
+  const idp = createTrustedIssuer(options.idp)
+  const maxLifetime = options.maxLifetime ?? 3600
+  const defaultCredentialLifetime = options.defaultCredentialLifetime ?? DEFAULT_CREDENTIAL_LIFETIME
+  const keyUsage = createKeyUsage(options.store, Math.max(maxLifetime, defaultCredentialLifetime))
+  const issuers = [idp, ...(options.trustedIssuers ?? []).map(createTrustedIssuer)]
 
+  const now = options.now ?? (() => Math.floor(Date.now() / 1000))
   const ctx: ExchangeContext = {
     store: options.store,
+    brokers: createBrokerCache(options.store, now),
     log,
     notifier: createRevocationNotifier(),
     issuer: () => {
@@ -105,12 +120,16 @@ export function createExchange(options: ExchangeOptions): Exchange {
       if (!keys) throw new Error('signing keys are loaded by listen()')
       return keys
     },
-    idp: { issuer: options.idp.issuer, clientIds: options.idp.clientIds ?? ['mqtt-oidc-cli'], keys: idpKeys },
-    maxLifetime: options.maxLifetime ?? 3600,
-    defaultCredentialLifetime: options.defaultCredentialLifetime ?? DEFAULT_CREDENTIAL_LIFETIME,
+    idp,
+    issuers,
+    maxSubjectTokenAge: options.maxSubjectTokenAge ?? DEFAULT_MAX_SUBJECT_TOKEN_AGE,
+    maxLifetime,
+    defaultCredentialLifetime,
     defaultExchangeAcl: options.defaultExchangeAcl ?? DEFAULT_EXCHANGE_ACL,
     keepaliveMs: options.keepaliveMs ?? 15_000,
-    now: () => Math.floor(Date.now() / 1000),
+    keyUsage,
+    keyLeadTime: options.keyLeadTime ?? 600,
+    now,
   }
   const app = createApp(ctx, streams)
 
@@ -118,7 +137,7 @@ export function createExchange(options: ExchangeOptions): Exchange {
     get issuer() { return ctx.issuer() },
     async listen() {
       if (server) throw new Error('the exchange is already listening')
-      keys = await loadSigningKeys(options.store, ctx.now())
+      keys = await loadSigningKeys(options.store, ctx.now, (record) => keyUsage.retained(record, ctx.now()))
       const host = options.host ?? '127.0.0.1'
       const srv = createServer(app)
       server = srv
@@ -129,7 +148,7 @@ export function createExchange(options: ExchangeOptions): Exchange {
       const { port } = srv.address() as AddressInfo
       const url = `http://${localHost(host)}:${port}`
       issuer ??= `http://127.0.0.1:${port}`
-      log.info({ url, issuer, kid: keys.current.kid }, 'exchange listening')
+      log.info({ url, issuer }, 'exchange listening')
       return { url, port }
     },
     async close() {
@@ -159,11 +178,20 @@ function createApp(ctx: ExchangeContext, streams: OpenStreams): express.Express 
   app.use(tokenRoutes(ctx))
   app.use(revocationFeedRoutes(ctx, streams))
   app.use('/admin', requireAdmin({ issuer: ctx.idp.issuer, audience: ctx.issuer, keys: ctx.idp.keys }))
+  app.use('/admin/brokers/:id', (req: Request<{ id: string }>, res: Response, next: NextFunction) => {
+    requireBrokerScope(res, req.params.id)
+    next()
+  })
   app.use(adminBrokerRoutes(ctx))
   app.use(adminCredentialRoutes(ctx))
   app.use(adminRevocationRoutes(ctx))
+  app.use(adminKeyRoutes(ctx))
   app.use((req: Request) => { throw new NotFound(`no route for ${req.method} ${req.path}`) })
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    // Refused admin actions are audited too (successful ones audit themselves).
+    if (req.path.startsWith('/admin')) {
+      ctx.log.info({ audit: true, who: adminName(res), action: `${req.method} ${req.path}`, refused: refusalFor(err).code }, 'admin: refused')
+    }
     sendError(res, bodyParserError(err) ?? err, ctx.log, { method: req.method, path: req.path })
   })
   return app

@@ -1,7 +1,8 @@
-import { SignJWT } from 'jose'
-import { BROKER_TOKEN_TYP, createId } from '@mqtt-oidc/core'
+import { BROKER_TOKEN_TYP } from '@mqtt-oidc/core'
 import type { Acl, Credential } from '@mqtt-oidc/core'
 import type { SigningKey } from './lib/signing-keys.js'
+import { signJws } from './lib/sign-jws.js'
+import { createJti } from './lib/create-jti.js'
 
 export interface BrokerTokenRequest {
   readonly key: SigningKey
@@ -15,6 +16,8 @@ export interface BrokerTokenRequest {
   readonly acl: Acl
   /** Issue time, epoch seconds (`iat` and `nbf`). */
   readonly now: number
+  /** Epoch seconds when the token becomes valid (`nbf`); default `now`. The lifetime counts from it. */
+  readonly notBefore?: number | undefined
   /** Lifetime in seconds; null = no `exp` (admin expiration -1 only). */
   readonly lifetime: number | null
   readonly source: Credential['source']
@@ -37,23 +40,24 @@ export interface IssuedBrokerToken {
  *   clientId: 'c1', acl: ALL_TOPICS_ACL, now, lifetime: 3600, source: 'admin', issuedBy: 'ops' })
  */
 export async function issueBrokerToken(req: BrokerTokenRequest): Promise<IssuedBrokerToken> {
-  const jti = createId()
-  const expiresAt = req.lifetime === null ? null : req.now + req.lifetime
+  const jti = createJti()
+  const nbf = req.notBefore ?? req.now
+  const expiresAt = req.lifetime === null ? null : nbf + req.lifetime
   const claims: Record<string, unknown> = {
     ...(req.username ? { username: req.username } : {}),
     acl: { pub: [...req.acl.pub], sub: [...req.acl.sub] },
     ...(isAllTopics(req.acl) ? { topicAcl: '#' } : {}),
   }
-  let jwt = new SignJWT(claims)
-    .setProtectedHeader({ alg: req.key.alg, kid: req.key.kid, typ: BROKER_TOKEN_TYP })
-    .setIssuer(req.issuer)
-    .setAudience(req.broker)
-    .setSubject(req.clientId)
-    .setJti(jti)
-    .setIssuedAt(req.now)
-    .setNotBefore(req.now)
-  if (expiresAt !== null) jwt = jwt.setExpirationTime(expiresAt)
-  const token = await jwt.sign(req.key.privateKey)
+  const token = signJws({ typ: BROKER_TOKEN_TYP }, {
+    iss: req.issuer,
+    aud: req.broker,
+    sub: req.clientId,
+    ...claims,
+    jti,
+    iat: req.now,
+    nbf,
+    ...(expiresAt === null ? {} : { exp: expiresAt }),
+  }, req.key)
   return {
     token,
     credential: {

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { pino } from 'pino'
 import { createSqliteStore } from '@mqtt-oidc/core'
-import { ConfigError, loadConfig } from './config.js'
+import { ConfigError, exchangeOptionsFromConfig, loadConfig } from './config.js'
 import { REDACT_PATHS, createExchange } from './create-exchange.js'
 import { ensureBroker } from './ensure-broker.js'
 
@@ -14,16 +14,7 @@ async function main(): Promise<void> {
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 })
   const store = createSqliteStore(join(config.dataDir, 'exchange.sqlite'))
   await ensureBroker(store, { id: 'demo', url: config.demoBrokerUrl })
-  const exchange = createExchange({
-    store,
-    issuer: config.issuer,
-    host: config.host,
-    port: config.port,
-    idp: config.idp,
-    maxLifetime: config.maxLifetime,
-    defaultCredentialLifetime: config.defaultCredentialLifetime,
-    logger: log,
-  })
+  const exchange = createExchange({ store, logger: log, ...exchangeOptionsFromConfig(config) })
   const { url } = await exchange.listen()
   log.info({ url, issuer: exchange.issuer, jwks: `${exchange.issuer}/.well-known/jwks.json` }, 'exchange ready')
 

@@ -1,5 +1,5 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express'
-import type { JWTVerifyGetKey } from 'jose'
+import type { IssuerKeys } from './lib/issuer-keys.js'
 import { ADMIN_SCOPE, InsufficientScope, Unauthenticated, isMqttOidcError } from '@mqtt-oidc/core'
 import { IDP_TOKEN_ALGS, verifyJwt } from './lib/verify-jwt.js'
 
@@ -8,14 +8,19 @@ export interface AdminPolicy {
   readonly issuer: string
   /** This exchange's issuer URL (`aud` of access tokens); read per request since it may be known only after listen(). */
   readonly audience: () => string
-  readonly keys: JWTVerifyGetKey
+  readonly keys: IssuerKeys
 }
 
 /** Who is acting, for the audit log (never the token). */
 export interface AdminIdentity {
   readonly sub: string | undefined
   readonly clientId: string | undefined
+  /** 'all' (scope mqtt-oidc:admin), or the brokers named by `mqtt-oidc:admin:broker:<id>` scopes. */
+  readonly brokers: 'all' | readonly string[]
 }
+
+/** Scope prefix of an admin token limited to one broker: `mqtt-oidc:admin:broker:<id>`. */
+export const BROKER_ADMIN_SCOPE_PREFIX = `${ADMIN_SCOPE}:broker:`
 
 const REALM = 'Bearer realm="mqtt-oidc"'
 
@@ -38,13 +43,15 @@ export function requireAdmin(policy: AdminPolicy): RequestHandler {
     }
     const payload = await verifyAccessToken(token, policy, res)
     const scopes = typeof payload.scope === 'string' ? payload.scope.split(' ') : []
-    if (!scopes.includes(ADMIN_SCOPE)) {
+    const scoped = scopes.filter((s) => s.startsWith(BROKER_ADMIN_SCOPE_PREFIX)).map((s) => s.slice(BROKER_ADMIN_SCOPE_PREFIX.length))
+    if (!scopes.includes(ADMIN_SCOPE) && scoped.length === 0) {
       res.set('WWW-Authenticate', `${REALM}, error="insufficient_scope", scope="${ADMIN_SCOPE}"`)
       throw new InsufficientScope(`the access token lacks scope ${ADMIN_SCOPE}`)
     }
     const identity: AdminIdentity = {
       sub: typeof payload.sub === 'string' ? payload.sub : undefined,
       clientId: typeof payload.client_id === 'string' ? payload.client_id : undefined,
+      brokers: scopes.includes(ADMIN_SCOPE) ? 'all' : scoped,
     }
     res.locals.admin = identity
     next()
@@ -55,7 +62,7 @@ async function verifyAccessToken(token: string, policy: AdminPolicy, res: Respon
   const audience = policy.audience()
   try {
     const { payload } = await verifyJwt(token, policy.keys, {
-      algorithms: [...IDP_TOKEN_ALGS],
+      algorithms: IDP_TOKEN_ALGS,
       typ: 'at+jwt',
       issuer: policy.issuer,
       // A resource indicator may be sent with or without the trailing slash.
@@ -76,6 +83,25 @@ function bearerToken(req: Request): string | undefined | null {
   if (!header || !/^Bearer(\s|$)/i.test(header)) return undefined
   const m = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i.exec(header.trim())
   return m?.[1] ?? null
+}
+
+/**
+ * Refuses (403 insufficient_scope) an admin whose token is limited to other
+ * brokers; `broker` undefined means an action on no single broker (create),
+ * which needs the unrestricted admin scope.
+ */
+export function requireBrokerScope(res: Response, broker: string | undefined): void {
+  const admin = res.locals.admin as AdminIdentity | undefined
+  if (admin?.brokers === 'all' || (broker !== undefined && admin?.brokers.includes(broker))) return
+  const needed = broker === undefined ? ADMIN_SCOPE : `${BROKER_ADMIN_SCOPE_PREFIX}${broker}`
+  res.set('WWW-Authenticate', `${REALM}, error="insufficient_scope", scope="${needed}"`)
+  throw new InsufficientScope(broker === undefined ? `this action needs scope ${ADMIN_SCOPE}` : `the access token may not act on broker "${broker.slice(0, 64)}"`)
+}
+
+/** True when the acting admin may see `broker`. */
+export function mayActOn(res: Response, broker: string): boolean {
+  const admin = res.locals.admin as AdminIdentity | undefined
+  return admin?.brokers === 'all' || (admin?.brokers.includes(broker) ?? false)
 }
 
 /** The acting admin as a short string for logs: `sub`, else `client_id`. */

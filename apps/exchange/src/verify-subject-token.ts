@@ -1,64 +1,87 @@
-import { decodeProtectedHeader } from 'jose'
-import type { JWTVerifyGetKey } from 'jose'
-import { BROKER_TOKEN_TYP, InvalidRequest, TokenMalformed, TokenTypeInvalid, TokenAudienceInvalid } from '@mqtt-oidc/core'
+import { BROKER_TOKEN_TYP, InvalidRequest, TOKEN_TYPE, TokenAudienceInvalid, TokenIssuerInvalid, TokenTypeInvalid } from '@mqtt-oidc/core'
+import { decodeJws } from './lib/decode-jws.js'
+import type { JwtPayload } from './lib/decode-jws.js'
+import type { TrustedIssuer } from './lib/trusted-issuers.js'
 import { IDP_TOKEN_ALGS, verifyJwt } from './lib/verify-jwt.js'
 
 export interface SubjectTokenPolicy {
-  /** The trusted IdP's issuer (`iss`). */
-  readonly issuer: string
-  /** Client ids whose ID tokens may be exchanged (`aud`, and `azp` when present). */
-  readonly clientIds: readonly string[]
-  /** Resolves the IdP's verification keys. */
-  readonly keys: JWTVerifyGetKey
+  /** Issuers whose tokens may be exchanged. */
+  readonly issuers: readonly TrustedIssuer[]
+  /** Audiences an access token must name (this exchange's URL, ...). */
+  readonly audiences: readonly string[]
+  /** A token whose `iat` is older than this many seconds is refused. */
+  readonly maxAge: number
+  /** Current time, epoch seconds. */
+  readonly now: number
 }
 
 export interface SubjectIdentity {
-  /** The IdP account (`sub`). */
+  /** The issuer that vouched for the subject. */
+  readonly issuer: TrustedIssuer
+  /** The account at that issuer (`sub`). */
   readonly sub: string
-  /** The MQTT client id (`clientid` claim). */
-  readonly clientId: string
-  readonly username?: string | undefined
+  /** The MQTT client id from the issuer's client id claim, when present. */
+  readonly clientId: string | undefined
+  readonly username: string | undefined
+  readonly groups: readonly string[]
+  /** All verified claims (for ACL templates keyed by claims). */
+  readonly claims: JwtPayload
 }
 
 const WHAT = 'subject_token'
 const MAX_CLAIM_LENGTH = 256
 
 /**
- * Verifies an ID token presented as an RFC 8693 subject token and returns
- * the identity it carries. Throws core token errors (all map to
+ * Verifies an RFC 8693 subject token from a trusted issuer: an ID token
+ * (`aud` = an accepted client id) or an RFC 9068 JWT access token (`aud` =
+ * this exchange, `client_id` an accepted client id). `jwt` means either,
+ * told apart by `typ: at+jwt`. Throws core token errors (all map to
  * `invalid_request`) naming the reason; the token is never echoed.
  */
-export async function verifySubjectToken(token: string, policy: SubjectTokenPolicy): Promise<SubjectIdentity> {
-  refuseBrokerToken(token)
-  const { payload } = await verifyJwt(token, policy.keys, {
-    algorithms: [...IDP_TOKEN_ALGS],
-    issuer: policy.issuer,
-    audience: [...policy.clientIds],
-    requiredClaims: ['exp', 'sub'],
-  }, WHAT)
-  if (payload.azp !== undefined && !policy.clientIds.includes(String(payload.azp))) {
-    throw new TokenAudienceInvalid(`${WHAT} audience is not accepted here`)
-  }
-  const clientId = payload.clientid
-  if (typeof clientId !== 'string' || clientId.length === 0 || clientId.length > MAX_CLAIM_LENGTH) {
-    throw new InvalidRequest(`${WHAT} has no usable clientid claim (ask for scope mqtt)`)
-  }
-  const username = payload.username
-  if (username !== undefined && (typeof username !== 'string' || username.length === 0 || username.length > MAX_CLAIM_LENGTH)) {
-    throw new InvalidRequest(`${WHAT} has an invalid username claim`)
-  }
-  return { sub: String(payload.sub), clientId, username }
-}
-
-/** A broker token is never a subject token: no privilege chaining (RFC 8725 §3.11). */
-function refuseBrokerToken(token: string): void {
-  let typ: unknown
-  try {
-    typ = decodeProtectedHeader(token).typ
-  } catch {
-    throw new TokenMalformed(`${WHAT} is not a well-formed signed JWT`)
-  }
-  if (typeof typ === 'string' && typ.toLowerCase().replace(/^application\//, '') === BROKER_TOKEN_TYP) {
+export async function verifySubjectToken(token: string, tokenType: string, policy: SubjectTokenPolicy): Promise<SubjectIdentity> {
+  const { header, payload: unverified } = decodeJws(token, WHAT)
+  if (normalizeTyp(header.typ) === BROKER_TOKEN_TYP) {
     throw new TokenTypeInvalid(`${WHAT} is a broker token; broker tokens cannot be exchanged`)
   }
+  const issuer = policy.issuers.find((i) => i.issuer === unverified.iss)
+  if (!issuer) throw new TokenIssuerInvalid(`${WHAT} issuer is not trusted`)
+  const access = tokenType === TOKEN_TYPE.accessToken || (tokenType === TOKEN_TYPE.jwt && normalizeTyp(header.typ) === 'at+jwt')
+  const { payload } = await verifyJwt(token, issuer.keys, {
+    algorithms: IDP_TOKEN_ALGS,
+    issuer: issuer.issuer,
+    audience: access ? policy.audiences : issuer.clientIds,
+    requiredClaims: ['exp', 'sub'],
+    maxTokenAge: policy.maxAge,
+    now: policy.now,
+  }, WHAT)
+  const client = access ? payload.client_id ?? payload.azp : payload.azp
+  if ((access || client !== undefined) && !issuer.clientIds.includes(String(client))) {
+    throw new TokenAudienceInvalid(`${WHAT} was issued to a client that is not accepted here`)
+  }
+  return {
+    issuer,
+    sub: String(payload.sub),
+    clientId: stringClaim(payload, issuer.clientIdClaim, true),
+    username: stringClaim(payload, issuer.usernameClaim, false),
+    groups: groupsClaim(payload[issuer.groupsClaim]),
+    claims: payload,
+  }
+}
+
+/** A short string claim; a malformed one is an error only when `lenient` is false. */
+function stringClaim(payload: JwtPayload, name: string, lenient: boolean): string | undefined {
+  const value = payload[name]
+  if (value === undefined) return undefined
+  if (typeof value === 'string' && value.length > 0 && value.length <= MAX_CLAIM_LENGTH) return value
+  if (lenient) return undefined
+  throw new InvalidRequest(`${WHAT} has an invalid ${name} claim`)
+}
+
+function groupsClaim(value: unknown): string[] {
+  if (typeof value === 'string') return value.split(/[ ,]+/).filter(Boolean)
+  return Array.isArray(value) ? value.filter((g): g is string => typeof g === 'string') : []
+}
+
+function normalizeTyp(typ: unknown): string | undefined {
+  return typeof typ === 'string' ? typ.toLowerCase().replace(/^application\//, '') : undefined
 }

@@ -13,8 +13,9 @@ beforeEach(async () => { ex = await startExchange(idp) })
 afterEach(async () => { await ex.close() })
 
 const DEFAULT_ACL = { pub: ['devices/${clientid}/#'], sub: ['devices/${clientid}/#'] }
+const DEFAULT_POLICY = { clientIdMode: 'claim', aclTemplates: [], maxLifetime: null, rateLimit: null, profile: 'default', allowedIssuers: [], alg: 'EdDSA' }
 const brokerShape = (fields: Record<string, unknown>): Record<string, unknown> => ({
-  acl: DEFAULT_ACL, expiration: null, url: null, createdAt: expect.any(Number), updatedAt: expect.any(Number), ...fields,
+  acl: DEFAULT_ACL, expiration: null, url: null, createdAt: expect.any(Number), updatedAt: expect.any(Number), policy: DEFAULT_POLICY, ...fields,
 })
 
 describe('/admin/brokers', () => {

@@ -10,6 +10,9 @@ describe('loadConfig (MQTT_OIDC_EXCHANGE_* environment)', () => {
       host: '127.0.0.1',
       port: 4001,
       idp: { issuer: 'http://localhost:4000', jwksUri: undefined, clientIds: ['mqtt-oidc-cli'] },
+      trustedIssuers: [],
+      maxSubjectTokenAge: 86400,
+      keyLeadTime: 600,
       maxLifetime: 3600,
       defaultCredentialLifetime: 604800,
       demoBrokerUrl: 'mqtt://localhost:1883',
@@ -46,6 +49,16 @@ describe('loadConfig (MQTT_OIDC_EXCHANGE_* environment)', () => {
     expect(problems[0]).toMatch(/^MQTT_OIDC_EXCHANGE_PROT: unknown variable \(known: MQTT_OIDC_EXCHANGE_ISSUER, /)
     expect(problems[1]).toMatch(/^MQTT_OIDC_EXCHANGE_PORT: /)
     expect(problems[2]).toBe('MQTT_OIDC_EXCHANGE_MAX_LIFETIME: must be a duration such as 1h (-1 is not allowed here)')
+  })
+
+  it('reads trusted issuers as JSON and lists each problem in them', () => {
+    const config = loadConfig({
+      MQTT_OIDC_EXCHANGE_TRUSTED_ISSUERS: JSON.stringify([{ issuer: 'https://login.example', clientIds: ['gw'], clientIdClaim: 'device_id' }]),
+      MQTT_OIDC_EXCHANGE_MAX_SUBJECT_TOKEN_AGE: '2h',
+    })
+    expect([config.trustedIssuers, config.maxSubjectTokenAge]).toEqual([[{ issuer: 'https://login.example', clientIds: ['gw'], clientIdClaim: 'device_id' }], 7200])
+    expect(() => loadConfig({ MQTT_OIDC_EXCHANGE_TRUSTED_ISSUERS: '[{"issuer":"ftp://x","clientIds":[],"extra":1}]' })).toThrow(ConfigError)
+    expect(() => loadConfig({ MQTT_OIDC_EXCHANGE_TRUSTED_ISSUERS: 'not json' })).toThrow(/MQTT_OIDC_EXCHANGE_TRUSTED_ISSUERS: must be a JSON array/)
   })
 
   it('refuses plain HTTP issuers in production', () => {

@@ -154,10 +154,10 @@ describe('POST /token grant_type=token-exchange', () => {
   })
 
   it('refuses an unsupported subject_token_type', async () => {
-    const res = await ex.exchangeToken(form(await idp.idToken(), { subject_token_type: TOKEN_TYPE.accessToken }))
+    const res = await ex.exchangeToken(form(await idp.idToken(), { subject_token_type: 'urn:ietf:params:oauth:token-type:saml2' }))
     await refused(res, 400, {
       error: 'unsupported_token_type',
-      error_description: `subject_token_type must be ${TOKEN_TYPE.idToken} or ${TOKEN_TYPE.jwt}`,
+      error_description: `subject_token_type must be ${TOKEN_TYPE.idToken} or ${TOKEN_TYPE.accessToken} or ${TOKEN_TYPE.jwt}`,
     })
   })
 

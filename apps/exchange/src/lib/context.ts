@@ -1,23 +1,32 @@
 import type { Logger } from 'pino'
-import type { JWTVerifyGetKey } from 'jose'
 import type { Acl, Store } from '@mqtt-oidc/core'
 import type { RevocationNotifier } from './revocation-notifier.js'
 import type { SigningKeys } from './signing-keys.js'
+import type { KeyUsage } from './key-usage.js'
+import type { BrokerCache } from './broker-cache.js'
+import type { TrustedIssuer } from './trusted-issuers.js'
 
 /** What the routes share; built once by createExchange. */
 export interface ExchangeContext {
   readonly store: Store
+  /** Brokers + policies for /token (admin routes invalidate what they change). */
+  readonly brokers: BrokerCache
   readonly log: Logger
   readonly notifier: RevocationNotifier
   /** The exchange's issuer URL (known after listen() when not configured). */
   readonly issuer: () => string
   /** The signing keys (loaded at listen()). */
   readonly signingKeys: () => SigningKeys
-  readonly idp: {
-    readonly issuer: string
-    readonly clientIds: readonly string[]
-    readonly keys: JWTVerifyGetKey
-  }
+  /** Per-key expiry of signed tokens (JWKS retention after rotation). */
+  readonly keyUsage: KeyUsage
+  /** Default lead time of a key rotation, seconds. */
+  readonly keyLeadTime: number
+  /** Our IdP: a trusted issuer, and the issuer of admin access tokens. */
+  readonly idp: TrustedIssuer
+  /** Every issuer whose tokens may be exchanged (idp first). */
+  readonly issuers: readonly TrustedIssuer[]
+  /** A subject token whose `iat` is older than this is refused, seconds. */
+  readonly maxSubjectTokenAge: number
   /** Upper bound of an exchanged token's lifetime, seconds. */
   readonly maxLifetime: number
   /** Lifetime of admin-issued credentials when neither the request nor the broker sets one, seconds. */

@@ -7,12 +7,16 @@ import type { ExchangeContext } from '../lib/context.js'
 import { aclSchema, brokerUrlSchema, expirationSchema, getBroker } from '../lib/broker-fields.js'
 import { parseBody } from '../lib/params.js'
 import { audit } from '../lib/audit.js'
+import { mayActOn, requireBrokerScope } from '../require-admin.js'
+import { DEFAULT_BROKER_POLICY, deleteBrokerPolicy, getBrokerPolicy, policyPatchSchema, saveBrokerPolicy } from '../lib/broker-policy.js'
+import type { BrokerPolicy } from '../lib/broker-policy.js'
 
 const createSchema = z.object({
   id: brokerIdSchema,
   expiration: expirationSchema.optional(),
   acl: aclSchema.optional(),
   url: brokerUrlSchema.optional(),
+  policy: policyPatchSchema.optional(),
 }).strict()
 
 const patchSchema = z.object({
@@ -20,6 +24,7 @@ const patchSchema = z.object({
   expiration: expirationSchema.optional(),
   acl: aclSchema.optional(),
   url: brokerUrlSchema.optional(),
+  policy: policyPatchSchema.optional(),
 }).strict()
 
 /** Broker CRUD under /admin/brokers (mounted behind requireAdmin). */
@@ -27,12 +32,13 @@ export function adminBrokerRoutes(ctx: ExchangeContext): Router {
   const router = Router()
 
   router.get('/admin/brokers', async (_req: Request, res: Response) => {
-    const brokers = await ctx.store.brokers.list()
+    const brokers = (await ctx.store.brokers.list()).filter((b) => mayActOn(res, b.id))
     audit(ctx, res, 'broker.list', { count: brokers.length })
-    res.json(brokers)
+    res.json(await Promise.all(brokers.map(async (b) => ({ ...b, policy: await getBrokerPolicy(ctx.store, b.id) }))))
   })
 
   router.post('/admin/brokers', async (req: Request, res: Response) => {
+    requireBrokerScope(res, undefined)
     const body = parseBody(createSchema, req.body)
     if (await ctx.store.brokers.get(body.id)) throw new Conflict(`broker "${body.id}" already exists`)
     const now = ctx.now()
@@ -45,14 +51,17 @@ export function adminBrokerRoutes(ctx: ExchangeContext): Router {
       updatedAt: now,
     }
     await ctx.store.brokers.create(broker)
-    auditBroker(ctx, res, 'broker.create', broker)
-    res.status(201).json(broker)
+    const policy = body.policy ? await saveBrokerPolicy(ctx.store, broker.id, body.policy) : DEFAULT_BROKER_POLICY
+    const hmacSecret = policy.alg === 'HS256' ? await ctx.signingKeys().createHmacSecret(broker.id) : undefined
+    ctx.brokers.invalidate(broker.id)
+    auditBroker(ctx, res, 'broker.create', broker, policy)
+    res.status(201).json({ ...broker, policy, ...(hmacSecret ? { hmacSecret } : {}) })
   })
 
   router.get('/admin/brokers/:id', async (req: Request<{ id: string }>, res: Response) => {
     const broker = await getBroker(ctx.store, req.params.id)
     audit(ctx, res, 'broker.get', { broker: broker.id })
-    res.json(broker)
+    res.json({ ...broker, policy: await getBrokerPolicy(ctx.store, broker.id) })
   })
 
   router.patch('/admin/brokers/:id', async (req: Request<{ id: string }>, res: Response) => {
@@ -66,15 +75,34 @@ export function adminBrokerRoutes(ctx: ExchangeContext): Router {
       updatedAt: ctx.now(),
     }
     const broker = await ctx.store.brokers.update(req.params.id, patch)
-    auditBroker(ctx, res, 'broker.update', broker)
-    res.json(broker)
+    const before = await getBrokerPolicy(ctx.store, broker.id)
+    const policy = body.policy ? await saveBrokerPolicy(ctx.store, broker.id, body.policy) : before
+    // Switching to HS256 makes the broker's secret, shown in this answer only.
+    const hmacSecret = policy.alg === 'HS256' && before.alg !== 'HS256' ? await ctx.signingKeys().createHmacSecret(broker.id) : undefined
+    if (policy.alg !== 'HS256' && before.alg === 'HS256') await ctx.signingKeys().retireHmac(broker.id)
+    ctx.brokers.invalidate(broker.id)
+    auditBroker(ctx, res, 'broker.update', broker, policy)
+    res.json({ ...broker, policy, ...(hmacSecret ? { hmacSecret } : {}) })
   })
 
   router.delete('/admin/brokers/:id', async (req: Request<{ id: string }>, res: Response) => {
     await getBroker(ctx.store, req.params.id)
     await ctx.store.brokers.delete(req.params.id)
+    ctx.brokers.invalidate(req.params.id)
+    await deleteBrokerPolicy(ctx.store, req.params.id)
+    await ctx.signingKeys().retireHmac(req.params.id)
     audit(ctx, res, 'broker.delete', { broker: req.params.id })
     res.json({ id: req.params.id, deleted: true })
+  })
+
+  // A new HS256 secret for the broker, shown in this answer only; the old one stops signing at once.
+  router.post('/admin/brokers/:id/hmac-secret', async (req: Request<{ id: string }>, res: Response) => {
+    res.set({ 'Cache-Control': 'no-store', Pragma: 'no-cache' })
+    const broker = await getBroker(ctx.store, req.params.id)
+    if ((await getBrokerPolicy(ctx.store, broker.id)).alg !== 'HS256') throw new InvalidRequest(`broker "${broker.id}" does not use HS256`)
+    const hmacSecret = await ctx.signingKeys().createHmacSecret(broker.id)
+    audit(ctx, res, 'broker.hmac-secret', { broker: broker.id })
+    res.json({ id: broker.id, hmacSecret })
   })
 
   return router
@@ -85,6 +113,6 @@ function toBrokerExpiration(value: number | undefined): number | null {
   return value === undefined || value === NO_EXPIRATION ? null : value
 }
 
-function auditBroker(ctx: ExchangeContext, res: Response, action: string, broker: Broker): void {
-  audit(ctx, res, action, { broker: broker.id, expiration: broker.expiration, acl: broker.acl, url: broker.url })
+function auditBroker(ctx: ExchangeContext, res: Response, action: string, broker: Broker, policy: BrokerPolicy): void {
+  audit(ctx, res, action, { broker: broker.id, expiration: broker.expiration, acl: broker.acl, url: broker.url, policy })
 }

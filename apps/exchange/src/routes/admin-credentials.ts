@@ -1,13 +1,16 @@
 import { Router } from 'express'
 import type { Request, Response } from 'express'
 import { z } from 'zod'
-import { ALL_TOPICS_ACL, InvalidRequest, createId } from '@mqtt-oidc/core'
+import { ALL_TOPICS_ACL, InvalidRequest, NO_EXPIRATION, parseDuration } from '@mqtt-oidc/core'
 import type { ExchangeContext } from '../lib/context.js'
 import { aclSchema, expirationSchema, getBroker } from '../lib/broker-fields.js'
 import { adminLifetime } from '../lib/expiration.js'
 import { parseBody } from '../lib/params.js'
 import { adminName } from '../require-admin.js'
 import { audit } from '../lib/audit.js'
+import { createJti } from '../lib/create-jti.js'
+import { getBrokerPolicy } from '../lib/broker-policy.js'
+import { brokerSigner } from '../lib/broker-signer.js'
 import { issueBrokerToken } from '../issue-broker-token.js'
 import type { IssuedBrokerToken } from '../issue-broker-token.js'
 
@@ -34,6 +37,8 @@ const issueSchema = z.object({
   expiration: expirationSchema.optional(),
   acl: aclSchema.optional(),
   username: z.string().min(1).max(256).optional(),
+  /** When the credentials become valid: epoch seconds, an ISO 8601 time, or a duration from now ("10m"). */
+  notBefore: z.union([z.number().int().nonnegative(), z.string().min(1).max(64)]).optional(),
 }).strict()
 
 /**
@@ -51,24 +56,28 @@ export function adminCredentialRoutes(ctx: ExchangeContext): Router {
     const now = ctx.now()
     const lifetime = adminLifetime(body.expiration, broker.expiration, ctx.defaultCredentialLifetime)
     const issuedBy = adminName(res)
+    const notBefore = body.notBefore === undefined ? undefined : parseNotBefore(body.notBefore, now)
+    const key = await brokerSigner(ctx, broker.id, await getBrokerPolicy(ctx.store, broker.id))
     const issued: IssuedBrokerToken[] = []
     for (const clientId of clientIds) {
       issued.push(await issueBrokerToken({
-        key: ctx.signingKeys().current,
+        key,
         issuer: ctx.issuer(),
         broker: broker.id,
         clientId,
         username: body.username,
         acl: body.acl ?? ALL_TOPICS_ACL,
         now,
+        notBefore,
         lifetime,
         source: 'admin',
         issuedBy,
       }))
     }
+    await ctx.keyUsage.note(key.kid, lifetime === null ? null : (notBefore ?? now) + lifetime)
     await ctx.store.credentials.insertMany(issued.map((i) => i.credential))
     audit(ctx, res, 'credentials.issue', {
-      broker: broker.id, jtis: issued.map((i) => i.credential.jti), client_ids: clientIds, expires_in: lifetime,
+      broker: broker.id, jtis: issued.map((i) => i.credential.jti), client_ids: clientIds, expires_in: lifetime, not_before: notBefore,
     })
     res.json(Object.fromEntries(issued.map((i) => [i.credential.clientId, i.token])))
   })
@@ -76,7 +85,7 @@ export function adminCredentialRoutes(ctx: ExchangeContext): Router {
 }
 
 function resolveClientIds(number: number | undefined, clientIds: string[] | undefined): string[] {
-  if (clientIds === undefined) return Array.from({ length: number ?? 1 }, () => createId())
+  if (clientIds === undefined) return Array.from({ length: number ?? 1 }, () => createJti())
   if (number !== undefined && number !== clientIds.length) {
     throw new InvalidRequest('number and clientIds disagree; give one of them')
   }
@@ -84,4 +93,19 @@ function resolveClientIds(number: number | undefined, clientIds: string[] | unde
   const duplicates = new Set(clientIds.filter((id) => seen.has(id) || !seen.add(id)))
   if (duplicates.size > 0) throw new InvalidRequest(`duplicate client ids: ${[...duplicates].join(', ')}`)
   return clientIds
+}
+
+/** `notBefore` as epoch seconds: a number is epoch seconds, a string a duration from now ("10m") or an ISO 8601 time. */
+function parseNotBefore(value: number | string, now: number): number {
+  if (typeof value === 'number') return value
+  if (/^\d+$/.test(value)) return Number(value)
+  try {
+    const seconds = parseDuration(value)
+    if (seconds !== NO_EXPIRATION) return now + seconds
+  } catch {
+    // not a duration: try a time
+  }
+  const ms = Date.parse(value)
+  if (Number.isNaN(ms)) throw new InvalidRequest('notBefore must be epoch seconds, an ISO 8601 time or a duration such as 10m')
+  return Math.floor(ms / 1000)
 }

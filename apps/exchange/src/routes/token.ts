@@ -1,48 +1,64 @@
 import { Router } from 'express'
 import type { Request, Response } from 'express'
 import {
-  InvalidRequest, InvalidTarget, TOKEN_EXCHANGE_GRANT, TOKEN_TYPE, UnsupportedGrantType, UnsupportedTokenType, brokerIdSchema,
+  InvalidRequest, InvalidTarget, TOKEN_EXCHANGE_GRANT, TOKEN_TYPE, TooManyRequests, UnsupportedGrantType, UnsupportedTokenType, brokerIdSchema,
 } from '@mqtt-oidc/core'
-import type { Broker } from '@mqtt-oidc/core'
 import type { ExchangeContext } from '../lib/context.js'
-import { exchangeLifetime } from '../lib/expiration.js'
+import { createCredentialRecorder } from '../lib/credential-recorder.js'
+import type { CachedBroker } from '../lib/broker-cache.js'
+import { brokerSigner } from '../lib/broker-signer.js'
+import { decideExchange } from '../lib/decide-exchange.js'
+import { createRateLimiter } from '../lib/rate-limiter.js'
 import { singleParam } from '../lib/params.js'
 import { issueBrokerToken } from '../issue-broker-token.js'
 import { verifySubjectToken } from '../verify-subject-token.js'
 
-const SUBJECT_TOKEN_TYPES: readonly string[] = [TOKEN_TYPE.idToken, TOKEN_TYPE.jwt]
+const SUBJECT_TOKEN_TYPES: readonly string[] = [TOKEN_TYPE.idToken, TOKEN_TYPE.accessToken, TOKEN_TYPE.jwt]
 
-/** POST /token: RFC 8693 token exchange of an IdP ID token for a broker token. */
+/** POST /token: RFC 8693 token exchange of a trusted issuer's ID or access token for a broker token, shaped by the broker's policy. */
 export function tokenRoutes(ctx: ExchangeContext): Router {
   const router = Router()
+  const recordCredential = createCredentialRecorder(ctx.store)
+  const rateLimiter = createRateLimiter()
   router.post('/token', async (req: Request, res: Response) => {
     res.set({ 'Cache-Control': 'no-store', Pragma: 'no-cache' })
     const form = readForm(req)
-    const identity = await verifySubjectToken(form.subjectToken, {
-      issuer: ctx.idp.issuer, clientIds: ctx.idp.clientIds, keys: ctx.idp.keys,
+    const issuer = ctx.issuer()
+    const identity = await verifySubjectToken(form.subjectToken, form.subjectTokenType, {
+      issuers: ctx.issuers, audiences: [issuer, `${issuer}/`], maxAge: ctx.maxSubjectTokenAge, now: ctx.now(),
     })
-    const broker = await findTarget(ctx, form.target)
+    const { broker, policy } = await findTarget(ctx, form.target)
+    const decision = decideExchange(identity, broker, policy, form.scope, ctx.maxLifetime)
     const now = ctx.now()
-    const lifetime = exchangeLifetime(broker.expiration, ctx.maxLifetime)
+    if (policy.rateLimit) {
+      const retryAfter = rateLimiter.hit(`${broker.id}\0${identity.issuer.issuer}\0${identity.sub}`, policy.rateLimit.requests, policy.rateLimit.windowSeconds, now)
+      if (retryAfter > 0) {
+        res.set('Retry-After', String(retryAfter))
+        throw new TooManyRequests(`too many token exchanges for this subject; retry in ${retryAfter} s`)
+      }
+    }
+    const key = await brokerSigner(ctx, broker.id, policy)
     const { token, credential } = await issueBrokerToken({
-      key: ctx.signingKeys().current,
-      issuer: ctx.issuer(),
+      key,
+      issuer,
       broker: broker.id,
-      clientId: identity.clientId,
-      username: identity.username,
-      acl: broker.acl,
+      clientId: decision.clientId,
+      username: decision.username,
+      acl: decision.acl,
       now,
-      lifetime,
+      lifetime: decision.lifetime,
       source: 'exchange',
       issuedBy: identity.sub,
     })
-    await ctx.store.credentials.insertMany([credential])
-    ctx.log.info({ broker: broker.id, sub: identity.sub, client_id: identity.clientId, jti: credential.jti }, 'token exchanged')
+    await Promise.all([recordCredential(credential), ctx.keyUsage.note(key.kid, credential.expiresAt)])
+    ctx.log.info({ broker: broker.id, sub: identity.sub, client_id: decision.clientId, jti: credential.jti }, 'token exchanged')
     res.json({
       access_token: token,
       issued_token_type: TOKEN_TYPE.jwt,
       token_type: 'N_A',
-      expires_in: lifetime,
+      expires_in: decision.lifetime,
+      ...(decision.scope !== undefined ? { scope: decision.scope } : {}),
+      ...(decision.generated ? { client_id: decision.clientId } : {}),
     })
   })
   return router
@@ -50,7 +66,9 @@ export function tokenRoutes(ctx: ExchangeContext): Router {
 
 interface ExchangeForm {
   readonly subjectToken: string
+  readonly subjectTokenType: string
   readonly target: string
+  readonly scope: string | undefined
 }
 
 function readForm(req: Request): ExchangeForm {
@@ -83,7 +101,7 @@ function readForm(req: Request): ExchangeForm {
   }
   const target = audience ?? resource
   if (target === undefined) throw new InvalidRequest('audience (the broker id) is required')
-  return { subjectToken, target }
+  return { subjectToken, subjectTokenType, target, scope: singleParam(body, 'scope') }
 }
 
 /** A bare broker id, or an `mqtt(s)://host[:port]/<id>` URI naming one. */
@@ -92,9 +110,9 @@ function targetId(target: string): string {
   return m?.[1] ?? target
 }
 
-async function findTarget(ctx: ExchangeContext, target: string): Promise<Broker> {
+async function findTarget(ctx: ExchangeContext, target: string): Promise<CachedBroker> {
   const id = targetId(target)
-  const broker = brokerIdSchema.safeParse(id).success ? await ctx.store.brokers.get(id) : undefined
-  if (!broker) throw new InvalidTarget(`unknown broker "${id.slice(0, 64)}"`)
-  return broker
+  const found = brokerIdSchema.safeParse(id).success ? await ctx.brokers.get(id) : undefined
+  if (!found) throw new InvalidTarget(`unknown broker "${id.slice(0, 64)}"`)
+  return found
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { Router } from 'express'
 import type { Request, Response } from 'express'
 import { TOKEN_EXCHANGE_GRANT, TOKEN_TYPE } from '@mqtt-oidc/core'
@@ -10,9 +11,18 @@ const JWKS_MAX_AGE = 300
 export function wellKnownRoutes(ctx: ExchangeContext): Router {
   const router = Router()
 
-  router.get('/.well-known/jwks.json', (_req: Request, res: Response) => {
-    res.set('Cache-Control', `public, max-age=${JWKS_MAX_AGE}`)
-    res.json(ctx.signingKeys().jwks)
+  // Our own ETag check: express's `req.fresh` ignores If-None-Match when the request says
+  // Cache-Control: no-cache, which fetch() adds to every conditional request.
+  router.get('/.well-known/jwks.json', async (req: Request, res: Response) => {
+    const body = JSON.stringify(await ctx.signingKeys().jwks())
+    const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`
+    res.set({ 'Cache-Control': `public, max-age=${JWKS_MAX_AGE}`, ETag: etag })
+    const match = req.get('if-none-match')?.split(',').map((t) => t.trim().replace(/^W\//, ''))
+    if (match?.includes(etag) || match?.includes('*')) {
+      res.status(304).end()
+      return
+    }
+    res.type('application/json').send(body)
   })
 
   router.get('/.well-known/oauth-authorization-server', (_req: Request, res: Response) => {
@@ -24,8 +34,9 @@ export function wellKnownRoutes(ctx: ExchangeContext): Router {
       jwks_uri: `${issuer}/.well-known/jwks.json`,
       grant_types_supported: [TOKEN_EXCHANGE_GRANT],
       token_endpoint_auth_methods_supported: ['none'],
-      subject_token_types_supported: [TOKEN_TYPE.idToken, TOKEN_TYPE.jwt],
+      subject_token_types_supported: [TOKEN_TYPE.idToken, TOKEN_TYPE.accessToken, TOKEN_TYPE.jwt],
       issued_token_types_supported: [TOKEN_TYPE.jwt],
+      broker_token_signing_alg_values_supported: ['EdDSA', 'ES256', 'RS256', 'HS256'],
       revocation_feed_template: `${issuer}/brokers/{broker}/revocations`,
     })
   })

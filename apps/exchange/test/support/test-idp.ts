@@ -10,8 +10,13 @@ import type { CryptoKey, JWTPayload } from 'jose'
  */
 export interface TestIdp {
   readonly issuer: string
+  /** The current signing key and its kid (rotate() changes both). */
   readonly privateKey: CryptoKey
   readonly kid: string
+  /** How many times the JWKS was fetched. */
+  readonly jwksFetches: number
+  /** Makes a new key current; the old one stays published unless `dropOld`. */
+  rotate(options?: { dropOld?: boolean }): Promise<void>
   /** An ID token for the CLI client; `claims` override the defaults (undefined removes one). */
   idToken(claims?: Record<string, unknown>, header?: Record<string, unknown>): Promise<string>
   /** An `at+jwt` access token for `audience` with scope mqtt-oidc:admin unless overridden. */
@@ -24,11 +29,14 @@ export interface TestIdp {
 export const now = (): number => Math.floor(Date.now() / 1000)
 
 export async function startTestIdp(): Promise<TestIdp> {
-  const { privateKey, publicKey } = await generateKeyPair('RS256')
-  const kid = 'test-idp-key-1'
-  const jwks = { keys: [{ ...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' }] }
+  let { privateKey, publicKey } = await generateKeyPair('RS256')
+  let kid = 'test-idp-key-1'
+  let jwks = { keys: [{ ...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' }] }
   let issuer = ''
+  let jwksFetches = 0
+  let generation = 1
   const server = createServer((req, res) => {
+    if (req.url === '/jwks') jwksFetches++
     const body = req.url === '/.well-known/openid-configuration'
       ? { issuer, jwks_uri: `${issuer}/jwks` }
       : req.url === '/jwks' ? jwks : undefined
@@ -44,8 +52,15 @@ export async function startTestIdp(): Promise<TestIdp> {
   }
   return {
     issuer,
-    privateKey,
-    kid,
+    get privateKey() { return privateKey },
+    get kid() { return kid },
+    get jwksFetches() { return jwksFetches },
+    async rotate(options = {}) {
+      ({ privateKey, publicKey } = await generateKeyPair('RS256'))
+      kid = `test-idp-key-${++generation}`
+      const jwk = { ...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' }
+      jwks = { keys: options.dropOld ? [jwk] : [...jwks.keys, jwk] }
+    },
     sign,
     idToken: (claims = {}, header = {}) => sign({
       iss: issuer, aud: 'mqtt-oidc-cli', sub: 'account-1', clientid: 'gateway-1', username: 'alice',
