@@ -1,6 +1,9 @@
 import { connect } from 'mqtt'
 import type { IClientOptions, MqttClient, Packet } from 'mqtt'
-import { ConnectRefused, LoginRequired } from './errors.js'
+import type { BrokerRefusal } from './errors.js'
+import { classifyRefusal, TRANSIENT_CONNACK } from './lib/classify-refusal.js'
+import { reconnectNow } from './lib/reconnect-now.js'
+import { scheduleRenewal } from './lib/schedule-renewal.js'
 
 /** What `connectWithToken` needs from a broker token (an `exchangeToken` result fits). */
 export interface ConnectToken {
@@ -12,6 +15,8 @@ export interface ConnectToken {
   readonly username?: string | undefined
   /** Epoch seconds; when set, the token is renewed ahead of it. */
   readonly expiresAt?: number | undefined
+  /** The token's `jti` (to tell a revoked token from another refusal). */
+  readonly jti?: string | undefined
 }
 
 export interface ConnectWithTokenOptions {
@@ -29,26 +34,38 @@ export interface ConnectWithTokenOptions {
   readonly sendUsername?: boolean | undefined
   /** Renew this many seconds before `expiresAt`. Default 60, capped at half the remaining lifetime. */
   readonly renewBeforeSeconds?: number | undefined
+  /**
+   * Reconnect with the renewed token right away (default true), so the
+   * broker never cuts the session at the old token's expiry. With false the
+   * renewed token is only used by the next automatic reconnect.
+   */
+  readonly reconnectOnRenew?: boolean | undefined
+  /** A renewed token is in place (and, with `reconnectOnRenew`, a reconnect has started). */
+  readonly onRenewed?: ((token: ConnectToken) => void) | undefined
   /** A background renewal failed (it is retried while the current token is valid, except `LoginRequired`). */
   readonly onRenewError?: ((err: unknown) => void) | undefined
-  /** The broker refused a (re)connect; the client has been ended and will not reconnect. */
-  readonly onRefused?: ((err: ConnectRefused) => void) | undefined
+  /** The broker refused a later reconnect for good; the client has been ended and will not reconnect. */
+  readonly onRefused?: ((err: BrokerRefusal) => void) | undefined
+  /** Asked when the broker refuses an unexpired token as a bad credential: is it revoked? */
+  readonly isRevoked?: ((token: ConnectToken) => Promise<boolean>) | undefined
 }
-
-const MAX_TIMER_MS = 2_147_483_647
 
 /**
  * Connects an mqtt.js client with a broker token: client id = the token's
  * `sub`, password = the token. Resolves once the broker accepted CONNECT.
  *
- * The token is renewed ahead of its expiry and written to
- * `client.options.password` (mqtt.js builds every reconnect's CONNECT from
- * `client.options`), so automatic reconnects always present a current token.
- * A CONNACK refusal (3.1.1 codes 1-5, MQTT 5 reason codes >= 0x80) rejects
- * the first connect with `ConnectRefused`; later it ends the client (no
- * reconnect loop) and is reported through `onRefused`. The client keeps an
- * `'error'` listener of its own, so a transient network error never crashes
- * the process; add yours to observe them.
+ * The token is renewed ahead of its expiry and written to `client.options`
+ * (mqtt.js builds every reconnect's CONNECT from it); then the connection is
+ * replaced at once, before the broker would cut it at the old expiry,
+ * keeping unacknowledged QoS 1/2 messages (see `reconnectNow`).
+ *
+ * A CONNACK refusal rejects the first connect with a typed error
+ * (`NotAuthorized`, `BrokerTokenExpired`, `BrokerTokenRevoked`, else
+ * `ConnectRefused`); later it ends the client (no reconnect loop) and is
+ * reported through `onRefused`. "Server unavailable" (3, 0x88, 0x89, 0x9F)
+ * is not final: the client keeps reconnecting. The client keeps an `'error'`
+ * listener of its own, so a transient network error never crashes the
+ * process; add yours to observe them.
  *
  * @example
  * const client = await connectWithToken({
@@ -57,30 +74,54 @@ const MAX_TIMER_MS = 2_147_483_647
  * })
  */
 export async function connectWithToken(options: ConnectWithTokenOptions): Promise<MqttClient> {
-  const first = await options.getToken()
+  let current = await options.getToken()
+  let renewError: unknown
   const { username: _ignored, ...mqttOptions } = options.mqtt ?? {}
   const client = connect(options.brokerUrl, {
     reconnectPeriod: 1000,
     ...mqttOptions,
-    ...credentials(first, options.sendUsername === true),
+    ...credentials(current, options.sendUsername === true),
     reconnectOnConnackError: false,
   })
-  let refused: ConnectRefused | undefined
+  let refusedCode: number | undefined
   client.on('packetreceive', (packet: Packet) => {
     if (packet.cmd !== 'connack') return
     const rc = (client.options.protocolVersion === 5 ? packet.reasonCode : packet.returnCode) ?? 0
-    if (rc !== 0) refused = new ConnectRefused(rc)
+    refusedCode = rc === 0 ? undefined : rc
   })
-  const renewal = scheduleRenewal(client, options, first)
+  const renewal = scheduleRenewal(current, {
+    getToken: options.getToken,
+    renewBeforeSeconds: options.renewBeforeSeconds ?? 60,
+    onToken: (next) => {
+      current = next
+      renewError = undefined
+      Object.assign(client.options, credentials(next, options.sendUsername === true))
+      if (options.reconnectOnRenew !== false) reconnectNow(client)
+      options.onRenewed?.(next)
+    },
+    onError: (err) => {
+      renewError = err
+      options.onRenewError?.(err)
+    },
+  })
   client.once('end', () => renewal.stop())
-  await firstConnect(client, () => refused)
+  const classify = (returnCode: number): Promise<BrokerRefusal> =>
+    classifyRefusal({ returnCode, token: current, renewError, isRevoked: options.isRevoked })
+  await firstConnect(client, () => refusedCode, classify)
   client.on('error', () => {
-    if (refused === undefined) return
-    const err = refused
-    refused = undefined
+    const rc = refusedCode
+    if (rc === undefined) return
+    refusedCode = undefined
+    if (TRANSIENT_CONNACK.has(rc)) {
+      const retry = setTimeout(() => {
+        if (!client.disconnecting) client.reconnect({ incomingStore: client.incomingStore, outgoingStore: client.outgoingStore })
+      }, client.options.reconnectPeriod || 1000)
+      retry.unref()
+      return
+    }
     renewal.stop()
     client.end(true)
-    options.onRefused?.(err)
+    void classify(rc).then((err) => options.onRefused?.(err))
   })
   return client
 }
@@ -91,7 +132,7 @@ function credentials(t: ConnectToken, sendUsername: boolean): Pick<IClientOption
   return { clientId: t.clientId, password: t.token, username: sendUsername ? t.username ?? t.clientId : '' }
 }
 
-function firstConnect(client: MqttClient, refusal: () => ConnectRefused | undefined): Promise<void> {
+function firstConnect(client: MqttClient, refusal: () => number | undefined, classify: (rc: number) => Promise<BrokerRefusal>): Promise<void> {
   return new Promise((resolve, reject) => {
     const onConnect = (): void => {
       client.off('error', onError)
@@ -100,45 +141,11 @@ function firstConnect(client: MqttClient, refusal: () => ConnectRefused | undefi
     const onError = (err: Error): void => {
       client.off('connect', onConnect)
       client.end(true)
-      reject(refusal() ?? err)
+      const rc = refusal()
+      if (rc === undefined) reject(err)
+      else void classify(rc).then(reject)
     }
     client.once('connect', onConnect)
     client.once('error', onError)
   })
-}
-
-function scheduleRenewal(client: MqttClient, options: ConnectWithTokenOptions, first: ConnectToken): { stop(): void } {
-  let timer: NodeJS.Timeout | undefined
-  let stopped = false
-  const plan = (t: ConnectToken): void => {
-    if (stopped || t.expiresAt === undefined) return
-    const left = t.expiresAt - Date.now() / 1000
-    const before = Math.min(options.renewBeforeSeconds ?? 60, left / 2)
-    arm((left - before) * 1000, t)
-  }
-  const arm = (ms: number, current: ConnectToken): void => {
-    timer = setTimeout(() => void renew(current), Math.min(Math.max(ms, 0), MAX_TIMER_MS))
-    timer.unref()
-  }
-  const renew = async (current: ConnectToken): Promise<void> => {
-    try {
-      const next = await options.getToken()
-      if (stopped) return
-      Object.assign(client.options, credentials(next, options.sendUsername === true))
-      plan(next)
-    } catch (err) {
-      if (stopped) return
-      options.onRenewError?.(err)
-      const left = (current.expiresAt ?? 0) - Date.now() / 1000
-      // LoginRequired needs a person; the broker will refuse the expired token and end the client.
-      if (!(err instanceof LoginRequired) && left > 1) arm(Math.min(30, left / 2) * 1000, current)
-    }
-  }
-  plan(first)
-  return {
-    stop() {
-      stopped = true
-      clearTimeout(timer)
-    },
-  }
 }

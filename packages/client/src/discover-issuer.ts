@@ -1,5 +1,6 @@
 import * as oidc from 'openid-client'
 import type { Configuration } from 'openid-client'
+import { readCachedDiscovery, writeCachedDiscovery } from './lib/discovery-cache.js'
 import { isLoopbackHttp, parseSecureUrl } from './lib/urls.js'
 
 export interface DiscoverIssuerOptions {
@@ -7,6 +8,15 @@ export interface DiscoverIssuerOptions {
   readonly clientSecret?: string | undefined
   /** HTTP timeout in seconds for discovery and every later request with this Configuration. Default 30. */
   readonly timeout?: number | undefined
+  /**
+   * Cache the discovered metadata in `<cacheDir>/discovery.json` (the CLI
+   * uses its config dir). A cached copy younger than `cacheMaxAgeSeconds` is
+   * used without a request; an older one is used when discovery fails, so a
+   * cached, still valid login keeps working while the IdP is briefly down.
+   */
+  readonly cacheDir?: string | undefined
+  /** Seconds a cached discovery is used without asking the IdP. Default 3600. */
+  readonly cacheMaxAgeSeconds?: number | undefined
 }
 
 /**
@@ -23,8 +33,29 @@ export async function discoverIssuer(issuer: string, clientId: string, options: 
   const url = parseSecureUrl(issuer, 'issuer')
   const auth = options.clientSecret === undefined ? oidc.None() : oidc.ClientSecretBasic(options.clientSecret)
   const metadata = options.clientSecret === undefined ? undefined : { client_secret: options.clientSecret }
-  return oidc.discovery(url, clientId, metadata, auth, {
-    execute: isLoopbackHttp(url) ? [oidc.allowInsecureRequests] : [],
-    ...(options.timeout === undefined ? {} : { timeout: options.timeout }),
-  })
+  const execute = isLoopbackHttp(url) ? [oidc.allowInsecureRequests] : []
+  const fromMetadata = (server: oidc.ServerMetadata): Configuration => {
+    const config = new oidc.Configuration(server, clientId, metadata, auth)
+    for (const apply of execute) apply(config)
+    if (options.timeout !== undefined) config.timeout = options.timeout
+    return config
+  }
+  const cacheDir = options.cacheDir
+  // Cached under the issuer the metadata names: `https://idp` is stored without the slash URL parsing adds.
+  const cached = cacheDir === undefined ? undefined
+    : (await readCachedDiscovery(cacheDir, url.href.replace(/\/$/, ''))) ?? (await readCachedDiscovery(cacheDir, url.href))
+  if (cached && Date.now() / 1000 - cached.fetchedAt < (options.cacheMaxAgeSeconds ?? 3600)) return fromMetadata(cached.metadata)
+  let config: Configuration
+  try {
+    config = await oidc.discovery(url, clientId, metadata, auth, {
+      execute,
+      ...(options.timeout === undefined ? {} : { timeout: options.timeout }),
+    })
+  } catch (err) {
+    // Only an unreachable IdP falls back; an IdP that answers with something wrong does not.
+    if (cached && !(err instanceof oidc.ResponseBodyError)) return fromMetadata(cached.metadata)
+    throw err
+  }
+  if (cacheDir !== undefined) await writeCachedDiscovery(cacheDir, config.serverMetadata().issuer, config.serverMetadata()).catch(() => undefined)
+  return config
 }

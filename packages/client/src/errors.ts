@@ -23,6 +23,20 @@ export class LoginRequired extends MqttOidcClientError {
   }
 }
 
+/**
+ * A browser login did not complete: the person denied it, the IdP answered
+ * with an error, the answer did not match the request (state), or nobody
+ * came back in time. `error` is the OAuth error when there is one.
+ */
+export class LoginFailed extends MqttOidcClientError {
+  readonly code = 'ERR_LOGIN_FAILED'
+  readonly error: string | undefined
+  constructor(message: string, options?: { cause?: unknown; error?: string | undefined }) {
+    super(message, options)
+    this.error = options?.error
+  }
+}
+
 /** The fields of an OAuth-style error response (`{error, error_description}`). */
 export interface OAuthErrorFields {
   /** OAuth `error` value from the response body (`invalid_target`, `invalid_grant`, ...). */
@@ -83,6 +97,54 @@ export class ConnectRefused extends MqttOidcClientError {
     this.returnCode = returnCode
   }
 }
+
+/**
+ * The broker refused the broker token because it has been revoked (its `jti`
+ * is on the exchange's revocation feed). Renewing will not help while the
+ * login is the same: an operator revoked it on purpose.
+ */
+export class BrokerTokenRevoked extends MqttOidcClientError {
+  readonly code = 'ERR_BROKER_TOKEN_REVOKED'
+  readonly returnCode: number
+  readonly jti: string | undefined
+  constructor(returnCode: number, jti: string | undefined) {
+    super(`the broker token${jti ? ` ${jti}` : ''} has been revoked (CONNACK ${returnCode}): ask the operator, or log in again`)
+    this.returnCode = returnCode
+    this.jti = jti
+  }
+}
+
+/**
+ * The broker refused the broker token because it had expired: it could not be
+ * renewed in time (`cause` holds the last renewal error, e.g. `LoginRequired`
+ * or an unreachable IdP).
+ */
+export class BrokerTokenExpired extends MqttOidcClientError {
+  readonly code = 'ERR_BROKER_TOKEN_EXPIRED'
+  readonly returnCode: number
+  constructor(returnCode: number, options?: { cause?: unknown }) {
+    const why = options?.cause instanceof Error ? `: ${options.cause.message}` : ''
+    super(`the broker token expired before it could be renewed (CONNACK ${returnCode})${why}`, options)
+    this.returnCode = returnCode
+  }
+}
+
+/**
+ * The broker accepted the token as a credential but does not let it connect
+ * this way (CONNACK 5, MQTT 5 0x87 or 0x85): another broker's audience,
+ * another client id, or a username that does not match.
+ */
+export class NotAuthorized extends MqttOidcClientError {
+  readonly code = 'ERR_NOT_AUTHORIZED'
+  readonly returnCode: number
+  constructor(returnCode: number) {
+    super(`the broker does not authorize this connection (CONNACK ${returnCode}${CONNACK_TEXT[returnCode] ? `: ${CONNACK_TEXT[returnCode]}` : ''}): check the broker id, client id and username`)
+    this.returnCode = returnCode
+  }
+}
+
+/** What `connect`/`connectWithToken` report when the broker refuses a (re)connect for good. */
+export type BrokerRefusal = ConnectRefused | BrokerTokenRevoked | BrokerTokenExpired | NotAuthorized
 
 const CONNACK_TEXT: Readonly<Record<number, string>> = {
   1: 'unacceptable protocol version',

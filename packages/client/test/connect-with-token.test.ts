@@ -6,7 +6,8 @@ import type { MqttClient } from 'mqtt'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { connectWithToken } from '../src/connect-with-token.js'
 import type { ConnectToken } from '../src/connect-with-token.js'
-import { ConnectRefused } from '../src/errors.js'
+import { BrokerTokenExpired, BrokerTokenRevoked, ConnectRefused, LoginRequired, NotAuthorized } from '../src/errors.js'
+import type { BrokerRefusal } from '../src/errors.js'
 
 interface Connect { clientId: string; username: string | undefined; password: string | undefined }
 
@@ -14,7 +15,7 @@ let broker: Aedes
 let server: Server
 let url: string
 let connects: Connect[] = []
-let refuseWith: 4 | 5 | undefined
+let refuseWith: 3 | 4 | 5 | undefined
 const clients: MqttClient[] = []
 
 beforeAll(async () => {
@@ -68,19 +69,39 @@ describe('connectWithToken (MQTT CONNECT with a broker token)', () => {
     expect(connects).toHaveLength(1)
   })
 
-  it('renews the token ahead of expiry so the next automatic reconnect presents the new one', async () => {
+  it('renews the token ahead of expiry and reconnects with it at once, before the broker would cut the session', async () => {
+    let n = 0
+    let onRenewed!: (t: ConnectToken) => void
+    const renewed = new Promise<ConnectToken>((resolve) => { onRenewed = resolve })
+    const client = await connectWithToken({
+      brokerUrl: url,
+      renewBeforeSeconds: 0.8,
+      mqtt: { reconnectPeriod: 60_000 }, // only the proactive reconnect can reconnect within this test
+      getToken: async () => token(++n, 1),
+      onRenewed: (t) => onRenewed(t),
+    })
+    clients.push(client)
+    let offline = 0
+    client.on('offline', () => { offline += 1 })
+    const reconnected = new Promise((resolve) => client.once('close', () => client.once('connect', resolve)))
+    expect((await renewed).token).toBe('token-2')
+    await reconnected
+    expect(connects.map((c) => c.password)).toEqual(['token-1', 'token-2'])
+    expect(offline).toBe(0) // a planned switch is not reported as an outage
+    expect(client.options.password).toBe('token-2')
+  })
+
+  it('with reconnectOnRenew false, only the next automatic reconnect presents the renewed token', async () => {
     let n = 0
     let renewed!: () => void
     const renewal = new Promise<void>((resolve) => { renewed = resolve })
     const client = await connectWithToken({
       brokerUrl: url,
       renewBeforeSeconds: 0.8,
+      reconnectOnRenew: false,
       mqtt: { reconnectPeriod: 20 },
-      getToken: async () => {
-        n += 1
-        if (n === 2) setImmediate(renewed)
-        return token(n, 1)
-      },
+      getToken: async () => token(++n, 1),
+      onRenewed: () => renewed(),
     })
     clients.push(client)
     await renewal
@@ -91,8 +112,36 @@ describe('connectWithToken (MQTT CONNECT with a broker token)', () => {
     expect(connects.map((c) => c.password)).toEqual(['token-1', 'token-2'])
   })
 
-  it('ends the client and reports ConnectRefused when a later reconnect is refused', async () => {
-    const refusals: ConnectRefused[] = []
+  it('loses no QoS 1 message published before, during and after a proactive reconnect', async () => {
+    const received = new Set<string>()
+    const listener = (packet: { topic: string; payload: Buffer | string }, aedesClient: unknown): void => {
+      if (aedesClient && packet.topic === 'devices/gateway-1/n') received.add(packet.payload.toString())
+    }
+    broker.on('publish', listener)
+    let n = 0
+    let renewed!: () => void
+    const renewal = new Promise<void>((resolve) => { renewed = resolve })
+    const client = await connectWithToken({
+      brokerUrl: url, renewBeforeSeconds: 0.5, mqtt: { reconnectPeriod: 60_000 },
+      getToken: async () => token(++n, 1), onRenewed: () => renewed(),
+    })
+    clients.push(client)
+    const acks: Promise<unknown>[] = []
+    const publish = (i: number): void => { acks.push(client.publishAsync('devices/gateway-1/n', String(i), { qos: 1 })) }
+    let i = 0
+    for (; i < 20; i++) publish(i)
+    await renewal // the reconnect has just started: these go out while it is under way
+    for (; i < 40; i++) publish(i)
+    await new Promise((resolve) => client.once('connect', resolve))
+    for (; i < 60; i++) publish(i)
+    await Promise.all(acks)
+    broker.off('publish', listener)
+    expect([...received].map(Number).sort((a, b) => a - b)).toEqual(Array.from({ length: 60 }, (_, k) => k))
+    expect(connects.map((c) => c.password)).toEqual(['token-1', 'token-2'])
+  })
+
+  it('ends the client and reports NotAuthorized when a later reconnect is refused with CONNACK 5', async () => {
+    const refusals: BrokerRefusal[] = []
     const client = await connectWithToken({
       brokerUrl: url,
       getToken: async () => token(1),
@@ -105,7 +154,69 @@ describe('connectWithToken (MQTT CONNECT with a broker token)', () => {
     refuseWith = 5
     dropClient('gateway-1')
     await ended
-    expect(refusals.map((e) => [e.code, e.returnCode])).toEqual([['ERR_CONNECT_REFUSED', 5]])
+    expect(refusals.map((e) => [e.constructor, e.code, e.returnCode])).toEqual([[NotAuthorized, 'ERR_NOT_AUTHORIZED', 5]])
     expect(connects).toHaveLength(2)
+  })
+
+  it('reports BrokerTokenRevoked when the refused token is unexpired and the revocation check lists its jti', async () => {
+    const refusals: BrokerRefusal[] = []
+    const ended = new Promise<void>((resolve) => {
+      void connectWithToken({
+        brokerUrl: url, mqtt: { reconnectPeriod: 20 },
+        getToken: async () => ({ ...token(1, 600), jti: 'jti-1' }),
+        isRevoked: async (t) => t.jti === 'jti-1',
+        onRefused: (err) => { refusals.push(err); resolve() },
+      }).then((c) => {
+        clients.push(c)
+        refuseWith = 4
+        dropClient('gateway-1')
+      })
+    })
+    await ended
+    expect(refusals).toHaveLength(1)
+    expect(refusals[0]).toBeInstanceOf(BrokerTokenRevoked)
+    expect(refusals[0]).toMatchObject({ code: 'ERR_BROKER_TOKEN_REVOKED', returnCode: 4, jti: 'jti-1' })
+  })
+
+  it('reports BrokerTokenExpired, with the renewal error as cause, when the token could not be renewed', async () => {
+    let n = 0
+    const refusals: BrokerRefusal[] = []
+    let renewFailed!: () => void
+    const failed = new Promise<void>((resolve) => { renewFailed = resolve })
+    const refused = new Promise<void>((resolve) => {
+      void connectWithToken({
+        brokerUrl: url, mqtt: { reconnectPeriod: 20 },
+        getToken: async () => {
+          n += 1
+          if (n > 1) throw new LoginRequired('the identity provider refused the refresh token (invalid_grant)')
+          return token(1, -1) // already past its exp: renewal starts at once (and fails)
+        },
+        onRenewError: () => renewFailed(),
+        onRefused: (err) => { refusals.push(err); resolve() },
+      }).then(async (c) => {
+        clients.push(c)
+        await failed
+        refuseWith = 4
+        dropClient('gateway-1')
+      })
+    })
+    await refused
+    expect(refusals[0]).toBeInstanceOf(BrokerTokenExpired)
+    expect(refusals[0]).toMatchObject({ code: 'ERR_BROKER_TOKEN_EXPIRED', returnCode: 4 })
+    expect((refusals[0] as Error).cause).toBeInstanceOf(LoginRequired)
+  })
+
+  it('keeps reconnecting after CONNACK 3 (server unavailable): it is not a final refusal', async () => {
+    const refusals: BrokerRefusal[] = []
+    const client = await connectWithToken({ brokerUrl: url, getToken: async () => token(1), mqtt: { reconnectPeriod: 20 }, onRefused: (err) => refusals.push(err) })
+    clients.push(client)
+    const refusedOnce = new Promise<void>((resolve) => client.once('error', () => { refuseWith = undefined; resolve() }))
+    const reconnected = new Promise<void>((resolve) => client.once('close', () => client.once('connect', () => resolve())))
+    refuseWith = 3
+    dropClient('gateway-1')
+    await refusedOnce
+    await reconnected
+    expect(refusals).toEqual([])
+    expect(connects).toHaveLength(3)
   })
 })

@@ -19,6 +19,8 @@ export interface CliEnv {
   readonly dataDir?: string | undefined
   /** Default for --config-dir: MQTT_OIDC_CLI_CONFIG_DIR, else $XDG_CONFIG_HOME/mqtt-oidc, else ~/.config/mqtt-oidc. */
   readonly configDir: string
+  /** True when a graphical session is there to open a browser in (DISPLAY or WAYLAND_DISPLAY set, or macOS / Windows). */
+  readonly canOpenBrowser?: boolean | undefined
 }
 
 /** Reads the CLI's environment variables once; empty values count as unset. */
@@ -34,5 +36,6 @@ export function readCliEnv(env: NodeJS.ProcessEnv = process.env): CliEnv {
     brokerUrl: get('MQTT_OIDC_CLI_BROKER_URL'),
     dataDir: get('MQTT_OIDC_DATA_DIR'),
     configDir: get('MQTT_OIDC_CLI_CONFIG_DIR') ?? join(xdg ?? join(homedir(), '.config'), 'mqtt-oidc'),
+    canOpenBrowser: process.platform === 'darwin' || process.platform === 'win32' || get('DISPLAY') !== undefined || get('WAYLAND_DISPLAY') !== undefined,
   }
 }

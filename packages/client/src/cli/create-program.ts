@@ -4,8 +4,11 @@ import { addPubCommand } from './commands/pub-command.js'
 import { addSessionCommands } from './commands/session-commands.js'
 import { addSubCommand } from './commands/sub-command.js'
 import { addTokenCommand } from './commands/token-command.js'
+import { addUsersCommands } from './commands/users-commands.js'
+import { addIdpKeysCommands } from './commands/idp-keys-commands.js'
+import { addExchangeKeysCommands } from './commands/exchange-keys-commands.js'
 import type { CliIo } from './lib/cli-io.js'
-import { addGlobalOptions } from './lib/settings.js'
+import { addGlobalOptions, EXIT_CODES_HELP } from './lib/settings.js'
 
 /**
  * The `mqtt-oidc` command tree. Parse errors go to stderr as one
@@ -28,8 +31,11 @@ export function createProgram(io: CliIo): Command {
   addPubCommand(program, io)
   addSubCommand(program, io)
   addBrokerCommands(program, io)
+  addUsersCommands(program, io)
+  addIdpKeysCommands(program, io)
+  addExchangeKeysCommands(program, io)
   program.addHelpText('after', `
-Exit codes: 0 ok, 1 usage error or refusal, 2 login required (run \`mqtt-oidc login --device\`).
+${EXIT_CODES_HELP}
 
 Examples:
   mqtt-oidc login --device

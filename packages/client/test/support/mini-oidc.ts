@@ -23,6 +23,8 @@ export interface MiniOidc {
   decide(userCode: string, approve: boolean): void
   /** A token set as a login would store it; `ttl` seconds of ID token lifetime (negative: already expired). */
   login(ttl?: number, claims?: Record<string, unknown>): Promise<TokenSet>
+  /** Answer the next `n` device-code polls with `slow_down` (RFC 8628 §3.5). */
+  slowDown(n: number): void
   /** Make every refresh fail with this OAuth error (undefined: succeed again). */
   failRefreshWith(error: string | undefined): void
   /** Lifetime of ID tokens it issues from grants. Default 300. */
@@ -42,6 +44,7 @@ export async function startMiniOidc(): Promise<MiniOidc> {
   const devices = new Map<string, { userCode: string; state: 'pending' | 'approved' | 'denied' }>()
   const refreshTokens = new Map<string, 'live' | 'used'>()
   let refreshError: string | undefined
+  let slowDowns = 0
   let issuer = ''
   const self: MiniOidc = {
     get issuer() { return issuer },
@@ -53,6 +56,7 @@ export async function startMiniOidc(): Promise<MiniOidc> {
     },
     login: async (ttl = 300, claims = {}) => tokenSet(ttl, claims),
     failRefreshWith(error) { refreshError = error },
+    slowDown(n) { slowDowns = n },
     idTokenTtl: 300,
     adminClient,
     close: () => new Promise<void>((resolve) => {
@@ -81,6 +85,10 @@ export async function startMiniOidc(): Promise<MiniOidc> {
     if (short === 'device_code') {
       const d = devices.get(form.get('device_code') ?? '')
       if (!d) return fail('invalid_grant')
+      if (slowDowns > 0) {
+        slowDowns -= 1
+        return fail('slow_down')
+      }
       if (d.state === 'pending') return fail('authorization_pending')
       if (d.state === 'denied') return fail('access_denied')
       devices.delete(form.get('device_code') ?? '')

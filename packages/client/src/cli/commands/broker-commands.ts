@@ -15,8 +15,11 @@ Admin commands authenticate as the admin client found in <data-dir>/admin-client
 /** `broker ...`: the exchange's admin API. */
 export function addBrokerCommands(program: Command, io: CliIo): void {
   const broker = program.command('broker').description('manage brokers, credentials and revocations (admin)').addHelpText('after', ADMIN_HELP)
+  // Every broker command prints JSON on stdout; --json is accepted everywhere for scripts, and makes
+  // `delete` print {"id","deleted"} too (it otherwise only says so on stderr).
   const leaf = (name: string, description: string, options?: { clientId?: boolean }): Command =>
     addGlobalOptions(broker.command(name), { clientId: false, ...options }).description(description).addHelpText('after', ADMIN_HELP)
+      .option('--json', 'JSON output on stdout (the default for every command but delete)')
   const admin = (cmd: Command): AdminClient => adminClientFor(cmd, io)
 
   leaf('create', 'create a broker')
@@ -41,9 +44,10 @@ export function addBrokerCommands(program: Command, io: CliIo): void {
     })
 
   leaf('delete', 'delete a broker')
-    .argument('<id>', 'broker id', parseBrokerId).action(async (id: string, _opts: unknown, cmd: Command) => {
+    .argument('<id>', 'broker id', parseBrokerId).action(async (id: string, opts: { json?: boolean }, cmd: Command) => {
     await admin(cmd).deleteBroker(id)
-    writeLine(io.stderr, `Deleted broker ${id}.`)
+    if (opts.json) writeJson(io.stdout, { id, deleted: true })
+    else writeLine(io.stderr, `Deleted broker ${id}.`)
   })
 
   leaf('issue', 'issue credentials and print {"<clientid>": "<token>", ...} (like Cloudflare Pub/Sub)')

@@ -5,8 +5,8 @@ import type { CliIo } from '../lib/cli-io.js'
 import { writeLine } from '../lib/cli-io.js'
 import { CliError } from '../lib/cli-error.js'
 import { connectForBroker } from '../lib/connect-for-broker.js'
-import { parseBrokerId, parseQos, parseTopicName } from '../lib/option-parsers.js'
-import { addGlobalOptions, DEFAULTS, resolveSettings } from '../lib/settings.js'
+import { parseBrokerId, parseMqttVersion, parseQos, parseTopicName } from '../lib/option-parsers.js'
+import { addExitCodesHelp, addGlobalOptions, DEFAULTS, resolveSettings } from '../lib/settings.js'
 
 interface PubOptions {
   broker: string
@@ -16,11 +16,12 @@ interface PubOptions {
   qos: 0 | 1 | 2
   retain?: boolean
   url?: string
+  mqttVersion: 4 | 5
 }
 
 /** `pub`: publish one message with a fresh broker token. */
 export function addPubCommand(program: Command, io: CliIo): void {
-  addGlobalOptions(program.command('pub'))
+  addExitCodesHelp(addGlobalOptions(program.command('pub')))
     .description('publish one message (from -m, -f or stdin) to a broker, connecting with a fresh broker token')
     .requiredOption('-b, --broker <id>', 'broker id', parseBrokerId)
     .requiredOption('-t, --topic <topic>', 'topic to publish to', parseTopicName)
@@ -28,12 +29,13 @@ export function addPubCommand(program: Command, io: CliIo): void {
     .option('-f, --file <path>', 'read the message from a file')
     .option('-q, --qos <qos>', 'QoS 0, 1 or 2', parseQos, 0)
     .option('-r, --retain', 'retain the message')
-    .option('--url <url>', `broker URL (env MQTT_OIDC_CLI_BROKER_URL, default ${DEFAULTS.brokerUrl})`)
+    .option('--url <url>', `broker URL: mqtt://, mqtts://, ws://host:port/mqtt or wss:// (env MQTT_OIDC_CLI_BROKER_URL, default ${DEFAULTS.brokerUrl})`)
+    .option('-V, --mqtt-version <version>', 'MQTT protocol version: 3.1.1 or 5 (the embedded aedes broker speaks 3.1.1 only)', parseMqttVersion, 4)
     .action(async (opts: PubOptions, cmd: Command) => {
       if (opts.message !== undefined && opts.file !== undefined) throw new CliError('give either -m or -f, not both')
       const s = resolveSettings(cmd, io.env)
       const payload = await readPayload(opts, io)
-      const client = await connectForBroker(s, io, { broker: opts.broker, url: opts.url })
+      const client = await connectForBroker(s, io, { broker: opts.broker, url: opts.url, protocolVersion: opts.mqttVersion })
       let published = false
       try {
         await publishOrFail(client, opts, payload)

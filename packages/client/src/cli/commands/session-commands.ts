@@ -5,36 +5,38 @@ import qrcode from 'qrcode-terminal'
 import { createTokenStore } from '../../create-token-store.js'
 import { discoverIssuer } from '../../discover-issuer.js'
 import { getIdToken } from '../../get-id-token.js'
+import { loginWithBrowser } from '../../login-with-browser.js'
 import { DEFAULT_LOGIN_SCOPE, loginWithDeviceFlow } from '../../login-with-device-flow.js'
 import type { DevicePrompt } from '../../login-with-device-flow.js'
+import type { TokenSet } from '../../token-set.js'
 import { tokenStoreKey } from '../../token-store-key.js'
 import { CliError } from '../lib/cli-error.js'
 import { writeJson, writeLine } from '../lib/cli-io.js'
 import type { CliIo } from '../lib/cli-io.js'
+import { openBrowser } from '../lib/open-browser.js'
+import { startProgress } from '../lib/progress.js'
 import { openSession } from '../lib/session.js'
-import { addGlobalOptions, resolveSettings } from '../lib/settings.js'
+import { addExitCodesHelp, addGlobalOptions, resolveSettings } from '../lib/settings.js'
 
 /** `login`, `logout`, `whoami`. */
 export function addSessionCommands(program: Command, io: CliIo): void {
-  addGlobalOptions(program.command('login'))
+  addExitCodesHelp(addGlobalOptions(program.command('login')))
     .description('sign in to the OIDC issuer and cache the ID token and refresh token (mode 0600)')
     .option('--device', 'device authorization flow: open a URL on any device and enter a code (default)')
-    .option('--browser', 'authorization code + PKCE in a local browser (not implemented yet)')
+    .option('--browser', 'authorization code + PKCE: sign in with a browser on this machine (loopback redirect to 127.0.0.1)')
     .option('--scope <scope>', 'scope to request', DEFAULT_LOGIN_SCOPE)
-    .option('--no-qr', 'do not print a QR code')
-    .action(async (opts: { browser?: boolean; scope: string; qr: boolean }, cmd: Command) => {
-      if (opts.browser) throw new CliError('--browser login is not implemented yet; use --device')
+    .option('--no-qr', 'do not print a QR code (device flow)')
+    .option('--no-open', 'do not try to open a browser (browser flow): print the URL only')
+    .addHelpText('after', '\nWith --browser the browser must run on this machine (it is sent back to http://127.0.0.1:<port>/callback); on a headless gateway use --device.')
+    .action(async (opts: LoginOptions, cmd: Command) => {
+      if (opts.browser && opts.device) throw new CliError('give either --device or --browser, not both')
       const s = resolveSettings(cmd, io.env)
       const { config, store } = await openSession(s)
       const abort = new AbortController()
       const onSigint = (): void => abort.abort(new CliError('login cancelled'))
       process.once('SIGINT', onSigint)
       try {
-        const tokens = await loginWithDeviceFlow(config, {
-          scope: opts.scope,
-          signal: abort.signal,
-          onPrompt: (p) => printPrompt(io, p, opts.qr),
-        })
+        const tokens = opts.browser ? await browserLogin(io, config, opts, abort.signal) : await deviceLogin(io, config, opts, abort.signal)
         await store.set(tokenStoreKey(config), tokens)
         const claims = decodeJwt(tokens.idToken)
         const who = typeof claims.username === 'string' ? claims.username : claims.sub
@@ -63,7 +65,7 @@ export function addSessionCommands(program: Command, io: CliIo): void {
       writeLine(io.stderr, `Logged out of ${s.issuer}.`)
     })
 
-  addGlobalOptions(program.command('whoami'))
+  addExitCodesHelp(addGlobalOptions(program.command('whoami')))
     .description('show who is logged in: the ID token claims and its expiry (never the token)')
     .option('--json', 'print the claims as JSON')
     .action(async (opts: { json?: boolean }, cmd: Command) => {
@@ -79,7 +81,38 @@ export function addSessionCommands(program: Command, io: CliIo): void {
     })
 }
 
-async function printPrompt(io: CliIo, p: DevicePrompt, qr: boolean): Promise<void> {
+interface LoginOptions { device?: boolean; browser?: boolean; scope: string; qr: boolean; open: boolean }
+
+async function deviceLogin(io: CliIo, config: oidc.Configuration, opts: LoginOptions, signal: AbortSignal): Promise<TokenSet> {
+  let progress: { stop(): void } | undefined
+  try {
+    return await loginWithDeviceFlow(config, {
+      scope: opts.scope,
+      signal,
+      onPrompt: (p) => {
+        printPrompt(io, p, opts.qr)
+        progress = startProgress(io.stderr, 'waiting for approval', p.expiresIn)
+      },
+    })
+  } finally {
+    progress?.stop()
+  }
+}
+
+async function browserLogin(io: CliIo, config: oidc.Configuration, opts: LoginOptions, signal: AbortSignal): Promise<TokenSet> {
+  return loginWithBrowser(config, {
+    scope: opts.scope,
+    signal,
+    onAuthorizationUrl: (url) => {
+      const opened = opts.open && io.env.canOpenBrowser === true && openBrowser(url)
+      writeLine(io.stderr, opened ? 'Opening your browser to sign in. If it does not open, open this URL on this machine:' : 'To sign in, open this URL in a browser on this machine:')
+      writeLine(io.stderr, `  ${url}`)
+      writeLine(io.stderr, 'Waiting for the browser to come back (Ctrl-C to cancel)...')
+    },
+  })
+}
+
+function printPrompt(io: CliIo, p: DevicePrompt, qr: boolean): void {
   writeLine(io.stderr, `To sign in, open ${p.verificationUri} and enter the code: ${p.userCode}`)
   if (p.verificationUriComplete !== undefined) {
     writeLine(io.stderr, `Or open (or scan) ${p.verificationUriComplete}`)

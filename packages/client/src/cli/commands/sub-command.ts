@@ -4,8 +4,8 @@ import type { CliIo } from '../lib/cli-io.js'
 import { writeLine } from '../lib/cli-io.js'
 import { CliError } from '../lib/cli-error.js'
 import { connectForBroker } from '../lib/connect-for-broker.js'
-import { collect, parseBrokerId, parsePositiveInt, parseQos, parseTopicFilter } from '../lib/option-parsers.js'
-import { addGlobalOptions, DEFAULTS, resolveSettings } from '../lib/settings.js'
+import { collect, parseBrokerId, parsePositiveInt, parseMqttVersion, parseQos, parseTopicFilter } from '../lib/option-parsers.js'
+import { addExitCodesHelp, addGlobalOptions, DEFAULTS, resolveSettings } from '../lib/settings.js'
 
 interface SubOptions {
   broker: string
@@ -14,18 +14,22 @@ interface SubOptions {
   count?: number
   json?: boolean
   url?: string
+  mqttVersion: 4 | 5
+  keepSession?: boolean
 }
 
 /** `sub`: subscribe and print messages until -C messages arrived, Ctrl-C, or the broker refuses us. */
 export function addSubCommand(program: Command, io: CliIo): void {
-  addGlobalOptions(program.command('sub'))
+  addExitCodesHelp(addGlobalOptions(program.command('sub')))
     .description('subscribe and print each message as "topic message" (or JSON lines); renews the broker token while running')
     .requiredOption('-b, --broker <id>', 'broker id', parseBrokerId)
     .requiredOption('-t, --topic <filter>', 'topic filter (repeatable)', collect(parseTopicFilter))
     .option('-q, --qos <qos>', 'QoS 0, 1 or 2', parseQos, 0)
     .option('-C, --count <n>', 'exit after this many messages', parsePositiveInt)
     .option('--json', 'print one JSON object per message: {"topic","message","qos","retain"}')
-    .option('--url <url>', `broker URL (env MQTT_OIDC_CLI_BROKER_URL, default ${DEFAULTS.brokerUrl})`)
+    .option('--url <url>', `broker URL: mqtt://, mqtts://, ws://host:port/mqtt or wss:// (env MQTT_OIDC_CLI_BROKER_URL, default ${DEFAULTS.brokerUrl})`)
+    .option('-c, --keep-session', 'clean session off: the broker queues QoS 1/2 messages for this client id while it reconnects (token renewal, restarts); the session outlives this command')
+    .option('-V, --mqtt-version <version>', 'MQTT protocol version: 3.1.1 or 5 (the embedded aedes broker speaks 3.1.1 only)', parseMqttVersion, 4)
     .action(async (opts: SubOptions, cmd: Command) => {
       const s = resolveSettings(cmd, io.env)
       let fail: (err: unknown) => void = () => undefined
@@ -33,7 +37,7 @@ export function addSubCommand(program: Command, io: CliIo): void {
         fail = reject
       })
       failed.catch(() => undefined)
-      const client = await connectForBroker(s, io, { broker: opts.broker, url: opts.url, onRefused: (err) => fail(err) })
+      const client = await connectForBroker(s, io, { broker: opts.broker, url: opts.url, protocolVersion: opts.mqttVersion, keepSession: opts.keepSession, onRefused: (err) => fail(err) })
       let finished = false
       try {
         await Promise.race([receive(client, opts, io), failed])

@@ -3,11 +3,11 @@ import { writeJson, writeLine } from '../lib/cli-io.js'
 import type { CliIo } from '../lib/cli-io.js'
 import { parseBrokerId } from '../lib/option-parsers.js'
 import { fetchBrokerToken, openSession } from '../lib/session.js'
-import { addGlobalOptions, resolveSettings } from '../lib/settings.js'
+import { addExitCodesHelp, addGlobalOptions, resolveSettings } from '../lib/settings.js'
 
 /** `token --broker B [--json]`: the one user command that prints a token. */
 export function addTokenCommand(program: Command, io: CliIo): void {
-  addGlobalOptions(program.command('token'))
+  addExitCodesHelp(addGlobalOptions(program.command('token')))
     .description('exchange the cached ID token for a broker token and print it (the MQTT CONNECT password)')
     .requiredOption('-b, --broker <id>', 'broker id (the token audience)', parseBrokerId)
     .option('--json', 'print JSON with the token and its client id, username, expiry and ACL')

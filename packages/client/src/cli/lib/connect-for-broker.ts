@@ -1,6 +1,7 @@
 import type { MqttClient } from 'mqtt'
 import { connectWithToken } from '../../connect-with-token.js'
-import type { ConnectRefused } from '../../errors.js'
+import type { BrokerRefusal } from '../../errors.js'
+import { fetchRevokedJtis } from '../../lib/fetch-revoked-jtis.js'
 import { writeLine } from './cli-io.js'
 import type { CliIo } from './cli-io.js'
 import { fetchBrokerToken, openSession } from './session.js'
@@ -10,8 +11,12 @@ import type { Settings } from './settings.js'
 export interface BrokerConnectionOptions {
   readonly broker: string
   readonly url?: string | undefined
+  /** mqtt.js `protocolVersion`: 4 (MQTT 3.1.1, default) or 5. */
+  readonly protocolVersion?: 4 | 5 | undefined
+  /** Ask the broker to keep the session (clean session off), so it queues QoS 1/2 messages while we reconnect. */
+  readonly keepSession?: boolean | undefined
   /** Called when the broker refuses a later reconnect (the client has ended). */
-  readonly onRefused?: (err: ConnectRefused) => void
+  readonly onRefused?: (err: BrokerRefusal) => void
 }
 
 /** Connects to the broker with a fresh broker token, renewing it for as long as the client lives. */
@@ -20,8 +25,9 @@ export async function connectForBroker(s: Settings, io: CliIo, options: BrokerCo
   return connectWithToken({
     brokerUrl: options.url ?? io.env.brokerUrl ?? DEFAULTS.brokerUrl,
     getToken: () => fetchBrokerToken(s, session, options.broker),
-    mqtt: { connectTimeout: 10_000 },
+    mqtt: { connectTimeout: 10_000, protocolVersion: options.protocolVersion ?? 4, clean: options.keepSession !== true },
     onRenewError: (err) => writeLine(io.stderr, `mqtt-oidc: warning: could not renew the broker token: ${err instanceof Error ? err.message : String(err)}`),
+    isRevoked: async (t) => t.jti !== undefined && (await fetchRevokedJtis(s.exchangeUrl, options.broker)).has(t.jti),
     ...(options.onRefused ? { onRefused: options.onRefused } : {}),
   })
 }

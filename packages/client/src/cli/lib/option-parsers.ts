@@ -59,3 +59,10 @@ export function nonEmpty(value: string): string {
   if (value.trim() === '') throw new InvalidArgumentError('must not be empty.')
   return value
 }
+
+/** `-V`: MQTT 3.1.1 (`3.1.1`, `311`, `4`) or MQTT 5 (`5`), as mqtt.js's `protocolVersion`. */
+export function parseMqttVersion(value: string): 4 | 5 {
+  if (['3.1.1', '311', '4'].includes(value)) return 4
+  if (value === '5') return 5
+  throw new InvalidArgumentError('MQTT version must be 3.1.1 or 5.')
+}

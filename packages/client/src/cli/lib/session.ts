@@ -14,7 +14,7 @@ export interface Session {
 
 /** The IdP configuration and the token store for the current settings. */
 export async function openSession(s: Settings): Promise<Session> {
-  return { config: await discoverIssuer(s.issuer, s.clientId), store: createTokenStore(s.configDir) }
+  return { config: await discoverIssuer(s.issuer, s.clientId, { cacheDir: s.configDir }), store: createTokenStore(s.configDir) }
 }
 
 /** A fresh broker token: a valid (refreshed if needed) ID token, exchanged for `broker`. */

@@ -65,3 +65,11 @@ export function resolveSettings(cmd: Command, env: CliEnv): Settings {
     explicit: { issuer: issuer !== undefined, exchangeUrl: exchangeUrl !== undefined },
   }
 }
+
+/** Exit codes scripts can rely on (also `EXIT` in run-cli.ts). */
+export const EXIT_CODES_HELP = 'Exit codes: 0 ok; 1 usage error, refusal (exchange, broker, ACL) or failure; 2 login required (run `mqtt-oidc login --device`).'
+
+/** Appends the exit codes to a command's --help. */
+export function addExitCodesHelp(cmd: Command): Command {
+  return cmd.addHelpText('after', `\n${EXIT_CODES_HELP}`)
+}

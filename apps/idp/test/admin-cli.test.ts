@@ -1,0 +1,110 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { PassThrough, Readable } from 'node:stream'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createSqliteStore } from '@mqtt-oidc/core'
+import { runCli } from '../../../packages/client/src/cli/run-cli.js'
+import { verifyAccountPassword } from '../src/index.js'
+
+let dataDir: string
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), 'idp-cli-'))
+  // The database `pnpm start` would have created.
+  await createSqliteStore(join(dataDir, 'idp.sqlite')).close()
+})
+afterAll(() => { rmSync(dataDir, { recursive: true, force: true }) })
+
+/** Runs `mqtt-oidc <args>` in-process with `stdin` piped in (not a terminal). */
+async function cli(args: string[], stdin = ''): Promise<{ code: number; stdout: string; stderr: string }> {
+  const stdout = new PassThrough()
+  const stderr = new PassThrough()
+  let out = ''
+  let err = ''
+  stdout.on('data', (chunk: Buffer) => { out += chunk.toString() })
+  stderr.on('data', (chunk: Buffer) => { err += chunk.toString() })
+  const code = await runCli(args, { stdout, stderr, stdin: Readable.from([stdin]), env: { dataDir, configDir: join(dataDir, 'cli') } })
+  return { code, stdout: out, stderr: err }
+}
+
+async function withStore<T>(work: (store: ReturnType<typeof createSqliteStore>) => Promise<T>): Promise<T> {
+  const store = createSqliteStore(join(dataDir, 'idp.sqlite'))
+  try { return await work(store) } finally { await store.close() }
+}
+
+describe('mqtt-oidc users', () => {
+  it('adds an account with client ids and groups, the password read from stdin', async () => {
+    const res = await cli(['users', 'add', 'gw-owner', '--client-id', 'gw-17', '--client-id', 'gw-18', '--group', 'ops'], 'first-password\n')
+    expect(res).toMatchObject({ code: 0, stderr: '' })
+    const printed = JSON.parse(res.stdout) as Record<string, unknown>
+    expect(printed).toEqual({ id: expect.any(String), username: 'gw-owner', clientIds: ['gw-17', 'gw-18'], groups: ['ops'], disabled: false, createdAt: expect.any(Number) })
+    expect(await withStore((store) => verifyAccountPassword(store, 'gw-owner', 'first-password'))).toMatchObject({ id: printed.id })
+  })
+
+  it('never takes a password as an argument', async () => {
+    const res = await cli(['users', 'add', 'eve', '--password', 'in-the-history'], '')
+    expect(res.code).toBe(1)
+    expect(res.stderr).toBe("mqtt-oidc: unknown option '--password'\n")
+  })
+
+  it('refuses an empty stdin, a short password and a taken name with one line each', async () => {
+    expect(await cli(['users', 'add', 'eve'], '')).toMatchObject({ code: 1, stderr: 'mqtt-oidc: no password on stdin: pipe one line, or run at a terminal to be prompted\n' })
+    expect(await cli(['users', 'add', 'eve'], 'short\n')).toMatchObject({ code: 1, stderr: 'mqtt-oidc: password must be 8-1024 characters\n' })
+    expect((await cli(['users', 'add', 'gw-owner'], 'another-password\n')).code).toBe(1)
+  })
+
+  it('lists accounts without their password hashes', async () => {
+    const res = await cli(['users', 'list'])
+    expect(res.code).toBe(0)
+    expect(res.stdout).not.toContain('scrypt')
+    expect((JSON.parse(res.stdout) as Array<{ username: string }>).map((a) => a.username)).toEqual(['gw-owner'])
+  })
+
+  it('changes a password, disables and enables an account', async () => {
+    expect(await cli(['users', 'passwd', 'gw-owner'], 'second-password\n')).toMatchObject({ code: 0, stderr: 'Password of gw-owner changed.\n' })
+    expect(await withStore((store) => verifyAccountPassword(store, 'gw-owner', 'first-password'))).toBeUndefined()
+    expect(await withStore((store) => verifyAccountPassword(store, 'gw-owner', 'second-password'))).toBeDefined()
+
+    expect(await cli(['users', 'disable', 'gw-owner'])).toMatchObject({ code: 0, stderr: 'Disabled gw-owner.\n' })
+    expect(await withStore((store) => store.accounts.findByUsername('gw-owner'))).toMatchObject({ disabled: true })
+    expect(await cli(['users', 'enable', 'gw-owner'])).toMatchObject({ code: 0, stderr: 'Enabled gw-owner.\n' })
+    expect(await cli(['users', 'disable', 'nobody'])).toMatchObject({ code: 1, stderr: 'mqtt-oidc: no account "nobody"\n' })
+  })
+
+  it('prompts twice at a terminal, echoing nothing, and honours backspace', async () => {
+    const stdin = Object.assign(new PassThrough(), { isTTY: true, setRawMode: () => stdin })
+    const stdout = new PassThrough()
+    const stderr = new PassThrough()
+    let err = ''
+    stderr.on('data', (chunk: Buffer) => {
+      err += chunk.toString()
+      if (err.endsWith('New password for gw-owner: ')) stdin.write('third-passx\u007fword\r')
+      if (err.endsWith('Repeat the password: ')) stdin.write('third-password\r')
+    })
+    const code = await runCli(['users', 'passwd', 'gw-owner'], { stdout, stderr, stdin, env: { dataDir, configDir: join(dataDir, 'cli') } })
+    expect(code).toBe(0)
+    expect(err).toBe('New password for gw-owner: \nRepeat the password: \nPassword of gw-owner changed.\n')
+    // Backspace (DEL) edits the line as a terminal would.
+    expect(await withStore((store) => verifyAccountPassword(store, 'gw-owner', 'third-password'))).toBeDefined()
+  })
+
+  it('says where the database should be when there is none', async () => {
+    const res = await cli(['users', 'list', '--data-dir', join(dataDir, 'missing')])
+    expect(res).toMatchObject({ code: 1, stderr: `mqtt-oidc: no IdP database at ${join(dataDir, 'missing', 'idp.sqlite')}: run \`pnpm start\` once, or pass --data-dir\n` })
+  })
+})
+
+describe('mqtt-oidc idp keys', () => {
+  it('rotates: a new key per algorithm, the old ones retired', async () => {
+    // No keys yet in this database: the IdP creates them at first start; rotate adds the first ones too.
+    const first = await cli(['idp', 'keys', 'rotate'])
+    expect(first.code).toBe(0)
+    const second = JSON.parse((await cli(['idp', 'keys', 'rotate'])).stdout) as { added: string[]; retired: string[] }
+    expect(second.added).toHaveLength(3)
+    expect(second.retired.sort()).toEqual((JSON.parse(first.stdout) as { added: string[] }).added.sort())
+    const listed = JSON.parse((await cli(['idp', 'keys', 'list'])).stdout) as Array<{ kid: string; alg: string; retiredAt: number | null }>
+    expect(listed.filter((k) => k.retiredAt === null).map((k) => k.kid).sort()).toEqual([...second.added].sort())
+    expect(JSON.stringify(listed)).not.toMatch(/"d"/)
+  })
+})

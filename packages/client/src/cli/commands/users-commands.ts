@@ -1,0 +1,69 @@
+import type { Command } from 'commander'
+import type { Account } from '@mqtt-oidc/core'
+import { writeJson, writeLine, type CliIo } from '../lib/cli-io.js'
+import { collect, nonEmpty } from '../lib/option-parsers.js'
+import { addGlobalOptions, resolveSettings } from '../lib/settings.js'
+import { withIdpStore } from './open-idp-store.js'
+import { readNewPassword } from './read-new-password.js'
+
+const HELP = `
+Works on the embedded IdP's accounts in <data-dir>/idp.sqlite (env MQTT_OIDC_DATA_DIR, default ./.data).
+Passwords are never arguments: they are prompted for at a terminal, or read as the first line of stdin.`
+
+// Loaded on use: account commands need the IdP's password hashing, other commands do not.
+const idpAdmin = () => import('@mqtt-oidc/idp/admin')
+
+/** What `users` prints about an account: everything but the password hash. */
+function publicAccount(account: Account): Omit<Account, 'passwordHash'> {
+  const { passwordHash: _hash, ...rest } = account
+  return rest
+}
+
+/** `users add|list|disable|enable|passwd`: accounts of the embedded IdP. */
+export function addUsersCommands(program: Command, io: CliIo): void {
+  const users = program.command('users').description('manage the IdP\'s accounts (embedded stack)').addHelpText('after', HELP)
+  const leaf = (name: string, description: string): Command =>
+    addGlobalOptions(users.command(name), { clientId: false }).description(description).addHelpText('after', HELP)
+  const dataDir = (cmd: Command): string => resolveSettings(cmd, io.env).dataDir
+
+  leaf('add', 'create an account (prints it as JSON)')
+    .argument('<name>', 'username')
+    .option('--client-id <id>', 'an MQTT client id the account may use; repeatable, the first is the default (default: one generated)', collect(nonEmpty))
+    .option('--group <group>', 'a group (the `groups` claim); repeatable', collect(nonEmpty))
+    .action(async (name: string, opts: { clientId?: string[]; group?: string[] }, cmd: Command) => {
+      const { createAccount } = await idpAdmin()
+      const password = await readNewPassword(io, name)
+      const account = await withIdpStore(dataDir(cmd), (store) => createAccount(store, { username: name, password, clientIds: opts.clientId, groups: opts.group }))
+      writeJson(io.stdout, publicAccount(account))
+    })
+
+  leaf('list', 'list accounts (JSON)').action(async (_opts: unknown, cmd: Command) => {
+    const accounts = await withIdpStore(dataDir(cmd), (store) => store.accounts.list())
+    writeJson(io.stdout, accounts.map(publicAccount))
+  })
+
+  leaf('disable', 'disable an account: no sign-in, and its refresh tokens stop working')
+    .argument('<name>', 'username')
+    .action(async (name: string, _opts: unknown, cmd: Command) => {
+      const { setAccountDisabled } = await idpAdmin()
+      await withIdpStore(dataDir(cmd), (store) => setAccountDisabled(store, name, true))
+      writeLine(io.stderr, `Disabled ${name}.`)
+    })
+
+  leaf('enable', 'enable a disabled account again')
+    .argument('<name>', 'username')
+    .action(async (name: string, _opts: unknown, cmd: Command) => {
+      const { setAccountDisabled } = await idpAdmin()
+      await withIdpStore(dataDir(cmd), (store) => setAccountDisabled(store, name, false))
+      writeLine(io.stderr, `Enabled ${name}.`)
+    })
+
+  leaf('passwd', 'set a new password')
+    .argument('<name>', 'username')
+    .action(async (name: string, _opts: unknown, cmd: Command) => {
+      const { setAccountPassword } = await idpAdmin()
+      const password = await readNewPassword(io, name)
+      await withIdpStore(dataDir(cmd), (store) => setAccountPassword(store, name, password))
+      writeLine(io.stderr, `Password of ${name} changed.`)
+    })
+}
