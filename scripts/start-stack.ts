@@ -70,12 +70,7 @@ async function main(): Promise<void> {
   await exchangeApp.ensureBroker(exchangeStore, { id: brokerConfig.brokerId, url: exchangeConfig.demoBrokerUrl })
   const exchange = exchangeApp.createExchange({
     store: exchangeStore,
-    issuer: exchangeConfig.issuer,
-    host: exchangeConfig.host,
-    port: exchangeConfig.port,
-    idp: exchangeConfig.idp,
-    maxLifetime: exchangeConfig.maxLifetime,
-    defaultCredentialLifetime: exchangeConfig.defaultCredentialLifetime,
+    ...exchangeApp.exchangeOptionsFromConfig(exchangeConfig),
     logger: log('exchange'),
   })
   await exchange.listen()
