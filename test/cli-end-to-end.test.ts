@@ -65,12 +65,14 @@ describe('mqtt-oidc token / pub / sub against the IdP, exchange and broker', () 
     expect(r.stdout).toBe('')
     expect(r.stderr).toMatch(new RegExp(`^To sign in, open ${env.MQTT_OIDC_CLI_ISSUER}/device and enter the code: \\S+$`, 'm'))
     expect(r.stderr).toMatch(/[▀▄█]{10,}/) // the QR code
-    expect(r.stderr).toMatch(/^Logged in to \S+ as gwuser \(MQTT client id stack-gateway-1\)\.$/m)
+    // gwuser is per-login and its first login (beforeAll) holds stack-gateway-1: this
+    // second device gets its own derived client id rather than fighting over that one.
+    expect(r.stderr).toMatch(/^Logged in to \S+ as gwuser \(MQTT client id stack-gateway-1-[a-z2-7]{10}\)\.$/m)
     expect(statSync(join(dir, 'config-login', 'tokens.json')).mode & 0o777).toBe(0o600)
 
     const who = await runNode(BIN, ['whoami'], { tsx: false, cwd: dir, env: loginEnv })
     expect(who.code).toBe(0)
-    expect(who.stdout).toMatch(/^clientid  stack-gateway-1$/m)
+    expect(who.stdout).toMatch(/^clientid  stack-gateway-1-[a-z2-7]{10}$/m)
     expect(who.stdout).toMatch(/^username  gwuser$/m)
 
     const logout = await runNode(BIN, ['logout'], { tsx: false, cwd: dir, env: loginEnv })

@@ -3,4 +3,5 @@
 export * from './create-account.js'
 export * from './set-account-password.js'
 export * from './set-account-disabled.js'
+export * from './set-account-client-id-mode.js'
 export * from './rotate-signing-keys.js'

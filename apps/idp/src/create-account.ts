@@ -1,4 +1,4 @@
-import { createId, InvalidRequest, type Account, type Store } from '@mqtt-oidc/core'
+import { CLIENT_ID_MODES, createId, InvalidRequest, type Account, type ClientIdMode, type Store } from '@mqtt-oidc/core'
 import { hashPassword } from './lib/password-hash.js'
 import { passwordProblem } from './lib/password-policy.js'
 
@@ -11,6 +11,11 @@ export interface CreateAccountInput {
   readonly clientIds?: readonly string[]
   /** Free-form group names (for later ACL policy). Default: none. */
   readonly groups?: readonly string[]
+  /**
+   * `per-login` (default, for people): each sign-in gets its own client id;
+   * `shared` (an admin's choice): every sign-in gets the first one.
+   */
+  readonly clientIdMode?: ClientIdMode
 }
 
 const USERNAME = /^[A-Za-z0-9._@-]{1,64}$/
@@ -36,6 +41,7 @@ export async function createAccount(store: Store, input: CreateAccountInput): Pr
     groups: [...(input.groups ?? [])],
     disabled: false,
     createdAt: Math.floor(Date.now() / 1000),
+    clientIdMode: input.clientIdMode ?? 'per-login',
   }
   await store.accounts.create(account)
   return account
@@ -50,5 +56,6 @@ function validateAccountInput(input: CreateAccountInput): string[] {
     if (!CLIENT_ID.test(clientId)) problems.push(`client id ${JSON.stringify(clientId)} must be 1-128 characters without spaces, "/", "+" or "#"`)
   }
   if (new Set(input.clientIds).size !== (input.clientIds?.length ?? 0)) problems.push('client ids must be unique')
+  if (input.clientIdMode !== undefined && !CLIENT_ID_MODES.includes(input.clientIdMode)) problems.push(`client id mode must be one of ${CLIENT_ID_MODES.join(', ')}`)
   return problems
 }

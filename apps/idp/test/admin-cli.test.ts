@@ -38,7 +38,7 @@ describe('mqtt-oidc users', () => {
     const res = await cli(['users', 'add', 'gw-owner', '--client-id', 'gw-17', '--client-id', 'gw-18', '--group', 'ops'], 'first-password\n')
     expect(res).toMatchObject({ code: 0, stderr: '' })
     const printed = JSON.parse(res.stdout) as Record<string, unknown>
-    expect(printed).toEqual({ id: expect.any(String), username: 'gw-owner', clientIds: ['gw-17', 'gw-18'], groups: ['ops'], disabled: false, createdAt: expect.any(Number) })
+    expect(printed).toEqual({ id: expect.any(String), username: 'gw-owner', clientIds: ['gw-17', 'gw-18'], groups: ['ops'], disabled: false, createdAt: expect.any(Number), clientIdMode: 'per-login' })
     expect(await withStore((store) => verifyAccountPassword(store, 'gw-owner', 'first-password'))).toMatchObject({ id: printed.id })
   })
 
@@ -92,6 +92,19 @@ describe('mqtt-oidc users', () => {
   it('says where the database should be when there is none', async () => {
     const res = await cli(['users', 'list', '--data-dir', join(dataDir, 'missing')])
     expect(res).toMatchObject({ code: 1, stderr: `mqtt-oidc: no IdP database at ${join(dataDir, 'missing', 'idp.sqlite')}: run \`pnpm start\` once, or pass --data-dir\n` })
+  })
+
+  it('adds a shared-client-id account, and `users set` switches the client id mode', async () => {
+    const added = await cli(['users', 'add', 'kiosk', '--client-id', 'kiosk-1', '--shared-client-id'], 'kiosk-password\n')
+    expect(added.code).toBe(0)
+    expect(JSON.parse(added.stdout)).toMatchObject({ username: 'kiosk', clientIds: ['kiosk-1'], clientIdMode: 'shared' })
+    const set = await cli(['users', 'set', 'kiosk', '--per-login-client-id'])
+    expect(set).toMatchObject({ code: 0, stderr: '' })
+    expect(JSON.parse(set.stdout)).toMatchObject({ username: 'kiosk', clientIdMode: 'per-login' })
+    expect(await withStore((store) => store.accounts.findByUsername('kiosk'))).toMatchObject({ clientIdMode: 'per-login' })
+    expect(JSON.parse((await cli(['users', 'set', 'kiosk', '--shared-client-id'])).stdout)).toMatchObject({ clientIdMode: 'shared' })
+    expect(await cli(['users', 'set', 'kiosk'])).toMatchObject({ code: 1, stderr: 'mqtt-oidc: give exactly one of --shared-client-id, --per-login-client-id\n' })
+    expect(await cli(['users', 'set', 'nobody', '--shared-client-id'])).toMatchObject({ code: 1, stderr: 'mqtt-oidc: no account "nobody"\n' })
   })
 })
 

@@ -11,7 +11,7 @@ let t: TestIdp
 let redirectUri: string
 
 beforeAll(async () => {
-  t = await startTestIdp({}, async (store) => { await createAccount(store, { ...ALICE, clientIds: ['alice-laptop'] }) })
+  t = await startTestIdp({}, async (store) => { await createAccount(store, { ...ALICE, clientIds: ['alice-laptop'], clientIdMode: 'shared' }) })
   redirectUri = 'http://127.0.0.1:49152/callback'
 })
 afterAll(async () => { await t?.close() })

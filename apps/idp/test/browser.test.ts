@@ -12,7 +12,7 @@ let t: TestIdp
 let chromium: Chromium
 
 beforeAll(async () => {
-  t = await startTestIdp({}, async (store) => { await createAccount(store, { ...ALICE, clientIds: ['gw-17'] }) })
+  t = await startTestIdp({}, async (store) => { await createAccount(store, { ...ALICE, clientIds: ['gw-17'], clientIdMode: 'shared' }) })
   chromium = await launchChromium()
 })
 afterAll(async () => {

@@ -68,7 +68,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'idp-test-'))
   dbPath = join(dir, 'idp.sqlite')
   store = createSqliteStore(dbPath)
-  alice = await createAccount(store, { username: 'alice', password: 'correct horse battery', clientIds: ['alice-laptop', 'alice-phone'] })
+  alice = await createAccount(store, { username: 'alice', password: 'correct horse battery', clientIds: ['alice-laptop', 'alice-phone'], clientIdMode: 'shared' })
   await createAccount(store, { username: 'bob', password: 'bob-password-1', clientIds: ['bob-1'] })
   const disabled = await createAccount(store, { username: 'mallory', password: 'mallory-password', clientIds: ['m-1'] })
   await store.accounts.update(disabled.id, { disabled: true })

@@ -43,7 +43,18 @@ export interface Account {
   readonly groups: readonly string[]
   readonly disabled: boolean
   readonly createdAt: number
+  /**
+   * How sign-ins without a `clientid` parameter pick the MQTT client id:
+   * `per-login` (default) gives each grant (each device's sign-in) its own,
+   * `shared` gives every sign-in the first one. Absent = `per-login`; stores
+   * always return it.
+   */
+  readonly clientIdMode?: ClientIdMode
 }
+
+/** See `Account.clientIdMode`. */
+export type ClientIdMode = 'shared' | 'per-login'
+export const CLIENT_ID_MODES: readonly ClientIdMode[] = ['per-login', 'shared']
 
 export interface AccountStore {
   /** Throws `Conflict` when the username is taken. */

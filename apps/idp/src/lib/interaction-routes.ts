@@ -9,6 +9,7 @@ import { contentSecurityPolicy, PAGE_HEADERS, renderDocument, type Page } from '
 import { consentPage, errorPage, LOGIN_FAILED_MESSAGE, loginPage } from './pages.js'
 
 type Interaction = Awaited<ReturnType<Provider['interactionDetails']>>
+type Grant = InstanceType<Provider['Grant']>
 
 export interface InteractionDeps {
   readonly provider: Provider
@@ -68,7 +69,7 @@ export function createInteractionRouter(deps: InteractionDeps): express.Router {
     if (!interaction) return
     const grantId = await saveGrant(deps.provider, interaction)
     deps.logger.info({ sub: interaction.session?.accountId, client_id: clientIdOf(interaction) }, 'consent given')
-    const consent: InteractionResults = { consent: interaction.grantId ? {} : { grantId } }
+    const consent: InteractionResults = { consent: { grantId } }
     await deps.provider.interactionFinished(req, res, consent, { mergeWithLastSubmission: true })
   })
 
@@ -145,8 +146,13 @@ async function saveGrant(provider: Provider, interaction: Interaction): Promise<
   const details = interaction.prompt.details as {
     missingOIDCScope?: string[]; missingOIDCClaims?: string[]; missingResourceScopes?: Record<string, string[]>
   }
-  const grant = (interaction.grantId ? await provider.Grant.find(interaction.grantId) : undefined)
-    ?? new provider.Grant({ accountId: interaction.session?.accountId, clientId: clientIdOf(interaction) })
+  // Every sign-in gets its own grant, even from a browser session that granted this
+  // client before (two devices confirmed from one phone): a per-login account's MQTT
+  // client id is leased per grant (clientid-leases.ts), and a replayed refresh token
+  // revokes one device's grant, not all of them. What was granted before carries over.
+  const previous = interaction.grantId ? await provider.Grant.find(interaction.grantId) : undefined
+  const grant = new provider.Grant({ accountId: interaction.session?.accountId, clientId: clientIdOf(interaction) })
+  if (previous) copyGranted(previous, grant)
   if (details.missingOIDCScope) grant.addOIDCScope(details.missingOIDCScope.join(' '))
   if (details.missingOIDCClaims) grant.addOIDCClaims(details.missingOIDCClaims)
   // A `clientid` authorization parameter becomes a claim request (clientid-selection.ts),
@@ -156,6 +162,17 @@ async function saveGrant(provider: Provider, interaction: Interaction): Promise<
     grant.addResourceScope(indicator, scopes.join(' '))
   }
   return grant.save()
+}
+
+function copyGranted(from: Grant, to: Grant): void {
+  const scope = from.getOIDCScope()
+  if (scope) to.addOIDCScope(scope)
+  const claims = from.getOIDCClaims()
+  if (claims.length > 0) to.addOIDCClaims(claims)
+  for (const indicator of Object.keys(from.resources ?? {})) {
+    const resourceScope = from.getResourceScope(indicator)
+    if (resourceScope) to.addResourceScope(indicator, resourceScope)
+  }
 }
 
 function requestedScopes(interaction: Interaction): string[] {

@@ -1,5 +1,5 @@
 import { Conflict, NotFound } from '../errors.js'
-import type { Account, AccountStore, OidcPayload, OidcRecordStore, SigningKeyStore } from '../store.js'
+import type { Account, AccountStore, ClientIdMode, OidcPayload, OidcRecordStore, SigningKeyStore } from '../store.js'
 import { isPgUniqueViolation, type PgPool } from './postgres-pool.js'
 
 const nowSeconds = (): number => Math.floor(Date.now() / 1000)
@@ -39,10 +39,11 @@ export function createPostgresOidcRecords(pool: PgPool): OidcRecordStore {
 
 interface AccountRow {
   id: string; username: string; password_hash: string; client_ids: string[]; groups: string[]; disabled: boolean; created_at: number
+  client_id_mode: ClientIdMode
 }
 const toAccount = (r: AccountRow): Account => ({
   id: r.id, username: r.username, passwordHash: r.password_hash, clientIds: r.client_ids, groups: r.groups,
-  disabled: r.disabled, createdAt: r.created_at,
+  disabled: r.disabled, createdAt: r.created_at, clientIdMode: r.client_id_mode,
 })
 
 export function createPostgresAccounts(pool: PgPool): AccountStore {
@@ -54,9 +55,9 @@ export function createPostgresAccounts(pool: PgPool): AccountStore {
     isPgUniqueViolation(err) ? new Conflict(`account "${username}" already exists`) : err
   return {
     async create(a) {
-      await pool.query(`INSERT INTO accounts (id, username, password_hash, client_ids, groups, disabled, created_at)
-        VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-      [a.id, a.username, a.passwordHash, JSON.stringify(a.clientIds), JSON.stringify(a.groups), a.disabled, a.createdAt])
+      await pool.query(`INSERT INTO accounts (id, username, password_hash, client_ids, groups, disabled, created_at, client_id_mode)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+      [a.id, a.username, a.passwordHash, JSON.stringify(a.clientIds), JSON.stringify(a.groups), a.disabled, a.createdAt, a.clientIdMode ?? 'per-login'])
         .catch((err: unknown) => { throw conflict(err, a.username) })
     },
     findById: (id) => one('id', id),
@@ -66,8 +67,8 @@ export function createPostgresAccounts(pool: PgPool): AccountStore {
       const current = await one('id', id)
       if (!current) throw new NotFound(`no account with id "${id}"`)
       const next: Account = { ...current, ...patch, id, createdAt: current.createdAt }
-      await pool.query(`UPDATE accounts SET username = $2, password_hash = $3, client_ids = $4, groups = $5, disabled = $6 WHERE id = $1`,
-        [id, next.username, next.passwordHash, JSON.stringify(next.clientIds), JSON.stringify(next.groups), next.disabled])
+      await pool.query(`UPDATE accounts SET username = $2, password_hash = $3, client_ids = $4, groups = $5, disabled = $6, client_id_mode = $7 WHERE id = $1`,
+        [id, next.username, next.passwordHash, JSON.stringify(next.clientIds), JSON.stringify(next.groups), next.disabled, next.clientIdMode ?? 'per-login'])
         .catch((err: unknown) => { throw conflict(err, next.username) })
       return next
     },

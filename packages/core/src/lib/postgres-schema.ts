@@ -56,4 +56,6 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
     created_at BIGINT NOT NULL, retired_at BIGINT
   );
   `,
+  // Each sign-in gets its own MQTT client id unless an admin made the account 'shared'.
+  `ALTER TABLE accounts ADD COLUMN client_id_mode TEXT NOT NULL DEFAULT 'per-login';`,
 ]

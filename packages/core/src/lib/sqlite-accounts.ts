@@ -1,28 +1,29 @@
 import { Conflict, NotFound } from '../errors.js'
-import type { Account, AccountStore } from '../store.js'
+import type { Account, AccountStore, ClientIdMode } from '../store.js'
 import { isUniqueViolation, type SqliteDatabase } from './sqlite-open.js'
 
 interface Row {
   id: string; username: string; password_hash: string; client_ids: string; groups: string
-  disabled: number; created_at: number
+  disabled: number; created_at: number; client_id_mode: ClientIdMode
 }
 
 const toAccount = (r: Row): Account => ({
   id: r.id, username: r.username, passwordHash: r.password_hash,
   clientIds: JSON.parse(r.client_ids) as string[], groups: JSON.parse(r.groups) as string[],
-  disabled: r.disabled === 1, createdAt: r.created_at,
+  disabled: r.disabled === 1, createdAt: r.created_at, clientIdMode: r.client_id_mode,
 })
 
 export function createSqliteAccounts(db: SqliteDatabase): AccountStore {
-  const insert = db.prepare(`INSERT INTO accounts (id, username, password_hash, client_ids, groups, disabled, created_at)
-    VALUES (@id, @username, @passwordHash, @clientIds, @groups, @disabled, @createdAt)`)
+  const insert = db.prepare(`INSERT INTO accounts (id, username, password_hash, client_ids, groups, disabled, created_at, client_id_mode)
+    VALUES (@id, @username, @passwordHash, @clientIds, @groups, @disabled, @createdAt, @clientIdMode)`)
   const byId = db.prepare('SELECT * FROM accounts WHERE id = ?')
   const byName = db.prepare('SELECT * FROM accounts WHERE username = ?')
   const all = db.prepare('SELECT * FROM accounts ORDER BY username')
   const save = db.prepare(`UPDATE accounts SET username = @username, password_hash = @passwordHash,
-    client_ids = @clientIds, groups = @groups, disabled = @disabled WHERE id = @id`)
+    client_ids = @clientIds, groups = @groups, disabled = @disabled, client_id_mode = @clientIdMode WHERE id = @id`)
   const row = (a: Account) => ({
     ...a, clientIds: JSON.stringify(a.clientIds), groups: JSON.stringify(a.groups), disabled: a.disabled ? 1 : 0,
+    clientIdMode: a.clientIdMode ?? 'per-login',
   })
 
   return {

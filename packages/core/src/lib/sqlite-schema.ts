@@ -54,4 +54,6 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
     created_at INTEGER NOT NULL, retired_at INTEGER
   );
   `,
+  // Each sign-in gets its own MQTT client id unless an admin made the account 'shared'.
+  `ALTER TABLE accounts ADD COLUMN client_id_mode TEXT NOT NULL DEFAULT 'per-login';`,
 ]

@@ -106,12 +106,25 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
 
     describe('accounts, oidc records and keys', () => {
       it('stores accounts, refuses a taken username, and updates', async () => {
-        const account = { id: 'a1', username: 'alice', passwordHash: 'h', clientIds: ['c1'], groups: ['ops'], disabled: false, createdAt: now }
+        const account = { id: 'a1', username: 'alice', passwordHash: 'h', clientIds: ['c1'], groups: ['ops'], disabled: false, createdAt: now, clientIdMode: 'per-login' as const }
         await store.accounts.create(account)
         await expect(store.accounts.create({ ...account, id: 'a2' })).rejects.toMatchObject({ code: 'ERR_CONFLICT' })
         expect(await store.accounts.findByUsername('alice')).toEqual(account)
         expect((await store.accounts.update('a1', { disabled: true })).disabled).toBe(true)
         await expect(store.accounts.update('zz', { disabled: true })).rejects.toMatchObject({ code: 'ERR_NOT_FOUND' })
+      })
+
+      it('stores the client id mode: per-login unless set, shared when an admin sets it', async () => {
+        const base = { passwordHash: 'h', clientIds: ['c1', 'c2'], groups: [], disabled: false, createdAt: now }
+        await store.accounts.create({ ...base, id: 'm1', username: 'person' })
+        await store.accounts.create({ ...base, id: 'm2', username: 'gateway', clientIdMode: 'shared' })
+        expect((await store.accounts.findById('m1'))?.clientIdMode).toBe('per-login')
+        expect((await store.accounts.findByUsername('gateway'))?.clientIdMode).toBe('shared')
+        expect((await store.accounts.update('m1', { clientIdMode: 'shared' })).clientIdMode).toBe('shared')
+        expect((await store.accounts.findById('m1'))?.clientIdMode).toBe('shared')
+        await store.accounts.update('m2', { disabled: true })
+        expect((await store.accounts.findById('m2'))?.clientIdMode).toBe('shared')
+        expect((await store.accounts.list()).map((a) => [a.username, a.clientIdMode])).toEqual([['gateway', 'shared'], ['person', 'shared']])
       })
 
       it('implements the oidc-provider adapter lookups', async () => {

@@ -1,5 +1,5 @@
 import type { Command } from 'commander'
-import type { Account } from '@mqtt-oidc/core'
+import { InvalidRequest, type Account } from '@mqtt-oidc/core'
 import { writeJson, writeLine, type CliIo } from '../lib/cli-io.js'
 import { collect, nonEmpty } from '../lib/option-parsers.js'
 import { addGlobalOptions, resolveSettings } from '../lib/settings.js'
@@ -19,7 +19,7 @@ function publicAccount(account: Account): Omit<Account, 'passwordHash'> {
   return rest
 }
 
-/** `users add|list|disable|enable|passwd`: accounts of the embedded IdP. */
+/** `users add|list|set|disable|enable|passwd`: accounts of the embedded IdP. */
 export function addUsersCommands(program: Command, io: CliIo): void {
   const users = program.command('users').description('manage the IdP\'s accounts (embedded stack)').addHelpText('after', HELP)
   const leaf = (name: string, description: string): Command =>
@@ -30,10 +30,12 @@ export function addUsersCommands(program: Command, io: CliIo): void {
     .argument('<name>', 'username')
     .option('--client-id <id>', 'an MQTT client id the account may use; repeatable, the first is the default (default: one generated)', collect(nonEmpty))
     .option('--group <group>', 'a group (the `groups` claim); repeatable', collect(nonEmpty))
-    .action(async (name: string, opts: { clientId?: string[]; group?: string[] }, cmd: Command) => {
+    .option('--shared-client-id', 'every sign-in gets the first client id (a gateway); default: each sign-in (device) gets its own')
+    .action(async (name: string, opts: { clientId?: string[]; group?: string[]; sharedClientId?: boolean }, cmd: Command) => {
       const { createAccount } = await idpAdmin()
       const password = await readNewPassword(io, name)
-      const account = await withIdpStore(dataDir(cmd), (store) => createAccount(store, { username: name, password, clientIds: opts.clientId, groups: opts.group }))
+      const clientIdMode = opts.sharedClientId ? 'shared' : 'per-login'
+      const account = await withIdpStore(dataDir(cmd), (store) => createAccount(store, { username: name, password, clientIds: opts.clientId, groups: opts.group, clientIdMode }))
       writeJson(io.stdout, publicAccount(account))
     })
 
@@ -56,6 +58,17 @@ export function addUsersCommands(program: Command, io: CliIo): void {
       const { setAccountDisabled } = await idpAdmin()
       await withIdpStore(dataDir(cmd), (store) => setAccountDisabled(store, name, false))
       writeLine(io.stderr, `Enabled ${name}.`)
+    })
+
+  leaf('set', 'change an account\'s settings (prints it as JSON)')
+    .argument('<name>', 'username')
+    .option('--shared-client-id', 'every sign-in gets the account\'s first client id (a gateway)')
+    .option('--per-login-client-id', 'each sign-in (device) gets its own client id: one not held by another sign-in, else <first>-<random>')
+    .action(async (name: string, opts: { sharedClientId?: boolean; perLoginClientId?: boolean }, cmd: Command) => {
+      if (opts.sharedClientId === opts.perLoginClientId) throw new InvalidRequest('give exactly one of --shared-client-id, --per-login-client-id')
+      const { setAccountClientIdMode } = await idpAdmin()
+      const account = await withIdpStore(dataDir(cmd), (store) => setAccountClientIdMode(store, name, opts.sharedClientId ? 'shared' : 'per-login'))
+      writeJson(io.stdout, publicAccount(account))
     })
 
   leaf('passwd', 'set a new password')
