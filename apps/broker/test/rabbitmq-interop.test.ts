@@ -1,65 +1,99 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { rabbitmqScopes } from '@mqtt-oidc/broker-auth'
-import { startFakeExchange } from '../../../packages/broker-auth/test/helpers/fake-exchange.js'
-import type { FakeExchange } from '../../../packages/broker-auth/test/helpers/fake-exchange.js'
-import { createTokenKit, nowSeconds } from '../../../packages/broker-auth/test/helpers/token-kit.js'
-import type { TokenKit } from '../../../packages/broker-auth/test/helpers/token-kit.js'
+import { SignJWT, decodeJwt, decodeProtectedHeader, generateKeyPair } from 'jose'
+import { TOKEN_EXCHANGE_GRANT, TOKEN_TYPE } from '@mqtt-oidc/core'
+import { startExchange } from '../../exchange/test/support/harness.js'
+import type { Running } from '../../exchange/test/support/harness.js'
+import { now, startTestIdp } from '../../exchange/test/support/test-idp.js'
+import type { TestIdp } from '../../exchange/test/support/test-idp.js'
 import { spawnTool } from './helpers/mqtt.js'
 import { startRabbitmq } from './helpers/start-rabbitmq.js'
 import type { Rabbitmq } from './helpers/start-rabbitmq.js'
 
 // RabbitMQ's OAuth 2 backend: `aud` must hold its resource_server_id; permissions come from `scope`.
+// The broker below is created with profile rabbitmq, so the exchange signs RS256 with aud = its id and a scope claim.
 const RESOURCE_SERVER = 'rabbitmq'
 const ACL = { pub: ['devices/${clientid}/#'], sub: ['devices/${clientid}/#'] }
 
-let exchange: FakeExchange
-let kit: TokenKit
+let idp: TestIdp
+let ex: Running
 let rabbit: Rabbitmq
 
-/** A broker token with the rabbitmq profile's claims: RS256, aud = resource server id, scope from the ACL. */
-function token(sub: string, claims: Record<string, unknown> = {}, k: TokenKit = kit, acl = ACL): Promise<string> {
-  return k.sign({ sub, aud: RESOURCE_SERVER, acl, scope: rabbitmqScopes(acl, { clientid: sub }, { resourceServerId: RESOURCE_SERVER }).join(' '), ...claims })
+/** A token from POST /token (an ID token whose `clientid` claim is `clientId`, exchanged for the rabbitmq broker). */
+async function exchanged(clientId: string, broker = RESOURCE_SERVER): Promise<string> {
+  const res = await ex.exchangeToken({
+    grant_type: TOKEN_EXCHANGE_GRANT, subject_token: await idp.idToken({ clientid: clientId }), subject_token_type: TOKEN_TYPE.idToken, audience: broker,
+  })
+  const body = await res.json() as { access_token?: string }
+  if (res.status !== 200 || !body.access_token) throw new Error(`token exchange failed: ${res.status} ${JSON.stringify(body)}`)
+  return body.access_token
+}
+
+/** Admin-issued credential (POST /admin/brokers/rabbitmq/credentials) for one client id. */
+async function issued(clientId: string, body: Record<string, unknown> = {}): Promise<string> {
+  const res = await ex.api('POST', `/admin/brokers/${RESOURCE_SERVER}/credentials`, { clientIds: [clientId], ...body })
+  const tokens = await res.json() as Record<string, string>
+  if (res.status !== 200 || !tokens[clientId]) throw new Error(`issue failed: ${res.status} ${JSON.stringify(tokens)}`)
+  return tokens[clientId]
+}
+
+/** The same claims as a real token, signed by another RS256 key under the exchange key's kid. */
+async function forged(clientId: string): Promise<string> {
+  const real = await exchanged(clientId)
+  const { privateKey } = await generateKeyPair('RS256')
+  return new SignJWT(decodeJwt(real)).setProtectedHeader(decodeProtectedHeader(real) as { alg: string }).sign(privateKey)
 }
 
 const pub = (clientId: string, password: string, topic: string) =>
   spawnTool('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(rabbit.mqttPort), '-V', 'mqttv311', '-i', clientId, '-u', clientId, '-P', password, '-q', '1', '-t', topic, '-m', 'hello'], 20_000).exited
 
 beforeAll(async () => {
-  exchange = await startFakeExchange({ broker: RESOURCE_SERVER })
-  kit = await createTokenKit({ issuer: exchange.url, audience: RESOURCE_SERVER, alg: 'RS256' })
-  exchange.jwks = { keys: [kit.publicJwk] }
-  rabbit = await startRabbitmq({ jwksUrl: exchange.jwksUri, resourceServerId: RESOURCE_SERVER })
+  idp = await startTestIdp()
+  ex = await startExchange(idp)
+  for (const id of [RESOURCE_SERVER, 'other-broker']) {
+    const res = await ex.api('POST', '/admin/brokers', { id, acl: ACL, policy: { profile: 'rabbitmq' } })
+    if (res.status !== 201) throw new Error(`create broker ${id}: ${res.status} ${await res.text()}`)
+  }
+  await exchanged('warm-up') // the RS256 key exists (and is in the JWKS) before RabbitMQ first fetches it
+  rabbit = await startRabbitmq({ jwksUrl: `${ex.url}/.well-known/jwks.json`, resourceServerId: RESOURCE_SERVER })
 }, 90_000)
 afterAll(async () => {
   await rabbit?.stop()
-  await exchange?.close()
+  await ex?.close()
+  await idp?.close()
 }, 30_000)
 
-describe('RabbitMQ 3.10 (rabbitmq_mqtt + rabbitmq_auth_backend_oauth2) with our tokens via JWKS', () => {
-  it('a token with the rabbitmq profile connects, subscribes and publishes inside its ACL (mosquitto_sub/mosquitto_pub)', async () => {
+describe('RabbitMQ 3.10 (rabbitmq_mqtt + rabbitmq_auth_backend_oauth2) with exchange-issued tokens via JWKS', () => {
+  it('the exchange signs rabbitmq-profile tokens RS256 with aud = resource_server_id and a scope claim', async () => {
+    const token = await exchanged('r0')
+    expect(decodeProtectedHeader(token).alg).toBe('RS256')
+    expect(decodeJwt(token)).toMatchObject({ aud: RESOURCE_SERVER, sub: 'r0', scope: expect.stringContaining('rabbitmq.write:*/*/devices.r0.*') })
+  })
+
+  it('an exchanged token connects and subscribes, an admin-issued one publishes, inside the ACL (mosquitto_sub/mosquitto_pub)', async () => {
     // stdbuf: mosquitto_sub's debug lines (-d, which show the SUBACK) are block-buffered on a pipe
     const sub = spawnTool('stdbuf', ['-oL', 'mosquitto_sub',
-      '-h', '127.0.0.1', '-p', String(rabbit.mqttPort), '-V', 'mqttv311', '-i', 'r1', '-u', 'r1', '-P', await token('r1'),
+      '-h', '127.0.0.1', '-p', String(rabbit.mqttPort), '-V', 'mqttv311', '-i', 'r1', '-u', 'r1', '-P', await exchanged('r1'),
       '-q', '1', '-t', 'devices/r1/#', '-C', '1', '-v', '-d',
     ], 20_000)
     await sub.printed('received SUBACK')
     // another client id (the same one would take the subscriber's session over), allowed to publish to r1's topics
-    const run = await pub('r1-pub', await token('r1-pub', {}, kit, { pub: ['devices/r1/#'], sub: [] }), 'devices/r1/temp')
+    const run = await pub('r1-pub', await issued('r1-pub', { acl: { pub: ['devices/r1/#'], sub: [] } }), 'devices/r1/temp')
     expect(run.code, run.stderr).toBe(0)
     await sub.printed('devices/r1/temp hello')
     expect((await sub.exited).code).toBe(0)
   })
 
   it('closes the connection of a publish outside the ACL (RabbitMQ topic authorization from the scopes)', async () => {
-    const run = await pub('r2', await token('r2'), 'devices/someone-else/temp')
+    const run = await pub('r2', await exchanged('r2'), 'devices/someone-else/temp')
     expect(run.code).not.toBe(0)
     expect(run.stderr).toMatch(/connection was lost/i)
   })
 
   it.each([
-    ['a token for another broker (aud)', async () => token('x1', { aud: 'other-broker' })],
-    ['an expired token', async () => token('x2', { exp: nowSeconds() - 120, iat: nowSeconds() - 600, nbf: nowSeconds() - 600 })],
-    ['a forged token (another key, same kid)', async () => token('x3', {}, await createTokenKit({ issuer: exchange.url, audience: RESOURCE_SERVER, alg: 'RS256', kid: kit.kid }))],
+    ['a token the exchange issued for another broker (aud)', async () => exchanged('x1', 'other-broker')],
+    // issued valid from two hours ago for one hour: exp is an hour past
+    ['an expired token the exchange issued', async () => issued('x2', { notBefore: now() - 7200, expiration: '1h' })],
+    ['a forged token (another key, the exchange key\'s kid)', async () => forged('x3')],
     ['garbage', async () => 'not-a-token'],
   ])('refuses %s at CONNECT', async (_name, make) => {
     const run = await pub('x', await make(), 'devices/x/t')

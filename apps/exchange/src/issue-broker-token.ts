@@ -1,14 +1,16 @@
 import { BROKER_TOKEN_TYP } from '@mqtt-oidc/core'
 import type { Acl, Credential } from '@mqtt-oidc/core'
 import type { SigningKey } from './lib/signing-keys.js'
+import type { BrokerSigner } from './lib/broker-signer.js'
 import { signJws } from './lib/sign-jws.js'
 import { createJti } from './lib/create-jti.js'
 
 export interface BrokerTokenRequest {
-  readonly key: SigningKey
+  /** A BrokerSigner also shapes the token by the broker's profile (`aud`, `scope`, EMQX `acl`); a bare key gives the default shape. */
+  readonly key: SigningKey | BrokerSigner
   /** The exchange's issuer URL (`iss`). */
   readonly issuer: string
-  /** The broker id (`aud`). */
+  /** The broker id (`aud`, unless the broker's profile names another audience). */
   readonly broker: string
   /** The MQTT client id (`sub`). */
   readonly clientId: string
@@ -43,14 +45,16 @@ export async function issueBrokerToken(req: BrokerTokenRequest): Promise<IssuedB
   const jti = createJti()
   const nbf = req.notBefore ?? req.now
   const expiresAt = req.lifetime === null ? null : nbf + req.lifetime
+  const shape = 'shape' in req.key ? req.key.shape : undefined
   const claims: Record<string, unknown> = {
     ...(req.username ? { username: req.username } : {}),
     acl: { pub: [...req.acl.pub], sub: [...req.acl.sub] },
     ...(isAllTopics(req.acl) ? { topicAcl: '#' } : {}),
+    ...shape?.claims(req.acl, { clientid: req.clientId, username: req.username }),
   }
   const token = signJws({ typ: BROKER_TOKEN_TYP }, {
     iss: req.issuer,
-    aud: req.broker,
+    aud: shape?.audience ?? req.broker,
     sub: req.clientId,
     ...claims,
     jti,

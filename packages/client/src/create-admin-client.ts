@@ -29,6 +29,31 @@ export interface BrokerInput {
   readonly expiration?: Expiration | undefined
   readonly acl?: Acl | undefined
   readonly url?: string | undefined
+  /** Policy fields to set (PATCH merges them into the broker's current policy). */
+  readonly policy?: BrokerPolicyInput | undefined
+}
+
+/** An ACL template: the first whose `when` matches the subject (group and/or claim value; empty = always) gives its ACL. */
+export interface AclTemplateInput {
+  readonly when: { readonly group?: string; readonly claim?: string; readonly value?: string }
+  readonly acl: Acl
+}
+
+/** What a broker decides about the tokens it gets (the exchange's broker policy). */
+export interface BrokerPolicyInput {
+  /** `claim`: client id from the ID token's claim; `generated`: a new ULID per exchange. */
+  readonly clientIdMode?: 'claim' | 'generated' | undefined
+  readonly aclTemplates?: readonly AclTemplateInput[] | undefined
+  /** Longest lifetime of an exchanged token, seconds; null = the exchange's maximum only. */
+  readonly maxLifetime?: number | null | undefined
+  /** Exchanges per subject per window; null = unlimited. */
+  readonly rateLimit?: { readonly requests: number; readonly windowSeconds: number } | null | undefined
+  readonly profile?: 'default' | 'emqx' | 'rabbitmq' | undefined
+  /** Issuers whose subject tokens the broker accepts; empty = every trusted issuer. */
+  readonly allowedIssuers?: readonly string[] | undefined
+  readonly alg?: 'EdDSA' | 'ES256' | 'RS256' | 'HS256' | undefined
+  /** `rabbitmq` profile: the tokens' `aud` and scope prefix; null = the broker id. */
+  readonly resourceServerId?: string | null | undefined
 }
 
 /** A broker as the admin API returns it (fields beyond `id` are the exchange's). */
@@ -45,6 +70,8 @@ export interface IssueCredentialsInput {
   readonly expiration?: Expiration | undefined
   readonly acl?: Acl | undefined
   readonly username?: string | undefined
+  /** When the credentials become valid (`nbf`): epoch seconds, an ISO 8601 time, or a duration from now ("10m"). */
+  readonly notBefore?: number | string | undefined
 }
 
 export interface Revocation {

@@ -23,6 +23,8 @@ export interface BrokerPolicy {
   readonly allowedIssuers: readonly string[]
   /** Signing algorithm of its tokens: EdDSA, ES256, RS256 (JWKS), or HS256 (a per-broker secret shown once). */
   readonly alg: 'EdDSA' | 'ES256' | 'RS256' | 'HS256'
+  /** `rabbitmq` profile: the token's `aud` and scope prefix (RabbitMQ's `auth_oauth2.resource_server_id`). Default (absent): the broker id. */
+  readonly resourceServerId?: string | undefined
 }
 
 export interface AclTemplate {
@@ -52,6 +54,8 @@ export const policyPatchSchema = z.object({
   profile: z.enum(['default', 'emqx', 'rabbitmq']).optional(),
   allowedIssuers: z.array(z.string().url()).max(32).optional(),
   alg: z.enum(['EdDSA', 'ES256', 'RS256', 'HS256']).optional(),
+  // RabbitMQ scopes are `<id>.<permission>:...`: no spaces, dots would blur the prefix, so a plain token
+  resourceServerId: z.string().regex(/^[A-Za-z0-9_-]{1,128}$/, 'letters, digits, _ and - only').nullable().optional(),
 }).strict()
 
 export type PolicyPatch = z.output<typeof policyPatchSchema>
@@ -62,11 +66,18 @@ export async function getBrokerPolicy(store: Store, broker: string): Promise<Bro
   return stored ? { ...DEFAULT_BROKER_POLICY, ...(stored as Partial<BrokerPolicy>) } : DEFAULT_BROKER_POLICY
 }
 
-/** Merges `patch` into the stored policy and saves it; returns the result. */
+/**
+ * Merges `patch` into the stored policy and saves it; returns the result.
+ * Switching to the `rabbitmq` profile without naming an alg selects RS256
+ * (what RabbitMQ deployments and Azure-style verifiers expect).
+ */
 export async function saveBrokerPolicy(store: Store, broker: string, patch: PolicyPatch): Promise<BrokerPolicy> {
   const current = await getBrokerPolicy(store, broker)
   const defined = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined))
-  const next: BrokerPolicy = { ...current, ...defined }
+  const profileAlg = patch.profile === 'rabbitmq' && patch.alg === undefined && current.profile !== 'rabbitmq' ? { alg: 'RS256' as const } : {}
+  // resourceServerId null clears it (absent = the broker id)
+  const { resourceServerId, ...merged } = { ...current, ...profileAlg, ...defined } as BrokerPolicy & { resourceServerId?: string | null }
+  const next: BrokerPolicy = { ...merged, ...(typeof resourceServerId === 'string' ? { resourceServerId } : {}) }
   await store.oidc.upsert(POLICY_MODEL, broker, { ...next }, 0)
   return next
 }

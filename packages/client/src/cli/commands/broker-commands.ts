@@ -7,6 +7,8 @@ import { writeJson, writeLine } from '../lib/cli-io.js'
 import type { CliIo } from '../lib/cli-io.js'
 import { collect, nonEmpty, parseBrokerId, parseCredentialCount, parseExpiration } from '../lib/option-parsers.js'
 import { addGlobalOptions, resolveSettings } from '../lib/settings.js'
+import { aclFrom, addCredentialAclOptions, addPolicyOptions, policyFrom } from './broker-policy-options.js'
+import type { PolicyOptions } from './broker-policy-options.js'
 
 const ADMIN_HELP = `
 Admin commands authenticate as the admin client found in <data-dir>/admin-client.json
@@ -22,25 +24,34 @@ export function addBrokerCommands(program: Command, io: CliIo): void {
       .option('--json', 'JSON output on stdout (the default for every command but delete)')
   const admin = (cmd: Command): AdminClient => adminClientFor(cmd, io)
 
-  leaf('create', 'create a broker')
+  addPolicyOptions(leaf('create', 'create a broker (with its ACL and policy; an HS256 broker\'s secret is printed once, as hmacSecret)')
     .argument('<id>', 'broker id', parseBrokerId)
     .option('--expiration <duration>', 'default expiration of its tokens: 30s, 15m, 48h, 7d, seconds, or -1 for none', parseExpiration)
-    .option('--url <url>', 'where clients reach it (informational, e.g. mqtt://localhost:1883)')
-    .action(async (id: string, opts: { expiration?: number; url?: string }, cmd: Command) => {
-      writeJson(io.stdout, await admin(cmd).createBroker(id, { expiration: opts.expiration, url: opts.url }))
+    .option('--url <url>', 'where clients reach it (informational, e.g. mqtt://localhost:1883)'))
+    .action(async (id: string, opts: BrokerOptions, cmd: Command) => {
+      writeJson(io.stdout, await admin(cmd).createBroker(id, { expiration: opts.expiration, url: opts.url, acl: aclFrom(opts), policy: policyFrom(opts) }))
     })
 
   leaf('list', 'list brokers (JSON)').action(async (_opts: unknown, cmd: Command) => {
     writeJson(io.stdout, await admin(cmd).listBrokers())
   })
 
-  leaf('update', "change a broker's default expiration (-1 clears it) or URL")
+  leaf('show', 'one broker with its ACL and policy (JSON)')
+    .argument('<id>', 'broker id', parseBrokerId).action(async (id: string, _opts: unknown, cmd: Command) => {
+    writeJson(io.stdout, await admin(cmd).getBroker(id))
+  })
+
+  addPolicyOptions(leaf('update', "change a broker's default expiration (-1 clears it), URL, ACL or policy (only the fields given change)")
     .argument('<id>', 'broker id', parseBrokerId)
     .option('--expiration <duration>', '30s, 15m, 48h, 7d, seconds, or -1 to clear', parseExpiration)
-    .option('--url <url>', 'where clients reach it')
-    .action(async (id: string, opts: { expiration?: number; url?: string }, cmd: Command) => {
-      if (opts.expiration === undefined && opts.url === undefined) throw new CliError('nothing to update: give --expiration and/or --url')
-      writeJson(io.stdout, await admin(cmd).updateBroker(id, { expiration: opts.expiration, url: opts.url }))
+    .option('--url <url>', 'where clients reach it'))
+    .action(async (id: string, opts: BrokerOptions, cmd: Command) => {
+      const acl = aclFrom(opts)
+      const policy = policyFrom(opts)
+      if (opts.expiration === undefined && opts.url === undefined && acl === undefined && policy === undefined) {
+        throw new CliError('nothing to update: give --expiration, --url, --acl-pub/--acl-sub or a policy option (see --help)')
+      }
+      writeJson(io.stdout, await admin(cmd).updateBroker(id, { expiration: opts.expiration, url: opts.url, acl, policy }))
     })
 
   leaf('delete', 'delete a broker')
@@ -50,13 +61,13 @@ export function addBrokerCommands(program: Command, io: CliIo): void {
     else writeLine(io.stderr, `Deleted broker ${id}.`)
   })
 
-  leaf('issue', 'issue credentials and print {"<clientid>": "<token>", ...} (like Cloudflare Pub/Sub)')
-    .argument('<id>', 'broker id', parseBrokerId)
+  addCredentialAclOptions(leaf('issue', 'issue credentials and print {"<clientid>": "<token>", ...} (like Cloudflare Pub/Sub)')
+    .argument('<id>', 'broker id', parseBrokerId))
     .option('-n, --number <n>', 'how many credentials, 1..100 (default 1)', parseCredentialCount)
     .option('--client-id <id>', 'MQTT client id to issue for (repeatable; default: generated ULIDs)', collect(nonEmpty))
     .option('--expiration <duration>', '30s, 15m, 48h, 7d, seconds, or -1 for no expiry', parseExpiration)
     .option('--username <name>', 'username claim of the credentials', nonEmpty)
-    .action(async (id: string, opts: { number?: number; clientId?: string[]; expiration?: number; username?: string }, cmd: Command) => {
+    .action(async (id: string, opts: IssueOptions, cmd: Command) => {
       if (opts.clientId !== undefined && opts.clientId.length > 100) throw new CliError('at most 100 --client-id values; nothing was issued')
       if (opts.clientId !== undefined && opts.number !== undefined && opts.number !== opts.clientId.length) {
         throw new CliError(`--number ${opts.number} does not match the ${opts.clientId.length} --client-id values; give one or the other`)
@@ -66,6 +77,8 @@ export function addBrokerCommands(program: Command, io: CliIo): void {
         clientIds: opts.clientId,
         expiration: opts.expiration,
         username: opts.username,
+        acl: aclFrom(opts),
+        notBefore: opts.notBefore,
       }))
     })
 
@@ -87,6 +100,21 @@ export function addBrokerCommands(program: Command, io: CliIo): void {
     .argument('<id>', 'broker id', parseBrokerId).action(async (id: string, _opts: unknown, cmd: Command) => {
     writeJson(io.stdout, await admin(cmd).listRevocations(id))
   })
+}
+
+interface BrokerOptions extends PolicyOptions {
+  expiration?: number
+  url?: string
+}
+
+interface IssueOptions {
+  number?: number
+  clientId?: string[]
+  expiration?: number
+  username?: string
+  aclPub?: string[]
+  aclSub?: string[]
+  notBefore?: number | string
 }
 
 function adminClientFor(cmd: Command, io: CliIo): AdminClient {

@@ -1,0 +1,24 @@
+import pg from 'pg'
+
+/**
+ * Runs `fn` while holding a PostgreSQL advisory lock named `name`, so that
+ * instances starting together on one shared store take turns at what must
+ * happen once (the first instance creates the signing keys; the next ones
+ * load them). Without a postgres:// URL (the embedded SQLite store, one
+ * process) it just runs `fn`. The lock goes with the session, so a crashed
+ * holder never blocks the others.
+ *
+ * @example const { port } = await withStartupLock(config.store, 'idp-keys', () => idp.listen())
+ */
+export async function withStartupLock<T>(url: string | undefined, name: string, fn: () => Promise<T>): Promise<T> {
+  if (!url || !/^postgres(ql)?:\/\//.test(url)) return fn()
+  const client = new pg.Client({ connectionString: url })
+  client.on('error', () => {})
+  await client.connect()
+  try {
+    await client.query('SELECT pg_advisory_lock(hashtext($1))', [`mqtt-oidc:${name}`])
+    return await fn()
+  } finally {
+    await client.end().catch(() => {})
+  }
+}
