@@ -1,6 +1,8 @@
 import { connect } from 'mqtt'
 import type { IClientOptions, MqttClient, Packet } from 'mqtt'
+import { BrokerCertificateUntrusted } from './errors.js'
 import type { BrokerRefusal } from './errors.js'
+import { untrustedCertificateReason } from './lib/untrusted-certificate-reason.js'
 import { classifyRefusal, TRANSIENT_CONNACK } from './lib/classify-refusal.js'
 import { reconnectNow } from './lib/reconnect-now.js'
 import { scheduleRenewal } from './lib/schedule-renewal.js'
@@ -60,9 +62,11 @@ export interface ConnectWithTokenOptions {
  * keeping unacknowledged QoS 1/2 messages (see `reconnectNow`).
  *
  * A CONNACK refusal rejects the first connect with a typed error
- * (`NotAuthorized`, `BrokerTokenExpired`, `BrokerTokenRevoked`, else
- * `ConnectRefused`); later it ends the client (no reconnect loop) and is
- * reported through `onRefused`. "Server unavailable" (3, 0x88, 0x89, 0x9F)
+ * (`NotAuthorized`, `BrokerTokenExpired`, `BrokerTokenRevoked`,
+ * `ProtocolVersionRefused`, else `ConnectRefused`); later it ends the client
+ * (no reconnect loop) and is reported through `onRefused`. A broker TLS
+ * certificate that is not trusted rejects the first connect with
+ * `BrokerCertificateUntrusted` (before the token is sent). "Server unavailable" (3, 0x88, 0x89, 0x9F)
  * is not final: the client keeps reconnecting. The client keeps an `'error'`
  * listener of its own, so a transient network error never crashes the
  * process; add yours to observe them.
@@ -106,7 +110,7 @@ export async function connectWithToken(options: ConnectWithTokenOptions): Promis
   })
   client.once('end', () => renewal.stop())
   const classify = (returnCode: number): Promise<BrokerRefusal> =>
-    classifyRefusal({ returnCode, token: current, renewError, isRevoked: options.isRevoked })
+    classifyRefusal({ returnCode, token: current, renewError, isRevoked: options.isRevoked, protocolVersion: client.options.protocolVersion })
   await firstConnect(client, () => refusedCode, classify)
   client.on('error', () => {
     const rc = refusedCode
@@ -142,8 +146,10 @@ function firstConnect(client: MqttClient, refusal: () => number | undefined, cla
       client.off('connect', onConnect)
       client.end(true)
       const rc = refusal()
-      if (rc === undefined) reject(err)
-      else void classify(rc).then(reject)
+      const tlsReason = untrustedCertificateReason(err)
+      if (rc !== undefined) void classify(rc).then(reject)
+      else if (tlsReason !== undefined) reject(new BrokerCertificateUntrusted(tlsReason, { cause: err }))
+      else reject(err)
     }
     client.once('connect', onConnect)
     client.once('error', onError)

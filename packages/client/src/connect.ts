@@ -28,7 +28,10 @@ export interface ConnectOptions {
   /** Where the login is cached: a token store, or the directory of one (`mqtt-oidc login --config-dir`). One is required. */
   readonly tokenStore?: TokenStore | undefined
   readonly configDir?: string | undefined
-  /** Extra mqtt.js options (`protocolVersion: 5`, `clean: false`, TLS `ca`, ...). Default `reconnectPeriod` 1000 ms. */
+  /**
+   * Extra mqtt.js options (`protocolVersion: 5`, `clean: false`, TLS `ca`, ...). Default `reconnectPeriod` 1000 ms.
+   * With `mqtts://`/`wss://`, `ca` replaces the system CAs; an untrusted broker certificate rejects with `BrokerCertificateUntrusted`.
+   */
   readonly mqtt?: IClientOptions | undefined
   /** Send the token's `username` claim as CONNECT username (default: empty username). */
   readonly sendUsername?: boolean | undefined
@@ -41,7 +44,7 @@ export interface ConnectOptions {
   /**
    * The broker refused a reconnect for good and the client has ended:
    * `BrokerTokenRevoked`, `BrokerTokenExpired` (renewal failed; see `cause`),
-   * `NotAuthorized` or `ConnectRefused`.
+   * `NotAuthorized`, `ProtocolVersionRefused` or `ConnectRefused`.
    */
   readonly onRefused?: ((err: BrokerRefusal) => void) | undefined
 }

@@ -143,8 +143,45 @@ export class NotAuthorized extends MqttOidcClientError {
   }
 }
 
+/**
+ * The broker refused the MQTT protocol version of CONNECT (MQTT 3.1.1
+ * CONNACK 1, MQTT 5 reason code 0x84): typically `protocolVersion: 5`
+ * against a broker that speaks MQTT 3.1.1 only, such as the embedded aedes
+ * broker. `protocolVersion` is what the client asked for.
+ */
+export class ProtocolVersionRefused extends MqttOidcClientError {
+  readonly code = 'ERR_PROTOCOL_VERSION_REFUSED'
+  readonly returnCode: number
+  readonly protocolVersion: number | undefined
+  constructor(returnCode: number, protocolVersion: number | undefined) {
+    const advice = protocolVersion === 5
+      ? 'it may not speak MQTT 5 (aedes speaks 3.1.1 only); connect with MQTT 3.1.1 (CLI: -V 3.1.1)'
+      : 'it may speak MQTT 5 only; connect with MQTT 5 (CLI: -V 5)'
+    super(`the broker refused the MQTT protocol version (CONNACK ${returnCode}: unacceptable protocol version): ${advice}`)
+    this.returnCode = returnCode
+    this.protocolVersion = protocolVersion
+  }
+}
+
 /** What `connect`/`connectWithToken` report when the broker refuses a (re)connect for good. */
-export type BrokerRefusal = ConnectRefused | BrokerTokenRevoked | BrokerTokenExpired | NotAuthorized
+export type BrokerRefusal = ConnectRefused | BrokerTokenRevoked | BrokerTokenExpired | NotAuthorized | ProtocolVersionRefused
+
+/**
+ * The TLS handshake with the broker (`mqtts://`, `wss://`) failed because its
+ * certificate is not trusted: self-signed, signed by an unknown CA, expired,
+ * or issued for another host. Nothing was sent to the broker (no token left
+ * the process). `reason` is Node's TLS error code
+ * (`DEPTH_ZERO_SELF_SIGNED_CERT`, `ERR_TLS_CERT_ALTNAME_INVALID`, ...).
+ */
+export class BrokerCertificateUntrusted extends MqttOidcClientError {
+  readonly code = 'ERR_BROKER_CERTIFICATE_UNTRUSTED'
+  readonly reason: string
+  constructor(reason: string, options?: { cause?: unknown }) {
+    const detail = options?.cause instanceof Error && options.cause.message !== reason ? ` (${reason}: ${options.cause.message})` : ` (${reason})`
+    super(`the broker's TLS certificate is not trusted${detail}: give the CA that signed it (CLI: --cafile <path>, library: mqtt: { ca })`, options)
+    this.reason = reason
+  }
+}
 
 const CONNACK_TEXT: Readonly<Record<number, string>> = {
   1: 'unacceptable protocol version',

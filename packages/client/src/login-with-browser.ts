@@ -11,6 +11,8 @@ import type { TokenSet } from './token-set.js'
 export interface BrowserLoginOptions {
   /** Scope to request. Default `'openid mqtt offline_access'`. */
   readonly scope?: string | undefined
+  /** Asks for one of the account's MQTT client ids (the IdP's `clientid` parameter); unknown ones are refused. */
+  readonly clientid?: string | undefined
   /**
    * Called with the authorization URL once the loopback listener is up: open
    * it in a browser (the CLI runs `xdg-open` when there is a display) and/or
@@ -80,6 +82,7 @@ export async function loginWithBrowser(config: Configuration, options: BrowserLo
     const url = oidc.buildAuthorizationUrl(config, {
       redirect_uri: redirectUri,
       scope,
+      ...(options.clientid ? { clientid: options.clientid } : {}),
       code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
       code_challenge_method: 'S256',
       state,

@@ -22,6 +22,8 @@ export interface DeviceFlowOptions {
   readonly onPrompt: (prompt: DevicePrompt) => void | Promise<void>
   /** Aborts polling (e.g. on Ctrl-C). Polling otherwise ends when the code expires. */
   readonly signal?: AbortSignal | undefined
+  /** Asks for one of the account's MQTT client ids (the IdP's `clientid` parameter); unknown ones are refused. */
+  readonly clientid?: string | undefined
 }
 
 /** Scope of a CLI login: the ID token with `clientid`/`username`, and a refresh token. */
@@ -41,7 +43,7 @@ export const DEFAULT_LOGIN_SCOPE = 'openid mqtt offline_access'
  */
 export async function loginWithDeviceFlow(config: Configuration, options: DeviceFlowOptions): Promise<TokenSet> {
   const scope = options.scope ?? DEFAULT_LOGIN_SCOPE
-  const device = await oidc.initiateDeviceAuthorization(config, { scope })
+  const device = await oidc.initiateDeviceAuthorization(config, { scope, ...(options.clientid ? { clientid: options.clientid } : {}) })
   await options.onPrompt({
     verificationUri: device.verification_uri,
     verificationUriComplete: device.verification_uri_complete,

@@ -6,8 +6,10 @@ import type { MqttClient } from 'mqtt'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { connectWithToken } from '../src/connect-with-token.js'
 import type { ConnectToken } from '../src/connect-with-token.js'
-import { BrokerTokenExpired, BrokerTokenRevoked, ConnectRefused, LoginRequired, NotAuthorized } from '../src/errors.js'
+import { BrokerTokenExpired, BrokerTokenRevoked, ConnectRefused, LoginRequired, NotAuthorized, ProtocolVersionRefused } from '../src/errors.js'
 import type { BrokerRefusal } from '../src/errors.js'
+import { startMqtt5Stub } from './support/mqtt5-connack-stub.js'
+import type { Mqtt5Stub } from './support/mqtt5-connack-stub.js'
 
 interface Connect { clientId: string; username: string | undefined; password: string | undefined }
 
@@ -218,5 +220,47 @@ describe('connectWithToken (MQTT CONNECT with a broker token)', () => {
     await reconnected
     expect(refusals).toEqual([])
     expect(connects).toHaveLength(3)
+  })
+})
+
+describe('connectWithToken with protocolVersion 5', () => {
+  let stub: Mqtt5Stub
+  beforeAll(async () => { stub = await startMqtt5Stub() })
+  afterEach(() => { stub.reasonCode = 0 })
+  afterAll(async () => { await stub.close() })
+
+  it('against aedes (MQTT 3.1.1 only) rejects with ProtocolVersionRefused, before any authentication', async () => {
+    let calls = 0
+    const err = await connectWithToken({ brokerUrl: url, getToken: async () => { calls += 1; return token(1) }, mqtt: { protocolVersion: 5 } }).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(ProtocolVersionRefused)
+    expect(err).toMatchObject({
+      code: 'ERR_PROTOCOL_VERSION_REFUSED', returnCode: 1, protocolVersion: 5,
+      message: 'the broker refused the MQTT protocol version (CONNACK 1: unacceptable protocol version): it may not speak MQTT 5 (aedes speaks 3.1.1 only); connect with MQTT 3.1.1 (CLI: -V 3.1.1)',
+    })
+    expect(connects).toEqual([])
+    expect(calls).toBe(1)
+  })
+
+  it('connects to an MQTT 5 server with a level-5 CONNECT carrying client id = sub and password = token', async () => {
+    const client = await connectWithToken({ brokerUrl: stub.url, getToken: async () => token(7), mqtt: { protocolVersion: 5, reconnectPeriod: 0 } })
+    clients.push(client)
+    expect(client.connected).toBe(true)
+    expect(stub.connects).toHaveLength(1)
+    expect(stub.connects[0]?.level).toBe(5)
+    expect(stub.connects[0]?.raw.includes('gateway-1')).toBe(true)
+    expect(stub.connects[0]?.raw.includes('token-7')).toBe(true)
+  })
+
+  it('maps MQTT 5 CONNACK reason codes to typed errors', async () => {
+    const refusal = async (reasonCode: number, t: ConnectToken): Promise<unknown> => {
+      stub.reasonCode = reasonCode
+      return connectWithToken({ brokerUrl: stub.url, getToken: async () => t, mqtt: { protocolVersion: 5, reconnectPeriod: 0 } }).catch((e: unknown) => e)
+    }
+    expect(await refusal(0x87, token(1, 300))).toMatchObject({ code: 'ERR_NOT_AUTHORIZED', returnCode: 0x87 })
+    expect(await refusal(0x85, token(1, 300))).toMatchObject({ code: 'ERR_NOT_AUTHORIZED', returnCode: 0x85 })
+    expect(await refusal(0x86, token(1, -1))).toMatchObject({ code: 'ERR_BROKER_TOKEN_EXPIRED', returnCode: 0x86 })
+    expect(await refusal(0x86, token(1, 300))).toMatchObject({ code: 'ERR_CONNECT_REFUSED', returnCode: 0x86, message: 'broker refused the connection (CONNACK 134: bad user name or password)' })
+    expect(await refusal(0x84, token(1, 300))).toMatchObject({ code: 'ERR_PROTOCOL_VERSION_REFUSED', returnCode: 0x84, protocolVersion: 5 })
+    expect(await refusal(0x8c, token(1, 300))).toBeInstanceOf(ConnectRefused)
   })
 })

@@ -1,5 +1,5 @@
 import type { ConnectToken } from '../connect-with-token.js'
-import { BrokerTokenExpired, BrokerTokenRevoked, ConnectRefused, NotAuthorized } from '../errors.js'
+import { BrokerTokenExpired, BrokerTokenRevoked, ConnectRefused, NotAuthorized, ProtocolVersionRefused } from '../errors.js'
 import type { BrokerRefusal } from '../errors.js'
 
 /** CONNACK codes that say "try again later", not "this token is no good": 3.1.1 server unavailable, MQTT 5 0x88 / 0x89 / 0x9F. */
@@ -15,6 +15,8 @@ export interface RefusalContext {
   /** The last renewal error, if the last renewal failed. */
   readonly renewError: unknown
   readonly isRevoked?: ((token: ConnectToken) => Promise<boolean>) | undefined
+  /** mqtt.js `protocolVersion` of the refused CONNECT (for `ProtocolVersionRefused`). */
+  readonly protocolVersion?: number | undefined
 }
 
 /**
@@ -27,7 +29,7 @@ export async function classifyRefusal(ctx: RefusalContext): Promise<BrokerRefusa
   const { returnCode, token } = ctx
   if (NOT_AUTHORIZED.has(returnCode)) return new NotAuthorized(returnCode)
   if (returnCode === 1 || returnCode === 0x84) {
-    return new ConnectRefused(returnCode, `the broker refused the MQTT protocol version (CONNACK ${returnCode}: unacceptable protocol version): it may not speak MQTT 5 (aedes speaks 3.1.1 only); connect with MQTT 3.1.1 (CLI: -V 3.1.1)`)
+    return new ProtocolVersionRefused(returnCode, ctx.protocolVersion)
   }
   if (!BAD_CREDENTIALS.has(returnCode)) return new ConnectRefused(returnCode)
   if (token.expiresAt !== undefined && token.expiresAt <= Date.now() / 1000) {

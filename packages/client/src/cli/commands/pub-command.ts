@@ -17,6 +17,7 @@ interface PubOptions {
   retain?: boolean
   url?: string
   mqttVersion: 4 | 5
+  cafile?: string
 }
 
 /** `pub`: publish one message with a fresh broker token. */
@@ -30,12 +31,13 @@ export function addPubCommand(program: Command, io: CliIo): void {
     .option('-q, --qos <qos>', 'QoS 0, 1 or 2', parseQos, 0)
     .option('-r, --retain', 'retain the message')
     .option('--url <url>', `broker URL: mqtt://, mqtts://, ws://host:port/mqtt or wss:// (env MQTT_OIDC_CLI_BROKER_URL, default ${DEFAULTS.brokerUrl})`)
+    .option('--cafile <path>', 'PEM file of the CA that signed the broker\'s TLS certificate, for mqtts:// and wss:// (default: the system CAs)')
     .option('-V, --mqtt-version <version>', 'MQTT protocol version: 3.1.1 or 5 (the embedded aedes broker speaks 3.1.1 only)', parseMqttVersion, 4)
     .action(async (opts: PubOptions, cmd: Command) => {
       if (opts.message !== undefined && opts.file !== undefined) throw new CliError('give either -m or -f, not both')
       const s = resolveSettings(cmd, io.env)
       const payload = await readPayload(opts, io)
-      const client = await connectForBroker(s, io, { broker: opts.broker, url: opts.url, protocolVersion: opts.mqttVersion })
+      const client = await connectForBroker(s, io, { broker: opts.broker, url: opts.url, caFile: opts.cafile, protocolVersion: opts.mqttVersion })
       let published = false
       try {
         await publishOrFail(client, opts, payload)

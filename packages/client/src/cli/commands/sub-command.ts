@@ -15,6 +15,7 @@ interface SubOptions {
   json?: boolean
   url?: string
   mqttVersion: 4 | 5
+  cafile?: string
   keepSession?: boolean
 }
 
@@ -29,6 +30,7 @@ export function addSubCommand(program: Command, io: CliIo): void {
     .option('--json', 'print one JSON object per message: {"topic","message","qos","retain"}')
     .option('--url <url>', `broker URL: mqtt://, mqtts://, ws://host:port/mqtt or wss:// (env MQTT_OIDC_CLI_BROKER_URL, default ${DEFAULTS.brokerUrl})`)
     .option('-c, --keep-session', 'clean session off: the broker queues QoS 1/2 messages for this client id while it reconnects (token renewal, restarts); the session outlives this command')
+    .option('--cafile <path>', 'PEM file of the CA that signed the broker\'s TLS certificate, for mqtts:// and wss:// (default: the system CAs)')
     .option('-V, --mqtt-version <version>', 'MQTT protocol version: 3.1.1 or 5 (the embedded aedes broker speaks 3.1.1 only)', parseMqttVersion, 4)
     .action(async (opts: SubOptions, cmd: Command) => {
       const s = resolveSettings(cmd, io.env)
@@ -37,7 +39,7 @@ export function addSubCommand(program: Command, io: CliIo): void {
         fail = reject
       })
       failed.catch(() => undefined)
-      const client = await connectForBroker(s, io, { broker: opts.broker, url: opts.url, protocolVersion: opts.mqttVersion, keepSession: opts.keepSession, onRefused: (err) => fail(err) })
+      const client = await connectForBroker(s, io, { broker: opts.broker, url: opts.url, caFile: opts.cafile, protocolVersion: opts.mqttVersion, keepSession: opts.keepSession, onRefused: (err) => fail(err) })
       let finished = false
       try {
         await Promise.race([receive(client, opts, io), failed])

@@ -1,7 +1,9 @@
+import { readFile } from 'node:fs/promises'
 import type { MqttClient } from 'mqtt'
 import { connectWithToken } from '../../connect-with-token.js'
 import type { BrokerRefusal } from '../../errors.js'
 import { fetchRevokedJtis } from '../../lib/fetch-revoked-jtis.js'
+import { CliError } from './cli-error.js'
 import { writeLine } from './cli-io.js'
 import type { CliIo } from './cli-io.js'
 import { fetchBrokerToken, openSession } from './session.js'
@@ -15,19 +17,30 @@ export interface BrokerConnectionOptions {
   readonly protocolVersion?: 4 | 5 | undefined
   /** Ask the broker to keep the session (clean session off), so it queues QoS 1/2 messages while we reconnect. */
   readonly keepSession?: boolean | undefined
+  /** PEM file of the CA(s) that sign the broker's TLS certificate (`mqtts://`, `wss://`); default: the system's CAs. */
+  readonly caFile?: string | undefined
   /** Called when the broker refuses a later reconnect (the client has ended). */
   readonly onRefused?: (err: BrokerRefusal) => void
 }
 
 /** Connects to the broker with a fresh broker token, renewing it for as long as the client lives. */
 export async function connectForBroker(s: Settings, io: CliIo, options: BrokerConnectionOptions): Promise<MqttClient> {
+  const ca = options.caFile === undefined ? undefined : await readCaFile(options.caFile)
   const session = await openSession(s)
   return connectWithToken({
     brokerUrl: options.url ?? io.env.brokerUrl ?? DEFAULTS.brokerUrl,
     getToken: () => fetchBrokerToken(s, session, options.broker),
-    mqtt: { connectTimeout: 10_000, protocolVersion: options.protocolVersion ?? 4, clean: options.keepSession !== true },
+    mqtt: { connectTimeout: 10_000, protocolVersion: options.protocolVersion ?? 4, clean: options.keepSession !== true, ...(ca ? { ca } : {}) },
     onRenewError: (err) => writeLine(io.stderr, `mqtt-oidc: warning: could not renew the broker token: ${err instanceof Error ? err.message : String(err)}`),
     isRevoked: async (t) => t.jti !== undefined && (await fetchRevokedJtis(s.exchangeUrl, options.broker)).has(t.jti),
     ...(options.onRefused ? { onRefused: options.onRefused } : {}),
   })
+}
+
+async function readCaFile(path: string): Promise<Buffer> {
+  const pem = await readFile(path).catch((err: unknown) => {
+    throw new CliError(`cannot read --cafile ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`)
+  })
+  if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new CliError(`--cafile ${path} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`)
+  return pem
 }
