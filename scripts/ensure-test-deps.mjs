@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The test suite drives real clients nobody here wrote (mosquitto_pub/sub,
-// Debian's mosquitto-clients), real Chromium, and real PostgreSQL and RabbitMQ servers. Install them when this is a
+// Debian's mosquitto-clients, python3-paho-mqtt), real Chromium, and real PostgreSQL, RabbitMQ and Redis servers. Install them when this is a
 // Debian machine and we are root; otherwise say exactly what is missing.
 // Tests never skip when a tool is missing: they fail.
 import { spawnSync } from 'node:child_process'
@@ -12,6 +12,8 @@ const NEEDED = [
   { path: '/usr/bin/chromium', pkg: 'chromium' },
   { path: postgresInitdb(), pkg: 'postgresql' },
   { path: '/usr/sbin/rabbitmq-server', pkg: 'rabbitmq-server' },
+  { path: '/usr/lib/python3/dist-packages/paho/mqtt/client.py', pkg: 'python3-paho-mqtt' },
+  { path: '/usr/bin/redis-server', pkg: 'redis-server' },
 ]
 
 function postgresInitdb() {

@@ -1,14 +1,14 @@
 /**
  * `pnpm start`: the whole stack in one process on its embedded defaults:
  * the IdP, the token exchange and the aedes broker, with SQLite state and
- * signing keys under ./.data. Each part reads its own MQTT_OIDC_<APP>_*
+ * signing keys under ./.data (or one PostgreSQL when MQTT_OIDC_STORE=postgres://...). Each part reads its own MQTT_OIDC_<APP>_*
  * variables through its own config schema, exactly as when it runs alone.
  */
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { pino, type Logger } from 'pino'
 import { PinoPretty } from 'pino-pretty'
-import { createSqliteStore, type Store } from '@mqtt-oidc/core'
+import { openStore, withStartupLock, type Store } from '@mqtt-oidc/core'
 import * as idpApp from '@mqtt-oidc/idp'
 import * as exchangeApp from '@mqtt-oidc/exchange'
 import * as brokerApp from '@mqtt-oidc/broker'
@@ -46,7 +46,7 @@ async function main(): Promise<void> {
   const dataDir = idpConfig.dataDir
   mkdirSync(dataDir, { recursive: true, mode: 0o700 })
 
-  const idpStore = createSqliteStore(join(dataDir, 'idp.sqlite'))
+  const idpStore = await openStore({ url: idpConfig.store, dataDir, file: 'idp.sqlite' })
   stores.push(idpStore)
   const adminClient = idpApp.loadOrCreateAdminClient(dataDir, { issuer: idpConfig.issuer, exchange: idpConfig.exchangeUrl })
   const idp = idpApp.createIdp({
@@ -62,10 +62,11 @@ async function main(): Promise<void> {
     logger: log('idp'),
   })
   const demo = idpConfig.demoAccount ? await idpApp.ensureDemoAccount(idpStore, dataDir) : undefined
-  await idp.listen()
+  // Other instances may be starting on the same PostgreSQL: one creates the keys, the rest load them.
+  await withStartupLock(idpConfig.store, 'idp-start', () => idp.listen())
   parts.push({ name: 'idp', close: () => idp.close() })
 
-  const exchangeStore = createSqliteStore(join(exchangeConfig.dataDir, 'exchange.sqlite'))
+  const exchangeStore = await openStore({ url: exchangeConfig.store, dataDir: exchangeConfig.dataDir, file: 'exchange.sqlite' })
   stores.push(exchangeStore)
   await exchangeApp.ensureBroker(exchangeStore, { id: brokerConfig.brokerId, url: exchangeConfig.demoBrokerUrl })
   const exchange = exchangeApp.createExchange({
@@ -73,7 +74,7 @@ async function main(): Promise<void> {
     ...exchangeApp.exchangeOptionsFromConfig(exchangeConfig),
     logger: log('exchange'),
   })
-  await exchange.listen()
+  await withStartupLock(exchangeConfig.store, 'exchange-start', () => exchange.listen())
   parts.push({ name: 'exchange', close: () => exchange.close() })
 
   const broker = brokerApp.createBroker({ ...brokerConfig, logger: log('broker') })
@@ -86,7 +87,7 @@ async function main(): Promise<void> {
     `  OIDC server     ${idp.issuer}`,
     `  token exchange  ${exchange.issuer}   (JWKS ${exchange.issuer}/.well-known/jwks.json)`,
     `  MQTT broker     ${mqttUrl}   ${wsUrl}   (broker id "${brokerConfig.brokerId}")`,
-    `  state           ${dataDir}`,
+    `  state           ${idpConfig.store ? 'PostgreSQL (MQTT_OIDC_STORE)' : dataDir}`,
   ]
   if (demo) {
     lines.push(demo.created
@@ -95,11 +96,11 @@ async function main(): Promise<void> {
   }
   lines.push(
     '',
-    'Next, in another terminal:',
+    'Next, in another terminal (see README "Try it"):',
     '  pnpm mqtt-oidc login --device',
     `  pnpm mqtt-oidc sub --broker ${brokerConfig.brokerId} -t 'devices/${demo?.clientId ?? '<clientid>'}/#'`,
-    `  pnpm mqtt-oidc pub --broker ${brokerConfig.brokerId} -t devices/${demo?.clientId ?? '<clientid>'}/hello -m hi`,
-    `  pnpm mqtt-oidc broker issue ${brokerConfig.brokerId} --number 5 --expiration 48h`,
+    `  pnpm mqtt-oidc broker issue ${brokerConfig.brokerId} --client-id backend-1 --expiration 1h`,
+    `  mosquitto_pub -h localhost -p 1883 -i backend-1 -u backend-1 -P <token> -t devices/${demo?.clientId ?? '<clientid>'}/cmd -m reboot`,
     '',
   )
   process.stdout.write(`${lines.join('\n')}\n`)

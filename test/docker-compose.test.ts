@@ -72,6 +72,15 @@ describe('docker-compose.yml', () => {
     expect(services.broker?.depends_on?.exchange?.condition).toBe('service_healthy')
   })
 
+  it('keeps the IdP and the exchange on the postgres service, which they wait for', () => {
+    const pg = env('postgres')
+    const expected = `postgres://${pg.POSTGRES_USER}:${pg.POSTGRES_PASSWORD}@postgres:5432/${pg.POSTGRES_DB}`
+    expect([loadIdpConfig(env('idp')).store, loadExchangeConfig(env('exchange')).store]).toEqual([expected, expected])
+    expect(services.idp?.depends_on?.postgres?.condition).toBe('service_healthy')
+    expect(services.exchange?.depends_on?.postgres?.condition).toBe('service_healthy')
+    expect(services.postgres?.healthcheck?.test).toContain('pg_isready')
+  })
+
   it('points EMQX at the exchange JWKS and checks the exchange as issuer', () => {
     const raw = env('emqx').EMQX_AUTHENTICATION ?? ''
     // Compose interpolates ${...} itself: EMQX's placeholders must be written $${...}.

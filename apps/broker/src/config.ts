@@ -50,6 +50,8 @@ const schema = z.object({
   MQTT_OIDC_BROKER_EMQX_API_KEY: z.string().min(1).optional(),
   /** EMQX API secret (with MQTT_OIDC_BROKER_EMQX_API_URL). */
   MQTT_OIDC_BROKER_EMQX_API_SECRET: z.string().min(1).optional(),
+  /** `redis://host:port[/db]`: nodes of this broker share subscriptions and sessions through Redis. Default: none (one node). */
+  MQTT_OIDC_BROKER_REDIS_URL: z.string().refine((v) => URL.canParse(v) && /^rediss?:$/.test(new URL(v).protocol), 'must be a redis:// URL').optional(),
   /** pino level. Default `info`. */
   MQTT_OIDC_BROKER_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 }).strict()
@@ -72,6 +74,8 @@ export interface BrokerConfig {
   readonly tls: { readonly certPath: string; readonly keyPath: string; readonly port: number } | undefined
   readonly emqxHookPort: number
   readonly emqxApi: { readonly url: string; readonly apiKey: string; readonly apiSecret: string } | undefined
+  /** Redis shared by the nodes of this broker; undefined = one node, in memory. */
+  readonly redisUrl: string | undefined
   readonly logLevel: string
   /** Development-only settings in use (say so once, at start). */
   readonly warnings: readonly string[]
@@ -136,6 +140,7 @@ export function loadBrokerConfig(env: NodeJS.ProcessEnv = process.env): BrokerCo
     emqxApi: c.MQTT_OIDC_BROKER_EMQX_API_URL !== undefined && c.MQTT_OIDC_BROKER_EMQX_API_KEY !== undefined && c.MQTT_OIDC_BROKER_EMQX_API_SECRET !== undefined
       ? { url: c.MQTT_OIDC_BROKER_EMQX_API_URL, apiKey: c.MQTT_OIDC_BROKER_EMQX_API_KEY, apiSecret: c.MQTT_OIDC_BROKER_EMQX_API_SECRET }
       : undefined,
+    redisUrl: c.MQTT_OIDC_BROKER_REDIS_URL,
     logLevel: c.MQTT_OIDC_BROKER_LOG_LEVEL,
     warnings,
   }

@@ -1,9 +1,12 @@
+import { randomUUID } from 'node:crypto'
 import { Aedes } from 'aedes'
 import { pino } from 'pino'
 import type { Logger } from 'pino'
 import { attachAedesAuth, createFeedGuard, createKeyStore, createRevocationFollower, createVerifier } from '@mqtt-oidc/broker-auth'
 import type { AedesAuth, FeedPolicy, KeyStore, LogFn, RevocationFollower } from '@mqtt-oidc/broker-auth'
 import { createMetrics } from './lib/create-metrics.js'
+import { closeRedisBackends, createRedisBackends } from './lib/redis-backends.js'
+import type { RedisBackends } from './lib/redis-backends.js'
 import { bind, closeAll, metricsListener, tcpListener, tlsListener, wsListener } from './lib/listeners.js'
 import type { Closable } from './lib/listeners.js'
 
@@ -42,6 +45,13 @@ export interface BrokerOptions {
   feedMaxStaleMs?: number
   /** New CONNECTs once the feed is out of reach too long: `fail-closed` (CONNACK 3) or `fail-open`. Default `fail-closed`. */
   feedPolicy?: FeedPolicy
+  /**
+   * `redis://host:port[/db]`: several nodes of this broker share subscriptions, sessions and
+   * retained messages through Redis (aedes' mqemitter-redis and aedes-persistence-redis);
+   * each node still verifies tokens and follows revocations for its own connections.
+   * Default: none (one node, in memory).
+   */
+  redisUrl?: string
 }
 
 export interface BrokerAddresses {
@@ -86,6 +96,8 @@ export function createBroker(options: BrokerOptions): Broker {
   let keys: KeyStore | undefined
   let aedes: Aedes | undefined
   let auth: AedesAuth | undefined
+  let redis: RedisBackends | undefined
+  let redisClosed: Promise<void> | undefined
   let servers: Closable[] = []
 
   async function listen(): Promise<BrokerAddresses> {
@@ -120,8 +132,14 @@ export function createBroker(options: BrokerOptions): Broker {
     // warm the key cache (a failure is logged; CONNECTs then retry it per cooldown) and
     // accept no CONNECT before the full revocation list is known
     await Promise.all([k.refresh(), f.ready()])
-    const broker = await Aedes.createBroker({ id: `mqtt-oidc-${options.brokerId}` })
+    // Nodes sharing Redis need distinct aedes ids (wills and heartbeats are per node).
+    redis = options.redisUrl ? createRedisBackends(options.redisUrl) : undefined
+    const id = redis ? `mqtt-oidc-${options.brokerId}-${randomUUID()}` : `mqtt-oidc-${options.brokerId}`
+    const broker = await Aedes.createBroker({ id, ...(redis ?? {}) })
     aedes = broker
+    // Once every client is closed (their sessions written), the persistence's connection can go.
+    const r = redis
+    if (r) broker.once('closed', () => { redisClosed = closeRedisBackends(r) })
     auth = attachAedesAuth(broker, { verifier, follower: f, feedGuard, onConnect: metrics.connect, log })
     broker.on('clientError', (client, err) => log('debug', 'client error', { client_id: client.id, err: err.message }))
 
@@ -155,7 +173,9 @@ export function createBroker(options: BrokerOptions): Broker {
     keys?.close()
     closing.push(follower?.close() ?? Promise.resolve())
     await Promise.all(closing)
+    await redisClosed
     servers = []
+    redis = redisClosed = undefined
     aedes = auth = undefined
     logger.info({ broker: options.brokerId }, 'broker closed')
   }

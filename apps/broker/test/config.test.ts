@@ -31,6 +31,7 @@ describe('MQTT_OIDC_BROKER_* configuration', () => {
       tls: undefined,
       emqxHookPort: 8991,
       emqxApi: undefined,
+      redisUrl: undefined,
       logLevel: 'info',
       warnings: ['plain HTTP for keys and revocations (http://localhost:4001): development only'],
     })
@@ -82,6 +83,11 @@ describe('MQTT_OIDC_BROKER_* configuration', () => {
     expect(problemsOf({ MQTT_OIDC_BROKER_TLS_CERT: '/c.pem' })).toEqual(['MQTT_OIDC_BROKER_TLS_CERT and MQTT_OIDC_BROKER_TLS_KEY go together: set both or neither'])
     expect(problemsOf({ MQTT_OIDC_BROKER_EMQX_API_URL: 'http://emqx:18083' })).toEqual(['MQTT_OIDC_BROKER_EMQX_API_URL, _KEY and _SECRET go together: set all three or none'])
     expect(problemsOf({ MQTT_OIDC_BROKER_FEED_POLICY: 'maybe' })).toEqual([expect.stringMatching(/^MQTT_OIDC_BROKER_FEED_POLICY: /)])
+  })
+
+  it('reads the Redis URL shared by the nodes of one broker, and refuses any other scheme', () => {
+    expect(loadBrokerConfig({ MQTT_OIDC_BROKER_REDIS_URL: 'redis://redis:6379/2' }).redisUrl).toBe('redis://redis:6379/2')
+    expect(problemsOf({ MQTT_OIDC_BROKER_REDIS_URL: 'http://redis:6379' })).toEqual(['MQTT_OIDC_BROKER_REDIS_URL: must be a redis:// URL'])
   })
 
   it('refuses plain HTTP exchange URLs when NODE_ENV=production', () => {

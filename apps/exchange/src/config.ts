@@ -19,6 +19,9 @@ const duration = z.string().transform((value, zctx) => {
 
 const url = z.string().refine((v) => URL.canParse(v) && /^https?:$/.test(new URL(v).protocol), 'must be an http(s) URL')
 
+/** A PostgreSQL connection URL; SQLite needs no URL (it is the default). */
+const storeUrl = z.string().refine((v) => /^postgres(ql)?:\/\/./.test(v) && URL.canParse(v), 'must be a postgres:// URL (unset: the embedded SQLite store)')
+
 const trustedIssuerSchema = z.object({
   issuer: url,
   jwksUri: url.optional(),
@@ -45,6 +48,8 @@ const trustedIssuers = z.string().transform((value, zctx) => {
 const envSchema = z.object({
   /** Data directory (shared by all apps); holds exchange.sqlite. Default ./.data. */
   MQTT_OIDC_DATA_DIR: z.string().min(1).default('./.data'),
+  /** Shared store (all apps): a postgres:// URL, so several instances share state. Default unset: <dataDir>/exchange.sqlite. */
+  MQTT_OIDC_STORE: storeUrl.optional(),
   /** Public URL of the exchange: `iss` of broker tokens, `aud` of admin access tokens. Default http://localhost:4001. */
   MQTT_OIDC_EXCHANGE_ISSUER: url.default('http://localhost:4001'),
   /** Listen address. Default 127.0.0.1 (loopback only). */
@@ -78,6 +83,8 @@ const envSchema = z.object({
 
 export interface ExchangeConfig {
   readonly dataDir: string
+  /** postgres:// URL of the shared store; undefined = `<dataDir>/exchange.sqlite`. */
+  readonly store: string | undefined
   readonly issuer: string
   readonly host: string
   readonly port: number
@@ -121,6 +128,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ExchangeConfig
   }
   return {
     dataDir: resolve(c.MQTT_OIDC_DATA_DIR),
+    store: c.MQTT_OIDC_STORE,
     issuer: c.MQTT_OIDC_EXCHANGE_ISSUER.replace(/\/+$/, ''),
     host: c.MQTT_OIDC_EXCHANGE_HOST,
     port: c.MQTT_OIDC_EXCHANGE_PORT,

@@ -64,7 +64,7 @@ export interface ExchangeOptions {
 }
 
 export interface Exchange {
-  /** Loads (or creates) the signing key and listens. `url` is the bound local address. */
+  /** Loads (or creates) the signing key, follows the store's revocation changes, and listens. `url` is the bound local address. */
   listen(): Promise<{ url: string; port: number }>
   /** Ends revocation streams and stops listening; the store stays open (the caller owns it). */
   close(): Promise<void>
@@ -111,7 +111,7 @@ export function createExchange(options: ExchangeOptions): Exchange {
     store: options.store,
     brokers: createBrokerCache(options.store, now),
     log,
-    notifier: createRevocationNotifier(),
+    notifier: createRevocationNotifier(options.store.revocations),
     issuer: () => {
       if (issuer === undefined) throw new Error('the exchange issuer is known only after listen()')
       return issuer
@@ -138,13 +138,15 @@ export function createExchange(options: ExchangeOptions): Exchange {
     async listen() {
       if (server) throw new Error('the exchange is already listening')
       keys = await loadSigningKeys(options.store, ctx.now, (record) => keyUsage.retained(record, ctx.now()))
+      // Revocations committed through any instance sharing the store reach our streams from here on.
+      await ctx.notifier.start()
       const host = options.host ?? '127.0.0.1'
       const srv = createServer(app)
       server = srv
       await new Promise<void>((resolve, reject) => {
         srv.once('error', reject)
         srv.listen(options.port ?? 0, host, () => { srv.off('error', reject); resolve() })
-      })
+      }).catch((err: unknown) => { ctx.notifier.stop(); throw err })
       const { port } = srv.address() as AddressInfo
       const url = `http://${localHost(host)}:${port}`
       issuer ??= `http://127.0.0.1:${port}`
@@ -155,6 +157,7 @@ export function createExchange(options: ExchangeOptions): Exchange {
       const srv = server
       if (!srv) return
       server = undefined
+      ctx.notifier.stop()
       for (const res of streams) res.end()
       streams.clear()
       await new Promise<void>((resolve, reject) => {

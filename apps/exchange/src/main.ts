@@ -1,7 +1,6 @@
 import { mkdirSync } from 'node:fs'
-import { join } from 'node:path'
 import { pino } from 'pino'
-import { createSqliteStore } from '@mqtt-oidc/core'
+import { openStore, withStartupLock } from '@mqtt-oidc/core'
 import { ConfigError, exchangeOptionsFromConfig, loadConfig } from './config.js'
 import { REDACT_PATHS, createExchange } from './create-exchange.js'
 import { ensureBroker } from './ensure-broker.js'
@@ -12,11 +11,11 @@ async function main(): Promise<void> {
   const log = pino({ name: 'exchange', level: config.logLevel, redact: REDACT_PATHS })
   if (config.devWarning) log.warn(config.devWarning)
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 })
-  const store = createSqliteStore(join(config.dataDir, 'exchange.sqlite'))
+  const store = await openStore({ url: config.store, dataDir: config.dataDir, file: 'exchange.sqlite' })
   await ensureBroker(store, { id: 'demo', url: config.demoBrokerUrl })
   const exchange = createExchange({ store, logger: log, ...exchangeOptionsFromConfig(config) })
-  const { url } = await exchange.listen()
-  log.info({ url, issuer: exchange.issuer, jwks: `${exchange.issuer}/.well-known/jwks.json` }, 'exchange ready')
+  const { url } = await withStartupLock(config.store, 'exchange-start', () => exchange.listen())
+  log.info({ url, issuer: exchange.issuer, store: config.store ? 'postgresql' : 'sqlite', jwks: `${exchange.issuer}/.well-known/jwks.json` }, 'exchange ready')
 
   let stopping = false
   const stop = (signal: string): void => {

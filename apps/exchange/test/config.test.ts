@@ -6,6 +6,7 @@ describe('loadConfig (MQTT_OIDC_EXCHANGE_* environment)', () => {
   it('works with no configuration at all', () => {
     expect(loadConfig({})).toEqual({
       dataDir: resolve('./.data'),
+      store: undefined,
       issuer: 'http://localhost:4001',
       host: '127.0.0.1',
       port: 4001,
@@ -24,6 +25,7 @@ describe('loadConfig (MQTT_OIDC_EXCHANGE_* environment)', () => {
   it('reads every setting', () => {
     const config = loadConfig({
       MQTT_OIDC_DATA_DIR: '/tmp/x',
+      MQTT_OIDC_STORE: 'postgres://mqtt:secret@db:5432/mqtt_oidc',
       MQTT_OIDC_EXCHANGE_ISSUER: 'https://ex.example/',
       MQTT_OIDC_EXCHANGE_PORT: '8443',
       MQTT_OIDC_EXCHANGE_IDP_ISSUER: 'https://idp.example',
@@ -33,7 +35,7 @@ describe('loadConfig (MQTT_OIDC_EXCHANGE_* environment)', () => {
       MQTT_OIDC_IDP_PORT: '4000',
     })
     expect(config).toMatchObject({
-      dataDir: '/tmp/x', issuer: 'https://ex.example', port: 8443,
+      dataDir: '/tmp/x', store: 'postgres://mqtt:secret@db:5432/mqtt_oidc', issuer: 'https://ex.example', port: 8443,
       idp: { issuer: 'https://idp.example', clientIds: ['cli', 'web'] }, maxLifetime: 900, defaultCredentialLifetime: 2592000, devWarning: undefined,
     })
   })
@@ -59,6 +61,14 @@ describe('loadConfig (MQTT_OIDC_EXCHANGE_* environment)', () => {
     expect([config.trustedIssuers, config.maxSubjectTokenAge]).toEqual([[{ issuer: 'https://login.example', clientIds: ['gw'], clientIdClaim: 'device_id' }], 7200])
     expect(() => loadConfig({ MQTT_OIDC_EXCHANGE_TRUSTED_ISSUERS: '[{"issuer":"ftp://x","clientIds":[],"extra":1}]' })).toThrow(ConfigError)
     expect(() => loadConfig({ MQTT_OIDC_EXCHANGE_TRUSTED_ISSUERS: 'not json' })).toThrow(/MQTT_OIDC_EXCHANGE_TRUSTED_ISSUERS: must be a JSON array/)
+  })
+
+  it('takes a postgres:// store URL (shared with the IdP) and refuses anything else', () => {
+    expect(loadConfig({ MQTT_OIDC_STORE: 'postgresql://db/mqtt' }).store).toBe('postgresql://db/mqtt')
+    expect(loadConfig({ MQTT_OIDC_STORE: '' }).store).toBeUndefined()
+    expect(() => loadConfig({ MQTT_OIDC_STORE: 'mysql://db/x' })).toThrow(new ConfigError([
+      'MQTT_OIDC_STORE: must be a postgres:// URL (unset: the embedded SQLite store)',
+    ]))
   })
 
   it('refuses plain HTTP issuers in production', () => {

@@ -18,11 +18,16 @@ const duration = z.string().transform((value, zctx) => {
   return z.NEVER
 })
 
+/** A PostgreSQL connection URL; SQLite needs no URL (it is the default). */
+const storeUrl = z.string().refine((v) => /^postgres(ql)?:\/\/./.test(v) && URL.canParse(v), 'must be a postgres:// URL (unset: the embedded SQLite store)')
+
 const flag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1')
 
 const envSchema = z.object({
   /** Data directory (shared by all apps); holds idp.sqlite, admin-client.json, demo-account.json, idp-cookie-keys.json. Default ./.data. */
   MQTT_OIDC_DATA_DIR: z.string().min(1).default('./.data'),
+  /** Shared store (all apps): a postgres:// URL, so several instances share state. Default unset: <dataDir>/idp.sqlite. */
+  MQTT_OIDC_STORE: storeUrl.optional(),
   /** Public issuer URL of the IdP. Default http://localhost:4000. */
   MQTT_OIDC_IDP_ISSUER: url.default('http://localhost:4000'),
   /** Listen address. Default 127.0.0.1 (loopback only). */
@@ -43,6 +48,8 @@ const envSchema = z.object({
 
 export interface IdpConfig {
   readonly dataDir: string
+  /** postgres:// URL of the shared store; undefined = `<dataDir>/idp.sqlite`. */
+  readonly store: string | undefined
   readonly issuer: string
   readonly host: string
   readonly port: number
@@ -94,6 +101,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): IdpConfig {
   ]
   return {
     dataDir: resolve(c.MQTT_OIDC_DATA_DIR),
+    store: c.MQTT_OIDC_STORE,
     issuer: c.MQTT_OIDC_IDP_ISSUER.replace(/\/+$/, ''),
     host: c.MQTT_OIDC_IDP_HOST,
     port: c.MQTT_OIDC_IDP_PORT,

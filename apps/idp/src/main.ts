@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { pino } from 'pino'
-import { createSqliteStore } from '@mqtt-oidc/core'
+import { openStore, withStartupLock } from '@mqtt-oidc/core'
 import { ConfigError, loadConfig } from './config.js'
 import { createIdp, REDACT_PATHS } from './create-idp.js'
 import { DEMO_ACCOUNT_FILE, ensureDemoAccount } from './ensure-demo-account.js'
@@ -14,7 +14,7 @@ async function main(): Promise<void> {
   const log = pino({ name: 'idp', level: config.logLevel, redact: REDACT_PATHS })
   if (config.devWarning) log.warn(config.devWarning)
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 })
-  const store = createSqliteStore(join(config.dataDir, 'idp.sqlite'))
+  const store = await openStore({ url: config.store, dataDir: config.dataDir, file: 'idp.sqlite' })
   const adminClient = loadOrCreateAdminClient(config.dataDir, { issuer: config.issuer, exchange: config.exchangeUrl })
   const idp = createIdp({
     store,
@@ -29,8 +29,8 @@ async function main(): Promise<void> {
     logger: log,
   })
   const demo = config.demoAccount ? await ensureDemoAccount(store, config.dataDir) : undefined
-  const { port } = await idp.listen()
-  log.info({ issuer: idp.issuer, listen: `http://${config.host}:${port}`, adminClient: join(config.dataDir, ADMIN_CLIENT_FILE) }, 'idp ready')
+  const { port } = await withStartupLock(config.store, 'idp-start', () => idp.listen())
+  log.info({ issuer: idp.issuer, store: config.store ? 'postgresql' : 'sqlite', listen: `http://${config.host}:${port}`, adminClient: join(config.dataDir, ADMIN_CLIENT_FILE) }, 'idp ready')
 
   if (demo) {
     const file = join(config.dataDir, DEMO_ACCOUNT_FILE)

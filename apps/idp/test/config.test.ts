@@ -6,6 +6,7 @@ describe('loadConfig (MQTT_OIDC_IDP_* environment)', () => {
   it('works with no configuration at all, on loopback defaults', () => {
     expect(loadConfig({})).toEqual({
       dataDir: resolve('./.data'),
+      store: undefined,
       issuer: 'http://localhost:4000',
       host: '127.0.0.1',
       port: 4000,
@@ -21,6 +22,7 @@ describe('loadConfig (MQTT_OIDC_IDP_* environment)', () => {
   it('reads every variable, ignoring other apps\' ones', () => {
     const config = loadConfig({
       MQTT_OIDC_DATA_DIR: '/var/lib/mqtt-oidc',
+      MQTT_OIDC_STORE: 'postgres://mqtt:secret@db:5432/mqtt_oidc',
       MQTT_OIDC_IDP_ISSUER: 'https://id.example.com/',
       MQTT_OIDC_IDP_HOST: '0.0.0.0',
       MQTT_OIDC_IDP_PORT: '8443',
@@ -32,7 +34,7 @@ describe('loadConfig (MQTT_OIDC_IDP_* environment)', () => {
       MQTT_OIDC_EXCHANGE_PORT: '9999',
     })
     expect(config).toEqual({
-      dataDir: '/var/lib/mqtt-oidc', issuer: 'https://id.example.com', host: '0.0.0.0', port: 8443,
+      dataDir: '/var/lib/mqtt-oidc', store: 'postgres://mqtt:secret@db:5432/mqtt_oidc', issuer: 'https://id.example.com', host: '0.0.0.0', port: 8443,
       exchangeUrl: 'https://exchange.example.com', devicePollInterval: 2, idTokenTtl: 900, demoAccount: false,
       logLevel: 'debug', devWarning: undefined,
     })
@@ -51,6 +53,13 @@ describe('loadConfig (MQTT_OIDC_IDP_* environment)', () => {
     expect(problems).toHaveLength(4)
     expect(problems[0]).toMatch(/^MQTT_OIDC_IDP_PROT: unknown variable \(known: MQTT_OIDC_IDP_ISSUER, /)
     expect(problems.slice(1).map((p) => p.split(':')[0]).sort()).toEqual(['MQTT_OIDC_IDP_ID_TOKEN_TTL', 'MQTT_OIDC_IDP_ISSUER', 'MQTT_OIDC_IDP_PORT'])
+  })
+
+  it('takes a postgres:// store URL (shared with the exchange) and refuses anything else', () => {
+    expect(loadConfig({ MQTT_OIDC_STORE: 'postgresql://db/mqtt' }).store).toBe('postgresql://db/mqtt')
+    expect(() => loadConfig({ MQTT_OIDC_STORE: 'sqlite:///tmp/x' })).toThrow(new ConfigError([
+      'MQTT_OIDC_STORE: must be a postgres:// URL (unset: the embedded SQLite store)',
+    ]))
   })
 
   it('refuses plain HTTP and the demo account when NODE_ENV=production', () => {
