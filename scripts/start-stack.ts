@@ -69,6 +69,7 @@ async function main(): Promise<void> {
   const exchangeStore = await openStore({ url: exchangeConfig.store, dataDir: exchangeConfig.dataDir, file: 'exchange.sqlite' })
   stores.push(exchangeStore)
   await exchangeApp.ensureBroker(exchangeStore, { id: brokerConfig.brokerId, url: exchangeConfig.demoBrokerUrl })
+  for (const broker of exchangeConfig.bootstrapBrokers) await exchangeApp.ensureBroker(exchangeStore, broker)
   const exchange = exchangeApp.createExchange({
     store: exchangeStore,
     ...exchangeApp.exchangeOptionsFromConfig(exchangeConfig),

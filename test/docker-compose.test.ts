@@ -29,11 +29,14 @@ const env = (name: string): Record<string, string> => services[name]?.environmen
 const workspaces = ['apps', 'packages'].flatMap((dir) => readdirSync(join(root, dir)).map((name) => `${dir}/${name}`))
 const packageJson = (dir: string) => JSON.parse(read(`${dir}/package.json`)) as { name: string; scripts?: Record<string, string> }
 
-const loaders: Record<string, (e: NodeJS.ProcessEnv) => { port?: number; mqttPort?: number; wsPort?: number }> = {
+const loaders: Record<string, (e: NodeJS.ProcessEnv) => { port?: number; mqttPort?: number; wsPort?: number; emqxHookPort?: number }> = {
   idp: loadIdpConfig,
   exchange: loadExchangeConfig,
   broker: loadBrokerConfig,
+  'emqx-hook': loadBrokerConfig,
 }
+/** The package script each app service runs. */
+const scripts: Record<string, string> = { idp: 'start', exchange: 'start', broker: 'start', 'emqx-hook': 'start:emqx-hook' }
 
 describe('docker-compose.yml', () => {
   it('runs every app service through a real package start script that the README documents', () => {
@@ -42,11 +45,12 @@ describe('docker-compose.yml', () => {
       const command = services[name]?.command ?? []
       expect(command.slice(0, 2)).toEqual(['pnpm', '--filter'])
       const pkg = command[2]!
-      expect(command[3]).toBe('start')
+      const script = scripts[name]!
+      expect(command[3]).toBe(script)
       const dir = workspaces.find((d) => packageJson(d).name === pkg)
       expect(dir, `${pkg} is a workspace package`).toBeDefined()
-      expect(packageJson(dir!).scripts?.start, `${pkg} has a start script`).toBeTruthy()
-      expect(readme).toContain(`pnpm --filter ${pkg} start`)
+      expect(packageJson(dir!).scripts?.[script], `${pkg} has a ${script} script`).toBeTruthy()
+      expect(readme).toContain(`pnpm --filter ${pkg} ${script}`)
     }
   })
 
@@ -54,7 +58,8 @@ describe('docker-compose.yml', () => {
     for (const [name, load] of Object.entries(loaders)) {
       const config = load({ NODE_ENV: 'development', ...env(name) })
       const published = (services[name]?.ports ?? []).map((p) => Number(p.split(':')[1]))
-      const listening = [config.port, config.mqttPort, config.wsPort].filter((p): p is number => typeof p === 'number')
+      // The EMQX hook is reached only inside the network; it publishes nothing.
+      const listening = name === 'emqx-hook' ? [] : [config.port, config.mqttPort, config.wsPort].filter((p): p is number => typeof p === 'number')
       expect(published.sort()).toEqual(listening.sort())
     }
   })
@@ -81,15 +86,25 @@ describe('docker-compose.yml', () => {
     expect(services.postgres?.healthcheck?.test).toContain('pg_isready')
   })
 
-  it('points EMQX at the exchange JWKS and checks the exchange as issuer', () => {
-    const raw = env('emqx').EMQX_AUTHENTICATION ?? ''
-    // Compose interpolates ${...} itself: EMQX's placeholders must be written $${...}.
-    expect(raw).not.toMatch(/(^|[^$])\$\{/)
-    const auth = raw.replaceAll('$$', '$')
+  it('sends EMQX through the hook, which verifies tokens of the emqx broker the exchange creates on start', () => {
+    const hook = loadBrokerConfig(env('emqx-hook'))
     const exchange = loadExchangeConfig(env('exchange'))
-    expect(auth).toContain(`endpoint = "http://exchange:${exchange.port}/.well-known/jwks.json"`)
-    expect(auth).toContain(`iss = "${exchange.issuer}"`)
-    expect(auth).toContain('sub = "${clientid}"')
+    expect(hook.brokerId).toBe('emqx')
+    expect(exchange.bootstrapBrokers.map((b) => b.id)).toContain('emqx')
+    expect(hook.issuer).toBe(exchange.issuer)
+    expect(new URL(hook.exchangeUrl)).toMatchObject({ hostname: 'exchange', port: String(exchange.port) })
+    const authn = env('emqx').EMQX_AUTHENTICATION ?? ''
+    const authz = env('emqx').EMQX_AUTHORIZATION__SOURCES ?? ''
+    for (const raw of [authn, authz]) {
+      // Compose interpolates ${...} itself: EMQX's placeholders must be written $${...}.
+      expect(raw).not.toMatch(/(^|[^$])\$\{/)
+    }
+    expect(authn).toContain(`url = "http://emqx-hook:${hook.emqxHookPort}/emqx/authn"`)
+    expect(authn.replaceAll('$$', '$')).toContain('password = "${password}"')
+    expect(authz).toContain(`url = "http://emqx-hook:${hook.emqxHookPort}/emqx/authz"`)
+    expect(authz.replaceAll('$$', '$')).toContain('topic = "${topic}"')
+    expect(env('emqx').EMQX_AUTHORIZATION__NO_MATCH).toBe('deny')
+    expect(services.emqx?.depends_on?.['emqx-hook']?.condition).toBe('service_healthy')
   })
 
   it('has a health check on every service', () => {

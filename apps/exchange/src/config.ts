@@ -1,6 +1,6 @@
 import { resolve } from 'node:path'
 import { z } from 'zod'
-import { parseDuration, NO_EXPIRATION } from '@mqtt-oidc/core'
+import { brokerIdSchema, parseDuration, NO_EXPIRATION } from '@mqtt-oidc/core'
 import type { ExchangeOptions } from './create-exchange.js'
 
 /** Env vars of this app start with this prefix; an unknown one is an error. */
@@ -77,6 +77,22 @@ const envSchema = z.object({
   MQTT_OIDC_EXCHANGE_DEFAULT_CREDENTIAL_LIFETIME: duration.default(604800),
   /** URL of the `demo` broker created on first start. Default mqtt://localhost:1883. */
   MQTT_OIDC_EXCHANGE_DEMO_BROKER_URL: z.string().min(1).default('mqtt://localhost:1883'),
+  /**
+   * More brokers to create on start when missing, `id=url` pairs separated by
+   * commas (e.g. `emqx=mqtt://localhost:1884`), for brokers whose auth hook
+   * must find its broker from the first start. Default: none.
+   */
+  MQTT_OIDC_EXCHANGE_BOOTSTRAP_BROKERS: z.string().default('').transform((value, zctx) => {
+    const pairs = value.split(',').map((s) => s.trim()).filter(Boolean).map((pair) => {
+      const eq = pair.indexOf('=')
+      const id = eq > 0 ? pair.slice(0, eq) : ''
+      if (!brokerIdSchema.safeParse(id).success || eq === pair.length - 1) {
+        zctx.addIssue({ code: 'custom', message: `"${pair}" is not id=url with a broker id of lowercase letters, digits and dashes` })
+      }
+      return { id, url: pair.slice(eq + 1) }
+    })
+    return pairs
+  }),
   /** pino level. Default info. */
   MQTT_OIDC_EXCHANGE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 })
@@ -99,6 +115,8 @@ export interface ExchangeConfig {
   /** Seconds. */
   readonly defaultCredentialLifetime: number
   readonly demoBrokerUrl: string
+  /** Brokers created on start when missing (besides `demo`). */
+  readonly bootstrapBrokers: ReadonlyArray<{ readonly id: string; readonly url: string }>
   readonly logLevel: string
   /** One line saying what is only safe for development, if anything. */
   readonly devWarning: string | undefined
@@ -139,6 +157,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ExchangeConfig
     maxLifetime: c.MQTT_OIDC_EXCHANGE_MAX_LIFETIME,
     defaultCredentialLifetime: c.MQTT_OIDC_EXCHANGE_DEFAULT_CREDENTIAL_LIFETIME,
     demoBrokerUrl: c.MQTT_OIDC_EXCHANGE_DEMO_BROKER_URL,
+    bootstrapBrokers: c.MQTT_OIDC_EXCHANGE_BOOTSTRAP_BROKERS,
     logLevel: c.MQTT_OIDC_EXCHANGE_LOG_LEVEL,
     devWarning: insecure.length > 0 ? `development only: plain HTTP issuers (${insecure.join(', ')}); use https in production` : undefined,
   }

@@ -13,6 +13,7 @@ async function main(): Promise<void> {
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 })
   const store = await openStore({ url: config.store, dataDir: config.dataDir, file: 'exchange.sqlite' })
   await ensureBroker(store, { id: 'demo', url: config.demoBrokerUrl })
+  for (const broker of config.bootstrapBrokers) await ensureBroker(store, broker)
   const exchange = createExchange({ store, logger: log, ...exchangeOptionsFromConfig(config) })
   const { url } = await withStartupLock(config.store, 'exchange-start', () => exchange.listen())
   log.info({ url, issuer: exchange.issuer, store: config.store ? 'postgresql' : 'sqlite', jwks: `${exchange.issuer}/.well-known/jwks.json` }, 'exchange ready')

@@ -17,9 +17,16 @@ describe('loadConfig (MQTT_OIDC_EXCHANGE_* environment)', () => {
       maxLifetime: 3600,
       defaultCredentialLifetime: 604800,
       demoBrokerUrl: 'mqtt://localhost:1883',
+      bootstrapBrokers: [],
       logLevel: 'info',
       devWarning: 'development only: plain HTTP issuers (http://localhost:4001, http://localhost:4000); use https in production',
     })
+  })
+
+  it('reads brokers to create on start as id=url pairs, and refuses malformed ones', () => {
+    expect(loadConfig({ MQTT_OIDC_EXCHANGE_BOOTSTRAP_BROKERS: 'emqx=mqtt://localhost:1884, plant-7=mqtt://p7:1883' }).bootstrapBrokers)
+      .toEqual([{ id: 'emqx', url: 'mqtt://localhost:1884' }, { id: 'plant-7', url: 'mqtt://p7:1883' }])
+    expect(() => loadConfig({ MQTT_OIDC_EXCHANGE_BOOTSTRAP_BROKERS: 'EMQX=x,nourl=' })).toThrow(/"EMQX=x" is not id=url[\s\S]*"nourl=" is not id=url/)
   })
 
   it('reads every setting', () => {
