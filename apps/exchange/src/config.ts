@@ -1,6 +1,6 @@
 import { resolve } from 'node:path'
 import { z } from 'zod'
-import { brokerIdSchema, parseDuration, NO_EXPIRATION } from '@mqtt-oidc/core'
+import { brokerIdSchema, parseDuration, NO_EXPIRATION, readEnvironment } from '@mqtt-oidc/core'
 import type { ExchangeOptions } from './create-exchange.js'
 
 /** Env vars of this app start with this prefix; an unknown one is an error. */
@@ -132,14 +132,9 @@ export class ConfigError extends Error {
 
 /** Reads the exchange's configuration from the environment; throws ConfigError listing every problem. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): ExchangeConfig {
-  const known = new Set(Object.keys(envSchema.shape))
-  const problems = Object.keys(env)
-    .filter((name) => name.startsWith(ENV_PREFIX) && !known.has(name))
-    .map((name) => `${name}: unknown variable (known: ${[...known].filter((k) => k.startsWith(ENV_PREFIX)).join(', ')})`)
-  const parsed = envSchema.safeParse(Object.fromEntries(Object.entries(env).filter(([name, v]) => known.has(name) && v !== '')))
-  if (!parsed.success) problems.push(...parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`))
-  if (!parsed.success || problems.length > 0) throw new ConfigError(problems)
-  const c = parsed.data
+  const { data, problems } = readEnvironment(envSchema, ENV_PREFIX, env)
+  if (data === undefined) throw new ConfigError(problems)
+  const c = data
   const insecure = [c.MQTT_OIDC_EXCHANGE_ISSUER, c.MQTT_OIDC_EXCHANGE_IDP_ISSUER, ...c.MQTT_OIDC_EXCHANGE_TRUSTED_ISSUERS.map((i) => i.issuer)].filter((u) => u.startsWith('http:'))
   if (insecure.length > 0 && env.NODE_ENV === 'production') {
     throw new ConfigError([`plain HTTP issuers are refused when NODE_ENV=production: ${insecure.join(', ')}`])

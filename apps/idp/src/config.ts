@@ -1,6 +1,6 @@
 import { resolve } from 'node:path'
 import { z } from 'zod'
-import { NO_EXPIRATION, parseDuration } from '@mqtt-oidc/core'
+import { NO_EXPIRATION, parseDuration, readEnvironment } from '@mqtt-oidc/core'
 
 /** Env vars of this app start with this prefix; an unknown one is an error. */
 export const ENV_PREFIX = 'MQTT_OIDC_IDP_'
@@ -77,15 +77,10 @@ export class ConfigError extends Error {
  * does); throws `ConfigError` listing every problem at once.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): IdpConfig {
-  const known = new Set(Object.keys(envSchema.shape))
-  const problems = Object.keys(env)
-    .filter((name) => name.startsWith(ENV_PREFIX) && !known.has(name))
-    .map((name) => `${name}: unknown variable (known: ${[...known].filter((k) => k.startsWith(ENV_PREFIX)).join(', ')})`)
-  const parsed = envSchema.safeParse(Object.fromEntries(Object.entries(env).filter(([name, v]) => known.has(name) && v !== '')))
-  if (!parsed.success) problems.push(...parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`))
-  if (!parsed.success || problems.length > 0) throw new ConfigError(problems)
+  const { data, problems } = readEnvironment(envSchema, ENV_PREFIX, env)
+  if (data === undefined) throw new ConfigError(problems)
 
-  const c = parsed.data
+  const c = data
   const production = env.NODE_ENV === 'production'
   const insecure = [c.MQTT_OIDC_IDP_ISSUER, c.MQTT_OIDC_IDP_EXCHANGE_URL].filter((u) => u.startsWith('http:'))
   const demoAccount = c.MQTT_OIDC_IDP_DEMO_ACCOUNT ?? !production

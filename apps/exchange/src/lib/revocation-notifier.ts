@@ -13,10 +13,7 @@ export interface RevocationNotifier {
   start(): Promise<void>
   /** Stops following the store (streams stay subscribed; close() ends them). */
   stop(): void
-  /**
-   * A local hint after this instance committed (the store's watch reports it
-   * too); signals for one broker within one event-loop turn are merged.
-   */
+  /** Wakes the streams of `broker` (`'*'`: all); signals within one event-loop turn are merged. */
   notify(broker: string): void
   /** Returns a function that removes the listener. */
   subscribe(broker: string, listener: () => void): () => void
@@ -28,7 +25,7 @@ export function createRevocationNotifier(revocations: Pick<RevocationStore, 'wat
   const due = new Set<string>()
   let watch: RevocationWatch | undefined
 
-  // One wake per broker per turn: the store's own report and the route's hint arrive together.
+  // One wake per broker per turn, however many commits were reported in it.
   const notify = (broker: string): void => {
     if (due.size === 0) setImmediate(flush)
     due.add(broker)

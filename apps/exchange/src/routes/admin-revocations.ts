@@ -17,7 +17,8 @@ const bodySchema = z.object({
  * /admin/brokers/:id/revocations: list, revoke (POST) and unrevoke (DELETE).
  * jtis come as `{jtis: [...]}` or `?jti=a&jti=b`. A jti never issued for the
  * broker is a 404 naming every such jti, and then nothing changes. The store
- * commits before we answer; streams are told after the commit.
+ * commits before we answer; the store's watch then wakes the streams of
+ * every instance (this one included).
  */
 export function adminRevocationRoutes(ctx: ExchangeContext): Router {
   const router = Router()
@@ -33,7 +34,6 @@ export function adminRevocationRoutes(ctx: ExchangeContext): Router {
     const broker = (await getBroker(ctx.store, req.params.id)).id
     const jtis = await knownJtis(ctx, broker, req)
     const change = await ctx.store.revocations.revoke(broker, jtis, ctx.now())
-    if (change.changed.length > 0) ctx.notifier.notify(broker)
     audit(ctx, res, 'revocations.revoke', { broker, jtis, changed: change.changed, revision: change.revision })
     res.json({ revision: change.revision, revoked: change.changed })
   })
@@ -42,7 +42,6 @@ export function adminRevocationRoutes(ctx: ExchangeContext): Router {
     const broker = (await getBroker(ctx.store, req.params.id)).id
     const jtis = await knownJtis(ctx, broker, req)
     const change = await ctx.store.revocations.unrevoke(broker, jtis, ctx.now())
-    if (change.changed.length > 0) ctx.notifier.notify(broker)
     audit(ctx, res, 'revocations.unrevoke', { broker, jtis, changed: change.changed, revision: change.revision })
     res.json({ revision: change.revision, unrevoked: change.changed })
   })
