@@ -23,9 +23,18 @@ export interface CliEnv {
   readonly canOpenBrowser?: boolean | undefined
 }
 
+/** Every environment variable the CLI reads (besides XDG_CONFIG_HOME, HOME and the display ones). */
+export const CLI_ENVIRONMENT_VARIABLES = Object.freeze([
+  'MQTT_OIDC_CLI_ISSUER',
+  'MQTT_OIDC_CLI_EXCHANGE_URL',
+  'MQTT_OIDC_CLI_BROKER_URL',
+  'MQTT_OIDC_CLI_CONFIG_DIR',
+  'MQTT_OIDC_DATA_DIR',
+] as const)
+
 /** Reads the CLI's environment variables once; empty values count as unset. */
 export function readCliEnv(env: NodeJS.ProcessEnv = process.env): CliEnv {
-  const get = (name: string): string | undefined => {
+  const get = (name: (typeof CLI_ENVIRONMENT_VARIABLES)[number] | 'XDG_CONFIG_HOME' | 'DISPLAY' | 'WAYLAND_DISPLAY'): string | undefined => {
     const value = env[name]?.trim()
     return value === undefined || value === '' ? undefined : value
   }

@@ -7,6 +7,7 @@ import { addTokenCommand } from './commands/token-command.js'
 import { addUsersCommands } from './commands/users-commands.js'
 import { addIdpKeysCommands } from './commands/idp-keys-commands.js'
 import { addExchangeKeysCommands } from './commands/exchange-keys-commands.js'
+import { addGatewayCommand } from './commands/gateway-command.js'
 import type { CliIo } from './lib/cli-io.js'
 import { addGlobalOptions, EXIT_CODES_HELP } from './lib/settings.js'
 
@@ -30,6 +31,7 @@ export function createProgram(io: CliIo): Command {
   addTokenCommand(program, io)
   addPubCommand(program, io)
   addSubCommand(program, io)
+  addGatewayCommand(program, io)
   addBrokerCommands(program, io)
   addUsersCommands(program, io)
   addIdpKeysCommands(program, io)
@@ -41,6 +43,7 @@ Examples:
   mqtt-oidc login --device
   mqtt-oidc sub --broker demo -t 'devices/<clientid>/#'
   mqtt-oidc pub --broker demo -t devices/<clientid>/hello -m hi
+  mqtt-oidc gateway --broker demo --every 5s
   mqtt-oidc broker issue demo --number 5 --expiration 48h`)
   return program
 }

@@ -1,20 +1,18 @@
 import type { Command } from 'commander'
 import { decodeJwt } from 'jose'
 import * as oidc from 'openid-client'
-import qrcode from 'qrcode-terminal'
 import { createTokenStore } from '../../create-token-store.js'
 import { discoverIssuer } from '../../discover-issuer.js'
 import { getIdToken } from '../../get-id-token.js'
 import { loginWithBrowser } from '../../login-with-browser.js'
-import { DEFAULT_LOGIN_SCOPE, loginWithDeviceFlow } from '../../login-with-device-flow.js'
-import type { DevicePrompt } from '../../login-with-device-flow.js'
+import { DEFAULT_LOGIN_SCOPE } from '../../login-with-device-flow.js'
 import type { TokenSet } from '../../token-set.js'
 import { tokenStoreKey } from '../../token-store-key.js'
 import { CliError } from '../lib/cli-error.js'
 import { writeJson, writeLine } from '../lib/cli-io.js'
 import type { CliIo } from '../lib/cli-io.js'
 import { openBrowser } from '../lib/open-browser.js'
-import { startProgress } from '../lib/progress.js'
+import { reportLogin, runDeviceLogin } from '../lib/device-login.js'
 import { openSession } from '../lib/session.js'
 import { addExitCodesHelp, addGlobalOptions, resolveSettings } from '../lib/settings.js'
 
@@ -30,18 +28,18 @@ export function addSessionCommands(program: Command, io: CliIo): void {
     .addHelpText('after', '\nWith --browser the browser must run on this machine (it is sent back to http://127.0.0.1:<port>/callback); on a headless gateway use --device.')
     .action(async (opts: LoginOptions, cmd: Command) => {
       if (opts.browser && opts.device) throw new CliError('give either --device or --browser, not both')
-      const s = resolveSettings(cmd, io.env)
-      const { config, store } = await openSession(s)
+      const session = await openSession(resolveSettings(cmd, io.env))
+      if (!opts.browser) {
+        await runDeviceLogin(io, session, { scope: opts.scope, qr: opts.qr })
+        return
+      }
       const abort = new AbortController()
       const onSigint = (): void => abort.abort(new CliError('login cancelled'))
       process.once('SIGINT', onSigint)
       try {
-        const tokens = opts.browser ? await browserLogin(io, config, opts, abort.signal) : await deviceLogin(io, config, opts, abort.signal)
-        await store.set(tokenStoreKey(config), tokens)
-        const claims = decodeJwt(tokens.idToken)
-        const who = typeof claims.username === 'string' ? claims.username : claims.sub
-        const clientid = typeof claims.clientid === 'string' ? ` (MQTT client id ${claims.clientid})` : ''
-        writeLine(io.stderr, `Logged in to ${config.serverMetadata().issuer} as ${who}${clientid}.`)
+        const tokens = await browserLogin(io, session.config, opts, abort.signal)
+        await session.store.set(tokenStoreKey(session.config), tokens)
+        reportLogin(io, session, tokens)
       } catch (err) {
         throw abort.signal.aborted ? abort.signal.reason : err
       } finally {
@@ -83,22 +81,6 @@ export function addSessionCommands(program: Command, io: CliIo): void {
 
 interface LoginOptions { device?: boolean; browser?: boolean; scope: string; qr: boolean; open: boolean }
 
-async function deviceLogin(io: CliIo, config: oidc.Configuration, opts: LoginOptions, signal: AbortSignal): Promise<TokenSet> {
-  let progress: { stop(): void } | undefined
-  try {
-    return await loginWithDeviceFlow(config, {
-      scope: opts.scope,
-      signal,
-      onPrompt: (p) => {
-        printPrompt(io, p, opts.qr)
-        progress = startProgress(io.stderr, 'waiting for approval', p.expiresIn)
-      },
-    })
-  } finally {
-    progress?.stop()
-  }
-}
-
 async function browserLogin(io: CliIo, config: oidc.Configuration, opts: LoginOptions, signal: AbortSignal): Promise<TokenSet> {
   return loginWithBrowser(config, {
     scope: opts.scope,
@@ -110,15 +92,6 @@ async function browserLogin(io: CliIo, config: oidc.Configuration, opts: LoginOp
       writeLine(io.stderr, 'Waiting for the browser to come back (Ctrl-C to cancel)...')
     },
   })
-}
-
-function printPrompt(io: CliIo, p: DevicePrompt, qr: boolean): void {
-  writeLine(io.stderr, `To sign in, open ${p.verificationUri} and enter the code: ${p.userCode}`)
-  if (p.verificationUriComplete !== undefined) {
-    writeLine(io.stderr, `Or open (or scan) ${p.verificationUriComplete}`)
-    if (qr) qrcode.generate(p.verificationUriComplete, { small: true }, (code) => writeLine(io.stderr, code))
-  }
-  writeLine(io.stderr, `Waiting for approval (the code expires in ${Math.round(p.expiresIn / 60)} min; Ctrl-C to cancel)...`)
 }
 
 async function revokeQuietly(issuer: string, clientId: string, refreshToken: string): Promise<void> {

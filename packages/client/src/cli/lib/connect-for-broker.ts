@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises'
 import type { MqttClient } from 'mqtt'
 import { connectWithToken } from '../../connect-with-token.js'
 import type { BrokerRefusal } from '../../errors.js'
+import type { BrokerToken } from '../../exchange-token.js'
 import { fetchRevokedJtis } from '../../lib/fetch-revoked-jtis.js'
 import { CliError } from './cli-error.js'
 import { writeLine } from './cli-io.js'
@@ -21,6 +22,8 @@ export interface BrokerConnectionOptions {
   readonly caFile?: string | undefined
   /** Called when the broker refuses a later reconnect (the client has ended). */
   readonly onRefused?: (err: BrokerRefusal) => void
+  /** Called with each broker token before it is used (the first one before connecting, then each renewal). */
+  readonly onToken?: (token: BrokerToken) => void
 }
 
 /** Connects to the broker with a fresh broker token, renewing it for as long as the client lives. */
@@ -29,7 +32,11 @@ export async function connectForBroker(s: Settings, io: CliIo, options: BrokerCo
   const session = await openSession(s)
   return connectWithToken({
     brokerUrl: options.url ?? io.env.brokerUrl ?? DEFAULTS.brokerUrl,
-    getToken: () => fetchBrokerToken(s, session, options.broker),
+    getToken: async () => {
+      const token = await fetchBrokerToken(s, session, options.broker)
+      options.onToken?.(token)
+      return token
+    },
     mqtt: { connectTimeout: 10_000, protocolVersion: options.protocolVersion ?? 4, clean: options.keepSession !== true, ...(ca ? { ca } : {}) },
     onRenewError: (err) => writeLine(io.stderr, `mqtt-oidc: warning: could not renew the broker token: ${err instanceof Error ? err.message : String(err)}`),
     isRevoked: async (t) => t.jti !== undefined && (await fetchRevokedJtis(s.exchangeUrl, options.broker)).has(t.jti),
