@@ -5,6 +5,8 @@ import { parse } from 'yaml'
 import { loadConfig as loadIdpConfig } from '@mqtt-oidc/idp'
 import { loadConfig as loadExchangeConfig } from '@mqtt-oidc/exchange'
 import { loadBrokerConfig } from '@mqtt-oidc/broker'
+import { CLI_ENVIRONMENT_VARIABLES, readCliEnv } from '../packages/client/src/cli/cli-env.js'
+import { createProgram } from '../packages/client/src/cli/create-program.js'
 
 // There is no Docker engine here, so docker-compose.yml and the Dockerfile are
 // checked against the code instead: every command is a real package script
@@ -18,12 +20,16 @@ interface Service {
   build?: unknown
   image?: string
   command?: string[]
+  entrypoint?: string[]
+  profiles?: string[]
+  network_mode?: string
+  volumes?: string[]
   environment?: Record<string, string>
   ports?: string[]
   depends_on?: Record<string, { condition: string }>
-  healthcheck?: { test: string[] }
+  healthcheck?: { test: string[]; start_period?: string }
 }
-const compose = parse(read('docker-compose.yml'), { merge: true }) as { services: Record<string, Service> }
+const compose = parse(read('docker-compose.yml'), { merge: true }) as { services: Record<string, Service>; volumes: Record<string, unknown> }
 const services = compose.services
 const env = (name: string): Record<string, string> => services[name]?.environment ?? {}
 const workspaces = ['apps', 'packages'].flatMap((dir) => readdirSync(join(root, dir)).map((name) => `${dir}/${name}`))
@@ -56,7 +62,8 @@ describe('docker-compose.yml', () => {
 
   it('gives each app only variables its config schema knows, and listens where the ports are published', () => {
     for (const [name, load] of Object.entries(loaders)) {
-      const config = load({ NODE_ENV: 'development', ...env(name) })
+      expect(env(name).NODE_ENV, `${name}: the image defaults to production, the http://localhost demo needs development`).toBe('development')
+      const config = load(env(name))
       const published = (services[name]?.ports ?? []).map((p) => Number(p.split(':')[1]))
       // The EMQX hook is reached only inside the network; it publishes nothing.
       const listening = name === 'emqx-hook' ? [] : [config.port, config.mqttPort, config.wsPort].filter((p): p is number => typeof p === 'number')
@@ -107,10 +114,62 @@ describe('docker-compose.yml', () => {
     expect(services.emqx?.depends_on?.['emqx-hook']?.condition).toBe('service_healthy')
   })
 
-  it('has a health check on every service', () => {
+  it('has a health check on every service `docker compose up` starts', () => {
     for (const [name, service] of Object.entries(services)) {
+      if (service.profiles !== undefined) continue // run on demand (`docker compose run --rm cli ...`), not kept up
       expect(service.healthcheck?.test?.length, `${name} has a health check`).toBeGreaterThan(0)
     }
+  })
+
+  it('runs the demo gateway as `mqtt-oidc gateway` with valid options, on the public URLs, publishing to the aedes broker', async () => {
+    const gateway = services.gateway!
+    const command = gateway.command ?? []
+    expect(command.slice(0, 3)).toEqual(['pnpm', 'mqtt-oidc', 'gateway'])
+    expect(packageJsonRoot().scripts?.['mqtt-oidc']).toBe('tsx packages/client/src/cli/main.ts')
+    const opts = await parseCli(command.slice(2))
+    const broker = loadBrokerConfig(env('broker'))
+    expect(opts.broker).toBe(broker.brokerId)
+
+    // A device uses the issuer its ID token names, so it shares the host's network and its published ports.
+    expect(gateway.network_mode).toBe('host')
+    expect(gateway.ports).toBeUndefined()
+    for (const name of Object.keys(env('gateway'))) expect(CLI_ENVIRONMENT_VARIABLES).toContain(name)
+    const cliEnv = readCliEnv(env('gateway'))
+    expect(cliEnv.issuer).toBe(loadIdpConfig(env('idp')).issuer)
+    expect(cliEnv.exchangeUrl).toBe(loadExchangeConfig(env('exchange')).issuer)
+    const brokerUrl = new URL(cliEnv.brokerUrl!)
+    expect(brokerUrl).toMatchObject({ protocol: 'mqtt:', hostname: 'localhost' })
+    expect(services.broker?.ports).toContain(`${brokerUrl.port}:${broker.mqttPort}`)
+    for (const url of [cliEnv.issuer!, cliEnv.exchangeUrl!]) {
+      const published = (name: string) => services[name]?.ports ?? []
+      expect([...published('idp'), ...published('exchange')]).toContain(`${new URL(url).port}:${new URL(url).port}`)
+    }
+
+    // Its login survives restarts in a volume at the CLI's default config dir
+    // (~/.config/mqtt-oidc of the image's `node` user), which the image creates for `node`.
+    expect(env('gateway')).not.toHaveProperty('MQTT_OIDC_CLI_CONFIG_DIR')
+    expect(env('gateway')).not.toHaveProperty('XDG_CONFIG_HOME')
+    const configDir = '/home/node/.config/mqtt-oidc'
+    expect(gateway.volumes).toEqual([`gateway:${configDir}`])
+    expect(compose.volumes).toHaveProperty('gateway')
+    expect(read('Dockerfile')).toMatch(/chown node:node [^\n]*\/home\/node\/\.config\/mqtt-oidc/)
+    // Healthy while publishing: the health check reads the status file the command keeps rewriting.
+    expect(opts.statusFile).toBe(`${configDir}/status.json`)
+    expect(gateway.healthcheck?.test.join(' ')).toContain(`statSync('${opts.statusFile}')`)
+    expect(gateway.healthcheck?.start_period).toBeDefined()
+    expect(gateway.depends_on?.broker?.condition).toBe('service_healthy')
+    expect(read('README.md')).toContain('docker compose logs -f gateway')
+  })
+
+  it('offers the CLI as an on-demand service that reads the admin credential read-only', () => {
+    const cli = services.cli!
+    expect(cli.profiles).toEqual(['tools'])
+    expect(cli.entrypoint).toEqual(['pnpm', 'mqtt-oidc'])
+    expect(cli.network_mode).toBe('host')
+    expect(cli.volumes).toEqual([`data:${env('cli').MQTT_OIDC_DATA_DIR}:ro`])
+    expect(loadIdpConfig(env('idp')).dataDir).toBe(env('cli').MQTT_OIDC_DATA_DIR)
+    for (const name of Object.keys(env('cli'))) expect(CLI_ENVIRONMENT_VARIABLES).toContain(name)
+    expect(read('README.md')).toContain('docker compose run --rm cli broker issue demo')
   })
 })
 
@@ -121,10 +180,25 @@ describe('Dockerfile', () => {
     for (const dir of workspaces) expect(dockerfile).toContain(`COPY ${dir}/package.json ${dir}/`)
   })
 
-  it('runs as the non-root node user and starts a real root script', () => {
+  it('runs as the non-root node user and starts a root script that installs nothing', () => {
     expect(dockerfile).toMatch(/^USER node$/m)
-    expect(dockerfile).toMatch(/^CMD \["pnpm", "start"\]$/m)
-    expect(packageJsonRoot().scripts?.start).toBeTruthy()
+    expect(dockerfile).toMatch(/^CMD \["pnpm", "start:stack"\]$/m)
+    expect(packageJsonRoot().scripts?.['start:stack']).toBe('tsx scripts/start-stack.ts')
+  })
+
+  it('is multi-stage and ships production dependencies only, with no compiler in the runtime stage', () => {
+    const stages = dockerfile.split(/^FROM /m).slice(1)
+    expect(stages).toHaveLength(2)
+    const [build, runtime] = stages as [string, string]
+    expect(build).toMatch(/^RUN pnpm install --frozen-lockfile --prod\b/m)
+    expect(runtime).toMatch(/^COPY --from=deps \/app \/app$/m)
+    expect(runtime).not.toMatch(/apt-get|g\+\+|pnpm install/)
+    expect(runtime).toMatch(/^ENV NODE_ENV=production /m)
+    // What the apps run with must be a production dependency where it runs (test/production-install.test.ts boots them so).
+    expect(packageJsonRoot().dependencies?.tsx).toBeTruthy()
+    for (const dir of ['apps/idp', 'apps/exchange', 'apps/broker', 'packages/client']) {
+      expect((JSON.parse(read(`${dir}/package.json`)) as { dependencies?: Record<string, string> }).dependencies?.tsx, `${dir} has tsx`).toBeTruthy()
+    }
   })
 
   it('bakes no secrets or data into the image', () => {
@@ -135,5 +209,20 @@ describe('Dockerfile', () => {
 })
 
 function packageJsonRoot() {
-  return JSON.parse(read('package.json')) as { scripts?: Record<string, string> }
+  return JSON.parse(read('package.json')) as { scripts?: Record<string, string>; dependencies?: Record<string, string> }
+}
+
+/** Parses a `mqtt-oidc` command line as the CLI would, without running it: its options, or the CLI's own error. */
+async function parseCli(argv: string[]): Promise<Record<string, unknown>> {
+  const out: string[] = []
+  const sink = { write: (text: string) => out.push(text) } as unknown as NodeJS.WritableStream
+  const program = createProgram({ stdout: sink, stderr: sink, stdin: process.stdin, env: readCliEnv({}) })
+  let parsed: Record<string, unknown> | undefined
+  program.commands.find((c) => c.name() === argv[0])!.action((opts: Record<string, unknown>) => {
+    parsed = opts
+  })
+  await program.parseAsync(argv, { from: 'user' }).catch((err: unknown) => {
+    throw new Error(`${argv.join(' ')}: ${out.join('')}`, { cause: err })
+  })
+  return parsed!
 }
