@@ -70,6 +70,17 @@ function environmentOf(name: string): Record<string, string> {
   return Object.fromEntries(Object.entries(compose.services[name]?.environment ?? {}).map(([k, v]) => [k, rewrite(String(v))]))
 }
 
+/** The first match of `pattern` in what the service has printed, waiting for it (and yielding, so the pipes are read). */
+async function waitForOutput(service: { child: ChildProcess; output: () => string }, pattern: RegExp, timeoutMs = 60_000): Promise<RegExpExecArray> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const match = pattern.exec(service.output())
+    if (match) return match
+    if (service.child.exitCode !== null || Date.now() > deadline) throw new Error(`no ${String(pattern)} in: ${service.output()}`)
+    await sleep(100)
+  }
+}
+
 /** Runs the service's compose health check until it passes. */
 async function healthy(name: string, timeoutMs = 90_000): Promise<void> {
   const [kind, ...argv] = compose.services[name]?.healthcheck?.test ?? []
@@ -146,17 +157,13 @@ describe('docker-compose.yml without Docker, from a production-only install', ()
 
   it('runs the walkthrough: the gateway signs in with the device flow, then its telemetry reaches a backend', async () => {
     const gateway = start('gateway', compose.services.gateway!.command!, environmentOf('gateway'))
-    const deadline = Date.now() + 60_000
-    let url: string | undefined
-    while (!(url = /^Or open \(or scan\) (\S+)$/m.exec(gateway.output())?.[1]) && Date.now() < deadline && gateway.child.exitCode === null) await sleep(200)
-    expect(url, gateway.output()).toBeDefined()
+    const [, url] = await waitForOutput(gateway, /^Or open \(or scan\) (\S+)$/m)
     const demo = JSON.parse(readFileSync(join(dataDir, 'demo-account.json'), 'utf8')) as { username: string; password: string }
     const page = await completeDeviceLogin({ verificationUriComplete: url, username: demo.username, password: demo.password })
     expect(page.name).toBe('device-success')
     await healthy('gateway', 60_000)
-    const clientid = /^Connected to demo as (\S+);/m.exec(gateway.output())?.[1]
-    expect(clientid, gateway.output()).toBeDefined()
-    expect(gateway.output()).toMatch(new RegExp(`^devices/${clientid}/telemetry \\{"seq":0,`, 'm'))
+    const [, clientid] = await waitForOutput(gateway, /^Connected to demo as (\S+);/m)
+    await waitForOutput(gateway, new RegExp(`^devices/${clientid}/telemetry \\{"seq":0,`, 'm'))
 
     // README step 4: a credential from the `cli` service, and mosquitto_sub watching.
     const cli = compose.services.cli!
