@@ -12,9 +12,11 @@ import { useDevicePolling } from './lib/device-polling.js'
 import { createInteractionRouter, sendPage } from './lib/interaction-routes.js'
 import { errorPage } from './lib/pages.js'
 import { buildProviderConfiguration, CODE_VERIFICATION_PATH, DEFAULT_TTL, type IdpTtl } from './lib/provider-configuration.js'
-import { loadOrCreateSigningKeys } from './lib/signing-keys.js'
+import { jwksFingerprint, loadOrCreateSigningKeys, signingJwks } from './lib/signing-keys.js'
 import { useSpendFailedCodes } from './lib/spend-failed-codes.js'
-import { DEFAULT_USER_CODE_RATE_LIMIT, useUserCodeRateLimit, type UserCodeRateLimit } from './lib/user-code-rate-limit.js'
+import { createUserCodeLimiter, DEFAULT_USER_CODE_RATE_LIMIT, useUserCodeRateLimit, type UserCodeLimiter, type UserCodeRateLimit } from './lib/user-code-rate-limit.js'
+import type { LoginLimiter } from './lib/login-rate-limit.js'
+import type { JWK } from 'jose'
 
 export interface IdpOptions {
   /** Accounts, oidc-provider records (sessions, grants, codes, tokens) and signing keys. Owned by the caller. */
@@ -43,7 +45,17 @@ export interface IdpOptions {
   readonly userCodeRateLimit?: Partial<UserCodeRateLimit>
   /** Limits on failed logins; see `LoginRateLimit` for defaults. */
   readonly loginRateLimit?: Partial<LoginRateLimit>
+  /**
+   * Seconds between looks at the store's signing keys. A rotation (made by
+   * any process on the store), a rotated key starting to sign, or a retired
+   * key leaving the JWKS takes effect within this without a restart.
+   * Default 60 (KEY_RELOAD_SECONDS).
+   */
+  readonly keyReloadSeconds?: number
 }
+
+/** Default seconds between the IdP's looks at its signing keys in the store. */
+export const KEY_RELOAD_SECONDS = 60
 
 export interface Idp {
   /** Binds, then builds the provider for the now-known issuer. */
@@ -76,6 +88,16 @@ export function createIdp(options: IdpOptions): Idp {
   let provider: Provider | undefined
   const sockets = new Set<Socket>()
   let pruneTimer: NodeJS.Timeout | undefined
+  let keyTimer: NodeJS.Timeout | undefined
+  // Counters of failed logins and wrong user codes outlive a provider rebuilt for new keys.
+  const limiters: Limiters = {
+    login: createLoginLimiter({ ...DEFAULT_LOGIN_RATE_LIMIT, ...options.loginRateLimit }),
+    userCode: createUserCodeLimiter({ ...DEFAULT_USER_CODE_RATE_LIMIT, ...options.userCodeRateLimit }),
+  }
+  const ttl = { ...DEFAULT_TTL, ...options.ttl }
+  // Retired keys stay published while a token they signed may still be valid
+  // (ID tokens and the admin's JWT access tokens; other tokens are opaque).
+  const retainSeconds = Math.max(ttl.idToken, ttl.adminAccessToken) + KEY_RETENTION_SKEW
 
   return {
     get issuer() {
@@ -95,16 +117,39 @@ export function createIdp(options: IdpOptions): Idp {
       })
       const port = await bind(server, host, options.port ?? 0)
       issuer ??= `http://${defaultIssuerHost(host)}:${port}`
+      const publicIssuer = issuer
+      let app: express.Express
+      let keys: string
       try {
-        provider = await buildProvider(options, issuer, logger)
+        const jwks = await loadOrCreateSigningKeys(options.store, retainSeconds)
+        keys = jwksFingerprint(jwks)
+        provider = buildProvider(options, publicIssuer, logger, jwks, limiters)
+        app = buildApp(provider, options, logger, limiters)
       } catch (err) {
         await closeServer(server, sockets)
         server = undefined
         issuer = options.issuer
         throw err
       }
-      server.on('request', buildApp(provider, options, logger))
+      server.on('request', (req, res) => { app(req, res) })
       pruneTimer = schedulePrune(options.store, logger)
+      // oidc-provider takes its keys once, at construction: new keys mean a new
+      // provider on the same store, swapped in between requests (sessions,
+      // grants and interactions live in the store; cookie keys do not change).
+      let reloading = false
+      keyTimer = setInterval(() => {
+        if (reloading) return
+        reloading = true
+        options.store.keys.list('idp').then((records) => {
+          const jwks = signingJwks(records, retainSeconds, Math.floor(Date.now() / 1000))
+          if (!jwks || jwksFingerprint(jwks) === keys) return // unchanged, or a rotation half-written: keep signing as before
+          provider = buildProvider(options, publicIssuer, logger, jwks, limiters)
+          app = buildApp(provider, options, logger, limiters)
+          keys = jwksFingerprint(jwks)
+          logger.info({ signing: jwks.filter((k) => !k.key_ops).map((k) => k.kid), published: jwks.length }, 'signing keys reloaded')
+        }).catch((err: unknown) => logger.error({ err }, 'reloading signing keys failed; still signing with the current ones'))
+          .finally(() => { reloading = false })
+      }, (options.keyReloadSeconds ?? KEY_RELOAD_SECONDS) * 1000).unref()
       logger.info({ issuer, host, port }, 'idp listening')
       return { url: issuer, port }
     },
@@ -113,6 +158,7 @@ export function createIdp(options: IdpOptions): Idp {
       if (!current) return
       server = undefined
       clearInterval(pruneTimer)
+      clearInterval(keyTimer)
       await closeServer(current, sockets)
       logger.info('idp closed')
     },
@@ -149,11 +195,13 @@ function schedulePrune(store: Store, logger: Logger): NodeJS.Timeout {
   }, PRUNE_EVERY_MS).unref()
 }
 
-async function buildProvider(options: IdpOptions, issuer: string, logger: Logger): Promise<Provider> {
+interface Limiters {
+  readonly login: LoginLimiter
+  readonly userCode: UserCodeLimiter
+}
+
+function buildProvider(options: IdpOptions, issuer: string, logger: Logger, jwks: JWK[], limiters: Limiters): Provider {
   const ttl = { ...DEFAULT_TTL, ...options.ttl }
-  // Retired keys stay published while a token they signed may still be valid
-  // (ID tokens and the admin's JWT access tokens; other tokens are opaque).
-  const jwks = await loadOrCreateSigningKeys(options.store, Math.max(ttl.idToken, ttl.adminAccessToken) + KEY_RETENTION_SKEW)
   const provider = new Provider(issuer, buildProviderConfiguration({
     store: options.store,
     exchangeUrl: options.exchangeUrl,
@@ -164,19 +212,18 @@ async function buildProvider(options: IdpOptions, issuer: string, logger: Logger
   }))
   useDevicePolling(provider, options.devicePollInterval ?? 5)
   useSpendFailedCodes(provider)
-  useUserCodeRateLimit(provider, CODE_VERIFICATION_PATH, { ...DEFAULT_USER_CODE_RATE_LIMIT, ...options.userCodeRateLimit })
+  useUserCodeRateLimit(provider, CODE_VERIFICATION_PATH, limiters.userCode)
   useAutoSubmitPolicy(provider, CODE_VERIFICATION_PATH)
   observe(provider, logger)
   return provider
 }
 
-function buildApp(provider: Provider, options: IdpOptions, logger: Logger): express.Express {
+function buildApp(provider: Provider, options: IdpOptions, logger: Logger, limiters: Limiters): express.Express {
   const app = express()
   app.disable('x-powered-by')
   app.get('/healthz', (_req, res) => { res.set('Cache-Control', 'no-store').json({ status: 'ok' }) })
   // Our routes go first: oidc-provider answers everything else (and 404s).
-  const loginLimiter = createLoginLimiter({ ...DEFAULT_LOGIN_RATE_LIMIT, ...options.loginRateLimit })
-  app.use(createInteractionRouter({ provider, store: options.store, csrf: createCsrf(options.cookieKeys[0] ?? ''), logger, loginLimiter }))
+  app.use(createInteractionRouter({ provider, store: options.store, csrf: createCsrf(options.cookieKeys[0] ?? ''), logger, loginLimiter: limiters.login }))
   app.use(provider.callback())
   app.use((err: unknown, _req: Request, res: Response, next: NextFunction) => {
     logger.error({ err }, 'interaction failed')
@@ -218,6 +265,8 @@ function validateOptions(options: IdpOptions): void {
   if (options.adminClient.clientSecret.length < 32) problems.push('adminClient.clientSecret: 32+ characters')
   if (!URL.canParse(options.exchangeUrl)) problems.push('exchangeUrl: an absolute URL')
   if (options.issuer !== undefined && !URL.canParse(options.issuer)) problems.push('issuer: an absolute URL')
+  const reload = options.keyReloadSeconds
+  if (reload !== undefined && !(Number.isFinite(reload) && reload > 0)) problems.push('keyReloadSeconds: a positive number of seconds')
   const interval = options.devicePollInterval
   if (interval !== undefined && !(Number.isInteger(interval) && interval >= 1)) problems.push('devicePollInterval: a whole number of seconds >= 1')
   for (const [name, value] of Object.entries(options.ttl ?? {})) {

@@ -1,19 +1,25 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import * as oidc from 'openid-client'
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from 'jose'
-import { createAccount, rotateSigningKeys } from '../src/index.js'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { pino } from 'pino'
+import { createSqliteStore } from '@mqtt-oidc/core'
+import { createAccount, createIdp, rotateSigningKeys } from '../src/index.js'
 import { completeDeviceLogin, ScriptedBrowser, ScriptedLoginError, type BrowserPage } from '../../../test/support/idp-user-agent.js'
-import { DEVICE_GRANT, deviceAuthorization, SCOPE, startTestIdp, tokenRequest, type TestIdp } from './support/test-idp.js'
+import { ADMIN_SECRET, DEVICE_GRANT, deviceAuthorization, EXCHANGE_URL, SCOPE, startTestIdp, tokenRequest, type TestIdp } from './support/test-idp.js'
 
 const BOB = { username: 'bob', password: 'bob-password-1' }
 const TTL = { idToken: 60, adminAccessToken: 60 }
+// Seconds between the instances' looks at the keys, and how long a rotation publishes keys before they sign.
+const RELOAD = 0.2
+const LEAD = 2
 // What the IdP keeps a retired key for: the longest signed-token lifetime plus 300 s of skew.
 const RETENTION = 60 + 300
 
 let t: TestIdp
 
 beforeAll(async () => {
-  t = await startTestIdp({ ttl: TTL }, async (store) => { await createAccount(store, BOB) })
+  t = await startTestIdp({ ttl: TTL, keyReloadSeconds: RELOAD }, async (store) => { await createAccount(store, BOB) })
 })
 afterAll(async () => {
   vi.useRealTimers()
@@ -24,6 +30,15 @@ async function jwks(): Promise<JSONWebKeySet & { keys: Array<Record<string, unkn
   return (await (await fetch(`${t.issuer}/jwks`)).json()) as JSONWebKeySet & { keys: Array<Record<string, unknown>> }
 }
 
+/** Polls `check` (through real timers) until it holds, for up to 10 s. */
+async function until(check: () => Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    if (await check()) return
+    await sleep(100)
+  }
+  throw new Error('condition not met within 10 s')
+}
+
 async function deviceSignIn(): Promise<string> {
   const da = await oidc.initiateDeviceAuthorization(t.config, { scope: SCOPE })
   const polling = oidc.pollDeviceAuthorizationGrant(t.config, da)
@@ -32,32 +47,72 @@ async function deviceSignIn(): Promise<string> {
 }
 
 describe('signing key rotation', () => {
-  it('signs with the new keys after a restart and keeps the old ones in the JWKS until their tokens expired', async () => {
-    const before = await jwks()
-    expect(before.keys.map((k) => k.alg)).toEqual(['RS256', 'ES256', 'EdDSA'])
-    const oldToken = await deviceSignIn()
-    const oldKid = decodeProtectedHeader(oldToken).kid
+  it('publishes new keys at once on every instance, signs with them from their activation without a restart, keeps old ones until their tokens expired', async () => {
+    // A second instance on the same store and issuer, as behind a load balancer.
+    const store2 = createSqliteStore(t.dbPath)
+    const idp2 = createIdp({
+      store: store2, issuer: t.issuer, exchangeUrl: EXCHANGE_URL, adminClient: { clientId: 'mqtt-oidc-admin', clientSecret: ADMIN_SECRET },
+      cookieKeys: ['cookie-key-for-tests-0123456789abcdef'], logger: pino({ level: 'silent' }), ttl: TTL, keyReloadSeconds: RELOAD,
+    })
+    const { port: port2 } = await idp2.listen()
+    const jwks2 = async () => (await (await fetch(`http://127.0.0.1:${port2}/jwks`)).json()) as { keys: Array<Record<string, unknown>> }
+    try {
+      const before = await jwks()
+      expect(before.keys.map((k) => k.alg)).toEqual(['RS256', 'ES256', 'EdDSA'])
+      expect((await jwks2()).keys).toEqual(before.keys)
+      const oldToken = await deviceSignIn()
+      const oldKid = decodeProtectedHeader(oldToken).kid
 
-    const { added, retired } = await rotateSigningKeys(t.store)
-    expect(retired.sort()).toEqual(before.keys.map((k) => String(k.kid)).sort())
+      const { added, retired, activatesAt } = await rotateSigningKeys(t.store, { leadSeconds: LEAD })
+      expect(retired.sort()).toEqual(before.keys.map((k) => String(k.kid)).sort())
+      expect(activatesAt).toBe(Math.floor(Date.now() / 1000) + LEAD)
+
+      // Within a reload both instances publish the new keys, verify-only, and still sign with the old ones.
+      await until(async () => (await jwks2()).keys.length === 6 && (await jwks()).keys.length === 6)
+      const ahead = await jwks()
+      expect(ahead.keys.slice(0, 3).map((k) => k.kid)).toEqual(before.keys.map((k) => k.kid))
+      expect(new Set(ahead.keys.slice(3).map((k) => k.kid))).toEqual(new Set(added))
+      expect(ahead.keys.slice(3).map((k) => k.key_ops)).toEqual([['verify'], ['verify'], ['verify']])
+      expect(decodeProtectedHeader(await deviceSignIn()).kid).toBe(oldKid)
+
+      // From activation the new keys sign, and the old ones stay published (verify-only) on both instances.
+      await sleep((activatesAt + 1) * 1000 - Date.now())
+      await until(async () => (await jwks()).keys[0]?.kid === added[0] && (await jwks2()).keys[0]?.kid === added[0])
+      for (const during of [await jwks(), await jwks2()]) {
+        expect(during.keys.slice(0, 3).map((k) => k.kid)).toEqual(added)
+        expect(during.keys.slice(0, 3).map((k) => k.key_ops)).toEqual([undefined, undefined, undefined])
+        expect(new Set(during.keys.slice(3).map((k) => k.kid))).toEqual(new Set(retired))
+        expect(during.keys.slice(3).map((k) => k.key_ops)).toEqual([['verify'], ['verify'], ['verify']])
+        expect(during.keys.every((k) => k.d === undefined)).toBe(true)
+        await expect(jwtVerify(oldToken, createLocalJWKSet(during as JSONWebKeySet), { issuer: t.issuer })).resolves.toBeDefined()
+      }
+      const newToken = await deviceSignIn()
+      expect(decodeProtectedHeader(newToken).kid).toBe(added[0])
+      await expect(jwtVerify(newToken, createLocalJWKSet(await jwks2() as JSONWebKeySet), { issuer: t.issuer })).resolves.toBeDefined()
+
+      // Once every token the old keys signed has expired, they leave every JWKS (no restart either).
+      vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + (RETENTION + LEAD + 5) * 1000 })
+      await until(async () => (await jwks()).keys.length === 3 && (await jwks2()).keys.length === 3)
+      expect((await jwks()).keys.map((k) => k.kid)).toEqual(added)
+      vi.useRealTimers()
+    } finally {
+      vi.useRealTimers()
+      await idp2.close()
+      await store2.close()
+    }
+  })
+
+  it('a second rotation within the lead replaces the pending keys, which never sign; a restart keeps the same keys', async () => {
+    const before = (await jwks()).keys.slice(0, 3).map((k) => k.kid)
+    const first = await rotateSigningKeys(t.store, { leadSeconds: 3600 })
+    const second = await rotateSigningKeys(t.store, { leadSeconds: 0 })
+    expect(second.retired.sort()).toEqual([...before].sort() as string[])
     await t.restart()
-
-    const during = await jwks()
-    expect(during.keys.slice(0, 3).map((k) => k.kid)).toEqual(added)
-    expect(new Set(during.keys.slice(3).map((k) => k.kid))).toEqual(new Set(retired))
-    expect(during.keys.slice(3).map((k) => k.key_ops)).toEqual([['verify'], ['verify'], ['verify']])
-    expect(during.keys.every((k) => k.d === undefined)).toBe(true)
-    // A token signed before the rotation still verifies; new tokens use the new RS256 key.
-    await expect(jwtVerify(oldToken, createLocalJWKSet(during), { issuer: t.issuer })).resolves.toBeDefined()
-    const newToken = await deviceSignIn()
-    expect(decodeProtectedHeader(newToken).kid).toBe(added[0])
-    expect(decodeProtectedHeader(newToken).kid).not.toBe(oldKid)
-
-    // Once every token the old keys signed has expired, they leave the JWKS.
-    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + (RETENTION + 5) * 1000 })
-    await t.restart()
-    expect((await jwks()).keys.map((k) => k.kid)).toEqual(added)
-    vi.useRealTimers()
+    const keys = (await jwks()).keys
+    expect(keys.slice(0, 3).map((k) => k.kid)).toEqual(second.added)
+    expect(keys.filter((k) => first.added.includes(String(k.kid))).map((k) => k.key_ops)).toEqual([['verify'], ['verify'], ['verify']])
+    expect(decodeProtectedHeader(await deviceSignIn()).kid).toBe(second.added[0])
+    await expect(rotateSigningKeys(t.store, { leadSeconds: -1 })).rejects.toThrow(/leadSeconds/)
   })
 })
 

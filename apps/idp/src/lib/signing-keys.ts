@@ -9,39 +9,60 @@ export const IDP_SIGNING_ALGS = ['RS256', 'ES256', 'EdDSA'] as const
 type IdpAlg = (typeof IDP_SIGNING_ALGS)[number]
 
 /**
- * Returns the IdP's private JWKs from the store: the current key of every
- * algorithm (generating and storing one where there is none), then keys
- * retired less than `retainSeconds` ago, marked verify-only so oidc-provider
- * publishes them in the JWKS but never signs with them. A restart with the
- * same store therefore signs with the same keys (same `kid`s in the JWKS).
+ * The IdP's private JWKs at `now`, from its key records, or undefined when an
+ * algorithm has no key that may sign now (the caller then generates one, or
+ * keeps the keys it has).
+ *
+ * A record's `createdAt` is when it starts signing and `retiredAt` when it
+ * stops (a rotation publishes the new key ahead of both: see
+ * rotateSigningKeys). Per algorithm the newest key active at `now` signs;
+ * every other key is published verify-only: keys that start signing later
+ * (so verifiers have them before the first token they sign) and keys retired
+ * less than `retainSeconds` ago (so tokens they signed keep verifying).
  */
-export async function loadOrCreateSigningKeys(store: Store, retainSeconds = 0, now = Math.floor(Date.now() / 1000)): Promise<JWK[]> {
-  const all = await store.keys.list('idp')
-  const current = all.filter((key) => key.retiredAt === null)
+export function signingJwks(records: readonly SigningKeyRecord[], retainSeconds: number, now: number): JWK[] | undefined {
   const keys: JWK[] = []
   for (const alg of IDP_SIGNING_ALGS) {
-    // Newest first, should a rotation have been interrupted between its steps.
-    let record = current.filter((key) => key.alg === alg).sort((a, b) => b.createdAt - a.createdAt)[0]
-    if (!record) {
-      record = await generateSigningKey(alg)
-      await store.keys.add(record)
-    }
+    const record = records
+      .filter((key) => key.alg === alg && key.createdAt <= now && (key.retiredAt === null || key.retiredAt > now))
+      .sort((a, b) => b.createdAt - a.createdAt)[0]
+    if (!record) return undefined
     keys.push(toJwk(record))
   }
   const signing = new Set(keys.map((key) => key.kid))
-  const retained = all
+  const published = records
     .filter((key) => !signing.has(key.kid) && (key.retiredAt === null || key.retiredAt + retainSeconds >= now))
     .sort((a, b) => b.createdAt - a.createdAt)
-  for (const record of retained) keys.push({ ...toJwk(record), key_ops: ['verify'] })
+  for (const record of published) keys.push({ ...toJwk(record), key_ops: ['verify'] })
   return keys
+}
+
+/**
+ * signingJwks of the store's keys, first generating (and storing) a key
+ * for every algorithm that has none able to sign now. A restart with the
+ * same store therefore signs with the same keys (same `kid`s in the JWKS).
+ */
+export async function loadOrCreateSigningKeys(store: Store, retainSeconds = 0, now = Math.floor(Date.now() / 1000)): Promise<JWK[]> {
+  let records = await store.keys.list('idp')
+  const missing = IDP_SIGNING_ALGS.filter((alg) => !records.some((key) => key.alg === alg && key.createdAt <= now && (key.retiredAt === null || key.retiredAt > now)))
+  for (const alg of missing) await store.keys.add(await generateSigningKey(alg, now))
+  if (missing.length > 0) records = await store.keys.list('idp')
+  const keys = signingJwks(records, retainSeconds, now)
+  if (!keys) throw new Error('no IdP signing key after generating the missing ones')
+  return keys
+}
+
+/** One line that changes exactly when the JWKS or the signing keys change. */
+export function jwksFingerprint(keys: readonly JWK[]): string {
+  return keys.map((key) => `${key.kid ?? ''}:${key.key_ops ? 'verify' : 'sign'}`).join(',')
 }
 
 function toJwk(record: SigningKeyRecord): JWK {
   return { ...(record.privateJwk as JWK), kid: record.kid, alg: record.alg, use: 'sig' }
 }
 
-/** A new current key for `alg`, as a store record. */
-export async function generateSigningKey(alg: IdpAlg): Promise<SigningKeyRecord> {
+/** A new key for `alg`, as a store record that starts signing at `activatesAt` (default now). */
+export async function generateSigningKey(alg: IdpAlg, activatesAt = Math.floor(Date.now() / 1000)): Promise<SigningKeyRecord> {
   // EdDSA generates Ed25519 keys (jose's default curve for it).
   const { privateKey } = await generateKeyPair(alg, { extractable: true, modulusLength: 2048 })
   const jwk = await exportJWK(privateKey)
@@ -51,7 +72,7 @@ export async function generateSigningKey(alg: IdpAlg): Promise<SigningKeyRecord>
     alg,
     owner: 'idp',
     privateJwk: { ...jwk, kid, alg, use: 'sig' },
-    createdAt: Math.floor(Date.now() / 1000),
+    createdAt: activatesAt,
     retiredAt: null,
   }
 }

@@ -1,5 +1,5 @@
 import type { KoaContextWithOIDC, Provider } from 'oidc-provider'
-import { createFailureLimiter, type FailureLimit } from './failure-limiter.js'
+import { createFailureLimiter, type FailureLimit, type FailureLimiter } from './failure-limiter.js'
 import { errorPage } from './pages.js'
 import { sendKoaPage } from './provider-pages.js'
 
@@ -32,6 +32,16 @@ export function markWrongUserCode(ctx: object): void {
 
 const GLOBAL_KEY = '*'
 
+/** The counters of wrong user codes; one per IdP, kept when its provider is rebuilt (new signing keys). */
+export interface UserCodeLimiter {
+  readonly perIp: FailureLimiter
+  readonly global: FailureLimiter
+}
+
+export function createUserCodeLimiter(limits: UserCodeRateLimit): UserCodeLimiter {
+  return { perIp: createFailureLimiter(limits.perIp), global: createFailureLimiter(limits.global) }
+}
+
 /**
  * RFC 8628 §5.1 user-code brute force protection on POST `path`: a client IP
  * (or everyone, see `global`) over its budget of wrong codes gets 429 with
@@ -39,9 +49,8 @@ const GLOBAL_KEY = '*'
  * nothing, right or wrong. Only wrong codes count, and nothing happens to the
  * device codes themselves: the real code keeps working for its owner.
  */
-export function useUserCodeRateLimit(provider: Provider, path: string, limits: UserCodeRateLimit): void {
-  const perIp = createFailureLimiter(limits.perIp)
-  const global = createFailureLimiter(limits.global)
+export function useUserCodeRateLimit(provider: Provider, path: string, limiter: UserCodeLimiter): void {
+  const { perIp, global } = limiter
   provider.use(async (ctx: KoaContextWithOIDC, next: () => Promise<unknown>) => {
     if (ctx.method !== 'POST' || ctx.path !== path) {
       await next()
