@@ -182,6 +182,21 @@ describe('docker-compose.yml without Docker, from a production-only install', ()
     for (const service of running) expect(service.output(), service.name).not.toMatch(/eyJ[\w-]+\.eyJ[\w-]+\./)
   }, 150_000)
 
+  it('manages accounts and IdP keys with the CLI inside the idp service, on its PostgreSQL store', () => {
+    const inIdp = (args: string[], input = '') => spawnSync(pnpm, ['mqtt-oidc', ...args], {
+      cwd: tree, encoding: 'utf8', input, env: { PATH: process.env.PATH ?? '', HOME: home, ...environmentOf('idp') },
+    })
+    const add = inIdp(['users', 'add', 'alice', '--client-id', 'gw-17'], 'alice-password-1\n')
+    expect(add.status, add.stderr).toBe(0)
+    const users = JSON.parse(inIdp(['users', 'list']).stdout) as Array<{ username: string }>
+    expect(users.map((u) => u.username).sort()).toEqual(['alice', 'demo'])
+    const keys = inIdp(['idp', 'keys', 'list'])
+    expect(keys.status, keys.stderr).toBe(0)
+    expect((JSON.parse(keys.stdout) as unknown[]).length).toBeGreaterThanOrEqual(3)
+    // Nothing of it touched the (SQLite) data dir: the store is PostgreSQL.
+    expect(existsSync(join(dataDir, 'idp.sqlite'))).toBe(false)
+  })
+
   it('answers the EMQX hook as EMQX would ask it: an unknown password is denied', async () => {
     const port = environmentOf('emqx-hook').MQTT_OIDC_BROKER_EMQX_HOOK_PORT!
     const res = await fetch(`http://127.0.0.1:${port}/emqx/authn`, {

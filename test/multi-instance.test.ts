@@ -6,7 +6,9 @@
  * and sessions through Redis (started by the test): node A follows the
  * exchanges through the balancer, node B follows exchange 2 directly.
  */
-import { decodeJwt } from 'jose'
+import { PassThrough, Readable } from 'node:stream'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { decodeJwt, decodeProtectedHeader } from 'jose'
 import { connectAsync, type MqttClient } from 'mqtt'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { createServer, connect as connectTcp, type Server, type Socket } from 'node:net'
@@ -22,6 +24,29 @@ import { createBroker, type Broker } from '@mqtt-oidc/broker'
 import { completeDeviceLogin } from './support/idp-user-agent.js'
 import { startPostgres, type TestPostgres } from './support/start-postgres.js'
 import { startRedis, type TestRedis } from './support/start-redis.js'
+import { runCli } from '../packages/client/src/cli/run-cli.js'
+import type { CliEnv } from '../packages/client/src/cli/cli-env.js'
+
+/** `mqtt-oidc <args>` in-process, as an operator would run it against the shared store. */
+async function runCliIn(args: string[], env: CliEnv, stdin = ''): Promise<{ code: number; stdout: string; stderr: string }> {
+  const stdout = new PassThrough()
+  const stderr = new PassThrough()
+  let out = ''
+  let err = ''
+  stdout.on('data', (chunk: Buffer) => { out += chunk.toString() })
+  stderr.on('data', (chunk: Buffer) => { err += chunk.toString() })
+  const code = await runCli(args, { stdout, stderr, stdin: Readable.from([stdin]), env })
+  return { code, stdout: out, stderr: err }
+}
+
+/** Polls `check` until it holds, for up to 15 s. */
+async function until(check: () => Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 150; i++) {
+    if (await check()) return
+    await sleep(100)
+  }
+  throw new Error('condition not met within 15 s')
+}
 
 /** A TCP load balancer on loopback: new connections go to the pinned backend, else the next live one. */
 interface Balancer {
@@ -71,8 +96,15 @@ async function startBalancer(): Promise<Balancer> {
   })
 }
 
+// Scaled down from the defaults (IdP key reload 60 s, exchange JWKS refetch cooldown 30 s,
+// rotation lead 300 s) with the same order: lead > cooldown and lead > reload.
+const KEY_RELOAD = 0.25
+const JWKS_COOLDOWN_MS = 1000
+const ROTATION_LEAD = 2
+
 let pg: TestPostgres
 let redis: TestRedis
+let storeUrl: string
 let dir: string
 const stores: Store[] = []
 const closers: Array<() => Promise<void>> = []
@@ -89,10 +121,10 @@ let idToken: string
 /** A jti revoked through exchange 1 before it closed. */
 let revokedOnOne: string
 
-async function login(): Promise<string> {
+async function login(username = demo.username, password = demo.password): Promise<string> {
   const config = await discoverIssuer(idpLb.url, 'mqtt-oidc-cli')
   const tokens = await loginWithDeviceFlow(config, {
-    onPrompt: async ({ verificationUriComplete }) => { await completeDeviceLogin({ verificationUriComplete, username: demo.username, password: demo.password }) },
+    onPrompt: async ({ verificationUriComplete }) => { await completeDeviceLogin({ verificationUriComplete, username, password }) },
   })
   if (!tokens.idToken) throw new Error('no ID token')
   return tokens.idToken
@@ -113,6 +145,7 @@ async function startNode(exchangeUrl: string, issuer: string): Promise<{ broker:
 beforeAll(async () => {
   ;[pg, redis] = await Promise.all([startPostgres(), startRedis()])
   const url = await pg.createDatabase()
+  storeUrl = url
   dir = mkdtempSync(join(tmpdir(), 'mqtt-oidc-multi-'))
   idpLb = await startBalancer()
   exchangeLb = await startBalancer()
@@ -126,7 +159,7 @@ beforeAll(async () => {
   demo = await ensureDemoAccount(idpStore1, dir)
   idps = [idpStore1, idpStore2].map((store) => createIdp({
     store, issuer: idpLb.url, port: 0, exchangeUrl: exchangeLb.url, adminClient,
-    cookieKeys: ['multi-instance-cookie-key-0123456789'], devicePollInterval: 1, logLevel: 'silent',
+    cookieKeys: ['multi-instance-cookie-key-0123456789'], devicePollInterval: 1, logLevel: 'silent', keyReloadSeconds: KEY_RELOAD,
   }))
   // Started together, as an orchestrator would: the startup lock lets the first one create the keys.
   const idpPorts = (await Promise.all(idps.map((idp) => withStartupLock(url, 'idp-start', () => idp.listen())))).map((a) => a.port)
@@ -137,7 +170,7 @@ beforeAll(async () => {
   // Each exchange verifies ID tokens with the keys one IdP instance serves: exchange 2 with IdP 2's.
   exchanges = [exchangeStore1, exchangeStore2].map((store, i) => createExchange({
     store, issuer: exchangeLb.url, port: 0, logLevel: 'silent',
-    idp: { issuer: idpLb.url, jwksUri: `http://127.0.0.1:${idpPorts[i]}/jwks`, clientIds: ['mqtt-oidc-cli'] },
+    idp: { issuer: idpLb.url, jwksUri: `http://127.0.0.1:${idpPorts[i]}/jwks`, clientIds: ['mqtt-oidc-cli'], jwksCooldownMs: JWKS_COOLDOWN_MS },
   }))
   const bound = await Promise.all(exchanges.map((e) => withStartupLock(url, 'exchange-start', () => e.listen())))
   closers.push(...exchanges.map((e) => () => e.close()))
@@ -165,6 +198,30 @@ describe('two IdPs and two exchanges on one PostgreSQL', () => {
     expect(new Set(kids).size).toBe(kids.length)
     expect((a as { keys: Array<{ kid: string }> }).keys.map((k) => k.kid).sort()).toEqual([...kids].sort())
   })
+
+  it('rotates the IdP keys once, through the CLI on the shared store: both instances publish them, then sign with them, without a restart', async () => {
+    const jwksOf = async (i: number) => (await (await fetch(`http://127.0.0.1:${idpLb.backends[i]}/jwks`)).json()) as { keys: Array<{ kid: string; key_ops?: string[] }> }
+    const env = { dataDir: dir, configDir: join(dir, 'cli'), store: storeUrl }
+    const added = await runCliIn(['users', 'add', 'carol', '--client-id', 'carol-gw'], env, 'carol-password-1\n')
+    expect(added.code, added.stderr).toBe(0)
+    const rotated = await runCliIn(['idp', 'keys', 'rotate', '--lead', String(ROTATION_LEAD)], env)
+    expect(rotated.code, rotated.stderr).toBe(0)
+    const { added: kids, activatesAt } = JSON.parse(rotated.stdout) as { added: string[]; activatesAt: number }
+
+    // Published (verify-only) by both instances at once...
+    await until(async () => (await Promise.all([0, 1].map(jwksOf))).every((j) => kids.every((kid) => j.keys.some((k) => k.kid === kid && k.key_ops?.[0] === 'verify'))))
+    // ...then signing on both from activation.
+    await until(async () => Date.now() / 1000 > activatesAt && (await Promise.all([0, 1].map(jwksOf))).every((j) => j.keys[0]?.kid === kids[0] && j.keys[0]?.key_ops === undefined))
+
+    // The account the CLI added signs in through IdP 2 with the new key; exchange 1 (verifying with IdP 1's JWKS) accepts it.
+    idpLb.pin(1)
+    const carol = await login('carol', 'carol-password-1')
+    idpLb.pin(0)
+    expect(decodeProtectedHeader(carol).kid).toBe(kids[0])
+    expect(decodeJwt(carol)).toMatchObject({ clientid: 'carol-gw', username: 'carol' })
+    const exchanged = await exchangeToken({ exchangeUrl: exchangeUrls[0]!, broker: 'demo', subjectToken: carol })
+    expect(exchanged.clientId).toBe('carol-gw')
+  }, 30_000)
 
   it('logs in via IdP 1 (device flow) and exchanges via exchange 2, whose one signing key both exchanges share', async () => {
     idpLb.pin(0)

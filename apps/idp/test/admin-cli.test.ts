@@ -91,7 +91,7 @@ describe('mqtt-oidc users', () => {
 
   it('says where the database should be when there is none', async () => {
     const res = await cli(['users', 'list', '--data-dir', join(dataDir, 'missing')])
-    expect(res).toMatchObject({ code: 1, stderr: `mqtt-oidc: no IdP database at ${join(dataDir, 'missing', 'idp.sqlite')}: run \`pnpm start\` once, or pass --data-dir\n` })
+    expect(res).toMatchObject({ code: 1, stderr: `mqtt-oidc: no IdP database at ${join(dataDir, 'missing', 'idp.sqlite')}: run \`pnpm start\` once, or pass --data-dir (or --store for a shared PostgreSQL store)\n` })
   })
 
   it('adds a shared-client-id account, and `users set` switches the client id mode', async () => {
@@ -109,15 +109,35 @@ describe('mqtt-oidc users', () => {
 })
 
 describe('mqtt-oidc idp keys', () => {
-  it('rotates: a new key per algorithm, the old ones retired', async () => {
+  it('rotates: new keys published now sign after --lead (default 5 min), when the current ones retire', async () => {
     // No keys yet in this database: the IdP creates them at first start; rotate adds the first ones too.
-    const first = await cli(['idp', 'keys', 'rotate'])
+    const first = await cli(['idp', 'keys', 'rotate', '--lead', '0'])
     expect(first.code).toBe(0)
-    const second = JSON.parse((await cli(['idp', 'keys', 'rotate'])).stdout) as { added: string[]; retired: string[] }
-    expect(second.added).toHaveLength(3)
-    expect(second.retired.sort()).toEqual((JSON.parse(first.stdout) as { added: string[] }).added.sort())
-    const listed = JSON.parse((await cli(['idp', 'keys', 'list'])).stdout) as Array<{ kid: string; alg: string; retiredAt: number | null }>
-    expect(listed.filter((k) => k.retiredAt === null).map((k) => k.kid).sort()).toEqual([...second.added].sort())
+    const firstAdded = (JSON.parse(first.stdout) as { added: string[] }).added
+    const before = Math.floor(Date.now() / 1000)
+    const second = await cli(['idp', 'keys', 'rotate'])
+    expect(second.stderr).toMatch(/^The new keys sign from \S+Z; running IdP instances pick them up within a minute\.\n$/)
+    const rotation = JSON.parse(second.stdout) as { added: string[]; retired: string[]; activatesAt: number }
+    expect(rotation.added).toHaveLength(3)
+    expect(rotation.retired.sort()).toEqual([...firstAdded].sort())
+    expect(rotation.activatesAt - before).toBeGreaterThanOrEqual(300)
+    expect(rotation.activatesAt - before).toBeLessThanOrEqual(302)
+    const listed = JSON.parse((await cli(['idp', 'keys', 'list'])).stdout) as Array<{ kid: string; alg: string; createdAt: number; retiredAt: number | null }>
+    // The old keys retire when the new ones start signing.
+    expect(listed.filter((k) => firstAdded.includes(k.kid)).map((k) => k.retiredAt)).toEqual([rotation.activatesAt, rotation.activatesAt, rotation.activatesAt])
+    expect(listed.filter((k) => rotation.added.includes(k.kid)).map((k) => [k.createdAt, k.retiredAt])).toEqual(Array(3).fill([rotation.activatesAt, null]))
     expect(JSON.stringify(listed)).not.toMatch(/"d"/)
+
+    // Rotating again before then: the pending keys never sign; the current ones keep signing until the newest activate.
+    const third = JSON.parse((await cli(['idp', 'keys', 'rotate', '--lead', '1m'])).stdout) as { added: string[]; retired: string[]; activatesAt: number }
+    expect(third.retired.sort()).toEqual([...firstAdded].sort())
+    const after = JSON.parse((await cli(['idp', 'keys', 'list'])).stdout) as Array<{ kid: string; retiredAt: number | null }>
+    expect(after.filter((k) => firstAdded.includes(k.kid)).map((k) => k.retiredAt)).toEqual(Array(3).fill(third.activatesAt))
+    expect(after.filter((k) => rotation.added.includes(k.kid)).every((k) => k.retiredAt !== null && k.retiredAt < third.activatesAt)).toBe(true)
+  })
+
+  it('refuses a bad --lead or --store before touching the store', async () => {
+    expect(await cli(['idp', 'keys', 'rotate', '--lead', 'soon'])).toMatchObject({ code: 1, stdout: '' })
+    expect(await cli(['idp', 'keys', 'list', '--store', 'mysql://db/x'])).toEqual({ code: 1, stdout: '', stderr: 'mqtt-oidc: --store / MQTT_OIDC_STORE must be a postgres:// URL (unset: the embedded SQLite store)\n' })
   })
 })

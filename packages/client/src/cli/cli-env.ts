@@ -17,6 +17,8 @@ export interface CliEnv {
   readonly brokerUrl?: string | undefined
   /** MQTT_OIDC_DATA_DIR: default for --data-dir (the same variable `pnpm start` uses). */
   readonly dataDir?: string | undefined
+  /** MQTT_OIDC_STORE: default for `users`/`idp keys` --store (the IdP's own variable: its shared PostgreSQL store). */
+  readonly store?: string | undefined
   /** Default for --config-dir: MQTT_OIDC_CLI_CONFIG_DIR, else $XDG_CONFIG_HOME/mqtt-oidc, else ~/.config/mqtt-oidc. */
   readonly configDir: string
   /** True when a graphical session is there to open a browser in (DISPLAY or WAYLAND_DISPLAY set, or macOS / Windows). */
@@ -30,6 +32,7 @@ export const CLI_ENVIRONMENT_VARIABLES = Object.freeze([
   'MQTT_OIDC_CLI_BROKER_URL',
   'MQTT_OIDC_CLI_CONFIG_DIR',
   'MQTT_OIDC_DATA_DIR',
+  'MQTT_OIDC_STORE',
 ] as const)
 
 /** Reads the CLI's environment variables once; empty values count as unset. */
@@ -44,6 +47,7 @@ export function readCliEnv(env: NodeJS.ProcessEnv = process.env): CliEnv {
     exchangeUrl: get('MQTT_OIDC_CLI_EXCHANGE_URL'),
     brokerUrl: get('MQTT_OIDC_CLI_BROKER_URL'),
     dataDir: get('MQTT_OIDC_DATA_DIR'),
+    store: get('MQTT_OIDC_STORE'),
     configDir: get('MQTT_OIDC_CLI_CONFIG_DIR') ?? join(xdg ?? join(homedir(), '.config'), 'mqtt-oidc'),
     canOpenBrowser: process.platform === 'darwin' || process.platform === 'win32' || get('DISPLAY') !== undefined || get('WAYLAND_DISPLAY') !== undefined,
   }

@@ -1,27 +1,45 @@
 import type { Command } from 'commander'
+import { InvalidArgumentError } from 'commander'
+import { parseDuration } from '@mqtt-oidc/core'
 import { writeJson, writeLine, type CliIo } from '../lib/cli-io.js'
-import { addGlobalOptions, resolveSettings } from '../lib/settings.js'
-import { withIdpStore } from './open-idp-store.js'
+import { addGlobalOptions } from '../lib/settings.js'
+import { addStoreOption, idpStoreLocation, withIdpStore } from './open-idp-store.js'
 
 const HELP = `
-Works on the embedded IdP's signing keys in <data-dir>/idp.sqlite (env MQTT_OIDC_DATA_DIR, default ./.data).
-The IdP signs with new keys from its next start; retired keys stay in its JWKS until tokens they signed have expired.`
+Works on the IdP's signing keys in its store: --store / env MQTT_OIDC_STORE (postgres://..., shared by every IdP instance),
+else the embedded <data-dir>/idp.sqlite (env MQTT_OIDC_DATA_DIR, default ./.data).
+Every running IdP instance picks key changes up within a minute, without a restart. A rotation publishes the new keys
+at once and signs with them after --lead; retired keys stay in the JWKS until tokens they signed have expired.`
 
-/** `idp keys list|rotate`: the embedded IdP's signing keys. */
+/** `idp keys list|rotate`: the IdP's signing keys. */
 export function addIdpKeysCommands(program: Command, io: CliIo): void {
-  const keys = program.command('idp').description('operate the embedded IdP').command('keys').description('the IdP\'s signing keys').addHelpText('after', HELP)
+  const keys = program.command('idp').description('operate the IdP').command('keys').description('the IdP\'s signing keys').addHelpText('after', HELP)
   const leaf = (name: string, description: string): Command =>
-    addGlobalOptions(keys.command(name), { clientId: false }).description(description).addHelpText('after', HELP)
-  const dataDir = (cmd: Command): string => resolveSettings(cmd, io.env).dataDir
+    addStoreOption(addGlobalOptions(keys.command(name), { clientId: false })).description(description).addHelpText('after', HELP)
 
-  leaf('list', 'list signing keys (JSON, public information only)').action(async (_opts: unknown, cmd: Command) => {
-    const records = await withIdpStore(dataDir(cmd), (store) => store.keys.list('idp'))
-    writeJson(io.stdout, records.map(({ kid, alg, createdAt, retiredAt }) => ({ kid, alg, createdAt, retiredAt })))
-  })
+  leaf('list', 'list signing keys (JSON, public information only): createdAt is when a key starts signing, retiredAt when it stops')
+    .action(async (_opts: unknown, cmd: Command) => {
+      const records = await withIdpStore(idpStoreLocation(cmd, io), (store) => store.keys.list('idp'))
+      writeJson(io.stdout, records.map(({ kid, alg, createdAt, retiredAt }) => ({ kid, alg, createdAt, retiredAt })))
+    })
 
-  leaf('rotate', 'add a new key per algorithm and retire the current ones (prints {added, retired})').action(async (_opts: unknown, cmd: Command) => {
-    const { rotateSigningKeys } = await import('@mqtt-oidc/idp/admin')
-    writeJson(io.stdout, await withIdpStore(dataDir(cmd), (store) => rotateSigningKeys(store)))
-    writeLine(io.stderr, 'Restart the IdP to sign with the new keys.')
-  })
+  leaf('rotate', 'add a new key per algorithm, published now and signing after --lead, when the current ones retire (prints {added, retired, activatesAt})')
+    .option('--lead <duration>', 'how long the new keys are published before they sign: 5m, 30s, seconds, or 0 to switch at once (one instance only)', parseLead, 300)
+    .action(async (opts: { lead: number }, cmd: Command) => {
+      const { rotateSigningKeys } = await import('@mqtt-oidc/idp/admin')
+      const rotation = await withIdpStore(idpStoreLocation(cmd, io), (store) => rotateSigningKeys(store, { leadSeconds: opts.lead }))
+      writeJson(io.stdout, rotation)
+      writeLine(io.stderr, `The new keys sign from ${new Date(rotation.activatesAt * 1000).toISOString()}; running IdP instances pick them up within a minute.`)
+    })
+}
+
+function parseLead(value: string): number {
+  if (value === '0') return 0
+  try {
+    const seconds = parseDuration(value)
+    if (seconds > 0) return seconds
+  } catch {
+    // fall through
+  }
+  throw new InvalidArgumentError('use a duration such as 5m or 30s, a number of seconds, or 0.')
 }

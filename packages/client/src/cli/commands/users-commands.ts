@@ -2,12 +2,13 @@ import type { Command } from 'commander'
 import { InvalidRequest, type Account } from '@mqtt-oidc/core'
 import { writeJson, writeLine, type CliIo } from '../lib/cli-io.js'
 import { collect, nonEmpty } from '../lib/option-parsers.js'
-import { addGlobalOptions, resolveSettings } from '../lib/settings.js'
-import { withIdpStore } from './open-idp-store.js'
+import { addGlobalOptions } from '../lib/settings.js'
+import { addStoreOption, idpStoreLocation, withIdpStore, type IdpStoreLocation } from './open-idp-store.js'
 import { readNewPassword } from './read-new-password.js'
 
 const HELP = `
-Works on the embedded IdP's accounts in <data-dir>/idp.sqlite (env MQTT_OIDC_DATA_DIR, default ./.data).
+Works on the IdP's accounts in its store: --store / env MQTT_OIDC_STORE (postgres://..., what several IdP instances share),
+else the embedded <data-dir>/idp.sqlite (env MQTT_OIDC_DATA_DIR, default ./.data). Changes apply at once.
 Passwords are never arguments: they are prompted for at a terminal, or read as the first line of stdin.`
 
 // Loaded on use: account commands need the IdP's password hashing, other commands do not.
@@ -21,10 +22,10 @@ function publicAccount(account: Account): Omit<Account, 'passwordHash'> {
 
 /** `users add|list|set|disable|enable|passwd`: accounts of the embedded IdP. */
 export function addUsersCommands(program: Command, io: CliIo): void {
-  const users = program.command('users').description('manage the IdP\'s accounts (embedded stack)').addHelpText('after', HELP)
+  const users = program.command('users').description('manage the IdP\'s accounts').addHelpText('after', HELP)
   const leaf = (name: string, description: string): Command =>
-    addGlobalOptions(users.command(name), { clientId: false }).description(description).addHelpText('after', HELP)
-  const dataDir = (cmd: Command): string => resolveSettings(cmd, io.env).dataDir
+    addStoreOption(addGlobalOptions(users.command(name), { clientId: false })).description(description).addHelpText('after', HELP)
+  const storeOf = (cmd: Command): IdpStoreLocation => idpStoreLocation(cmd, io)
 
   leaf('add', 'create an account (prints it as JSON)')
     .argument('<name>', 'username')
@@ -35,12 +36,12 @@ export function addUsersCommands(program: Command, io: CliIo): void {
       const { createAccount } = await idpAdmin()
       const password = await readNewPassword(io, name)
       const clientIdMode = opts.sharedClientId ? 'shared' : 'per-login'
-      const account = await withIdpStore(dataDir(cmd), (store) => createAccount(store, { username: name, password, clientIds: opts.clientId, groups: opts.group, clientIdMode }))
+      const account = await withIdpStore(storeOf(cmd), (store) => createAccount(store, { username: name, password, clientIds: opts.clientId, groups: opts.group, clientIdMode }))
       writeJson(io.stdout, publicAccount(account))
     })
 
   leaf('list', 'list accounts (JSON)').action(async (_opts: unknown, cmd: Command) => {
-    const accounts = await withIdpStore(dataDir(cmd), (store) => store.accounts.list())
+    const accounts = await withIdpStore(storeOf(cmd), (store) => store.accounts.list())
     writeJson(io.stdout, accounts.map(publicAccount))
   })
 
@@ -48,7 +49,7 @@ export function addUsersCommands(program: Command, io: CliIo): void {
     .argument('<name>', 'username')
     .action(async (name: string, _opts: unknown, cmd: Command) => {
       const { setAccountDisabled } = await idpAdmin()
-      await withIdpStore(dataDir(cmd), (store) => setAccountDisabled(store, name, true))
+      await withIdpStore(storeOf(cmd), (store) => setAccountDisabled(store, name, true))
       writeLine(io.stderr, `Disabled ${name}.`)
     })
 
@@ -56,7 +57,7 @@ export function addUsersCommands(program: Command, io: CliIo): void {
     .argument('<name>', 'username')
     .action(async (name: string, _opts: unknown, cmd: Command) => {
       const { setAccountDisabled } = await idpAdmin()
-      await withIdpStore(dataDir(cmd), (store) => setAccountDisabled(store, name, false))
+      await withIdpStore(storeOf(cmd), (store) => setAccountDisabled(store, name, false))
       writeLine(io.stderr, `Enabled ${name}.`)
     })
 
@@ -67,7 +68,7 @@ export function addUsersCommands(program: Command, io: CliIo): void {
     .action(async (name: string, opts: { sharedClientId?: boolean; perLoginClientId?: boolean }, cmd: Command) => {
       if (opts.sharedClientId === opts.perLoginClientId) throw new InvalidRequest('give exactly one of --shared-client-id, --per-login-client-id')
       const { setAccountClientIdMode } = await idpAdmin()
-      const account = await withIdpStore(dataDir(cmd), (store) => setAccountClientIdMode(store, name, opts.sharedClientId ? 'shared' : 'per-login'))
+      const account = await withIdpStore(storeOf(cmd), (store) => setAccountClientIdMode(store, name, opts.sharedClientId ? 'shared' : 'per-login'))
       writeJson(io.stdout, publicAccount(account))
     })
 
@@ -76,7 +77,7 @@ export function addUsersCommands(program: Command, io: CliIo): void {
     .action(async (name: string, _opts: unknown, cmd: Command) => {
       const { setAccountPassword } = await idpAdmin()
       const password = await readNewPassword(io, name)
-      await withIdpStore(dataDir(cmd), (store) => setAccountPassword(store, name, password))
+      await withIdpStore(storeOf(cmd), (store) => setAccountPassword(store, name, password))
       writeLine(io.stderr, `Password of ${name} changed.`)
     })
 }
