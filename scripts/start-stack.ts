@@ -59,6 +59,7 @@ async function main(): Promise<void> {
     cookieKeys: idpApp.loadOrCreateCookieKeys(dataDir),
     devicePollInterval: idpConfig.devicePollInterval,
     ttl: { idToken: idpConfig.idTokenTtl },
+    trustedProxies: idpConfig.trustedProxies,
     logger: log('idp'),
   })
   const demo = idpConfig.demoAccount ? await idpApp.ensureDemoAccount(idpStore, dataDir) : undefined

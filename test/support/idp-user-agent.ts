@@ -49,7 +49,8 @@ const MAX_REDIRECTS = 20
 
 /** A browser session: one cookie jar, navigation with redirects, form submission. */
 export class ScriptedBrowser {
-  constructor(readonly jar: CookieJar = new CookieJar()) {}
+  /** `headers` go with every request (e.g. the X-Forwarded-For a reverse proxy adds). */
+  constructor(readonly jar: CookieJar = new CookieJar(), readonly headers: Readonly<Record<string, string>> = {}) {}
 
   /** GET `url`, following redirects that stay on its origin. */
   get(url: string | URL): Promise<BrowserPage | ExternalRedirect> {
@@ -78,7 +79,7 @@ export class ScriptedBrowser {
     let url = start
     let request = init
     for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
-      const headers = new Headers({ accept: 'text/html' })
+      const headers = new Headers({ ...this.headers, accept: 'text/html' })
       const cookie = this.jar.header(url)
       if (cookie) headers.set('cookie', cookie)
       if (request.body) headers.set('content-type', 'application/x-www-form-urlencoded')

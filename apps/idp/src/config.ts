@@ -42,6 +42,12 @@ const envSchema = z.object({
   MQTT_OIDC_IDP_ID_TOKEN_TTL: duration.default(3600),
   /** Create the `demo` account on first start (development only). Default true; refused with NODE_ENV=production. */
   MQTT_OIDC_IDP_DEMO_ACCOUNT: flag.optional(),
+  /**
+   * Reverse proxies (load balancers, TLS offloaders) in front of the IdP, 0-10:
+   * the client address for rate limits is the one the outermost of them saw
+   * (X-Forwarded-For), and X-Forwarded-Proto: https makes cookies Secure. Default 0.
+   */
+  MQTT_OIDC_IDP_TRUSTED_PROXIES: z.coerce.number().int().min(0).max(10).default(0),
   /** pino level. Default info. */
   MQTT_OIDC_IDP_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 })
@@ -59,6 +65,8 @@ export interface IdpConfig {
   /** Seconds. */
   readonly idTokenTtl: number
   readonly demoAccount: boolean
+  /** Reverse proxies in front (IdpOptions.trustedProxies). */
+  readonly trustedProxies: number
   readonly logLevel: string
   /** One line saying what is only safe for development, if anything. */
   readonly devWarning: string | undefined
@@ -104,6 +112,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): IdpConfig {
     devicePollInterval: c.MQTT_OIDC_IDP_DEVICE_POLL_INTERVAL,
     idTokenTtl: c.MQTT_OIDC_IDP_ID_TOKEN_TTL,
     demoAccount,
+    trustedProxies: c.MQTT_OIDC_IDP_TRUSTED_PROXIES,
     logLevel: c.MQTT_OIDC_IDP_LOG_LEVEL,
     devWarning: devOnly.length > 0 ? `development only: ${devOnly.join(' and ')}; not for production` : undefined,
   }

@@ -52,6 +52,14 @@ export interface IdpOptions {
    * Default 60 (KEY_RELOAD_SECONDS).
    */
   readonly keyReloadSeconds?: number
+  /**
+   * How many reverse proxies (load balancers, TLS offloaders) stand in front
+   * of the IdP. With N > 0 the client's address is the one the outermost
+   * proxy saw (the Nth `X-Forwarded-For` entry from the right, which a client
+   * cannot forge), and `X-Forwarded-Proto: https` marks the request secure
+   * (cookies get `Secure`). Default 0: the socket's peer, headers ignored.
+   */
+  readonly trustedProxies?: number
 }
 
 /** Default seconds between the IdP's looks at its signing keys in the store. */
@@ -210,6 +218,11 @@ function buildProvider(options: IdpOptions, issuer: string, logger: Logger, jwks
     jwks,
     ttl,
   }))
+  const hops = options.trustedProxies ?? 0
+  if (hops > 0) {
+    provider.proxy = true
+    provider.maxIpsCount = hops
+  }
   useDevicePolling(provider, options.devicePollInterval ?? 5)
   useSpendFailedCodes(provider)
   useUserCodeRateLimit(provider, CODE_VERIFICATION_PATH, limiters.userCode)
@@ -221,6 +234,8 @@ function buildProvider(options: IdpOptions, issuer: string, logger: Logger, jwks
 function buildApp(provider: Provider, options: IdpOptions, logger: Logger, limiters: Limiters): express.Express {
   const app = express()
   app.disable('x-powered-by')
+  // The same rule as the provider's: req.ip is the client's address as the outermost trusted proxy saw it.
+  app.set('trust proxy', options.trustedProxies ?? 0)
   app.get('/healthz', (_req, res) => { res.set('Cache-Control', 'no-store').json({ status: 'ok' }) })
   // Our routes go first: oidc-provider answers everything else (and 404s).
   app.use(createInteractionRouter({ provider, store: options.store, csrf: createCsrf(options.cookieKeys[0] ?? ''), logger, loginLimiter: limiters.login }))
@@ -267,6 +282,8 @@ function validateOptions(options: IdpOptions): void {
   if (options.issuer !== undefined && !URL.canParse(options.issuer)) problems.push('issuer: an absolute URL')
   const reload = options.keyReloadSeconds
   if (reload !== undefined && !(Number.isFinite(reload) && reload > 0)) problems.push('keyReloadSeconds: a positive number of seconds')
+  const hops = options.trustedProxies
+  if (hops !== undefined && !(Number.isInteger(hops) && hops >= 0 && hops <= 10)) problems.push('trustedProxies: a whole number from 0 to 10')
   const interval = options.devicePollInterval
   if (interval !== undefined && !(Number.isInteger(interval) && interval >= 1)) problems.push('devicePollInterval: a whole number of seconds >= 1')
   for (const [name, value] of Object.entries(options.ttl ?? {})) {

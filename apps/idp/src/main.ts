@@ -26,6 +26,7 @@ async function main(): Promise<void> {
     cookieKeys: loadOrCreateCookieKeys(config.dataDir),
     devicePollInterval: config.devicePollInterval,
     ttl: { idToken: config.idTokenTtl },
+    trustedProxies: config.trustedProxies,
     logger: log,
   })
   const demo = config.demoAccount ? await ensureDemoAccount(store, config.dataDir) : undefined

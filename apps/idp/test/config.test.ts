@@ -14,6 +14,7 @@ describe('loadConfig (MQTT_OIDC_IDP_* environment)', () => {
       devicePollInterval: 5,
       idTokenTtl: 3600,
       demoAccount: true,
+      trustedProxies: 0,
       logLevel: 'info',
       devWarning: 'development only: plain HTTP (http://localhost:4000, http://localhost:4001) and a demo account with a stored password; not for production',
     })
@@ -31,12 +32,13 @@ describe('loadConfig (MQTT_OIDC_IDP_* environment)', () => {
       MQTT_OIDC_IDP_ID_TOKEN_TTL: '15m',
       MQTT_OIDC_IDP_DEMO_ACCOUNT: 'false',
       MQTT_OIDC_IDP_LOG_LEVEL: 'debug',
+      MQTT_OIDC_IDP_TRUSTED_PROXIES: '2',
       MQTT_OIDC_EXCHANGE_PORT: '9999',
     })
     expect(config).toEqual({
       dataDir: '/var/lib/mqtt-oidc', store: 'postgres://mqtt:secret@db:5432/mqtt_oidc', issuer: 'https://id.example.com', host: '0.0.0.0', port: 8443,
       exchangeUrl: 'https://exchange.example.com', devicePollInterval: 2, idTokenTtl: 900, demoAccount: false,
-      logLevel: 'debug', devWarning: undefined,
+      trustedProxies: 2, logLevel: 'debug', devWarning: undefined,
     })
   })
 

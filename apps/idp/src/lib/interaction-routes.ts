@@ -44,7 +44,7 @@ export function createInteractionRouter(deps: InteractionDeps): express.Router {
     const username = field(req, 'username')
     const password = field(req, 'password')
     const clientId = clientIdOf(interaction)
-    const ip = req.socket.remoteAddress ?? ''
+    const ip = req.ip ?? req.socket.remoteAddress ?? ''
     const wait = deps.loginLimiter.retryAfter(username ?? '', ip)
     if (wait > 0) {
       deps.logger.warn({ code: 'ERR_LOGIN_RATE_LIMITED', client_id: clientId }, 'login refused: too many failed attempts')
