@@ -18,7 +18,8 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createAdminClient, discoverIssuer, exchangeToken, loginWithDeviceFlow, type AdminClient } from '@mqtt-oidc/client'
 import { openStore, withStartupLock, type Store } from '@mqtt-oidc/core'
-import { createIdp, ensureDemoAccount, loadOrCreateAdminClient, type Idp } from '@mqtt-oidc/idp'
+import { createAccount, createIdp, ensureDemoAccount, loadOrCreateAdminClient, type Idp } from '@mqtt-oidc/idp'
+import { createClientIdLeases } from '../apps/idp/src/lib/clientid-leases.js'
 import { createExchange, ensureBroker, type Exchange } from '@mqtt-oidc/exchange'
 import { createBroker, type Broker } from '@mqtt-oidc/broker'
 import { completeDeviceLogin } from './support/idp-user-agent.js'
@@ -222,6 +223,20 @@ describe('two IdPs and two exchanges on one PostgreSQL', () => {
     const exchanged = await exchangeToken({ exchangeUrl: exchangeUrls[0]!, broker: 'demo', subjectToken: carol })
     expect(exchanged.clientId).toBe('carol-gw')
   }, 30_000)
+
+  it('hands each sign-in of a per-login account its own client id, even when both IdPs lease at the same moment', async () => {
+    const [store1, store2] = stores as [Store, Store]
+    const account = await createAccount(store1, { username: 'fleet', password: 'fleet-password-1', clientIds: ['gw-1', 'gw-2', 'gw-3', 'gw-4'] })
+    const now = Math.floor(Date.now() / 1000)
+    const grants = Array.from({ length: 8 }, (_, i) => `grant-${i}`)
+    for (const id of grants) await store1.oidc.upsert('Grant', id, { accountId: account.id, exp: now + 3600 }, 3600)
+    // The lease logic of each IdP instance, on its own store handle, all at once.
+    const leases = [createClientIdLeases(store1), createClientIdLeases(store2)]
+    const ids = await Promise.all(grants.map((grant, i) => leases[i % 2]!.clientIdFor(account, grant)))
+    expect(new Set(ids).size).toBe(8)
+    expect(ids.filter((id) => /^gw-\d$/.test(id ?? '')).sort()).toEqual(['gw-1', 'gw-2', 'gw-3', 'gw-4'])
+    expect(ids.filter((id) => /^gw-1-[a-z2-7]{10}$/.test(id ?? ''))).toHaveLength(4)
+  })
 
   it('logs in via IdP 1 (device flow) and exchanges via exchange 2, whose one signing key both exchanges share', async () => {
     idpLb.pin(0)

@@ -3,6 +3,7 @@ import { createPostgresBrokers, createPostgresCredentials, createPostgresRevocat
 import { createPostgresAccounts, createPostgresOidcRecords, createPostgresSigningKeys } from './lib/postgres-identity.js'
 import { createPostgresNotifications } from './lib/postgres-notifications.js'
 import { migratePostgres } from './lib/postgres-pool.js'
+import { createPostgresLock } from './lib/postgres-lock.js'
 import type { Store } from './store.js'
 
 export interface PostgresStoreOptions {
@@ -37,6 +38,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     credentials: createPostgresCredentials(pool),
     revocations: createPostgresRevocations(pool, notifications),
     keys: createPostgresSigningKeys(pool),
+    withLock: createPostgresLock(options.connectionString),
     async close() {
       await notifications.close()
       await pool.end()

@@ -4,6 +4,7 @@ import { createSqliteOidcRecords } from './lib/sqlite-oidc-records.js'
 import { openSqlite } from './lib/sqlite-open.js'
 import { createSqliteRevocations } from './lib/sqlite-revocations.js'
 import { createSqliteSigningKeys } from './lib/sqlite-signing-keys.js'
+import { createInProcessLock } from './lib/in-process-lock.js'
 import type { Store } from './store.js'
 
 /**
@@ -21,6 +22,7 @@ export function createSqliteStore(path: string): Store {
     credentials: createSqliteCredentials(db),
     revocations: createSqliteRevocations(db),
     keys: createSqliteSigningKeys(db),
+    withLock: createInProcessLock(),
     async close() { if (db.open) db.close() },
   }
 }

@@ -13,6 +13,13 @@ export interface Store {
   readonly credentials: CredentialStore
   readonly revocations: RevocationStore
   readonly keys: SigningKeyStore
+  /**
+   * Runs `fn` holding the lock `name`, exclusive among every process on this
+   * store (PostgreSQL: an advisory lock; the embedded SQLite store, which one
+   * process serves: within this process). For short read-modify-write
+   * sequences that instances sharing the store must not interleave.
+   */
+  withLock<T>(name: string, fn: () => Promise<T>): Promise<T>
   /** Closes the underlying database. */
   close(): Promise<void>
 }

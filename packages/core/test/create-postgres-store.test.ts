@@ -39,6 +39,21 @@ describe('PostgreSQL store migrations', () => {
     await Promise.all([a!.close(), b!.close()])
   })
 
+  it('locks across instances: a read-modify-write under withLock never interleaves with another instance\'s', async () => {
+    const url = await server.createDatabase()
+    const [a, b] = await Promise.all([createPostgresStore({ connectionString: url, max: 2 }), createPostgresStore({ connectionString: url, max: 2 })])
+    await a!.oidc.upsert('Counter', 'c', { n: 0 }, 0)
+    // 20 increments, alternating between the instances, each a find then an upsert with a pause in between.
+    const increment = (store: typeof a) => store!.withLock('counter', async () => {
+      const n = Number((await store!.oidc.find('Counter', 'c'))?.n)
+      await new Promise((resolve) => setTimeout(resolve, 2))
+      await store!.oidc.upsert('Counter', 'c', { n: n + 1 }, 0)
+    })
+    await Promise.all(Array.from({ length: 20 }, (_, i) => increment(i % 2 ? a : b)))
+    expect((await a!.oidc.find('Counter', 'c'))?.n).toBe(20)
+    await Promise.all([a!.close(), b!.close()])
+  })
+
   it('notifies every instance sharing the database of a revocation, and resyncs after losing the channel', async () => {
     const url = await server.createDatabase()
     const a = await createPostgresStore({ connectionString: url })

@@ -27,20 +27,13 @@ type Leases = Record<string, Lease>
  *
  * A lease whose base was since removed from the account yields `undefined`
  * (no `clientid` claim, so the exchange refuses): never another device's id.
- * Concurrent sign-ins of one account are serialised in this process; two IdP
- * instances on one PostgreSQL store could race and hand out one id twice.
+ * Concurrent sign-ins of one account run one at a time under the store's
+ * lock, also across IdP instances sharing a PostgreSQL store, so no id is
+ * handed out twice.
  */
 export function createClientIdLeases(store: Store): ClientIdLeases {
-  const queues = new Map<string, Promise<unknown>>()
-  // One read-modify-write of an account's leases at a time.
-  const serialised = <T>(accountId: string, task: () => Promise<T>): Promise<T> => {
-    const previous = queues.get(accountId) ?? Promise.resolve()
-    const run = previous.then(task, task)
-    const tail = run.catch(() => undefined)
-    queues.set(accountId, tail)
-    void tail.then(() => { if (queues.get(accountId) === tail) queues.delete(accountId) })
-    return run
-  }
+  // One read-modify-write of an account's leases at a time, in every instance.
+  const serialised = <T>(accountId: string, task: () => Promise<T>): Promise<T> => store.withLock(`clientid-leases:${accountId}`, task)
 
   const grantExpiry = async (grantId: string, now: number): Promise<number | undefined | null> => {
     const grant = await store.oidc.find('Grant', grantId)

@@ -153,5 +153,25 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
         expect(await store.keys.list('idp')).toEqual([])
       })
     })
+
+    describe('locks', () => {
+      it('runs holders of one name one at a time, in order, and holders of another name alongside', async () => {
+        const events: string[] = []
+        const hold = (name: string, tag: string, ms: number) => store.withLock(name, async () => {
+          events.push(`${tag}+`)
+          await new Promise((resolve) => setTimeout(resolve, ms))
+          events.push(`${tag}-`)
+          return tag
+        })
+        expect(await Promise.all([hold('a', '1', 60), hold('a', '2', 5), hold('b', '3', 5)])).toEqual(['1', '2', '3'])
+        expect(events.indexOf('2+')).toBeGreaterThan(events.indexOf('1-'))
+        expect(events.indexOf('3-')).toBeLessThan(events.indexOf('1-'))
+      })
+
+      it('releases the lock when its holder fails', async () => {
+        await expect(store.withLock('a', async () => { throw new Error('boom') })).rejects.toThrow('boom')
+        expect(await store.withLock('a', async () => 'next')).toBe('next')
+      })
+    })
   })
 }
