@@ -15,7 +15,7 @@ import { createServer, connect as connectTcp, type Server, type Socket } from 'n
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { createAdminClient, discoverIssuer, exchangeToken, loginWithDeviceFlow, type AdminClient } from '@mqtt-oidc/client'
 import { openStore, withStartupLock, type Store } from '@mqtt-oidc/core'
 import { createAccount, createIdp, ensureDemoAccount, loadOrCreateAdminClient, type Idp } from '@mqtt-oidc/idp'
@@ -97,11 +97,11 @@ async function startBalancer(): Promise<Balancer> {
   })
 }
 
-// Scaled down from the defaults (IdP key reload 60 s, exchange JWKS refetch cooldown 30 s,
-// rotation lead 300 s) with the same order: lead > cooldown and lead > reload.
+// IdP key reload and exchange JWKS refetch cooldown scaled down from the defaults (60 s, 30 s);
+// the rotation lead (default 300 s) is passed by moving the clock, so a slow machine cannot blur the order.
 const KEY_RELOAD = 0.25
 const JWKS_COOLDOWN_MS = 1000
-const ROTATION_LEAD = 2
+const ROTATION_LEAD = 3600
 
 let pg: TestPostgres
 let redis: TestRedis
@@ -211,17 +211,24 @@ describe('two IdPs and two exchanges on one PostgreSQL', () => {
 
     // Published (verify-only) by both instances at once...
     await until(async () => (await Promise.all([0, 1].map(jwksOf))).every((j) => kids.every((kid) => j.keys.some((k) => k.kid === kid && k.key_ops?.[0] === 'verify'))))
-    // ...then signing on both from activation.
-    await until(async () => Date.now() / 1000 > activatesAt && (await Promise.all([0, 1].map(jwksOf))).every((j) => j.keys[0]?.kid === kids[0] && j.keys[0]?.key_ops === undefined))
+    // ...then, once the clock passes the activation (the reload timers are real), signing on both.
+    vi.useFakeTimers({ toFake: ['Date'], now: (activatesAt + 1) * 1000 })
+    try {
+      await until(async () => (await Promise.all([0, 1].map(jwksOf))).every((j) => j.keys[0]?.kid === kids[0] && j.keys[0]?.key_ops === undefined))
 
-    // The account the CLI added signs in through IdP 2 with the new key; exchange 1 (verifying with IdP 1's JWKS) accepts it.
-    idpLb.pin(1)
-    const carol = await login('carol', 'carol-password-1')
-    idpLb.pin(0)
-    expect(decodeProtectedHeader(carol).kid).toBe(kids[0])
-    expect(decodeJwt(carol)).toMatchObject({ clientid: 'carol-gw', username: 'carol' })
-    const exchanged = await exchangeToken({ exchangeUrl: exchangeUrls[0]!, broker: 'demo', subjectToken: carol })
-    expect(exchanged.clientId).toBe('carol-gw')
+      // The account the CLI added signs in through IdP 2 with the new key; exchange 1 (verifying with IdP 1's JWKS) accepts it.
+      idpLb.pin(1)
+      const carol = await login('carol', 'carol-password-1')
+      idpLb.pin(0)
+      expect(decodeProtectedHeader(carol).kid).toBe(kids[0])
+      expect(decodeJwt(carol)).toMatchObject({ clientid: 'carol-gw', username: 'carol' })
+      const exchanged = await exchangeToken({ exchangeUrl: exchangeUrls[0]!, broker: 'demo', subjectToken: carol })
+      expect(exchanged.clientId).toBe('carol-gw')
+    } finally {
+      // Back to now: the old keys sign again until the real activation, an hour away.
+      vi.useRealTimers()
+      await until(async () => (await Promise.all([0, 1].map(jwksOf))).every((j) => j.keys[0]?.kid !== kids[0]))
+    }
   }, 30_000)
 
   it('hands each sign-in of a per-login account its own client id, even when both IdPs lease at the same moment', async () => {

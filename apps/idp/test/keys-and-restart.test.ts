@@ -10,9 +10,10 @@ import { ADMIN_SECRET, DEVICE_GRANT, deviceAuthorization, EXCHANGE_URL, SCOPE, s
 
 const BOB = { username: 'bob', password: 'bob-password-1' }
 const TTL = { idToken: 60, adminAccessToken: 60 }
-// Seconds between the instances' looks at the keys, and how long a rotation publishes keys before they sign.
+// Seconds between the instances' looks at the keys (real timers), and how long a rotation publishes
+// keys before they sign (passed by moving the clock, so a slow machine cannot blur the order).
 const RELOAD = 0.2
-const LEAD = 2
+const LEAD = 3600
 // What the IdP keeps a retired key for: the longest signed-token lifetime plus 300 s of skew.
 const RETENTION = 60 + 300
 
@@ -63,9 +64,11 @@ describe('signing key rotation', () => {
       const oldToken = await deviceSignIn()
       const oldKid = decodeProtectedHeader(oldToken).kid
 
+      const rotatedAt = Math.floor(Date.now() / 1000)
       const { added, retired, activatesAt } = await rotateSigningKeys(t.store, { leadSeconds: LEAD })
       expect(retired.sort()).toEqual(before.keys.map((k) => String(k.kid)).sort())
-      expect(activatesAt).toBe(Math.floor(Date.now() / 1000) + LEAD)
+      expect(activatesAt - LEAD - rotatedAt).toBeGreaterThanOrEqual(0)
+      expect(activatesAt - LEAD - rotatedAt).toBeLessThanOrEqual(1)
 
       // Within a reload both instances publish the new keys, verify-only, and still sign with the old ones.
       await until(async () => (await jwks2()).keys.length === 6 && (await jwks()).keys.length === 6)
@@ -75,8 +78,9 @@ describe('signing key rotation', () => {
       expect(ahead.keys.slice(3).map((k) => k.key_ops)).toEqual([['verify'], ['verify'], ['verify']])
       expect(decodeProtectedHeader(await deviceSignIn()).kid).toBe(oldKid)
 
-      // From activation the new keys sign, and the old ones stay published (verify-only) on both instances.
-      await sleep((activatesAt + 1) * 1000 - Date.now())
+      // From activation (the clock moved past it; the reload timers are real) the new keys sign,
+      // and the old ones stay published (verify-only) on both instances.
+      vi.useFakeTimers({ toFake: ['Date'], now: (activatesAt + 1) * 1000 })
       await until(async () => (await jwks()).keys[0]?.kid === added[0] && (await jwks2()).keys[0]?.kid === added[0])
       for (const during of [await jwks(), await jwks2()]) {
         expect(during.keys.slice(0, 3).map((k) => k.kid)).toEqual(added)
@@ -84,14 +88,14 @@ describe('signing key rotation', () => {
         expect(new Set(during.keys.slice(3).map((k) => k.kid))).toEqual(new Set(retired))
         expect(during.keys.slice(3).map((k) => k.key_ops)).toEqual([['verify'], ['verify'], ['verify']])
         expect(during.keys.every((k) => k.d === undefined)).toBe(true)
-        await expect(jwtVerify(oldToken, createLocalJWKSet(during as JSONWebKeySet), { issuer: t.issuer })).resolves.toBeDefined()
+        await expect(jwtVerify(oldToken, createLocalJWKSet(during as JSONWebKeySet), { issuer: t.issuer, currentDate: new Date((activatesAt - LEAD) * 1000) })).resolves.toBeDefined()
       }
       const newToken = await deviceSignIn()
       expect(decodeProtectedHeader(newToken).kid).toBe(added[0])
       await expect(jwtVerify(newToken, createLocalJWKSet(await jwks2() as JSONWebKeySet), { issuer: t.issuer })).resolves.toBeDefined()
 
       // Once every token the old keys signed has expired, they leave every JWKS (no restart either).
-      vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + (RETENTION + LEAD + 5) * 1000 })
+      vi.setSystemTime((activatesAt + RETENTION + 5) * 1000)
       await until(async () => (await jwks()).keys.length === 3 && (await jwks2()).keys.length === 3)
       expect((await jwks()).keys.map((k) => k.kid)).toEqual(added)
       vi.useRealTimers()
@@ -103,7 +107,9 @@ describe('signing key rotation', () => {
   })
 
   it('a second rotation within the lead replaces the pending keys, which never sign; a restart keeps the same keys', async () => {
-    const before = (await jwks()).keys.slice(0, 3).map((k) => k.kid)
+    // The keys signing now, from the store (the running instance may still serve the previous test's moved clock).
+    const now = Math.floor(Date.now() / 1000)
+    const before = (await t.store.keys.list('idp')).filter((k) => k.createdAt <= now && (k.retiredAt === null || k.retiredAt > now)).map((k) => k.kid)
     const first = await rotateSigningKeys(t.store, { leadSeconds: 3600 })
     const second = await rotateSigningKeys(t.store, { leadSeconds: 0 })
     expect(second.retired.sort()).toEqual([...before].sort() as string[])
