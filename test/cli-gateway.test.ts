@@ -6,6 +6,7 @@ import { BIN, runNode, startNode } from '../packages/client/test/support/run-tsx
 import type { RunResult } from '../packages/client/test/support/run-tsx.js'
 import { completeDeviceLogin } from './support/idp-user-agent.js'
 import { runTool } from './support/run-tool.js'
+import { startTcpProxy } from '../packages/client/test/support/tcp-proxy.js'
 import { startTestStack, type TestStack } from './support/start-test-stack.js'
 
 // `mqtt-oidc gateway`, the demo gateway docker-compose runs: from an empty
@@ -100,6 +101,24 @@ describe('mqtt-oidc gateway', () => {
     const r = await gateway.done
     expect(r.code, r.stderr).toBe(0)
     expect(r.stdout).toMatch(/"seq":0,/)
+  }, 30_000)
+
+  it('stops promptly on SIGTERM while the broker is unreachable, saying the reading in flight was not acknowledged', async () => {
+    const proxy = await startTcpProxy(stack.mqttPort)
+    try {
+      const gateway = startNode(BIN, ['gateway', '--broker', 'demo', '--every', '1s', '--url', proxy.url], { cwd: stack.dataDir, env })
+      await gateway.waitForStderr(/^Connected to demo/m)
+      await sleep(1500) // a reading or two acknowledged
+      proxy.pause() // the network goes away; the next reading waits for an acknowledgement that cannot come
+      await sleep(2500)
+      // Before the fix it waited for the acknowledgement (docker would SIGKILL it), and this test timed out.
+      gateway.kill('SIGTERM')
+      const r = await gateway.done
+      expect(r.code, r.stderr).toBe(0)
+      expect(r.stderr).toMatch(/^Stopped with reading \d+ not acknowledged by the broker\.$/m)
+    } finally {
+      await proxy.close()
+    }
   }, 30_000)
 
   it('with --no-login and no login, exits 2 without starting a device login', async () => {

@@ -82,6 +82,7 @@ export function addGatewayCommand(program: Command, io: CliIo): void {
         onRefused: (err) => refused(err),
       })
       let finished = false
+      let unacknowledged: number | undefined
       try {
         const clientid = String(client.options.clientId)
         const topic = opts.topic.replaceAll(CLIENTID, clientid)
@@ -90,13 +91,14 @@ export function addGatewayCommand(program: Command, io: CliIo): void {
           throw new CliError(`the broker token does not allow publishing to ${topic} (its publish ACL: ${token.acl.pub.join(', ') || 'nothing'})`)
         }
         writeLine(io.stderr, `Connected to ${opts.broker} as ${clientid}; publishing to ${topic} every ${opts.every}s (Ctrl-C to stop).`)
-        await Promise.race([publishReadings(client, clientid, topic, opts, io, stop.signal), failed])
+        unacknowledged = await Promise.race([publishReadings(client, clientid, topic, opts, io, stop.signal), failed])
         finished = true
+        if (unacknowledged !== undefined) writeLine(io.stderr, `Stopped with reading ${unacknowledged} not acknowledged by the broker.`)
       } finally {
         process.off('SIGINT', onSignal)
         process.off('SIGTERM', onSignal)
-        // A clean stop waits for the last acknowledgement; a failure does not wait for one that will never come.
-        await client.endAsync(!finished)
+        // A clean stop has nothing in flight; after a failure, or a stop while the broker is away, do not wait for an acknowledgement that may never come.
+        await client.endAsync(!finished || unacknowledged !== undefined)
       }
     })
 }
@@ -112,9 +114,18 @@ async function ensureLogin(io: CliIo, session: Session, opts: GatewayOptions): P
   }
 }
 
-/** One reading per interval, each published and acknowledged before the next: nothing is dropped while the broker is away. */
-async function publishReadings(client: MqttClient, clientid: string, topic: string, opts: GatewayOptions, io: CliIo, signal: AbortSignal): Promise<void> {
+/**
+ * One reading per interval, each published and acknowledged before the next:
+ * nothing is dropped while the broker is away (mqtt.js resends it on
+ * reconnect). Resolves when stopped: with the seq of a reading still waiting
+ * for its acknowledgement when the stop came, if any.
+ */
+async function publishReadings(client: MqttClient, clientid: string, topic: string, opts: GatewayOptions, io: CliIo, signal: AbortSignal): Promise<number | undefined> {
   const started = Date.now()
+  const stopped = new Promise<'stopped'>((resolve) => {
+    if (signal.aborted) resolve('stopped')
+    signal.addEventListener('abort', () => resolve('stopped'), { once: true })
+  })
   let temperature = 21
   for (let seq = 0; !signal.aborted && (opts.count === undefined || seq < opts.count); seq++) {
     if (seq > 0) await sleep(opts.every * 1000, undefined, { signal }).catch(() => undefined)
@@ -122,10 +133,15 @@ async function publishReadings(client: MqttClient, clientid: string, topic: stri
     temperature = Math.round((temperature + (Math.random() - 0.5) * 0.4) * 10) / 10
     const at = new Date().toISOString()
     const payload = JSON.stringify({ seq, at, clientid, temperature_c: temperature, uptime_s: Math.round((Date.now() - started) / 1000) })
-    await client.publishAsync(topic, payload, { qos: opts.qos })
+    const acked = client.publishAsync(topic, payload, { qos: opts.qos }).then(() => 'acked' as const)
+    if ((await Promise.race([acked, stopped])) === 'stopped') {
+      acked.catch(() => undefined) // ended below without waiting for it
+      return seq
+    }
     writeLine(io.stdout, `${topic} ${payload}`)
     if (opts.statusFile !== undefined) writeStatus(opts.statusFile, { clientid, topic, seq, at })
   }
+  return undefined
 }
 
 /** Replaces the status file whole (write + rename), so a health check never reads half of it. */
