@@ -13,7 +13,8 @@ import { startTestStack, type TestStack } from './support/start-test-stack.js'
 // config dir it signs in with the device flow (a scripted browser approves
 // it as the demo account), then publishes telemetry that a backend, holding
 // an admin-issued credential, watches with mosquitto_sub. This is the
-// README's docker-compose walkthrough, on loopback.
+// README's docker-compose walkthrough, on loopback. The later tests reuse the
+// login the first one makes, as a restarted gateway does (run the file whole).
 
 let stack: TestStack
 let env: NodeJS.ProcessEnv
