@@ -12,7 +12,7 @@ import { useDevicePolling } from './lib/device-polling.js'
 import { createInteractionRouter, sendPage } from './lib/interaction-routes.js'
 import { errorPage } from './lib/pages.js'
 import { buildProviderConfiguration, CODE_VERIFICATION_PATH, DEFAULT_TTL, type IdpTtl } from './lib/provider-configuration.js'
-import { jwksFingerprint, loadOrCreateSigningKeys, signingJwks } from './lib/signing-keys.js'
+import { loadOrCreateSigningKeys, watchSigningKeys } from './lib/signing-keys.js'
 import { useSpendFailedCodes } from './lib/spend-failed-codes.js'
 import { createUserCodeLimiter, DEFAULT_USER_CODE_RATE_LIMIT, useUserCodeRateLimit, type UserCodeLimiter, type UserCodeRateLimit } from './lib/user-code-rate-limit.js'
 import type { LoginLimiter } from './lib/login-rate-limit.js'
@@ -96,7 +96,7 @@ export function createIdp(options: IdpOptions): Idp {
   let provider: Provider | undefined
   const sockets = new Set<Socket>()
   let pruneTimer: NodeJS.Timeout | undefined
-  let keyTimer: NodeJS.Timeout | undefined
+  let keyWatch: { stop(): void } | undefined
   // Counters of failed logins and wrong user codes outlive a provider rebuilt for new keys.
   const limiters: Limiters = {
     login: createLoginLimiter({ ...DEFAULT_LOGIN_RATE_LIMIT, ...options.loginRateLimit }),
@@ -127,10 +127,9 @@ export function createIdp(options: IdpOptions): Idp {
       issuer ??= `http://${defaultIssuerHost(host)}:${port}`
       const publicIssuer = issuer
       let app: express.Express
-      let keys: string
+      let jwks: JWK[]
       try {
-        const jwks = await loadOrCreateSigningKeys(options.store, retainSeconds)
-        keys = jwksFingerprint(jwks)
+        jwks = await loadOrCreateSigningKeys(options.store, retainSeconds)
         provider = buildProvider(options, publicIssuer, logger, jwks, limiters)
         app = buildApp(provider, options, logger, limiters)
       } catch (err) {
@@ -143,21 +142,19 @@ export function createIdp(options: IdpOptions): Idp {
       pruneTimer = schedulePrune(options.store, logger)
       // oidc-provider takes its keys once, at construction: new keys mean a new
       // provider on the same store, swapped in between requests (sessions,
-      // grants and interactions live in the store; cookie keys do not change).
-      let reloading = false
-      keyTimer = setInterval(() => {
-        if (reloading) return
-        reloading = true
-        options.store.keys.list('idp').then((records) => {
-          const jwks = signingJwks(records, retainSeconds, Math.floor(Date.now() / 1000))
-          if (!jwks || jwksFingerprint(jwks) === keys) return // unchanged, or a rotation half-written: keep signing as before
-          provider = buildProvider(options, publicIssuer, logger, jwks, limiters)
+      // grants and interactions live in the store; cookie keys and limiters do not change).
+      keyWatch = watchSigningKeys({
+        store: options.store,
+        retainSeconds,
+        everySeconds: options.keyReloadSeconds ?? KEY_RELOAD_SECONDS,
+        initial: jwks,
+        onChange: (next) => {
+          provider = buildProvider(options, publicIssuer, logger, next, limiters)
           app = buildApp(provider, options, logger, limiters)
-          keys = jwksFingerprint(jwks)
-          logger.info({ signing: jwks.filter((k) => !k.key_ops).map((k) => k.kid), published: jwks.length }, 'signing keys reloaded')
-        }).catch((err: unknown) => logger.error({ err }, 'reloading signing keys failed; still signing with the current ones'))
-          .finally(() => { reloading = false })
-      }, (options.keyReloadSeconds ?? KEY_RELOAD_SECONDS) * 1000).unref()
+          logger.info({ signing: next.filter((k) => !k.key_ops).map((k) => k.kid), published: next.length }, 'signing keys reloaded')
+        },
+        onError: (err) => logger.error({ err }, 'reloading signing keys failed; still signing with the current ones'),
+      })
       logger.info({ issuer, host, port }, 'idp listening')
       return { url: issuer, port }
     },
@@ -166,7 +163,7 @@ export function createIdp(options: IdpOptions): Idp {
       if (!current) return
       server = undefined
       clearInterval(pruneTimer)
-      clearInterval(keyTimer)
+      keyWatch?.stop()
       await closeServer(current, sockets)
       logger.info('idp closed')
     },

@@ -76,3 +76,34 @@ export async function generateSigningKey(alg: IdpAlg, activatesAt = Math.floor(D
     retiredAt: null,
   }
 }
+
+/**
+ * Looks at the store's IdP keys every `everySeconds` and calls `onChange`
+ * with the JWKS of that moment whenever it differs from the last one seen
+ * (starting from `initial`): a rotation by any process on the store, a
+ * rotated key starting to sign, a retired key leaving. A half-written
+ * rotation (an algorithm with no key able to sign) is skipped until done.
+ */
+export function watchSigningKeys(options: {
+  readonly store: Store
+  readonly retainSeconds: number
+  readonly everySeconds: number
+  readonly initial: readonly JWK[]
+  readonly onChange: (jwks: JWK[]) => void
+  readonly onError: (err: unknown) => void
+}): { stop(): void } {
+  let last = jwksFingerprint(options.initial)
+  let busy = false
+  const timer = setInterval(() => {
+    if (busy) return
+    busy = true
+    options.store.keys.list('idp').then((records) => {
+      const jwks = signingJwks(records, options.retainSeconds, Math.floor(Date.now() / 1000))
+      if (!jwks || jwksFingerprint(jwks) === last) return
+      options.onChange(jwks)
+      last = jwksFingerprint(jwks)
+    }).catch(options.onError).finally(() => { busy = false })
+  }, options.everySeconds * 1000)
+  timer.unref()
+  return { stop: () => clearInterval(timer) }
+}
