@@ -1,9 +1,8 @@
-import { writeFileSync, renameSync } from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Command } from 'commander'
 import { InvalidArgumentError } from 'commander'
 import type { MqttClient } from 'mqtt'
-import { canPublish, isValidTopicName, parseDuration } from '@mqtt-oidc/core'
+import { canPublish, isValidTopicName, writeSecretFile } from '@mqtt-oidc/core'
 import { LoginRequired } from '../../errors.js'
 import type { BrokerToken } from '../../exchange-token.js'
 import { getIdToken } from '../../get-id-token.js'
@@ -13,7 +12,7 @@ import { writeLine } from '../lib/cli-io.js'
 import type { CliIo } from '../lib/cli-io.js'
 import { connectForBroker } from '../lib/connect-for-broker.js'
 import { runDeviceLogin } from '../lib/device-login.js'
-import { parseBrokerId, parsePositiveInt, parseQos } from '../lib/option-parsers.js'
+import { parseBrokerId, parseDurationSeconds, parsePositiveInt, parseQos } from '../lib/option-parsers.js'
 import { openSession } from '../lib/session.js'
 import type { Session } from '../lib/session.js'
 import { addExitCodesHelp, addGlobalOptions, DEFAULTS, resolveSettings } from '../lib/settings.js'
@@ -48,7 +47,7 @@ export function addGatewayCommand(program: Command, io: CliIo): void {
     .description('run as a headless gateway: sign in with the device flow if needed, then publish telemetry at QoS 1 until stopped, renewing tokens')
     .requiredOption('-b, --broker <id>', 'broker id', parseBrokerId)
     .option('-t, --topic <topic>', `topic to publish to; ${CLIENTID} is replaced by the login's MQTT client id`, parseTopicTemplate, DEFAULT_TOPIC)
-    .option('--every <duration>', 'time between readings: 5s, 1m, or seconds', parseInterval, 5)
+    .option('--every <duration>', 'time between readings: 5s, 1m, or seconds', parseDurationSeconds, 5)
     .option('-q, --qos <qos>', 'QoS 0, 1 or 2', parseQos, 1)
     .option('-C, --count <n>', 'exit after this many acknowledged messages (default: run until stopped)', parsePositiveInt)
     .option('--url <url>', `broker URL: mqtt://, mqtts://, ws://host:port/mqtt or wss:// (env MQTT_OIDC_CLI_BROKER_URL, default ${DEFAULTS.brokerUrl})`)
@@ -76,6 +75,7 @@ export function addGatewayCommand(program: Command, io: CliIo): void {
         broker: opts.broker,
         url: opts.url,
         caFile: opts.cafile,
+        session,
         onToken: (t) => {
           token = t
         },
@@ -139,16 +139,10 @@ async function publishReadings(client: MqttClient, clientid: string, topic: stri
       return seq
     }
     writeLine(io.stdout, `${topic} ${payload}`)
-    if (opts.statusFile !== undefined) writeStatus(opts.statusFile, { clientid, topic, seq, at })
+    // Replaced whole (write + rename), so a health check never reads half of it.
+    if (opts.statusFile !== undefined) writeSecretFile(opts.statusFile, `${JSON.stringify({ clientid, topic, seq, at })}\n`)
   }
   return undefined
-}
-
-/** Replaces the status file whole (write + rename), so a health check never reads half of it. */
-function writeStatus(path: string, status: Record<string, unknown>): void {
-  const temp = `${path}.${process.pid}.tmp`
-  writeFileSync(temp, `${JSON.stringify(status)}\n`, { mode: 0o600 })
-  renameSync(temp, path)
 }
 
 function parseTopicTemplate(value: string): string {
@@ -156,13 +150,3 @@ function parseTopicTemplate(value: string): string {
   return value
 }
 
-function parseInterval(value: string): number {
-  let seconds: number
-  try {
-    seconds = parseDuration(value)
-  } catch {
-    seconds = Number.NaN
-  }
-  if (!(seconds >= 1)) throw new InvalidArgumentError('use a duration such as 5s or 1m, or a whole number of seconds (at least 1).')
-  return seconds
-}

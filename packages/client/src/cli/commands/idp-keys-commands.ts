@@ -1,7 +1,6 @@
 import type { Command } from 'commander'
-import { InvalidArgumentError } from 'commander'
-import { parseDuration } from '@mqtt-oidc/core'
 import { writeJson, writeLine, type CliIo } from '../lib/cli-io.js'
+import { parseDurationSecondsOrZero } from '../lib/option-parsers.js'
 import { addGlobalOptions } from '../lib/settings.js'
 import { addStoreOption, idpStoreLocation, withIdpStore } from './open-idp-store.js'
 
@@ -24,7 +23,7 @@ export function addIdpKeysCommands(program: Command, io: CliIo): void {
     })
 
   leaf('rotate', 'add a new key per algorithm, published now and signing after --lead, when the current ones retire (prints {added, retired, activatesAt})')
-    .option('--lead <duration>', 'how long the new keys are published before they sign: 5m, 30s, seconds, or 0 to switch at once (one instance only)', parseLead, 300)
+    .option('--lead <duration>', 'how long the new keys are published before they sign: 5m, 30s, seconds, or 0 to switch at once (one instance only)', parseDurationSecondsOrZero, 300)
     .action(async (opts: { lead: number }, cmd: Command) => {
       const { rotateSigningKeys } = await import('@mqtt-oidc/idp/admin')
       const rotation = await withIdpStore(idpStoreLocation(cmd, io), (store) => rotateSigningKeys(store, { leadSeconds: opts.lead }))
@@ -33,13 +32,3 @@ export function addIdpKeysCommands(program: Command, io: CliIo): void {
     })
 }
 
-function parseLead(value: string): number {
-  if (value === '0') return 0
-  try {
-    const seconds = parseDuration(value)
-    if (seconds > 0) return seconds
-  } catch {
-    // fall through
-  }
-  throw new InvalidArgumentError('use a duration such as 5m or 30s, a number of seconds, or 0.')
-}

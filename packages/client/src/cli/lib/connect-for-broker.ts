@@ -8,6 +8,7 @@ import { CliError } from './cli-error.js'
 import { writeLine } from './cli-io.js'
 import type { CliIo } from './cli-io.js'
 import { fetchBrokerToken, openSession } from './session.js'
+import type { Session } from './session.js'
 import { DEFAULTS } from './settings.js'
 import type { Settings } from './settings.js'
 
@@ -24,12 +25,14 @@ export interface BrokerConnectionOptions {
   readonly onRefused?: (err: BrokerRefusal) => void
   /** Called with each broker token before it is used (the first one before connecting, then each renewal). */
   readonly onToken?: (token: BrokerToken) => void
+  /** The session to use when the caller has opened it already (default: opened here). */
+  readonly session?: Session | undefined
 }
 
 /** Connects to the broker with a fresh broker token, renewing it for as long as the client lives. */
 export async function connectForBroker(s: Settings, io: CliIo, options: BrokerConnectionOptions): Promise<MqttClient> {
   const ca = options.caFile === undefined ? undefined : await readCaFile(options.caFile)
-  const session = await openSession(s)
+  const session = options.session ?? await openSession(s)
   return connectWithToken({
     brokerUrl: options.url ?? io.env.brokerUrl ?? DEFAULTS.brokerUrl,
     getToken: async () => {

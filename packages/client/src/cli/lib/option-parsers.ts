@@ -34,6 +34,30 @@ export function parseExpiration(value: string): number {
   }
 }
 
+/** A duration (`5s`, `1m`, `48h`, seconds) as whole seconds, at least 1; no `-1`. */
+export function parseDurationSeconds(value: string): number {
+  return durationSeconds(value, false)
+}
+
+/** parseDurationSeconds, or `0`. */
+export function parseDurationSecondsOrZero(value: string): number {
+  return value === '0' ? 0 : durationSeconds(value, true)
+}
+
+// Commander passes the previous value as a second argument: the public parsers take one.
+function durationSeconds(value: string, zeroAllowed: boolean): number {
+  let seconds: number
+  try {
+    seconds = parseDuration(value)
+  } catch {
+    seconds = Number.NaN
+  }
+  if (!(seconds >= 1)) {
+    throw new InvalidArgumentError(`use a duration such as 5s or 1m, or a whole number of seconds${zeroAllowed ? ', or 0' : ' (at least 1)'}.`)
+  }
+  return seconds
+}
+
 export function parseBrokerId(value: string): string {
   const parsed = brokerIdSchema.safeParse(value)
   if (!parsed.success) throw new InvalidArgumentError('a broker id is 1-63 lowercase letters, digits or dashes, starting with a letter or digit.')
