@@ -20,11 +20,11 @@ type IdpAlg = (typeof IDP_SIGNING_ALGS)[number]
  * (so verifiers have them before the first token they sign) and keys retired
  * less than `retainSeconds` ago (so tokens they signed keep verifying).
  */
-export function signingJwks(records: readonly SigningKeyRecord[], retainSeconds: number, now: number): JWK[] | undefined {
+function signingJwks(records: readonly SigningKeyRecord[], retainSeconds: number, now: number): JWK[] | undefined {
   const keys: JWK[] = []
   for (const alg of IDP_SIGNING_ALGS) {
     const record = records
-      .filter((key) => key.alg === alg && key.createdAt <= now && (key.retiredAt === null || key.retiredAt > now))
+      .filter((key) => key.alg === alg && signsAt(key, now))
       .sort((a, b) => b.createdAt - a.createdAt)[0]
     if (!record) return undefined
     keys.push(toJwk(record))
@@ -44,7 +44,7 @@ export function signingJwks(records: readonly SigningKeyRecord[], retainSeconds:
  */
 export async function loadOrCreateSigningKeys(store: Store, retainSeconds = 0, now = Math.floor(Date.now() / 1000)): Promise<JWK[]> {
   let records = await store.keys.list('idp')
-  const missing = IDP_SIGNING_ALGS.filter((alg) => !records.some((key) => key.alg === alg && key.createdAt <= now && (key.retiredAt === null || key.retiredAt > now)))
+  const missing = IDP_SIGNING_ALGS.filter((alg) => !records.some((key) => key.alg === alg && signsAt(key, now)))
   for (const alg of missing) await store.keys.add(await generateSigningKey(alg, now))
   if (missing.length > 0) records = await store.keys.list('idp')
   const keys = signingJwks(records, retainSeconds, now)
@@ -52,8 +52,13 @@ export async function loadOrCreateSigningKeys(store: Store, retainSeconds = 0, n
   return keys
 }
 
+/** True when `key` may sign at `now`: started (createdAt) and not yet retired. */
+function signsAt(key: SigningKeyRecord, now: number): boolean {
+  return key.createdAt <= now && (key.retiredAt === null || key.retiredAt > now)
+}
+
 /** One line that changes exactly when the JWKS or the signing keys change. */
-export function jwksFingerprint(keys: readonly JWK[]): string {
+function jwksFingerprint(keys: readonly JWK[]): string {
   return keys.map((key) => `${key.kid ?? ''}:${key.key_ops ? 'verify' : 'sign'}`).join(',')
 }
 
@@ -99,9 +104,11 @@ export function watchSigningKeys(options: {
     busy = true
     options.store.keys.list('idp').then((records) => {
       const jwks = signingJwks(records, options.retainSeconds, Math.floor(Date.now() / 1000))
-      if (!jwks || jwksFingerprint(jwks) === last) return
+      if (!jwks) return
+      const fingerprint = jwksFingerprint(jwks)
+      if (fingerprint === last) return
       options.onChange(jwks)
-      last = jwksFingerprint(jwks)
+      last = fingerprint
     }).catch(options.onError).finally(() => { busy = false })
   }, options.everySeconds * 1000)
   timer.unref()
