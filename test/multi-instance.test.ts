@@ -6,8 +6,6 @@
  * and sessions through Redis (started by the test): node A follows the
  * exchanges through the balancer, node B follows exchange 2 directly.
  */
-import { PassThrough, Readable } from 'node:stream'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { decodeJwt, decodeProtectedHeader } from 'jose'
 import { connectAsync, type MqttClient } from 'mqtt'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -25,29 +23,10 @@ import { createBroker, type Broker } from '@mqtt-oidc/broker'
 import { completeDeviceLogin } from './support/idp-user-agent.js'
 import { startPostgres, type TestPostgres } from './support/start-postgres.js'
 import { startRedis, type TestRedis } from './support/start-redis.js'
-import { runCli } from '../packages/client/src/cli/run-cli.js'
-import type { CliEnv } from '../packages/client/src/cli/cli-env.js'
+import { runCliInProcess as runCliIn } from '../packages/client/test/support/run-cli-in-process.js'
+import { until as untilWithin } from './support/until.js'
 
-/** `mqtt-oidc <args>` in-process, as an operator would run it against the shared store. */
-async function runCliIn(args: string[], env: CliEnv, stdin = ''): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough()
-  const stderr = new PassThrough()
-  let out = ''
-  let err = ''
-  stdout.on('data', (chunk: Buffer) => { out += chunk.toString() })
-  stderr.on('data', (chunk: Buffer) => { err += chunk.toString() })
-  const code = await runCli(args, { stdout, stderr, stdin: Readable.from([stdin]), env })
-  return { code, stdout: out, stderr: err }
-}
-
-/** Polls `check` until it holds, for up to 15 s. */
-async function until(check: () => Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 150; i++) {
-    if (await check()) return
-    await sleep(100)
-  }
-  throw new Error('condition not met within 15 s')
-}
+const until = (check: () => Promise<boolean>): Promise<void> => untilWithin(check, 15_000)
 
 /** A TCP load balancer on loopback: new connections go to the pinned backend, else the next live one. */
 interface Balancer {

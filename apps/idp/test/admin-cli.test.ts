@@ -1,10 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { PassThrough, Readable } from 'node:stream'
+import { PassThrough } from 'node:stream'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createSqliteStore } from '@mqtt-oidc/core'
 import { runCli } from '../../../packages/client/src/cli/run-cli.js'
+import { runCliInProcess } from '../../../packages/client/test/support/run-cli-in-process.js'
 import { verifyAccountPassword } from '../src/index.js'
 
 let dataDir: string
@@ -17,16 +18,7 @@ beforeAll(async () => {
 afterAll(() => { rmSync(dataDir, { recursive: true, force: true }) })
 
 /** Runs `mqtt-oidc <args>` in-process with `stdin` piped in (not a terminal). */
-async function cli(args: string[], stdin = ''): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough()
-  const stderr = new PassThrough()
-  let out = ''
-  let err = ''
-  stdout.on('data', (chunk: Buffer) => { out += chunk.toString() })
-  stderr.on('data', (chunk: Buffer) => { err += chunk.toString() })
-  const code = await runCli(args, { stdout, stderr, stdin: Readable.from([stdin]), env: { dataDir, configDir: join(dataDir, 'cli') } })
-  return { code, stdout: out, stderr: err }
-}
+const cli = (args: string[], stdin = '') => runCliInProcess(args, { dataDir, configDir: join(dataDir, 'cli') }, stdin)
 
 async function withStore<T>(work: (store: ReturnType<typeof createSqliteStore>) => Promise<T>): Promise<T> {
   const store = createSqliteStore(join(dataDir, 'idp.sqlite'))

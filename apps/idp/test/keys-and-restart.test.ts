@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import * as oidc from 'openid-client'
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from 'jose'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { pino } from 'pino'
 import { createSqliteStore } from '@mqtt-oidc/core'
 import { createAccount, createIdp, rotateSigningKeys } from '../src/index.js'
+import { until } from '../../../test/support/until.js'
 import { completeDeviceLogin, ScriptedBrowser, ScriptedLoginError, type BrowserPage } from '../../../test/support/idp-user-agent.js'
 import { ADMIN_SECRET, DEVICE_GRANT, deviceAuthorization, EXCHANGE_URL, SCOPE, startTestIdp, tokenRequest, type TestIdp } from './support/test-idp.js'
 
@@ -29,15 +29,6 @@ afterAll(async () => {
 
 async function jwks(): Promise<JSONWebKeySet & { keys: Array<Record<string, unknown>> }> {
   return (await (await fetch(`${t.issuer}/jwks`)).json()) as JSONWebKeySet & { keys: Array<Record<string, unknown>> }
-}
-
-/** Polls `check` (through real timers) until it holds, for up to 10 s. */
-async function until(check: () => Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    if (await check()) return
-    await sleep(100)
-  }
-  throw new Error('condition not met within 10 s')
 }
 
 async function deviceSignIn(): Promise<string> {
