@@ -11,48 +11,24 @@ import { createRequire } from 'node:module'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { SignJWT, exportJWK, generateKeyPair } from 'jose'
 import { pino } from 'pino'
-import { TOKEN_EXCHANGE_GRANT, TOKEN_TYPE, createSqliteStore } from '@mqtt-oidc/core'
+import { TOKEN_EXCHANGE_GRANT, createSqliteStore } from '@mqtt-oidc/core'
 import { createExchange, ensureBroker } from '@mqtt-oidc/exchange'
+import { startBenchIdp } from './lib/bench-idp.js'
 
-const ID_TOKENS = 256
 
 async function listen(server: Server): Promise<string> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
 }
 
-/** A minimal OIDC issuer (discovery + JWKS) and a pool of ID tokens it signed. */
-async function startIdp(): Promise<{ issuer: string; idTokens: string[] }> {
-  const { privateKey, publicKey } = await generateKeyPair('RS256')
-  const jwks = JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid: 'bench', alg: 'RS256', use: 'sig' }] })
-  let issuer = ''
-  const server = createServer((req, res) => {
-    res.writeHead(200, { 'content-type': 'application/json' })
-    res.end(req.url === '/jwks' ? jwks : JSON.stringify({ issuer, jwks_uri: `${issuer}/jwks` }))
-  })
-  issuer = await listen(server)
-  const now = Math.floor(Date.now() / 1000)
-  const idTokens = await Promise.all(Array.from({ length: ID_TOKENS }, (_, i) =>
-    new SignJWT({ clientid: `gateway-${i}`, username: `user-${i}` })
-      .setProtectedHeader({ alg: 'RS256', kid: 'bench' })
-      .setIssuer(issuer).setAudience('mqtt-oidc-cli').setSubject(`account-${i}`)
-      .setIssuedAt(now).setExpirationTime(now + 3600)
-      .sign(privateKey)))
-  return { issuer, idTokens }
-}
-
 async function startExchangeServer(): Promise<{ url: string; bodies: string[] }> {
-  const idp = await startIdp()
+  const idp = await startBenchIdp()
   const store = createSqliteStore(join(mkdtempSync(join(tmpdir(), 'mqtt-oidc-bench-')), 'exchange.sqlite'))
   await ensureBroker(store, { id: 'demo' })
   const exchange = createExchange({ store, idp: { issuer: idp.issuer }, logger: pino({ level: 'silent' }) })
   const { url } = await exchange.listen()
-  const bodies = idp.idTokens.map((t) => new URLSearchParams({
-    grant_type: TOKEN_EXCHANGE_GRANT, subject_token: t, subject_token_type: TOKEN_TYPE.idToken, audience: 'demo',
-  }).toString())
-  return { url: `${url}/token`, bodies }
+  return { url: `${url}/token`, bodies: idp.bodies }
 }
 
 interface MiniExpress {

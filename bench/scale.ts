@@ -11,38 +11,18 @@
 import { fork } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
-import { createServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
-import { SignJWT, decodeJwt, exportJWK, generateKeyPair } from 'jose'
-import { TOKEN_EXCHANGE_GRANT, TOKEN_TYPE, openStore } from '@mqtt-oidc/core'
+import { decodeJwt } from 'jose'
+import { openStore } from '@mqtt-oidc/core'
 import { startPostgres } from '../test/support/start-postgres.js'
 import { runLoad, summarize } from './exchange-load.js'
+import { startBenchIdp } from './lib/bench-idp.js'
 import type { LoadResult } from './exchange-load.js'
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 6)
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32)
 const REVOCATIONS = Number(process.env.BENCH_REVOCATIONS ?? 200)
 const ISSUER = 'http://exchange.bench.invalid'
-
-/** A minimal OIDC issuer (discovery + JWKS) and ID tokens it signed. */
-async function startIdp(): Promise<{ issuer: string; bodies: string[]; close(): void }> {
-  const { privateKey, publicKey } = await generateKeyPair('RS256')
-  const jwks = JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid: 'bench', alg: 'RS256', use: 'sig' }] })
-  let issuer = ''
-  const server = createServer((req, res) => {
-    res.writeHead(200, { 'content-type': 'application/json' })
-    res.end(req.url === '/jwks' ? jwks : JSON.stringify({ issuer, jwks_uri: `${issuer}/jwks` }))
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-  const now = Math.floor(Date.now() / 1000)
-  const tokens = await Promise.all(Array.from({ length: 256 }, (_, i) => new SignJWT({ clientid: `gateway-${i}`, username: `user-${i}` })
-    .setProtectedHeader({ alg: 'RS256', kid: 'bench' }).setIssuer(issuer).setAudience('mqtt-oidc-cli').setSubject(`account-${i}`)
-    .setIssuedAt(now).setExpirationTime(now + 3600).sign(privateKey)))
-  const bodies = tokens.map((t) => new URLSearchParams({ grant_type: TOKEN_EXCHANGE_GRANT, subject_token: t, subject_token_type: TOKEN_TYPE.idToken, audience: 'demo' }).toString())
-  return { issuer, bodies, close: () => server.close() }
-}
 
 async function startExchange(storeUrl: string, idpIssuer: string): Promise<{ child: ChildProcess; url: string }> {
   const child = fork(fileURLToPath(new URL('./scale-exchange.ts', import.meta.url)), [storeUrl, idpIssuer, ISSUER], {
@@ -97,7 +77,7 @@ const pct = (values: number[], q: number): number => {
 }
 
 const pg = await startPostgres()
-const idp = await startIdp()
+const idp = await startBenchIdp()
 const children: ChildProcess[] = []
 try {
   const storeUrl = await pg.createDatabase()
