@@ -1,4 +1,4 @@
-import pg from 'pg'
+import { createPostgresLock } from './lib/postgres-lock.js'
 
 /**
  * Runs `fn` while holding a PostgreSQL advisory lock named `name`, so that
@@ -12,13 +12,5 @@ import pg from 'pg'
  */
 export async function withStartupLock<T>(url: string | undefined, name: string, fn: () => Promise<T>): Promise<T> {
   if (!url || !/^postgres(ql)?:\/\//.test(url)) return fn()
-  const client = new pg.Client({ connectionString: url })
-  client.on('error', () => {})
-  await client.connect()
-  try {
-    await client.query('SELECT pg_advisory_lock(hashtext($1))', [`mqtt-oidc:${name}`])
-    return await fn()
-  } finally {
-    await client.end().catch(() => {})
-  }
+  return createPostgresLock(url)(name, fn)
 }

@@ -16,7 +16,7 @@ export function createPostgresLock(connectionString: string): <T>(name: string, 
     client.on('error', () => {})
     await client.connect()
     try {
-      await client.query('SELECT pg_advisory_lock(hashtext($1))', [`mqtt-oidc:lock:${name}`])
+      await client.query('SELECT pg_advisory_lock(hashtext($1))', [`mqtt-oidc:${name}`])
       return await fn()
     } finally {
       await client.end().catch(() => {})
