@@ -31,7 +31,16 @@ export interface TestStack {
 }
 
 
-export async function startTestStack(options: { idTokenTtl?: number; maxLifetime?: number } = {}): Promise<TestStack> {
+export interface TestStackOptions {
+  idTokenTtl?: number
+  maxLifetime?: number
+  /** The exchange's SSE keepalive period, ms (default: the exchange's). */
+  keepaliveMs?: number
+  /** How long the brokers' revocation feed may be silent before new CONNECTs are refused, ms (default: the broker's). */
+  feedMaxStaleMs?: number
+}
+
+export async function startTestStack(options: TestStackOptions = {}): Promise<TestStack> {
   const dataDir = mkdtempSync(join(tmpdir(), 'mqtt-oidc-e2e-'))
   const configDir = join(dataDir, 'cli-config')
   const closers: Array<() => Promise<void>> = []
@@ -69,12 +78,16 @@ export async function startTestStack(options: { idTokenTtl?: number; maxLifetime
       idp: { issuer: idpUrl, clientIds: ['mqtt-oidc-cli'] },
       logLevel: 'silent',
       ...(options.maxLifetime ? { maxLifetime: options.maxLifetime } : {}),
+      ...(options.keepaliveMs ? { keepaliveMs: options.keepaliveMs } : {}),
     })
     await exchange.listen()
     closers.push(() => exchange.close())
 
     const startBroker = async (brokerId: string) => {
-      const broker = createBroker({ brokerId, exchangeUrl, host: '127.0.0.1', mqttPort: 0, wsPort: 0, logLevel: 'silent' })
+      const broker = createBroker({
+        brokerId, exchangeUrl, host: '127.0.0.1', mqttPort: 0, wsPort: 0, logLevel: 'silent',
+        ...(options.feedMaxStaleMs ? { feedMaxStaleMs: options.feedMaxStaleMs } : {}),
+      })
       const { mqttUrl, mqttPort } = await broker.listen()
       return { mqttUrl, mqttPort, close: () => broker.close() }
     }

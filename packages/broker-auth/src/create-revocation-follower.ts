@@ -20,7 +20,11 @@ export interface RevocationFollowerOptions {
   maxRetryMs?: number
   /** While the stream cannot be opened, poll `?since=N` this often, in ms. Default 2000. */
   pollIntervalMs?: number
-  /** Reconnect a stream that delivered nothing (not even a keepalive) for this long, in ms. Default 60000. */
+  /**
+   * Reconnect a stream that delivered nothing (not even a keepalive) for this long, in ms. Default 45000:
+   * three of the exchange's 15 s keepalives missed, and shorter than the broker's 60 s feed staleness limit,
+   * so a silently dead stream is replaced before new CONNECTs are refused.
+   */
   idleTimeoutMs?: number
   /** Timeout of snapshot and poll requests, in ms. Default 10000. */
   requestTimeoutMs?: number
@@ -33,7 +37,7 @@ export interface RevocationFollowerState {
   /** Last feed revision applied (0 before the first snapshot). */
   readonly revision: number
   readonly mode: 'starting' | 'stream' | 'poll'
-  /** Epoch ms of the last successful exchange with the feed (null before the snapshot). */
+  /** Epoch ms of the last sign of life from the feed: a response, an event or a keepalive (null before the snapshot). */
   readonly lastContactAt: number | null
   /** Number of revoked jtis held. */
   readonly size: number
@@ -66,7 +70,7 @@ export function createRevocationFollower(options: RevocationFollowerOptions): Re
   const retryMs = options.retryMs ?? 1000
   const maxRetryMs = options.maxRetryMs ?? 30_000
   const pollIntervalMs = options.pollIntervalMs ?? 2000
-  const idleTimeoutMs = options.idleTimeoutMs ?? 60_000
+  const idleTimeoutMs = options.idleTimeoutMs ?? 45_000
   const requestTimeoutMs = options.requestTimeoutMs ?? 10_000
   const base = String(options.feedUrl).replace(/\/*$/, '/')
   const feed = new URL(`brokers/${encodeURIComponent(options.broker)}/revocations`, base)
@@ -167,6 +171,7 @@ export function createRevocationFollower(options: RevocationFollowerOptions): Re
     log('info', 'revocation stream open', { ...fields, revision })
     try {
       for await (const events of readEventStream(res.body, idleTimeoutMs, () => abort.abort())) {
+        // any byte, keepalive comments included, shows the feed is alive
         lastContactAt = Date.now()
         for (const e of events) await onStreamEvent(e.id, e.event, e.data)
       }

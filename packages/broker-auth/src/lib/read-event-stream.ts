@@ -2,9 +2,11 @@ import { createSseParser } from './sse-parser.js'
 import type { SseEvent } from './sse-parser.js'
 
 /**
- * Reads a `text/event-stream` body and yields the events of each chunk.
- * `onIdle` runs when no byte (not even a keepalive comment) arrived for
- * `idleTimeoutMs`; it should abort the request, which ends the loop.
+ * Reads a `text/event-stream` body and yields the events of each chunk it
+ * receives, an empty list for a chunk that completed none (a keepalive
+ * comment): every chunk is contact with the feed, events or not.
+ * `onIdle` runs when no byte arrived for `idleTimeoutMs`; it should abort
+ * the request, which ends the loop.
  */
 export async function* readEventStream(
   body: ReadableStream<Uint8Array>,
@@ -21,8 +23,7 @@ export async function* readEventStream(
       clearTimeout(timer)
       if (done) return
       timer = setTimeout(onIdle, idleTimeoutMs)
-      const events = parser.push(decoder.decode(value, { stream: true }))
-      if (events.length > 0) yield events
+      yield parser.push(decoder.decode(value, { stream: true }))
     }
   } finally {
     clearTimeout(timer)
