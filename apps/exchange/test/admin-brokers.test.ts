@@ -1,3 +1,4 @@
+import { decodeJwt } from 'jose'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { startExchange } from './support/harness.js'
 import type { Running } from './support/harness.js'
@@ -38,7 +39,7 @@ describe('/admin/brokers', () => {
     expect(await got.json()).toEqual(brokerShape({ id: 'plant-1', expiration: null, url: 'mqtt://plant.example:1883' }))
 
     const deleted = await ex.api('DELETE', '/admin/brokers/plant-1')
-    expect({ status: deleted.status, body: await deleted.json() }).toEqual({ status: 200, body: { id: 'plant-1', deleted: true } })
+    expect({ status: deleted.status, body: await deleted.json() }).toEqual({ status: 200, body: { id: 'plant-1', deleted: true, revoked: 0 } })
     expect(await ex.store.brokers.get('plant-1')).toBeUndefined()
   })
 
@@ -87,6 +88,54 @@ describe('/admin/brokers', () => {
     })
     expect({ status: res.status, body: await res.json() })
       .toEqual({ status: 400, body: { error: 'invalid_request', error_description: 'the request body is not valid JSON' } })
+  })
+
+  it('asks for force to delete a broker with live credentials, and then revokes them all', async () => {
+    await ex.api('POST', '/admin/brokers', { id: 'plant-2' })
+    const issued = await (await ex.api('POST', '/admin/brokers/plant-2/credentials', { clientIds: ['gw-1', 'gw-2', 'gw-3'] })).json() as Record<string, string>
+    const [j1, j2, j3] = Object.values(issued).map((t) => decodeJwt(t).jti!)
+    await ex.api('POST', '/admin/brokers/plant-2/revocations', { jtis: [j1] })
+
+    const refused = await ex.api('DELETE', '/admin/brokers/plant-2')
+    expect({ status: refused.status, body: await refused.json() }).toEqual({
+      status: 409,
+      body: {
+        error: 'conflict',
+        error_description: 'broker "plant-2" has 2 live credentials (not expired, not revoked): deleting it revokes them all, ' +
+          'which closes their sessions, and they stay refused until they expire, even if a broker "plant-2" is created again. ' +
+          'Nothing was changed; confirm with force.',
+      },
+    })
+    expect(await ex.store.brokers.get('plant-2')).toMatchObject({ id: 'plant-2' })
+    expect(await ex.store.revocations.isRevoked('plant-2', j2!)).toBe(false)
+
+    const bad = await ex.api('DELETE', '/admin/brokers/plant-2?force=yes')
+    expect({ status: bad.status, body: await bad.json() })
+      .toEqual({ status: 400, body: { error: 'invalid_request', error_description: 'force must be true or false' } })
+
+    const deleted = await ex.api('DELETE', '/admin/brokers/plant-2?force=true')
+    expect({ status: deleted.status, body: await deleted.json() }).toEqual({ status: 200, body: { id: 'plant-2', deleted: true, revoked: 2 } })
+    expect(await ex.store.brokers.get('plant-2')).toBeUndefined()
+
+    // Created again: the revocations are still there, and the revision goes on from where it was.
+    await ex.api('POST', '/admin/brokers', { id: 'plant-2' })
+    const listed = await (await ex.api('GET', '/admin/brokers/plant-2/revocations')).json() as Array<{ jti: string }>
+    expect(listed.map((r) => r.jti).sort()).toEqual([j1, j2, j3].sort())
+    const fresh = await (await ex.api('POST', '/admin/brokers/plant-2/credentials', { clientIds: ['gw-4'] })).json() as Record<string, string>
+    const revoked = await ex.api('POST', '/admin/brokers/plant-2/revocations', { jtis: [decodeJwt(fresh['gw-4']!).jti] })
+    expect(await revoked.json()).toEqual({ revision: 4, revoked: [decodeJwt(fresh['gw-4']!).jti] })
+    // A token of the deleted broker can never be unrevoked.
+    const unrevoke = await ex.api('DELETE', '/admin/brokers/plant-2/revocations', { jtis: [j2] })
+    expect({ status: unrevoke.status, body: await unrevoke.json() })
+      .toEqual({ status: 404, body: { error: 'not_found', error_description: `unknown jti for broker "plant-2": ${j2}` } })
+  })
+
+  it('deletes a broker without force when none of its credentials is live', async () => {
+    await ex.api('POST', '/admin/brokers', { id: 'plant-3' })
+    const issued = await (await ex.api('POST', '/admin/brokers/plant-3/credentials', { clientIds: ['gw-1'] })).json() as Record<string, string>
+    await ex.api('POST', '/admin/brokers/plant-3/revocations', { jtis: [decodeJwt(issued['gw-1']!).jti] })
+    const deleted = await ex.api('DELETE', '/admin/brokers/plant-3?force=false')
+    expect({ status: deleted.status, body: await deleted.json() }).toEqual({ status: 200, body: { id: 'plant-3', deleted: true, revoked: 0 } })
   })
 
   it('answers an unexpected failure with a generic server_error', async () => {

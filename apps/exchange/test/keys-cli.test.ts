@@ -38,9 +38,9 @@ describe('mqtt-oidc keys (exchange signing keys through the admin API)', () => {
     expect([r.code, r.stderr.trim()]).toEqual([1, 'mqtt-oidc: --alg must be EdDSA, ES256 or RS256'])
   })
 
-  it('`broker delete --json` prints {id, deleted} on stdout', async () => {
+  it('`broker delete --json` prints {id, deleted, revoked} on stdout', async () => {
     expect((await cli(['broker', 'create', 'tmp-broker'])).code).toBe(0)
     const r = await cli(['broker', 'delete', 'tmp-broker', '--json'])
-    expect([r.code, JSON.parse(r.stdout)]).toEqual([0, { id: 'tmp-broker', deleted: true }])
+    expect([r.code, JSON.parse(r.stdout)]).toEqual([0, { id: 'tmp-broker', deleted: true, revoked: 0 }])
   })
 })

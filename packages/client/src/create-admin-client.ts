@@ -80,12 +80,24 @@ export interface Revocation {
   readonly expiresAt: number | null
 }
 
+/** What deleting a broker did: how many live credentials of it were revoked (they stay refused until they expire). */
+export interface BrokerDeletion {
+  readonly id: string
+  readonly deleted: true
+  readonly revoked: number
+}
+
 export interface AdminClient {
   createBroker(id: string, input?: BrokerInput): Promise<BrokerRecord>
   listBrokers(): Promise<BrokerRecord[]>
   getBroker(id: string): Promise<BrokerRecord>
   updateBroker(id: string, input: BrokerInput): Promise<BrokerRecord>
-  deleteBroker(id: string): Promise<void>
+  /**
+   * Deletes a broker. One with live credentials (not expired, not revoked)
+   * needs `force`: deleting it revokes them all. Without it the exchange
+   * refuses (`AdminApiError`, status 409) and nothing changes.
+   */
+  deleteBroker(id: string, options?: { readonly force?: boolean | undefined }): Promise<BrokerDeletion>
   /** `{ "<clientid>": "<token>" }`, the Cloudflare Pub/Sub shape. */
   issueCredentials(id: string, input?: IssueCredentialsInput): Promise<Record<string, string>>
   revoke(id: string, jtis: readonly string[]): Promise<{ revision: number; revoked: string[] }>
@@ -113,9 +125,11 @@ export function createAdminClient(options: CreateAdminClientOptions): AdminClien
   const base = parseSecureUrl(creds.exchange, 'exchange URL')
   const bearer = createBearer(creds)
 
-  const call = async (method: string, path: string, body?: unknown): Promise<unknown> => {
+  const call = async (method: string, path: string, body?: unknown, query: Record<string, string> = {}): Promise<unknown> => {
+    const url = endpointUrl(base, path)
+    for (const [name, value] of Object.entries(query)) url.searchParams.set(name, value)
     const send = async (token: string): Promise<Response> =>
-      fetch(endpointUrl(base, path), {
+      fetch(url, {
         method,
         redirect: 'error',
         headers: {
@@ -147,9 +161,7 @@ export function createAdminClient(options: CreateAdminClientOptions): AdminClien
     listBrokers: async () => unwrapList(await call('GET', '/admin/brokers'), 'brokers') as BrokerRecord[],
     getBroker: async (id) => (await call('GET', b(id))) as BrokerRecord,
     updateBroker: async (id, input) => (await call('PATCH', b(id), input)) as BrokerRecord,
-    deleteBroker: async (id) => {
-      await call('DELETE', b(id))
-    },
+    deleteBroker: async (id, options = {}) => (await call('DELETE', b(id), undefined, options.force ? { force: 'true' } : {})) as BrokerDeletion,
     issueCredentials: async (id, input = {}) => (await call('POST', `${b(id)}/credentials`, input)) as Record<string, string>,
     revoke: async (id, jtis) => (await call('POST', `${b(id)}/revocations`, { jtis })) as { revision: number; revoked: string[] },
     unrevoke: async (id, jtis) => (await call('DELETE', `${b(id)}/revocations`, { jtis })) as { revision: number; unrevoked: string[] },

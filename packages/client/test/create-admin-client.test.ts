@@ -61,7 +61,9 @@ describe('createAdminClient against the exchange admin API', () => {
     expect((await admin.listRevocations('site-b')).map((r) => r.jti).sort()).toEqual([jtis[0], jtis[1]].sort())
     expect(await admin.unrevoke('site-b', [jtis[0] as string])).toEqual({ revision: expect.any(Number), unrevoked: [jtis[0]] })
     expect((await admin.listRevocations('site-b')).map((r) => r.jti)).toEqual([jtis[1]])
-    await admin.deleteBroker('site-b')
+    // Two of its credentials are live: deleting it takes force, and revokes them.
+    await expect(admin.deleteBroker('site-b')).rejects.toMatchObject({ code: 'ERR_ADMIN_API', error: 'conflict', status: 409 })
+    expect(await admin.deleteBroker('site-b', { force: true })).toEqual({ id: 'site-b', deleted: true, revoked: 2 })
     expect((await admin.listBrokers()).map((b) => b.id)).not.toContain('site-b')
   })
 

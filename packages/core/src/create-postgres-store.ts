@@ -31,12 +31,13 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     throw err
   }
   const notifications = createPostgresNotifications(options.connectionString)
+  const revocations = createPostgresRevocations(pool, notifications)
   return {
     oidc: createPostgresOidcRecords(pool),
     accounts: createPostgresAccounts(pool),
-    brokers: createPostgresBrokers(pool),
+    brokers: createPostgresBrokers(pool, revocations),
     credentials: createPostgresCredentials(pool),
-    revocations: createPostgresRevocations(pool, notifications),
+    revocations,
     keys: createPostgresSigningKeys(pool),
     withLock: createPostgresLock(options.connectionString),
     async close() {

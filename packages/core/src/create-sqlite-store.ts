@@ -15,12 +15,13 @@ import type { Store } from './store.js'
  */
 export function createSqliteStore(path: string): Store {
   const db = openSqlite(path)
+  const revocations = createSqliteRevocations(db)
   return {
     oidc: createSqliteOidcRecords(db),
     accounts: createSqliteAccounts(db),
-    brokers: createSqliteBrokers(db),
+    brokers: createSqliteBrokers(db, revocations),
     credentials: createSqliteCredentials(db),
-    revocations: createSqliteRevocations(db),
+    revocations,
     keys: createSqliteSigningKeys(db),
     withLock: createInProcessLock(),
     async close() { if (db.open) db.close() },

@@ -93,8 +93,17 @@ export interface BrokerStore {
   list(): Promise<Broker[]>
   /** Throws `NotFound`. */
   update(id: string, patch: Partial<Omit<Broker, 'id' | 'createdAt'>>): Promise<Broker>
-  /** Throws `NotFound`. Removes the broker, its credentials and revocations. */
-  delete(id: string): Promise<void>
+  /**
+   * Throws `NotFound`. Deletes the broker in one transaction: first every
+   * credential of it that is live at `now` (not expired, not revoked) is
+   * revoked, as one change that followers see; then the broker record and its
+   * credential records go. Its revocations (until their tokens expire), its
+   * revocation events and its revision counter stay: a broker created again
+   * under the same id continues the revision (a follower's cursor never runs
+   * ahead of it) and still refuses every token revoked before, and a token
+   * issued for the deleted broker can never be unrevoked.
+   */
+  delete(id: string, now: number): Promise<RevocationChange>
 }
 
 /** A record of an issued broker token (never the token itself). */
@@ -114,9 +123,21 @@ export interface Credential {
 }
 
 export interface CredentialStore {
-  /** Records all or none (one transaction). Throws `Conflict` on a duplicate jti. */
+  /**
+   * Records all or none (one transaction). Throws `Conflict` on a duplicate
+   * jti, `NotFound` when a credential's broker does not exist (or was deleted
+   * meanwhile: then its tokens must not be handed out).
+   */
   insertMany(credentials: readonly Credential[]): Promise<void>
   get(broker: string, jti: string): Promise<Credential | undefined>
+  /** How many credentials of `broker` (of `source`, when given) are live at `now`: not expired and not revoked. */
+  countLive(broker: string, now: number, source?: Credential['source']): Promise<number>
+  /**
+   * When the `n`-th soonest-expiring of those live credentials expires (n from
+   * 1): the time from which at least `n` of them will have gone. null when
+   * fewer than `n` of them ever expire.
+   */
+  nthLiveExpiry(broker: string, now: number, n: number, source?: Credential['source']): Promise<number | null>
 }
 
 export interface Revocation {
@@ -159,7 +180,12 @@ export interface RevocationStore {
   revision(broker: string): Promise<number>
   /** Events with revision > `since`, ascending, at most `limit`. */
   eventsSince(broker: string, since: number, limit?: number): Promise<RevocationEvent[]>
-  /** Drops revocations whose token has expired before `now`; returns how many. */
+  /**
+   * Drops revocations whose token has expired before `now`, and the events
+   * about such tokens; returns how many revocations. The revision never goes
+   * back; a follower whose cursor predates a pruned event sees a gap in the
+   * revisions and reloads the snapshot.
+   */
   prune(now: number): Promise<number>
   /**
    * Calls `listener(broker)` after a committed change to that broker's

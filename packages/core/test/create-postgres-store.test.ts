@@ -1,6 +1,7 @@
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createPostgresStore } from '../src/create-postgres-store.js'
+import { POSTGRES_MIGRATIONS } from '../src/lib/postgres-schema.js'
 import { startPostgres, type TestPostgres } from '../../../test/support/start-postgres.js'
 import { describeStoreContract } from './support/store-contract.js'
 
@@ -82,6 +83,50 @@ describe('PostgreSQL store migrations', () => {
     expect(calls).toContain('*')
     listening.stop()
     await Promise.all([a.close(), b.close()])
+  })
+
+  it('upgrades a database of the two first schema versions: its revocations stay, and from then on outlive a deleted broker', async () => {
+    const url = await server.createDatabase()
+    const now = Math.floor(Date.now() / 1000)
+    const old = new pg.Client({ connectionString: url })
+    await old.connect()
+    await old.query('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)')
+    for (const [i, sql] of POSTGRES_MIGRATIONS.slice(0, 2).entries()) {
+      await old.query(sql)
+      await old.query('INSERT INTO schema_migrations VALUES ($1, $2)', [i + 1, now])
+    }
+    await old.query(`INSERT INTO brokers VALUES ('demo', NULL, '{"pub":["#"],"sub":["#"]}', NULL, $1, $1)`, [now])
+    await old.query(`INSERT INTO credentials VALUES ('j1', 'demo', 'c1', NULL, $1, $2, 'admin', 'ops'), ('j2', 'demo', 'c2', NULL, $1, $2, 'admin', 'ops')`, [now, now + 3600])
+    await old.query(`INSERT INTO revocations VALUES ('demo', 'j1', $1, $2)`, [now, now + 3600])
+    await old.query(`INSERT INTO revocation_events VALUES ('demo', 1, 'j1', 'revoke', $2, $1)`, [now, now + 3600])
+    await old.query(`INSERT INTO broker_revisions VALUES ('demo', 1)`)
+    await old.end()
+
+    const upgraded = await createPostgresStore({ connectionString: url })
+    try {
+      expect(await upgraded.revocations.list('demo')).toEqual([{ broker: 'demo', jti: 'j1', revokedAt: now, expiresAt: now + 3600 }])
+      expect(await upgraded.brokers.delete('demo', now)).toEqual({ revision: 2, changed: ['j2'] })
+      expect((await upgraded.revocations.list('demo')).map((r) => r.jti)).toEqual(['j1', 'j2'])
+      expect((await upgraded.revocations.eventsSince('demo', 0)).map((e) => e.jti)).toEqual(['j1', 'j2'])
+    } finally {
+      await upgraded.close()
+    }
+  })
+
+  it('never lets a credential recorded while its broker is deleted escape: it is revoked by the deletion, or refused', async () => {
+    const url = await server.createDatabase()
+    const [a, b] = await Promise.all([createPostgresStore({ connectionString: url }), createPostgresStore({ connectionString: url })])
+    const now = Math.floor(Date.now() / 1000)
+    await a!.brokers.create({ id: 'demo', expiration: null, acl: { pub: ['#'], sub: ['#'] }, url: null, createdAt: now, updatedAt: now })
+    const inserts = Array.from({ length: 40 }, (_, i) => a!.credentials.insertMany([
+      { jti: `k${String(i).padStart(2, '0')}`, broker: 'demo', clientId: `c${i}`, username: null, issuedAt: now, expiresAt: now + 60, source: 'exchange', issuedBy: 't' },
+    ]).then(() => `k${String(i).padStart(2, '0')}`, (err: { code?: string }) => err.code))
+    const deletion = b!.brokers.delete('demo', now)
+    const results = await Promise.all(inserts)
+    const change = await deletion
+    expect(change.changed).toEqual(results.filter((r) => r?.startsWith('k')))
+    expect(results.filter((r) => !r?.startsWith('k')).every((code) => code === 'ERR_NOT_FOUND')).toBe(true)
+    await Promise.all([a!.close(), b!.close()])
   })
 
   it('fails with a clear error when the server is unreachable', async () => {

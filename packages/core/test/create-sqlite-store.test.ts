@@ -1,8 +1,10 @@
-import { mkdtempSync, rmSync, statSync } from 'node:fs'
+import Database from 'better-sqlite3'
+import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createSqliteStore } from '../src/create-sqlite-store.js'
+import { SQLITE_MIGRATIONS } from '../src/lib/sqlite-schema.js'
 import type { Store } from '../src/store.js'
 import { describeStoreContract } from './support/store-contract.js'
 
@@ -30,6 +32,39 @@ describe('SQLite store file', () => {
     await store.close()
     store = createSqliteStore(join(dir, 'sub', 'state.sqlite'))
     expect((await store.brokers.get('demo'))?.id).toBe('demo')
+  })
+})
+
+describe('SQLite store upgrade', () => {
+  it('keeps revocations, events and revisions made before the upgrade, and from then on they outlive a deleted broker', async () => {
+    // A database as the two first schema versions left it, with one revoked credential.
+    const path = join(dir, 'old', 'state.sqlite')
+    mkdirSync(join(dir, 'old'))
+    const old = new Database(path)
+    old.pragma('foreign_keys = ON')
+    old.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)')
+    SQLITE_MIGRATIONS.slice(0, 2).forEach((sql, i) => {
+      old.exec(sql)
+      old.prepare('INSERT INTO schema_migrations VALUES (?, ?)').run(i + 1, now)
+    })
+    old.prepare(`INSERT INTO brokers VALUES ('demo', NULL, '{"pub":["#"],"sub":["#"]}', NULL, ?, ?)`).run(now, now)
+    old.prepare(`INSERT INTO credentials VALUES ('j1', 'demo', 'c1', NULL, ?, ?, 'admin', 'ops')`).run(now, now + 3600)
+    old.prepare(`INSERT INTO credentials VALUES ('j2', 'demo', 'c2', NULL, ?, ?, 'admin', 'ops')`).run(now, now + 3600)
+    old.prepare(`INSERT INTO revocations VALUES ('demo', 'j1', ?, ?)`).run(now, now + 3600)
+    old.prepare(`INSERT INTO revocation_events VALUES ('demo', 1, 'j1', 'revoke', ?, ?)`).run(now + 3600, now)
+    old.prepare(`INSERT INTO broker_revisions VALUES ('demo', 1)`).run()
+    old.close()
+
+    const upgraded = createSqliteStore(path)
+    try {
+      expect(await upgraded.revocations.list('demo')).toEqual([{ broker: 'demo', jti: 'j1', revokedAt: now, expiresAt: now + 3600 }])
+      expect(await upgraded.revocations.revision('demo')).toBe(1)
+      expect(await upgraded.brokers.delete('demo', now)).toEqual({ revision: 2, changed: ['j2'] })
+      expect((await upgraded.revocations.list('demo')).map((r) => r.jti)).toEqual(['j1', 'j2'])
+      expect((await upgraded.revocations.eventsSince('demo', 0)).map((e) => e.jti)).toEqual(['j1', 'j2'])
+    } finally {
+      await upgraded.close()
+    }
   })
 })
 

@@ -12,6 +12,13 @@ export function singleParam(source: unknown, name: string): string | undefined {
   return value
 }
 
+/** A `true`/`false` parameter: false when absent. */
+export function booleanParam(value: string | undefined, name: string): boolean {
+  if (value === undefined || value === 'false') return false
+  if (value === 'true') return true
+  throw new InvalidRequest(`${name} must be true or false`)
+}
+
 /** A repeatable query parameter as a list (`?jti=a&jti=b`). */
 export function listParam(source: unknown, name: string): string[] {
   const value = (source as Record<string, unknown> | undefined)?.[name]

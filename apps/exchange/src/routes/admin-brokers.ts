@@ -5,7 +5,7 @@ import { Conflict, InvalidRequest, NO_EXPIRATION, brokerIdSchema } from '@mqtt-o
 import type { Broker } from '@mqtt-oidc/core'
 import type { ExchangeContext } from '../lib/context.js'
 import { aclSchema, brokerUrlSchema, expirationSchema, getBroker } from '../lib/broker-fields.js'
-import { parseBody } from '../lib/params.js'
+import { booleanParam, parseBody, singleParam } from '../lib/params.js'
 import { audit } from '../lib/audit.js'
 import { mayActOn, requireBrokerScope } from '../require-admin.js'
 import { DEFAULT_BROKER_POLICY, deleteBrokerPolicy, getBrokerPolicy, policyPatchSchema, saveBrokerPolicy } from '../lib/broker-policy.js'
@@ -85,14 +85,25 @@ export function adminBrokerRoutes(ctx: ExchangeContext): Router {
     res.json({ ...broker, policy, ...(hmacSecret ? { hmacSecret } : {}) })
   })
 
+  // Deleting a broker revokes its live credentials (in the same transaction): its sessions close, and
+  // its tokens stay refused until they expire even when a broker of the same id is created again.
+  // With any live credential that takes `?force=true`, so nobody cuts a fleet off by accident.
   router.delete('/admin/brokers/:id', async (req: Request<{ id: string }>, res: Response) => {
-    await getBroker(ctx.store, req.params.id)
-    await ctx.store.brokers.delete(req.params.id)
-    ctx.brokers.invalidate(req.params.id)
-    await deleteBrokerPolicy(ctx.store, req.params.id)
-    await ctx.signingKeys().retireHmac(req.params.id)
-    audit(ctx, res, 'broker.delete', { broker: req.params.id })
-    res.json({ id: req.params.id, deleted: true })
+    const force = booleanParam(singleParam(req.query, 'force'), 'force')
+    const id = (await getBroker(ctx.store, req.params.id)).id
+    const now = ctx.now()
+    const live = force ? 0 : await ctx.store.credentials.countLive(id, now)
+    if (live > 0) {
+      throw new Conflict(`broker "${id}" has ${live} live credential${live === 1 ? '' : 's'} (not expired, not revoked): deleting it revokes ` +
+        `${live === 1 ? 'it' : 'them all'}, which closes their sessions, and they stay refused until they expire, even if a broker "${id}" ` +
+        'is created again. Nothing was changed; confirm with force.')
+    }
+    const change = await ctx.store.brokers.delete(id, now)
+    ctx.brokers.invalidate(id)
+    await deleteBrokerPolicy(ctx.store, id)
+    await ctx.signingKeys().retireHmac(id)
+    audit(ctx, res, 'broker.delete', { broker: id, force, revoked: change.changed.length, revision: change.revision })
+    res.json({ id, deleted: true, revoked: change.changed.length })
   })
 
   // A new HS256 secret for the broker, shown in this answer only; the old one stops signing at once.

@@ -57,3 +57,8 @@ export async function migratePostgres(pool: PgPool): Promise<void> {
 export function isPgUniqueViolation(err: unknown): boolean {
   return (err as { code?: unknown } | null)?.code === '23505'
 }
+
+/** True when `err` is a PostgreSQL foreign-key violation (23503). */
+export function isPgForeignKeyViolation(err: unknown): boolean {
+  return (err as { code?: unknown } | null)?.code === '23503'
+}

@@ -58,4 +58,17 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   `,
   // Each sign-in gets its own MQTT client id unless an admin made the account 'shared'.
   `ALTER TABLE accounts ADD COLUMN client_id_mode TEXT NOT NULL DEFAULT 'per-login';`,
+  // Revocations, their events and the revision counter outlive the broker record (no cascade):
+  // a broker deleted and created again continues its revision, so running followers take its
+  // new events, and still refuses the tokens revoked before. Indexes for pruning and for
+  // counting live credentials.
+  `
+  ALTER TABLE revocations DROP CONSTRAINT IF EXISTS revocations_broker_fkey;
+  ALTER TABLE revocation_events DROP CONSTRAINT IF EXISTS revocation_events_broker_fkey;
+  ALTER TABLE broker_revisions DROP CONSTRAINT IF EXISTS broker_revisions_broker_fkey;
+  CREATE INDEX revocations_expires ON revocations (expires_at) WHERE expires_at IS NOT NULL;
+  CREATE INDEX revocation_events_expires ON revocation_events (expires_at) WHERE expires_at IS NOT NULL;
+  CREATE INDEX credentials_broker_expires ON credentials (broker, expires_at);
+  DROP INDEX credentials_broker;
+  `,
 ]

@@ -1,7 +1,8 @@
 import type { Acl } from '../acl.js'
 import { Conflict, NotFound } from '../errors.js'
 import type { Broker, BrokerStore, Credential, CredentialStore } from '../store.js'
-import { isUniqueViolation, type SqliteDatabase } from './sqlite-open.js'
+import { isForeignKeyViolation, isUniqueViolation, type SqliteDatabase } from './sqlite-open.js'
+import type { SqliteRevocations } from './sqlite-revocations.js'
 
 interface BrokerRow { id: string; expiration: number | null; acl: string; url: string | null; created_at: number; updated_at: number }
 interface CredentialRow {
@@ -13,13 +14,13 @@ const toBroker = (r: BrokerRow): Broker => ({
   id: r.id, expiration: r.expiration, acl: JSON.parse(r.acl) as Acl, url: r.url, createdAt: r.created_at, updatedAt: r.updated_at,
 })
 
-export function createSqliteBrokers(db: SqliteDatabase): BrokerStore {
+/** `revocations` deletes a broker: its live credentials are revoked in the same transaction. */
+export function createSqliteBrokers(db: SqliteDatabase, revocations: Pick<SqliteRevocations, 'deleteBroker'>): BrokerStore {
   const insert = db.prepare(`INSERT INTO brokers (id, expiration, acl, url, created_at, updated_at)
     VALUES (@id, @expiration, @acl, @url, @createdAt, @updatedAt)`)
   const get = db.prepare('SELECT * FROM brokers WHERE id = ?')
   const all = db.prepare('SELECT * FROM brokers ORDER BY id')
   const save = db.prepare('UPDATE brokers SET expiration = @expiration, acl = @acl, url = @url, updated_at = @updatedAt WHERE id = @id')
-  const del = db.prepare('DELETE FROM brokers WHERE id = ?')
 
   return {
     async create(broker) {
@@ -37,9 +38,7 @@ export function createSqliteBrokers(db: SqliteDatabase): BrokerStore {
       save.run({ ...next, acl: JSON.stringify(next.acl) })
       return next
     },
-    async delete(id) {
-      if (del.run(id).changes === 0) throw new NotFound(`no broker "${id}"`)
-    },
+    delete: (id, now) => revocations.deleteBroker(id, now),
   }
 }
 
@@ -48,13 +47,26 @@ export function createSqliteCredentials(db: SqliteDatabase): CredentialStore {
     VALUES (@jti, @broker, @clientId, @username, @issuedAt, @expiresAt, @source, @issuedBy)`)
   const get = db.prepare('SELECT * FROM credentials WHERE broker = ? AND jti = ?')
   const insertAll = db.transaction((list: readonly Credential[]) => { for (const c of list) insert.run(c) })
+  const liveWhere = `c.broker = @broker AND (c.expires_at IS NULL OR c.expires_at > @now) AND (@source IS NULL OR c.source = @source)
+    AND NOT EXISTS (SELECT 1 FROM revocations r WHERE r.broker = c.broker AND r.jti = c.jti)`
+  const countLive = db.prepare(`SELECT count(*) AS n FROM credentials c WHERE ${liveWhere}`)
+  const nthExpiry = db.prepare(`SELECT c.expires_at FROM credentials c WHERE ${liveWhere} AND c.expires_at IS NOT NULL
+    ORDER BY c.expires_at LIMIT 1 OFFSET @offset`)
 
   return {
     async insertMany(list) {
       try { insertAll.immediate(list) } catch (err) {
         if (isUniqueViolation(err)) throw new Conflict('a credential with that jti already exists')
+        if (isForeignKeyViolation(err)) throw new NotFound(`no broker "${[...new Set(list.map((c) => c.broker))].join('", "')}"`)
         throw err
       }
+    },
+    async countLive(broker, now, source) {
+      return (countLive.get({ broker, now, source: source ?? null }) as { n: number }).n
+    },
+    async nthLiveExpiry(broker, now, n, source) {
+      const row = nthExpiry.get({ broker, now, source: source ?? null, offset: Math.max(0, n - 1) }) as { expires_at: number } | undefined
+      return row?.expires_at ?? null
     },
     async get(broker, jti) {
       const r = get.get(broker, jti) as CredentialRow | undefined

@@ -56,4 +56,36 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   `,
   // Each sign-in gets its own MQTT client id unless an admin made the account 'shared'.
   `ALTER TABLE accounts ADD COLUMN client_id_mode TEXT NOT NULL DEFAULT 'per-login';`,
+  // Revocations, their events and the revision counter outlive the broker record (no cascade):
+  // a broker deleted and created again continues its revision, so running followers take its
+  // new events, and still refuses the tokens revoked before. SQLite cannot drop a foreign key,
+  // so the three tables are rebuilt. Indexes for pruning and for counting live credentials.
+  `
+  CREATE TABLE revocations_next (
+    broker TEXT NOT NULL, jti TEXT NOT NULL, revoked_at INTEGER NOT NULL, expires_at INTEGER,
+    PRIMARY KEY (broker, jti)
+  );
+  INSERT INTO revocations_next SELECT broker, jti, revoked_at, expires_at FROM revocations;
+  DROP TABLE revocations;
+  ALTER TABLE revocations_next RENAME TO revocations;
+  CREATE INDEX revocations_expires ON revocations (expires_at) WHERE expires_at IS NOT NULL;
+
+  CREATE TABLE revocation_events_next (
+    broker TEXT NOT NULL, revision INTEGER NOT NULL, jti TEXT NOT NULL, action TEXT NOT NULL,
+    expires_at INTEGER, at INTEGER NOT NULL,
+    PRIMARY KEY (broker, revision)
+  );
+  INSERT INTO revocation_events_next SELECT broker, revision, jti, action, expires_at, at FROM revocation_events;
+  DROP TABLE revocation_events;
+  ALTER TABLE revocation_events_next RENAME TO revocation_events;
+  CREATE INDEX revocation_events_expires ON revocation_events (expires_at) WHERE expires_at IS NOT NULL;
+
+  CREATE TABLE broker_revisions_next (broker TEXT PRIMARY KEY, revision INTEGER NOT NULL);
+  INSERT INTO broker_revisions_next SELECT broker, revision FROM broker_revisions;
+  DROP TABLE broker_revisions;
+  ALTER TABLE broker_revisions_next RENAME TO broker_revisions;
+
+  CREATE INDEX credentials_broker_expires ON credentials (broker, expires_at);
+  DROP INDEX credentials_broker;
+  `,
 ]

@@ -10,8 +10,8 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
     let store: Store
     const now = Math.floor(Date.now() / 1000)
     const broker = (id: string): Broker => ({ id, expiration: null, acl: { pub: ['#'], sub: ['#'] }, url: null, createdAt: now, updatedAt: now })
-    const credential = (jti: string, b = 'demo', expiresAt: number | null = now + 3600): Credential => ({
-      jti, broker: b, clientId: `c-${jti}`, username: null, issuedAt: now, expiresAt, source: 'admin', issuedBy: 'admin',
+    const credential = (jti: string, b = 'demo', expiresAt: number | null = now + 3600, source: Credential['source'] = 'admin'): Credential => ({
+      jti, broker: b, clientId: `c-${jti}`, username: null, issuedAt: now, expiresAt, source, issuedBy: 'admin',
     })
 
     beforeEach(async () => { store = await open() })
@@ -22,7 +22,7 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
         await store.brokers.create(broker('demo'))
         await expect(store.brokers.create(broker('demo'))).rejects.toMatchObject({ code: 'ERR_CONFLICT' })
         await expect(store.brokers.update('nope', { expiration: 5 })).rejects.toMatchObject({ code: 'ERR_NOT_FOUND' })
-        await expect(store.brokers.delete('nope')).rejects.toMatchObject({ code: 'ERR_NOT_FOUND' })
+        await expect(store.brokers.delete('nope', now)).rejects.toMatchObject({ code: 'ERR_NOT_FOUND' })
       })
 
       it('updates expiration and can clear it', async () => {
@@ -96,11 +96,79 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
         expect(seen).toEqual(['demo', 'demo'])
       })
 
-      it('deleting a broker removes its credentials and revocations', async () => {
+      it('counts live credentials: neither expired nor revoked', async () => {
+        await store.credentials.insertMany([credential('gone', 'demo', now - 1), credential('ex1', 'demo', now + 60, 'exchange')])
+        expect(await store.credentials.countLive('demo', now)).toBe(4)
         await store.revocations.revoke('demo', ['j1'], now)
-        await store.brokers.delete('demo')
-        expect(await store.credentials.get('demo', 'j1')).toBeUndefined()
-        expect(await store.revocations.list('demo')).toEqual([])
+        expect(await store.credentials.countLive('demo', now)).toBe(3)
+        expect(await store.credentials.countLive('demo', now, 'admin')).toBe(2)
+        expect(await store.credentials.countLive('demo', now + 3600)).toBe(1)
+        expect(await store.credentials.countLive('nope', now)).toBe(0)
+      })
+
+      it('tells when the n-th soonest-expiring live credential expires', async () => {
+        await store.credentials.insertMany([credential('soon', 'demo', now + 10), credential('ex1', 'demo', now + 60, 'exchange')])
+        await store.revocations.revoke('demo', ['soon'], now)
+        // live admin credentials: j1, j2 (now + 3600) and j3 (never)
+        expect(await store.credentials.nthLiveExpiry('demo', now, 1, 'admin')).toBe(now + 3600)
+        expect(await store.credentials.nthLiveExpiry('demo', now, 2, 'admin')).toBe(now + 3600)
+        expect(await store.credentials.nthLiveExpiry('demo', now, 3, 'admin')).toBeNull()
+        expect(await store.credentials.nthLiveExpiry('demo', now, 1)).toBe(now + 60)
+      })
+
+      it('deleting a broker revokes its live credentials and drops their records, in one change', async () => {
+        await store.credentials.insertMany([credential('gone', 'demo', now - 1)])
+        await store.revocations.revoke('demo', ['j1'], now)
+        expect(await store.brokers.delete('demo', now)).toEqual({ revision: 3, changed: ['j2', 'j3'] })
+        expect(await store.brokers.get('demo')).toBeUndefined()
+        expect(await store.credentials.get('demo', 'j2')).toBeUndefined()
+        expect((await store.revocations.eventsSince('demo', 1)).map((e) => [e.revision, e.jti, e.action, e.expiresAt]))
+          .toEqual([[2, 'j2', 'revoke', now + 3600], [3, 'j3', 'revoke', null]])
+        expect(await store.credentials.get('other', 'o1')).toMatchObject({ jti: 'o1' })
+        expect(await store.revocations.revision('other')).toBe(0)
+      })
+
+      it('keeps the revision and the revocations of a deleted broker: one created again under its id continues them', async () => {
+        await store.revocations.revoke('demo', ['j1'], now)
+        await store.brokers.delete('demo', now)
+        expect(await store.revocations.revision('demo')).toBe(3)
+        expect((await store.revocations.list('demo')).map((r) => r.jti)).toEqual(['j1', 'j2', 'j3'])
+
+        await store.brokers.create(broker('demo'))
+        await store.credentials.insertMany([credential('k1')])
+        expect(await store.revocations.revoke('demo', ['k1'], now + 1)).toEqual({ revision: 4, changed: ['k1'] })
+        expect(await store.revocations.isRevoked('demo', 'j1')).toBe(true)
+        expect((await store.revocations.eventsSince('demo', 3)).map((e) => [e.revision, e.jti])).toEqual([[4, 'k1']])
+        // the deleted broker's credentials are gone for good: they cannot be unrevoked through the new one
+        await expect(store.revocations.revoke('demo', ['j2'], now)).rejects.toMatchObject({ code: 'ERR_NOT_FOUND' })
+      })
+
+      it('refuses to record a credential for a broker that does not exist (any more)', async () => {
+        await store.brokers.delete('demo', now)
+        await expect(store.credentials.insertMany([credential('late')])).rejects.toMatchObject({ code: 'ERR_NOT_FOUND' })
+        await expect(store.brokers.delete('demo', now)).rejects.toMatchObject({ code: 'ERR_NOT_FOUND' })
+      })
+
+      it('tells watchers about the revocations a broker deletion makes', async () => {
+        const seen: string[] = []
+        let wake: () => void = () => {}
+        const woke = new Promise<void>((resolve) => { wake = resolve })
+        const watching = store.revocations.watch((b) => { seen.push(b); wake() })
+        await watching.ready
+        await store.brokers.delete('demo', now)
+        await woke
+        expect(seen).toEqual(['demo'])
+        watching.stop()
+      })
+
+      it('prunes the revocations and revocation events of expired tokens only', async () => {
+        await store.revocations.revoke('demo', ['j1', 'j3'], now)
+        await store.revocations.unrevoke('demo', ['j3'], now)
+        await store.revocations.revoke('demo', ['j3'], now)
+        expect(await store.revocations.prune(now + 7200)).toBe(1)
+        expect((await store.revocations.eventsSince('demo', 0)).map((e) => [e.revision, e.jti, e.action]))
+          .toEqual([[2, 'j3', 'revoke'], [3, 'j3', 'unrevoke'], [4, 'j3', 'revoke']])
+        expect(await store.revocations.revision('demo')).toBe(4)
       })
     })
 

@@ -1,6 +1,7 @@
 import { Command } from 'commander'
 import { createAdminClient } from '../../create-admin-client.js'
 import type { AdminClient } from '../../create-admin-client.js'
+import { AdminApiError } from '../../errors.js'
 import { readAdminCredentials } from '../../lib/read-admin-credentials.js'
 import { CliError } from '../lib/cli-error.js'
 import { writeJson, writeLine } from '../lib/cli-io.js'
@@ -54,12 +55,20 @@ export function addBrokerCommands(program: Command, io: CliIo): void {
       writeJson(io.stdout, await admin(cmd).updateBroker(id, { expiration: opts.expiration, url: opts.url, acl, policy }))
     })
 
-  leaf('delete', 'delete a broker')
-    .argument('<id>', 'broker id', parseBrokerId).action(async (id: string, opts: { json?: boolean }, cmd: Command) => {
-    await admin(cmd).deleteBroker(id)
-    if (opts.json) writeJson(io.stdout, { id, deleted: true })
-    else writeLine(io.stderr, `Deleted broker ${id}.`)
-  })
+  leaf('delete', 'delete a broker (one with live credentials needs --force, and its credentials are all revoked)')
+    .argument('<id>', 'broker id', parseBrokerId)
+    .option('--force', 'delete even with live credentials: they are all revoked (sessions closed) and stay refused until they expire')
+    .action(async (id: string, opts: { json?: boolean; force?: boolean }, cmd: Command) => {
+      const deletion = await admin(cmd).deleteBroker(id, { force: opts.force }).catch((err: unknown) => {
+        if (err instanceof AdminApiError && err.status === 409 && !opts.force) {
+          throw new CliError(`${err.error_description ?? err.message} Run \`mqtt-oidc broker delete ${id} --force\` to delete it.`)
+        }
+        throw err
+      })
+      if (opts.json) writeJson(io.stdout, deletion)
+      else if (deletion.revoked === 0) writeLine(io.stderr, `Deleted broker ${id}.`)
+      else writeLine(io.stderr, `Deleted broker ${id} and revoked its ${deletion.revoked} live credential${deletion.revoked === 1 ? '' : 's'}: they stay refused until they expire.`)
+    })
 
   addCredentialAclOptions(leaf('issue', 'issue credentials and print {"<clientid>": "<token>", ...} (like Cloudflare Pub/Sub)')
     .argument('<id>', 'broker id', parseBrokerId))
