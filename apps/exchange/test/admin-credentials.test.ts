@@ -117,3 +117,67 @@ describe('POST /admin/brokers/:id/credentials', () => {
       .toEqual({ status: 404, body: { error: 'not_found', error_description: 'unknown broker "ghost"' } })
   })
 })
+
+describe('POST /admin/brokers/:id/credentials: absurd expiration and notBefore', () => {
+  const NOW = 1_800_000_000
+  let fixed: Running
+  beforeEach(async () => {
+    fixed = await startExchange(idp, { now: () => NOW })
+    await ensureBroker(fixed.store, { id: 'demo' })
+  })
+  afterEach(async () => { await fixed.close() })
+
+  const refusal = async (body: Record<string, unknown>): Promise<unknown> => {
+    const res = await fixed.api('POST', '/admin/brokers/demo/credentials', body)
+    return { status: res.status, body: await res.json() }
+  }
+  const invalid = (description: string) => ({ status: 400, body: { error: 'invalid_request', error_description: description } })
+  const EXPIRATION_RANGE = 'expiration must be -1 (none) or from 1 s to 3650d (315360000 s, 10 years)'
+  const NOT_BEFORE_RANGE = `notBefore must be from 1 day before now to 365 days after now (epoch seconds ${NOW - 86400} to ${NOW + 365 * 86400})`
+
+  it.each<[unknown, string]>([
+    [1.5, 'expiration must be a whole number of seconds; got 1.5'],
+    [-5, `${EXPIRATION_RANGE}; got -5`],
+    [0, `${EXPIRATION_RANGE}; got 0`],
+    [315360001, `${EXPIRATION_RANGE}; got 315360001`],
+    [2 ** 31, `${EXPIRATION_RANGE}; got 2147483648`],
+    [1e300, `${EXPIRATION_RANGE}; got 1e+300`],
+    ['3651d', `${EXPIRATION_RANGE}; got "3651d"`],
+    ['999999999999w', `${EXPIRATION_RANGE}; got "999999999999w"`],
+    ['-2', 'expiration: invalid duration "-2": use seconds or a number with s, m, h, d or w (e.g. 48h, 7d), or -1 for none'],
+  ])('refuses expiration %j, saying the bounds, and issues nothing', async (expiration, description) => {
+    expect(await refusal({ clientIds: ['gw-1'], expiration })).toEqual(invalid(description))
+    expect(await fixed.store.credentials.countLive('demo', NOW)).toBe(0)
+  })
+
+  it.each<[unknown, string]>([
+    [1.5, 'notBefore must be whole epoch seconds; got 1.5'],
+    [-1, `${NOT_BEFORE_RANGE}; got -1`],
+    [0, `${NOT_BEFORE_RANGE}; got 0`],
+    [NOW - 86401, `${NOT_BEFORE_RANGE}; got ${NOW - 86401}`],
+    [NOW + 365 * 86400 + 1, `${NOT_BEFORE_RANGE}; got ${NOW + 365 * 86400 + 1}`],
+    [2 ** 31, `${NOT_BEFORE_RANGE}; got 2147483648`],
+    [NOW * 1000, `${NOT_BEFORE_RANGE}; got ${NOW * 1000} (milliseconds? notBefore takes seconds)`],
+    [String(NOW * 1000), `${NOT_BEFORE_RANGE}; got ${NOW * 1000} (milliseconds? notBefore takes seconds)`],
+    ['366d', `${NOT_BEFORE_RANGE}; got ${NOW + 366 * 86400}`],
+    ['2100-01-01T00:00:00Z', `${NOT_BEFORE_RANGE}; got 4102444800`],
+    ['1970-01-01T00:00:00Z', `${NOT_BEFORE_RANGE}; got 0`],
+  ])('refuses notBefore %j, saying the bounds, and issues nothing', async (notBefore, description) => {
+    expect(await refusal({ clientIds: ['gw-1'], notBefore })).toEqual(invalid(description))
+    expect(await fixed.store.credentials.countLive('demo', NOW)).toBe(0)
+  })
+
+  it('takes the bounds themselves', async () => {
+    const res = await fixed.api('POST', '/admin/brokers/demo/credentials', { clientIds: ['a'], expiration: 315360000, notBefore: NOW + 365 * 86400 })
+    expect(res.status).toBe(200)
+    const back = await fixed.api('POST', '/admin/brokers/demo/credentials', { clientIds: ['b'], expiration: '3650d', notBefore: NOW - 86400 })
+    expect(back.status).toBe(200)
+    expect(await fixed.store.credentials.countLive('demo', NOW)).toBe(2)
+  })
+
+  it('refuses a broker expiration beyond the bounds too', async () => {
+    const res = await fixed.api('POST', '/admin/brokers', { id: 'forever', expiration: 2 ** 31 })
+    expect({ status: res.status, body: await res.json() }).toEqual(invalid(`${EXPIRATION_RANGE}; got 2147483648`))
+    expect(await fixed.store.brokers.get('forever')).toBeUndefined()
+  })
+})

@@ -114,8 +114,10 @@ describe('admin issuance notBefore', () => {
 
   it('sets nbf from an ISO time, and refuses what is neither', async () => {
     await createBroker({ id: 'later' })
-    const res = await ex.api('POST', '/admin/brokers/later/credentials', { clientIds: ['gw-9'], notBefore: '2030-01-01T00:00:00Z' })
-    expect(decodeJwt((await res.json() as Record<string, string>)['gw-9']!).nbf).toBe(1893456000)
+    // A whole day 30 days ahead (notBefore may be at most 365 days ahead).
+    const day = (Math.floor(now() / 86400) + 30) * 86400
+    const res = await ex.api('POST', '/admin/brokers/later/credentials', { clientIds: ['gw-9'], notBefore: new Date(day * 1000).toISOString() })
+    expect(decodeJwt((await res.json() as Record<string, string>)['gw-9']!).nbf).toBe(day)
     const bad = await ex.api('POST', '/admin/brokers/later/credentials', { notBefore: 'tomorrow-ish' })
     expect({ status: bad.status, body: await bad.json() }).toEqual({
       status: 400, body: { error: 'invalid_request', error_description: 'notBefore must be epoch seconds, an ISO 8601 time or a duration such as 10m' },

@@ -117,10 +117,12 @@ describe('mqtt-oidc broker issue: --acl-pub/--acl-sub, --username, --not-before'
   })
 
   it('takes an ISO 8601 time or epoch seconds for --not-before; without --acl-* the ACL is # both ways', async () => {
-    const iso = decodeJwt(ok(await cli(['broker', 'issue', 'demo', '--client-id', 'c2', '--not-before', '2030-01-01T00:00:00Z'])).c2 as string)
-    expect(iso).toMatchObject({ nbf: 1893456000, acl: { pub: ['#'], sub: ['#'] }, topicAcl: '#' })
-    const epoch = decodeJwt(ok(await cli(['broker', 'issue', 'demo', '--client-id', 'c3', '--not-before', '1893456060', '--acl-sub', 'news/#'])).c3 as string)
-    expect(epoch).toMatchObject({ nbf: 1893456060, acl: { pub: [], sub: ['news/#'] } })
+    // A whole day 30 days ahead: the exchange takes a notBefore up to 365 days ahead.
+    const day = (Math.floor(Date.now() / 86_400_000) + 30) * 86400
+    const iso = decodeJwt(ok(await cli(['broker', 'issue', 'demo', '--client-id', 'c2', '--not-before', new Date(day * 1000).toISOString()])).c2 as string)
+    expect(iso).toMatchObject({ nbf: day, acl: { pub: ['#'], sub: ['#'] }, topicAcl: '#' })
+    const epoch = decodeJwt(ok(await cli(['broker', 'issue', 'demo', '--client-id', 'c3', '--not-before', String(day + 60), '--acl-sub', 'news/#'])).c3 as string)
+    expect(epoch).toMatchObject({ nbf: day + 60, acl: { pub: [], sub: ['news/#'] } })
   })
 
   it('issues for a rabbitmq-profile broker with its shape (RS256, aud = resource server id, scope)', async () => {

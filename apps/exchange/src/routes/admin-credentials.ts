@@ -38,7 +38,7 @@ const issueSchema = z.object({
   acl: aclSchema.optional(),
   username: z.string().min(1).max(256).optional(),
   /** When the credentials become valid: epoch seconds, an ISO 8601 time, or a duration from now ("10m"). */
-  notBefore: z.union([z.number().int().nonnegative(), z.string().min(1).max(64)]).optional(),
+  notBefore: z.union([z.number(), z.string().min(1).max(64)]).optional(),
 }).strict()
 
 /**
@@ -95,9 +95,27 @@ function resolveClientIds(number: number | undefined, clientIds: string[] | unde
   return clientIds
 }
 
-/** `notBefore` as epoch seconds: a number is epoch seconds, a string a duration from now ("10m") or an ISO 8601 time. */
+/** Latest `notBefore`, seconds after now: credentials made for a rollout up to a year ahead. */
+export const MAX_NOT_BEFORE_AHEAD = 365 * 86400
+/** Earliest `notBefore`, seconds before now: a credential valid from a little while ago; older is a typo. */
+export const MAX_NOT_BEFORE_BEHIND = 86400
+
+/** `notBefore` as epoch seconds within the bounds; out of them the error says the bounds. */
 function parseNotBefore(value: number | string, now: number): number {
-  if (typeof value === 'number') return value
+  const at = notBeforeTime(value, now)
+  const [earliest, latest] = [now - MAX_NOT_BEFORE_BEHIND, now + MAX_NOT_BEFORE_AHEAD]
+  if (at >= earliest && at <= latest) return at
+  // 1e11 s is the year 5138: such a value is far more likely epoch milliseconds
+  const hint = at > 1e11 ? ' (milliseconds? notBefore takes seconds)' : ''
+  throw new InvalidRequest(`notBefore must be from 1 day before now to 365 days after now (epoch seconds ${earliest} to ${latest}); got ${at}${hint}`)
+}
+
+/** A number is epoch seconds, a string digits, a duration from now ("10m") or an ISO 8601 time. */
+function notBeforeTime(value: number | string, now: number): number {
+  if (typeof value === 'number') {
+    if (!Number.isInteger(value)) throw new InvalidRequest(`notBefore must be whole epoch seconds; got ${value}`)
+    return value
+  }
   if (/^\d+$/.test(value)) return Number(value)
   try {
     const seconds = parseDuration(value)
