@@ -1,7 +1,9 @@
 import { resolve } from 'node:path'
 import { z } from 'zod'
 import { brokerIdSchema, parseDuration, NO_EXPIRATION, readEnvironment } from '@mqtt-oidc/core'
+import { DEFAULT_ADMIN_ISSUE_RATE_LIMIT, DEFAULT_MAX_LIVE_ADMIN_CREDENTIALS, DEFAULT_SUBJECT_RATE_LIMIT } from './create-exchange.js'
 import type { ExchangeOptions } from './create-exchange.js'
+import type { RateLimit } from './lib/rate-limiter.js'
 
 /** Env vars of this app start with this prefix; an unknown one is an error. */
 export const ENV_PREFIX = 'MQTT_OIDC_EXCHANGE_'
@@ -14,6 +16,32 @@ const duration = z.string().transform((value, zctx) => {
   } catch (err) {
     zctx.addIssue({ code: 'custom', message: (err as Error).message })
   }
+  return z.NEVER
+})
+
+const RATE_LIMIT_MESSAGE = 'must be <requests>/<window> such as 20/1m (requests 1 or more, window 1s..1d), or none'
+
+/** `<requests>/<window>` (`20/1m`, `100/3600`) or `none`. */
+const rateLimit = z.string().transform((value, zctx): RateLimit | null => {
+  if (value.trim() === 'none') return null
+  const m = /^\s*(\d{1,9})\s*\/\s*(\S+)\s*$/.exec(value)
+  let windowSeconds = NaN
+  try {
+    if (m) windowSeconds = parseDuration(m[2]!)
+  } catch {
+    // reported below
+  }
+  const requests = Number(m?.[1])
+  if (requests >= 1 && windowSeconds >= 1 && windowSeconds <= 86400) return { requests, windowSeconds }
+  zctx.addIssue({ code: 'custom', message: RATE_LIMIT_MESSAGE })
+  return z.NEVER
+})
+
+/** A positive count or `none`. */
+const countOrNone = z.string().transform((value, zctx): number | null => {
+  if (value.trim() === 'none') return null
+  if (/^\s*\d{1,9}\s*$/.test(value) && Number(value) >= 1) return Number(value)
+  zctx.addIssue({ code: 'custom', message: 'must be a whole number of credentials (1 or more), or none' })
   return z.NEVER
 })
 
@@ -93,6 +121,15 @@ const envSchema = z.object({
     })
     return pairs
   }),
+  /**
+   * Token exchanges per subject (one sign-in: issuer, sub and client id claim) per window, besides any
+   * broker policy's limit; `none` turns it off. Counted per instance. Default 20/1m.
+   */
+  MQTT_OIDC_EXCHANGE_SUBJECT_RATE_LIMIT: rateLimit.optional(),
+  /** Credentials one admin may issue per window (a batch of 100 counts 100); `none` turns it off. Counted per instance. Default 1000/1m. */
+  MQTT_OIDC_EXCHANGE_ADMIN_ISSUE_RATE_LIMIT: rateLimit.optional(),
+  /** Most live (unexpired, unrevoked) admin-issued credentials per broker; `none` for no cap. Default 100000. */
+  MQTT_OIDC_EXCHANGE_MAX_LIVE_ADMIN_CREDENTIALS: countOrNone.optional(),
   /** pino level. Default info. */
   MQTT_OIDC_EXCHANGE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 })
@@ -117,6 +154,12 @@ export interface ExchangeConfig {
   readonly demoBrokerUrl: string
   /** Brokers created on start when missing (besides `demo`). */
   readonly bootstrapBrokers: ReadonlyArray<{ readonly id: string; readonly url: string }>
+  /** null = none. */
+  readonly subjectRateLimit: RateLimit | null
+  /** null = none. */
+  readonly adminIssueRateLimit: RateLimit | null
+  /** null = no cap. */
+  readonly maxLiveAdminCredentials: number | null
   readonly logLevel: string
   /** One line saying what is only safe for development, if anything. */
   readonly devWarning: string | undefined
@@ -153,6 +196,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ExchangeConfig
     defaultCredentialLifetime: c.MQTT_OIDC_EXCHANGE_DEFAULT_CREDENTIAL_LIFETIME,
     demoBrokerUrl: c.MQTT_OIDC_EXCHANGE_DEMO_BROKER_URL,
     bootstrapBrokers: c.MQTT_OIDC_EXCHANGE_BOOTSTRAP_BROKERS,
+    subjectRateLimit: c.MQTT_OIDC_EXCHANGE_SUBJECT_RATE_LIMIT === undefined ? DEFAULT_SUBJECT_RATE_LIMIT : c.MQTT_OIDC_EXCHANGE_SUBJECT_RATE_LIMIT,
+    adminIssueRateLimit: c.MQTT_OIDC_EXCHANGE_ADMIN_ISSUE_RATE_LIMIT === undefined ? DEFAULT_ADMIN_ISSUE_RATE_LIMIT : c.MQTT_OIDC_EXCHANGE_ADMIN_ISSUE_RATE_LIMIT,
+    maxLiveAdminCredentials: c.MQTT_OIDC_EXCHANGE_MAX_LIVE_ADMIN_CREDENTIALS === undefined
+      ? DEFAULT_MAX_LIVE_ADMIN_CREDENTIALS : c.MQTT_OIDC_EXCHANGE_MAX_LIVE_ADMIN_CREDENTIALS,
     logLevel: c.MQTT_OIDC_EXCHANGE_LOG_LEVEL,
     devWarning: insecure.length > 0 ? `development only: plain HTTP issuers (${insecure.join(', ')}); use https in production` : undefined,
   }
@@ -175,5 +222,8 @@ export function exchangeOptionsFromConfig(config: ExchangeConfig) {
     keyLeadTime: config.keyLeadTime,
     maxLifetime: config.maxLifetime,
     defaultCredentialLifetime: config.defaultCredentialLifetime,
+    subjectRateLimit: config.subjectRateLimit,
+    adminIssueRateLimit: config.adminIssueRateLimit,
+    maxLiveAdminCredentials: config.maxLiveAdminCredentials,
   } satisfies Partial<ExchangeOptions>
 }

@@ -15,6 +15,7 @@ import { loadSigningKeys } from './lib/signing-keys.js'
 import { createKeyUsage } from './lib/key-usage.js'
 import { createBrokerCache } from './lib/broker-cache.js'
 import type { SigningKeys } from './lib/signing-keys.js'
+import type { RateLimit } from './lib/rate-limiter.js'
 import { adminName, requireAdmin, requireBrokerScope } from './require-admin.js'
 import { sendError } from './send-error.js'
 import { adminBrokerRoutes } from './routes/admin-brokers.js'
@@ -54,6 +55,15 @@ export interface ExchangeOptions {
   readonly defaultExchangeAcl?: Acl | undefined
   /** Default lead time of `keys rotate`: a new key is in the JWKS this long before it signs, seconds. Default 600. */
   readonly keyLeadTime?: number | undefined
+  /**
+   * Token exchanges per subject (one sign-in: issuer, `sub` and client id claim) per window, on
+   * top of any broker policy's limit; null = none. Default DEFAULT_SUBJECT_RATE_LIMIT (20 per 60 s).
+   */
+  readonly subjectRateLimit?: RateLimit | null | undefined
+  /** Credentials one admin (access token `sub`, else `client_id`) may issue per window; null = none. Default DEFAULT_ADMIN_ISSUE_RATE_LIMIT (1000 per 60 s). */
+  readonly adminIssueRateLimit?: RateLimit | null | undefined
+  /** Most live (unexpired, unrevoked) admin-issued credentials per broker; null = no cap. Default DEFAULT_MAX_LIVE_ADMIN_CREDENTIALS (100000). */
+  readonly maxLiveAdminCredentials?: number | null | undefined
   /** Keepalive comment interval of revocation streams, ms. Default 15000. */
   readonly keepaliveMs?: number | undefined
   /** Current time in epoch seconds (tests move it). Default the system clock. */
@@ -80,6 +90,29 @@ export const DEFAULT_CREDENTIAL_LIFETIME = 604800
 
 /** Oldest subject token (by `iat`) the exchange accepts: 1 day. */
 export const DEFAULT_MAX_SUBJECT_TOKEN_AGE = 86400
+
+/**
+ * 20 exchanges per subject per minute: 10 times what the client library
+ * needs at its fastest (renewing a 60 s token at half its life), so no
+ * well-behaved client meets it, while a runaway or stolen sign-in gets one
+ * token per 3 s on average instead of as many as the CPU can sign (each one
+ * a durable write).
+ */
+export const DEFAULT_SUBJECT_RATE_LIMIT: RateLimit = Object.freeze({ requests: 20, windowSeconds: 60 })
+
+/**
+ * 1000 credentials per admin per minute: ten full batches, enough to
+ * provision a fleet of 10,000 in ten minutes, while a script stuck in a loop
+ * writes at most 1000 rows a minute.
+ */
+export const DEFAULT_ADMIN_ISSUE_RATE_LIMIT: RateLimit = Object.freeze({ requests: 1000, windowSeconds: 60 })
+
+/**
+ * 100,000 live admin-issued credentials per broker: far above any fleet
+ * provisioned by hand, and a bound on what a forced broker deletion revokes
+ * and what every broker's revocation snapshot can grow to.
+ */
+export const DEFAULT_MAX_LIVE_ADMIN_CREDENTIALS = 100_000
 
 export const REDACT_PATHS = [
   'authorization', '*.authorization', 'req.headers.authorization', 'token', '*.token', 'access_token', '*.access_token',
@@ -127,6 +160,9 @@ export function createExchange(options: ExchangeOptions): Exchange {
     defaultCredentialLifetime,
     defaultExchangeAcl: options.defaultExchangeAcl ?? DEFAULT_EXCHANGE_ACL,
     keepaliveMs: options.keepaliveMs ?? 15_000,
+    subjectRateLimit: options.subjectRateLimit === undefined ? DEFAULT_SUBJECT_RATE_LIMIT : options.subjectRateLimit,
+    adminIssueRateLimit: options.adminIssueRateLimit === undefined ? DEFAULT_ADMIN_ISSUE_RATE_LIMIT : options.adminIssueRateLimit,
+    maxLiveAdminCredentials: options.maxLiveAdminCredentials === undefined ? DEFAULT_MAX_LIVE_ADMIN_CREDENTIALS : options.maxLiveAdminCredentials,
     keyUsage,
     keyLeadTime: options.keyLeadTime ?? 600,
     now,

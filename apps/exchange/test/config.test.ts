@@ -18,9 +18,29 @@ describe('loadConfig (MQTT_OIDC_EXCHANGE_* environment)', () => {
       defaultCredentialLifetime: 604800,
       demoBrokerUrl: 'mqtt://localhost:1883',
       bootstrapBrokers: [],
+      subjectRateLimit: { requests: 20, windowSeconds: 60 },
+      adminIssueRateLimit: { requests: 1000, windowSeconds: 60 },
+      maxLiveAdminCredentials: 100000,
       logLevel: 'info',
       devWarning: 'development only: plain HTTP issuers (http://localhost:4001, http://localhost:4000); use https in production',
     })
+  })
+
+  it('reads the limits as <n>/<window> (or "none"), the live-credential quota as a count (or "none"), and refuses anything else', () => {
+    expect(loadConfig({
+      MQTT_OIDC_EXCHANGE_SUBJECT_RATE_LIMIT: '5/30s',
+      MQTT_OIDC_EXCHANGE_ADMIN_ISSUE_RATE_LIMIT: 'none',
+      MQTT_OIDC_EXCHANGE_MAX_LIVE_ADMIN_CREDENTIALS: '500',
+    })).toMatchObject({ subjectRateLimit: { requests: 5, windowSeconds: 30 }, adminIssueRateLimit: null, maxLiveAdminCredentials: 500 })
+    expect(loadConfig({ MQTT_OIDC_EXCHANGE_SUBJECT_RATE_LIMIT: 'none', MQTT_OIDC_EXCHANGE_MAX_LIVE_ADMIN_CREDENTIALS: 'none' }))
+      .toMatchObject({ subjectRateLimit: null, maxLiveAdminCredentials: null })
+    expect(() => loadConfig({
+      MQTT_OIDC_EXCHANGE_SUBJECT_RATE_LIMIT: '0/1m', MQTT_OIDC_EXCHANGE_ADMIN_ISSUE_RATE_LIMIT: '10', MQTT_OIDC_EXCHANGE_MAX_LIVE_ADMIN_CREDENTIALS: '-1',
+    })).toThrow(new ConfigError([
+      'MQTT_OIDC_EXCHANGE_SUBJECT_RATE_LIMIT: must be <requests>/<window> such as 20/1m (requests 1 or more, window 1s..1d), or none',
+      'MQTT_OIDC_EXCHANGE_ADMIN_ISSUE_RATE_LIMIT: must be <requests>/<window> such as 20/1m (requests 1 or more, window 1s..1d), or none',
+      'MQTT_OIDC_EXCHANGE_MAX_LIVE_ADMIN_CREDENTIALS: must be a whole number of credentials (1 or more), or none',
+    ]))
   })
 
   it('reads brokers to create on start as id=url pairs, and refuses malformed ones', () => {

@@ -4,6 +4,7 @@ import type { RevocationNotifier } from './revocation-notifier.js'
 import type { SigningKeys } from './signing-keys.js'
 import type { KeyUsage } from './key-usage.js'
 import type { BrokerCache } from './broker-cache.js'
+import type { RateLimit } from './rate-limiter.js'
 import type { TrustedIssuer } from './trusted-issuers.js'
 
 /** What the routes share; built once by createExchange. */
@@ -33,6 +34,12 @@ export interface ExchangeContext {
   readonly defaultCredentialLifetime: number
   /** ACL template of brokers created without one. */
   readonly defaultExchangeAcl: Acl
+  /** Exchanges per subject per window (besides a broker policy's); null = none. */
+  readonly subjectRateLimit: RateLimit | null
+  /** Credentials one admin may issue per window; null = none. */
+  readonly adminIssueRateLimit: RateLimit | null
+  /** Most live admin-issued credentials per broker; null = no cap. */
+  readonly maxLiveAdminCredentials: number | null
   /** Keepalive comment interval of revocation streams, ms. */
   readonly keepaliveMs: number
   /** Current time, epoch seconds. */

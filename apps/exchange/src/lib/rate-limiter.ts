@@ -1,27 +1,72 @@
-/** Per-key fixed-window counters, in memory (one exchange instance). */
-export interface RateLimiter {
-  /** Counts one hit; returns 0 when allowed, else the seconds until the window resets. */
-  hit(key: string, limit: number, windowSeconds: number, now: number): number
+/** A budget: `requests` units per fixed window of `windowSeconds`. */
+export interface RateLimit {
+  readonly requests: number
+  readonly windowSeconds: number
 }
 
-/** Windows are dropped once they have ended, at most once per second of calls. */
-export function createRateLimiter(): RateLimiter {
-  const windows = new Map<string, { start: number; end: number; count: number }>()
+/**
+ * Per-key fixed-window counters held in this process's memory: each exchange
+ * instance counts on its own, so N instances behind a load balancer allow up
+ * to N times a limit (spread evenly, about the limit per instance each).
+ */
+export interface RateLimiter {
+  /** Seconds until `cost` more units of `key` fit in `limit` (0: they fit now). Counts nothing. */
+  wait(key: string, cost: number, limit: RateLimit, now: number): number
+  /** Units of `key` counted in its current window. */
+  used(key: string, now: number): number
+  /** Counts `cost` units of `key` when they fit and returns 0; else counts nothing and returns `wait`. */
+  take(key: string, cost: number, limit: RateLimit, now: number): number
+  /** Keys held (for tests and metrics). */
+  readonly size: number
+}
+
+/** Default most keys held at once. */
+export const MAX_RATE_LIMIT_KEYS = 100_000
+
+/**
+ * Memory is bounded: windows are dropped once they have ended (swept at
+ * most once per second), and past `maxKeys` the oldest window goes first.
+ * Dropping a live window forgets that key's count, so a flood of distinct
+ * keys (each needs a verified subject token or admin token) can at worst
+ * let some keys start afresh; it never refuses anyone who is under a limit.
+ * A refused call counts nothing, so retrying when told costs no budget.
+ */
+export function createRateLimiter(maxKeys = MAX_RATE_LIMIT_KEYS): RateLimiter {
+  // Insertion order is window start order: the first entry is the oldest.
+  const windows = new Map<string, { end: number; count: number }>()
   let swept = 0
+  const sweep = (now: number): void => {
+    if (now === swept) return
+    swept = now
+    for (const [k, w] of windows) if (w.end <= now) windows.delete(k)
+  }
+  const current = (key: string, now: number): { end: number; count: number } | undefined => {
+    const w = windows.get(key)
+    return w && w.end > now ? w : undefined
+  }
+  const wait = (key: string, cost: number, limit: RateLimit, now: number): number => {
+    const w = current(key, now)
+    if ((w?.count ?? 0) + cost <= limit.requests) return 0
+    // A cost above the whole limit never fits; callers refuse it before asking.
+    return w ? w.end - now : limit.windowSeconds
+  }
   return {
-    hit(key, limit, windowSeconds, now) {
-      if (now !== swept) {
-        swept = now
-        for (const [k, w] of windows) if (w.end <= now) windows.delete(k)
-      }
-      let w = windows.get(key)
-      if (!w || w.end <= now) {
-        w = { start: now, end: now + windowSeconds, count: 0 }
+    wait,
+    used: (key, now) => current(key, now)?.count ?? 0,
+    take(key, cost, limit, now) {
+      sweep(now)
+      const retry = wait(key, cost, limit, now)
+      if (retry > 0) return retry
+      let w = current(key, now)
+      if (!w) {
+        windows.delete(key)
+        if (windows.size >= maxKeys) windows.delete(windows.keys().next().value!)
+        w = { end: now + limit.windowSeconds, count: 0 }
         windows.set(key, w)
       }
-      if (w.count >= limit) return w.end - now
-      w.count++
+      w.count += cost
       return 0
     },
+    get size() { return windows.size },
   }
 }

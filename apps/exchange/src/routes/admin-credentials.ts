@@ -1,7 +1,7 @@
 import { Router } from 'express'
 import type { Request, Response } from 'express'
 import { z } from 'zod'
-import { ALL_TOPICS_ACL, InvalidRequest, NO_EXPIRATION, parseDuration } from '@mqtt-oidc/core'
+import { ALL_TOPICS_ACL, InvalidRequest, NO_EXPIRATION, TooManyRequests, parseDuration } from '@mqtt-oidc/core'
 import type { ExchangeContext } from '../lib/context.js'
 import { aclSchema, expirationSchema, getBroker } from '../lib/broker-fields.js'
 import { adminLifetime } from '../lib/expiration.js'
@@ -9,6 +9,8 @@ import { parseBody } from '../lib/params.js'
 import { adminName } from '../require-admin.js'
 import { audit } from '../lib/audit.js'
 import { createJti } from '../lib/create-jti.js'
+import { createRateLimiter } from '../lib/rate-limiter.js'
+import type { RateLimiter } from '../lib/rate-limiter.js'
 import { getBrokerPolicy } from '../lib/broker-policy.js'
 import { brokerSigner } from '../lib/broker-signer.js'
 import { issueBrokerToken } from '../issue-broker-token.js'
@@ -48,6 +50,7 @@ const issueSchema = z.object({
  */
 export function adminCredentialRoutes(ctx: ExchangeContext): Router {
   const router = Router()
+  const limiter = createRateLimiter()
   router.post('/admin/brokers/:id/credentials', async (req: Request<{ id: string }>, res: Response) => {
     res.set({ 'Cache-Control': 'no-store', Pragma: 'no-cache' })
     const body = parseBody(issueSchema, req.body)
@@ -57,31 +60,70 @@ export function adminCredentialRoutes(ctx: ExchangeContext): Router {
     const lifetime = adminLifetime(body.expiration, broker.expiration, ctx.defaultCredentialLifetime)
     const issuedBy = adminName(res)
     const notBefore = body.notBefore === undefined ? undefined : parseNotBefore(body.notBefore, now)
-    const key = await brokerSigner(ctx, broker.id, await getBrokerPolicy(ctx.store, broker.id))
-    const issued: IssuedBrokerToken[] = []
-    for (const clientId of clientIds) {
-      issued.push(await issueBrokerToken({
-        key,
-        issuer: ctx.issuer(),
-        broker: broker.id,
-        clientId,
-        username: body.username,
-        acl: body.acl ?? ALL_TOPICS_ACL,
-        now,
-        notBefore,
-        lifetime,
-        source: 'admin',
-        issuedBy,
-      }))
+    if (ctx.adminIssueRateLimit && clientIds.length > ctx.adminIssueRateLimit.requests) {
+      const { requests, windowSeconds } = ctx.adminIssueRateLimit
+      throw new InvalidRequest(`an admin may issue at most ${requests} credentials per ${windowSeconds} s; ask for fewer`)
     }
-    await ctx.keyUsage.note(key.kid, lifetime === null ? null : (notBefore ?? now) + lifetime)
-    await ctx.store.credentials.insertMany(issued.map((i) => i.credential))
+    const key = await brokerSigner(ctx, broker.id, await getBrokerPolicy(ctx.store, broker.id))
+    // Counting and recording under one lock, so concurrent batches cannot overrun the broker's quota together.
+    const issued = await ctx.store.withLock(`admin-issue:${broker.id}`, async () => {
+      await checkLiveQuota(ctx, res, broker.id, clientIds.length, now)
+      takeIssueBudget(ctx, limiter, res, issuedBy, clientIds.length, now)
+      const tokens: IssuedBrokerToken[] = []
+      for (const clientId of clientIds) {
+        tokens.push(await issueBrokerToken({
+          key,
+          issuer: ctx.issuer(),
+          broker: broker.id,
+          clientId,
+          username: body.username,
+          acl: body.acl ?? ALL_TOPICS_ACL,
+          now,
+          notBefore,
+          lifetime,
+          source: 'admin',
+          issuedBy,
+        }))
+      }
+      await ctx.keyUsage.note(key.kid, lifetime === null ? null : (notBefore ?? now) + lifetime)
+      await ctx.store.credentials.insertMany(tokens.map((i) => i.credential))
+      return tokens
+    })
     audit(ctx, res, 'credentials.issue', {
       broker: broker.id, jtis: issued.map((i) => i.credential.jti), client_ids: clientIds, expires_in: lifetime, not_before: notBefore,
     })
     res.json(Object.fromEntries(issued.map((i) => [i.credential.clientId, i.token])))
   })
   return router
+}
+
+/** Counts a batch against the admin's issuance budget, or refuses it (429 with Retry-After) counting nothing. */
+function takeIssueBudget(ctx: ExchangeContext, limiter: RateLimiter, res: Response, admin: string, count: number, now: number): void {
+  const limit = ctx.adminIssueRateLimit
+  if (!limit) return
+  const retryAfter = limiter.take(`admin\0${admin}`, count, limit, now)
+  if (retryAfter === 0) return
+  const left = limit.requests - limiter.used(`admin\0${admin}`, now)
+  res.set('Retry-After', String(retryAfter))
+  throw new TooManyRequests(`this admin may issue ${limit.requests} credentials per ${limit.windowSeconds} s and has ${left} left; retry in ${retryAfter} s`)
+}
+
+/**
+ * Refuses a batch that would take the broker past its quota of live
+ * admin-issued credentials (429); Retry-After says when enough of them will
+ * have expired, when they ever do.
+ */
+async function checkLiveQuota(ctx: ExchangeContext, res: Response, broker: string, count: number, now: number): Promise<void> {
+  const max = ctx.maxLiveAdminCredentials
+  if (max === null) return
+  const live = await ctx.store.credentials.countLive(broker, now, 'admin')
+  if (live + count <= max) return
+  const freedAt = await ctx.store.credentials.nthLiveExpiry(broker, now, live + count - max, 'admin')
+  const head = `broker "${broker}" has ${live} live admin-issued credentials (quota ${max}): ${count} more do not fit`
+  if (freedAt === null) throw new TooManyRequests(`${head}; revoke some first`)
+  const retryAfter = freedAt - now
+  res.set('Retry-After', String(retryAfter))
+  throw new TooManyRequests(`${head}; retry in ${retryAfter} s, when enough of them have expired, or revoke some`)
 }
 
 function resolveClientIds(number: number | undefined, clientIds: string[] | undefined): string[] {

@@ -1,7 +1,7 @@
 import { Router } from 'express'
 import type { Request, Response } from 'express'
 import {
-  InvalidRequest, InvalidTarget, TOKEN_EXCHANGE_GRANT, TOKEN_TYPE, TooManyRequests, UnsupportedGrantType, UnsupportedTokenType, brokerIdSchema,
+  InvalidRequest, InvalidTarget, NotFound, TOKEN_EXCHANGE_GRANT, TOKEN_TYPE, TooManyRequests, UnsupportedGrantType, UnsupportedTokenType, brokerIdSchema,
 } from '@mqtt-oidc/core'
 import type { ExchangeContext } from '../lib/context.js'
 import { createCredentialRecorder } from '../lib/credential-recorder.js'
@@ -9,9 +9,11 @@ import type { CachedBroker } from '../lib/broker-cache.js'
 import { brokerSigner } from '../lib/broker-signer.js'
 import { decideExchange } from '../lib/decide-exchange.js'
 import { createRateLimiter } from '../lib/rate-limiter.js'
+import type { RateLimit, RateLimiter } from '../lib/rate-limiter.js'
 import { singleParam } from '../lib/params.js'
 import { issueBrokerToken } from '../issue-broker-token.js'
 import { verifySubjectToken } from '../verify-subject-token.js'
+import type { SubjectIdentity } from '../verify-subject-token.js'
 
 const SUBJECT_TOKEN_TYPES: readonly string[] = [TOKEN_TYPE.idToken, TOKEN_TYPE.accessToken, TOKEN_TYPE.jwt]
 
@@ -30,13 +32,7 @@ export function tokenRoutes(ctx: ExchangeContext): Router {
     const { broker, policy } = await findTarget(ctx, form.target)
     const decision = decideExchange(identity, broker, policy, form.scope, ctx.maxLifetime)
     const now = ctx.now()
-    if (policy.rateLimit) {
-      const retryAfter = rateLimiter.hit(`${broker.id}\0${identity.issuer.issuer}\0${identity.sub}`, policy.rateLimit.requests, policy.rateLimit.windowSeconds, now)
-      if (retryAfter > 0) {
-        res.set('Retry-After', String(retryAfter))
-        throw new TooManyRequests(`too many token exchanges for this subject; retry in ${retryAfter} s`)
-      }
-    }
+    takeExchangeBudget(ctx, rateLimiter, res, identity, broker.id, policy.rateLimit, now)
     const key = await brokerSigner(ctx, broker.id, policy)
     const { token, credential } = await issueBrokerToken({
       key,
@@ -50,7 +46,8 @@ export function tokenRoutes(ctx: ExchangeContext): Router {
       source: 'exchange',
       issuedBy: identity.sub,
     })
-    await Promise.all([recordCredential(credential), ctx.keyUsage.note(key.kid, credential.expiresAt)])
+    // A broker deleted since this instance cached it (up to a few seconds): its tokens must not go out.
+    await Promise.all([recordCredential(credential).catch(brokerGone(broker.id)), ctx.keyUsage.note(key.kid, credential.expiresAt)])
     ctx.log.info({ broker: broker.id, sub: identity.sub, client_id: decision.clientId, jti: credential.jti }, 'token exchanged')
     res.json({
       access_token: token,
@@ -62,6 +59,33 @@ export function tokenRoutes(ctx: ExchangeContext): Router {
     })
   })
   return router
+}
+
+/**
+ * Counts one exchange against the subject's budget (one sign-in: issuer, sub,
+ * client id claim) and the broker policy's (issuer, sub), or refuses with 429
+ * and Retry-After, counting nothing against either.
+ */
+function takeExchangeBudget(
+  ctx: ExchangeContext, limiter: RateLimiter, res: Response, identity: SubjectIdentity, broker: string, brokerLimit: RateLimit | null, now: number,
+): void {
+  const subject = `${identity.issuer.issuer}\0${identity.sub}`
+  const budgets: Array<[string, RateLimit]> = []
+  if (ctx.subjectRateLimit) budgets.push([`subject\0${subject}\0${identity.clientId ?? ''}`, ctx.subjectRateLimit])
+  if (brokerLimit) budgets.push([`broker\0${broker}\0${subject}`, brokerLimit])
+  const retryAfter = Math.max(0, ...budgets.map(([key, limit]) => limiter.wait(key, 1, limit, now)))
+  if (retryAfter > 0) {
+    res.set('Retry-After', String(retryAfter))
+    throw new TooManyRequests(`too many token exchanges for this subject; retry in ${retryAfter} s`)
+  }
+  for (const [key, limit] of budgets) limiter.take(key, 1, limit, now)
+}
+
+function brokerGone(broker: string): (err: unknown) => never {
+  return (err) => {
+    if (err instanceof NotFound) throw new InvalidTarget(`unknown broker "${broker}"`)
+    throw err
+  }
 }
 
 interface ExchangeForm {
