@@ -24,7 +24,7 @@ import { adminRevocationRoutes } from './routes/admin-revocations.js'
 import { adminKeyRoutes } from './routes/admin-keys.js'
 import { revocationFeedRoutes } from './routes/revocation-feed.js'
 import type { OpenStreams } from './routes/revocation-feed.js'
-import { tokenRoutes } from './routes/token.js'
+import { isTokenRequest, tokenEndpoint } from './routes/token.js'
 import { wellKnownRoutes } from './routes/well-known.js'
 
 /** ACL template of brokers created without one: pub+sub `devices/${clientid}/#`. */
@@ -168,6 +168,7 @@ export function createExchange(options: ExchangeOptions): Exchange {
     now,
   }
   const app = createApp(ctx, streams)
+  const token = tokenEndpoint(ctx)
 
   return {
     get issuer() { return ctx.issuer() },
@@ -177,7 +178,8 @@ export function createExchange(options: ExchangeOptions): Exchange {
       // Revocations committed through any instance sharing the store reach our streams from here on.
       await ctx.notifier.start()
       const host = options.host ?? '127.0.0.1'
-      const srv = createServer(app)
+      // The token endpoint, the hot path, on node:http directly; everything else through express.
+      const srv = createServer((req, res) => (isTokenRequest(req) ? token(req, res) : app(req, res)))
       server = srv
       await new Promise<void>((resolve, reject) => {
         srv.once('error', reject)
@@ -214,7 +216,6 @@ function createApp(ctx: ExchangeContext, streams: OpenStreams): express.Express 
   app.use(express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 50 }))
   app.use(express.json({ limit: '256kb' }))
   app.use(wellKnownRoutes(ctx))
-  app.use(tokenRoutes(ctx))
   app.use(revocationFeedRoutes(ctx, streams))
   app.use('/admin', requireAdmin({ issuer: ctx.idp.issuer, audience: ctx.issuer, keys: ctx.idp.keys }))
   app.use('/admin/brokers/:id', (req: Request<{ id: string }>, res: Response, next: NextFunction) => {

@@ -1,14 +1,16 @@
-import type { Response } from 'express'
+import type { ServerResponse } from 'node:http'
 import type { Logger } from 'pino'
 import { refusalFor } from '@mqtt-oidc/core'
+import { writeJson } from './lib/write-json.js'
 
 /**
  * Writes an error as `{error, error_description}` with the status from
  * core's REFUSALS table. Our own errors carry a description meant for the
  * caller; anything unexpected becomes a generic `server_error` and its
  * detail goes to the log only. Denials are logged at warn, failures at error.
+ * Works on an express Response and on a bare node:http one (the token endpoint).
  */
-export function sendError(res: Response, err: unknown, log: Logger, context: Record<string, unknown> = {}): void {
+export function sendError(res: ServerResponse, err: unknown, log: Logger, context: Record<string, unknown> = {}): void {
   const refusal = refusalFor(err)
   const known = refusal.code !== 'ERR_SERVER' && err instanceof Error
   const description = known ? err.message : 'the server could not complete the request'
@@ -19,5 +21,5 @@ export function sendError(res: Response, err: unknown, log: Logger, context: Rec
     res.end()
     return
   }
-  res.status(refusal.httpStatus).json({ error: refusal.oauthError, error_description: description })
+  writeJson(res, refusal.httpStatus, { error: refusal.oauthError, error_description: description })
 }

@@ -179,6 +179,25 @@ describe('POST /token grant_type=token-exchange', () => {
     await refused(res, 400, { error: 'invalid_request', error_description: 'the token request must be application/x-www-form-urlencoded' })
   })
 
+  it('refuses a body over 64 KiB, a charset other than UTF-8 and more than 50 parameters, and still answers the next request', async () => {
+    const subjectToken = await idp.idToken()
+    const big = await fetch(`${ex.url}/token`, { method: 'POST', body: new URLSearchParams(form(subjectToken, { scope: 'x'.repeat(70_000) })) })
+    await refused(big, 400, { error: 'invalid_request', error_description: 'the request body is too large' })
+    const latin1 = await fetch(`${ex.url}/token`, {
+      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded; charset=iso-8859-1' }, body: new URLSearchParams(form(subjectToken)).toString(),
+    })
+    await refused(latin1, 400, { error: 'invalid_request', error_description: 'the request body cannot be read' })
+    const many = new URLSearchParams(form(subjectToken))
+    for (let i = 0; i < 50; i++) many.append(`x${i}`, '1')
+    await refused(await fetch(`${ex.url}/token`, { method: 'POST', body: many }), 400, { error: 'invalid_request', error_description: 'the request body cannot be read' })
+    expect((await ex.exchangeToken(form(subjectToken))).status).toBe(200)
+  })
+
+  it('leaves every other method and path to the rest of the API', async () => {
+    const res = await fetch(`${ex.url}/token`)
+    expect({ status: res.status, body: await res.json() }).toEqual({ status: 404, body: { error: 'not_found', error_description: 'no route for GET /token' } })
+  })
+
   it('refuses a repeated parameter', async () => {
     const body = new URLSearchParams(form(await idp.idToken()))
     body.append('subject_token_type', TOKEN_TYPE.jwt)

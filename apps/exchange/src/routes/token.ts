@@ -1,5 +1,4 @@
-import { Router } from 'express'
-import type { Request, Response } from 'express'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import {
   InvalidRequest, InvalidTarget, NotFound, TOKEN_EXCHANGE_GRANT, TOKEN_TYPE, TooManyRequests, UnsupportedGrantType, UnsupportedTokenType, brokerIdSchema,
 } from '@mqtt-oidc/core'
@@ -11,20 +10,35 @@ import { decideExchange } from '../lib/decide-exchange.js'
 import { createRateLimiter } from '../lib/rate-limiter.js'
 import type { RateLimit, RateLimiter } from '../lib/rate-limiter.js'
 import { singleParam } from '../lib/params.js'
+import { readFormBody } from '../lib/read-form-body.js'
+import type { FormRequest } from '../lib/read-form-body.js'
+import { writeJson } from '../lib/write-json.js'
 import { issueBrokerToken } from '../issue-broker-token.js'
+import { sendError } from '../send-error.js'
 import { verifySubjectToken } from '../verify-subject-token.js'
 import type { SubjectIdentity } from '../verify-subject-token.js'
 
 const SUBJECT_TOKEN_TYPES: readonly string[] = [TOKEN_TYPE.idToken, TOKEN_TYPE.accessToken, TOKEN_TYPE.jwt]
 
-/** POST /token: RFC 8693 token exchange of a trusted issuer's ID or access token for a broker token, shaped by the broker's policy. */
-export function tokenRoutes(ctx: ExchangeContext): Router {
-  const router = Router()
+const NO_STORE = { 'Cache-Control': 'no-store', Pragma: 'no-cache' }
+
+/** Whether a request is for the token endpoint (served by `tokenEndpoint`, not express). */
+export function isTokenRequest(req: IncomingMessage): boolean {
+  return req.method === 'POST' && (req.url === '/token' || req.url?.startsWith('/token?') === true)
+}
+
+/**
+ * POST /token: RFC 8693 token exchange of a trusted issuer's ID or access
+ * token for a broker token, shaped by the broker's policy. Served on
+ * node:http directly, not through express: the router, body parser and
+ * res.json cost more CPU per exchange than verifying the subject token.
+ */
+export function tokenEndpoint(ctx: ExchangeContext): (req: IncomingMessage, res: ServerResponse) => void {
   const recordCredential = createCredentialRecorder(ctx.store)
   const rateLimiter = createRateLimiter()
-  router.post('/token', async (req: Request, res: Response) => {
-    res.set({ 'Cache-Control': 'no-store', Pragma: 'no-cache' })
-    const form = readForm(req)
+  const exchange = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    for (const [name, value] of Object.entries(NO_STORE)) res.setHeader(name, value)
+    const form = readForm(await readFormBody(req))
     const issuer = ctx.issuer()
     const identity = await verifySubjectToken(form.subjectToken, form.subjectTokenType, {
       issuers: ctx.issuers, audiences: [issuer, `${issuer}/`], maxAge: ctx.maxSubjectTokenAge, now: ctx.now(),
@@ -49,7 +63,7 @@ export function tokenRoutes(ctx: ExchangeContext): Router {
     // A broker deleted since this instance cached it (up to a few seconds): its tokens must not go out.
     await Promise.all([recordCredential(credential).catch(brokerGone(broker.id)), ctx.keyUsage.note(key.kid, credential.expiresAt)])
     ctx.log.info({ broker: broker.id, sub: identity.sub, client_id: decision.clientId, jti: credential.jti }, 'token exchanged')
-    res.json({
+    writeJson(res, 200, {
       access_token: token,
       issued_token_type: TOKEN_TYPE.jwt,
       token_type: 'N_A',
@@ -57,8 +71,14 @@ export function tokenRoutes(ctx: ExchangeContext): Router {
       ...(decision.scope !== undefined ? { scope: decision.scope } : {}),
       ...(decision.generated ? { client_id: decision.clientId } : {}),
     })
-  })
-  return router
+  }
+  return (req, res) => {
+    exchange(req, res).catch((err: unknown) => {
+      // A body left unread (too large) cannot be followed by another request on this connection.
+      if (!req.complete) res.setHeader('Connection', 'close')
+      sendError(res, err, ctx.log, { method: req.method, path: '/token' })
+    })
+  }
 }
 
 /**
@@ -67,7 +87,7 @@ export function tokenRoutes(ctx: ExchangeContext): Router {
  * and Retry-After, counting nothing against either.
  */
 function takeExchangeBudget(
-  ctx: ExchangeContext, limiter: RateLimiter, res: Response, identity: SubjectIdentity, broker: string, brokerLimit: RateLimit | null, now: number,
+  ctx: ExchangeContext, limiter: RateLimiter, res: ServerResponse, identity: SubjectIdentity, broker: string, brokerLimit: RateLimit | null, now: number,
 ): void {
   const subject = `${identity.issuer.issuer}\0${identity.sub}`
   const budgets: Array<[string, RateLimit]> = []
@@ -75,7 +95,7 @@ function takeExchangeBudget(
   if (brokerLimit) budgets.push([`broker\0${broker}\0${subject}`, brokerLimit])
   const retryAfter = Math.max(0, ...budgets.map(([key, limit]) => limiter.wait(key, 1, limit, now)))
   if (retryAfter > 0) {
-    res.set('Retry-After', String(retryAfter))
+    res.setHeader('Retry-After', String(retryAfter))
     throw new TooManyRequests(`too many token exchanges for this subject; retry in ${retryAfter} s`)
   }
   for (const [key, limit] of budgets) limiter.take(key, 1, limit, now)
@@ -95,8 +115,8 @@ interface ExchangeForm {
   readonly scope: string | undefined
 }
 
-function readForm(req: Request): ExchangeForm {
-  if (!req.is('application/x-www-form-urlencoded')) {
+function readForm(req: FormRequest): ExchangeForm {
+  if (req.mediaType !== 'application/x-www-form-urlencoded') {
     throw new InvalidRequest('the token request must be application/x-www-form-urlencoded')
   }
   const body: unknown = req.body
