@@ -3,6 +3,7 @@ import { Conflict, NotFound } from '../errors.js'
 import type { Broker, BrokerStore, Credential, CredentialStore } from '../store.js'
 import { isForeignKeyViolation, isUniqueViolation, type SqliteDatabase } from './sqlite-open.js'
 import type { SqliteRevocations } from './sqlite-revocations.js'
+import type { SqliteCredentialWriter } from './sqlite-credential-writer.js'
 
 interface BrokerRow { id: string; expiration: number | null; acl: string; url: string | null; created_at: number; updated_at: number }
 interface CredentialRow {
@@ -42,7 +43,8 @@ export function createSqliteBrokers(db: SqliteDatabase, revocations: Pick<Sqlite
   }
 }
 
-export function createSqliteCredentials(db: SqliteDatabase): CredentialStore {
+/** `writer`, when given, commits the inserts off the main thread (see createSqliteCredentialWriter); reads stay on `db`. */
+export function createSqliteCredentials(db: SqliteDatabase, writer?: SqliteCredentialWriter): CredentialStore {
   const insert = db.prepare(`INSERT INTO credentials (jti, broker, client_id, username, issued_at, expires_at, source, issued_by)
     VALUES (@jti, @broker, @clientId, @username, @issuedAt, @expiresAt, @source, @issuedBy)`)
   const get = db.prepare('SELECT * FROM credentials WHERE broker = ? AND jti = ?')
@@ -55,7 +57,10 @@ export function createSqliteCredentials(db: SqliteDatabase): CredentialStore {
 
   return {
     async insertMany(list) {
-      try { insertAll.immediate(list) } catch (err) {
+      try {
+        if (writer) await writer.insertMany(list)
+        else insertAll.immediate(list)
+      } catch (err) {
         if (isUniqueViolation(err)) throw new Conflict('a credential with that jti already exists')
         if (isForeignKeyViolation(err)) throw new NotFound(`no broker "${[...new Set(list.map((c) => c.broker))].join('", "')}"`)
         throw err
