@@ -1,7 +1,8 @@
 /**
  * Child process of bench/exchange.ts: `exchange` runs the real exchange (with
  * a throwaway IdP and SQLite file), `baseline` a bare express endpoint that
- * does one EdDSA sign. Reports `{url, bodies}` to the parent over IPC.
+ * does one EdDSA sign, `floor` the same on bare node:http. Reports
+ * `{url, bodies}` to the parent over IPC.
  */
 import { createServer } from 'node:http'
 import type { Server } from 'node:http'
@@ -13,7 +14,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pino } from 'pino'
 import { TOKEN_EXCHANGE_GRANT, createSqliteStore } from '@mqtt-oidc/core'
-import { createExchange, ensureBroker } from '@mqtt-oidc/exchange'
+import { REDACT_PATHS, createExchange, ensureBroker } from '@mqtt-oidc/exchange'
 import { startBenchIdp } from './lib/bench-idp.js'
 
 
@@ -22,11 +23,22 @@ async function listen(server: Server): Promise<string> {
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
 }
 
+/**
+ * The exchange as `pnpm start` runs it: the SQLite store, its defaults, and a
+ * pino logger at info writing its line per exchange (to a file here, not the
+ * terminal). Only the per-subject limit is raised, above anything this load
+ * reaches (256 subjects at thousands of exchanges/s), so its bookkeeping is
+ * measured without refusing anyone.
+ */
 async function startExchangeServer(): Promise<{ url: string; bodies: string[] }> {
   const idp = await startBenchIdp()
-  const store = createSqliteStore(join(mkdtempSync(join(tmpdir(), 'mqtt-oidc-bench-')), 'exchange.sqlite'))
+  const dir = mkdtempSync(join(tmpdir(), 'mqtt-oidc-bench-'))
+  const store = createSqliteStore(join(dir, 'exchange.sqlite'))
   await ensureBroker(store, { id: 'demo' })
-  const exchange = createExchange({ store, idp: { issuer: idp.issuer }, logger: pino({ level: 'silent' }) })
+  const logger = pino({ name: 'exchange', level: 'info', redact: REDACT_PATHS }, pino.destination(join(dir, 'exchange.log')))
+  const exchange = createExchange({
+    store, idp: { issuer: idp.issuer }, logger, subjectRateLimit: { requests: 1_000_000_000, windowSeconds: 60 },
+  })
   const { url } = await exchange.listen()
   return { url: `${url}/token`, bodies: idp.bodies }
 }
@@ -55,8 +67,33 @@ async function startBaselineServer(): Promise<{ url: string; bodies: string[] }>
   return { url: `${url}/token`, bodies }
 }
 
+/**
+ * The floor: node:http, the same form read and one Ed25519 JWS, no framework.
+ * Not the target's baseline; it shows what the exchange costs above the
+ * least any HTTP endpoint that signs a token can cost.
+ */
+async function startFloorServer(): Promise<{ url: string; bodies: string[] }> {
+  const { privateKey } = generateKeyPairSync('ed25519')
+  const header = Buffer.from(JSON.stringify({ alg: 'EdDSA', kid: 'bench', typ: 'mqtt-broker+jwt' })).toString('base64url')
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = []
+    req.on('data', (chunk: Buffer) => chunks.push(chunk))
+    req.on('end', () => {
+      new URLSearchParams(Buffer.concat(chunks).toString('utf8'))
+      const now = Math.floor(Date.now() / 1000)
+      const payload = Buffer.from(JSON.stringify({ iss: 'bench', aud: 'demo', sub: 'gateway', iat: now, exp: now + 3600 })).toString('base64url')
+      const input = `${header}.${payload}`
+      const body = JSON.stringify({ access_token: `${input}.${sign(null, Buffer.from(input), privateKey).toString('base64url')}` })
+      res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) })
+      res.end(body)
+    })
+  })
+  const url = await listen(server)
+  return { url: `${url}/token`, bodies: [new URLSearchParams({ grant_type: TOKEN_EXCHANGE_GRANT, audience: 'demo' }).toString()] }
+}
+
 const mode = process.argv[2]
-const started = mode === 'exchange' ? startExchangeServer() : startBaselineServer()
+const started = mode === 'exchange' ? startExchangeServer() : mode === 'floor' ? startFloorServer() : startBaselineServer()
 started.then((info) => process.send?.(info), (err: unknown) => {
   console.error(err)
   process.exit(1)
