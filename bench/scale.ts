@@ -1,25 +1,30 @@
 /**
- * `pnpm bench:scale`: the exchange on PostgreSQL with 1 and then 2 instances
- * (child processes sharing one database that this script starts): token
- * exchanges per second, revocation propagation across instances (commit by
- * one instance -> NOTIFY -> SSE event from the other instance), and the cost
- * of one revocation write. Prints figures, then one JSON line.
+ * `pnpm bench:scale`: the exchange on PostgreSQL (a server this script
+ * starts), one instance against two (child processes sharing the database):
+ * token exchanges per second with the load on instance A alone, then split
+ * over A and B, alternating in short rounds (A, A+B, A, A+B, ...) so a change
+ * in background load hits both setups alike. Then revocations made through
+ * A's admin API over HTTP (admin token check, transaction, NOTIFY), timed
+ * until B's revocation stream carries them, as a broker following B sees
+ * them. Every failed request (a non-200 answer or no answer) is counted and
+ * printed, and fails the run. Prints figures, then one JSON line; exits 1 on
+ * any failure.
  *
- * Env: BENCH_SECONDS (measured seconds per setup, default 6), BENCH_CONCURRENCY
- * (default 32), BENCH_REVOCATIONS (default 200).
+ * Env: BENCH_SECONDS (measured seconds per setup, default 6), BENCH_ROUNDS
+ * (default 6), BENCH_CONCURRENCY (default 32), BENCH_REVOCATIONS (default 200).
  */
 import { fork } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 import { decodeJwt } from 'jose'
-import { openStore } from '@mqtt-oidc/core'
 import { startPostgres } from '../test/support/start-postgres.js'
 import { runLoad, summarize } from './exchange-load.js'
 import { startBenchIdp } from './lib/bench-idp.js'
-import type { LoadResult } from './exchange-load.js'
+import type { LoadResult, LoadRun } from './exchange-load.js'
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 6)
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 6)
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32)
 const REVOCATIONS = Number(process.env.BENCH_REVOCATIONS ?? 200)
 const ISSUER = 'http://exchange.bench.invalid'
@@ -32,14 +37,17 @@ async function startExchange(storeUrl: string, idpIssuer: string): Promise<{ chi
   return { child, url }
 }
 
-/** Exchanges/s against all instances at once (the concurrency split between them). */
-async function measure(urls: string[], bodies: string[]): Promise<LoadResult> {
+/** One round: `CONCURRENCY` requests in flight, split evenly over `urls`, for `ms`; each instance's run. */
+function round(urls: readonly string[], bodies: string[], ms: number): Promise<LoadRun[]> {
   const per = Math.max(1, Math.floor(CONCURRENCY / urls.length))
-  await Promise.all(urls.map((u) => runLoad({ url: `${u}/token`, bodies, concurrency: per, durationMs: 1500 })))
-  const runs = await Promise.all(urls.map((u) => runLoad({ url: `${u}/token`, bodies, concurrency: per, durationMs: SECONDS * 1000 })))
-  const merged = summarize(runs)
-  // The runs were concurrent: the rate is the sum, not the mean.
-  return { ...merged, rps: Math.round(runs.reduce((sum, r) => sum + r.latencies.length / r.seconds, 0) * 10) / 10 }
+  return Promise.all(urls.map((u) => runLoad({ url: `${u}/token`, bodies, concurrency: per, durationMs: ms })))
+}
+
+/** Exchanges/s over rounds; instances ran concurrently within a round, so their rates add up. */
+function rate(rounds: readonly LoadRun[][]): LoadResult {
+  const merged = summarize(rounds.flat())
+  const seconds = rounds.reduce((sum, runs) => sum + Math.max(...runs.map((r) => r.seconds)), 0)
+  return { ...merged, seconds: Math.round(seconds * 100) / 100, rps: Math.round((merged.requests / seconds) * 10) / 10 }
 }
 
 /** Follows instance `url`'s SSE stream; resolves a jti's arrival time. */
@@ -79,53 +87,79 @@ const pct = (values: number[], q: number): number => {
 const pg = await startPostgres()
 const idp = await startBenchIdp()
 const children: ChildProcess[] = []
+let ok = false
 try {
   const storeUrl = await pg.createDatabase()
-  const first = await startExchange(storeUrl, idp.issuer)
-  children.push(first.child)
-  const one = await measure([first.url], idp.bodies)
-  const second = await startExchange(storeUrl, idp.issuer)
-  children.push(second.child)
-  const two = await measure([first.url, second.url], idp.bodies)
+  const a = await startExchange(storeUrl, idp.issuer)
+  children.push(a.child)
+  const b = await startExchange(storeUrl, idp.issuer)
+  children.push(b.child)
+  await round([a.url, b.url], idp.bodies, 1500) // warm-up: JIT, JWKS fetch, pools
 
-  // Revocations committed through instance 1's path (the store, as its admin route does), seen on instance 2's stream.
-  const tokens: string[] = []
-  for (let i = 0; i < REVOCATIONS; i++) {
-    const res = await fetch(`${first.url}/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: idp.bodies[i % idp.bodies.length] })
-    tokens.push(((await res.json()) as { access_token: string }).access_token)
+  const one: LoadRun[][] = []
+  const two: LoadRun[][] = []
+  for (let i = 0; i < ROUNDS; i++) {
+    one.push(await round([a.url], idp.bodies, (SECONDS * 1000) / ROUNDS))
+    two.push(await round([a.url, b.url], idp.bodies, (SECONDS * 1000) / ROUNDS))
   }
-  const store = await openStore({ url: storeUrl, dataDir: '.', file: 'unused.sqlite' })
-  const stream = follow(second.url)
+  const oneRate = rate(one)
+  const twoRate = rate(two)
+
+  // Revocations through A's admin API, each timed until B's stream carries it.
+  const tokens: string[] = []
+  const issueErrors: Record<string, number> = {}
+  for (let i = 0; tokens.length < REVOCATIONS && i < REVOCATIONS * 2; i++) {
+    const res = await fetch(`${a.url}/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: idp.bodies[i % idp.bodies.length] })
+    if (res.status === 200) tokens.push(((await res.json()) as { access_token: string }).access_token)
+    else issueErrors[`HTTP ${res.status}`] = (issueErrors[`HTTP ${res.status}`] ?? 0) + 1
+  }
+  const admin = `Bearer ${await idp.adminToken(ISSUER)}`
+  const stream = follow(b.url)
   await stream.ready
   const propagation: number[] = []
   const writes: number[] = []
+  const revokeErrors: Record<string, number> = {}
   for (const token of tokens) {
     const jti = decodeJwt(token).jti!
     const arrived = stream.arrived(jti)
     const t0 = performance.now()
-    await store.revocations.revoke('demo', [jti], Math.floor(Date.now() / 1000))
+    const res = await fetch(`${a.url}/admin/brokers/demo/revocations`, {
+      method: 'POST', headers: { authorization: admin, 'content-type': 'application/json' }, body: JSON.stringify({ jtis: [jti] }),
+    }).catch((err: Error & { cause?: { code?: string } }) => err.cause?.code ?? err.message)
+    if (typeof res === 'string' || res.status !== 200) {
+      const kind = typeof res === 'string' ? res : `HTTP ${res.status}`
+      revokeErrors[kind] = (revokeErrors[kind] ?? 0) + 1
+      continue
+    }
+    await res.arrayBuffer()
     writes.push(performance.now() - t0)
     propagation.push((await arrived) - t0)
   }
   stream.stop()
-  await store.close()
 
+  const errorKinds = { ...oneRate.errorKinds }
+  for (const [k, n] of Object.entries(twoRate.errorKinds)) errorKinds[k] = (errorKinds[k] ?? 0) + n
+  const errors = oneRate.errors + twoRate.errors + Object.values(issueErrors).reduce((s, n) => s + n, 0) + Object.values(revokeErrors).reduce((s, n) => s + n, 0)
+  ok = errors === 0
   const result = {
-    bench: 'scale', store: 'postgresql', seconds: SECONDS, concurrency: CONCURRENCY,
-    exchangesPerSecond: { oneInstance: one.rps, twoInstances: two.rps },
-    exchangeLatencyMs: { oneInstance: { p50: one.p50, p99: one.p99 }, twoInstances: { p50: two.p50, p99: two.p99 } },
-    errors: one.errors + two.errors,
+    bench: 'scale', store: 'postgresql', seconds: SECONDS, rounds: ROUNDS, concurrency: CONCURRENCY,
+    exchangesPerSecond: { oneInstance: oneRate.rps, twoInstances: twoRate.rps, ratio: Math.round((twoRate.rps / oneRate.rps) * 100) / 100 },
+    exchangeLatencyMs: { oneInstance: { p50: oneRate.p50, p99: oneRate.p99 }, twoInstances: { p50: twoRate.p50, p99: twoRate.p99 } },
+    errors, errorKinds: { exchange: errorKinds, issue: issueErrors, revoke: revokeErrors },
     revocationPropagationMs: { samples: propagation.length, p50: pct(propagation, 0.5), p99: pct(propagation, 0.99), max: pct(propagation, 1) },
-    revocationWriteMs: { p50: pct(writes, 0.5), p99: pct(writes, 0.99), mean: Math.round(writes.reduce((a, b) => a + b, 0) / writes.length * 100) / 100 },
+    revocationRequestMs: { p50: pct(writes, 0.5), p99: pct(writes, 0.99), mean: Math.round(writes.reduce((x, y) => x + y, 0) / Math.max(1, writes.length) * 100) / 100 },
+    ok,
   }
-  console.log(`exchanges/s, 1 instance    ${one.rps}   (p50 ${one.p50} ms, p99 ${one.p99} ms)`)
-  console.log(`exchanges/s, 2 instances   ${two.rps}   (p50 ${two.p50} ms, p99 ${two.p99} ms)`)
-  console.log(`revocation, commit on A -> SSE event from B: p50 ${result.revocationPropagationMs.p50} ms, p99 ${result.revocationPropagationMs.p99} ms (${propagation.length} samples)`)
-  console.log(`revocation write (one jti, committed + NOTIFY): p50 ${result.revocationWriteMs.p50} ms, mean ${result.revocationWriteMs.mean} ms`)
+  console.log(`concurrency ${CONCURRENCY}, ${SECONDS} s per setup in ${ROUNDS} alternating rounds, PostgreSQL store`)
+  console.log(`exchanges/s, 1 instance    ${oneRate.rps}   (p50 ${oneRate.p50} ms, p99 ${oneRate.p99} ms, ${oneRate.requests} ok, ${oneRate.errors} failed)`)
+  console.log(`exchanges/s, 2 instances   ${twoRate.rps}   (p50 ${twoRate.p50} ms, p99 ${twoRate.p99} ms, ${twoRate.requests} ok, ${twoRate.errors} failed), ${result.exchangesPerSecond.ratio}x`)
+  console.log(`revocation, POST to A's admin API -> SSE event from B: p50 ${result.revocationPropagationMs.p50} ms, p99 ${result.revocationPropagationMs.p99} ms (${propagation.length} samples)`)
+  console.log(`revocation request (admin token check, transaction + NOTIFY, answer): p50 ${result.revocationRequestMs.p50} ms, mean ${result.revocationRequestMs.mean} ms`)
+  if (errors > 0) console.log(`FAILED: ${errors} requests failed: ${JSON.stringify(result.errorKinds)}`)
   console.log(JSON.stringify(result))
 } finally {
   for (const child of children) child.kill('SIGKILL')
   idp.close()
   await pg.stop()
 }
-process.exit(0)
+process.exit(ok ? 0 : 1)
