@@ -193,6 +193,18 @@ describe('POST /token grant_type=token-exchange', () => {
     expect((await ex.exchangeToken(form(subjectToken))).status).toBe(200)
   })
 
+  it('records every token of a burst before answering it (group commit)', async () => {
+    const tokens = await Promise.all(Array.from({ length: 60 }, async (_, i) => {
+      const res = await ex.exchangeToken(form(await idp.idToken({ sub: `account-${i}` })))
+      const { access_token: token } = await res.json() as { access_token: string }
+      // checked the moment the answer is in: its record must already be committed
+      expect(await ex.store.credentials.get('demo', decodeJwt(token).jti!)).toMatchObject({ source: 'exchange', issuedBy: `account-${i}` })
+      return token
+    }))
+    expect(new Set(tokens.map((t) => decodeJwt(t).jti)).size).toBe(60)
+    expect(await ex.store.credentials.countLive('demo', now(), 'exchange')).toBe(60)
+  })
+
   it('leaves every other method and path to the rest of the API', async () => {
     const res = await fetch(`${ex.url}/token`)
     expect({ status: res.status, body: await res.json() }).toEqual({ status: 404, body: { error: 'not_found', error_description: 'no route for GET /token' } })

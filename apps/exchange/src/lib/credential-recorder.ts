@@ -4,17 +4,17 @@ import type { Credential, Store } from '@mqtt-oidc/core'
 export type RecordCredential = (credential: Credential) => Promise<void>
 
 /**
- * Group commit for the /token route: credentials recorded in the same turn
- * of the event loop go to the store in one transaction (one fsync instead of
- * one per token), and each caller is answered only after that commit. A
- * failed batch is retried one by one, so one bad record fails only its own
- * request.
+ * Group commit for the /token route: one transaction in flight at a time,
+ * and every credential that arrives meanwhile goes into the next one, so a
+ * slow commit (an fsync under disk contention) makes batches larger instead
+ * of queueing more transactions; each caller is answered only after its
+ * batch is committed. A failed batch is retried one by one, so one bad
+ * record fails only its own request.
  */
 export function createCredentialRecorder(store: Store): RecordCredential {
   let queue: Pending[] = []
-  const flush = async (): Promise<void> => {
-    const batch = queue
-    queue = []
+  let committing = false
+  const commit = async (batch: readonly Pending[]): Promise<void> => {
     try {
       await store.credentials.insertMany(batch.map((p) => p.credential))
       for (const p of batch) p.resolve()
@@ -25,8 +25,18 @@ export function createCredentialRecorder(store: Store): RecordCredential {
       }
     }
   }
+  const flush = async (): Promise<void> => {
+    committing = true
+    while (queue.length > 0) {
+      const batch = queue
+      queue = []
+      await commit(batch)
+    }
+    committing = false
+  }
   return (credential) => new Promise<void>((resolve, reject) => {
-    if (queue.push({ credential, resolve, reject }) === 1) setImmediate(() => void flush())
+    // The first record of a turn schedules a flush, unless a commit is running: it takes this one next.
+    if (queue.push({ credential, resolve, reject }) === 1 && !committing) setImmediate(() => void flush())
   })
 }
 
