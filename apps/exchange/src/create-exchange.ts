@@ -64,6 +64,11 @@ export interface ExchangeOptions {
   readonly adminIssueRateLimit?: RateLimit | null | undefined
   /** Most live (unexpired, unrevoked) admin-issued credentials per broker; null = no cap. Default DEFAULT_MAX_LIVE_ADMIN_CREDENTIALS (100000). */
   readonly maxLiveAdminCredentials?: number | null | undefined
+  /**
+   * How often the store drops the records of tokens that expired over an hour ago (credentials,
+   * revocations, revocation events), ms; also once at listen(). Default 3600000 (1 h).
+   */
+  readonly pruneIntervalMs?: number | undefined
   /** Keepalive comment interval of revocation streams, ms. Default 15000. */
   readonly keepaliveMs?: number | undefined
   /** Current time in epoch seconds (tests move it). Default the system clock. */
@@ -83,6 +88,13 @@ export interface Exchange {
 }
 
 const CLOSE_GRACE_MS = 1000
+
+/**
+ * Records of a token are pruned this long after it expired, seconds: a
+ * broker whose clock runs behind still finds the revocation in a snapshot,
+ * and an admin revoking a just-expired token still finds its record.
+ */
+export const PRUNE_GRACE = 3600
 
 /** Redacted wherever they appear in a log line (never logged on purpose either). */
 /** Lifetime of admin-issued credentials when neither the request nor the broker sets one: 7 days. */
@@ -132,6 +144,7 @@ export function createExchange(options: ExchangeOptions): Exchange {
   let issuer = options.issuer?.replace(/\/+$/, '')
   let keys: SigningKeys | undefined
   let server: Server | undefined
+  let pruneTimer: NodeJS.Timeout | undefined
   const streams: OpenStreams = new Set()
   const idp = createTrustedIssuer(options.idp)
   const maxLifetime = options.maxLifetime ?? 3600
@@ -185,6 +198,9 @@ export function createExchange(options: ExchangeOptions): Exchange {
         srv.once('error', reject)
         srv.listen(options.port ?? 0, host, () => { srv.off('error', reject); resolve() })
       }).catch((err: unknown) => { ctx.notifier.stop(); throw err })
+      void prune(ctx)
+      pruneTimer = setInterval(() => void prune(ctx), options.pruneIntervalMs ?? 3_600_000)
+      pruneTimer.unref()
       const { port } = srv.address() as AddressInfo
       const url = `http://${localHost(host)}:${port}`
       issuer ??= `http://127.0.0.1:${port}`
@@ -195,6 +211,7 @@ export function createExchange(options: ExchangeOptions): Exchange {
       const srv = server
       if (!srv) return
       server = undefined
+      clearInterval(pruneTimer)
       ctx.notifier.stop()
       for (const res of streams) res.end()
       streams.clear()
@@ -206,6 +223,18 @@ export function createExchange(options: ExchangeOptions): Exchange {
       })
       log.info('exchange closed')
     },
+  }
+}
+
+/** Drops what the store keeps about tokens that expired over PRUNE_GRACE ago: its credential records and revocations. */
+async function prune(ctx: ExchangeContext): Promise<void> {
+  const before = ctx.now() - PRUNE_GRACE
+  try {
+    const [revocations, credentials] = await Promise.all([ctx.store.revocations.prune(before), ctx.store.credentials.prune(before)])
+    if (revocations + credentials > 0) ctx.log.info({ revocations, credentials }, 'pruned the records of expired tokens')
+  } catch (err) {
+    // The store may be away for a while (a PostgreSQL restart); the next round catches up.
+    ctx.log.warn({ err }, 'pruning the records of expired tokens failed')
   }
 }
 

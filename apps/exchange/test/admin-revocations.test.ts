@@ -5,6 +5,7 @@ import { startExchange } from './support/harness.js'
 import type { Running } from './support/harness.js'
 import { startTestIdp } from './support/test-idp.js'
 import type { TestIdp } from './support/test-idp.js'
+import { until } from '../../../test/support/until.js'
 
 let idp: TestIdp
 let ex: Running
@@ -79,5 +80,29 @@ describe('/admin/brokers/:id/revocations', () => {
   it('refuses a request without jtis', async () => {
     expect(await call('POST', '/admin/brokers/demo/revocations', {}))
       .toEqual({ status: 400, body: { error: 'invalid_request', error_description: 'jtis must list at least one jti' } })
+  })
+})
+
+describe('pruning', () => {
+  it('drops the records and revocations of tokens expired over an hour ago, and keeps the rest', async () => {
+    let t = Math.floor(Date.now() / 1000)
+    const pruning = await startExchange(idp, { now: () => t, pruneIntervalMs: 50 })
+    try {
+      await ensureBroker(pruning.store, { id: 'demo' })
+      const issue = async (expiration: unknown): Promise<string> => {
+        const res = await pruning.api('POST', '/admin/brokers/demo/credentials', { clientIds: ['c'], expiration })
+        return decodeJwt((await res.json() as Record<string, string>).c!).jti!
+      }
+      const [short, long, never] = [await issue('1h'), await issue('3h'), await issue(-1)]
+      await pruning.api('POST', '/admin/brokers/demo/revocations', { jtis: [short, long, never] })
+      t += 2 * 3600 + 1 // short expired 1 h 1 s ago
+      await until(async () => (await pruning.store.credentials.get('demo', short)) === undefined)
+      expect((await pruning.store.revocations.list('demo')).map((r) => r.jti).sort()).toEqual([long, never].sort())
+      expect(await pruning.store.credentials.get('demo', long)).toMatchObject({ jti: long })
+      expect(await pruning.store.credentials.get('demo', never)).toMatchObject({ jti: never })
+      expect(await pruning.store.revocations.revision('demo')).toBe(3)
+    } finally {
+      await pruning.close()
+    }
   })
 })

@@ -138,6 +138,8 @@ export interface CredentialStore {
    * fewer than `n` of them ever expire.
    */
   nthLiveExpiry(broker: string, now: number, n: number, source?: Credential['source']): Promise<number | null>
+  /** Drops the records of credentials whose token expired before `before` (never those without expiry); returns how many. */
+  prune(before: number): Promise<number>
 }
 
 export interface Revocation {

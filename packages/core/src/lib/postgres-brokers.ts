@@ -63,6 +63,9 @@ export function createPostgresCredentials(pool: PgPool): CredentialStore {
         expiresAt: r.expires_at, source: r.source, issuedBy: r.issued_by,
       }
     },
+    async prune(before) {
+      return (await pool.query('DELETE FROM credentials WHERE expires_at IS NOT NULL AND expires_at < $1', [before])).rowCount ?? 0
+    },
     async countLive(broker, now, source) {
       const { rows } = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM credentials c WHERE ${LIVE}`, [broker, now, source ?? null])
       return rows[0]?.n ?? 0

@@ -69,6 +69,7 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   CREATE INDEX revocations_expires ON revocations (expires_at) WHERE expires_at IS NOT NULL;
   CREATE INDEX revocation_events_expires ON revocation_events (expires_at) WHERE expires_at IS NOT NULL;
   CREATE INDEX credentials_broker_expires ON credentials (broker, expires_at);
+  CREATE INDEX credentials_expires ON credentials (expires_at) WHERE expires_at IS NOT NULL;
   DROP INDEX credentials_broker;
   `,
 ]

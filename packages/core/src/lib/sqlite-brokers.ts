@@ -52,6 +52,7 @@ export function createSqliteCredentials(db: SqliteDatabase, writer?: SqliteCrede
   const liveWhere = `c.broker = @broker AND (c.expires_at IS NULL OR c.expires_at > @now) AND (@source IS NULL OR c.source = @source)
     AND NOT EXISTS (SELECT 1 FROM revocations r WHERE r.broker = c.broker AND r.jti = c.jti)`
   const countLive = db.prepare(`SELECT count(*) AS n FROM credentials c WHERE ${liveWhere}`)
+  const prune = db.prepare('DELETE FROM credentials WHERE expires_at IS NOT NULL AND expires_at < ?')
   const nthExpiry = db.prepare(`SELECT c.expires_at FROM credentials c WHERE ${liveWhere} AND c.expires_at IS NOT NULL
     ORDER BY c.expires_at LIMIT 1 OFFSET @offset`)
 
@@ -66,6 +67,7 @@ export function createSqliteCredentials(db: SqliteDatabase, writer?: SqliteCrede
         throw err
       }
     },
+    async prune(before) { return prune.run(before).changes },
     async countLive(broker, now, source) {
       return (countLive.get({ broker, now, source: source ?? null }) as { n: number }).n
     },

@@ -86,6 +86,7 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   ALTER TABLE broker_revisions_next RENAME TO broker_revisions;
 
   CREATE INDEX credentials_broker_expires ON credentials (broker, expires_at);
+  CREATE INDEX credentials_expires ON credentials (expires_at) WHERE expires_at IS NOT NULL;
   DROP INDEX credentials_broker;
   `,
 ]

@@ -161,6 +161,14 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
         watching.stop()
       })
 
+      it('prunes the records of credentials expired before a time, never those without expiry', async () => {
+        await store.credentials.insertMany([credential('gone', 'demo', now - 10)])
+        expect(await store.credentials.prune(now - 5)).toBe(1)
+        expect(await store.credentials.get('demo', 'gone')).toBeUndefined()
+        expect(await store.credentials.prune(now + 7200)).toBe(3)
+        expect((await store.credentials.get('demo', 'j3'))?.expiresAt).toBeNull()
+      })
+
       it('prunes the revocations and revocation events of expired tokens only', async () => {
         await store.revocations.revoke('demo', ['j1', 'j3'], now)
         await store.revocations.unrevoke('demo', ['j3'], now)
