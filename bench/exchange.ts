@@ -19,7 +19,9 @@
  *
  * Env: BENCH_SECONDS (measured seconds per side, default 6), BENCH_ROUNDS
  * (default 6), BENCH_CONCURRENCY (default 32), BENCH_PROFILE (a directory:
- * the servers write V8 CPU profiles there).
+ * the servers write V8 CPU profiles there), BENCH_STORE_DIR (where the
+ * exchange's SQLite file goes; default the temp dir; /dev/shm shows the
+ * figures without the disk's fsync).
  */
 import { fork } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
@@ -109,7 +111,7 @@ console.log(`exchange - baseline = ${extraCpu >= 0 ? '+' : ''}${extraCpu} µs (t
 console.log(`exchange / baseline = ${(ratio * 100).toFixed(1)}% (target >= ${TARGET_RATIO * 100}%)`)
 console.log(errors > 0 ? `FAILED: ${errors} requests failed` : targetMet ? 'target met' : 'BELOW TARGET on both counts')
 console.log(JSON.stringify({
-  bench: 'exchange', concurrency: CONCURRENCY, seconds: SECONDS, rounds: ROUNDS, baseline, floor, exchange, ratio,
+  bench: 'exchange', concurrency: CONCURRENCY, seconds: SECONDS, rounds: ROUNDS, store: process.env.BENCH_STORE_DIR ?? 'tmpdir', baseline, floor, exchange, ratio,
   floorRatio: Math.round((exchange.rps / floor.rps) * 1000) / 1000,
   cpuPerRequestMicros: cpuPerRequest, extraCpuMicros: extraCpu, aboveFloorCpuMicros: aboveFloor, errors,
   target: { ratio: TARGET_RATIO, extraCpuMicros: TARGET_EXTRA_CPU_MICROS }, ok,
