@@ -2,6 +2,7 @@ import { decodeJwt } from 'jose'
 import { connectAsync, type MqttClient } from 'mqtt'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createAdminClient, type AdminClient } from '@mqtt-oidc/client'
+import { connackOf } from '../apps/broker/test/helpers/mqtt.js'
 import { startTestStack, type TestStack } from './support/start-test-stack.js'
 import { until } from './support/until.js'
 
@@ -33,18 +34,8 @@ async function session(url: string, clientId: string, password: string): Promise
   return { client, closed: () => closed }
 }
 
-/** CONNACK return code of one CONNECT. */
-async function connackOf(url: string, clientId: string, password: string): Promise<number> {
-  try {
-    const client = await connectAsync(url, { clientId, username: clientId, password, reconnectPeriod: 0, protocolVersion: 4 })
-    await client.endAsync()
-    return 0
-  } catch (err) {
-    const code = (err as { code?: unknown }).code
-    if (typeof code === 'number') return code
-    throw err
-  }
-}
+/** CONNACK return code of one MQTT 3.1.1 CONNECT with a credential (client id = username). */
+const connackWith = (url: string, clientId: string, password: string): Promise<number> => connackOf(url, { clientId, username: clientId, password })
 
 describe('deleting a broker and creating it again', () => {
   it('keeps every revocation enforced: on the running broker, for sessions opened after, and after a broker restart', async () => {
@@ -74,10 +65,10 @@ describe('deleting a broker and creating it again', () => {
 
       await broker.close()
       broker = await stack.startBroker('plant')
-      expect(await connackOf(broker.mqttUrl, 'gw-a', first['gw-a']!)).toBe(4)
-      expect(await connackOf(broker.mqttUrl, 'gw-b', first['gw-b']!)).toBe(4)
-      expect(await connackOf(broker.mqttUrl, 'gw-c', second['gw-c']!)).toBe(4)
-      expect(await connackOf(broker.mqttUrl, 'gw-d', second['gw-d']!)).toBe(0)
+      expect(await connackWith(broker.mqttUrl, 'gw-a', first['gw-a']!)).toBe(4)
+      expect(await connackWith(broker.mqttUrl, 'gw-b', first['gw-b']!)).toBe(4)
+      expect(await connackWith(broker.mqttUrl, 'gw-c', second['gw-c']!)).toBe(4)
+      expect(await connackWith(broker.mqttUrl, 'gw-d', second['gw-d']!)).toBe(0)
     } finally {
       await broker.close()
     }
