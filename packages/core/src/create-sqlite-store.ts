@@ -5,6 +5,8 @@ import { openSqlite } from './lib/sqlite-open.js'
 import { createSqliteRevocations } from './lib/sqlite-revocations.js'
 import { createSqliteSigningKeys } from './lib/sqlite-signing-keys.js'
 import { createInProcessLock } from './lib/in-process-lock.js'
+import { createSqliteClientIds } from './lib/sqlite-client-ids.js'
+import { createSqliteCutoffs } from './lib/sqlite-cutoffs.js'
 import type { Store } from './store.js'
 
 /**
@@ -22,6 +24,8 @@ export function createSqliteStore(path: string): Store {
     credentials: createSqliteCredentials(db),
     revocations: createSqliteRevocations(db),
     keys: createSqliteSigningKeys(db),
+    clientIds: createSqliteClientIds(db),
+    cutoffs: createSqliteCutoffs(db),
     withLock: createInProcessLock(),
     async close() { if (db.open) db.close() },
   }

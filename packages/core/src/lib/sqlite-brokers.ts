@@ -48,6 +48,12 @@ export function createSqliteCredentials(db: SqliteDatabase): CredentialStore {
     VALUES (@jti, @broker, @clientId, @username, @issuedAt, @expiresAt, @source, @issuedBy)`)
   const get = db.prepare('SELECT * FROM credentials WHERE broker = ? AND jti = ?')
   const insertAll = db.transaction((list: readonly Credential[]) => { for (const c of list) insert.run(c) })
+  const issuedTo = db.prepare(`SELECT * FROM credentials WHERE issued_by = ? AND source = 'exchange' AND issued_at < ?
+    AND (expires_at IS NULL OR expires_at > ?) ORDER BY broker, jti`)
+  const toCredential = (r: CredentialRow): Credential => ({
+    jti: r.jti, broker: r.broker, clientId: r.client_id, username: r.username, issuedAt: r.issued_at,
+    expiresAt: r.expires_at, source: r.source, issuedBy: r.issued_by,
+  })
 
   return {
     async insertMany(list) {
@@ -58,10 +64,10 @@ export function createSqliteCredentials(db: SqliteDatabase): CredentialStore {
     },
     async get(broker, jti) {
       const r = get.get(broker, jti) as CredentialRow | undefined
-      return r && {
-        jti: r.jti, broker: r.broker, clientId: r.client_id, username: r.username, issuedAt: r.issued_at,
-        expiresAt: r.expires_at, source: r.source, issuedBy: r.issued_by,
-      }
+      return r && toCredential(r)
+    },
+    async liveIssuedTo(issuedBy, issuedBefore, now) {
+      return (issuedTo.all(issuedBy, issuedBefore, now) as CredentialRow[]).map(toCredential)
     },
   }
 }
