@@ -140,6 +140,7 @@ export function createIdp(options: IdpOptions): Idp {
       }
       server.on('request', (req, res) => { app(req, res) })
       pruneTimer = schedulePrune(options.store, logger)
+      await reportClientIdConflicts(options.store, logger)
       // oidc-provider takes its keys once, at construction: new keys mean a new
       // provider on the same store, swapped in between requests (sessions,
       // grants and interactions live in the store; cookie keys and limiters do not change).
@@ -190,14 +191,26 @@ const KEY_RETENTION_SKEW = 300
 
 const PRUNE_EVERY_MS = 15 * 60 * 1000
 
-/** Expired oidc-provider records read as absent anyway; this reclaims their space. */
+/** Expired oidc-provider records and lapsed client id leases read as absent anyway; this reclaims their space. */
 function schedulePrune(store: Store, logger: Logger): NodeJS.Timeout {
   return setInterval(() => {
-    store.oidc.prune(Math.floor(Date.now() / 1000)).then(
-      (count) => { if (count > 0) logger.debug({ count }, 'expired oidc records pruned') },
+    const now = Math.floor(Date.now() / 1000)
+    Promise.all([store.oidc.prune(now), store.clientIds.prune(now)]).then(
+      ([records, leases]) => { if (records + leases > 0) logger.debug({ records, leases }, 'expired oidc records and client id leases pruned') },
       (err: unknown) => logger.error({ err }, 'pruning expired oidc records failed'),
     )
   }, PRUNE_EVERY_MS).unref()
+}
+
+/**
+ * Client ids several accounts listed before each id had one owner are
+ * nobody's until an admin resolves them; say so at every start until then.
+ */
+async function reportClientIdConflicts(store: Store, logger: Logger): Promise<void> {
+  const conflicts = await store.clientIds.conflicts()
+  if (conflicts.length === 0) return
+  logger.warn({ code: 'ERR_CLIENT_ID_TAKEN', client_ids: conflicts.map((c) => c.clientId) },
+    'client ids listed by several accounts go to none of them until all but one drop them (mqtt-oidc users conflicts; users set <name> --client-id ...)')
 }
 
 interface Limiters {
