@@ -7,6 +7,7 @@ import type { ExchangeContext } from '../lib/context.js'
 import { createCredentialRecorder } from '../lib/credential-recorder.js'
 import type { CachedBroker } from '../lib/broker-cache.js'
 import { brokerSigner } from '../lib/broker-signer.js'
+import { admitSubject } from '../lib/admit-subject.js'
 import { decideExchange } from '../lib/decide-exchange.js'
 import { createRateLimiter } from '../lib/rate-limiter.js'
 import { singleParam } from '../lib/params.js'
@@ -37,6 +38,7 @@ export function tokenRoutes(ctx: ExchangeContext): Router {
         throw new TooManyRequests(`too many token exchanges for this subject; retry in ${retryAfter} s`)
       }
     }
+    await admitSubject({ identityStore: ctx.identityStore, idpIssuer: ctx.idp.issuer, now }, identity, decision.clientId, !decision.generated)
     const key = await brokerSigner(ctx, broker.id, policy)
     const { token, credential } = await issueBrokerToken({
       key,
