@@ -191,6 +191,9 @@ const KEY_RETENTION_SKEW = 300
 
 const PRUNE_EVERY_MS = 15 * 60 * 1000
 
+/** oidc-provider's RP-initiated logout route (its default; our configuration keeps it). */
+const END_SESSION_PATH = '/session/end'
+
 /** Expired oidc-provider records and lapsed client id leases read as absent anyway; this reclaims their space. */
 function schedulePrune(store: Store, logger: Logger): NodeJS.Timeout {
   return setInterval(() => {
@@ -236,7 +239,7 @@ function buildProvider(options: IdpOptions, issuer: string, logger: Logger, jwks
   useDevicePolling(provider, options.devicePollInterval ?? 5)
   useSpendFailedCodes(provider)
   useUserCodeRateLimit(provider, CODE_VERIFICATION_PATH, limiters.userCode)
-  useAutoSubmitPolicy(provider, CODE_VERIFICATION_PATH)
+  useAutoSubmitPolicy(provider, CODE_VERIFICATION_PATH, END_SESSION_PATH)
   observe(provider, logger)
   return provider
 }
