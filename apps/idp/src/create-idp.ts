@@ -6,6 +6,7 @@ import { pino, type Logger } from 'pino'
 import type { Store } from '@mqtt-oidc/core'
 import { ADMIN_CLIENT_ID } from './lib/constants.js'
 import { createCsrf } from './lib/csrf.js'
+import { createKnownBrowsers, type KnownBrowsers } from './lib/known-browsers.js'
 import { createLoginLimiter, DEFAULT_LOGIN_RATE_LIMIT, type LoginRateLimit } from './lib/login-rate-limit.js'
 import { useAutoSubmitPolicy } from './lib/auto-submit-policy.js'
 import { useDevicePolling } from './lib/device-polling.js'
@@ -98,8 +99,10 @@ export function createIdp(options: IdpOptions): Idp {
   let pruneTimer: NodeJS.Timeout | undefined
   let keyWatch: { stop(): void } | undefined
   // Counters of failed logins and wrong user codes outlive a provider rebuilt for new keys.
+  const loginRateLimit = { ...DEFAULT_LOGIN_RATE_LIMIT, ...options.loginRateLimit }
   const limiters: Limiters = {
-    login: createLoginLimiter({ ...DEFAULT_LOGIN_RATE_LIMIT, ...options.loginRateLimit }),
+    login: createLoginLimiter(loginRateLimit),
+    knownBrowsers: createKnownBrowsers(options.cookieKeys, loginRateLimit.knownForSeconds),
     userCode: createUserCodeLimiter({ ...DEFAULT_USER_CODE_RATE_LIMIT, ...options.userCodeRateLimit }),
   }
   const ttl = { ...DEFAULT_TTL, ...options.ttl }
@@ -218,6 +221,7 @@ async function reportClientIdConflicts(store: Store, logger: Logger): Promise<vo
 
 interface Limiters {
   readonly login: LoginLimiter
+  readonly knownBrowsers: KnownBrowsers
   readonly userCode: UserCodeLimiter
 }
 
@@ -251,7 +255,9 @@ function buildApp(provider: Provider, options: IdpOptions, logger: Logger, limit
   app.set('trust proxy', options.trustedProxies ?? 0)
   app.get('/healthz', (_req, res) => { res.set('Cache-Control', 'no-store').json({ status: 'ok' }) })
   // Our routes go first: oidc-provider answers everything else (and 404s).
-  app.use(createInteractionRouter({ provider, store: options.store, csrf: createCsrf(options.cookieKeys[0] ?? ''), logger, loginLimiter: limiters.login }))
+  app.use(createInteractionRouter({
+    provider, store: options.store, csrf: createCsrf(options.cookieKeys[0] ?? ''), logger, loginLimiter: limiters.login, knownBrowsers: limiters.knownBrowsers,
+  }))
   app.use(provider.callback())
   app.use((err: unknown, _req: Request, res: Response, next: NextFunction) => {
     logger.error({ err }, 'interaction failed')
