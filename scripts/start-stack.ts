@@ -73,6 +73,8 @@ async function main(): Promise<void> {
   for (const broker of exchangeConfig.bootstrapBrokers) await exchangeApp.ensureBroker(exchangeStore, broker)
   const exchange = exchangeApp.createExchange({
     store: exchangeStore,
+    // The IdP's accounts, client id owners and cut-offs (disables): the same store on PostgreSQL, idp.sqlite here.
+    identityStore: idpStore,
     ...exchangeApp.exchangeOptionsFromConfig(exchangeConfig),
     logger: log('exchange'),
   })

@@ -148,6 +148,23 @@ describe('admin credentials with clients nobody here wrote (mosquitto)', () => {
   })
 })
 
+describe('one account per MQTT client id', () => {
+  it('refuses an admin credential for the demo account\'s client id unless --allow-owned-client-id says so', async () => {
+    const refused = await cli(['broker', 'issue', 'demo', '--client-id', stack.demo.clientId])
+    expect(refused).toMatchObject({ code: 1, stdout: '' })
+    expect(refused.stderr).toContain(`client ids "${stack.demo.clientId}" belong to accounts or subjects`)
+    expect(Object.keys(await issue(['--client-id', stack.demo.clientId, '--allow-owned-client-id', '--expiration', '1m']))).toEqual([stack.demo.clientId])
+  })
+
+  it('refuses a second account the demo account\'s client id, so it never gets demo\'s ACL or session', async () => {
+    const added = await runNode(BIN, ['users', 'add', 'mallory', '--client-id', stack.demo.clientId], {
+      tsx: false, cwd: stack.dataDir, env: { MQTT_OIDC_DATA_DIR: stack.dataDir }, input: 'mallory-password\n',
+    })
+    expect(added.code).toBe(1)
+    expect(added.stderr).toContain(`client id "${stack.demo.clientId}" belongs to account "demo"`)
+  })
+})
+
 describe('refusals', () => {
   it('refuses a wrong password at login without saying whether the account exists', async () => {
     const alertFor = async (username: string): Promise<string | undefined> => {

@@ -276,6 +276,24 @@ describe('two IdPs and two exchanges on one PostgreSQL', () => {
     expect(refused).toBe(4)
   }, 15_000)
 
+  it('disables an account through the CLI on the shared store: its session closes, and the other exchange refuses its old ID token', async () => {
+    await createAccount(stores[0]!, { username: 'dora', password: 'dora-password', clientIds: ['dora-1'] })
+    const doraToken = await login('dora', 'dora-password')
+    const { token } = await exchangeToken({ exchangeUrl: exchangeUrls[0]!, broker: 'demo', subjectToken: doraToken })
+    const live = await connectTo(nodeB.url, token)
+    const closed = new Promise<void>((resolve) => live.once('close', () => resolve()))
+    const disabled = await runCliIn(['users', 'disable', 'dora', '--store', storeUrl], { dataDir: dir, configDir: join(dir, 'cli') })
+    expect(disabled).toEqual({ code: 0, stdout: '', stderr: 'Disabled dora.\n' })
+    await closed
+    await live.endAsync(true)
+    await expect(exchangeToken({ exchangeUrl: exchangeUrls[1]!, broker: 'demo', subjectToken: doraToken })).rejects.toMatchObject({ message: expect.stringContaining('account is disabled') })
+    expect((await runCliIn(['users', 'enable', 'dora', '--store', storeUrl], { dataDir: dir, configDir: join(dir, 'cli') })).code).toBe(0)
+    await expect(exchangeToken({ exchangeUrl: exchangeUrls[1]!, broker: 'demo', subjectToken: doraToken }))
+      .rejects.toMatchObject({ message: expect.stringContaining('issued before its account was disabled') })
+    const fresh = await exchangeToken({ exchangeUrl: exchangeUrls[1]!, broker: 'demo', subjectToken: await login('dora', 'dora-password') })
+    await (await connectTo(nodeA.url, fresh.token)).endAsync()
+  }, 30_000)
+
   it('loses nothing when exchange 1 closes: exchange 2 and the balancer keep serving, node A fails over', async () => {
     const { token } = await exchangeToken({ exchangeUrl: exchangeUrls[0]!, broker: 'demo', subjectToken: idToken })
     const jti = decodeJwt(token).jti!

@@ -73,6 +73,8 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     await ensureBroker(exchangeStore, { id: 'demo', url: 'mqtt://127.0.0.1' })
     const exchange = createExchange({
       store: exchangeStore,
+      // As `pnpm start`: accounts, client id owners and cut-offs are the IdP's.
+      identityStore: idpStore,
       issuer: exchangeUrl,
       port: exchangePort,
       idp: { issuer: idpUrl, clientIds: ['mqtt-oidc-cli'] },

@@ -74,7 +74,7 @@ const trustedIssuers = z.string().transform((value, zctx) => {
 })
 
 const envSchema = z.object({
-  /** Data directory (shared by all apps); holds exchange.sqlite. Default ./.data. */
+  /** Data directory (shared by all apps); holds exchange.sqlite, and the IdP's idp.sqlite the exchange reads (accounts' client ids, disables) when there is no MQTT_OIDC_STORE. Default ./.data. */
   MQTT_OIDC_DATA_DIR: z.string().min(1).default('./.data'),
   /** Shared store (all apps): a postgres:// URL, so several instances share state. Default unset: <dataDir>/exchange.sqlite. */
   MQTT_OIDC_STORE: storeUrl.optional(),

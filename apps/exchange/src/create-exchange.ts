@@ -14,6 +14,7 @@ import { createRevocationNotifier } from './lib/revocation-notifier.js'
 import { loadSigningKeys } from './lib/signing-keys.js'
 import { createKeyUsage } from './lib/key-usage.js'
 import { createBrokerCache } from './lib/broker-cache.js'
+import { createCutoffFollower } from './lib/cutoff-follower.js'
 import type { SigningKeys } from './lib/signing-keys.js'
 import type { RateLimit } from './lib/rate-limiter.js'
 import { adminName, requireAdmin, requireBrokerScope } from './require-admin.js'
@@ -35,6 +36,16 @@ export const DEFAULT_EXCHANGE_ACL: Acl = Object.freeze({
 
 export interface ExchangeOptions {
   readonly store: Store
+  /**
+   * Where our IdP keeps its accounts, the client id owner registry and account
+   * cut-offs (disables). Default `store`: one PostgreSQL for every app, or an
+   * exchange without our IdP. The embedded SQLite stack passes the IdP's own
+   * store (idp.sqlite): the exchange refuses client ids of its accounts to
+   * anyone else, and follows disables.
+   */
+  readonly identityStore?: Store | undefined
+  /** How often the exchange looks for newly disabled accounts whose credentials to revoke, ms. Default 1000. */
+  readonly cutoffPollMs?: number | undefined
   /** Public URL, the `iss` of broker tokens and `aud` of admin access tokens. Default `http://127.0.0.1:<bound port>`. */
   readonly issuer?: string | undefined
   /** Listen address. Default 127.0.0.1. */
@@ -155,6 +166,7 @@ export function createExchange(options: ExchangeOptions): Exchange {
   const now = options.now ?? (() => Math.floor(Date.now() / 1000))
   const ctx: ExchangeContext = {
     store: options.store,
+    identityStore: options.identityStore ?? options.store,
     brokers: createBrokerCache(options.store, now),
     log,
     notifier: createRevocationNotifier(options.store.revocations),
@@ -182,6 +194,7 @@ export function createExchange(options: ExchangeOptions): Exchange {
   }
   const app = createApp(ctx, streams)
   const token = tokenEndpoint(ctx)
+  const cutoffs = createCutoffFollower({ identityStore: ctx.identityStore, store: options.store, log, pollMs: options.cutoffPollMs ?? 1000, now })
 
   return {
     get issuer() { return ctx.issuer() },
@@ -190,6 +203,8 @@ export function createExchange(options: ExchangeOptions): Exchange {
       keys = await loadSigningKeys(options.store, ctx.now, (record) => keyUsage.retained(record, ctx.now()))
       // Revocations committed through any instance sharing the store reach our streams from here on.
       await ctx.notifier.start()
+      // Accounts disabled while this instance was down lose their live credentials now.
+      await cutoffs.start()
       const host = options.host ?? '127.0.0.1'
       // The token endpoint, the hot path, on node:http directly; everything else through express.
       const srv = createServer((req, res) => (isTokenRequest(req) ? token(req, res) : app(req, res)))
@@ -197,7 +212,7 @@ export function createExchange(options: ExchangeOptions): Exchange {
       await new Promise<void>((resolve, reject) => {
         srv.once('error', reject)
         srv.listen(options.port ?? 0, host, () => { srv.off('error', reject); resolve() })
-      }).catch((err: unknown) => { ctx.notifier.stop(); throw err })
+      }).catch(async (err: unknown) => { ctx.notifier.stop(); await cutoffs.stop(); throw err })
       void prune(ctx)
       pruneTimer = setInterval(() => void prune(ctx), options.pruneIntervalMs ?? 3_600_000)
       pruneTimer.unref()
@@ -213,6 +228,7 @@ export function createExchange(options: ExchangeOptions): Exchange {
       server = undefined
       clearInterval(pruneTimer)
       ctx.notifier.stop()
+      await cutoffs.stop()
       for (const res of streams) res.end()
       streams.clear()
       await new Promise<void>((resolve, reject) => {

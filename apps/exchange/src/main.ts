@@ -12,9 +12,12 @@ async function main(): Promise<void> {
   if (config.devWarning) log.warn(config.devWarning)
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 })
   const store = await openStore({ url: config.store, dataDir: config.dataDir, file: 'exchange.sqlite' })
+  // Our IdP's accounts, client id owners and cut-offs: on PostgreSQL the one shared store; on
+  // SQLite the IdP's idp.sqlite in the same data dir, as `pnpm start` lays it out.
+  const identityStore = config.store ? store : await openStore({ dataDir: config.dataDir, file: 'idp.sqlite' })
   await ensureBroker(store, { id: 'demo', url: config.demoBrokerUrl })
   for (const broker of config.bootstrapBrokers) await ensureBroker(store, broker)
-  const exchange = createExchange({ store, logger: log, ...exchangeOptionsFromConfig(config) })
+  const exchange = createExchange({ store, identityStore, logger: log, ...exchangeOptionsFromConfig(config) })
   const { url } = await withStartupLock(config.store, 'exchange-start', () => exchange.listen())
   log.info({ url, issuer: exchange.issuer, store: config.store ? 'postgresql' : 'sqlite', jwks: `${exchange.issuer}/.well-known/jwks.json` }, 'exchange ready')
 
@@ -25,6 +28,7 @@ async function main(): Promise<void> {
     log.info({ signal }, 'stopping')
     exchange.close()
       .then(() => store.close())
+      .then(() => (identityStore === store ? undefined : identityStore.close()))
       .then(() => process.exit(0), (err: unknown) => {
         log.error({ err }, 'stop failed')
         process.exit(1)

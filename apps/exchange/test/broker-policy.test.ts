@@ -85,7 +85,8 @@ describe('broker policy on POST /token', () => {
       status: 429, body: { error: 'slow_down', error_description: expect.stringMatching(/^too many token exchanges for this subject; retry in \d+ s$/) },
     })
     expect(Number(third.retryAfter)).toBeGreaterThan(0)
-    expect((await exchange('limited', { sub: 'account-2' })).status).toBe(200)
+    // Another subject (with its own client id: one id belongs to one subject).
+    expect((await exchange('limited', { sub: 'account-2', clientid: 'gateway-2' })).status).toBe(200)
   })
 
   it('updates ACL templates, profile and allowed issuers with PATCH, keeping the rest of the policy', async () => {

@@ -50,7 +50,7 @@ describe('POST /token: exchanges per subject', () => {
     expect(await ex!.store.credentials.countLive('demo', t, 'exchange')).toBe(20)
     // another sign-in of the same account (another client id) and another account have their own budgets
     expect((await exchange({ clientid: 'gateway-2' })).status).toBe(200)
-    expect((await exchange({ sub: 'account-2' })).status).toBe(200)
+    expect((await exchange({ sub: 'account-2', clientid: 'account-2-gw' })).status).toBe(200)
     t += 45
     expect((await exchange()).status).toBe(200)
   })

@@ -195,7 +195,7 @@ describe('POST /token grant_type=token-exchange', () => {
 
   it('records every token of a burst before answering it (group commit)', async () => {
     const tokens = await Promise.all(Array.from({ length: 60 }, async (_, i) => {
-      const res = await ex.exchangeToken(form(await idp.idToken({ sub: `account-${i}` })))
+      const res = await ex.exchangeToken(form(await idp.idToken({ sub: `account-${i}`, clientid: `gateway-of-${i}` })))
       const { access_token: token } = await res.json() as { access_token: string }
       // checked the moment the answer is in: its record must already be committed
       expect(await ex.store.credentials.get('demo', decodeJwt(token).jti!)).toMatchObject({ source: 'exchange', issuedBy: `account-${i}` })

@@ -1,4 +1,6 @@
 import { CLIENT_ID_MODES, createId, InvalidRequest, type Account, type ClientIdMode, type Store } from '@mqtt-oidc/core'
+import { clientIdProblems } from './lib/client-id-problems.js'
+import { explainTakenClientId } from './lib/explain-taken-client-id.js'
 import { hashPassword } from './lib/password-hash.js'
 import { passwordProblem } from './lib/password-policy.js'
 
@@ -7,7 +9,11 @@ export interface CreateAccountInput {
   readonly username: string
   /** At least 8 characters. Stored only as an scrypt hash. */
   readonly password: string
-  /** MQTT client ids the account may use; the first is the default. Default: one new ULID. */
+  /**
+   * MQTT client ids the account may use; the first is the default. Each must
+   * pass core's mqttIdentifierProblem and be held by no other account or
+   * subject. Default: one new ULID.
+   */
   readonly clientIds?: readonly string[]
   /** Free-form group names (for later ACL policy). Default: none. */
   readonly groups?: readonly string[]
@@ -19,14 +25,12 @@ export interface CreateAccountInput {
 }
 
 const USERNAME = /^[A-Za-z0-9._@-]{1,64}$/
-// MQTT client ids end up inside topic filters (`devices/${clientid}/#`), so
-// wildcard and level separators are refused.
-const CLIENT_ID = /^[^\s/+#\u0000-\u001f\u007f]{1,128}$/u
 
 /**
  * Creates an account with an scrypt password hash and a new account id (the
- * ID token's `sub`). Throws `InvalidRequest` on bad input and `Conflict` when
- * the username is taken.
+ * ID token's `sub`). Throws `InvalidRequest` on bad input, `Conflict` when
+ * the username is taken and `ClientIdTaken` (saying who holds it) when a
+ * client id belongs to someone else; then nothing is created.
  *
  * @example await createAccount(store, { username: 'alice', password: 's3cret-pass', clientIds: ['alice-laptop'] })
  */
@@ -43,7 +47,7 @@ export async function createAccount(store: Store, input: CreateAccountInput): Pr
     createdAt: Math.floor(Date.now() / 1000),
     clientIdMode: input.clientIdMode ?? 'per-login',
   }
-  await store.accounts.create(account)
+  await store.accounts.create(account).catch(async (err: unknown) => { throw await explainTakenClientId(store, err) })
   return account
 }
 
@@ -52,10 +56,7 @@ function validateAccountInput(input: CreateAccountInput): string[] {
   if (!USERNAME.test(input.username)) problems.push('username must be 1-64 letters, digits or . _ @ -')
   const password = passwordProblem(input.password)
   if (password) problems.push(password)
-  for (const clientId of input.clientIds ?? []) {
-    if (!CLIENT_ID.test(clientId)) problems.push(`client id ${JSON.stringify(clientId)} must be 1-128 characters without spaces, "/", "+" or "#"`)
-  }
-  if (new Set(input.clientIds).size !== (input.clientIds?.length ?? 0)) problems.push('client ids must be unique')
+  problems.push(...clientIdProblems(input.clientIds ?? []))
   if (input.clientIdMode !== undefined && !CLIENT_ID_MODES.includes(input.clientIdMode)) problems.push(`client id mode must be one of ${CLIENT_ID_MODES.join(', ')}`)
   return problems
 }

@@ -6,6 +6,7 @@ import { pino, type Logger } from 'pino'
 import type { Store } from '@mqtt-oidc/core'
 import { ADMIN_CLIENT_ID } from './lib/constants.js'
 import { createCsrf } from './lib/csrf.js'
+import { createKnownBrowsers, type KnownBrowsers } from './lib/known-browsers.js'
 import { createLoginLimiter, DEFAULT_LOGIN_RATE_LIMIT, type LoginRateLimit } from './lib/login-rate-limit.js'
 import { useAutoSubmitPolicy } from './lib/auto-submit-policy.js'
 import { useDevicePolling } from './lib/device-polling.js'
@@ -98,8 +99,10 @@ export function createIdp(options: IdpOptions): Idp {
   let pruneTimer: NodeJS.Timeout | undefined
   let keyWatch: { stop(): void } | undefined
   // Counters of failed logins and wrong user codes outlive a provider rebuilt for new keys.
+  const loginRateLimit = { ...DEFAULT_LOGIN_RATE_LIMIT, ...options.loginRateLimit }
   const limiters: Limiters = {
-    login: createLoginLimiter({ ...DEFAULT_LOGIN_RATE_LIMIT, ...options.loginRateLimit }),
+    login: createLoginLimiter(loginRateLimit),
+    knownBrowsers: createKnownBrowsers(options.cookieKeys, loginRateLimit.knownForSeconds),
     userCode: createUserCodeLimiter({ ...DEFAULT_USER_CODE_RATE_LIMIT, ...options.userCodeRateLimit }),
   }
   const ttl = { ...DEFAULT_TTL, ...options.ttl }
@@ -140,6 +143,7 @@ export function createIdp(options: IdpOptions): Idp {
       }
       server.on('request', (req, res) => { app(req, res) })
       pruneTimer = schedulePrune(options.store, logger)
+      await reportClientIdConflicts(options.store, logger)
       // oidc-provider takes its keys once, at construction: new keys mean a new
       // provider on the same store, swapped in between requests (sessions,
       // grants and interactions live in the store; cookie keys and limiters do not change).
@@ -190,18 +194,34 @@ const KEY_RETENTION_SKEW = 300
 
 const PRUNE_EVERY_MS = 15 * 60 * 1000
 
-/** Expired oidc-provider records read as absent anyway; this reclaims their space. */
+/** oidc-provider's RP-initiated logout route (its default; our configuration keeps it). */
+const END_SESSION_PATH = '/session/end'
+
+/** Expired oidc-provider records and lapsed client id leases read as absent anyway; this reclaims their space. */
 function schedulePrune(store: Store, logger: Logger): NodeJS.Timeout {
   return setInterval(() => {
-    store.oidc.prune(Math.floor(Date.now() / 1000)).then(
-      (count) => { if (count > 0) logger.debug({ count }, 'expired oidc records pruned') },
+    const now = Math.floor(Date.now() / 1000)
+    Promise.all([store.oidc.prune(now), store.clientIds.prune(now)]).then(
+      ([records, leases]) => { if (records + leases > 0) logger.debug({ records, leases }, 'expired oidc records and client id leases pruned') },
       (err: unknown) => logger.error({ err }, 'pruning expired oidc records failed'),
     )
   }, PRUNE_EVERY_MS).unref()
 }
 
+/**
+ * Client ids several accounts listed before each id had one owner are
+ * nobody's until an admin resolves them; say so at every start until then.
+ */
+async function reportClientIdConflicts(store: Store, logger: Logger): Promise<void> {
+  const conflicts = await store.clientIds.conflicts()
+  if (conflicts.length === 0) return
+  logger.warn({ code: 'ERR_CLIENT_ID_TAKEN', client_ids: conflicts.map((c) => c.clientId) },
+    'client ids listed by several accounts go to none of them until all but one drop them (mqtt-oidc users conflicts; users set <name> --client-id ...)')
+}
+
 interface Limiters {
   readonly login: LoginLimiter
+  readonly knownBrowsers: KnownBrowsers
   readonly userCode: UserCodeLimiter
 }
 
@@ -223,7 +243,7 @@ function buildProvider(options: IdpOptions, issuer: string, logger: Logger, jwks
   useDevicePolling(provider, options.devicePollInterval ?? 5)
   useSpendFailedCodes(provider)
   useUserCodeRateLimit(provider, CODE_VERIFICATION_PATH, limiters.userCode)
-  useAutoSubmitPolicy(provider, CODE_VERIFICATION_PATH)
+  useAutoSubmitPolicy(provider, CODE_VERIFICATION_PATH, END_SESSION_PATH)
   observe(provider, logger)
   return provider
 }
@@ -235,7 +255,9 @@ function buildApp(provider: Provider, options: IdpOptions, logger: Logger, limit
   app.set('trust proxy', options.trustedProxies ?? 0)
   app.get('/healthz', (_req, res) => { res.set('Cache-Control', 'no-store').json({ status: 'ok' }) })
   // Our routes go first: oidc-provider answers everything else (and 404s).
-  app.use(createInteractionRouter({ provider, store: options.store, csrf: createCsrf(options.cookieKeys[0] ?? ''), logger, loginLimiter: limiters.login }))
+  app.use(createInteractionRouter({
+    provider, store: options.store, csrf: createCsrf(options.cookieKeys[0] ?? ''), logger, loginLimiter: limiters.login, knownBrowsers: limiters.knownBrowsers,
+  }))
   app.use(provider.callback())
   app.use((err: unknown, _req: Request, res: Response, next: NextFunction) => {
     logger.error({ err }, 'interaction failed')

@@ -13,4 +13,6 @@ export { DEFAULT_LOGIN_RATE_LIMIT, type LoginRateLimit } from './lib/login-rate-
 export * from './set-account-password.js'
 export * from './set-account-disabled.js'
 export * from './set-account-client-id-mode.js'
+export * from './set-account-client-ids.js'
+export * from './list-client-id-conflicts.js'
 export * from './rotate-signing-keys.js'

@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -95,8 +96,56 @@ describe('mqtt-oidc users', () => {
     expect(JSON.parse(set.stdout)).toMatchObject({ username: 'kiosk', clientIdMode: 'per-login' })
     expect(await withStore((store) => store.accounts.findByUsername('kiosk'))).toMatchObject({ clientIdMode: 'per-login' })
     expect(JSON.parse((await cli(['users', 'set', 'kiosk', '--shared-client-id'])).stdout)).toMatchObject({ clientIdMode: 'shared' })
-    expect(await cli(['users', 'set', 'kiosk'])).toMatchObject({ code: 1, stderr: 'mqtt-oidc: give exactly one of --shared-client-id, --per-login-client-id\n' })
+    expect(await cli(['users', 'set', 'kiosk'])).toMatchObject({ code: 1, stderr: 'mqtt-oidc: give --client-id, --shared-client-id or --per-login-client-id\n' })
+    expect(await cli(['users', 'set', 'kiosk', '--shared-client-id', '--per-login-client-id'])).toMatchObject({ code: 1, stderr: 'mqtt-oidc: give at most one of --shared-client-id, --per-login-client-id\n' })
     expect(await cli(['users', 'set', 'nobody', '--shared-client-id'])).toMatchObject({ code: 1, stderr: 'mqtt-oidc: no account "nobody"\n' })
+  })
+})
+
+describe('mqtt-oidc users: one owner per MQTT client id', () => {
+  it('refuses to add an account with a client id another account holds, saying whose, and adds nothing', async () => {
+    expect((await cli(['users', 'add', 'demo', '--client-id', 'demo-7'], 'demo-password\n')).code).toBe(0)
+    expect(await cli(['users', 'add', 'mallory', '--client-id', 'demo-7'], 'mallory-password\n')).toEqual({
+      code: 1, stdout: '', stderr: 'mqtt-oidc: client id "demo-7" belongs to account "demo"; pick another, or take it from demo first (users set demo --client-id ...)\n',
+    })
+    expect(await withStore((store) => store.accounts.findByUsername('mallory'))).toBeUndefined()
+  })
+
+  it('replaces an account\'s client ids with `users set --client-id`, refusing one held by another account', async () => {
+    expect((await cli(['users', 'add', 'trent', '--client-id', 'trent-1'], 'trent-password\n')).code).toBe(0)
+    expect(await cli(['users', 'set', 'trent', '--client-id', 'trent-1', '--client-id', 'demo-7'])).toEqual({
+      code: 1, stdout: '', stderr: 'mqtt-oidc: client id "demo-7" belongs to account "demo"; pick another, or take it from demo first (users set demo --client-id ...)\n',
+    })
+    const set = await cli(['users', 'set', 'trent', '--client-id', 'trent-2', '--client-id', 'trent-1'])
+    expect(set).toMatchObject({ code: 0, stderr: '' })
+    expect(JSON.parse(set.stdout)).toMatchObject({ username: 'trent', clientIds: ['trent-2', 'trent-1'] })
+    // demo gives demo-7 up: now trent may take it.
+    expect((await cli(['users', 'set', 'demo', '--client-id', 'demo-8'])).code).toBe(0)
+    expect(JSON.parse((await cli(['users', 'set', 'trent', '--client-id', 'demo-7'])).stdout)).toMatchObject({ clientIds: ['demo-7'] })
+  })
+
+  it('refuses client ids that could widen an ACL, on add and on set', async () => {
+    expect(await cli(['users', 'add', 'eve', '--client-id', 'a/+/#'], 'eve-password-1\n')).toEqual({
+      code: 1, stdout: '', stderr: 'mqtt-oidc: client id "a/+/#" may not contain "/", "+" or "#"\n',
+    })
+    expect(await cli(['users', 'set', 'trent', '--client-id', '$SYS'])).toEqual({
+      code: 1, stdout: '', stderr: 'mqtt-oidc: client id "$SYS" may not start with "$"\n',
+    })
+  })
+
+  it('lists client ids several accounts held before ownership was recorded, and `users set` resolves them', async () => {
+    // What an old database looks like after the migration: one id in two accounts' lists, owned by neither.
+    const db = new Database(join(dataDir, 'idp.sqlite'))
+    db.prepare("UPDATE accounts SET client_ids = ? WHERE username = 'trent'").run(JSON.stringify(['demo-7', 'shared-1']))
+    db.prepare("UPDATE accounts SET client_ids = ? WHERE username = 'kiosk'").run(JSON.stringify(['kiosk-1', 'shared-1']))
+    db.prepare("INSERT INTO client_id_owners (client_id, source, created_at) VALUES ('shared-1', 'conflict', 0)").run()
+    db.close()
+    expect(await cli(['users', 'conflicts'])).toEqual({
+      code: 0, stderr: '', stdout: `${JSON.stringify([{ clientId: 'shared-1', usernames: ['kiosk', 'trent'] }], null, 2)}\n`,
+    })
+    expect((await cli(['users', 'set', 'kiosk', '--client-id', 'kiosk-1'])).code).toBe(0)
+    expect(JSON.parse((await cli(['users', 'conflicts'])).stdout)).toEqual([])
+    expect(await withStore((store) => store.clientIds.holder('shared-1', Math.floor(Date.now() / 1000)))).toMatchObject({ source: 'configured' })
   })
 })
 

@@ -56,6 +56,23 @@ describe('an IdP behind a reverse proxy', () => {
     expect(await fromB(ALICE)).toMatchObject({ status: 429, alert: TOO_MANY })
   })
 
+  it('limits wrong device codes per client address as the proxy saw it', async () => {
+    /** A browser behind the proxy at `xff` that types wrong codes until it is told to wait; how many it got to type. */
+    const wrongCodesUntilRefused = async (xff: string, most: number): Promise<number> => {
+      const browser = new ScriptedBrowser(new CookieJar(), { 'x-forwarded-for': xff })
+      let page = await browser.get(`${behind.issuer}/device`) as BrowserPage
+      for (let typed = 0; typed < most; typed++) {
+        const form = page.forms.find((f) => f.fields.some(([name]) => name === 'user_code'))
+        if (!form) return typed
+        page = await browser.submit(form, { user_code: 'BCDF-GHJK-LMNP' }) as BrowserPage
+        if (page.status === 429) return typed
+      }
+      return most
+    }
+    expect(await wrongCodesUntilRefused('203.0.113.50', 25)).toBe(20)
+    expect(await wrongCodesUntilRefused('203.0.113.51', 5)).toBe(5)
+  })
+
   it('sets Secure cookies when the proxy says the request came over https, and only then', async () => {
     const interactionCookie = async (t: TestIdp, headers: Record<string, string>): Promise<string> => {
       const url = oidc.buildAuthorizationUrl(t.config, {

@@ -75,7 +75,9 @@ describe('clientid authorization parameter', () => {
   it('refuses a malformed client id at the device authorization endpoint', async () => {
     const res = await fetch(`${t.issuer}/device/auth`, { method: 'POST', body: new URLSearchParams({ client_id: 'mqtt-oidc-cli', scope: SCOPE, clientid: 'a/#' }) })
     expect(res.status).toBe(400)
-    expect(await res.json()).toEqual({ error: 'invalid_request', error_description: 'clientid must be 1-128 characters without spaces, "/", "+" or "#"' })
+    expect(await res.json()).toEqual({ error: 'invalid_request', error_description: 'clientid: client id "a/#" may not contain "/", "+" or "#"' })
+    const dollar = await fetch(`${t.issuer}/device/auth`, { method: 'POST', body: new URLSearchParams({ client_id: 'mqtt-oidc-cli', scope: SCOPE, clientid: '$SYS' }) })
+    expect(await dollar.json()).toEqual({ error: 'invalid_request', error_description: 'clientid: client id "$SYS" may not start with "$"' })
   })
 })
 

@@ -9,21 +9,21 @@ const PENDING = { error: 'authorization_pending', error_description: "authorizat
 const SLOW_DOWN = { error: 'slow_down', error_description: 'you are polling too quickly and should back off at a reasonable rate' }
 const DENIED = { error: 'access_denied', error_description: 'End-User aborted interaction' }
 const EXPIRED = { error: 'expired_token', error_description: 'device code is expired' }
-const USER_CODE = /^[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}$/
+const USER_CODE = /^[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}$/
 const ALICE = { username: 'alice', password: 'correct horse battery' }
 
 let t: TestIdp
 const poll = (deviceCode: string | number) => tokenRequest(t.issuer, { grant_type: DEVICE_GRANT, device_code: String(deviceCode) })
 
 beforeAll(async () => {
-  t = await startTestIdp({ userCodeRateLimit: { perIp: { limit: 20, windowSeconds: 600 }, global: { limit: 45, windowSeconds: 600 } } }, async (store) => {
+  t = await startTestIdp({ userCodeRateLimit: { perIp: { limit: 20, windowSeconds: 600 }, global: { limit: 45, windowSeconds: 600 }, perIpUnderAttack: 3 } }, async (store) => {
     await createAccount(store, { ...ALICE, clientIds: ['alice-gw'] })
   })
 })
 afterAll(async () => { await t?.close() })
 
 describe('POST /device/auth (RFC 8628 §3.2)', () => {
-  it('issues base-20 user codes of 8 characters shown as XXXX-XXXX', async () => {
+  it('issues base-20 user codes of 12 characters shown as XXXX-XXXX-XXXX', async () => {
     const codes = await Promise.all(Array.from({ length: 5 }, () => deviceAuthorization(t.issuer)))
     for (const da of codes) expect(da.user_code).toMatch(USER_CODE)
     expect(new Set(codes.map((da) => da.user_code)).size).toBe(5)
@@ -122,8 +122,8 @@ async function enterCode(ip: string, session: { cookies: Map<string, string>; xs
 function wrongCode(i: number): string {
   const alphabet = 'BCDFGHJKLMNPQRSTVWXZ'
   let code = ''
-  for (let n = i + 1000; code.length < 8; n = Math.floor(n / 20)) code += alphabet[n % 20]
-  return `${code.slice(0, 4)}-${code.slice(4)}`
+  for (let n = i + 1000; code.length < 12; n = Math.floor(n / 20)) code += alphabet[n % 20]
+  return `${code.slice(0, 4)}-${code.slice(4, 8)}-${code.slice(8)}`
 }
 
 describe('user code brute force (RFC 8628 §5.1)', () => {
@@ -150,13 +150,22 @@ describe('user code brute force (RFC 8628 §5.1)', () => {
     expect((await poll(da.device_code ?? '')).status).toBe(200)
   })
 
-  it('answers 429 to everyone once all clients together spent the global budget', async () => {
-    // 20 wrong codes were counted above; 25 more from another address reach the global 45.
+  it('once all clients together spent the global budget, slows only addresses that entered wrong codes: a person with the right code still gets in', async () => {
+    // 20 wrong codes were counted above; 25 more from two other addresses reach the global 45.
     const other = await openCodePage('127.0.0.3')
     for (let i = 0; i < 20; i++) expect((await enterCode('127.0.0.3', other, wrongCode(5000 + i))).status).not.toBe(429)
     const third = await openCodePage('127.0.0.4')
     for (let i = 0; i < 5; i++) expect((await enterCode('127.0.0.4', third, wrongCode(6000 + i))).status).not.toBe(429)
+    // Under attack, an address may enter 3 wrong codes per window, not 20: .4 has entered 5.
+    expect((await enterCode('127.0.0.4', third, wrongCode(6005))).status).toBe(429)
     const fresh = await openCodePage('127.0.0.5')
-    expect((await enterCode('127.0.0.5', fresh, wrongCode(7000))).status).toBe(429)
+    for (let i = 0; i < 3; i++) expect((await enterCode('127.0.0.5', fresh, wrongCode(7000 + i))).status).toBe(200)
+    expect((await enterCode('127.0.0.5', fresh, wrongCode(7003))).status).toBe(429)
+
+    // The real user, at an address with no wrong codes: signs the device in.
+    const da = await deviceAuthorization(t.issuer)
+    const page = await completeDeviceLogin({ verificationUriComplete: String(da.verification_uri_complete), ...ALICE })
+    expect(page.name).toBe('device-success')
+    expect((await poll(da.device_code ?? '')).status).toBe(200)
   })
 })

@@ -1,4 +1,4 @@
-import { ClientIdMismatch, TokenMissing, UsernameMismatch } from '@mqtt-oidc/core'
+import { ClientIdInvalid, ClientIdMismatch, mqttIdentifierProblem, TokenMissing, UsernameInvalid, UsernameMismatch } from '@mqtt-oidc/core'
 import { brokerTokenAcl } from './broker-token-acl.js'
 import type { Verifier } from './create-verifier.js'
 import type { ConnectAuthorization } from './types.js'
@@ -16,9 +16,10 @@ export interface ConnectCredentials {
 /**
  * Checks an MQTT CONNECT: the password is a valid broker token for this
  * broker, the client id is empty or `sub`, the username (if any) is the
- * token's `username` or `sub`. Resolves with the effective client id, the
- * claims and the ACL; rejects with `TokenMissing`, a token error,
- * `ClientIdMismatch` or `UsernameMismatch`.
+ * token's `username` or `sub`, and both pass core's mqttIdentifierProblem.
+ * Resolves with the effective client id, the claims and the ACL; rejects
+ * with `TokenMissing`, a token error, `ClientIdMismatch`, `ClientIdInvalid`,
+ * `UsernameInvalid` or `UsernameMismatch`.
  *
  * @example
  * const { clientId, acl } = await authorizeConnect(verifier, { clientId: '', password: token })
@@ -31,7 +32,12 @@ export async function authorizeConnect(verifier: Verifier, credentials: ConnectC
   if (requested !== '' && requested !== claims.sub) {
     throw new ClientIdMismatch('CONNECT client id is not the token subject')
   }
+  // Core's identifier rule, also for tokens minted before it or elsewhere: the id lands in ACL filters.
+  const clientIdProblem = mqttIdentifierProblem('client id', claims.sub)
+  if (clientIdProblem) throw new ClientIdInvalid(clientIdProblem)
   const username = credentials.username ?? ''
+  const usernameProblem = username === '' ? undefined : mqttIdentifierProblem('username', username)
+  if (usernameProblem) throw new UsernameInvalid(usernameProblem)
   if (username !== '' && username !== claims.username && username !== claims.sub) {
     throw new UsernameMismatch('CONNECT username is neither the token username nor its subject')
   }

@@ -56,6 +56,19 @@ describe('authorizeConnect (MQTT CONNECT credentials)', () => {
     expect(await refusal(authorizeConnect(verifier, { clientId: 'c1', username: 'bob', password: token }))).toEqual({ code: 'ERR_USERNAME_MISMATCH', connack: 5 })
   })
 
+  it('refuses a valid token whose client id breaks the identifier rule with CONNACK 2, with or without a CONNECT client id', async () => {
+    for (const sub of ['$SYS', 'a/+/#', 'c 1']) {
+      const token = await kit.sign({ sub })
+      expect(await refusal(authorizeConnect(verifier, { clientId: sub, password: token }))).toEqual({ code: 'ERR_CLIENT_ID_INVALID', connack: 2 })
+      expect(await refusal(authorizeConnect(verifier, { clientId: '', password: token }))).toEqual({ code: 'ERR_CLIENT_ID_INVALID', connack: 2 })
+    }
+  })
+
+  it('refuses a CONNECT username that breaks the identifier rule with CONNACK 4, even when the token names it', async () => {
+    const token = await kit.sign({ sub: 'c1', username: 'ops/#' })
+    expect(await refusal(authorizeConnect(verifier, { clientId: 'c1', username: 'ops/#', password: token }))).toEqual({ code: 'ERR_USERNAME_INVALID', connack: 4 })
+  })
+
   it('refuses a missing or empty password with CONNACK 4', async () => {
     expect(await refusal(authorizeConnect(verifier, { clientId: 'c1' }))).toEqual({ code: 'ERR_TOKEN_MISSING', connack: 4 })
     expect(await refusal(authorizeConnect(verifier, { clientId: 'c1', password: Buffer.alloc(0) }))).toEqual({ code: 'ERR_TOKEN_MISSING', connack: 4 })

@@ -72,6 +72,11 @@ export interface IssueCredentialsInput {
   readonly username?: string | undefined
   /** When the credentials become valid (`nbf`): epoch seconds, an ISO 8601 time, or a duration from now ("10m"). */
   readonly notBefore?: number | string | undefined
+  /**
+   * Issue even for client ids an account or subject owns (such a credential
+   * takes over the owner's MQTT session). Default false: refused with 409.
+   */
+  readonly allowOwnedClientIds?: boolean | undefined
 }
 
 export interface Revocation {

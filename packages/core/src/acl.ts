@@ -1,3 +1,4 @@
+import { mqttIdentifierProblem } from './mqtt-identifier-problem.js'
 import { filterWithinFilter, isValidTopicFilter, isValidTopicName, topicMatchesFilter, unshareFilter } from './topic.js'
 
 /** The `acl` claim: topic filters a token may publish to and subscribe to. */
@@ -22,15 +23,16 @@ const PLACEHOLDER = /\$\{(clientid|username)\}/g
 
 /**
  * Substitutes `${clientid}` and `${username}` into `filter`. Returns
- * undefined (the filter grants nothing) when a value is missing, empty, or
- * would change the filter's shape (contains `/`, `+`, `#` or NUL), so a
- * crafted client id can never widen an ACL.
+ * undefined (the filter grants nothing) when a value is missing or is not a
+ * valid MQTT identifier (mqttIdentifierProblem: no `/`, `+`, `#`, leading
+ * `$`, ...), so a crafted client id can never widen an ACL, even in a token
+ * minted before the rule or by someone else.
  */
 export function expandAclFilter(filter: string, ctx: AclContext): string | undefined {
   let ok = true
   const out = filter.replace(PLACEHOLDER, (_m, name: string) => {
     const value = name === 'clientid' ? ctx.clientid : ctx.username
-    if (value === undefined || value === '' || /[/+#\u0000]/.test(value)) ok = false
+    if (value === undefined || mqttIdentifierProblem(name === 'clientid' ? 'client id' : 'username', value) !== undefined) ok = false
     return value ?? ''
   })
   return ok && isValidTopicFilter(out) ? out : undefined

@@ -4,6 +4,8 @@ import { createPostgresAccounts, createPostgresOidcRecords, createPostgresSignin
 import { createPostgresNotifications } from './lib/postgres-notifications.js'
 import { migratePostgres } from './lib/postgres-pool.js'
 import { createPostgresLock } from './lib/postgres-lock.js'
+import { createPostgresClientIds } from './lib/postgres-client-ids.js'
+import { createPostgresCutoffs } from './lib/postgres-cutoffs.js'
 import type { Store } from './store.js'
 
 export interface PostgresStoreOptions {
@@ -39,6 +41,8 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     credentials: createPostgresCredentials(pool),
     revocations,
     keys: createPostgresSigningKeys(pool),
+    clientIds: createPostgresClientIds(pool),
+    cutoffs: createPostgresCutoffs(pool),
     withLock: createPostgresLock(options.connectionString),
     async close() {
       await notifications.close()

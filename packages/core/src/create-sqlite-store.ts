@@ -6,6 +6,8 @@ import { createSqliteCredentialWriter } from './lib/sqlite-credential-writer.js'
 import { createSqliteRevocations } from './lib/sqlite-revocations.js'
 import { createSqliteSigningKeys } from './lib/sqlite-signing-keys.js'
 import { createInProcessLock } from './lib/in-process-lock.js'
+import { createSqliteClientIds } from './lib/sqlite-client-ids.js'
+import { createSqliteCutoffs } from './lib/sqlite-cutoffs.js'
 import type { Store } from './store.js'
 
 /**
@@ -28,6 +30,8 @@ export function createSqliteStore(path: string): Store {
     credentials: createSqliteCredentials(db, writer),
     revocations,
     keys: createSqliteSigningKeys(db),
+    clientIds: createSqliteClientIds(db),
+    cutoffs: createSqliteCutoffs(db),
     withLock: createInProcessLock(),
     async close() {
       await writer?.close()

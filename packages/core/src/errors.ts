@@ -40,6 +40,9 @@ export type ErrorCode =
   | 'ERR_KEYS_UNAVAILABLE'
   | 'ERR_REVOCATIONS_UNAVAILABLE'
   | 'ERR_CLIENT_ID_MISMATCH'
+  | 'ERR_CLIENT_ID_INVALID'
+  | 'ERR_CLIENT_ID_TAKEN'
+  | 'ERR_USERNAME_INVALID'
   | 'ERR_USERNAME_MISMATCH'
   | 'ERR_ACL_DENIED'
   | 'ERR_SERVER'
@@ -97,6 +100,20 @@ export class KeysUnavailable extends MqttOidcError { readonly code = 'ERR_KEYS_U
 export class RevocationsUnavailable extends MqttOidcError { readonly code = 'ERR_REVOCATIONS_UNAVAILABLE' }
 /** The MQTT client id is neither empty nor the token's `sub`. */
 export class ClientIdMismatch extends MqttOidcError { readonly code = 'ERR_CLIENT_ID_MISMATCH' }
+/** The MQTT client id breaks the identifier rule (mqttIdentifierProblem): wildcards, `/`, a leading `$`, ... */
+export class ClientIdInvalid extends MqttOidcError { readonly code = 'ERR_CLIENT_ID_INVALID' }
+/** The MQTT client id belongs to another account or subject (the client-id owner registry). */
+export class ClientIdTaken extends MqttOidcError {
+  readonly code = 'ERR_CLIENT_ID_TAKEN'
+  /** The id that is taken. */
+  readonly clientId: string
+  constructor(message: string, clientId: string) {
+    super(message)
+    this.clientId = clientId
+  }
+}
+/** The MQTT username breaks the identifier rule (mqttIdentifierProblem). */
+export class UsernameInvalid extends MqttOidcError { readonly code = 'ERR_USERNAME_INVALID' }
 /** The MQTT username is neither the token's `username` nor its `sub`. */
 export class UsernameMismatch extends MqttOidcError { readonly code = 'ERR_USERNAME_MISMATCH' }
 /** A publish or subscribe outside the token's ACL. */

@@ -13,6 +13,10 @@ export interface Store {
   readonly credentials: CredentialStore
   readonly revocations: RevocationStore
   readonly keys: SigningKeyStore
+  /** Who owns each MQTT client id: one account or subject per id. */
+  readonly clientIds: ClientIdRegistry
+  /** Per-account "tokens issued before this are void" times (set by a disable). */
+  readonly cutoffs: AccountCutoffStore
   /**
    * Runs `fn` holding the lock `name`, exclusive among every process on this
    * store (PostgreSQL: an advisory lock; the embedded SQLite store, which one
@@ -34,6 +38,11 @@ export interface OidcRecordStore {
   consume(model: string, id: string): Promise<void>
   destroy(model: string, id: string): Promise<void>
   revokeByGrantId(model: string, grantId: string): Promise<void>
+  /**
+   * Deletes every record (of any model) whose payload's `accountId` is
+   * `accountId`: its sessions, grants, codes and tokens. Returns how many.
+   */
+  destroyByAccount(accountId: string): Promise<number>
   /** Deletes records whose expiry is before `now`; returns how many. */
   prune(now: number): Promise<number>
 }
@@ -64,13 +73,86 @@ export type ClientIdMode = 'shared' | 'per-login'
 export const CLIENT_ID_MODES: readonly ClientIdMode[] = ['per-login', 'shared']
 
 export interface AccountStore {
-  /** Throws `Conflict` when the username is taken. */
+  /**
+   * Creates the account and, in the same transaction, makes it the owner of
+   * its `clientIds` (source `configured`). Throws `Conflict` when the username
+   * is taken, `ClientIdTaken` when one of the ids is held by anyone else
+   * (then nothing is written).
+   */
   create(account: Account): Promise<void>
   findById(id: string): Promise<Account | undefined>
   findByUsername(username: string): Promise<Account | undefined>
   list(): Promise<Account[]>
-  /** Throws `NotFound` when there is no such account. */
+  /**
+   * Throws `NotFound` when there is no such account. A new `clientIds` list
+   * is claimed and released in the same transaction: `ClientIdTaken` (and
+   * nothing written) when an added id is held by anyone else; a removed id
+   * that was in conflict goes to the one account still listing it, if one.
+   */
   update(id: string, patch: Partial<Omit<Account, 'id' | 'createdAt'>>): Promise<Account>
+}
+
+/** Who may use an MQTT client id. */
+export type ClientIdOwner =
+  /** An account of the IdP keeping its accounts in this store. */
+  | { readonly kind: 'account'; readonly accountId: string }
+  /** A subject (`sub`) of another trusted issuer, as the exchange saw it. */
+  | { readonly kind: 'subject'; readonly issuer: string; readonly subject: string }
+
+/**
+ * How an id is held: `configured` (in an account's `clientIds`), `lease` (a
+ * per-login `<first id>-<random>` id, while its grant lives), `exchange`
+ * (claimed by the first exchange of a subject of another issuer), or
+ * `conflict` (listed by several accounts before ownership was recorded:
+ * nobody may use it until an admin removes it from all accounts but one).
+ */
+export type ClientIdSource = 'configured' | 'lease' | 'exchange' | 'conflict'
+
+export interface ClientIdHolding {
+  readonly clientId: string
+  /** undefined for a `conflict`. */
+  readonly owner: ClientIdOwner | undefined
+  readonly source: ClientIdSource
+  /** When a lease lapses (null = held until released). */
+  readonly expiresAt: number | null
+  readonly createdAt: number
+}
+
+export interface ClientIdRegistry {
+  /** Who holds `clientId` at `now`; a lapsed lease reads as absent. */
+  holder(clientId: string, now: number): Promise<ClientIdHolding | undefined>
+  /** Every id `owner` holds at `now`, in the order they were taken. */
+  heldBy(owner: ClientIdOwner, now: number): Promise<ClientIdHolding[]>
+  /**
+   * Takes `clientId` for `owner` unless someone else holds it (a lapsed lease
+   * is free). Idempotent for the same owner: its holding is kept, a lease's
+   * `expiresAt` raised (null = never lapses). Resolves with the holding in
+   * force afterwards, the caller's or another's: compare its owner.
+   */
+  claim(clientId: string, owner: ClientIdOwner, how: { readonly source: 'lease' | 'exchange'; readonly expiresAt: number | null; readonly now: number }): Promise<ClientIdHolding>
+  /** Lets `owner`'s `lease` or `exchange` holding of `clientId` go (`configured` ids go with the account's list). */
+  release(clientId: string, owner: ClientIdOwner): Promise<void>
+  /** The ids in `conflict`, each with the accounts that list it. */
+  conflicts(): Promise<Array<{ readonly clientId: string; readonly accountIds: string[] }>>
+  /** Drops lapsed leases; returns how many. */
+  prune(now: number): Promise<number>
+}
+
+/** Tokens of `accountId` issued before `notBefore` are void (a disable sets it). */
+export interface AccountCutoff {
+  readonly accountId: string
+  /** Epoch seconds: a token whose `iat` is earlier is refused. */
+  readonly notBefore: number
+  /** Store-wide, strictly increasing per change: a follower's cursor. */
+  readonly revision: number
+}
+
+export interface AccountCutoffStore {
+  /** Voids the account's tokens issued before `notBefore` (an earlier value never lowers a later one). */
+  set(accountId: string, notBefore: number): Promise<AccountCutoff>
+  get(accountId: string): Promise<AccountCutoff | undefined>
+  /** Cutoffs set after `revision`, ascending, at most `limit` (default 1000). */
+  since(revision: number, limit?: number): Promise<AccountCutoff[]>
 }
 
 export interface Broker {
@@ -140,6 +222,11 @@ export interface CredentialStore {
   nthLiveExpiry(broker: string, now: number, n: number, source?: Credential['source']): Promise<number | null>
   /** Drops the records of credentials whose token expired before `before` (never those without expiry); returns how many. */
   prune(before: number): Promise<number>
+  /**
+   * Exchanged credentials (`source` exchange) of the subject `issuedBy`,
+   * issued before `issuedBefore` and not expired at `now`, on every broker.
+   */
+  liveIssuedTo(issuedBy: string, issuedBefore: number, now: number): Promise<Credential[]>
 }
 
 export interface Revocation {

@@ -44,6 +44,14 @@ describe('ACL with placeholders', () => {
     expect(canPublish(acl, 'devices/a/b/x', { clientid: 'a/b' })).toBe(false)
   })
 
+  it('grants nothing through a placeholder whose value is not a valid MQTT identifier: a leading "$" never reaches $ topics', () => {
+    expect(expandAclFilter('${clientid}/#', { clientid: '$SYS' })).toBeUndefined()
+    expect(canSubscribe({ pub: [], sub: ['${clientid}/#'] }, '$SYS/#', { clientid: '$SYS' })).toBe(false)
+    expect(expandAclFilter('devices/${clientid}/#', { clientid: 'a\u0000' })).toBeUndefined()
+    expect(expandAclFilter('users/${username}/#', { clientid: 'c1', username: 'bad user' })).toBeUndefined()
+    expect(expandAclFilter('${clientid}/#', { clientid: 'c$1' })).toBe('c$1/#')
+  })
+
   it('grants nothing with the empty ACL', () => {
     expect(canPublish(EMPTY_ACL, 'a', ctx)).toBe(false)
     expect(canSubscribe(EMPTY_ACL, 'a', ctx)).toBe(false)

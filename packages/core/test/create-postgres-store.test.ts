@@ -129,6 +129,46 @@ describe('PostgreSQL store migrations', () => {
     await Promise.all([a!.close(), b!.close()])
   })
 
+  it('migrates to client id owners: an id listed by one account is its own, one listed by several is a conflict owned by none', async () => {
+    const url = await server.createDatabase()
+    const now = Math.floor(Date.now() / 1000)
+    const old = new pg.Client({ connectionString: url })
+    await old.connect()
+    await old.query('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)')
+    for (const [i, sql] of POSTGRES_MIGRATIONS.slice(0, 2).entries()) {
+      await old.query(sql)
+      await old.query('INSERT INTO schema_migrations VALUES ($1, $2)', [i + 1, now])
+    }
+    const insert = 'INSERT INTO accounts (id, username, password_hash, client_ids, groups, created_at) VALUES ($1, $2, \'h\', $3, \'[]\', $4)'
+    await old.query(insert, ['demo', 'demo', JSON.stringify(['demo-1', 'shared-gw']), now - 100])
+    await old.query(insert, ['mallory', 'mallory', JSON.stringify(['shared-gw', 'mallory-1']), now])
+    await old.query("INSERT INTO oidc_records (model, id, payload, expires_at) VALUES ('ClientIdLease', 'demo', $1, $2)",
+      [JSON.stringify({ grants: { g1: { clientId: 'demo-1', base: 'demo-1' }, g2: { clientId: 'demo-1-ABCDEFGHIJ', base: 'demo-1' } } }), now + 3600])
+    await old.end()
+
+    const migrated = await createPostgresStore({ connectionString: url })
+    expect(await migrated.clientIds.conflicts()).toEqual([{ clientId: 'shared-gw', accountIds: ['demo', 'mallory'] }])
+    expect((await migrated.clientIds.heldBy({ kind: 'account', accountId: 'demo' }, now)).map((h) => [h.clientId, h.source]).sort())
+      .toEqual([['demo-1', 'configured'], ['demo-1-ABCDEFGHIJ', 'lease']])
+    await expect(migrated.accounts.update('demo', { clientIds: ['demo-1', 'shared-gw', 'mallory-1'] })).rejects.toMatchObject({ code: 'ERR_CLIENT_ID_TAKEN', clientId: 'mallory-1' })
+    await migrated.accounts.update('mallory', { clientIds: ['mallory-1'] })
+    expect(await migrated.clientIds.holder('shared-gw', now)).toMatchObject({ owner: { kind: 'account', accountId: 'demo' }, source: 'configured' })
+    await migrated.close()
+  })
+
+  it('refuses one client id to two instances claiming it for different accounts at the same time', async () => {
+    const url = await server.createDatabase()
+    const [a, b] = await Promise.all([createPostgresStore({ connectionString: url }), createPostgresStore({ connectionString: url })])
+    const now = Math.floor(Date.now() / 1000)
+    const account = (id: string) => ({ id, username: id, passwordHash: 'h', clientIds: ['contested', `${id}-own`], groups: [], disabled: false, createdAt: now })
+    const results = await Promise.allSettled([a.accounts.create(account('u1')), b.accounts.create(account('u2'))])
+    expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected'])
+    const owner = (await a.clientIds.holder('contested', now))?.owner
+    expect(owner?.kind === 'account' && (await a.accounts.findById(owner.accountId))?.clientIds).toContain('contested')
+    expect((await a.accounts.list()).length).toBe(1)
+    await Promise.all([a.close(), b.close()])
+  })
+
   it('fails with a clear error when the server is unreachable', async () => {
     await expect(createPostgresStore({ connectionString: 'postgres://postgres@127.0.0.1:1/none' })).rejects.toThrow(/ECONNREFUSED/)
   })

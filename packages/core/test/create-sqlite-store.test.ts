@@ -68,6 +68,36 @@ describe('SQLite store upgrade', () => {
   })
 })
 
+describe('SQLite store migration to client id owners', () => {
+  it('gives each account the ids only it lists, records ids several accounts list as conflicts owned by none, and keeps live leases', async () => {
+    const path = join(dir, 'old.sqlite')
+    const old = new Database(path)
+    old.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)')
+    SQLITE_MIGRATIONS.slice(0, 2).forEach((sql, i) => { old.exec(sql); old.prepare('INSERT INTO schema_migrations VALUES (?, ?)').run(i + 1, now) })
+    const insert = old.prepare("INSERT INTO accounts (id, username, password_hash, client_ids, groups, created_at) VALUES (?, ?, 'h', ?, '[]', ?)")
+    insert.run('demo', 'demo', JSON.stringify(['demo-1', 'shared-gw']), now - 100)
+    insert.run('mallory', 'mallory', JSON.stringify(['shared-gw', 'mallory-1']), now)
+    old.prepare("INSERT INTO oidc_records (model, id, payload, expires_at) VALUES ('ClientIdLease', 'demo', ?, ?)")
+      .run(JSON.stringify({ grants: { g1: { clientId: 'demo-1', base: 'demo-1' }, g2: { clientId: 'demo-1-ABCDEFGHIJ', base: 'demo-1' } } }), now + 3600)
+    old.close()
+
+    const migrated = createSqliteStore(path)
+    try {
+      expect(await migrated.clientIds.conflicts()).toEqual([{ clientId: 'shared-gw', accountIds: ['demo', 'mallory'] }])
+      expect(await migrated.clientIds.holder('shared-gw', now)).toMatchObject({ owner: undefined, source: 'conflict' })
+      expect((await migrated.clientIds.heldBy({ kind: 'account', accountId: 'demo' }, now)).map((h) => [h.clientId, h.source]))
+        .toEqual([['demo-1', 'configured'], ['demo-1-ABCDEFGHIJ', 'lease']])
+      expect((await migrated.clientIds.holder('mallory-1', now))?.owner).toEqual({ kind: 'account', accountId: 'mallory' })
+      // An admin resolves the conflict by taking the id from one account: the other one owns it.
+      await migrated.accounts.update('mallory', { clientIds: ['mallory-1'] })
+      expect(await migrated.clientIds.conflicts()).toEqual([])
+      expect(await migrated.clientIds.holder('shared-gw', now)).toMatchObject({ owner: { kind: 'account', accountId: 'demo' }, source: 'configured' })
+    } finally {
+      await migrated.close()
+    }
+  })
+})
+
 const contractDirs: string[] = []
 afterAll(() => { for (const d of contractDirs) rmSync(d, { recursive: true, force: true }) })
 describeStoreContract('SQLite', async () => {

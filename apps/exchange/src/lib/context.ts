@@ -10,6 +10,8 @@ import type { TrustedIssuer } from './trusted-issuers.js'
 /** What the routes share; built once by createExchange. */
 export interface ExchangeContext {
   readonly store: Store
+  /** Our IdP's accounts, the client id registry and account cut-offs (often `store` itself). */
+  readonly identityStore: Store
   /** Brokers + policies for /token (admin routes invalidate what they change). */
   readonly brokers: BrokerCache
   readonly log: Logger

@@ -1,4 +1,4 @@
-import { InvalidRequest, InvalidTarget } from '@mqtt-oidc/core'
+import { InvalidRequest, InvalidTarget, mqttIdentifierProblem } from '@mqtt-oidc/core'
 import type { Acl, Broker } from '@mqtt-oidc/core'
 import type { SubjectIdentity } from '../verify-subject-token.js'
 import type { BrokerPolicy } from './broker-policy.js'
@@ -21,7 +21,8 @@ export interface ExchangeDecision {
 
 /**
  * What the broker's policy makes of a verified subject: which issuers it
- * accepts, the client id (from the claim or a generated ULID), the ACL (a
+ * accepts, the client id (from the claim or a generated ULID) and username
+ * (both must pass core's mqttIdentifierProblem), the ACL (a
  * template chosen by groups/claims, narrowed by `scope`) and the lifetime
  * (the shortest of the broker's expiration, the policy's and the exchange's
  * maximum).
@@ -35,6 +36,11 @@ export function decideExchange(identity: SubjectIdentity, broker: Broker, policy
   if (clientId === undefined) {
     throw new InvalidRequest(`subject_token has no usable ${identity.issuer.clientIdClaim} claim (ask for scope mqtt)`)
   }
+  // Both become topic levels in ACL filters: core's one rule for identifiers, whatever the issuer.
+  const clientIdProblem = mqttIdentifierProblem('client id', clientId)
+  if (clientIdProblem) throw new InvalidRequest(generated ? clientIdProblem : `subject_token's ${identity.issuer.clientIdClaim} claim: ${clientIdProblem}`)
+  const usernameProblem = identity.username === undefined ? undefined : mqttIdentifierProblem('username', identity.username)
+  if (usernameProblem) throw new InvalidRequest(`subject_token's ${identity.issuer.usernameClaim} claim: ${usernameProblem}`)
   const template = selectAcl(policy, broker.acl, identity)
   const narrowed = scope === undefined ? undefined : narrowAcl(template, scope, { clientid: clientId, username: identity.username })
   const cap = policy.maxLifetime === null ? maxLifetime : Math.min(policy.maxLifetime, maxLifetime)

@@ -1,7 +1,7 @@
 import { Router } from 'express'
 import type { Request, Response } from 'express'
 import { z } from 'zod'
-import { ALL_TOPICS_ACL, InvalidRequest, NO_EXPIRATION, TooManyRequests, parseDuration } from '@mqtt-oidc/core'
+import { ALL_TOPICS_ACL, InvalidRequest, NO_EXPIRATION, TooManyRequests, mqttIdentifierProblem, parseDuration } from '@mqtt-oidc/core'
 import type { ExchangeContext } from '../lib/context.js'
 import { aclSchema, expirationSchema, getBroker } from '../lib/broker-fields.js'
 import { adminLifetime } from '../lib/expiration.js'
@@ -21,9 +21,14 @@ export const MAX_CREDENTIALS_PER_REQUEST = 100
 
 const NUMBER_MESSAGE = `number must be between 1 and ${MAX_CREDENTIALS_PER_REQUEST}`
 
-// A client id is substituted into ACL filters and MQTT topics, so it never holds
-// topic separators, wildcards or control characters.
-const clientIdSchema = z.string().min(1).max(256).regex(/^[^/+#\u0000-\u001f\u007f]+$/, 'a client id may not contain / + # or control characters')
+import { refuseOwnedClientIds } from '../lib/owned-client-ids.js'
+
+// Client ids and usernames are substituted into ACL filters and MQTT topics: core's one rule.
+const identifier = (kind: 'client id' | 'username') => z.string().superRefine((value, zctx) => {
+  const problem = mqttIdentifierProblem(kind, value)
+  if (problem) zctx.addIssue({ code: 'custom', message: problem })
+})
+const clientIdSchema = identifier('client id')
 
 const issueSchema = z.object({
   number: z.union([z.number(), z.string()]).transform((value, zctx) => {
@@ -38,7 +43,9 @@ const issueSchema = z.object({
     .optional(),
   expiration: expirationSchema.optional(),
   acl: aclSchema.optional(),
-  username: z.string().min(1).max(256).optional(),
+  username: identifier('username').optional(),
+  /** Issue even for client ids an account or subject owns (their credential then takes over the owner's session). */
+  allowOwnedClientIds: z.boolean().optional(),
   /** When the credentials become valid: epoch seconds, an ISO 8601 time, or a duration from now ("10m"). */
   notBefore: z.union([z.number(), z.string().min(1).max(64)]).optional(),
 }).strict()
@@ -57,6 +64,7 @@ export function adminCredentialRoutes(ctx: ExchangeContext): Router {
     const clientIds = resolveClientIds(body.number, body.clientIds)
     const broker = await getBroker(ctx.store, req.params.id)
     const now = ctx.now()
+    const owned = await refuseOwnedClientIds(ctx.identityStore, clientIds, body.allowOwnedClientIds === true, now)
     const lifetime = adminLifetime(body.expiration, broker.expiration, ctx.defaultCredentialLifetime)
     const issuedBy = adminName(res)
     const notBefore = body.notBefore === undefined ? undefined : parseNotBefore(body.notBefore, now)
@@ -91,6 +99,7 @@ export function adminCredentialRoutes(ctx: ExchangeContext): Router {
     })
     audit(ctx, res, 'credentials.issue', {
       broker: broker.id, jtis: issued.map((i) => i.credential.jti), client_ids: clientIds, expires_in: lifetime, not_before: notBefore,
+      ...(owned.length > 0 ? { owned_client_ids: owned } : {}),
     })
     res.json(Object.fromEntries(issued.map((i) => [i.credential.clientId, i.token])))
   })

@@ -6,6 +6,7 @@ import type { ExchangeContext } from '../lib/context.js'
 import { createCredentialRecorder } from '../lib/credential-recorder.js'
 import type { CachedBroker } from '../lib/broker-cache.js'
 import { brokerSigner } from '../lib/broker-signer.js'
+import { admitSubject } from '../lib/admit-subject.js'
 import { decideExchange } from '../lib/decide-exchange.js'
 import { createRateLimiter } from '../lib/rate-limiter.js'
 import type { RateLimit, RateLimiter } from '../lib/rate-limiter.js'
@@ -47,6 +48,7 @@ export function tokenEndpoint(ctx: ExchangeContext): (req: IncomingMessage, res:
     const decision = decideExchange(identity, broker, policy, form.scope, ctx.maxLifetime)
     const now = ctx.now()
     takeExchangeBudget(ctx, rateLimiter, res, identity, broker.id, policy.rateLimit, now)
+    await admitSubject({ identityStore: ctx.identityStore, idpIssuer: ctx.idp.issuer, now }, identity, decision.clientId, !decision.generated)
     const key = await brokerSigner(ctx, broker.id, policy)
     const { token, credential } = await issueBrokerToken({
       key,

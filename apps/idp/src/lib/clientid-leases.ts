@@ -1,12 +1,10 @@
-import type { Account, Store } from '@mqtt-oidc/core'
+import { MAX_MQTT_IDENTIFIER_BYTES, type Account, type ClientIdOwner, type Store } from '@mqtt-oidc/core'
 import { randomBase32 } from './random-base32.js'
 
 /** oidc_records model of the per-account lease table; one record per account id. */
 export const CLIENTID_LEASE_MODEL = 'ClientIdLease'
 
-// MQTT client ids are at most 128 characters here (create-account.ts).
-const MAX_CLIENT_ID = 128
-// 50 random bits: a derived id never lands on another account's configured id by chance.
+// 50 random bits: a derived id rarely lands on a held id, and when it does the next draw is taken.
 const DERIVED_SUFFIX_LENGTH = 10
 
 /** Which client id a grant holds, and the configured id it belongs to (itself, or the base of a derived id). */
@@ -21,9 +19,12 @@ type Leases = Record<string, Lease>
  * 1. A grant that already holds a lease keeps it (a refreshed ID token carries
  *    the same `clientid` as the first one).
  * 2. Otherwise it takes the first of the account's configured client ids that
- *    no other live grant holds (a grant is live while its `Grant` record is).
+ *    the account owns (the store's client-id registry) and no other live
+ *    grant holds (a grant is live while its `Grant` record is).
  * 3. When every configured id is held, it gets a derived id
- *    `<first configured id>-<10 random base32 chars>`.
+ *    `<first configured id>-<10 random base32 chars>`, claimed in the
+ *    registry as the account's lease until the grant expires, so no other
+ *    account or subject can hold it, and none it holds is ever derived.
  *
  * A lease whose base was since removed from the account yields `undefined`
  * (no `clientid` claim, so the exchange refuses): never another device's id.
@@ -31,9 +32,10 @@ type Leases = Record<string, Lease>
  * lock, also across IdP instances sharing a PostgreSQL store, so no id is
  * handed out twice.
  */
-export function createClientIdLeases(store: Store): ClientIdLeases {
+export function createClientIdLeases(store: Store, randomSuffix: () => string = () => randomBase32(DERIVED_SUFFIX_LENGTH)): ClientIdLeases {
   // One read-modify-write of an account's leases at a time, in every instance.
   const serialised = <T>(accountId: string, task: () => Promise<T>): Promise<T> => store.withLock(`clientid-leases:${accountId}`, task)
+  const ownerOf = (account: Account): ClientIdOwner => ({ kind: 'account', accountId: account.id })
 
   const grantExpiry = async (grantId: string, now: number): Promise<number | undefined | null> => {
     const grant = await store.oidc.find('Grant', grantId)
@@ -42,13 +44,17 @@ export function createClientIdLeases(store: Store): ClientIdLeases {
     return exp !== undefined && exp <= now ? null : exp
   }
 
-  const liveLeases = async (accountId: string, now: number): Promise<{ leases: Leases; until: number | undefined }> => {
-    const stored = ((await store.oidc.find(CLIENTID_LEASE_MODEL, accountId))?.grants ?? {}) as Leases
+  const liveLeases = async (account: Account, now: number): Promise<{ leases: Leases; until: number | undefined }> => {
+    const stored = ((await store.oidc.find(CLIENTID_LEASE_MODEL, account.id))?.grants ?? {}) as Leases
     const leases: Leases = {}
     let until: number | undefined = now
     for (const [grantId, lease] of Object.entries(stored)) {
       const exp = await grantExpiry(grantId, now)
-      if (exp === null) continue
+      if (exp === null) {
+        // A dead grant's derived id is free again (configured ids stay the account's).
+        if (lease.clientId !== lease.base) await store.clientIds.release(lease.clientId, ownerOf(account))
+        continue
+      }
       leases[grantId] = lease
       until = until === undefined || exp === undefined ? undefined : Math.max(until, exp)
     }
@@ -60,23 +66,40 @@ export function createClientIdLeases(store: Store): ClientIdLeases {
     await store.oidc.upsert(CLIENTID_LEASE_MODEL, accountId, { grants: leases }, until === undefined ? 0 : Math.max(until - now, 1))
   }
 
+  const owned = async (account: Account, now: number): Promise<string[]> => {
+    const held = new Set((await store.clientIds.heldBy(ownerOf(account), now)).filter((h) => h.source === 'configured').map((h) => h.clientId))
+    return account.clientIds.filter((id) => held.has(id))
+  }
+
+  const derive = async (account: Account, base: string, taken: ReadonlySet<string>, expiresAt: number | undefined, now: number): Promise<string> => {
+    for (;;) {
+      const id = `${truncateBytes(base, MAX_MQTT_IDENTIFIER_BYTES - DERIVED_SUFFIX_LENGTH - 1)}-${randomSuffix()}`
+      if (taken.has(id)) continue
+      const holding = await store.clientIds.claim(id, ownerOf(account), { source: 'lease', expiresAt: expiresAt ?? null, now })
+      if (holding.owner?.kind === 'account' && holding.owner.accountId === account.id) return id
+    }
+  }
+
   return {
+    owned: (account) => owned(account, Math.floor(Date.now() / 1000)),
     clientIdFor: (account, grantId) => serialised(account.id, async () => {
       const now = Math.floor(Date.now() / 1000)
-      const { leases, until } = await liveLeases(account.id, now)
+      const { leases, until } = await liveLeases(account, now)
       const held = leases[grantId]
       if (held) return account.clientIds.includes(held.base) ? held.clientId : undefined
       const taken = new Set(Object.values(leases).map((lease) => lease.clientId))
-      const base = account.clientIds[0]
+      const configured = await owned(account, now)
+      const base = configured[0]
       if (base === undefined) return undefined
-      const free = account.clientIds.find((id) => !taken.has(id))
-      const lease: Lease = free !== undefined ? { clientId: free, base: free } : { clientId: deriveClientId(base, taken), base }
+      const free = configured.find((id) => !taken.has(id))
+      const expiresAt = await grantExpiry(grantId, now)
+      const lease: Lease = free !== undefined ? { clientId: free, base: free } : { clientId: await derive(account, base, taken, expiresAt ?? undefined, now), base }
       await save(account.id, { ...leases, [grantId]: lease }, await extend(until, grantId, now), now)
       return lease.clientId
     }),
     record: (account, grantId, clientId) => serialised(account.id, async () => {
       const now = Math.floor(Date.now() / 1000)
-      const { leases, until } = await liveLeases(account.id, now)
+      const { leases, until } = await liveLeases(account, now)
       if (leases[grantId]?.clientId === clientId) return
       await save(account.id, { ...leases, [grantId]: { clientId, base: clientId } }, await extend(until, grantId, now), now)
     }),
@@ -90,16 +113,20 @@ export function createClientIdLeases(store: Store): ClientIdLeases {
 }
 
 export interface ClientIdLeases {
+  /** The account's configured client ids that it owns (an id in conflict is nobody's), in its order. */
+  owned(account: Account): Promise<string[]>
   /** The per-login client id of `grantId` (leased on first use), or undefined when its base left the account. */
   clientIdFor(account: Account, grantId: string): Promise<string | undefined>
   /** Records an explicitly requested client id as held by `grantId`, so automatic picks avoid it. */
   record(account: Account, grantId: string, clientId: string): Promise<void>
 }
 
-function deriveClientId(base: string, taken: ReadonlySet<string>): string {
-  for (;;) {
-    const suffix = `-${randomBase32(DERIVED_SUFFIX_LENGTH)}`
-    const id = `${base.slice(0, MAX_CLIENT_ID - suffix.length)}${suffix}`
-    if (!taken.has(id)) return id
+/** The longest prefix of `value` (whole code points) of at most `bytes` bytes of UTF-8. */
+function truncateBytes(value: string, bytes: number): string {
+  let out = ''
+  for (const char of value) {
+    if (Buffer.byteLength(out + char) > bytes) break
+    out += char
   }
+  return out
 }

@@ -1,14 +1,13 @@
+import { mqttIdentifierProblem } from '@mqtt-oidc/core'
 import { errors, interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider'
 
 /** The authorization parameter a client uses to pick one of the account's MQTT client ids. */
 export const CLIENTID_PARAM = 'clientid'
 
-// Same rule as account client ids (create-account.ts): no wildcards or level separators.
-const CLIENT_ID = /^[^\s/+#\u0000-\u001f\u007f]{1,128}$/u
-
-/** `extraParams` entry: a malformed `clientid` is refused at /auth and /device/auth. */
+/** `extraParams` entry: a malformed `clientid` (core's mqttIdentifierProblem) is refused at /auth and /device/auth. */
 export function validateClientIdParam(_ctx: KoaContextWithOIDC, value: string | undefined): void {
-  if (value !== undefined && !CLIENT_ID.test(value)) throw new errors.InvalidRequest('clientid must be 1-128 characters without spaces, "/", "+" or "#"')
+  const problem = value === undefined ? undefined : mqttIdentifierProblem('client id', value)
+  if (problem !== undefined) throw new errors.InvalidRequest(`clientid: ${problem}`)
 }
 
 const NOT_HELD = 'the requested clientid is not one of this account\'s client ids'

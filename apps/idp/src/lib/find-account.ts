@@ -10,8 +10,9 @@ import { createClientIdLeases } from './clientid-leases.js'
  * scope `groups`, `groups`.
  *
  * `clientid`: the one requested with the `clientid` parameter (it must be one
- * of the account's; a per-login account records it as held by the grant).
- * Otherwise a `shared` account's first client id, and a `per-login` account's
+ * of the account's, and the account must own it in the client-id registry; a
+ * per-login account records it as held by the grant). Otherwise a `shared`
+ * account's first owned client id, and a `per-login` account's
  * (the default) grant's own lease (clientid-leases.ts), so two devices of one
  * person never fight over one MQTT client id and a refresh keeps the id.
  */
@@ -29,12 +30,13 @@ export function createFindAccount(store: Store): FindAccount {
         const wanted = (requested as { clientid?: { value?: unknown } } | undefined)?.clientid?.value
         let clientid: string | undefined
         if (typeof wanted === 'string') {
-          // A client id requested earlier but since taken from the account yields no
-          // clientid at all (the exchange then refuses): never silently another device's.
-          clientid = account.clientIds.find((id) => id === wanted)
+          // A client id requested earlier but since taken from the account (or one it lists
+          // but does not own: a conflict) yields no clientid at all (the exchange then
+          // refuses): never silently someone else's.
+          clientid = (await leases.owned(account)).find((id) => id === wanted)
           if (clientid !== undefined && perLogin) await leases.record(account, grantId, clientid)
         } else {
-          clientid = perLogin ? await leases.clientIdFor(account, grantId) : account.clientIds[0]
+          clientid = perLogin ? await leases.clientIdFor(account, grantId) : (await leases.owned(account))[0]
         }
         return {
           sub: account.id,

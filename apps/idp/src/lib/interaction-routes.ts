@@ -4,7 +4,8 @@ import { MQTT_SCOPE, type Store } from '@mqtt-oidc/core'
 import { errors, type InteractionResults, type Provider } from 'oidc-provider'
 import { verifyAccountPassword } from '../verify-account-password.js'
 import type { Csrf } from './csrf.js'
-import type { LoginLimiter } from './login-rate-limit.js'
+import type { KnownBrowsers } from './known-browsers.js'
+import type { LoginAttempt, LoginLimiter } from './login-rate-limit.js'
 import { contentSecurityPolicy, PAGE_HEADERS, renderDocument, type Page } from './html.js'
 import { consentPage, errorPage, LOGIN_FAILED_MESSAGE, loginPage } from './pages.js'
 
@@ -17,6 +18,7 @@ export interface InteractionDeps {
   readonly csrf: Csrf
   readonly logger: Logger
   readonly loginLimiter: LoginLimiter
+  readonly knownBrowsers: KnownBrowsers
 }
 
 const MAX_FIELD = 1024
@@ -44,8 +46,9 @@ export function createInteractionRouter(deps: InteractionDeps): express.Router {
     const username = field(req, 'username')
     const password = field(req, 'password')
     const clientId = clientIdOf(interaction)
-    const ip = req.ip ?? req.socket.remoteAddress ?? ''
-    const wait = deps.loginLimiter.retryAfter(username ?? '', ip)
+    const name = username ?? ''
+    const attempt: LoginAttempt = { username: name, ip: req.ip ?? req.socket.remoteAddress ?? '', knownBrowser: deps.knownBrowsers.isKnown(req, name) }
+    const wait = deps.loginLimiter.retryAfter(attempt)
     if (wait > 0) {
       deps.logger.warn({ code: 'ERR_LOGIN_RATE_LIMITED', client_id: clientId }, 'login refused: too many failed attempts')
       res.set('Retry-After', String(wait))
@@ -54,12 +57,13 @@ export function createInteractionRouter(deps: InteractionDeps): express.Router {
     }
     const account = username && password ? await verifyAccountPassword(deps.store, username, password) : undefined
     if (!account) {
-      deps.loginLimiter.failed(username ?? '', ip)
+      deps.loginLimiter.failed(attempt)
       deps.logger.warn({ code: 'ERR_LOGIN_FAILED', client_id: clientId }, 'login refused')
       await renderLogin(deps, res, interaction, { status: 400, username, error: LOGIN_FAILED_MESSAGE })
       return
     }
-    deps.loginLimiter.succeeded(account.username)
+    deps.loginLimiter.succeeded(attempt)
+    deps.knownBrowsers.remember(req, res, account.username)
     deps.logger.info({ sub: account.id, client_id: clientId }, 'login')
     await deps.provider.interactionFinished(req, res, { login: { accountId: account.id, amr: ['pwd'] } }, { mergeWithLastSubmission: false })
   })
@@ -201,8 +205,8 @@ function field(req: Request, name: string): string | undefined {
 }
 
 function tooManyAttempts(seconds: number): string {
-  const minutes = Math.ceil(seconds / 60)
-  return `Too many failed sign-in attempts. Wait ${minutes} minute${minutes === 1 ? '' : 's'} and try again.`
+  const [n, unit] = seconds < 60 ? [seconds, 'second'] : [Math.ceil(seconds / 60), 'minute']
+  return `Too many failed sign-in attempts. Wait ${n} ${unit}${n === 1 ? '' : 's'} and try again.`
 }
 
 function expiredPage(): Page {

@@ -100,10 +100,11 @@ export function buildProviderConfiguration(input: ProviderConfigurationInput): C
       // Not used by our clients: off, so they are neither advertised nor attack surface.
       pushedAuthorizationRequests: { enabled: false },
       dPoP: { enabled: false },
-      // RFC 8628 §6.1: 8 characters of BCDFGHJKLMNPQRSTVWXZ (no vowels, so no
-      // words; 20^8 codes) shown as XXXX-XXXX. oidc-provider uppercases the
-      // entry and drops everything but letters and digits before the lookup.
-      deviceFlow: { enabled: true, charset: 'base-20', mask: '****-****', ...deviceFlowSources },
+      // RFC 8628 §6.1: 12 characters of BCDFGHJKLMNPQRSTVWXZ (no vowels, so no
+      // words; 20^12 = 4.1e15 codes, enough that the wrong-code budgets can be
+      // generous: docs/security.md) shown as XXXX-XXXX-XXXX. oidc-provider
+      // uppercases the entry and drops everything but letters and digits.
+      deviceFlow: { enabled: true, charset: 'base-20', mask: '****-****-****', ...deviceFlowSources },
       clientCredentials: { enabled: true },
       introspection: {
         enabled: true,

@@ -39,6 +39,18 @@ type Sources = Required<Pick<DeviceFlow, 'userCodeInputSource' | 'userCodeConfir
 /** Our pages for the device flow (code entry, "Sign in the device?", success / denied). */
 export const deviceFlowSources: Sources = {
   userCodeInputSource(ctx, _form, _out, err) {
+    if (ctx.method === 'POST' && !persisted(ctx)) {
+      // A form posted without a session this IdP knows (no cookie, a cleared or
+      // expired one, a forged post): nothing to check the code against, and no
+      // session to save (oidc-provider would fail trying). Back to the code page.
+      Object.assign(ctx.oidc.session ?? {}, { touched: false })
+      ctx.status = 400
+      sendKoaPage(ctx, errorPage({
+        title: 'Enter the code again',
+        message: `This page has expired. Open ${ctx.oidc.urlFor('code_verification')} again and enter the code shown on your device.`,
+      }))
+      return
+    }
     if (err?.name === 'AbortedError') {
       sendKoaPage(ctx, deviceDeniedPage())
       return
@@ -58,6 +70,11 @@ export const deviceFlowSources: Sources = {
   successSource(ctx) {
     sendKoaPage(ctx, deviceSuccessPage({ clientName: clientName(ctx) }))
   },
+}
+
+/** True when the request's session was loaded from the store (it has an expiry), not made up for this request. */
+function persisted(ctx: KoaContextWithOIDC): boolean {
+  return typeof (ctx.oidc.session as { exp?: unknown } | undefined)?.exp === 'number'
 }
 
 /**

@@ -38,6 +38,11 @@ interface CredentialRow {
   expires_at: number | null; source: 'admin' | 'exchange'; issued_by: string
 }
 
+const toCredential = (r: CredentialRow): Credential => ({
+  jti: r.jti, broker: r.broker, clientId: r.client_id, username: r.username, issuedAt: r.issued_at,
+  expiresAt: r.expires_at, source: r.source, issuedBy: r.issued_by,
+})
+
 export function createPostgresCredentials(pool: PgPool): CredentialStore {
   return {
     async insertMany(list: readonly Credential[]) {
@@ -57,11 +62,12 @@ export function createPostgresCredentials(pool: PgPool): CredentialStore {
     },
     async get(broker, jti) {
       const { rows } = await pool.query<CredentialRow>('SELECT * FROM credentials WHERE broker = $1 AND jti = $2', [broker, jti])
-      const r = rows[0]
-      return r && {
-        jti: r.jti, broker: r.broker, clientId: r.client_id, username: r.username, issuedAt: r.issued_at,
-        expiresAt: r.expires_at, source: r.source, issuedBy: r.issued_by,
-      }
+      return rows[0] && toCredential(rows[0])
+    },
+    async liveIssuedTo(issuedBy, issuedBefore, now) {
+      const { rows } = await pool.query<CredentialRow>(`SELECT * FROM credentials WHERE issued_by = $1 AND source = 'exchange' AND issued_at < $2
+        AND (expires_at IS NULL OR expires_at > $3) ORDER BY broker, jti`, [issuedBy, issuedBefore, now])
+      return rows.map(toCredential)
     },
     async prune(before) {
       return (await pool.query('DELETE FROM credentials WHERE expires_at IS NOT NULL AND expires_at < $1', [before])).rowCount ?? 0

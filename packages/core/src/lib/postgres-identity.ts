@@ -1,6 +1,7 @@
 import { Conflict, NotFound } from '../errors.js'
 import type { Account, AccountStore, ClientIdMode, OidcPayload, OidcRecordStore, SigningKeyStore } from '../store.js'
-import { isPgUniqueViolation, type PgPool } from './postgres-pool.js'
+import { claimConfiguredIds, releaseConfiguredIds } from './postgres-client-ids.js'
+import { inTransaction, isPgUniqueViolation, type PgPool } from './postgres-pool.js'
 
 const nowSeconds = (): number => Math.floor(Date.now() / 1000)
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null)
@@ -31,6 +32,10 @@ export function createPostgresOidcRecords(pool: PgPool): OidcRecordStore {
     },
     async destroy(model, id) { await pool.query('DELETE FROM oidc_records WHERE model = $1 AND id = $2', [model, id]) },
     async revokeByGrantId(_model, grantId) { await pool.query('DELETE FROM oidc_records WHERE grant_id = $1', [grantId]) },
+    // A scan: only a disable asks, and rarely.
+    async destroyByAccount(accountId) {
+      return (await pool.query("DELETE FROM oidc_records WHERE payload ->> 'accountId' = $1", [accountId])).rowCount ?? 0
+    },
     async prune(now) {
       return (await pool.query('DELETE FROM oidc_records WHERE expires_at IS NOT NULL AND expires_at < $1', [now])).rowCount ?? 0
     },
@@ -54,24 +59,29 @@ export function createPostgresAccounts(pool: PgPool): AccountStore {
   const conflict = (err: unknown, username: string): unknown =>
     isPgUniqueViolation(err) ? new Conflict(`account "${username}" already exists`) : err
   return {
-    async create(a) {
-      await pool.query(`INSERT INTO accounts (id, username, password_hash, client_ids, groups, disabled, created_at, client_id_mode)
+    // The account and the ids it owns change together or not at all.
+    create: (a) => inTransaction(pool, async (client) => {
+      await client.query(`INSERT INTO accounts (id, username, password_hash, client_ids, groups, disabled, created_at, client_id_mode)
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
       [a.id, a.username, a.passwordHash, JSON.stringify(a.clientIds), JSON.stringify(a.groups), a.disabled, a.createdAt, a.clientIdMode ?? 'per-login'])
         .catch((err: unknown) => { throw conflict(err, a.username) })
-    },
+      await claimConfiguredIds(client, a.id, a.clientIds, nowSeconds())
+    }),
     findById: (id) => one('id', id),
     findByUsername: (username) => one('username', username),
     async list() { return (await pool.query<AccountRow>('SELECT * FROM accounts ORDER BY username')).rows.map(toAccount) },
-    async update(id, patch) {
-      const current = await one('id', id)
-      if (!current) throw new NotFound(`no account with id "${id}"`)
-      const next: Account = { ...current, ...patch, id, createdAt: current.createdAt }
-      await pool.query(`UPDATE accounts SET username = $2, password_hash = $3, client_ids = $4, groups = $5, disabled = $6, client_id_mode = $7 WHERE id = $1`,
+    update: (id, patch) => inTransaction(pool, async (client) => {
+      const { rows } = await client.query<AccountRow>('SELECT * FROM accounts WHERE id = $1 FOR UPDATE', [id])
+      if (!rows[0]) throw new NotFound(`no account with id "${id}"`)
+      const before = toAccount(rows[0])
+      const next: Account = { ...before, ...patch, id, createdAt: before.createdAt }
+      await client.query(`UPDATE accounts SET username = $2, password_hash = $3, client_ids = $4, groups = $5, disabled = $6, client_id_mode = $7 WHERE id = $1`,
         [id, next.username, next.passwordHash, JSON.stringify(next.clientIds), JSON.stringify(next.groups), next.disabled, next.clientIdMode ?? 'per-login'])
         .catch((err: unknown) => { throw conflict(err, next.username) })
+      await releaseConfiguredIds(client, id, before.clientIds.filter((c) => !next.clientIds.includes(c)))
+      await claimConfiguredIds(client, id, next.clientIds.filter((c) => !before.clientIds.includes(c)), nowSeconds())
       return next
-    },
+    }),
   }
 }
 

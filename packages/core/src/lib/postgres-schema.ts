@@ -72,4 +72,30 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   CREATE INDEX credentials_expires ON credentials (expires_at) WHERE expires_at IS NOT NULL;
   DROP INDEX credentials_broker;
   `,
+  // The same as SQLite's fourth migration (sqlite-schema.ts says why).
+  `
+  CREATE TABLE client_id_owners (
+    client_id TEXT PRIMARY KEY, source TEXT NOT NULL,
+    account_id TEXT, issuer TEXT, subject TEXT,
+    expires_at BIGINT, created_at BIGINT NOT NULL
+  );
+  CREATE INDEX client_id_owners_account ON client_id_owners (account_id) WHERE account_id IS NOT NULL;
+  CREATE INDEX client_id_owners_subject ON client_id_owners (issuer, subject) WHERE issuer IS NOT NULL;
+  INSERT INTO client_id_owners (client_id, source, account_id, created_at)
+    SELECT ids.value,
+      CASE WHEN COUNT(DISTINCT accounts.id) = 1 THEN 'configured' ELSE 'conflict' END,
+      CASE WHEN COUNT(DISTINCT accounts.id) = 1 THEN MIN(accounts.id) END,
+      MIN(accounts.created_at)
+    FROM accounts, jsonb_array_elements_text(accounts.client_ids) AS ids (value) GROUP BY ids.value;
+  INSERT INTO client_id_owners (client_id, source, account_id, expires_at, created_at)
+    SELECT lease.value ->> 'clientId', 'lease', oidc_records.id, oidc_records.expires_at, EXTRACT(EPOCH FROM now())::BIGINT
+    FROM oidc_records, jsonb_each(oidc_records.payload -> 'grants') AS lease
+    WHERE oidc_records.model = 'ClientIdLease' AND lease.value ->> 'clientId' <> lease.value ->> 'base'
+    ON CONFLICT (client_id) DO NOTHING;
+
+  CREATE TABLE account_cutoffs (
+    account_id TEXT PRIMARY KEY, not_before BIGINT NOT NULL, revision BIGINT NOT NULL UNIQUE
+  );
+  CREATE INDEX credentials_issued_by ON credentials (issued_by);
+  `,
 ]

@@ -1,5 +1,6 @@
 import { Conflict, NotFound } from '../errors.js'
 import type { Account, AccountStore, ClientIdMode } from '../store.js'
+import { createSqliteConfiguredIds } from './sqlite-client-ids.js'
 import { isUniqueViolation, type SqliteDatabase } from './sqlite-open.js'
 
 interface Row {
@@ -26,9 +27,22 @@ export function createSqliteAccounts(db: SqliteDatabase): AccountStore {
     clientIdMode: a.clientIdMode ?? 'per-login',
   })
 
+  const ids = createSqliteConfiguredIds(db)
+  const nowSeconds = (): number => Math.floor(Date.now() / 1000)
+  // The account and the ids it owns change together or not at all.
+  const createWithIds = db.transaction((account: Account) => {
+    insert.run(row(account))
+    ids.claim(account.id, account.clientIds, nowSeconds())
+  })
+  const saveWithIds = db.transaction((before: Account, next: Account) => {
+    save.run(row(next))
+    ids.release(next.id, before.clientIds.filter((id) => !next.clientIds.includes(id)))
+    ids.claim(next.id, next.clientIds.filter((id) => !before.clientIds.includes(id)), nowSeconds())
+  })
+
   return {
     async create(account) {
-      try { insert.run(row(account)) } catch (err) {
+      try { createWithIds.immediate(account) } catch (err) {
         if (isUniqueViolation(err)) throw new Conflict(`account "${account.username}" already exists`)
         throw err
       }
@@ -39,8 +53,9 @@ export function createSqliteAccounts(db: SqliteDatabase): AccountStore {
     async update(id, patch) {
       const current = byId.get(id) as Row | undefined
       if (!current) throw new NotFound(`no account with id "${id}"`)
-      const next: Account = { ...toAccount(current), ...patch, id, createdAt: current.created_at }
-      try { save.run(row(next)) } catch (err) {
+      const before = toAccount(current)
+      const next: Account = { ...before, ...patch, id, createdAt: current.created_at }
+      try { saveWithIds.immediate(before, next) } catch (err) {
         if (isUniqueViolation(err)) throw new Conflict(`account "${next.username}" already exists`)
         throw err
       }

@@ -55,6 +55,12 @@ export function createSqliteCredentials(db: SqliteDatabase, writer?: SqliteCrede
   const prune = db.prepare('DELETE FROM credentials WHERE expires_at IS NOT NULL AND expires_at < ?')
   const nthExpiry = db.prepare(`SELECT c.expires_at FROM credentials c WHERE ${liveWhere} AND c.expires_at IS NOT NULL
     ORDER BY c.expires_at LIMIT 1 OFFSET @offset`)
+  const issuedTo = db.prepare(`SELECT * FROM credentials WHERE issued_by = ? AND source = 'exchange' AND issued_at < ?
+    AND (expires_at IS NULL OR expires_at > ?) ORDER BY broker, jti`)
+  const toCredential = (r: CredentialRow): Credential => ({
+    jti: r.jti, broker: r.broker, clientId: r.client_id, username: r.username, issuedAt: r.issued_at,
+    expiresAt: r.expires_at, source: r.source, issuedBy: r.issued_by,
+  })
 
   return {
     async insertMany(list) {
@@ -77,10 +83,10 @@ export function createSqliteCredentials(db: SqliteDatabase, writer?: SqliteCrede
     },
     async get(broker, jti) {
       const r = get.get(broker, jti) as CredentialRow | undefined
-      return r && {
-        jti: r.jti, broker: r.broker, clientId: r.client_id, username: r.username, issuedAt: r.issued_at,
-        expiresAt: r.expires_at, source: r.source, issuedBy: r.issued_by,
-      }
+      return r && toCredential(r)
+    },
+    async liveIssuedTo(issuedBy, issuedBefore, now) {
+      return (issuedTo.all(issuedBy, issuedBefore, now) as CredentialRow[]).map(toCredential)
     },
   }
 }

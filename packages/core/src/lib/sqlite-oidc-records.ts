@@ -17,6 +17,8 @@ export function createSqliteOidcRecords(db: SqliteDatabase): OidcRecordStore {
   const destroy = db.prepare('DELETE FROM oidc_records WHERE model = ? AND id = ?')
   const revokeByGrant = db.prepare('DELETE FROM oidc_records WHERE grant_id = ?')
   const prune = db.prepare('DELETE FROM oidc_records WHERE expires_at IS NOT NULL AND expires_at < ?')
+  // A scan: only a disable asks, and rarely.
+  const destroyByAccount = db.prepare("DELETE FROM oidc_records WHERE json_extract(payload, '$.accountId') = ?")
   const consume = db.transaction((model: string, id: string) => {
     const row = find.get(model, id) as Row | undefined
     if (!row) return
@@ -46,6 +48,7 @@ export function createSqliteOidcRecords(db: SqliteDatabase): OidcRecordStore {
     async consume(model, id) { consume.immediate(model, id) },
     async destroy(model, id) { destroy.run(model, id) },
     async revokeByGrantId(_model, grantId) { revokeByGrant.run(grantId) },
+    async destroyByAccount(accountId) { return destroyByAccount.run(accountId).changes },
     async prune(now) { return prune.run(now).changes },
   }
 }

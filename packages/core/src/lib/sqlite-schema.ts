@@ -89,4 +89,34 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   CREATE INDEX credentials_expires ON credentials (expires_at) WHERE expires_at IS NOT NULL;
   DROP INDEX credentials_broker;
   `,
+  // One owner per MQTT client id (accounts, their per-login leases, other
+  // issuers' subjects). Ids that one account lists become its own; an id that
+  // several accounts list is recorded as a conflict that nobody may use until
+  // an admin removes it from all but one (reported, never silently picked).
+  // Live per-login leases keep their derived ids. Account cut-offs void the
+  // tokens of a disabled account; credentials are found by subject to revoke them.
+  `
+  CREATE TABLE client_id_owners (
+    client_id TEXT PRIMARY KEY, source TEXT NOT NULL,
+    account_id TEXT, issuer TEXT, subject TEXT,
+    expires_at INTEGER, created_at INTEGER NOT NULL
+  );
+  CREATE INDEX client_id_owners_account ON client_id_owners (account_id) WHERE account_id IS NOT NULL;
+  CREATE INDEX client_id_owners_subject ON client_id_owners (issuer, subject) WHERE issuer IS NOT NULL;
+  INSERT INTO client_id_owners (client_id, source, account_id, created_at)
+    SELECT ids.value,
+      CASE WHEN COUNT(DISTINCT accounts.id) = 1 THEN 'configured' ELSE 'conflict' END,
+      CASE WHEN COUNT(DISTINCT accounts.id) = 1 THEN MIN(accounts.id) END,
+      MIN(accounts.created_at)
+    FROM accounts, json_each(accounts.client_ids) AS ids GROUP BY ids.value;
+  INSERT OR IGNORE INTO client_id_owners (client_id, source, account_id, expires_at, created_at)
+    SELECT json_extract(lease.value, '$.clientId'), 'lease', oidc_records.id, oidc_records.expires_at, CAST(strftime('%s', 'now') AS INTEGER)
+    FROM oidc_records, json_each(oidc_records.payload, '$.grants') AS lease
+    WHERE oidc_records.model = 'ClientIdLease' AND json_extract(lease.value, '$.clientId') <> json_extract(lease.value, '$.base');
+
+  CREATE TABLE account_cutoffs (
+    account_id TEXT PRIMARY KEY, not_before INTEGER NOT NULL, revision INTEGER NOT NULL UNIQUE
+  );
+  CREATE INDEX credentials_issued_by ON credentials (issued_by);
+  `,
 ]

@@ -193,7 +193,7 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
       it('stores the client id mode: per-login unless set, shared when an admin sets it', async () => {
         const base = { passwordHash: 'h', clientIds: ['c1', 'c2'], groups: [], disabled: false, createdAt: now }
         await store.accounts.create({ ...base, id: 'm1', username: 'person' })
-        await store.accounts.create({ ...base, id: 'm2', username: 'gateway', clientIdMode: 'shared' })
+        await store.accounts.create({ ...base, id: 'm2', username: 'gateway', clientIds: ['g1', 'g2'], clientIdMode: 'shared' })
         expect((await store.accounts.findById('m1'))?.clientIdMode).toBe('per-login')
         expect((await store.accounts.findByUsername('gateway'))?.clientIdMode).toBe('shared')
         expect((await store.accounts.update('m1', { clientIdMode: 'shared' })).clientIdMode).toBe('shared')
@@ -227,6 +227,107 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
         await store.keys.retire('k1', now + 1)
         expect(await store.keys.list('exchange')).toEqual([{ kid: 'k1', alg: 'EdDSA', owner: 'exchange', privateJwk: { kty: 'OKP' }, createdAt: now, retiredAt: now + 1 }])
         expect(await store.keys.list('idp')).toEqual([])
+      })
+    })
+
+    describe('client id owners', () => {
+      const account = (id: string, clientIds: string[]) => ({
+        id, username: `user-${id}`, passwordHash: 'h', clientIds, groups: [], disabled: false, createdAt: now, clientIdMode: 'per-login' as const,
+      })
+      const alice = { kind: 'account', accountId: 'a1' } as const
+      const bob = { kind: 'account', accountId: 'a2' } as const
+      const subject = { kind: 'subject', issuer: 'https://other.example', subject: 's1' } as const
+
+      it('makes an account the owner of its client ids, and refuses them to another account, leaving nothing behind', async () => {
+        await store.accounts.create(account('a1', ['demo-1', 'demo-2']))
+        expect(await store.clientIds.holder('demo-1', now)).toEqual({ clientId: 'demo-1', owner: alice, source: 'configured', expiresAt: null, createdAt: expect.any(Number) })
+        await expect(store.accounts.create(account('a2', ['mallory-1', 'demo-2']))).rejects.toMatchObject({
+          code: 'ERR_CLIENT_ID_TAKEN', clientId: 'demo-2', message: 'client id "demo-2" belongs to another account',
+        })
+        expect(await store.accounts.findById('a2')).toBeUndefined()
+        expect(await store.clientIds.holder('mallory-1', now)).toBeUndefined()
+        await store.accounts.create(account('a2', ['mallory-1']))
+        await expect(store.accounts.update('a2', { clientIds: ['mallory-1', 'demo-1'] })).rejects.toMatchObject({ code: 'ERR_CLIENT_ID_TAKEN', clientId: 'demo-1' })
+        expect((await store.accounts.findById('a2'))?.clientIds).toEqual(['mallory-1'])
+      })
+
+      it('moves ids with an account\'s list: a dropped id is free for another account, a kept one stays', async () => {
+        await store.accounts.create(account('a1', ['demo-1', 'demo-2']))
+        await store.accounts.update('a1', { clientIds: ['demo-2', 'demo-3'] })
+        expect((await store.clientIds.heldBy(alice, now)).map((h) => h.clientId).sort()).toEqual(['demo-2', 'demo-3'])
+        expect(await store.clientIds.holder('demo-1', now)).toBeUndefined()
+        await store.accounts.create(account('a2', ['demo-1']))
+        expect((await store.clientIds.holder('demo-1', now))?.owner).toEqual(bob)
+        expect((await store.accounts.update('a1', { disabled: true })).clientIds).toEqual(['demo-2', 'demo-3'])
+        expect((await store.clientIds.holder('demo-2', now))?.owner).toEqual(alice)
+      })
+
+      it('claims free ids for leases and subjects, keeps them from others, and lets a lapsed lease go', async () => {
+        await store.accounts.create(account('a1', ['demo-1']))
+        expect(await store.clientIds.claim('demo-1-ABCDEFGHIJ', alice, { source: 'lease', expiresAt: now + 60, now }))
+          .toMatchObject({ clientId: 'demo-1-ABCDEFGHIJ', owner: alice, source: 'lease', expiresAt: now + 60 })
+        // The same owner again: kept, its expiry raised; another owner: refused (the holding in force comes back).
+        expect(await store.clientIds.claim('demo-1-ABCDEFGHIJ', alice, { source: 'lease', expiresAt: now + 120, now })).toMatchObject({ owner: alice, expiresAt: now + 120 })
+        expect(await store.clientIds.claim('demo-1-ABCDEFGHIJ', subject, { source: 'exchange', expiresAt: null, now })).toMatchObject({ owner: alice, source: 'lease' })
+        expect(await store.clientIds.claim('demo-1', subject, { source: 'exchange', expiresAt: null, now })).toMatchObject({ owner: alice, source: 'configured' })
+        await expect(store.accounts.create(account('a2', ['demo-1-ABCDEFGHIJ']))).rejects.toMatchObject({ code: 'ERR_CLIENT_ID_TAKEN' })
+        expect(await store.clientIds.claim('gw-9', subject, { source: 'exchange', expiresAt: null, now })).toMatchObject({ owner: subject, source: 'exchange', expiresAt: null })
+        await expect(store.accounts.create(account('a2', ['gw-9']))).rejects.toMatchObject({
+          code: 'ERR_CLIENT_ID_TAKEN', message: 'client id "gw-9" belongs to a subject of another issuer',
+        })
+        expect(await store.clientIds.heldBy(subject, now)).toEqual([expect.objectContaining({ clientId: 'gw-9' })])
+        // Lapsed: reads as absent, is free for anyone, and is pruned.
+        expect(await store.clientIds.holder('demo-1-ABCDEFGHIJ', now + 120)).toBeUndefined()
+        expect(await store.clientIds.claim('demo-1-ABCDEFGHIJ', bob, { source: 'lease', expiresAt: now + 500, now: now + 121 })).toMatchObject({ owner: bob })
+        expect(await store.clientIds.prune(now + 500)).toBe(1)
+        expect(await store.clientIds.holder('demo-1-ABCDEFGHIJ', now)).toBeUndefined()
+      })
+
+      it('releases a lease or a subject\'s id only for its owner, never a configured id', async () => {
+        await store.accounts.create(account('a1', ['demo-1']))
+        await store.clientIds.claim('gw-9', subject, { source: 'exchange', expiresAt: null, now })
+        await store.clientIds.release('gw-9', alice)
+        await store.clientIds.release('demo-1', alice)
+        expect((await store.clientIds.holder('gw-9', now))?.owner).toEqual(subject)
+        expect((await store.clientIds.holder('demo-1', now))?.owner).toEqual(alice)
+        await store.clientIds.release('gw-9', subject)
+        expect(await store.clientIds.holder('gw-9', now)).toBeUndefined()
+      })
+    })
+
+    describe('account cut-offs', () => {
+      it('stores a cut-off per account with a store-wide revision, never lowers it, and lists changes since a revision', async () => {
+        expect(await store.cutoffs.get('a1')).toBeUndefined()
+        expect(await store.cutoffs.set('a1', now)).toEqual({ accountId: 'a1', notBefore: now, revision: 1 })
+        expect(await store.cutoffs.set('a2', now + 5)).toEqual({ accountId: 'a2', notBefore: now + 5, revision: 2 })
+        expect(await store.cutoffs.set('a1', now - 10)).toEqual({ accountId: 'a1', notBefore: now, revision: 3 })
+        expect(await store.cutoffs.get('a1')).toEqual({ accountId: 'a1', notBefore: now, revision: 3 })
+        expect(await store.cutoffs.since(1)).toEqual([{ accountId: 'a2', notBefore: now + 5, revision: 2 }, { accountId: 'a1', notBefore: now, revision: 3 }])
+        expect(await store.cutoffs.since(0, 1)).toEqual([{ accountId: 'a2', notBefore: now + 5, revision: 2 }])
+      })
+
+      it('finds the live exchanged credentials of a subject issued before a time, on every broker', async () => {
+        await store.brokers.create(broker('demo'))
+        await store.brokers.create(broker('other'))
+        const exchanged = (jti: string, b: string, issuedAt: number, expiresAt: number | null, issuedBy = 'a1'): Credential => ({
+          jti, broker: b, clientId: 'c', username: null, issuedAt, expiresAt, source: 'exchange', issuedBy,
+        })
+        await store.credentials.insertMany([
+          exchanged('old', 'demo', now - 10, now + 600), exchanged('other-broker', 'other', now - 5, now + 600),
+          exchanged('expired', 'demo', now - 900, now - 1), exchanged('after', 'demo', now + 1, now + 600),
+          exchanged('someone-else', 'demo', now - 10, now + 600, 'a2'), { ...credential('admin'), issuedBy: 'a1' },
+        ])
+        expect((await store.credentials.liveIssuedTo('a1', now + 1, now)).map((c) => [c.broker, c.jti])).toEqual([['demo', 'old'], ['other', 'other-broker']])
+      })
+
+      it('destroys every oidc record of an account', async () => {
+        await store.oidc.upsert('Session', 's1', { accountId: 'a1', uid: 'u1' }, 600)
+        await store.oidc.upsert('Grant', 'g1', { accountId: 'a1' }, 600)
+        await store.oidc.upsert('RefreshToken', 'r1', { accountId: 'a1', grantId: 'g1' }, 600)
+        await store.oidc.upsert('Grant', 'g2', { accountId: 'a2' }, 600)
+        expect(await store.oidc.destroyByAccount('a1')).toBe(3)
+        expect(await store.oidc.find('Grant', 'g1')).toBeUndefined()
+        expect(await store.oidc.find('Grant', 'g2')).toEqual({ accountId: 'a2' })
       })
     })
 

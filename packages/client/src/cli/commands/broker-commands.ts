@@ -76,6 +76,7 @@ export function addBrokerCommands(program: Command, io: CliIo): void {
     .option('--client-id <id>', 'MQTT client id to issue for (repeatable; default: generated ULIDs)', collect(nonEmpty))
     .option('--expiration <duration>', '30s, 15m, 48h, 7d, seconds, or -1 for no expiry', parseExpiration)
     .option('--username <name>', 'username claim of the credentials', nonEmpty)
+    .option('--allow-owned-client-id', 'issue even for a --client-id an account or subject owns: the credential takes over the owner\'s MQTT session')
     .action(async (id: string, opts: IssueOptions, cmd: Command) => {
       if (opts.clientId !== undefined && opts.clientId.length > 100) throw new CliError('at most 100 --client-id values; nothing was issued')
       if (opts.clientId !== undefined && opts.number !== undefined && opts.number !== opts.clientId.length) {
@@ -88,6 +89,7 @@ export function addBrokerCommands(program: Command, io: CliIo): void {
         username: opts.username,
         acl: aclFrom(opts),
         notBefore: opts.notBefore,
+        ...(opts.allowOwnedClientId ? { allowOwnedClientIds: true } : {}),
       }))
     })
 
@@ -119,6 +121,7 @@ interface BrokerOptions extends PolicyOptions {
 interface IssueOptions {
   number?: number
   clientId?: string[]
+  allowOwnedClientId?: boolean
   expiration?: number
   username?: string
   aclPub?: string[]

@@ -20,7 +20,7 @@ function publicAccount(account: Account): Omit<Account, 'passwordHash'> {
   return rest
 }
 
-/** `users add|list|set|disable|enable|passwd`: accounts of the embedded IdP. */
+/** `users add|list|set|conflicts|disable|enable|passwd`: accounts of the embedded IdP. */
 export function addUsersCommands(program: Command, io: CliIo): void {
   const users = program.command('users').description('manage the IdP\'s accounts').addHelpText('after', HELP)
   const leaf = (name: string, description: string): Command =>
@@ -63,13 +63,25 @@ export function addUsersCommands(program: Command, io: CliIo): void {
 
   leaf('set', 'change an account\'s settings (prints it as JSON)')
     .argument('<name>', 'username')
+    .option('--client-id <id>', 'replace the account\'s MQTT client ids (repeatable, the first is the default); an id another account or subject holds is refused', collect(nonEmpty))
     .option('--shared-client-id', 'every sign-in gets the account\'s first client id (a gateway)')
     .option('--per-login-client-id', 'each sign-in (device) gets its own client id: one not held by another sign-in, else <first>-<random>')
-    .action(async (name: string, opts: { sharedClientId?: boolean; perLoginClientId?: boolean }, cmd: Command) => {
-      if (opts.sharedClientId === opts.perLoginClientId) throw new InvalidRequest('give exactly one of --shared-client-id, --per-login-client-id')
-      const { setAccountClientIdMode } = await idpAdmin()
-      const account = await withIdpStore(storeOf(cmd), (store) => setAccountClientIdMode(store, name, opts.sharedClientId ? 'shared' : 'per-login'))
-      writeJson(io.stdout, publicAccount(account))
+    .action(async (name: string, opts: { clientId?: string[]; sharedClientId?: boolean; perLoginClientId?: boolean }, cmd: Command) => {
+      const mode = opts.sharedClientId ? 'shared' : opts.perLoginClientId ? 'per-login' : undefined
+      if (opts.sharedClientId && opts.perLoginClientId) throw new InvalidRequest('give at most one of --shared-client-id, --per-login-client-id')
+      if (mode === undefined && opts.clientId === undefined) throw new InvalidRequest('give --client-id, --shared-client-id or --per-login-client-id')
+      const { setAccountClientIdMode, setAccountClientIds } = await idpAdmin()
+      const account = await withIdpStore(storeOf(cmd), async (store) => {
+        const changed = opts.clientId === undefined ? undefined : await setAccountClientIds(store, name, opts.clientId)
+        return mode === undefined ? changed : setAccountClientIdMode(store, name, mode)
+      })
+      writeJson(io.stdout, publicAccount(account!))
+    })
+
+  leaf('conflicts', 'client ids several accounts listed before each id had one owner (JSON); nobody gets them until `users set` takes them from all but one')
+    .action(async (_opts: unknown, cmd: Command) => {
+      const { listClientIdConflicts } = await idpAdmin()
+      writeJson(io.stdout, await withIdpStore(storeOf(cmd), (store) => listClientIdConflicts(store)))
     })
 
   leaf('passwd', 'set a new password')
