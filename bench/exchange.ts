@@ -26,7 +26,7 @@ interface Server { readonly child: ChildProcess; readonly load: Omit<LoadOptions
 
 async function startServer(mode: 'exchange' | 'baseline'): Promise<Server> {
   const child = fork(fileURLToPath(new URL('./exchange-server.ts', import.meta.url)), [mode], {
-    execArgv: ['--import', 'tsx', ...(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE}`] : [])],
+    execArgv: ['--conditions=@mqtt-oidc/source', '--import', 'tsx', ...(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE}`] : [])],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   })
   const [info] = await once(child, 'message') as [{ url: string; bodies: string[] }]

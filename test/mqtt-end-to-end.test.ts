@@ -18,7 +18,7 @@ import { startTestStack, type TestStack } from './support/start-test-stack.js'
 let stack: TestStack
 let idToken: string
 
-const cli = (args: string[]) => runNode(BIN, args, { tsx: false, cwd: stack.dataDir, env: { MQTT_OIDC_DATA_DIR: stack.dataDir } })
+const cli = (args: string[]) => runNode(BIN, args, { cwd: stack.dataDir, env: { MQTT_OIDC_DATA_DIR: stack.dataDir } })
 
 /** CONNACK return code of one mqtt.js CONNECT (MQTT 3.1.1). */
 async function connackOf(options: { clientId: string; password: string; url?: string }): Promise<number> {
