@@ -10,11 +10,11 @@ set -euo pipefail
 
 export DEBIAN_FRONTEND=noninteractive
 # podman-compose, not Debian's docker-compose (1.29, the Python v1) on
-# podman's socket: that needs `podman system service` kept running, and it
-# waits on `depends_on: condition: service_healthy`, which never comes when
-# nothing runs the health checks (below). podman-compose drives the podman
-# CLI directly; what it lacks (conditions, profiles, `exec -T`) the compose
-# file and the README's podman commands work around.
+# podman's socket: that refuses the file's top-level `name:`, needs
+# `podman system service` kept running, and waits forever on `depends_on:
+# condition: service_healthy`, since nothing runs the health checks (below).
+# podman-compose drives the podman CLI directly; what it lacks (`name:`,
+# conditions, profiles) the README's podman commands work around.
 # runc: crun 1.8 refuses this machine's hybrid cgroup v1/v2 layout.
 # dnsname: containers find each other by service name on a CNI network
 # (podman 4.3's default backend here).
