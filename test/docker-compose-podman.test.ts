@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -6,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { loadBrokerConfig } from '@mqtt-oidc/broker'
 import { launchChromium, type Chromium } from '../apps/idp/test/support/launch-chromium.js'
 import { freePort } from './support/free-port.js'
+import { runCommand, type CommandRun } from './support/run-command.js'
 import { until } from './support/until.js'
 
 // docker-compose.yml on a real container engine: podman, driven by
@@ -45,25 +45,15 @@ const brokerDefaults = loadBrokerConfig({})
 const STREAM_IDLE_MS = 45_000 // packages/broker-auth create-revocation-follower's idleTimeoutMs default
 const QUIET_WAIT_MS = Math.max(brokerDefaults.feedMaxStaleMs, STREAM_IDLE_MS, 30_000) + 15_000
 
-interface Run { code: number | null; stdout: string; stderr: string }
 
 const env: NodeJS.ProcessEnv = { ...process.env }
 const ports: Record<(typeof PORT_VARIABLES)[number], number> = { IDP: 0, EXCHANGE: 0, MQTT: 0, WS: 0, EMQX: 0, EMQX_DASHBOARD: 0 }
 let chromium: Chromium | undefined
 let composeUp = false
 
-/** Runs a command to completion (asynchronously, so vitest's timeouts still apply). */
-function run(command: string, args: readonly string[], options: { input?: string; timeoutMs?: number } = {}): Promise<Run> {
-  const child = spawn(command, args, { cwd: root, env, stdio: ['pipe', 'pipe', 'pipe'], timeout: options.timeoutMs ?? 120_000 })
-  let stdout = ''
-  let stderr = ''
-  child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d })
-  child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d })
-  child.stdin.end(options.input ?? '')
-  return new Promise((resolve, reject) => {
-    child.once('error', reject)
-    child.once('close', (code) => resolve({ code, stdout, stderr }))
-  })
+/** A command from the repository root with the test's environment (its ports). */
+function run(command: string, args: readonly string[], options: { input?: string; timeoutMs?: number } = {}): Promise<CommandRun> {
+  return runCommand(command, args, { env, cwd: root, input: options.input, timeoutMs: options.timeoutMs ?? 120_000 })
 }
 
 async function ok(command: string, args: readonly string[], options: { input?: string; timeoutMs?: number } = {}): Promise<string> {
@@ -73,7 +63,7 @@ async function ok(command: string, args: readonly string[], options: { input?: s
 }
 
 /** `podman-compose -p <project> ...`, as the README's podman notes run it. */
-const compose = (args: readonly string[], options: { input?: string; timeoutMs?: number } = {}): Promise<Run> => run('podman-compose', ['-p', project, ...args], options)
+const compose = (args: readonly string[], options: { input?: string; timeoutMs?: number } = {}): Promise<CommandRun> => run('podman-compose', ['-p', project, ...args], options)
 const container = (service: string): string => `${project}_${service}_1`
 const logs = async (service: string): Promise<string> => {
   const r = await compose(['logs', service])

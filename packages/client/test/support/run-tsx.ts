@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process'
 import { createRequire } from 'node:module'
 import { fileURLToPath, pathToFileURL } from 'node:url'
+import { runCommand, type CommandRun } from '../../../../test/support/run-command.js'
 
 const require = createRequire(import.meta.url)
 /** tsx's ESM loader, resolved from this package (a dev dependency of @mqtt-oidc/client). */
@@ -16,28 +17,11 @@ export const BIN = fileURLToPath(new URL('../../bin/mqtt-oidc.js', import.meta.u
 /** The CLI entry point. */
 export const CLI_MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url))
 
-export interface RunResult {
-  readonly code: number | null
-  readonly stdout: string
-  readonly stderr: string
-}
+export type RunResult = CommandRun
 
 /** Runs `node <SOURCE_EXEC_ARGV> <script> ...args` to completion, collecting output. */
 export function runNode(script: string, args: readonly string[], options: { env?: NodeJS.ProcessEnv; input?: string; cwd?: string } = {}): Promise<RunResult> {
-  const child = spawn(process.execPath, [...SOURCE_EXEC_ARGV, script, ...args], {
-    env: { ...process.env, ...options.env },
-    cwd: options.cwd,
-    stdio: ['pipe', 'pipe', 'pipe'],
-  })
-  let stdout = ''
-  let stderr = ''
-  child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d })
-  child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d })
-  child.stdin.end(options.input ?? '')
-  return new Promise((resolve, reject) => {
-    child.once('error', reject)
-    child.once('close', (code) => resolve({ code, stdout, stderr }))
-  })
+  return runCommand(process.execPath, [...SOURCE_EXEC_ARGV, script, ...args], { env: { ...process.env, ...options.env }, cwd: options.cwd, input: options.input })
 }
 
 export interface RunningProcess {
