@@ -1,19 +1,27 @@
-# One image for every mqtt-oidc app; docker-compose.yml picks the app with its
-# command (`pnpm --filter @mqtt-oidc/<app> start`, `pnpm mqtt-oidc ...`); the
-# default runs the whole stack in one process. Packages run from their
-# TypeScript sources through tsx, a production dependency of each app.
+# One image for every mqtt-oidc app, running compiled JavaScript with node:
+# no package manager, no TypeScript, no compiler at run time. docker-compose.yml
+# picks the app with its command (`node apps/idp/dist/main.js`, ...); the
+# default runs the whole stack in one process (dist/start-stack.js).
 #
-# Stage 1 installs production dependencies only (`pnpm install --prod` from
-# the lockfile), with the compiler better-sqlite3 needs when no prebuilt
-# binary fits. Stage 2 holds no compiler and no dev dependency, keeps the code
-# owned by root (read-only to the app) and runs as the non-root `node` user.
-# Secrets are never baked in: they live in the data volume (/data, mode 0700)
-# or come from the environment at run time.
-FROM node:20-bookworm-slim AS deps
+# Stages: `toolchain` (pnpm, and python3/make/g++ for better-sqlite3, whose
+# prebuilt binary download is not always reachable, so it compiles against
+# this image's own Node headers), `deps` (production dependencies only, the
+# native addon built with every core), `build` (all dependencies, no install
+# scripts, `tsc -b` to dist/), and the runtime stage: deps + dist/, owned by
+# root and read-only to the app, run as the non-root `node` user (uid 1000),
+# state and secrets in the /data volume (mode 0700), never in the image.
+#
+# Behind a TLS-intercepting proxy, pass its CA bundle as a build secret (used
+# by the install steps only, never stored in a layer):
+#   docker build --secret id=ca-certificates,src=/etc/ssl/certs/ca-certificates.crt -t mqtt-oidc:dev .
+FROM node:20-bookworm-slim AS toolchain
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
-RUN npm i -g pnpm@12.4.2
-# node-gyp finds this Node's headers here instead of downloading them.
-ENV npm_config_nodedir=/usr/local
+# node-gyp: this Node's headers instead of a download, all cores, and no
+# attempt to fetch a prebuilt binary first.
+ENV npm_config_nodedir=/usr/local JOBS=max npm_config_build_from_source=true
+RUN --mount=type=secret,id=ca-certificates \
+    if [ -s /run/secrets/ca-certificates ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/ca-certificates; fi \
+ && npm install --global --no-fund --no-audit pnpm@12.4.2
 WORKDIR /app
 COPY package.json pnpm-lock.yaml pnpm-workspace.yaml .npmrc ./
 COPY apps/idp/package.json apps/idp/
@@ -23,18 +31,38 @@ COPY packages/core/package.json packages/core/
 COPY packages/broker-auth/package.json packages/broker-auth/
 COPY packages/client/package.json packages/client/
 COPY packages/client/bin/ packages/client/bin/
-RUN pnpm install --frozen-lockfile --prod --reporter=append-only
+
+# The addon is all better-sqlite3 needs at run time: its sources and objects go.
+FROM toolchain AS deps
+RUN --mount=type=secret,id=ca-certificates --mount=type=cache,id=mqtt-oidc-pnpm,target=/pnpm-store \
+    if [ -s /run/secrets/ca-certificates ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/ca-certificates; fi \
+ && pnpm install --frozen-lockfile --prod --store-dir=/pnpm-store --package-import-method=copy --reporter=append-only \
+ && cd node_modules/.pnpm/better-sqlite3@*/node_modules/better-sqlite3 \
+ && rm -rf deps src build/Release/obj.target build/Release/.deps build/deps build/Release/test_extension.node
+
+FROM toolchain AS build
+RUN --mount=type=secret,id=ca-certificates --mount=type=cache,id=mqtt-oidc-pnpm,target=/pnpm-store \
+    if [ -s /run/secrets/ca-certificates ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/ca-certificates; fi \
+ && pnpm install --frozen-lockfile --ignore-scripts --store-dir=/pnpm-store --package-import-method=copy --reporter=append-only
+COPY tsconfig.base.json tsconfig.build.json ./
+COPY scripts/tsconfig.json scripts/start-stack.ts scripts/
+COPY apps/ apps/
+COPY packages/ packages/
+RUN pnpm run build \
+ && mkdir /out && cp -r --parents dist apps/*/dist packages/*/dist /out/ \
+ && find /out -name '.tsbuildinfo' -delete
 
 FROM node:20-bookworm-slim
-ENV NODE_ENV=production MQTT_OIDC_DATA_DIR=/data
-RUN npm i -g pnpm@12.4.2 \
- && mkdir -p /data /home/node/.config/mqtt-oidc \
+# `mqtt-oidc` on the PATH: the CLI's launcher, which runs dist/ with node.
+ENV NODE_ENV=production MQTT_OIDC_DATA_DIR=/data PATH=/app/node_modules/.bin:$PATH
+RUN mkdir -p /data /home/node/.config/mqtt-oidc \
  && chown node:node /data /home/node/.config /home/node/.config/mqtt-oidc \
  && chmod 700 /data /home/node/.config/mqtt-oidc
 WORKDIR /app
 COPY --from=deps /app /app
-COPY . .
+COPY --from=build /out /app
+COPY scripts/healthcheck.mjs scripts/
 USER node
 VOLUME ["/data"]
 EXPOSE 4000 4001 1883 8083
-CMD ["pnpm", "start:stack"]
+CMD ["node", "--enable-source-maps", "dist/start-stack.js"]

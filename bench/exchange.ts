@@ -44,7 +44,7 @@ type Mode = 'baseline' | 'floor' | 'exchange'
 /** Starts one server; every server gets the exchange's request bodies (`bodies`), so all see the same bytes. */
 async function startServer(mode: Mode, bodies?: readonly string[]): Promise<Server> {
   const child = fork(fileURLToPath(new URL('./exchange-server.ts', import.meta.url)), [mode], {
-    execArgv: ['--import', 'tsx', ...(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE}`] : [])],
+    execArgv: ['--conditions=@mqtt-oidc/source', '--import', 'tsx', ...(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE}`] : [])],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   })
   const [info] = await once(child, 'message') as [{ url: string; bodies: string[] }]

@@ -31,7 +31,7 @@ const ISSUER = 'http://exchange.bench.invalid'
 
 async function startExchange(storeUrl: string, idpIssuer: string): Promise<{ child: ChildProcess; url: string }> {
   const child = fork(fileURLToPath(new URL('./scale-exchange.ts', import.meta.url)), [storeUrl, idpIssuer, ISSUER], {
-    execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    execArgv: ['--conditions=@mqtt-oidc/source', '--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   })
   const [{ url }] = await once(child, 'message') as [{ url: string }]
   return { child, url }

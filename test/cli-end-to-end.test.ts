@@ -21,7 +21,7 @@ let dir: string
 let env: NodeJS.ProcessEnv
 let mqttUrl: string
 
-const cli = (args: string[]): Promise<RunResult> => runNode(BIN, args, { tsx: false, cwd: dir, env })
+const cli = (args: string[]): Promise<RunResult> => runNode(BIN, args, { cwd: dir, env })
 
 beforeAll(async () => {
   stack = await startTestStack()
@@ -70,14 +70,14 @@ describe('mqtt-oidc token / pub / sub against the IdP, exchange and broker', () 
     expect(r.stderr).toMatch(/^Logged in to \S+ as gwuser \(MQTT client id stack-gateway-1-[a-z2-7]{10}\)\.$/m)
     expect(statSync(join(dir, 'config-login', 'tokens.json')).mode & 0o777).toBe(0o600)
 
-    const who = await runNode(BIN, ['whoami'], { tsx: false, cwd: dir, env: loginEnv })
+    const who = await runNode(BIN, ['whoami'], { cwd: dir, env: loginEnv })
     expect(who.code).toBe(0)
     expect(who.stdout).toMatch(/^clientid  stack-gateway-1-[a-z2-7]{10}$/m)
     expect(who.stdout).toMatch(/^username  gwuser$/m)
 
-    const logout = await runNode(BIN, ['logout'], { tsx: false, cwd: dir, env: loginEnv })
+    const logout = await runNode(BIN, ['logout'], { cwd: dir, env: loginEnv })
     expect(logout).toEqual({ code: 0, stdout: '', stderr: `Logged out of ${env.MQTT_OIDC_CLI_ISSUER}.\n` })
-    const after = await runNode(BIN, ['token', '--broker', 'demo'], { tsx: false, cwd: dir, env: loginEnv })
+    const after = await runNode(BIN, ['token', '--broker', 'demo'], { cwd: dir, env: loginEnv })
     expect(after).toEqual({ code: 2, stdout: '', stderr: 'mqtt-oidc: not logged in: run `mqtt-oidc login --device`\n' })
   })
 
@@ -100,7 +100,7 @@ describe('mqtt-oidc token / pub / sub against the IdP, exchange and broker', () 
     const observer = await observerClient()
     await observer.subscribeAsync(`devices/${CLIENT_ID}/#`, { qos: 1 })
     const message = new Promise<[string, string]>((resolve) => observer.once('message', (t, p) => resolve([t, p.toString()])))
-    const pub = await runNode(BIN, ['pub', '--broker', 'demo', '-t', `devices/${CLIENT_ID}/up`, '-q', '1'], { tsx: false, cwd: dir, env, input: 'from stdin' })
+    const pub = await runNode(BIN, ['pub', '--broker', 'demo', '-t', `devices/${CLIENT_ID}/up`, '-q', '1'], { cwd: dir, env, input: 'from stdin' })
     expect(pub).toEqual({ code: 0, stdout: '', stderr: '' })
     expect(await message).toEqual([`devices/${CLIENT_ID}/up`, 'from stdin'])
     await observer.endAsync()

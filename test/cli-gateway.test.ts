@@ -19,7 +19,7 @@ import { startTestStack, type TestStack } from './support/start-test-stack.js'
 let stack: TestStack
 let env: NodeJS.ProcessEnv
 
-const cli = (args: string[], extra: NodeJS.ProcessEnv = {}): Promise<RunResult> => runNode(BIN, args, { tsx: false, cwd: stack.dataDir, env: { ...env, ...extra } })
+const cli = (args: string[], extra: NodeJS.ProcessEnv = {}): Promise<RunResult> => runNode(BIN, args, { cwd: stack.dataDir, env: { ...env, ...extra } })
 
 const READING = /^devices\/(\S+)\/telemetry (\{.*\})$/
 

@@ -106,7 +106,7 @@ describe('a second OIDC issuer in the exchange\'s trustedIssuers', () => {
 
   it('`mqtt-oidc pub --issuer <other issuer>` uses that login and publishes', async () => {
     const r = await runNode(BIN, ['pub', '--issuer', other.issuer, '--exchange', exchangeUrl, '--broker', BROKER, '--url', mqttUrl, '-t', 'devices/gateway-1/cli', '-m', 'cli', '-q', '1'], {
-      tsx: false, cwd: stack.dataDir, env: { MQTT_OIDC_CLI_CONFIG_DIR: join(stack.dataDir, 'other-config') },
+      cwd: stack.dataDir, env: { MQTT_OIDC_CLI_CONFIG_DIR: join(stack.dataDir, 'other-config') },
     })
     expect(r).toEqual({ code: 0, stdout: '', stderr: '' })
   })

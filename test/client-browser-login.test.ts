@@ -96,7 +96,7 @@ describe('mqtt-oidc login --browser', () => {
     // browser-user is per-login and the sign-in above still holds browser-client-1:
     // this second sign-in gets its own derived client id.
     expect(r.stderr).toMatch(/^Logged in to \S+ as browser-user \(MQTT client id browser-client-1-[a-z2-7]{10}\)\.$/m)
-    const who = await runNode(BIN, ['whoami'], { tsx: false, cwd: stack.dataDir, env })
+    const who = await runNode(BIN, ['whoami'], { cwd: stack.dataDir, env })
     expect(who.stdout).toMatch(/^clientid {2}browser-client-1-[a-z2-7]{10}$/m)
   })
 })

@@ -24,7 +24,7 @@ let mqttUrl: string
 let env: NodeJS.ProcessEnv
 
 const cli = (args: string[], input?: string): Promise<RunResult> =>
-  runNode(BIN, args, { tsx: false, cwd: stack.dataDir, env, ...(input === undefined ? {} : { input }) })
+  runNode(BIN, args, { cwd: stack.dataDir, env, ...(input === undefined ? {} : { input }) })
 
 beforeAll(async () => {
   stack = await startTestStack()

@@ -40,7 +40,7 @@ function selfSigned(dir: string, name: string): string {
   return join(dir, `${name}.pem`)
 }
 
-const cli = (args: string[]): Promise<RunResult> => runNode(BIN, args, { tsx: false, cwd: stack.dataDir, env })
+const cli = (args: string[]): Promise<RunResult> => runNode(BIN, args, { cwd: stack.dataDir, env })
 
 beforeAll(async () => {
   stack = await startTestStack()

@@ -18,7 +18,7 @@ import { startTestStack, type TestStack } from './support/start-test-stack.js'
 let stack: TestStack
 let idToken: string
 
-const cli = (args: string[]) => runNode(BIN, args, { tsx: false, cwd: stack.dataDir, env: { MQTT_OIDC_DATA_DIR: stack.dataDir } })
+const cli = (args: string[]) => runNode(BIN, args, { cwd: stack.dataDir, env: { MQTT_OIDC_DATA_DIR: stack.dataDir } })
 
 /** CONNACK return code of one mqtt.js CONNECT (MQTT 3.1.1). */
 async function connackOf(options: { clientId: string; password: string; url?: string }): Promise<number> {
@@ -158,7 +158,7 @@ describe('one account per MQTT client id', () => {
 
   it('refuses a second account the demo account\'s client id, so it never gets demo\'s ACL or session', async () => {
     const added = await runNode(BIN, ['users', 'add', 'mallory', '--client-id', stack.demo.clientId], {
-      tsx: false, cwd: stack.dataDir, env: { MQTT_OIDC_DATA_DIR: stack.dataDir }, input: 'mallory-password\n',
+      cwd: stack.dataDir, env: { MQTT_OIDC_DATA_DIR: stack.dataDir }, input: 'mallory-password\n',
     })
     expect(added.code).toBe(1)
     expect(added.stderr).toContain(`client id "${stack.demo.clientId}" belongs to account "demo"`)

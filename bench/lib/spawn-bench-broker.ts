@@ -12,7 +12,7 @@ export interface BenchBroker {
 /** Starts bench/lib/bench-broker.ts in a child process (tsx, --expose-gc). */
 export function spawnBenchBroker(mode: 'jwt' | 'open', jwks: string): Promise<BenchBroker> {
   const child: ChildProcess = fork(fileURLToPath(new URL('./bench-broker.ts', import.meta.url)), [], {
-    execArgv: ['--import', 'tsx', '--expose-gc'],
+    execArgv: ['--conditions=@mqtt-oidc/source', '--import', 'tsx', '--expose-gc'],
     env: { ...process.env, BENCH_MODE: mode, BENCH_JWKS: jwks },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   })

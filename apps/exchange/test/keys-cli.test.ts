@@ -8,7 +8,7 @@ import { startTestStack, type TestStack } from '../../../test/support/start-test
 
 let stack: TestStack
 let env: NodeJS.ProcessEnv
-const cli = (args: string[]): Promise<RunResult> => runNode(BIN, args, { tsx: false, cwd: stack.dataDir, env })
+const cli = (args: string[]): Promise<RunResult> => runNode(BIN, args, { cwd: stack.dataDir, env })
 
 beforeAll(async () => {
   stack = await startTestStack()

@@ -253,6 +253,16 @@ function buildApp(provider: Provider, options: IdpOptions, logger: Logger, limit
   app.disable('x-powered-by')
   // The same rule as the provider's: req.ip is the client's address as the outermost trusted proxy saw it.
   app.set('trust proxy', options.trustedProxies ?? 0)
+  // oidc-provider builds the URLs it writes (discovery's endpoints, verification_uri,
+  // redirects) from the request's Host (or a trusted proxy's X-Forwarded-Host).
+  // There is one issuer: whatever name the request came under (http://idp:4000
+  // inside a compose network, a load balancer's internal name), every URL is under it.
+  const issuerHost = new URL(provider.issuer).host
+  app.use((req, _res, next) => {
+    req.headers.host = issuerHost
+    delete req.headers['x-forwarded-host']
+    next()
+  })
   app.get('/healthz', (_req, res) => { res.set('Cache-Control', 'no-store').json({ status: 'ok' }) })
   // Our routes go first: oidc-provider answers everything else (and 404s).
   app.use(createInteractionRouter({

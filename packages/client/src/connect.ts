@@ -4,6 +4,7 @@ import { connectWithToken } from './connect-with-token.js'
 import type { ConnectToken } from './connect-with-token.js'
 import { createTokenStore } from './create-token-store.js'
 import type { TokenStore } from './create-token-store.js'
+import type { FetchFrom } from './create-admin-client.js'
 import { discoverIssuer } from './discover-issuer.js'
 import type { BrokerRefusal } from './errors.js'
 import { exchangeToken } from './exchange-token.js'
@@ -21,6 +22,8 @@ export interface ConnectOptions {
   readonly clientId?: string | undefined
   /** Base URL of the exchange. */
   readonly exchangeUrl: string
+  /** Other addresses to send the issuer's and the exchange's requests to (see FetchFrom). */
+  readonly fetchFrom?: FetchFrom | undefined
   /** Broker id (the token audience). */
   readonly broker: string
   /** `mqtt://`, `mqtts://`, `ws://` or `wss://` URL of the broker. */
@@ -74,10 +77,10 @@ export interface ConnectOptions {
 export async function connect(options: ConnectOptions): Promise<MqttClient> {
   const store = options.tokenStore ?? (options.configDir === undefined ? undefined : createTokenStore(options.configDir))
   if (store === undefined) throw new TypeError('connect: give tokenStore or configDir')
-  const config = await discoverIssuer(options.issuer, options.clientId ?? DEFAULT_CLIENT_ID, { cacheDir: dirname(store.path) })
+  const config = await discoverIssuer(options.issuer, options.clientId ?? DEFAULT_CLIENT_ID, { cacheDir: dirname(store.path), fetchFrom: options.fetchFrom?.issuer })
   const getToken = async (): Promise<BrokerToken> => {
     const subjectToken = await getIdToken(config, store)
-    return exchangeToken({ exchangeUrl: options.exchangeUrl, broker: options.broker, subjectToken })
+    return exchangeToken({ exchangeUrl: options.exchangeUrl, fetchFrom: options.fetchFrom?.exchange, broker: options.broker, subjectToken })
   }
   return connectWithToken({
     brokerUrl: options.brokerUrl,
@@ -89,6 +92,6 @@ export async function connect(options: ConnectOptions): Promise<MqttClient> {
     renewBeforeSeconds: options.renewBeforeSeconds,
     onRenewError: options.onRenewError,
     onRefused: options.onRefused,
-    isRevoked: async (t: ConnectToken) => t.jti !== undefined && (await fetchRevokedJtis(options.exchangeUrl, options.broker)).has(t.jti),
+    isRevoked: async (t: ConnectToken) => t.jti !== undefined && (await fetchRevokedJtis(options.exchangeUrl, options.broker, undefined, options.fetchFrom?.exchange)).has(t.jti),
   })
 }

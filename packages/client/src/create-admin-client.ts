@@ -6,7 +6,8 @@ import { discoverIssuer } from './discover-issuer.js'
 import { AdminApiError, InvalidResponse } from './errors.js'
 import { readAdminCredentials } from './lib/read-admin-credentials.js'
 import { readOAuthError } from './lib/read-oauth-error.js'
-import { endpointUrl, parseSecureUrl } from './lib/urls.js'
+import { exchangeBase } from './lib/exchange-base.js'
+import { endpointUrl } from './lib/urls.js'
 
 /** The confidential admin client (`<dataDir>/admin-client.json`). */
 export interface AdminCredentials {
@@ -18,9 +19,21 @@ export interface AdminCredentials {
   readonly clientSecret: string
 }
 
-export type CreateAdminClientOptions =
+/**
+ * Where requests for the public issuer and exchange URLs are sent instead,
+ * when those are not reachable from here (a container on a compose network
+ * reaching `http://localhost:4000` as `http://idp:4000`). The public URLs stay
+ * what is checked and asked for. See discoverIssuer's `fetchFrom`.
+ */
+export interface FetchFrom {
+  readonly issuer?: string | undefined
+  readonly exchange?: string | undefined
+}
+
+export type CreateAdminClientOptions = (
   | { readonly dataDir: string; readonly adminCredentials?: undefined }
   | { readonly adminCredentials: AdminCredentials; readonly dataDir?: undefined }
+) & { readonly fetchFrom?: FetchFrom | undefined }
 
 /** An expiration as the admin API takes it: `"7d"`, seconds, or -1 (none). */
 export type Expiration = string | number
@@ -127,8 +140,8 @@ export interface AdminClient {
  */
 export function createAdminClient(options: CreateAdminClientOptions): AdminClient {
   const creds = options.adminCredentials ?? readAdminCredentials(options.dataDir)
-  const base = parseSecureUrl(creds.exchange, 'exchange URL')
-  const bearer = createBearer(creds)
+  const base = exchangeBase(creds.exchange, options.fetchFrom?.exchange)
+  const bearer = createBearer(creds, options.fetchFrom?.issuer)
 
   const call = async (method: string, path: string, body?: unknown, query: Record<string, string> = {}): Promise<unknown> => {
     const url = endpointUrl(base, path)
@@ -182,12 +195,12 @@ function unwrapList(json: unknown, key: string): unknown[] {
   throw new InvalidResponse(`admin API returned no ${key} list`)
 }
 
-function createBearer(creds: AdminCredentials): { get(): Promise<string>; forget(): void } {
+function createBearer(creds: AdminCredentials, fetchFrom: string | undefined): { get(): Promise<string>; forget(): void } {
   let config: Promise<Configuration> | undefined
   let cached: { token: string; until: number } | undefined
   const discover = (): Promise<Configuration> => {
     if (config === undefined) {
-      config = discoverIssuer(creds.issuer, creds.clientId, { clientSecret: creds.clientSecret })
+      config = discoverIssuer(creds.issuer, creds.clientId, { clientSecret: creds.clientSecret, fetchFrom })
       config.catch(() => {
         config = undefined // retry discovery next time
       })

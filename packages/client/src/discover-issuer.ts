@@ -1,6 +1,7 @@
 import * as oidc from 'openid-client'
 import type { Configuration } from 'openid-client'
 import { readCachedDiscovery, writeCachedDiscovery } from './lib/discovery-cache.js'
+import { fetchFromFor, parseFetchFrom } from './lib/fetch-from.js'
 import { isLoopbackHttp, parseSecureUrl } from './lib/urls.js'
 
 export interface DiscoverIssuerOptions {
@@ -17,6 +18,16 @@ export interface DiscoverIssuerOptions {
   readonly cacheDir?: string | undefined
   /** Seconds a cached discovery is used without asking the IdP. Default 3600. */
   readonly cacheMaxAgeSeconds?: number | undefined
+  /**
+   * Send every request for a URL under the issuer (discovery, JWKS, token,
+   * device authorization, revocation) to this base URL instead: the IdP's
+   * address where the issuer's own is not reachable, such as `http://idp:4000`
+   * inside a compose network for the issuer `http://localhost:4000`. The
+   * discovered `issuer` and every ID token's `iss` are still checked against
+   * `issuer`. https, or plain http for a plain-http loopback issuer. Default:
+   * the issuer itself.
+   */
+  readonly fetchFrom?: string | undefined
 }
 
 /**
@@ -34,9 +45,13 @@ export async function discoverIssuer(issuer: string, clientId: string, options: 
   const auth = options.clientSecret === undefined ? oidc.None() : oidc.ClientSecretBasic(options.clientSecret)
   const metadata = options.clientSecret === undefined ? undefined : { client_secret: options.clientSecret }
   const execute = isLoopbackHttp(url) ? [oidc.allowInsecureRequests] : []
+  const fetchFrom = options.fetchFrom === undefined ? undefined
+    : fetchFromFor(url, parseFetchFrom(options.fetchFrom, url, 'issuer fetch-from URL'))
+  const transport: { [oidc.customFetch]?: oidc.CustomFetch } = fetchFrom === undefined ? {} : { [oidc.customFetch]: (input, init) => fetchFrom(input, init) }
   const fromMetadata = (server: oidc.ServerMetadata): Configuration => {
     const config = new oidc.Configuration(server, clientId, metadata, auth)
     for (const apply of execute) apply(config)
+    if (fetchFrom !== undefined) config[oidc.customFetch] = (input, init) => fetchFrom(input, init)
     if (options.timeout !== undefined) config.timeout = options.timeout
     return config
   }
@@ -49,6 +64,7 @@ export async function discoverIssuer(issuer: string, clientId: string, options: 
   try {
     config = await oidc.discovery(url, clientId, metadata, auth, {
       execute,
+      ...transport,
       ...(options.timeout === undefined ? {} : { timeout: options.timeout }),
     })
   } catch (err) {

@@ -4,11 +4,14 @@ import { TOKEN_EXCHANGE_GRANT, TOKEN_TYPE } from '@mqtt-oidc/core'
 import { InvalidResponse, TokenExchangeRefused } from './errors.js'
 import { isRecord } from './lib/is-record.js'
 import { readOAuthError } from './lib/read-oauth-error.js'
-import { endpointUrl, parseSecureUrl } from './lib/urls.js'
+import { exchangeBase } from './lib/exchange-base.js'
+import { endpointUrl } from './lib/urls.js'
 
 export interface ExchangeTokenOptions {
   /** Base URL of the exchange (`http://localhost:4001`); the endpoint is `<exchangeUrl>/token`. */
   readonly exchangeUrl: string
+  /** Send the request to this base URL instead (the exchange's address where `exchangeUrl` is not reachable; see discoverIssuer's `fetchFrom`). Default `exchangeUrl`. */
+  readonly fetchFrom?: string | undefined
   /** Broker id: the `audience` asked for, and the `aud` of the token you get. */
   readonly broker: string
   /** The token to exchange, normally an OIDC ID token. */
@@ -45,7 +48,7 @@ export interface BrokerToken {
  * const { token, clientId } = await exchangeToken({ exchangeUrl: 'http://localhost:4001', broker: 'demo', subjectToken: idToken })
  */
 export async function exchangeToken(options: ExchangeTokenOptions): Promise<BrokerToken> {
-  const url = endpointUrl(parseSecureUrl(options.exchangeUrl, 'exchange URL'), '/token')
+  const url = endpointUrl(exchangeBase(options.exchangeUrl, options.fetchFrom), '/token')
   const body = new URLSearchParams({
     grant_type: TOKEN_EXCHANGE_GRANT,
     subject_token: options.subjectToken,

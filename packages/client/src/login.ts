@@ -24,6 +24,8 @@ export interface LoginOptions {
   readonly tokenStore?: TokenStore | undefined
   /** Discovery cache directory (see discoverIssuer). */
   readonly cacheDir?: string | undefined
+  /** Where the issuer's requests go when its URL is not reachable from here (see discoverIssuer). */
+  readonly fetchFrom?: string | undefined
   readonly signal?: AbortSignal | undefined
 }
 
@@ -36,7 +38,7 @@ export interface LoginOptions {
  *   onPrompt: ({ verificationUri, userCode }) => console.error(`open ${verificationUri}, code ${userCode}`) })
  */
 export async function login(options: LoginOptions): Promise<TokenSet> {
-  const config = await discoverIssuer(options.issuer, options.clientId ?? 'mqtt-oidc-cli', options.cacheDir ? { cacheDir: options.cacheDir } : {})
+  const config = await discoverIssuer(options.issuer, options.clientId ?? 'mqtt-oidc-cli', { cacheDir: options.cacheDir, fetchFrom: options.fetchFrom })
   const common = { scope: options.scope, clientid: options.clientid, signal: options.signal }
   let tokens: TokenSet
   if ((options.flow ?? 'device') === 'device') {

@@ -25,7 +25,6 @@ let admin: AdminClient
 /** The installed launcher (bin/mqtt-oidc.js) as a child process, pointed at a real exchange. */
 const cli = (args: string[]): Promise<RunResult> =>
   runNode(BIN, args, {
-    tsx: false,
     cwd: dir,
     env: { MQTT_OIDC_CLI_ISSUER: idp.issuer, MQTT_OIDC_CLI_EXCHANGE_URL: exchangeUrl, MQTT_OIDC_CLI_CONFIG_DIR: join(dir, 'config'), MQTT_OIDC_DATA_DIR: dataDir },
   })

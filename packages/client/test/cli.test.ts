@@ -25,7 +25,6 @@ let configDir: string
 /** Runs the installed launcher (bin/mqtt-oidc.js) with a clean environment pointing at the test servers. */
 const cli = (args: string[], env: NodeJS.ProcessEnv = {}): Promise<RunResult> =>
   runNode(BIN, args, {
-    tsx: false,
     cwd: dir,
     env: { MQTT_OIDC_CLI_ISSUER: idp.issuer, MQTT_OIDC_CLI_EXCHANGE_URL: exchangeUrl, MQTT_OIDC_CLI_CONFIG_DIR: configDir, MQTT_OIDC_DATA_DIR: dataDir, ...env },
   })

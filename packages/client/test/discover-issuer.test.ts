@@ -60,7 +60,7 @@ describe('mqtt-oidc token while the IdP is down', () => {
     const configDir = join(dir, 'config')
     await createTokenStore(configDir).set({ issuer: idp.issuer, clientId: 'mqtt-oidc-cli' }, await idp.login(3600))
     const env = { MQTT_OIDC_CLI_ISSUER: idp.issuer, MQTT_OIDC_CLI_EXCHANGE_URL: exchangeUrl, MQTT_OIDC_CLI_CONFIG_DIR: configDir }
-    const token = (): ReturnType<typeof runNode> => runNode(BIN, ['token', '--broker', 'demo'], { tsx: false, cwd: dir, env })
+    const token = (): ReturnType<typeof runNode> => runNode(BIN, ['token', '--broker', 'demo'], { cwd: dir, env })
 
     const up = await token() // discovers (and caches); the exchange fetches the IdP's keys
     expect([up.code, up.stderr]).toEqual([0, ''])

@@ -10,7 +10,7 @@ const ROOT = fileURLToPath(new URL('../../../../', import.meta.url))
 const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url))
 
 /**
- * The exchange running as a real child process: `node --import tsx apps/exchange/src/main.ts`
+ * The exchange running as a real child process, on its sources: `node --conditions=@mqtt-oidc/source --import tsx apps/exchange/src/main.ts`
  * (the tsx CLI would run it in a grandchild that a SIGKILL of the child leaves alive).
  */
 export interface ChildExchange {
@@ -32,7 +32,7 @@ export async function freePort(): Promise<number> {
 
 /** Starts the exchange with `env` (MQTT_OIDC_* only) and resolves once it logs "exchange ready". */
 export async function startChildExchange(env: Record<string, string>, port: number): Promise<ChildExchange> {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
+  const child = spawn(process.execPath, ['--conditions=@mqtt-oidc/source', '--import', 'tsx', MAIN], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env, MQTT_OIDC_EXCHANGE_PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -15,6 +15,10 @@ export interface CliEnv {
   readonly exchangeUrl?: string | undefined
   /** MQTT_OIDC_CLI_BROKER_URL: default for pub/sub --url. */
   readonly brokerUrl?: string | undefined
+  /** MQTT_OIDC_CLI_ISSUER_FETCH_FROM: where the issuer's requests go when its URL is not reachable from here (e.g. `http://idp:4000` in a compose network); the issuer URL stays what is checked. */
+  readonly issuerFetchFrom?: string | undefined
+  /** MQTT_OIDC_CLI_EXCHANGE_FETCH_FROM: the same for the exchange (e.g. `http://exchange:4001`). */
+  readonly exchangeFetchFrom?: string | undefined
   /** MQTT_OIDC_DATA_DIR: default for --data-dir (the same variable `pnpm start` uses). */
   readonly dataDir?: string | undefined
   /** MQTT_OIDC_STORE: default for `users`/`idp keys` --store (the IdP's own variable: its shared PostgreSQL store). */
@@ -30,6 +34,8 @@ export const CLI_ENVIRONMENT_VARIABLES = Object.freeze([
   'MQTT_OIDC_CLI_ISSUER',
   'MQTT_OIDC_CLI_EXCHANGE_URL',
   'MQTT_OIDC_CLI_BROKER_URL',
+  'MQTT_OIDC_CLI_ISSUER_FETCH_FROM',
+  'MQTT_OIDC_CLI_EXCHANGE_FETCH_FROM',
   'MQTT_OIDC_CLI_CONFIG_DIR',
   'MQTT_OIDC_DATA_DIR',
   'MQTT_OIDC_STORE',
@@ -46,6 +52,8 @@ export function readCliEnv(env: NodeJS.ProcessEnv = process.env): CliEnv {
     issuer: get('MQTT_OIDC_CLI_ISSUER'),
     exchangeUrl: get('MQTT_OIDC_CLI_EXCHANGE_URL'),
     brokerUrl: get('MQTT_OIDC_CLI_BROKER_URL'),
+    issuerFetchFrom: get('MQTT_OIDC_CLI_ISSUER_FETCH_FROM'),
+    exchangeFetchFrom: get('MQTT_OIDC_CLI_EXCHANGE_FETCH_FROM'),
     dataDir: get('MQTT_OIDC_DATA_DIR'),
     store: get('MQTT_OIDC_STORE'),
     configDir: get('MQTT_OIDC_CLI_CONFIG_DIR') ?? join(xdg ?? join(homedir(), '.config'), 'mqtt-oidc'),

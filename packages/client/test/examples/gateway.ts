@@ -2,7 +2,7 @@
  * A runnable headless gateway (the README's recipe), against `pnpm start`:
  *
  *   pnpm mqtt-oidc login --device --config-dir ./.gateway   # once, at install
- *   pnpm tsx packages/client/test/examples/gateway.ts ./.gateway [broker] [brokerUrl]
+ *   pnpm tsx --conditions=@mqtt-oidc/source packages/client/test/examples/gateway.ts ./.gateway [broker] [brokerUrl]
  *
  * It publishes a counter at QoS 1 every 5 seconds to devices/<clientid>/telemetry
  * for as long as the login lasts, renewing and reconnecting ahead of each token

@@ -14,7 +14,10 @@ import type { TokenSet } from '../../src/token-set.js'
  * It counts the requests it serves so tests can assert "no HTTP request".
  */
 export interface MiniOidc {
+  /** The issuer it names in discovery and tokens: its own address, or the one it was started with. */
   readonly issuer: string
+  /** Where it listens (`http://127.0.0.1:<port>`). */
+  readonly address: string
   readonly clientId: string
   /** Requests served, by "METHOD path" and by token grant ("grant:refresh_token"). */
   readonly hits: Map<string, number>
@@ -35,7 +38,8 @@ export interface MiniOidc {
 
 const now = (): number => Math.floor(Date.now() / 1000)
 
-export async function startMiniOidc(): Promise<MiniOidc> {
+/** `issuer`: name this issuer instead of its own address (a server reached at another address than its public one). */
+export async function startMiniOidc(options: { issuer?: string } = {}): Promise<MiniOidc> {
   const { privateKey, publicKey } = await generateKeyPair('RS256')
   const jwks = { keys: [{ ...(await exportJWK(publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' }] }
   const clientId = 'mqtt-oidc-cli'
@@ -46,8 +50,10 @@ export async function startMiniOidc(): Promise<MiniOidc> {
   let refreshError: string | undefined
   let slowDowns = 0
   let issuer = ''
+  let address = ''
   const self: MiniOidc = {
     get issuer() { return issuer },
+    get address() { return address },
     clientId,
     hits,
     hitCount: (key) => hits.get(key) ?? 0,
@@ -147,7 +153,8 @@ export async function startMiniOidc(): Promise<MiniOidc> {
     }).catch((err: unknown) => send(res, 500, { error: 'server_error', error_description: String(err) }))
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  address = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  issuer = options.issuer ?? address
   return self
 }
 

@@ -1,38 +1,27 @@
 import { spawn } from 'node:child_process'
 import { createRequire } from 'node:module'
 import { fileURLToPath, pathToFileURL } from 'node:url'
+import { runCommand, type CommandRun } from '../../../../test/support/run-command.js'
 
 const require = createRequire(import.meta.url)
-/** tsx's ESM loader, resolved from this package (it is a dependency of @mqtt-oidc/client). */
+/** tsx's ESM loader, resolved from this package (a dev dependency of @mqtt-oidc/client). */
 export const TSX_LOADER = pathToFileURL(require.resolve('tsx')).href
-/** The CLI launcher, as `mqtt-oidc` runs it. */
+/**
+ * Node flags that run a script on the TypeScript sources: workspace packages
+ * resolve to their src/ (the "@mqtt-oidc/source" export condition) and tsx
+ * loads the .ts, so a test never runs a dist/ that is stale or missing.
+ */
+export const SOURCE_EXEC_ARGV: readonly string[] = ['--conditions=@mqtt-oidc/source', '--import', TSX_LOADER]
+/** The CLI launcher, as `mqtt-oidc` runs it (on the sources under SOURCE_EXEC_ARGV). */
 export const BIN = fileURLToPath(new URL('../../bin/mqtt-oidc.js', import.meta.url))
 /** The CLI entry point. */
 export const CLI_MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url))
 
-export interface RunResult {
-  readonly code: number | null
-  readonly stdout: string
-  readonly stderr: string
-}
+export type RunResult = CommandRun
 
-/** Runs `node [--import tsx] <script> ...args` to completion, collecting output. */
-export function runNode(script: string, args: readonly string[], options: { env?: NodeJS.ProcessEnv; input?: string; tsx?: boolean; cwd?: string } = {}): Promise<RunResult> {
-  const pre = options.tsx === false ? [] : ['--import', TSX_LOADER]
-  const child = spawn(process.execPath, [...pre, script, ...args], {
-    env: { ...process.env, ...options.env },
-    cwd: options.cwd,
-    stdio: ['pipe', 'pipe', 'pipe'],
-  })
-  let stdout = ''
-  let stderr = ''
-  child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d })
-  child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d })
-  child.stdin.end(options.input ?? '')
-  return new Promise((resolve, reject) => {
-    child.once('error', reject)
-    child.once('close', (code) => resolve({ code, stdout, stderr }))
-  })
+/** Runs `node <SOURCE_EXEC_ARGV> <script> ...args` to completion, collecting output. */
+export function runNode(script: string, args: readonly string[], options: { env?: NodeJS.ProcessEnv; input?: string; cwd?: string } = {}): Promise<RunResult> {
+  return runCommand(process.execPath, [...SOURCE_EXEC_ARGV, script, ...args], { env: { ...process.env, ...options.env }, cwd: options.cwd, input: options.input })
 }
 
 export interface RunningProcess {
@@ -44,9 +33,9 @@ export interface RunningProcess {
   kill(signal?: NodeJS.Signals): void
 }
 
-/** Starts `node <script> ...args` (no tsx preload: for the bin launcher) and lets the test watch its stderr. */
+/** Starts `node <SOURCE_EXEC_ARGV> <script> ...args` and lets the test watch its stderr. */
 export function startNode(script: string, args: readonly string[], options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): RunningProcess {
-  const child = spawn(process.execPath, [script, ...args], { env: { ...process.env, ...options.env }, cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [...SOURCE_EXEC_ARGV, script, ...args], { env: { ...process.env, ...options.env }, cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] })
   let stdout = ''
   let stderr = ''
   const waiters: Array<{ pattern: RegExp; resolve: () => void }> = []

@@ -138,5 +138,6 @@ function adminClientFor(cmd: Command, io: CliIo): AdminClient {
       issuer: s.explicit.issuer ? s.issuer : creds.issuer,
       exchange: s.explicit.exchangeUrl ? s.exchangeUrl : creds.exchange,
     },
+    fetchFrom: s.fetchFrom,
   })
 }

@@ -5,7 +5,8 @@ import { discoverIssuer } from '../../discover-issuer.js'
 import { AdminApiError } from '../../errors.js'
 import { readAdminCredentials } from '../../lib/read-admin-credentials.js'
 import { readOAuthError } from '../../lib/read-oauth-error.js'
-import { endpointUrl, parseSecureUrl } from '../../lib/urls.js'
+import { exchangeBase } from '../../lib/exchange-base.js'
+import { endpointUrl } from '../../lib/urls.js'
 import { writeJson, writeLine, type CliIo } from '../lib/cli-io.js'
 import { CliError } from '../lib/cli-error.js'
 import { addGlobalOptions, resolveSettings } from '../lib/settings.js'
@@ -42,9 +43,9 @@ async function adminCall(cmd: Command, io: CliIo, method: string, path: string, 
   const creds = readAdminCredentials(s.dataDir)
   const issuer = s.explicit.issuer ? s.issuer : creds.issuer
   const exchange = s.explicit.exchangeUrl ? s.exchangeUrl : creds.exchange
-  const config = await discoverIssuer(issuer, creds.clientId, { clientSecret: creds.clientSecret })
+  const config = await discoverIssuer(issuer, creds.clientId, { clientSecret: creds.clientSecret, fetchFrom: s.fetchFrom.issuer })
   const grant = await oidc.clientCredentialsGrant(config, { scope: ADMIN_SCOPE, resource: exchange })
-  const res = await fetch(endpointUrl(parseSecureUrl(exchange, 'exchange URL'), path), {
+  const res = await fetch(endpointUrl(exchangeBase(exchange, s.fetchFrom.exchange), path), {
     method,
     redirect: 'error',
     headers: { authorization: `Bearer ${grant.access_token}`, accept: 'application/json', ...(body ? { 'content-type': 'application/json' } : {}) },

@@ -59,7 +59,7 @@ export function addSessionCommands(program: Command, io: CliIo): void {
         return
       }
       await store.delete(key)
-      if (tokens.refreshToken !== undefined) await revokeQuietly(s.issuer, s.clientId, tokens.refreshToken)
+      if (tokens.refreshToken !== undefined) await revokeQuietly(s.issuer, s.clientId, tokens.refreshToken, s.fetchFrom.issuer)
       writeLine(io.stderr, `Logged out of ${s.issuer}.`)
     })
 
@@ -94,9 +94,9 @@ async function browserLogin(io: CliIo, config: oidc.Configuration, opts: LoginOp
   })
 }
 
-async function revokeQuietly(issuer: string, clientId: string, refreshToken: string): Promise<void> {
+async function revokeQuietly(issuer: string, clientId: string, refreshToken: string, fetchFrom: string | undefined): Promise<void> {
   try {
-    const config = await discoverIssuer(issuer, clientId, { timeout: 5 })
+    const config = await discoverIssuer(issuer, clientId, { timeout: 5, fetchFrom })
     if (config.serverMetadata().revocation_endpoint !== undefined) {
       await oidc.tokenRevocation(config, refreshToken, { token_type_hint: 'refresh_token' })
     }

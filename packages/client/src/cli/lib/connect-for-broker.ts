@@ -42,7 +42,7 @@ export async function connectForBroker(s: Settings, io: CliIo, options: BrokerCo
     },
     mqtt: { connectTimeout: 10_000, protocolVersion: options.protocolVersion ?? 4, clean: options.keepSession !== true, ...(ca ? { ca } : {}) },
     onRenewError: (err) => writeLine(io.stderr, `mqtt-oidc: warning: could not renew the broker token: ${err instanceof Error ? err.message : String(err)}`),
-    isRevoked: async (t) => t.jti !== undefined && (await fetchRevokedJtis(s.exchangeUrl, options.broker)).has(t.jti),
+    isRevoked: async (t) => t.jti !== undefined && (await fetchRevokedJtis(s.exchangeUrl, options.broker, undefined, s.fetchFrom.exchange)).has(t.jti),
     ...(options.onRefused ? { onRefused: options.onRefused } : {}),
   })
 }

@@ -14,11 +14,11 @@ export interface Session {
 
 /** The IdP configuration and the token store for the current settings. */
 export async function openSession(s: Settings): Promise<Session> {
-  return { config: await discoverIssuer(s.issuer, s.clientId, { cacheDir: s.configDir }), store: createTokenStore(s.configDir) }
+  return { config: await discoverIssuer(s.issuer, s.clientId, { cacheDir: s.configDir, fetchFrom: s.fetchFrom.issuer }), store: createTokenStore(s.configDir) }
 }
 
 /** A fresh broker token: a valid (refreshed if needed) ID token, exchanged for `broker`. */
 export async function fetchBrokerToken(s: Settings, session: Session, broker: string): Promise<BrokerToken> {
   const subjectToken = await getIdToken(session.config, session.store)
-  return exchangeToken({ exchangeUrl: s.exchangeUrl, broker, subjectToken })
+  return exchangeToken({ exchangeUrl: s.exchangeUrl, fetchFrom: s.fetchFrom.exchange, broker, subjectToken })
 }

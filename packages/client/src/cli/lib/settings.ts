@@ -1,4 +1,5 @@
 import type { Command } from 'commander'
+import type { FetchFrom } from '../../create-admin-client.js'
 import type { CliEnv } from '../cli-env.js'
 
 /** Built-in defaults: the embedded stack of `pnpm start` (DESIGN.md). */
@@ -17,6 +18,8 @@ export interface Settings {
   readonly clientId: string
   readonly dataDir: string
   readonly configDir: string
+  /** Other addresses for the issuer's and the exchange's requests (MQTT_OIDC_CLI_ISSUER_FETCH_FROM, MQTT_OIDC_CLI_EXCHANGE_FETCH_FROM). */
+  readonly fetchFrom: FetchFrom
   /** True when --issuer / --exchange were given on the command line or in the environment (admin: they override admin-client.json). */
   readonly explicit: { readonly issuer: boolean; readonly exchangeUrl: boolean }
 }
@@ -62,6 +65,7 @@ export function resolveSettings(cmd: Command, env: CliEnv): Settings {
     clientId: flag('clientId') ?? DEFAULTS.clientId,
     dataDir: flag('dataDir') ?? env.dataDir ?? DEFAULTS.dataDir,
     configDir: flag('configDir') ?? env.configDir,
+    fetchFrom: { issuer: env.issuerFetchFrom, exchange: env.exchangeFetchFrom },
     explicit: { issuer: issuer !== undefined, exchangeUrl: exchangeUrl !== undefined },
   }
 }
