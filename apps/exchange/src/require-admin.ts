@@ -1,14 +1,15 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express'
-import type { IssuerKeys } from './lib/issuer-keys.js'
 import { ADMIN_SCOPE, InsufficientScope, Unauthenticated, isMqttOidcError } from '@mqtt-oidc/core'
-import { IDP_TOKEN_ALGS, verifyJwt } from './lib/verify-jwt.js'
+import { ACCESS_TOKEN_TYP, verifyJwt } from '@mqtt-oidc/jose'
+import type { KeySource } from '@mqtt-oidc/jose'
+import { IDP_TOKEN_ALGS } from './verify-subject-token.js'
 
 export interface AdminPolicy {
   /** The trusted IdP's issuer (`iss` of access tokens). */
   readonly issuer: string
   /** This exchange's issuer URL (`aud` of access tokens); read per request since it may be known only after listen(). */
   readonly audience: () => string
-  readonly keys: IssuerKeys
+  readonly keys: KeySource
 }
 
 /** Who is acting, for the audit log (never the token). */
@@ -63,12 +64,13 @@ async function verifyAccessToken(token: string, policy: AdminPolicy, res: Respon
   try {
     const { payload } = await verifyJwt(token, policy.keys, {
       algorithms: IDP_TOKEN_ALGS,
-      typ: 'at+jwt',
+      ...ACCESS_TOKEN_TYP,
       issuer: policy.issuer,
       // A resource indicator may be sent with or without the trailing slash.
       audience: [audience, `${audience}/`],
       requiredClaims: ['exp'],
-    }, 'access token')
+      what: 'access token',
+    })
     return payload
   } catch (err) {
     if (!isMqttOidcError(err) || !err.code.startsWith('ERR_TOKEN_')) throw err
