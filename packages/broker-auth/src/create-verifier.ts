@@ -100,7 +100,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
       jwt.checkClaims(hit.claims, now)
       return notRevoked(hit.claims)
     }
-    const { payload, key } = await jwt.verify(token, now)
+    const { payload, key } = jwt.verifyIfKeysHeld(token, now) ?? await jwt.verify(token, now)
     const claims = parseBrokerTokenClaims(payload)
     cache.set(token, { claims, key })
     return notRevoked(claims)

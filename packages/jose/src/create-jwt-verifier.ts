@@ -1,7 +1,7 @@
 import { compileClaimRules, compileHeaderRules } from './lib/compile-rules.js'
 import { checkClaims } from './lib/check-claims.js'
 import type { HeaderMemo } from './lib/split-jws.js'
-import { verifyToken } from './lib/verify-token.js'
+import { verifyToken, verifyTokenIfHeld } from './lib/verify-token.js'
 import type { JwtClaimRules } from './check-jwt-claims.js'
 import type { DecodeJwsOptions } from './decode-jws.js'
 import type { JwtPayload, KeySource, VerifiedJwt } from './types.js'
@@ -11,6 +11,14 @@ export type JwtVerifierOptions = DecodeJwsOptions & JwtClaimRules
 export interface JwtVerifier {
   /** verifyJwt under the bound options; `now` in epoch seconds (default: the system clock). */
   verify(token: string, now?: number): Promise<VerifiedJwt>
+  /**
+   * The same, synchronously, when the key source already holds the token's
+   * keys (no promise on the hot path); undefined when it would have to fetch
+   * (then `await verify()`). Throws the same refusals.
+   *
+   * @example const { payload } = verifier.verifyIfKeysHeld(token) ?? await verifier.verify(token)
+   */
+  verifyIfKeysHeld(token: string, now?: number): VerifiedJwt | undefined
   /** The claim rules alone, for a payload verified earlier (a cache of verified tokens re-checks times on every hit). */
   checkClaims(payload: JwtPayload, now?: number): void
 }
@@ -31,6 +39,7 @@ export function createJwtVerifier(keys: KeySource, options: JwtVerifierOptions):
   const memo: HeaderMemo = new Map()
   return {
     verify: (token, now = Date.now() / 1000) => verifyToken(token, keys, header, claims, now, memo),
+    verifyIfKeysHeld: (token, now = Date.now() / 1000) => verifyTokenIfHeld(token, keys, header, claims, now, memo),
     checkClaims: (payload, now = Date.now() / 1000) => checkClaims(payload, claims, now),
   }
 }

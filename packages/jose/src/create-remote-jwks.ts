@@ -96,6 +96,8 @@ export function createRemoteJwks(options: RemoteJwksOptions): RemoteJwks {
   let url = locator ? undefined : new URL(options.jwksUri as string | URL)
   let keys: readonly VerificationKey[] = []
   let held = new Set<KeyObject>()
+  /** Keys per kid and alg, so the hot path builds no array (cleared whenever the keys change). */
+  const matches = new Map<string, readonly KeyObject[]>()
   let etag: string | undefined
   let lastSuccessAt: number | null = null
   let lastAttemptAt: number | null = null
@@ -142,6 +144,7 @@ export function createRemoteJwks(options: RemoteJwksOptions): RemoteJwks {
         if (next) {
           keys = next
           held = new Set(next.map((k) => k.key))
+          matches.clear()
         }
         lastSuccessAt = now()
         if (failures > 0) log('info', 'JWKS fetch recovered', { jwks_uri: url?.href, keys: keys.length })
@@ -173,8 +176,14 @@ export function createRemoteJwks(options: RemoteJwksOptions): RemoteJwks {
 
   function lookup(kid: string | undefined, alg: string): readonly KeyObject[] | undefined {
     if (!fresh()) return undefined
-    const found = matchingKeys(keys, kid, alg)
-    return found.length > 0 ? found : undefined
+    const slot = `${kid ?? ''}\0${kid === undefined ? 0 : 1}${alg}`
+    let match = matches.get(slot)
+    if (!match) {
+      match = matchingKeys(keys, kid, alg)
+      if (matches.size >= 1024) matches.clear()
+      matches.set(slot, match)
+    }
+    return match.length > 0 ? match : undefined
   }
 
   async function keysFor(kid: string | undefined, alg: string): Promise<readonly KeyObject[]> {

@@ -334,6 +334,10 @@ describe('structure attacks', () => {
     ['base64 (not url) characters', (t: string) => t.replace(/-|_/g, '+') + (t.includes('-') || t.includes('_') ? '' : '+')],
     ['a dangling base64url character', (t: string) => `${t.split('.').slice(0, 2).join('.')}.${'A'.repeat(85)}`],
     ['whitespace', (t: string) => ` ${t}`],
+    ...['$', '!', '%', '*', 'é', '\n', ' ', '=', '+', '/', '\u0100'].flatMap((c) => [
+      [`${JSON.stringify(c)} inside the payload`, (t: string) => { const [h, p, s] = t.split('.'); return `${h}.${p!.slice(0, 10)}${c}${p!.slice(11)}.${s}` }],
+      [`${JSON.stringify(c)} inside the signature`, (t: string) => { const [h, p, s] = t.split('.'); return `${h}.${p}.${s!.slice(0, 10)}${c}${s!.slice(11)}` }],
+    ] as Array<[string, (t: string) => string]>),
     ['not a JWT at all', () => 'not-a-jwt-secret-value'],
   ])('refuses %s as malformed', async (_name, mangle) => {
     expect(await verify(mangle(ed.sign(claims())))).toMatchObject({ code: 'ERR_TOKEN_MALFORMED' })
@@ -503,3 +507,12 @@ async function until(check: () => boolean): Promise<void> {
   for (let i = 0; i < 500 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 10))
   if (!check()) throw new Error('condition not met within 5 s')
 }
+
+describe('decodeJwtPayload (unverified, for routing and display)', () => {
+  it('reads a token\'s payload under the same JSON rules, and nothing but three segments', async () => {
+    const { decodeJwtPayload } = await import('../src/index.js')
+    expect(decodeJwtPayload(ed.sign(claims()))).toMatchObject({ iss: ISS, sub: 'c1' })
+    expect(() => decodeJwtPayload(ed.signText('{"alg":"EdDSA"}', '{"sub":"a","sub":"b"}'))).toThrow('token payload names "sub" more than once')
+    for (const bad of ['a.b', 'a.b.c.d', `x.${b64('{}')}=.y`]) expect(() => decodeJwtPayload(bad, 'subject_token')).toThrow('subject_token is not a well-formed signed JWT')
+  })
+})

@@ -31,7 +31,9 @@ export function membersInValue(value: unknown): number {
       for (const item of v) if (typeof item === 'object' && item !== null) pending.push(item)
       continue
     }
-    for (const key of Object.keys(v)) {
+    // for-in allocates no key array; JSON.parse objects inherit nothing enumerable (if a polluted
+    // prototype added some, the counts differ and the exact slow path decides)
+    for (const key in v) {
       members++
       const item = (v as Record<string, unknown>)[key]
       if (typeof item === 'object' && item !== null) pending.push(item)

@@ -1,11 +1,11 @@
 import { TokenAlgorithmNotAllowed, TokenMalformed, TokenTypeInvalid } from '@mqtt-oidc/core/errors'
 import type { JwsHeader } from '../types.js'
-import { isBase64url } from './base64url.js'
+import { decodeBase64url } from './base64url.js'
 import type { HeaderRules } from './compile-rules.js'
 import { normalizeTyp } from '../normalize-typ.js'
 import { parseJsonObject } from './parse-json-object.js'
 
-/** A compact JWS split, its protected header checked; neither the signature nor the payload is looked at yet. */
+/** A compact JWS split, its protected header checked; the signature is not verified and the payload not parsed yet. */
 export interface DecodedJws {
   readonly header: JwsHeader
   readonly alg: string
@@ -13,7 +13,9 @@ export interface DecodedJws {
   /** `header.payload` as ASCII bytes: what the signature covers. */
   readonly signingInput: Buffer
   readonly signature: Buffer
-  /** The payload segment (base64url), decoded only once the signature verified. */
+  /** The payload's bytes, parsed as JSON only once the signature verified. */
+  readonly payload: Buffer
+  /** The payload segment as it came (base64url). */
   readonly payloadSegment: string
 }
 
@@ -47,13 +49,16 @@ export function splitJws(token: string, rules: HeaderRules, memo?: HeaderMemo): 
     }
   }
   // after the header: an unsigned `alg: none` token is refused for its alg, the clearer reason
-  if (s.length === 0 || !isBase64url(payloadSegment) || !isBase64url(s)) throw new TokenMalformed(`${what} is not a well-formed signed JWT`)
+  const signature = s.length === 0 ? undefined : decodeBase64url(s)
+  const payload = decodeBase64url(payloadSegment)
+  if (!signature || !payload) throw new TokenMalformed(`${what} is not a well-formed signed JWT`)
   return {
     header,
     alg: header.alg,
     kid: header.kid,
     signingInput: Buffer.from(token.slice(0, second), 'latin1'),
-    signature: Buffer.from(s, 'base64url'),
+    signature,
+    payload,
     payloadSegment,
   }
 }
@@ -68,8 +73,9 @@ export function splitJws(token: string, rules: HeaderRules, memo?: HeaderMemo): 
  */
 function checkHeader(segment: string, rules: HeaderRules): JwsHeader {
   const { what } = rules
-  if (!isBase64url(segment)) throw new TokenMalformed(`${what} is not a well-formed signed JWT`)
-  const header = parseJsonObject(Buffer.from(segment, 'base64url'), what, 'header')
+  const bytes = decodeBase64url(segment)
+  if (!bytes) throw new TokenMalformed(`${what} is not a well-formed signed JWT`)
+  const header = parseJsonObject(bytes, what, 'header')
   const { alg, typ, kid } = header
   if (typeof alg !== 'string' || !rules.algorithms.has(alg)) {
     throw new TokenAlgorithmNotAllowed(`${what} alg is not allowed`, { claim: 'alg', reason: alg === undefined ? 'missing' : 'check_failed' })
