@@ -1,9 +1,8 @@
 import { checkClaims } from './lib/check-claims.js'
 import { compileClaimRules } from './lib/compile-rules.js'
-import type { ClaimOptions } from './lib/compile-rules.js'
 import type { JwtPayload } from './types.js'
 
-export interface JwtClaimRules extends ClaimOptions {
+export interface JwtClaimRules {
   /** The expected `iss`. Required: there is no "any issuer". */
   readonly issuer: string
   /** The accepted `aud` value(s). Required: there is no "any audience". */

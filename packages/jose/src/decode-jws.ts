@@ -1,11 +1,10 @@
 import { compileHeaderRules } from './lib/compile-rules.js'
-import type { HeaderOptions } from './lib/compile-rules.js'
 import { splitJws } from './lib/split-jws.js'
 import type { DecodedJws } from './lib/split-jws.js'
 
 export type { DecodedJws }
 
-export interface DecodeJwsOptions extends HeaderOptions {
+export interface DecodeJwsOptions {
   /** Accepted header `alg` values. Required. Asymmetric only: `none` and HS* are a TypeError (every key here is a public key from a JWKS). */
   readonly algorithms: readonly string[]
   /** Accepted header `typ` values, compared case-insensitively with or without `application/` (RFC 8725 §3.11). Default: any. */

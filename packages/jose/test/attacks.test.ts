@@ -441,20 +441,25 @@ describe('JWKS faults', () => {
 
   it('retries a failing endpoint on a doubling back-off with jitter, then returns to the refresh interval', async () => {
     for (const [random, factor] of [[() => 0, 0.5], [() => 0.999999, 1]] as const) {
-      const t = await setup({ backoffMs: 10, maxBackoffMs: 40, refreshIntervalMs: 600_000, random })
-      t.endpoint.status = 500
+      // the retries are the timer's own (real time, a few ms each); the log says each planned wait
       const waits: number[] = []
-      const seen = (): number => t.keys.state().failures
-      const first = t.keys.refresh()
-      await first
-      // each failure schedules the next try; wait for the real retries (the timer), reading each planned wait
-      for (let n = 1; n <= 5; n++) {
-        await until(() => seen() >= n)
-        waits.push(Math.round(t.keys.state().nextFetchAt! - t.clock.ms))
-      }
-      expect(waits).toEqual([10, 20, 40, 40, 40].map((d) => Math.round(d * factor)))
+      let fifth: () => void = () => {}
+      let recovered: () => void = () => {}
+      const fifthFailure = new Promise<void>((resolve) => { fifth = resolve })
+      const back = new Promise<void>((resolve) => { recovered = resolve })
+      const t = await setup({
+        backoffMs: 10, maxBackoffMs: 40, refreshIntervalMs: 600_000, random,
+        log: (_level, msg, fields) => {
+          if (msg === 'JWKS fetch recovered') recovered()
+          else if (waits.push(fields?.retry_in_ms as number) === 5) fifth()
+        },
+      })
+      t.endpoint.status = 500
+      await t.keys.refresh()
+      await fifthFailure
+      expect(waits.slice(0, 5)).toEqual([10, 20, 40, 40, 40].map((d) => Math.round(d * factor)))
       t.endpoint.status = undefined
-      await until(() => t.keys.state().failures === 0)
+      await back
       const healthy = t.keys.state().nextFetchAt! - t.clock.ms
       expect(healthy).toBeGreaterThanOrEqual(480_000)
       expect(healthy).toBeLessThanOrEqual(600_000)
@@ -502,11 +507,6 @@ describe('JWKS faults', () => {
     }
   })
 })
-
-async function until(check: () => boolean): Promise<void> {
-  for (let i = 0; i < 500 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 10))
-  if (!check()) throw new Error('condition not met within 5 s')
-}
 
 describe('decodeJwtPayload (unverified, for routing and display)', () => {
   it('reads a token\'s payload under the same JSON rules, and nothing but three segments', async () => {

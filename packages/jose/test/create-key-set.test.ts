@@ -115,14 +115,22 @@ describe('createKeySet', () => {
     const keys = await keySet()
     await keys.ensure()
     const views: KeySetView[] = []
-    const watch = keys.watch({ everySeconds: 0.02, onChange: (v) => views.push(v), onError: (err) => { throw err } })
+    const waiting: Array<() => void> = []
+    const reported = (n: number): Promise<void> => new Promise((resolve) => (views.length >= n ? resolve() : waiting.push(resolve)))
+    const watch = keys.watch({
+      everySeconds: 0.02,
+      onChange: (v) => { views.push(v); waiting.splice(0).forEach((wake) => wake()) },
+      onError: (err) => { throw err },
+    })
     try {
-      await until(() => views.length === 1)
+      await reported(1)
       const { added: [next] } = await rotateKeys(store.keys, { owner: 'exchange', algorithms: ['EdDSA'], leadSeconds: 600, now: clock })
-      await until(() => views.length === 2)
+      await reported(2)
       expect(kids(views[1]!).verifyOnly).toEqual([next])
-      await new Promise((resolve) => setTimeout(resolve, 100))
-      expect(views).toHaveLength(2)
+      const { added: [third] } = await rotateKeys(store.keys, { owner: 'exchange', algorithms: ['EdDSA'], leadSeconds: 600, now: clock })
+      await reported(3)
+      // the looks in between saw no change and reported none
+      expect(views.map((v) => new Set(kids(v).verifyOnly))).toEqual([new Set(), new Set([next]), new Set([third, next])])
     } finally {
       watch.stop()
     }
@@ -152,8 +160,3 @@ describe('generateSigningKey', () => {
     expect(record).toMatchObject({ alg, owner: 'idp', createdAt: 5, retiredAt: null, privateJwk: { kid: record.kid, alg, use: 'sig', d: expect.any(String) } })
   })
 })
-
-async function until(check: () => boolean): Promise<void> {
-  for (let i = 0; i < 500 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 10))
-  if (!check()) throw new Error('condition not met within 5 s')
-}

@@ -1,6 +1,8 @@
 import { ASYMMETRIC } from './algorithms.js'
 import { normalizeTyp } from '../normalize-typ.js'
 import { DEFAULT_CLOCK_TOLERANCE, DEFAULT_MAX_TOKEN_LENGTH } from '../defaults.js'
+import type { JwtClaimRules } from '../check-jwt-claims.js'
+import type { DecodeJwsOptions } from '../decode-jws.js'
 
 /** What `decodeJws` checks in a header, worked out once per caller. */
 export interface HeaderRules {
@@ -22,25 +24,8 @@ export interface ClaimRules {
   readonly what: string
 }
 
-export interface HeaderOptions {
-  readonly algorithms: readonly string[]
-  readonly typ?: string | readonly string[] | undefined
-  readonly allowMissingTyp?: boolean | undefined
-  readonly maxTokenLength?: number | undefined
-  readonly what?: string | undefined
-}
-
-export interface ClaimOptions {
-  readonly issuer: string
-  readonly audience: string | readonly string[]
-  readonly requiredClaims?: readonly string[] | undefined
-  readonly maxTokenAge?: number | undefined
-  readonly clockTolerance?: number | undefined
-  readonly what?: string | undefined
-}
-
 /** Validates a caller's header options; a mistake (none, HS*, an unknown alg) is a TypeError at once, not a silent acceptance later. */
-export function compileHeaderRules(o: HeaderOptions): HeaderRules {
+export function compileHeaderRules(o: DecodeJwsOptions): HeaderRules {
   if (!Array.isArray(o.algorithms) || o.algorithms.length === 0) throw new TypeError('algorithms: give at least one')
   const refused = o.algorithms.filter((alg) => alg.toLowerCase() === 'none' || alg.toUpperCase().startsWith('HS'))
   if (refused.length > 0) throw new TypeError(`algorithms must be asymmetric (keys come from a JWKS of public keys); refused: ${refused.join(', ')}`)
@@ -58,7 +43,7 @@ export function compileHeaderRules(o: HeaderOptions): HeaderRules {
 }
 
 /** Validates a caller's claim rules: an issuer and an audience are always required (no "any issuer"). */
-export function compileClaimRules(o: ClaimOptions): ClaimRules {
+export function compileClaimRules(o: JwtClaimRules): ClaimRules {
   if (typeof o.issuer !== 'string' || o.issuer.length === 0) throw new TypeError('issuer: required, the expected "iss"')
   const audiences = typeof o.audience === 'string' ? [o.audience] : o.audience
   if (!Array.isArray(audiences) || audiences.length === 0 || audiences.some((a) => typeof a !== 'string' || a.length === 0)) {
