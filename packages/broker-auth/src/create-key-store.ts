@@ -1,6 +1,20 @@
+import { createRemoteJwks } from '@mqtt-oidc/jose'
+import type { RemoteJwks, RemoteJwksOptions, RemoteJwksState } from '@mqtt-oidc/jose'
+
+/** The broker's JWKS cache: the JOSE core's remote JWKS cache (see createRemoteJwks for every option). */
+export type KeyStore = RemoteJwks
+export type KeyStoreOptions = RemoteJwksOptions
+export type KeyStoreState = RemoteJwksState
+
 /**
- * The broker's JWKS cache is the JOSE core's remote JWKS cache: these are its
- * names in this package's API (the broker apps and EMQX hook use them).
+ * The JOSE core's remote JWKS cache of the exchange's keys, under this
+ * package's name (the broker app and the EMQX hook use it); messages say
+ * "the exchange's keys" unless `label` says otherwise.
+ *
+ * @example
+ * const keys = createKeyStore({ jwksUri: 'http://localhost:4001/.well-known/jwks.json' })
+ * await keys.refresh()
  */
-export { createRemoteJwks as createKeyStore } from '@mqtt-oidc/jose'
-export type { RemoteJwks as KeyStore, RemoteJwksOptions as KeyStoreOptions, RemoteJwksState as KeyStoreState } from '@mqtt-oidc/jose'
+export function createKeyStore(options: KeyStoreOptions): KeyStore {
+  return createRemoteJwks({ label: 'the exchange', ...options })
+}

@@ -1,7 +1,8 @@
 import { BROKER_TOKEN_ALGS, BROKER_TOKEN_TYP, TokenMalformed, TokenMissing, TokenRevoked, parseBrokerTokenClaims } from '@mqtt-oidc/core'
 import type { BrokerTokenClaims } from '@mqtt-oidc/core'
-import { createJwtVerifier, createRemoteJwks } from '@mqtt-oidc/jose'
-import type { RemoteJwks } from '@mqtt-oidc/jose'
+import { createJwtVerifier } from '@mqtt-oidc/jose'
+import { createKeyStore } from './create-key-store.js'
+import type { KeyStore } from './create-key-store.js'
 import { createVerifiedCache } from './lib/verified-cache.js'
 import type { LogFn, RevocationChecker } from './types.js'
 
@@ -13,7 +14,7 @@ export interface VerifierOptions {
   /** The exchange's JWKS URL; the only source of keys (token `jku`, `x5u`, `jwk` headers are ignored). Required unless `keys` is given. */
   jwksUri: string | URL
   /** A key store to share (e.g. with metrics); when given, the `jwks*` options are not used. Default: one made from them. */
-  keys?: RemoteJwks
+  keys?: KeyStore
   /** Allowed header `alg` values. Default `['EdDSA', 'ES256', 'RS256']`; `none` and `HS*` are refused at construction. */
   algorithms?: readonly string[]
   /** Leeway for `exp`, `nbf` and a future `iat`, in seconds. Default 5. */
@@ -46,7 +47,7 @@ export interface Verifier {
    */
   verify(token: string): Promise<BrokerTokenClaims>
   /** The key store in use. */
-  readonly keys: RemoteJwks
+  readonly keys: KeyStore
   /** Stops the key store's refresh timer (when the verifier made it). */
   close(): void
 }
@@ -65,9 +66,8 @@ export interface Verifier {
  */
 export function createVerifier(options: VerifierOptions): Verifier {
   const clock = options.now ?? (() => Date.now() / 1000)
-  const keys = options.keys ?? createRemoteJwks({
+  const keys = options.keys ?? createKeyStore({
     jwksUri: options.jwksUri,
-    label: 'the exchange',
     cooldownMs: options.jwksCooldownMs,
     refreshIntervalMs: options.jwksCacheMaxAgeMs,
     maxStaleMs: options.jwksMaxStaleMs,
