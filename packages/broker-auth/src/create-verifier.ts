@@ -97,7 +97,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     const now = clock()
     const hit = cache.get(token)
     if (hit && keys.holds(hit.key)) {
-      jwt.checkClaims(hit.claims, now)
+      jwt.checkTimes(hit.claims, now)
       return notRevoked(hit.claims)
     }
     const { payload, key } = jwt.verifyIfKeysHeld(token, now) ?? await jwt.verify(token, now)

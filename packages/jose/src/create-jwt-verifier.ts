@@ -1,5 +1,5 @@
 import { compileClaimRules, compileHeaderRules } from './lib/compile-rules.js'
-import { checkClaims } from './lib/check-claims.js'
+import { checkTimes } from './lib/check-claims.js'
 import type { HeaderMemo } from './lib/split-jws.js'
 import { verifyToken, verifyTokenIfHeld } from './lib/verify-token.js'
 import type { JwtClaimRules } from './check-jwt-claims.js'
@@ -19,8 +19,12 @@ export interface JwtVerifier {
    * @example const { payload } = verifier.verifyIfKeysHeld(token) ?? await verifier.verify(token)
    */
   verifyIfKeysHeld(token: string, now?: number): VerifiedJwt | undefined
-  /** The claim rules alone, for a payload verified earlier (a cache of verified tokens re-checks times on every hit). */
-  checkClaims(payload: JwtPayload, now?: number): void
+  /**
+   * The rules that change with time alone (`exp`, `nbf`, a future `iat`,
+   * `maxTokenAge`), for a payload this verifier accepted before: a cache of
+   * verified tokens re-checks them on every hit.
+   */
+  checkTimes(payload: JwtPayload, now?: number): void
 }
 
 /**
@@ -40,6 +44,6 @@ export function createJwtVerifier(keys: KeySource, options: JwtVerifierOptions):
   return {
     verify: (token, now = Date.now() / 1000) => verifyToken(token, keys, header, claims, now, memo),
     verifyIfKeysHeld: (token, now = Date.now() / 1000) => verifyTokenIfHeld(token, keys, header, claims, now, memo),
-    checkClaims: (payload, now = Date.now() / 1000) => checkClaims(payload, claims, now),
+    checkTimes: (payload, now = Date.now() / 1000) => checkTimes(payload, claims, now),
   }
 }

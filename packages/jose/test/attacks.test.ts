@@ -271,6 +271,12 @@ describe('claim rules', () => {
     expect(await at(token, now + 60 - tol - 1)).toEqual({ code: 'ERR_TOKEN_NOT_YET_VALID', claim: 'iat', reason: 'check_failed' })
   })
 
+  it('checkTimes re-checks what time alone changes, for a payload verified before (a cache hit)', async () => {
+    const { payload } = await broker.verify(ed.sign(claims({ iat: now, nbf: now, exp: now + 10 })), now)
+    expect(() => broker.checkTimes(payload, now + 10 + tol - 1)).not.toThrow()
+    expect(() => broker.checkTimes(payload, now + 10 + tol)).toThrow(expect.objectContaining({ code: 'ERR_TOKEN_EXPIRED', claim: 'exp' }))
+  })
+
   it('maxTokenAge needs iat and refuses older tokens', async () => {
     const fresh = { algorithms: ['EdDSA'], typ: BROKER_TYP, issuer: ISS, audience: AUD, maxTokenAge: 600 }
     expect(await refusal(verifyJwt(ed.sign(claims({ iat: undefined })), jwks, fresh))).toEqual({ code: 'ERR_TOKEN_CLAIMS', claim: 'iat', reason: 'missing' })

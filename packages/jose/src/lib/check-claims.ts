@@ -24,6 +24,16 @@ export function checkClaims(p: JwtPayload, r: ClaimRules, now: number): void {
   if (p.iss !== r.issuer) throw new TokenIssuerInvalid(`${what} issuer is not trusted`, { claim: 'iss', reason: typeof p.iss === 'string' ? 'check_failed' : 'invalid' })
   checkAudience(p.aud, r)
 
+  checkTimes(p, r, now)
+}
+
+/**
+ * The rules that change with time alone, on a payload whose claims passed
+ * (numeric dates already checked): `nbf` and `iat` not in the future, `exp`
+ * not past, `iat` not older than `maxTokenAge`, each with the tolerance.
+ */
+export function checkTimes(p: JwtPayload, r: ClaimRules, now: number): void {
+  const { what } = r
   const skew = r.clockTolerance
   if (p.nbf !== undefined && (p.nbf as number) > now + skew) throw new TokenNotYetValid(`${what} is not yet valid`, { claim: 'nbf', reason: 'check_failed' })
   if (p.exp !== undefined && (p.exp as number) <= now - skew) throw new TokenExpired(`${what} has expired`, { claim: 'exp', reason: 'check_failed' })
