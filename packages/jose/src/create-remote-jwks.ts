@@ -96,8 +96,8 @@ export function createRemoteJwks(options: RemoteJwksOptions): RemoteJwks {
   let url = locator ? undefined : new URL(options.jwksUri as string | URL)
   let keys: readonly VerificationKey[] = []
   let held = new Set<KeyObject>()
-  /** Keys per kid and alg, so the hot path builds no array (cleared whenever the keys change). */
-  const matches = new Map<string, readonly KeyObject[]>()
+  /** Keys per alg and kid, so the hot path builds no array (cleared whenever the keys change). */
+  const matches = new Map<string, Map<string | undefined, readonly KeyObject[]>>()
   let etag: string | undefined
   let lastSuccessAt: number | null = null
   let lastAttemptAt: number | null = null
@@ -176,12 +176,13 @@ export function createRemoteJwks(options: RemoteJwksOptions): RemoteJwks {
 
   function lookup(kid: string | undefined, alg: string): readonly KeyObject[] | undefined {
     if (!fresh()) return undefined
-    const slot = `${kid ?? ''}\0${kid === undefined ? 0 : 1}${alg}`
-    let match = matches.get(slot)
+    let byKid = matches.get(alg)
+    if (!byKid) matches.set(alg, (byKid = new Map()))
+    let match = byKid.get(kid)
     if (!match) {
       match = matchingKeys(keys, kid, alg)
-      if (matches.size >= 1024) matches.clear()
-      matches.set(slot, match)
+      if (byKid.size >= 1024) byKid.clear()
+      byKid.set(kid, match)
     }
     return match.length > 0 ? match : undefined
   }
