@@ -1,9 +1,9 @@
 import type { KeyObject } from 'node:crypto'
 import { KeysUnavailable, describeError } from '@mqtt-oidc/core/errors'
 import { DEFAULT_JWKS_COOLDOWN_MS, DEFAULT_JWKS_MAX_STALE_MS, DEFAULT_JWKS_REFRESH_MS } from './defaults.js'
-import { matchingKeys, parseJwks } from './lib/parse-jwks.js'
+import { fetchJwks } from './lib/fetch-jwks.js'
+import { matchingKeys } from './lib/parse-jwks.js'
 import type { VerificationKey } from './lib/parse-jwks.js'
-import { readLimited } from './lib/read-limited.js'
 import type { KeySource, LogFn } from './types.js'
 
 export interface RemoteJwksOptions {
@@ -121,29 +121,16 @@ export function createRemoteJwks(options: RemoteJwksOptions): RemoteJwks {
   }
   schedule(healthyWait())
 
-  /** The new keys, or undefined when the JWKS has not changed (304). */
-  async function load(): Promise<VerificationKey[] | undefined> {
-    url ??= new URL(await locator!())
-    const headers: Record<string, string> = { accept: 'application/json', ...(etag && keys.length > 0 ? { 'if-none-match': etag } : {}) }
-    const res = await doFetch(url, { headers, signal: AbortSignal.timeout(timeoutMs), redirect: 'error' })
-    if (res.status === 304 && keys.length > 0) return undefined
-    if (!res.ok) {
-      await res.body?.cancel().catch(() => {})
-      throw new Error(`the JWKS endpoint answered HTTP ${res.status}`)
-    }
-    const next = parseJwks(JSON.parse(await readLimited(res, maxBytes)))
-    etag = res.headers.get('etag') ?? undefined
-    return next
-  }
-
   function refresh(): Promise<boolean> {
     inFlight ??= (async () => {
       lastAttemptAt = now()
       try {
-        const next = await load()
-        if (next) {
-          keys = next
-          held = new Set(next.map((k) => k.key))
+        url ??= new URL(await locator!())
+        const next = await fetchJwks(url, { fetch: doFetch, timeoutMs, maxBytes, etag: keys.length > 0 ? etag : undefined })
+        if (next !== 'unchanged') {
+          keys = next.keys
+          etag = next.etag
+          held = new Set(keys.map((k) => k.key))
           matches.clear()
         }
         lastSuccessAt = now()
