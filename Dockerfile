@@ -28,6 +28,7 @@ COPY apps/idp/package.json apps/idp/
 COPY apps/exchange/package.json apps/exchange/
 COPY apps/broker/package.json apps/broker/
 COPY packages/core/package.json packages/core/
+COPY packages/jose/package.json packages/jose/
 COPY packages/broker-auth/package.json packages/broker-auth/
 COPY packages/client/package.json packages/client/
 COPY packages/client/bin/ packages/client/bin/

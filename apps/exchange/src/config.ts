@@ -2,6 +2,7 @@ import { resolve } from 'node:path'
 import { z } from 'zod'
 import { brokerIdSchema, parseDuration, NO_EXPIRATION, readEnvironment } from '@mqtt-oidc/core'
 import { DEFAULT_ADMIN_ISSUE_RATE_LIMIT, DEFAULT_MAX_LIVE_ADMIN_CREDENTIALS, DEFAULT_SUBJECT_RATE_LIMIT } from './create-exchange.js'
+import { DEFAULT_KEY_LEAD_SECONDS } from '@mqtt-oidc/jose'
 import type { ExchangeOptions } from './create-exchange.js'
 import type { RateLimit } from './lib/rate-limiter.js'
 
@@ -98,7 +99,7 @@ const envSchema = z.object({
   /** Oldest subject token accepted, by its iat (duration). Default 1d. */
   MQTT_OIDC_EXCHANGE_MAX_SUBJECT_TOKEN_AGE: duration.default(86400),
   /** How long a key made by `keys rotate` is in the JWKS before it signs (duration). Default 10m. */
-  MQTT_OIDC_EXCHANGE_KEY_LEAD_TIME: duration.default(600),
+  MQTT_OIDC_EXCHANGE_KEY_LEAD_TIME: duration.default(DEFAULT_KEY_LEAD_SECONDS),
   /** Longest lifetime of an exchanged token (duration: 30s, 15m, 1h, ...). Default 1h. */
   MQTT_OIDC_EXCHANGE_MAX_LIFETIME: duration.default(3600),
   /** Lifetime of admin-issued credentials when neither the request nor the broker sets one (duration). Default 7d. */

@@ -6,6 +6,8 @@ import type { NextFunction, Request, Response } from 'express'
 import { pino } from 'pino'
 import type { Logger } from 'pino'
 import { InvalidRequest, NotFound, refusalFor } from '@mqtt-oidc/core'
+import { DEFAULT_KEY_LEAD_SECONDS } from '@mqtt-oidc/jose'
+import type { LogFn } from '@mqtt-oidc/jose'
 import type { Acl, Store } from '@mqtt-oidc/core'
 import type { ExchangeContext } from './lib/context.js'
 import { createTrustedIssuer } from './lib/trusted-issuers.js'
@@ -64,7 +66,7 @@ export interface ExchangeOptions {
   readonly defaultCredentialLifetime?: number | undefined
   /** ACL template of brokers created without one. Default DEFAULT_EXCHANGE_ACL. */
   readonly defaultExchangeAcl?: Acl | undefined
-  /** Default lead time of `keys rotate`: a new key is in the JWKS this long before it signs, seconds. Default 600. */
+  /** Default lead time of `keys rotate`: a new key is in the JWKS this long before it signs, seconds. Default 600 (the JOSE core's DEFAULT_KEY_LEAD_SECONDS). */
   readonly keyLeadTime?: number | undefined
   /**
    * Token exchanges per subject (one sign-in: issuer, `sub` and client id claim) per window, on
@@ -157,11 +159,12 @@ export function createExchange(options: ExchangeOptions): Exchange {
   let server: Server | undefined
   let pruneTimer: NodeJS.Timeout | undefined
   const streams: OpenStreams = new Set()
-  const idp = createTrustedIssuer(options.idp)
+  const joseLog: LogFn = (level, msg, fields) => log[level](fields ?? {}, msg)
+  const idp = createTrustedIssuer(options.idp, joseLog)
   const maxLifetime = options.maxLifetime ?? 3600
   const defaultCredentialLifetime = options.defaultCredentialLifetime ?? DEFAULT_CREDENTIAL_LIFETIME
-  const keyUsage = createKeyUsage(options.store, Math.max(maxLifetime, defaultCredentialLifetime))
-  const issuers = [idp, ...(options.trustedIssuers ?? []).map(createTrustedIssuer)]
+  const keyUsage = createKeyUsage(options.store)
+  const issuers = [idp, ...(options.trustedIssuers ?? []).map((i) => createTrustedIssuer(i, joseLog))]
 
   const now = options.now ?? (() => Math.floor(Date.now() / 1000))
   const ctx: ExchangeContext = {
@@ -189,7 +192,7 @@ export function createExchange(options: ExchangeOptions): Exchange {
     adminIssueRateLimit: options.adminIssueRateLimit === undefined ? DEFAULT_ADMIN_ISSUE_RATE_LIMIT : options.adminIssueRateLimit,
     maxLiveAdminCredentials: options.maxLiveAdminCredentials === undefined ? DEFAULT_MAX_LIVE_ADMIN_CREDENTIALS : options.maxLiveAdminCredentials,
     keyUsage,
-    keyLeadTime: options.keyLeadTime ?? 600,
+    keyLeadTime: options.keyLeadTime ?? DEFAULT_KEY_LEAD_SECONDS,
     now,
   }
   const app = createApp(ctx, streams)
@@ -200,7 +203,8 @@ export function createExchange(options: ExchangeOptions): Exchange {
     get issuer() { return ctx.issuer() },
     async listen() {
       if (server) throw new Error('the exchange is already listening')
-      keys = await loadSigningKeys(options.store, ctx.now, (record) => keyUsage.retained(record, ctx.now()))
+      // A retired key stays published until its last token expired; unrecorded, for the longest lifetime a token may have.
+      keys = await loadSigningKeys(options.store, { now: ctx.now, retainSeconds: Math.max(maxLifetime, defaultCredentialLifetime), retainedUntil: keyUsage.lastExpiry })
       // Revocations committed through any instance sharing the store reach our streams from here on.
       await ctx.notifier.start()
       // Accounts disabled while this instance was down lose their live credentials now.
@@ -229,6 +233,7 @@ export function createExchange(options: ExchangeOptions): Exchange {
       clearInterval(pruneTimer)
       ctx.notifier.stop()
       await cutoffs.stop()
+      for (const i of issuers) i.keys.close()
       for (const res of streams) res.end()
       streams.clear()
       await new Promise<void>((resolve, reject) => {

@@ -2,7 +2,7 @@ import { BROKER_TOKEN_TYP } from '@mqtt-oidc/core'
 import type { Acl, Credential } from '@mqtt-oidc/core'
 import type { SigningKey } from './lib/signing-keys.js'
 import type { BrokerSigner } from './lib/broker-signer.js'
-import { signJws } from './lib/sign-jws.js'
+import { signJwt } from '@mqtt-oidc/jose'
 import { createJti } from './lib/create-jti.js'
 
 export interface BrokerTokenRequest {
@@ -52,7 +52,7 @@ export async function issueBrokerToken(req: BrokerTokenRequest): Promise<IssuedB
     ...(isAllTopics(req.acl) ? { topicAcl: '#' } : {}),
     ...shape?.claims(req.acl, { clientid: req.clientId, username: req.username }),
   }
-  const token = signJws({ typ: BROKER_TOKEN_TYP }, {
+  const token = signJwt({ typ: BROKER_TOKEN_TYP }, {
     iss: req.issuer,
     aud: shape?.audience ?? req.broker,
     sub: req.clientId,

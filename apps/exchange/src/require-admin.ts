@@ -1,14 +1,15 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express'
-import type { IssuerKeys } from './lib/issuer-keys.js'
 import { ADMIN_SCOPE, InsufficientScope, Unauthenticated, isMqttOidcError } from '@mqtt-oidc/core'
-import { IDP_TOKEN_ALGS, verifyJwt } from './lib/verify-jwt.js'
+import { ACCESS_TOKEN_TYP, createJwtVerifier } from '@mqtt-oidc/jose'
+import type { JwtVerifier, KeySource } from '@mqtt-oidc/jose'
+import { IDP_TOKEN_ALGS } from './verify-subject-token.js'
 
 export interface AdminPolicy {
   /** The trusted IdP's issuer (`iss` of access tokens). */
   readonly issuer: string
   /** This exchange's issuer URL (`aud` of access tokens); read per request since it may be known only after listen(). */
   readonly audience: () => string
-  readonly keys: IssuerKeys
+  readonly keys: KeySource
 }
 
 /** Who is acting, for the audit log (never the token). */
@@ -31,6 +32,26 @@ const REALM = 'Bearer realm="mqtt-oidc"'
  * an AdminIdentity.
  */
 export function requireAdmin(policy: AdminPolicy): RequestHandler {
+  // made at the first request: the audience (this exchange's URL) may be known only after listen()
+  let verifier: { audience: string; jwt: JwtVerifier } | undefined
+  const accessTokens = (): JwtVerifier => {
+    const audience = policy.audience()
+    if (verifier?.audience !== audience) {
+      verifier = {
+        audience,
+        jwt: createJwtVerifier(policy.keys, {
+          algorithms: IDP_TOKEN_ALGS,
+          ...ACCESS_TOKEN_TYP,
+          issuer: policy.issuer,
+          // A resource indicator may be sent with or without the trailing slash.
+          audience: [audience, `${audience}/`],
+          requiredClaims: ['exp'],
+          what: 'access token',
+        }),
+      }
+    }
+    return verifier.jwt
+  }
   return async (req: Request, res: Response, next: NextFunction) => {
     const token = bearerToken(req)
     if (token === null) {
@@ -41,7 +62,7 @@ export function requireAdmin(policy: AdminPolicy): RequestHandler {
       res.set('WWW-Authenticate', REALM)
       throw new Unauthenticated(`an access token with scope ${ADMIN_SCOPE} is required`)
     }
-    const payload = await verifyAccessToken(token, policy, res)
+    const payload = await verifyAccessToken(token, accessTokens(), res)
     const scopes = typeof payload.scope === 'string' ? payload.scope.split(' ') : []
     const scoped = scopes.filter((s) => s.startsWith(BROKER_ADMIN_SCOPE_PREFIX)).map((s) => s.slice(BROKER_ADMIN_SCOPE_PREFIX.length))
     if (!scopes.includes(ADMIN_SCOPE) && scoped.length === 0) {
@@ -58,18 +79,9 @@ export function requireAdmin(policy: AdminPolicy): RequestHandler {
   }
 }
 
-async function verifyAccessToken(token: string, policy: AdminPolicy, res: Response) {
-  const audience = policy.audience()
+async function verifyAccessToken(token: string, jwt: JwtVerifier, res: Response) {
   try {
-    const { payload } = await verifyJwt(token, policy.keys, {
-      algorithms: IDP_TOKEN_ALGS,
-      typ: 'at+jwt',
-      issuer: policy.issuer,
-      // A resource indicator may be sent with or without the trailing slash.
-      audience: [audience, `${audience}/`],
-      requiredClaims: ['exp'],
-    }, 'access token')
-    return payload
+    return (await jwt.verify(token)).payload
   } catch (err) {
     if (!isMqttOidcError(err) || !err.code.startsWith('ERR_TOKEN_')) throw err
     res.set('WWW-Authenticate', `${REALM}, error="invalid_token"`)

@@ -1,8 +1,10 @@
 import { BROKER_TOKEN_TYP, InvalidRequest, TOKEN_TYPE, TokenAudienceInvalid, TokenIssuerInvalid, TokenTypeInvalid } from '@mqtt-oidc/core'
-import { decodeJws } from './lib/decode-jws.js'
-import type { JwtPayload } from './lib/decode-jws.js'
+import { ACCESS_TOKEN_TYP, ID_TOKEN_TYP, createJwtVerifier, decodeJws, decodeJwtPayload, normalizeTyp } from '@mqtt-oidc/jose'
+import type { JwtPayload, JwtVerifier } from '@mqtt-oidc/jose'
 import type { TrustedIssuer } from './lib/trusted-issuers.js'
-import { IDP_TOKEN_ALGS, verifyJwt } from './lib/verify-jwt.js'
+
+/** Asymmetric algorithms accepted from an identity provider (never `none`, never HS*). */
+export const IDP_TOKEN_ALGS = ['RS256', 'PS256', 'ES256', 'EdDSA'] as const
 
 export interface SubjectTokenPolicy {
   /** Issuers whose tokens may be exchanged. */
@@ -30,42 +32,63 @@ export interface SubjectIdentity {
 
 const WHAT = 'subject_token'
 const MAX_CLAIM_LENGTH = 256
+/** A JWT access token of any trusted issuer: RFC 9068's `at+jwt`, or `JWT`/none from issuers that predate it. */
+const ANY_ACCESS_TOKEN_TYP = { typ: [...ACCESS_TOKEN_TYP.typ, 'JWT'], allowMissingTyp: true }
+/** The header rules of a first look, before the issuer (and so the kind of token) is known. */
+const PEEK = { algorithms: IDP_TOKEN_ALGS, what: WHAT }
 
 /**
- * Verifies an RFC 8693 subject token from a trusted issuer: an ID token
- * (`aud` = an accepted client id) or an RFC 9068 JWT access token (`aud` =
- * this exchange, `client_id` an accepted client id). `jwt` means either,
- * told apart by `typ: at+jwt`. Throws core token errors (all map to
- * `invalid_request`) naming the reason; the token is never echoed.
+ * Verifies an RFC 8693 subject token from a trusted issuer with the JOSE
+ * core's strict rules: an ID token (`aud` = accepted client ids, `typ` an ID
+ * token's) or a JWT access token (`aud` = this exchange, `client_id` an
+ * accepted client id). `jwt` means either, told apart by `typ: at+jwt`.
+ * Throws core token errors (all map to `invalid_request`) naming the
+ * reason; the token is never echoed.
  */
 export async function verifySubjectToken(token: string, tokenType: string, policy: SubjectTokenPolicy): Promise<SubjectIdentity> {
-  const { header, payload: unverified } = decodeJws(token, WHAT)
-  if (normalizeTyp(header.typ) === BROKER_TOKEN_TYP) {
-    throw new TokenTypeInvalid(`${WHAT} is a broker token; broker tokens cannot be exchanged`)
-  }
-  const issuer = policy.issuers.find((i) => i.issuer === unverified.iss)
-  if (!issuer) throw new TokenIssuerInvalid(`${WHAT} issuer is not trusted`)
-  const access = tokenType === TOKEN_TYPE.accessToken || (tokenType === TOKEN_TYPE.jwt && normalizeTyp(header.typ) === 'at+jwt')
-  const { payload } = await verifyJwt(token, issuer.keys, {
-    algorithms: IDP_TOKEN_ALGS,
-    issuer: issuer.issuer,
-    audience: access ? policy.audiences : issuer.clientIds,
-    requiredClaims: ['exp', 'sub'],
-    maxTokenAge: policy.maxAge,
-    now: policy.now,
-  }, WHAT)
+  const jws = decodeJws(token, PEEK)
+  const typ = jws.header.typ === undefined ? undefined : normalizeTyp(jws.header.typ)
+  if (typ === BROKER_TOKEN_TYP) throw new TokenTypeInvalid(`${WHAT} is a broker token; broker tokens cannot be exchanged`, { claim: 'typ', reason: 'check_failed' })
+  // Unverified: only to pick the issuer whose keys verify it.
+  const issuer = policy.issuers.find((i) => i.issuer === decodeJwtPayload(jws, WHAT).iss)
+  if (!issuer) throw new TokenIssuerInvalid(`${WHAT} issuer is not trusted`, { claim: 'iss', reason: 'check_failed' })
+  const access = tokenType === TOKEN_TYPE.accessToken || (tokenType === TOKEN_TYPE.jwt && typ === 'at+jwt')
+  const { payload } = await verifierFor(issuer, access, policy).verify(token, policy.now)
   const client = access ? payload.client_id ?? payload.azp : payload.azp
   if ((access || client !== undefined) && !issuer.clientIds.includes(String(client))) {
-    throw new TokenAudienceInvalid(`${WHAT} was issued to a client that is not accepted here`)
+    throw new TokenAudienceInvalid(`${WHAT} was issued to a client that is not accepted here`, { claim: access ? 'client_id' : 'azp', reason: 'check_failed' })
   }
   return {
     issuer,
-    sub: String(payload.sub),
+    sub: payload.sub as string,
     clientId: stringClaim(payload, issuer.clientIdClaim, true),
     username: stringClaim(payload, issuer.usernameClaim, false),
     groups: groupsClaim(payload[issuer.groupsClaim]),
     claims: payload,
   }
+}
+
+const verifiers = new WeakMap<TrustedIssuer, Map<string, JwtVerifier>>()
+
+/** The JOSE core's verifier for this issuer and kind of token, made once (options checked once, headers remembered). */
+function verifierFor(issuer: TrustedIssuer, access: boolean, policy: SubjectTokenPolicy): JwtVerifier {
+  let mine = verifiers.get(issuer)
+  if (!mine) verifiers.set(issuer, (mine = new Map()))
+  const key = `${access}\0${policy.maxAge}\0${policy.audiences.join('\0')}`
+  let verifier = mine.get(key)
+  if (!verifier) {
+    verifier = createJwtVerifier(issuer.keys, {
+      algorithms: IDP_TOKEN_ALGS,
+      ...(access ? ANY_ACCESS_TOKEN_TYP : ID_TOKEN_TYP),
+      issuer: issuer.issuer,
+      audience: access ? policy.audiences : issuer.clientIds,
+      requiredClaims: ['exp', 'sub'],
+      maxTokenAge: policy.maxAge,
+      what: WHAT,
+    })
+    mine.set(key, verifier)
+  }
+  return verifier
 }
 
 /** A short string claim; a malformed one is an error only when `lenient` is false. */
@@ -80,8 +103,4 @@ function stringClaim(payload: JwtPayload, name: string, lenient: boolean): strin
 function groupsClaim(value: unknown): string[] {
   if (typeof value === 'string') return value.split(/[ ,]+/).filter(Boolean)
   return Array.isArray(value) ? value.filter((g): g is string => typeof g === 'string') : []
-}
-
-function normalizeTyp(typ: unknown): string | undefined {
-  return typeof typ === 'string' ? typ.toLowerCase().replace(/^application\//, '') : undefined
 }

@@ -17,9 +17,9 @@ beforeAll(async () => {
 afterAll(async () => { await stack?.close() })
 
 describe('mqtt-oidc keys (exchange signing keys through the admin API)', () => {
-  it('`keys rotate --lead-time 10m` publishes a new key that signs later, and `keys list` shows both', async () => {
+  it('`keys rotate --lead 10m` publishes a new key that signs later, and `keys list` shows both', async () => {
     const before = Math.floor(Date.now() / 1000)
-    const rotated = await cli(['keys', 'rotate', '--lead-time', '10m'])
+    const rotated = await cli(['keys', 'rotate', '--lead', '10m'])
     expect(rotated.code, rotated.stderr).toBe(0)
     const result = JSON.parse(rotated.stdout) as { kid: string; alg: string; activatesAt: number; retiring: string }
     expect(result).toMatchObject({ alg: 'EdDSA', kid: expect.any(String), retiring: expect.any(String) })
@@ -31,6 +31,22 @@ describe('mqtt-oidc keys (exchange signing keys through the admin API)', () => {
     expect(keys.filter((k) => k.published).map((k) => k.kid)).toEqual(expect.arrayContaining([result.kid, result.retiring]))
     const jwks = await (await fetch(`${stack.exchangeUrl}/.well-known/jwks.json`)).json() as { keys: { kid: string }[] }
     expect(jwks.keys.map((k) => k.kid)).toEqual(expect.arrayContaining([result.kid, result.retiring]))
+  })
+
+  it('`keys rotate --lead-time` still works, saying on stderr that it is deprecated', async () => {
+    const before = Math.floor(Date.now() / 1000)
+    const rotated = await cli(['keys', 'rotate', '--lead-time', '15m'])
+    expect(rotated.code, rotated.stderr).toBe(0)
+    expect((JSON.parse(rotated.stdout) as { activatesAt: number }).activatesAt - before).toBeGreaterThanOrEqual(900)
+    expect(rotated.stderr.split('\n')[0]).toBe('mqtt-oidc: --lead-time is deprecated; use --lead')
+    const both = await cli(['keys', 'rotate', '--lead', '15m', '--lead-time', '15m'])
+    expect([both.code, both.stderr.trim()]).toEqual([1, 'mqtt-oidc: give --lead only (--lead-time is its deprecated spelling)'])
+  })
+
+  it('`keys rotate --lead 30s` warns that a lead that short is only safe for a single instance', async () => {
+    const rotated = await cli(['keys', 'rotate', '--lead', '30s'])
+    expect(rotated.code, rotated.stderr).toBe(0)
+    expect(rotated.stderr.split('\n')[0]).toBe('mqtt-oidc: warning: with a lead under 90 s, a verifier may be shown a token before it can fetch its key (safe with a single instance)')
   })
 
   it('`keys rotate --alg HS256` is refused before anything is sent', async () => {

@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { decodeJwt } from 'jose'
 import { TOKEN_EXCHANGE_GRANT, TOKEN_TYPE } from '@mqtt-oidc/core'
+import { DEFAULT_CLOCK_TOLERANCE } from '@mqtt-oidc/jose'
 import { ensureBroker } from '../src/ensure-broker.js'
 import { startExchange } from './support/harness.js'
 import type { Running } from './support/harness.js'
@@ -86,7 +87,8 @@ describe('POST /token subject tokens from trusted issuers', () => {
   })
 
   it('refuses a subject token older than the configured age even when it has not expired', async () => {
-    const token = await idp.idToken({ iat: now() - 601, exp: now() + 3600 })
+    // past the configured age by one second more than the clock tolerance every time check allows
+    const token = await idp.idToken({ iat: now() - 600 - DEFAULT_CLOCK_TOLERANCE - 1, exp: now() + 3600 })
     await refused(await ex.exchangeToken(form(token)), 400, { error: 'invalid_request', error_description: 'subject_token is too old' })
   })
 

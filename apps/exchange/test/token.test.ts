@@ -1,3 +1,4 @@
+import { KeyObject, sign } from 'node:crypto'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { SignJWT, UnsecuredJWT, createRemoteJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose'
 import { BROKER_TOKEN_TYP, TOKEN_EXCHANGE_GRANT, TOKEN_TYPE } from '@mqtt-oidc/core'
@@ -233,5 +234,49 @@ describe('POST /token grant_type=token-exchange', () => {
     } finally {
       await offline.close()
     }
+  })
+})
+
+describe('POST /token: the strict JWT rules on subject tokens (the same as the brokers\')', () => {
+  /** An ID token signed over this exact payload text (JSON.stringify cannot name a claim twice). */
+  const idTokenText = (payload: string): string => {
+    const input = `${Buffer.from(JSON.stringify({ alg: 'RS256', kid: idp.kid })).toString('base64url')}.${Buffer.from(payload).toString('base64url')}`
+    return `${input}.${sign('sha256', Buffer.from(input), KeyObject.from(idp.privateKey)).toString('base64url')}`
+  }
+  const payload = (extra: string): string =>
+    `{"iss":${JSON.stringify(idp.issuer)},"aud":"mqtt-oidc-cli","sub":"account-1","clientid":"gateway-1","iat":${now()},"exp":${now() + 300}${extra}}`
+
+  it('refuses an ID token naming a claim twice, which JSON.parse would read as its last value', async () => {
+    expect((await ex.exchangeToken(form(idTokenText(payload(''))))).status).toBe(200)
+    await refused(await ex.exchangeToken(form(idTokenText(payload(',"clientid":"someone-else"')))), 400, {
+      error: 'invalid_request', error_description: 'subject_token payload names "clientid" more than once',
+    })
+  })
+
+  it('refuses an access token or a logout token of the IdP presented as an ID token', async () => {
+    for (const typ of ['at+jwt', 'logout+jwt', 'application/logout+jwt']) {
+      await refused(await ex.exchangeToken(form(await idp.idToken({}, { typ }))), 400, {
+        error: 'invalid_request', error_description: 'subject_token has the wrong typ header',
+      })
+    }
+    expect((await ex.exchangeToken(form(await idp.idToken({}, { typ: 'JWT' })))).status).toBe(200)
+  })
+
+  it('refuses an ID token issued in the future beyond the clock tolerance', async () => {
+    await refused(await ex.exchangeToken(form(await idp.idToken({ iat: now() + 120 }))), 400, {
+      error: 'invalid_request', error_description: 'subject_token was issued in the future (check the clocks)',
+    })
+  })
+
+  it('refuses times written in milliseconds', async () => {
+    await refused(await ex.exchangeToken(form(await idp.idToken({ exp: Date.now() + 300_000 }))), 400, {
+      error: 'invalid_request', error_description: 'subject_token has an invalid exp claim: a time in milliseconds (NumericDate is in seconds)',
+    })
+  })
+
+  it('refuses an ID token whose aud names another client too (OpenID Connect Core 3.1.3.7)', async () => {
+    await refused(await ex.exchangeToken(form(await idp.idToken({ aud: ['mqtt-oidc-cli', 'some-other-client'] }))), 400, {
+      error: 'invalid_request', error_description: 'subject_token audience names other recipients too',
+    })
   })
 })

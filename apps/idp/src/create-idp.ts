@@ -13,6 +13,7 @@ import { useDevicePolling } from './lib/device-polling.js'
 import { createInteractionRouter, sendPage } from './lib/interaction-routes.js'
 import { errorPage } from './lib/pages.js'
 import { buildProviderConfiguration, CODE_VERIFICATION_PATH, DEFAULT_TTL, type IdpTtl } from './lib/provider-configuration.js'
+import { DEFAULT_KEY_RELOAD_SECONDS } from '@mqtt-oidc/jose'
 import { loadOrCreateSigningKeys, watchSigningKeys } from './lib/signing-keys.js'
 import { useSpendFailedCodes } from './lib/spend-failed-codes.js'
 import { createUserCodeLimiter, DEFAULT_USER_CODE_RATE_LIMIT, useUserCodeRateLimit, type UserCodeLimiter, type UserCodeRateLimit } from './lib/user-code-rate-limit.js'
@@ -63,8 +64,8 @@ export interface IdpOptions {
   readonly trustedProxies?: number
 }
 
-/** Default seconds between the IdP's looks at its signing keys in the store. */
-export const KEY_RELOAD_SECONDS = 60
+/** Default seconds between the IdP's looks at its signing keys in the store: the key sets' one reload period (the rotation lead is set against it). */
+export const KEY_RELOAD_SECONDS = DEFAULT_KEY_RELOAD_SECONDS
 
 export interface Idp {
   /** Binds, then builds the provider for the now-known issuer. */

@@ -1,12 +1,9 @@
-import { BROKER_TOKEN_ALGS, BROKER_TOKEN_TYP, TokenMalformed, TokenMissing, TokenRevoked, TokenSignatureInvalid } from '@mqtt-oidc/core'
+import { BROKER_TOKEN_ALGS, BROKER_TOKEN_TYP, TokenMalformed, TokenMissing, TokenRevoked, parseBrokerTokenClaims } from '@mqtt-oidc/core'
 import type { BrokerTokenClaims } from '@mqtt-oidc/core'
+import { createJwtVerifier } from '@mqtt-oidc/jose'
 import { createKeyStore } from './create-key-store.js'
 import type { KeyStore } from './create-key-store.js'
-import { checkClaims, checkTimes } from './lib/check-claims.js'
-import { decodeJsonSegment, decodeJws } from './lib/decode-jws.js'
-import type { CheckedHeader } from './lib/decode-jws.js'
 import { createVerifiedCache } from './lib/verified-cache.js'
-import { SUPPORTED_ALGS, verifySignature } from './lib/verify-signature.js'
 import type { LogFn, RevocationChecker } from './types.js'
 
 export interface VerifierOptions {
@@ -20,7 +17,7 @@ export interface VerifierOptions {
   keys?: KeyStore
   /** Allowed header `alg` values. Default `['EdDSA', 'ES256', 'RS256']`; `none` and `HS*` are refused at construction. */
   algorithms?: readonly string[]
-  /** Leeway for `exp`/`nbf`, in seconds. Default 5. */
+  /** Leeway for `exp`, `nbf` and a future `iat`, in seconds. Default 5. */
   clockTolerance?: number
   /** Revoked jtis (usually the revocation follower). Default: nothing is revoked. */
   revocations?: RevocationChecker
@@ -56,10 +53,11 @@ export interface Verifier {
 }
 
 /**
- * Creates the broker-side verifier of broker tokens. The signature is checked
- * with node:crypto KeyObjects from our own JWKS cache (`createKeyStore`);
- * header and claim rules follow jose's (alg allow-list, `typ`, no `crit`,
- * iss, single aud, exp/nbf with leeway) plus core's claim schema.
+ * Creates the broker-side verifier of broker tokens: the JOSE core's
+ * verifier (alg allow-list, `typ: mqtt-broker+jwt`, no `crit`/`b64`, key
+ * fit, the strict claim rules with `iss` = the exchange and `aud` = this
+ * broker) over its remote JWKS cache, then core's broker-token claim schema,
+ * with a cache of verified tokens and the revocation check on top.
  *
  * @example
  * const verifier = createVerifier({ issuer: 'http://localhost:4001', audience: 'demo',
@@ -67,7 +65,6 @@ export interface Verifier {
  * const claims = await verifier.verify(password)
  */
 export function createVerifier(options: VerifierOptions): Verifier {
-  const algorithms = new Set(checkAlgorithms(options.algorithms ?? BROKER_TOKEN_ALGS))
   const clock = options.now ?? (() => Date.now() / 1000)
   const keys = options.keys ?? createKeyStore({
     jwksUri: options.jwksUri,
@@ -79,9 +76,15 @@ export function createVerifier(options: VerifierOptions): Verifier {
     log: options.log,
   })
   const maxTokenLength = options.maxTokenLength ?? 8192
-  const rules = { issuer: options.issuer, audience: options.audience, clockTolerance: options.clockTolerance ?? 5 }
+  const jwt = createJwtVerifier(keys, {
+    algorithms: options.algorithms ?? BROKER_TOKEN_ALGS,
+    typ: BROKER_TOKEN_TYP,
+    issuer: options.issuer,
+    audience: options.audience,
+    clockTolerance: options.clockTolerance,
+    maxTokenLength,
+  })
   const cache = createVerifiedCache(options.cacheSize ?? 10_000)
-  const headers = new Map<string, CheckedHeader>()
 
   function notRevoked(claims: BrokerTokenClaims): BrokerTokenClaims {
     if (options.revocations?.has(claims.jti)) throw new TokenRevoked(`jti ${claims.jti} is revoked`)
@@ -94,26 +97,14 @@ export function createVerifier(options: VerifierOptions): Verifier {
     const now = clock()
     const hit = cache.get(token)
     if (hit && keys.holds(hit.key)) {
-      checkTimes(hit.claims, now, rules.clockTolerance)
+      jwt.checkTimes(hit.claims, now)
       return notRevoked(hit.claims)
     }
-    const jws = decodeJws(token, algorithms, BROKER_TOKEN_TYP, headers)
-    const candidates = keys.lookup(jws.kid, jws.alg) ?? await keys.keysFor(jws.kid, jws.alg)
-    const key = candidates.find((k) => verifySignature(jws.alg, k, jws.signingInput, jws.signature))
-    if (!key) throw new TokenSignatureInvalid(candidates.length > 0 ? 'signature invalid' : 'no key in the JWKS verifies this token')
-    const claims = checkClaims(decodeJsonSegment(jws.payloadSegment, 'JWT payload'), rules, now)
+    const { payload, key } = jwt.verifyIfKeysHeld(token, now) ?? await jwt.verify(token, now)
+    const claims = parseBrokerTokenClaims(payload)
     cache.set(token, { claims, key })
     return notRevoked(claims)
   }
 
   return { verify, keys, close: () => (options.keys ? undefined : keys.close()) }
-}
-
-function checkAlgorithms(algorithms: readonly string[]): string[] {
-  const bad = algorithms.filter((alg) => alg.toLowerCase() === 'none' || alg.startsWith('HS'))
-  if (bad.length > 0) throw new TypeError(`algorithms must be asymmetric (JWKS public keys); refused: ${bad.join(', ')}`)
-  if (algorithms.length === 0) throw new TypeError('algorithms must not be empty')
-  const unknown = algorithms.filter((alg) => !SUPPORTED_ALGS.includes(alg))
-  if (unknown.length > 0) throw new TypeError(`unsupported algorithms: ${unknown.join(', ')}`)
-  return [...algorithms]
 }

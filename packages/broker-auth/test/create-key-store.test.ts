@@ -23,7 +23,8 @@ const codeOf = async (p: Promise<unknown>): Promise<string> => {
 /** A verifier over its own key store, on a clock the test moves (epoch ms). */
 function setup(options: { cooldownMs?: number; maxStaleMs?: number; refreshIntervalMs?: number; onFetch?: (o: 'ok' | 'error') => void } = {}) {
   const clock = { ms: Date.now() }
-  const keys = createKeyStore({ jwksUri: exchange.jwksUri, now: () => clock.ms, cooldownMs: 1000, maxStaleMs: 60_000, ...options })
+  // the back-off retry timer runs on real time: kept minutes away, so only the test's own fetches count
+  const keys = createKeyStore({ jwksUri: exchange.jwksUri, now: () => clock.ms, cooldownMs: 1000, maxStaleMs: 60_000, backoffMs: 600_000, maxBackoffMs: 600_000, ...options })
   stores.push(keys)
   const verifier = createVerifier({ issuer: exchange.url, audience: BROKER, jwksUri: exchange.jwksUri, keys, cacheSize: 0 })
   return { clock, keys, verifier }

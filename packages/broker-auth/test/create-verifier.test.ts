@@ -143,6 +143,46 @@ describe('createVerifier: claim rules', () => {
   })
 })
 
+describe('createVerifier: strict JWT rules (the same as the exchange\'s)', () => {
+  const claims = (now: number, extra = ''): string =>
+    `{"iss":${JSON.stringify(exchange.url)},"aud":"${BROKER}","sub":"c1","jti":"strict","iat":${now},"exp":${now + 60}${extra}}`
+  const header = (extra = ''): string => `{"alg":"EdDSA","kid":"${kit.kid}","typ":"mqtt-broker+jwt"${extra}}`
+
+  it('refuses a payload naming a claim twice (JSON.parse would keep the last one silently)', async () => {
+    const now = nowSeconds()
+    await expect(verifier.verify(kit.signText(header(), claims(now)))).resolves.toMatchObject({ sub: 'c1' })
+    const twice = kit.signText(header(), claims(now, ',"sub":"victim"'))
+    await expect(verifier.verify(twice)).rejects.toMatchObject({ code: 'ERR_TOKEN_MALFORMED', claim: 'sub', reason: 'duplicate' })
+    const nested = kit.signText(header(), claims(now, ',"acl":{"pub":[],"sub":[],"pub":["#"]}'))
+    await expect(verifier.verify(nested)).rejects.toMatchObject({ code: 'ERR_TOKEN_MALFORMED', claim: 'pub', reason: 'duplicate' })
+    const escaped = kit.signText(header(), claims(now, ',"\\u0073ub":"victim"'))
+    await expect(verifier.verify(escaped)).rejects.toMatchObject({ code: 'ERR_TOKEN_MALFORMED', claim: 'sub', reason: 'duplicate' })
+  })
+
+  it('refuses a header naming a parameter twice', async () => {
+    const token = kit.signText(`{"typ":"JWT","alg":"EdDSA","kid":"${kit.kid}","typ":"mqtt-broker+jwt"}`, claims(nowSeconds()))
+    await expect(verifier.verify(token)).rejects.toMatchObject({ code: 'ERR_TOKEN_MALFORMED', claim: 'typ', reason: 'duplicate' })
+  })
+
+  it('refuses iat in the future beyond the clock tolerance, and accepts it within', async () => {
+    const now = nowSeconds()
+    await expect(verifier.verify(await kit.sign({ iat: now + 3, nbf: undefined }))).resolves.toMatchObject({ iat: now + 3 })
+    await expect(verifier.verify(await kit.sign({ iat: now + 60, nbf: undefined }))).rejects.toMatchObject({ code: 'ERR_TOKEN_NOT_YET_VALID', claim: 'iat', reason: 'check_failed' })
+  })
+
+  it('refuses times written in milliseconds', async () => {
+    const ms = Date.now()
+    await expect(verifier.verify(await kit.sign({ exp: ms + 60_000 }))).rejects.toMatchObject({ code: 'ERR_TOKEN_CLAIMS', claim: 'exp', reason: 'invalid' })
+    await expect(verifier.verify(await kit.sign({ nbf: ms - 1000 }))).rejects.toMatchObject({ code: 'ERR_TOKEN_CLAIMS', claim: 'nbf', reason: 'invalid' })
+  })
+
+  it('names the claim at fault, as jose does', async () => {
+    await expect(verifier.verify(await kit.sign({ exp: nowSeconds() - 60 }))).rejects.toMatchObject({ code: 'ERR_TOKEN_EXPIRED', claim: 'exp', reason: 'check_failed' })
+    await expect(verifier.verify(await kit.sign({ aud: 'other-broker' }))).rejects.toMatchObject({ code: 'ERR_TOKEN_AUDIENCE', claim: 'aud', reason: 'check_failed' })
+    await expect(verifier.verify(await kit.sign({ iss: undefined }))).rejects.toMatchObject({ code: 'ERR_TOKEN_ISSUER', claim: 'iss', reason: 'missing' })
+  })
+})
+
 describe('createVerifier: keys come only from the configured JWKS', () => {
   it('ignores a jku header pointing at an attacker JWKS (never fetched)', async () => {
     const attacker = await createTokenKit({ issuer: exchange.url, audience: BROKER })

@@ -13,6 +13,38 @@ export abstract class MqttOidcError extends Error {
   }
 }
 
+/**
+ * Why a token check failed, as jose's errors say it: `missing` (a required
+ * claim or header parameter is absent), `invalid` (present but of the wrong
+ * type or form, e.g. a time in milliseconds), `check_failed` (well formed but
+ * refused: expired, another issuer, an alg not allowed), `duplicate` (a JSON
+ * member name given twice), `unsupported` (a JWS extension such as `crit`).
+ */
+export type TokenErrorReason = 'missing' | 'invalid' | 'check_failed' | 'duplicate' | 'unsupported'
+
+/** Options of a token error: the `cause`, and the claim or header parameter at fault with the reason. */
+export interface TokenErrorOptions {
+  readonly cause?: unknown
+  readonly claim?: string | undefined
+  readonly reason?: TokenErrorReason | undefined
+}
+
+/**
+ * Base of the `ERR_TOKEN_*` errors. Like jose's `JWTClaimValidationFailed`,
+ * it names the claim or JOSE header parameter at fault (`claim: 'exp'`,
+ * `'aud'`, `'alg'`, `'typ'`, ...) and why (`reason: 'check_failed'`);
+ * both are undefined when no single claim is at fault (a bad signature).
+ */
+export abstract class TokenError extends MqttOidcError {
+  readonly claim: string | undefined
+  readonly reason: TokenErrorReason | undefined
+  constructor(message: string, options?: TokenErrorOptions) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause })
+    this.claim = options?.claim
+    this.reason = options?.reason
+  }
+}
+
 export type ErrorCode =
   | 'ERR_INVALID_REQUEST'
   | 'ERR_INVALID_CLIENT'
@@ -73,27 +105,27 @@ export class NotFound extends MqttOidcError { readonly code = 'ERR_NOT_FOUND' }
 export class Conflict extends MqttOidcError { readonly code = 'ERR_CONFLICT' }
 
 /** No token where one is required (e.g. an empty CONNECT password). */
-export class TokenMissing extends MqttOidcError { readonly code = 'ERR_TOKEN_MISSING' }
+export class TokenMissing extends TokenError { readonly code = 'ERR_TOKEN_MISSING' }
 /** Not a compact JWS, or its header/payload is not JSON. */
-export class TokenMalformed extends MqttOidcError { readonly code = 'ERR_TOKEN_MALFORMED' }
+export class TokenMalformed extends TokenError { readonly code = 'ERR_TOKEN_MALFORMED' }
 /** The signature does not verify with any known key. */
-export class TokenSignatureInvalid extends MqttOidcError { readonly code = 'ERR_TOKEN_SIGNATURE' }
+export class TokenSignatureInvalid extends TokenError { readonly code = 'ERR_TOKEN_SIGNATURE' }
 /** The header `alg` is not on the allow-list (`none`, HS* against a public key, ...). */
-export class TokenAlgorithmNotAllowed extends MqttOidcError { readonly code = 'ERR_TOKEN_ALG_NOT_ALLOWED' }
+export class TokenAlgorithmNotAllowed extends TokenError { readonly code = 'ERR_TOKEN_ALG_NOT_ALLOWED' }
 /** The header `typ` is not the one expected here (a broker token used as an ID token, ...). */
-export class TokenTypeInvalid extends MqttOidcError { readonly code = 'ERR_TOKEN_TYPE' }
+export class TokenTypeInvalid extends TokenError { readonly code = 'ERR_TOKEN_TYPE' }
 /** `iss` is not the expected issuer. */
-export class TokenIssuerInvalid extends MqttOidcError { readonly code = 'ERR_TOKEN_ISSUER' }
+export class TokenIssuerInvalid extends TokenError { readonly code = 'ERR_TOKEN_ISSUER' }
 /** `aud` does not name this recipient (another broker, another client). */
-export class TokenAudienceInvalid extends MqttOidcError { readonly code = 'ERR_TOKEN_AUDIENCE' }
+export class TokenAudienceInvalid extends TokenError { readonly code = 'ERR_TOKEN_AUDIENCE' }
 /** `exp` has passed. */
-export class TokenExpired extends MqttOidcError { readonly code = 'ERR_TOKEN_EXPIRED' }
-/** `nbf` is in the future. */
-export class TokenNotYetValid extends MqttOidcError { readonly code = 'ERR_TOKEN_NOT_YET_VALID' }
+export class TokenExpired extends TokenError { readonly code = 'ERR_TOKEN_EXPIRED' }
+/** `nbf` (or `iat`, beyond the clock tolerance) is in the future. */
+export class TokenNotYetValid extends TokenError { readonly code = 'ERR_TOKEN_NOT_YET_VALID' }
 /** The token's `jti` has been revoked. */
-export class TokenRevoked extends MqttOidcError { readonly code = 'ERR_TOKEN_REVOKED' }
+export class TokenRevoked extends TokenError { readonly code = 'ERR_TOKEN_REVOKED' }
 /** A required claim is missing or malformed (e.g. an ill-formed `acl`). */
-export class TokenClaimsInvalid extends MqttOidcError { readonly code = 'ERR_TOKEN_CLAIMS' }
+export class TokenClaimsInvalid extends TokenError { readonly code = 'ERR_TOKEN_CLAIMS' }
 /** No verification keys are available (JWKS unreachable and nothing cached). */
 export class KeysUnavailable extends MqttOidcError { readonly code = 'ERR_KEYS_UNAVAILABLE' }
 /** The revocation feed has been unreachable for longer than the broker's policy allows (fail closed). */
@@ -124,4 +156,12 @@ export class ServerError extends MqttOidcError { readonly code = 'ERR_SERVER' }
 /** True when `err` is one of ours (and so has a stable `code`). */
 export function isMqttOidcError(err: unknown): err is MqttOidcError {
   return err instanceof MqttOidcError
+}
+
+/** A one-line description of a thrown value for logs: its name and message, plus the cause's code or message (e.g. ECONNREFUSED). */
+export function describeError(err: unknown): string {
+  if (!(err instanceof Error)) return String(err)
+  const cause = err.cause as { code?: unknown; message?: unknown } | undefined
+  const detail = typeof cause?.code === 'string' ? cause.code : typeof cause?.message === 'string' ? cause.message : undefined
+  return detail ? `${err.name}: ${err.message} (${detail})` : `${err.name}: ${err.message}`
 }

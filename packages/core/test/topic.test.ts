@@ -6,6 +6,12 @@ describe('topic names and filters', () => {
   it.each(['', 'a/+', 'a/#', 'a+b', 'x\u0000'])('%j is not a valid topic name', (t) => expect(isValidTopicName(t)).toBe(false))
   it.each(['#', '+', 'a/#', 'a/+/b', '+/+', '/#', 'a//b', '$share/g/a/#'])('%j is a valid filter', (f) => expect(isValidTopicFilter(f)).toBe(true))
   it.each(['', 'a#', 'a/#/b', 'a/b+', '#/a', 'a/++'])('%j is not a valid filter', (f) => expect(isValidTopicFilter(f)).toBe(false))
+  it('limits a filter to 65535 UTF-8 bytes, however few characters that is', () => {
+    expect(isValidTopicFilter('€'.repeat(21845))).toBe(true)
+    expect(isValidTopicFilter('€'.repeat(21846))).toBe(false)
+    expect(isValidTopicFilter(`a/${'b'.repeat(65533)}`)).toBe(true)
+    expect(isValidTopicFilter(`a/${'b'.repeat(65534)}`)).toBe(false)
+  })
 })
 
 describe('topicMatchesFilter', () => {

@@ -9,15 +9,14 @@ import type { SigningKeyRecord, Store } from '@mqtt-oidc/core'
 export interface KeyUsage {
   /** Records that `kid` signed a token expiring at `exp` (null = never); resolves once durable. */
   note(kid: string, exp: number | null): Promise<void>
-  /** Whether a retired key must stay published at `now`. */
-  retained(record: SigningKeyRecord, now: number): Promise<boolean>
+  /** When the last token `record` signed expires: epoch seconds, null = never, undefined = not recorded (signed before tracking began). */
+  lastExpiry(record: SigningKeyRecord): Promise<number | null | undefined>
 }
 
 export const KEY_USAGE_MODEL = 'MqttOidcKeyUsage'
 const HOUR = 3600
 
-/** `fallbackSeconds`: how long after retiring a key with no usage record (signed before tracking began) stays published. */
-export function createKeyUsage(store: Store, fallbackSeconds: number): KeyUsage {
+export function createKeyUsage(store: Store): KeyUsage {
   const known = new Map<string, number | null>()
   const load = async (kid: string): Promise<number | null | undefined> => {
     if (known.has(kid)) return known.get(kid)
@@ -34,10 +33,6 @@ export function createKeyUsage(store: Store, fallbackSeconds: number): KeyUsage 
       await store.oidc.upsert(KEY_USAGE_MODEL, kid, { lastExp }, 0)
       known.set(kid, lastExp)
     },
-    async retained(record, now) {
-      const lastExp = await load(record.kid)
-      if (lastExp === undefined) return record.retiredAt !== null && record.retiredAt + fallbackSeconds > now
-      return lastExp === null || lastExp > now
-    },
+    lastExpiry: (record) => load(record.kid),
   }
 }

@@ -1,5 +1,6 @@
-import { createIssuerKeys } from './issuer-keys.js'
-import type { IssuerKeys } from './issuer-keys.js'
+import { createRemoteJwks } from '@mqtt-oidc/jose'
+import type { LogFn, RemoteJwks } from '@mqtt-oidc/jose'
+import { discoverJwksUri } from './discover-jwks-uri.js'
 
 /** An OIDC issuer whose tokens may be exchanged (every default documented). */
 export interface TrustedIssuerOptions {
@@ -25,19 +26,29 @@ export interface TrustedIssuer {
   readonly clientIdClaim: string
   readonly usernameClaim: string
   readonly groupsClaim: string
-  readonly keys: IssuerKeys
+  /** The issuer's JWKS cache (the JOSE core's): close() stops its refresh timer. */
+  readonly keys: RemoteJwks
 }
 
 export const DEFAULT_CLIENT_IDS: readonly string[] = ['mqtt-oidc-cli']
 
-/** Fills in defaults and creates one key cache per issuer. */
-export function createTrustedIssuer(options: TrustedIssuerOptions): TrustedIssuer {
+/** Discovery and JWKS fetch timeout, ms. */
+const FETCH_TIMEOUT_MS = 5000
+
+/** Fills in defaults and creates one JWKS cache per issuer (found by discovery unless `jwksUri` is given). */
+export function createTrustedIssuer(options: TrustedIssuerOptions, log?: LogFn): TrustedIssuer {
   return {
     issuer: options.issuer,
     clientIds: options.clientIds ?? DEFAULT_CLIENT_IDS,
     clientIdClaim: options.clientIdClaim ?? 'clientid',
     usernameClaim: options.usernameClaim ?? 'username',
     groupsClaim: options.groupsClaim ?? 'groups',
-    keys: createIssuerKeys({ issuer: options.issuer, jwksUri: options.jwksUri, cooldownMs: options.jwksCooldownMs }),
+    keys: createRemoteJwks({
+      jwksUri: options.jwksUri ?? (() => discoverJwksUri(options.issuer, FETCH_TIMEOUT_MS)),
+      label: 'the identity provider',
+      cooldownMs: options.jwksCooldownMs,
+      timeoutMs: FETCH_TIMEOUT_MS,
+      log: log && ((level, msg, fields) => log(level, msg, { issuer: options.issuer, ...fields })),
+    }),
   }
 }

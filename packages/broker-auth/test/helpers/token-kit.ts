@@ -17,6 +17,8 @@ export interface TokenKit {
   sign(claims?: Record<string, unknown>, header?: Record<string, unknown>): Promise<string>
   /** Signs exactly this header and payload with node:crypto (EdDSA kits only): for headers jose refuses to emit, such as `crit`. */
   signRaw(header: Record<string, unknown>, payload: Record<string, unknown>): string
+  /** Signs this exact header and payload JSON text (EdDSA kits only): for what JSON.stringify cannot write, such as a member named twice. */
+  signText(header: string, payload: string): string
 }
 
 export const nowSeconds = (): number => Math.floor(Date.now() / 1000)
@@ -38,12 +40,12 @@ export async function createTokenKit(options: { issuer: string; audience: string
     for (const key of Object.keys(payload)) if (payload[key] === undefined) delete payload[key]
     return new SignJWT(payload).setProtectedHeader({ alg, kid, typ: 'mqtt-broker+jwt', ...header }).sign(privateKey)
   }
-  function signRaw(header: Record<string, unknown>, payload: Record<string, unknown>): string {
-    const b64 = (v: unknown): string => Buffer.from(JSON.stringify(v)).toString('base64url')
-    const input = `${b64(header)}.${b64(payload)}`
+  function signText(header: string, payload: string): string {
+    const input = `${Buffer.from(header).toString('base64url')}.${Buffer.from(payload).toString('base64url')}`
     return `${input}.${cryptoSign(null, Buffer.from(input), KeyObject.from(privateKey)).toString('base64url')}`
   }
-  return { kid, alg, publicJwk, privateKey, spki, sign, signRaw }
+  const signRaw = (header: Record<string, unknown>, payload: Record<string, unknown>): string => signText(JSON.stringify(header), JSON.stringify(payload))
+  return { kid, alg, publicJwk, privateKey, spki, sign, signRaw, signText }
 }
 
 /** A compact JWS with `alg: none` and an empty signature. */

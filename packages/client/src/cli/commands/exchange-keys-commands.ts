@@ -9,11 +9,12 @@ import { exchangeBase } from '../../lib/exchange-base.js'
 import { endpointUrl } from '../../lib/urls.js'
 import { writeJson, writeLine, type CliIo } from '../lib/cli-io.js'
 import { CliError } from '../lib/cli-error.js'
+import { addLeadOption, readLead } from '../lib/lead-option.js'
 import { addGlobalOptions, resolveSettings } from '../lib/settings.js'
 
 const HELP = `
 Works on the exchange's broker-token signing keys through its admin API (as the admin client in
-<data-dir>/admin-client.json). The new key is in the JWKS at once and signs after the lead time;
+<data-dir>/admin-client.json). The new key is in the JWKS at once and signs after --lead;
 the old key stays in the JWKS until the last token it signed has expired.`
 
 /** `keys list|rotate`: the exchange's signing keys (admin API). */
@@ -26,12 +27,11 @@ export function addExchangeKeysCommands(program: Command, io: CliIo): void {
     writeJson(io.stdout, await adminCall(cmd, io, 'GET', '/admin/keys'))
   })
 
-  leaf('rotate', 'publish a new key now; it signs after the lead time (prints {kid, alg, activatesAt, retiring})')
+  addLeadOption(leaf('rotate', 'publish a new key now; it signs after --lead (prints {kid, alg, activatesAt, retiring})'), 'the exchange\'s, 10m')
     .option('--alg <alg>', 'EdDSA (default), ES256 or RS256')
-    .option('--lead-time <duration>', 'how long the key is published before it signs: 30s, 10m, 1h, or seconds (default: the exchange\'s, 10m)')
-    .action(async (opts: { alg?: string; leadTime?: string }, cmd: Command) => {
+    .action(async (opts: { alg?: string; lead?: number; leadTime?: number }, cmd: Command) => {
       if (opts.alg !== undefined && !['EdDSA', 'ES256', 'RS256'].includes(opts.alg)) throw new CliError('--alg must be EdDSA, ES256 or RS256')
-      const leadTime = opts.leadTime === undefined ? undefined : /^\d+$/.test(opts.leadTime) ? Number(opts.leadTime) : opts.leadTime
+      const leadTime = readLead(opts, io)
       const result = await adminCall(cmd, io, 'POST', '/admin/keys/rotate', { alg: opts.alg, leadTime }) as { kid: string; activatesAt: number }
       writeJson(io.stdout, result)
       writeLine(io.stderr, `Key ${result.kid} is published now and signs from ${new Date(result.activatesAt * 1000).toISOString()}.`)
