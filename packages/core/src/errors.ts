@@ -40,6 +40,7 @@ export type ErrorCode =
   | 'ERR_KEYS_UNAVAILABLE'
   | 'ERR_REVOCATIONS_UNAVAILABLE'
   | 'ERR_CLIENT_ID_MISMATCH'
+  | 'ERR_CLIENT_ID_REJECTED'
   | 'ERR_USERNAME_MISMATCH'
   | 'ERR_ACL_DENIED'
   | 'ERR_SERVER'
@@ -97,6 +98,8 @@ export class KeysUnavailable extends MqttOidcError { readonly code = 'ERR_KEYS_U
 export class RevocationsUnavailable extends MqttOidcError { readonly code = 'ERR_REVOCATIONS_UNAVAILABLE' }
 /** The MQTT client id is neither empty nor the token's `sub`. */
 export class ClientIdMismatch extends MqttOidcError { readonly code = 'ERR_CLIENT_ID_MISMATCH' }
+/** The MQTT client id is not acceptable in this CONNECT (an empty one with a persistent session, [MQTT-3.1.3-8]). */
+export class ClientIdRejected extends MqttOidcError { readonly code = 'ERR_CLIENT_ID_REJECTED' }
 /** The MQTT username is neither the token's `username` nor its `sub`. */
 export class UsernameMismatch extends MqttOidcError { readonly code = 'ERR_USERNAME_MISMATCH' }
 /** A publish or subscribe outside the token's ACL. */

@@ -53,6 +53,7 @@ export const REFUSALS: Readonly<Record<ErrorCode, Refusal>> = Object.freeze({
   ERR_KEYS_UNAVAILABLE: r('temporarily_unavailable', 503, 3, 0x88),
   ERR_REVOCATIONS_UNAVAILABLE: r('temporarily_unavailable', 503, 3, 0x88),
   ERR_CLIENT_ID_MISMATCH: r('invalid_request', 400, 5, 0x85),
+  ERR_CLIENT_ID_REJECTED: r('invalid_request', 400, 2, 0x85),
   ERR_USERNAME_MISMATCH: r('invalid_request', 400, 5, 0x87),
   ERR_ACL_DENIED: r('access_denied', 403, 5, 0x87),
   ERR_SERVER: r('server_error', 500, 3, 0x80),
