@@ -9,11 +9,15 @@
  * (default 32), BENCH_REVOCATIONS (default 200).
  */
 import { fork } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import type { ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 import { decodeJwt } from 'jose'
 import { openStore } from '@mqtt-oidc/core'
+import { ensureFeedCredential } from '@mqtt-oidc/exchange'
 import { startPostgres } from '../test/support/start-postgres.js'
 import { runLoad, summarize } from './exchange-load.js'
 import { startBenchIdp } from './lib/bench-idp.js'
@@ -43,13 +47,13 @@ async function measure(urls: string[], bodies: string[]): Promise<LoadResult> {
 }
 
 /** Follows instance `url`'s SSE stream; resolves a jti's arrival time. */
-function follow(url: string): { arrived(jti: string): Promise<number>; ready: Promise<void>; stop(): void } {
+function follow(url: string, feedCredential: string): { arrived(jti: string): Promise<number>; ready: Promise<void>; stop(): void } {
   const waiting = new Map<string, (t: number) => void>()
   const controller = new AbortController()
   let markReady: () => void = () => {}
   const ready = new Promise<void>((resolve) => { markReady = resolve })
   void (async () => {
-    const res = await fetch(`${url}/brokers/demo/revocations/stream`, { signal: controller.signal })
+    const res = await fetch(`${url}/brokers/demo/revocations/stream`, { headers: { authorization: `Bearer ${feedCredential}` }, signal: controller.signal })
     const decoder = new TextDecoder()
     let buffer = ''
     for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
@@ -95,7 +99,11 @@ try {
     tokens.push(((await res.json()) as { access_token: string }).access_token)
   }
   const store = await openStore({ url: storeUrl, dataDir: '.', file: 'unused.sqlite' })
-  const stream = follow(second.url)
+  // the broker's feed credential, as the embedded stack issues it
+  const feedDir = mkdtempSync(join(tmpdir(), 'bench-scale-feed-'))
+  await ensureFeedCredential(store, 'demo', join(feedDir, 'demo'))
+  const stream = follow(second.url, readFileSync(join(feedDir, 'demo'), 'utf8').trim())
+  rmSync(feedDir, { recursive: true, force: true })
   await stream.ready
   const propagation: number[] = []
   const writes: number[] = []

@@ -1,4 +1,4 @@
-import { resolve } from 'node:path'
+import { join, resolve } from 'node:path'
 import { z } from 'zod'
 import { brokerIdSchema, parseDuration, NO_EXPIRATION, readEnvironment } from '@mqtt-oidc/core'
 import type { ExchangeOptions } from './create-exchange.js'
@@ -93,6 +93,16 @@ const envSchema = z.object({
     })
     return pairs
   }),
+  /**
+   * Where the exchange writes the revocation-feed credential (mode 0600) of each broker it creates on
+   * start (`demo` and MQTT_OIDC_EXCHANGE_BOOTSTRAP_BROKERS), for brokers sharing its data directory; other
+   * brokers get theirs from `mqtt-oidc broker feed-credential <id>`. Default `<data dir>/feed-credentials`.
+   */
+  MQTT_OIDC_EXCHANGE_FEED_CREDENTIAL_DIR: z.string().min(1).optional(),
+  /** Revocation streams one instance holds open in all; more are refused with 503 (the broker polls meanwhile). Default 10000. */
+  MQTT_OIDC_EXCHANGE_FEED_MAX_STREAMS: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
+  /** Revocation streams one broker may hold open (one per broker node, plus EMQX hooks); more get 429. Default 16. */
+  MQTT_OIDC_EXCHANGE_FEED_MAX_STREAMS_PER_BROKER: z.coerce.number().int().min(1).max(10_000).default(16),
   /** pino level. Default info. */
   MQTT_OIDC_EXCHANGE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 })
@@ -117,6 +127,10 @@ export interface ExchangeConfig {
   readonly demoBrokerUrl: string
   /** Brokers created on start when missing (besides `demo`). */
   readonly bootstrapBrokers: ReadonlyArray<{ readonly id: string; readonly url: string }>
+  /** Absolute directory of the bootstrapped brokers' feed credential files. */
+  readonly feedCredentialDir: string
+  readonly maxFeedStreams: number
+  readonly maxFeedStreamsPerBroker: number
   readonly logLevel: string
   /** One line saying what is only safe for development, if anything. */
   readonly devWarning: string | undefined
@@ -153,6 +167,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ExchangeConfig
     defaultCredentialLifetime: c.MQTT_OIDC_EXCHANGE_DEFAULT_CREDENTIAL_LIFETIME,
     demoBrokerUrl: c.MQTT_OIDC_EXCHANGE_DEMO_BROKER_URL,
     bootstrapBrokers: c.MQTT_OIDC_EXCHANGE_BOOTSTRAP_BROKERS,
+    feedCredentialDir: resolve(c.MQTT_OIDC_EXCHANGE_FEED_CREDENTIAL_DIR ?? join(c.MQTT_OIDC_DATA_DIR, 'feed-credentials')),
+    maxFeedStreams: c.MQTT_OIDC_EXCHANGE_FEED_MAX_STREAMS,
+    maxFeedStreamsPerBroker: c.MQTT_OIDC_EXCHANGE_FEED_MAX_STREAMS_PER_BROKER,
     logLevel: c.MQTT_OIDC_EXCHANGE_LOG_LEVEL,
     devWarning: insecure.length > 0 ? `development only: plain HTTP issuers (${insecure.join(', ')}); use https in production` : undefined,
   }
@@ -175,5 +192,7 @@ export function exchangeOptionsFromConfig(config: ExchangeConfig) {
     keyLeadTime: config.keyLeadTime,
     maxLifetime: config.maxLifetime,
     defaultCredentialLifetime: config.defaultCredentialLifetime,
+    maxFeedStreams: config.maxFeedStreams,
+    maxFeedStreamsPerBroker: config.maxFeedStreamsPerBroker,
   } satisfies Partial<ExchangeOptions>
 }

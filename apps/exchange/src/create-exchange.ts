@@ -22,7 +22,10 @@ import { adminCredentialRoutes } from './routes/admin-credentials.js'
 import { adminRevocationRoutes } from './routes/admin-revocations.js'
 import { adminKeyRoutes } from './routes/admin-keys.js'
 import { revocationFeedRoutes } from './routes/revocation-feed.js'
-import type { OpenStreams } from './routes/revocation-feed.js'
+import { adminFeedCredentialRoutes } from './routes/admin-feed-credentials.js'
+import { tokenStatusRoutes } from './routes/token-status.js'
+import { createFeedStreams } from './lib/feed-streams.js'
+import type { FeedStreams } from './lib/feed-streams.js'
 import { tokenRoutes } from './routes/token.js'
 import { wellKnownRoutes } from './routes/well-known.js'
 
@@ -56,6 +59,10 @@ export interface ExchangeOptions {
   readonly keyLeadTime?: number | undefined
   /** Keepalive comment interval of revocation streams, ms. Default 15000. */
   readonly keepaliveMs?: number | undefined
+  /** Revocation streams this instance holds open in all; more get 503. Default 10000. */
+  readonly maxFeedStreams?: number | undefined
+  /** Revocation streams one broker may hold open (one per node, plus hooks); more get 429. Default 16. */
+  readonly maxFeedStreamsPerBroker?: number | undefined
   /** Current time in epoch seconds (tests move it). Default the system clock. */
   readonly now?: (() => number) | undefined
   readonly logger?: Logger | undefined
@@ -99,7 +106,7 @@ export function createExchange(options: ExchangeOptions): Exchange {
   let issuer = options.issuer?.replace(/\/+$/, '')
   let keys: SigningKeys | undefined
   let server: Server | undefined
-  const streams: OpenStreams = new Set()
+  const streams = createFeedStreams({ maxStreams: options.maxFeedStreams ?? 10_000, maxStreamsPerBroker: options.maxFeedStreamsPerBroker ?? 16 })
   const idp = createTrustedIssuer(options.idp)
   const maxLifetime = options.maxLifetime ?? 3600
   const defaultCredentialLifetime = options.defaultCredentialLifetime ?? DEFAULT_CREDENTIAL_LIFETIME
@@ -158,8 +165,7 @@ export function createExchange(options: ExchangeOptions): Exchange {
       if (!srv) return
       server = undefined
       ctx.notifier.stop()
-      for (const res of streams) res.end()
-      streams.clear()
+      streams.endAll()
       await new Promise<void>((resolve, reject) => {
         srv.close((err) => (err ? reject(err) : resolve()))
         srv.closeIdleConnections()
@@ -171,7 +177,7 @@ export function createExchange(options: ExchangeOptions): Exchange {
   }
 }
 
-function createApp(ctx: ExchangeContext, streams: OpenStreams): express.Express {
+function createApp(ctx: ExchangeContext, streams: FeedStreams): express.Express {
   const app = express()
   app.disable('x-powered-by')
   app.set('etag', 'strong')
@@ -180,6 +186,7 @@ function createApp(ctx: ExchangeContext, streams: OpenStreams): express.Express 
   app.use(wellKnownRoutes(ctx))
   app.use(tokenRoutes(ctx))
   app.use(revocationFeedRoutes(ctx, streams))
+  app.use(tokenStatusRoutes(ctx))
   app.use('/admin', requireAdmin({ issuer: ctx.idp.issuer, audience: ctx.issuer, keys: ctx.idp.keys }))
   app.use('/admin/brokers/:id', (req: Request<{ id: string }>, res: Response, next: NextFunction) => {
     requireBrokerScope(res, req.params.id)
@@ -189,6 +196,7 @@ function createApp(ctx: ExchangeContext, streams: OpenStreams): express.Express 
   app.use(adminCredentialRoutes(ctx))
   app.use(adminRevocationRoutes(ctx))
   app.use(adminKeyRoutes(ctx))
+  app.use(adminFeedCredentialRoutes(ctx, streams))
   app.use((req: Request) => { throw new NotFound(`no route for ${req.method} ${req.path}`) })
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     // Refused admin actions are audited too (successful ones audit themselves).

@@ -18,9 +18,20 @@ describe('loadConfig (MQTT_OIDC_EXCHANGE_* environment)', () => {
       defaultCredentialLifetime: 604800,
       demoBrokerUrl: 'mqtt://localhost:1883',
       bootstrapBrokers: [],
+      feedCredentialDir: resolve('./.data/feed-credentials'),
+      maxFeedStreams: 10_000,
+      maxFeedStreamsPerBroker: 16,
       logLevel: 'info',
       devWarning: 'development only: plain HTTP issuers (http://localhost:4001, http://localhost:4000); use https in production',
     })
+  })
+
+  it('reads the revocation feed settings: where bootstrapped brokers\' credentials go, and the stream caps', () => {
+    expect(loadConfig({
+      MQTT_OIDC_DATA_DIR: '/var/lib/mqtt-oidc', MQTT_OIDC_EXCHANGE_FEED_MAX_STREAMS: '500', MQTT_OIDC_EXCHANGE_FEED_MAX_STREAMS_PER_BROKER: '4',
+    })).toMatchObject({ feedCredentialDir: '/var/lib/mqtt-oidc/feed-credentials', maxFeedStreams: 500, maxFeedStreamsPerBroker: 4 })
+    expect(loadConfig({ MQTT_OIDC_EXCHANGE_FEED_CREDENTIAL_DIR: '/run/feed' }).feedCredentialDir).toBe('/run/feed')
+    expect(() => loadConfig({ MQTT_OIDC_EXCHANGE_FEED_MAX_STREAMS_PER_BROKER: '0' })).toThrow(/MQTT_OIDC_EXCHANGE_FEED_MAX_STREAMS_PER_BROKER/)
   })
 
   it('reads brokers to create on start as id=url pairs, and refuses malformed ones', () => {

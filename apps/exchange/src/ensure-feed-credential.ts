@@ -1,0 +1,47 @@
+import { existsSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import type { Logger } from 'pino'
+import { writeSecretFile } from '@mqtt-oidc/core'
+import type { Store } from '@mqtt-oidc/core'
+import { checkFeedCredential, hasFeedCredential, issueFeedCredential } from './lib/feed-credentials.js'
+
+/** What ensureFeedCredential did. */
+export type FeedCredentialOutcome = 'issued' | 'kept' | 'elsewhere'
+
+/**
+ * For a broker the exchange bootstraps (the embedded stack, docker-compose):
+ * issues its revocation-feed credential on first start and writes it to
+ * `file` (mode 0600), where a broker sharing the data directory reads it.
+ * Later starts keep it. When the store already holds a credential that is
+ * not the one in `file` (issued by another instance, or rotated by an
+ * admin), nothing is issued: re-issuing on every start would cut off the
+ * brokers that hold the current one. Call it under the startup lock.
+ *
+ * @example await ensureFeedCredential(store, 'demo', '.data/feed-credentials/demo')
+ */
+export async function ensureFeedCredential(store: Store, brokerId: string, file: string, now = Math.floor(Date.now() / 1000)): Promise<FeedCredentialOutcome> {
+  const broker = await store.brokers.get(brokerId)
+  if (!broker) throw new Error(`ensureFeedCredential: no broker "${brokerId}"`)
+  const written = existsSync(file) ? readFileSync(file, 'utf8').trim() : ''
+  if (written !== '' && await checkFeedCredential(store, brokerId, written) !== undefined) return 'kept'
+  if (await hasFeedCredential(store, broker)) return 'elsewhere'
+  const { secret } = await issueFeedCredential(store, broker, now)
+  writeSecretFile(file, `${secret}\n`)
+  return 'issued'
+}
+
+/**
+ * ensureFeedCredential for each broker, into `<dir>/<broker id>`; logs what it did (never the secret).
+ *
+ * @example await ensureFeedCredentials(store, ['demo'], '.data/feed-credentials', log)
+ */
+export async function ensureFeedCredentials(store: Store, brokerIds: readonly string[], dir: string, log: Logger): Promise<void> {
+  for (const broker of brokerIds) {
+    const file = join(dir, broker)
+    const outcome = await ensureFeedCredential(store, broker, file)
+    if (outcome === 'issued') log.info({ broker, file }, 'feed credential issued for the broker, written to its file')
+    if (outcome === 'elsewhere') {
+      log.warn({ broker, file }, 'the broker has a feed credential, but not the one in this file: the exchange does not re-issue it (mqtt-oidc broker feed-credential rotates it)')
+    }
+  }
+}
