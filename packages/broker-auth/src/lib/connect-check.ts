@@ -22,8 +22,8 @@ export interface ConnectCheckOptions {
  */
 export function createConnectCheck(options: ConnectCheckOptions): (credentials: ConnectCredentials) => Promise<ConnectAuthorization> {
   const now = options.now ?? Date.now
-  return async (credentials) => {
-    const auth = await authorizeConnect(options.verifier, credentials)
+  // one `.then` on the verifier's promise rather than another async frame: this runs on every CONNECT
+  const recheck = (auth: ConnectAuthorization): ConnectAuthorization => {
     // revoked while the signature was being checked
     if (options.revocations?.has(auth.claims.jti)) throw new TokenRevoked('jti is revoked')
     // the verifier's clock leeway must not buy a session that would be closed at once
@@ -32,4 +32,5 @@ export function createConnectCheck(options: ConnectCheckOptions): (credentials: 
     options.feedGuard?.check()
     return auth
   }
+  return (credentials) => authorizeConnect(options.verifier, credentials).then(recheck)
 }
