@@ -4,7 +4,7 @@ import { openStore, withStartupLock } from '@mqtt-oidc/core'
 import { ConfigError, exchangeOptionsFromConfig, loadConfig } from './config.js'
 import { REDACT_PATHS, createExchange } from './create-exchange.js'
 import { ensureBroker } from './ensure-broker.js'
-import { ensureFeedCredentials } from './ensure-feed-credential.js'
+import { ensureFeedCredentials } from './ensure-feed-credentials.js'
 
 /** Runs the exchange standalone: `pnpm --filter @mqtt-oidc/exchange start`. */
 async function main(): Promise<void> {
