@@ -22,7 +22,11 @@ const REVOKED = Number(process.env.BENCH_REVOKED ?? 1_000_000)
 const fixture = await createFixture()
 const exchange = await startFakeExchange({ broker: BROKER })
 exchange.jwks = JSON.parse(fixture.jwks) as typeof exchange.jwks
-const broker = createBroker({ brokerId: BROKER, exchangeUrl: exchange.url, issuer: ISSUER, mqttPort: 0, wsPort: 0, logger: pino({ level: 'silent' }) })
+// the feed wants the broker's credential, as the exchange's does
+exchange.feedCredential = 'bench-feed-credential'
+const broker = createBroker({
+  brokerId: BROKER, exchangeUrl: exchange.url, issuer: ISSUER, feedCredential: exchange.feedCredential, mqttPort: 0, wsPort: 0, logger: pino({ level: 'silent' }),
+})
 const { mqttPort } = await broker.listen()
 const sessions: Array<{ jti: string; socket: Socket }> = []
 for (let i = 0; i < SESSIONS; i++) {

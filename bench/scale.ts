@@ -51,13 +51,13 @@ function rate(rounds: readonly LoadRun[][]): LoadResult {
 }
 
 /** Follows instance `url`'s SSE stream; resolves a jti's arrival time. */
-function follow(url: string): { arrived(jti: string): Promise<number>; ready: Promise<void>; stop(): void } {
+function follow(url: string, feedCredential: string): { arrived(jti: string): Promise<number>; ready: Promise<void>; stop(): void } {
   const waiting = new Map<string, (t: number) => void>()
   const controller = new AbortController()
   let markReady: () => void = () => {}
   const ready = new Promise<void>((resolve) => { markReady = resolve })
   void (async () => {
-    const res = await fetch(`${url}/brokers/demo/revocations/stream`, { signal: controller.signal })
+    const res = await fetch(`${url}/brokers/demo/revocations/stream`, { headers: { authorization: `Bearer ${feedCredential}` }, signal: controller.signal })
     const decoder = new TextDecoder()
     let buffer = ''
     for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
@@ -114,7 +114,10 @@ try {
     else issueErrors[`HTTP ${res.status}`] = (issueErrors[`HTTP ${res.status}`] ?? 0) + 1
   }
   const admin = `Bearer ${await idp.adminToken(ISSUER)}`
-  const stream = follow(b.url)
+  // the broker's revocation-feed credential, issued through A's admin API as `mqtt-oidc broker feed-credential` does
+  const issued = await fetch(`${a.url}/admin/brokers/demo/feed-credential`, { method: 'POST', headers: { authorization: admin } })
+  if (issued.status !== 201) throw new Error(`feed credential: HTTP ${issued.status}`)
+  const stream = follow(b.url, ((await issued.json()) as { feedCredential: string }).feedCredential)
   await stream.ready
   const propagation: number[] = []
   const writes: number[] = []

@@ -78,7 +78,12 @@ async function main(): Promise<void> {
     ...exchangeApp.exchangeOptionsFromConfig(exchangeConfig),
     logger: log('exchange'),
   })
-  await withStartupLock(exchangeConfig.store, 'exchange-start', () => exchange.listen())
+  await withStartupLock(exchangeConfig.store, 'exchange-start', async () => {
+    // the embedded broker's feed credential goes where its config reads it; other bootstrapped brokers' to the exchange's directory
+    await exchangeApp.ensureFeedCredential(exchangeStore, brokerConfig.brokerId, brokerConfig.feedCredentialFile)
+    await exchangeApp.ensureFeedCredentials(exchangeStore, exchangeConfig.bootstrapBrokers.map((b) => b.id), exchangeConfig.feedCredentialDir, log('exchange'))
+    return exchange.listen()
+  })
   parts.push({ name: 'exchange', close: () => exchange.close() })
 
   const broker = brokerApp.createBroker({ ...brokerConfig, logger: log('broker') })

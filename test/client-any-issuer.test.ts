@@ -3,7 +3,7 @@ import type { MqttClient } from 'mqtt'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createSqliteStore } from '@mqtt-oidc/core'
 import type { Store } from '@mqtt-oidc/core'
-import { createExchange, ensureBroker } from '@mqtt-oidc/exchange'
+import { createExchange, ensureBroker, ensureFeedCredential } from '@mqtt-oidc/exchange'
 import type { Exchange } from '@mqtt-oidc/exchange'
 import { createBroker } from '@mqtt-oidc/broker'
 import type { Broker } from '@mqtt-oidc/broker'
@@ -48,7 +48,9 @@ beforeAll(async () => {
     logLevel: 'silent',
   })
   exchangeUrl = (await exchange.listen()).url
-  broker = createBroker({ brokerId: BROKER, exchangeUrl, host: '127.0.0.1', mqttPort: 0, wsPort: 0, logLevel: 'silent' })
+  const feedCredentialFile = join(stack.dataDir, 'feed-credentials-b', BROKER)
+  await ensureFeedCredential(store, BROKER, feedCredentialFile)
+  broker = createBroker({ brokerId: BROKER, exchangeUrl, host: '127.0.0.1', mqttPort: 0, wsPort: 0, logLevel: 'silent', feedCredentialFile })
   ;({ mqttUrl } = await broker.listen())
 }, 30_000)
 afterAll(async () => {

@@ -35,7 +35,10 @@ beforeAll(async () => {
     onPrompt: async (p) => { await completeDeviceLogin({ verificationUriComplete: p.verificationUriComplete, username: 'wsuser', password: 'ws-password-1' }) },
   })
   await createTokenStore(configDir).set(tokenStoreKey(config), tokens)
-  broker = createBroker({ brokerId: 'demo', exchangeUrl: stack.exchangeUrl, host: '127.0.0.1', mqttPort: 0, wsPort: 0, logLevel: 'silent' })
+  broker = createBroker({
+    brokerId: 'demo', exchangeUrl: stack.exchangeUrl, host: '127.0.0.1', mqttPort: 0, wsPort: 0, logLevel: 'silent',
+    feedCredentialFile: await stack.feedCredentialFile('demo'),
+  })
   ;({ wsUrl, mqttUrl } = await broker.listen())
   env = { MQTT_OIDC_CLI_ISSUER: stack.idpUrl, MQTT_OIDC_CLI_EXCHANGE_URL: stack.exchangeUrl, MQTT_OIDC_CLI_CONFIG_DIR: configDir, MQTT_OIDC_DATA_DIR: stack.dataDir }
 }, 30_000)

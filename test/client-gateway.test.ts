@@ -45,7 +45,10 @@ const until = (check: () => boolean): Promise<void> => new Promise((resolve) => 
 })
 
 const startBroker = async (port: number): Promise<number> => {
-  broker = createBroker({ brokerId: 'demo', exchangeUrl: stack.exchangeUrl, host: '127.0.0.1', mqttPort: port, wsPort: 0, logLevel: 'silent' })
+  broker = createBroker({
+    brokerId: 'demo', exchangeUrl: stack.exchangeUrl, host: '127.0.0.1', mqttPort: port, wsPort: 0, logLevel: 'silent',
+    feedCredentialFile: await stack.feedCredentialFile('demo'),
+  })
   return (await broker.listen()).mqttPort
 }
 

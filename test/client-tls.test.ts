@@ -56,6 +56,7 @@ beforeAll(async () => {
   ca = readFileSync(caFile)
   broker = createBroker({
     brokerId: 'demo', exchangeUrl: stack.exchangeUrl, host: '127.0.0.1', mqttPort: 0, wsPort: 0, logLevel: 'silent',
+    feedCredentialFile: await stack.feedCredentialFile('demo'),
     tls: { certPath: caFile, keyPath: join(stack.dataDir, 'broker-key.pem'), port: 0 },
   })
   const at = await broker.listen()

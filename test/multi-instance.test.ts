@@ -97,6 +97,8 @@ let nodeA: { broker: Broker; url: string }
 let nodeB: { broker: Broker; url: string }
 let demo: { username: string; password: string; clientId: string }
 let admin: AdminClient
+/** The demo broker's revocation-feed credential. */
+let feedCredential: string
 let idToken: string
 /** A jti revoked through exchange 1 before it closed. */
 let revokedOnOne: string
@@ -116,7 +118,7 @@ async function connectTo(url: string, token: string): Promise<MqttClient> {
 }
 
 async function startNode(exchangeUrl: string, issuer: string): Promise<{ broker: Broker; url: string }> {
-  const broker = createBroker({ brokerId: 'demo', exchangeUrl, issuer, redisUrl: redis.url, host: '127.0.0.1', mqttPort: 0, wsPort: 0, logLevel: 'silent' })
+  const broker = createBroker({ brokerId: 'demo', exchangeUrl, issuer, feedCredential, redisUrl: redis.url, host: '127.0.0.1', mqttPort: 0, wsPort: 0, logLevel: 'silent' })
   const { mqttUrl } = await broker.listen()
   closers.push(() => broker.close())
   return { broker, url: mqttUrl }
@@ -157,9 +159,11 @@ beforeAll(async () => {
   exchangeUrls = bound.map((b) => b.url)
   exchangeLb.backends = bound.map((b) => b.port)
 
+  admin = createAdminClient({ adminCredentials: adminClient })
+  // One feed credential for the broker, issued through the balancer, kept in PostgreSQL: both exchanges accept it.
+  feedCredential = (await admin.issueFeedCredential('demo')).feedCredential
   nodeA = await startNode(exchangeLb.url, exchangeLb.url)
   nodeB = await startNode(exchangeUrls[1]!, exchangeLb.url)
-  admin = createAdminClient({ adminCredentials: adminClient })
 }, 60_000)
 
 afterAll(async () => {
@@ -302,7 +306,8 @@ describe('two IdPs and two exchanges on one PostgreSQL', () => {
     await exchanges[0]!.close()
 
     // Everything exchange 1 committed is served by exchange 2 (through the balancer).
-    const feed = await fetch(`${exchangeUrls[1]}/brokers/demo/revocations`).then((r) => r.json()) as { revoked: Array<{ jti: string }> }
+    const feed = await fetch(`${exchangeUrls[1]}/brokers/demo/revocations`, { headers: { authorization: `Bearer ${feedCredential}` } })
+      .then((r) => r.json()) as { revoked: Array<{ jti: string }> }
     expect(feed.revoked.map((r) => r.jti)).toContain(revokedOnOne)
     const fresh = await exchangeToken({ exchangeUrl: exchangeLb.url, broker: 'demo', subjectToken: idToken })
     const atB = await connectTo(nodeB.url, fresh.token)

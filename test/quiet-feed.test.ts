@@ -36,7 +36,10 @@ describe('a quiet revocation feed', () => {
 
   it('keeps the EMQX hook allowing new clients after the same quiet spell', async () => {
     await createAdminClient({ dataDir: stack.dataDir }).createBroker('emqx-quiet', {})
-    const hook = createEmqxHookServer({ brokerId: 'emqx-quiet', exchangeUrl: stack.exchangeUrl, port: 0, feedMaxStaleMs: FEED_MAX_STALE_MS, logger: pino({ level: 'silent' }) })
+    const hook = createEmqxHookServer({
+      brokerId: 'emqx-quiet', exchangeUrl: stack.exchangeUrl, port: 0, feedMaxStaleMs: FEED_MAX_STALE_MS, logger: pino({ level: 'silent' }),
+      feedCredentialFile: await stack.feedCredentialFile('emqx-quiet'),
+    })
     try {
       const { url } = await hook.listen()
       const creds = await createAdminClient({ dataDir: stack.dataDir }).issueCredentials('emqx-quiet', { clientIds: ['quiet-2'], expiration: '15m' })

@@ -1,33 +1,74 @@
 /**
  * A bench broker in its own process (so the load generator gets the other
  * core): aedes on 127.0.0.1:0, either with broker-token auth
- * (`BENCH_MODE=jwt`, keys from `BENCH_JWKS`) or accept-all (`BENCH_MODE=open`).
- * Talks to the parent over IPC: sends `{port}`; answers `mem` with memory
- * usage after a full GC, and `sessions` with the live session count.
+ * (`BENCH_MODE=jwt`, keys from `BENCH_JWKS`, configured as the broker app
+ * is: its verified-cache size, connect timeout, and every connection through
+ * the gate with its packet-size guard and failure budget), plain aedes
+ * accepting everyone (`BENCH_MODE=open`), or plain aedes whose authenticate
+ * is one raw Ed25519 `crypto.verify` of the password's signature and nothing
+ * else (`BENCH_MODE=verify`: the least any token check can cost). Talks to the parent over IPC:
+ * sends `{port}`; answers `mem` with memory usage after a full GC and the
+ * live session count, `drain` once no session is left, `cpu` with
+ * `process.cpuUsage()`, and `{verify: {n, data, signature}}` with the CPU of
+ * `n` raw Ed25519 `crypto.verify` calls with the JWKS key.
  */
+import { createPublicKey, verify } from 'node:crypto'
+import type { JsonWebKeyInput } from 'node:crypto'
 import { createServer } from 'node:net'
-import type { AddressInfo } from 'node:net'
+import type { AddressInfo, Socket } from 'node:net'
 import { Aedes } from 'aedes'
-import { attachAedesAuth, createKeyStore, createVerifier } from '@mqtt-oidc/broker-auth'
+import { attachAedesAuth, createConnectionGate, createConnectThrottle, createKeyStore, createVerifier } from '@mqtt-oidc/broker-auth'
+import { DEFAULT_VERIFIED_CACHE_SIZE } from '@mqtt-oidc/broker'
 import { BROKER, ISSUER } from './broker-token-fixture.js'
 
 const mode = process.env.BENCH_MODE ?? 'open'
-const aedes = await Aedes.createBroker({ id: `bench-${mode}` })
+const jwks = process.env.BENCH_JWKS ?? '{"keys":[]}'
+const publicKey = createPublicKey({ key: (JSON.parse(jwks) as { keys: JsonWebKeyInput['key'][] }).keys[0] ?? {}, format: 'jwk' })
+const aedes = await Aedes.createBroker({ id: `bench-${mode}`, ...(mode === 'jwt' ? { connectTimeout: 10_000 } : {}) })
 let sessions = (): number => Object.keys((aedes as unknown as { clients: Record<string, unknown> }).clients).length
+let accept = (socket: Socket): void => void aedes.handle(socket)
 if (mode === 'jwt') {
-  const jwks = process.env.BENCH_JWKS ?? '{"keys":[]}'
   const keys = createKeyStore({ jwksUri: `${ISSUER}/jwks`, fetch: async () => new Response(jwks, { status: 200 }) })
   await keys.refresh()
-  const verifier = createVerifier({ issuer: ISSUER, audience: BROKER, jwksUri: `${ISSUER}/jwks`, keys })
-  const auth = attachAedesAuth(aedes, { verifier })
+  const verifier = createVerifier({ issuer: ISSUER, audience: BROKER, jwksUri: `${ISSUER}/jwks`, keys, cacheSize: DEFAULT_VERIFIED_CACHE_SIZE })
+  const gate = createConnectionGate(aedes, { throttle: createConnectThrottle() })
+  const auth = attachAedesAuth(aedes, { verifier, onConnect: (code, client) => code !== undefined && gate.refused(code, client) })
   sessions = () => auth.sessionCount
+  accept = (socket) => gate.accept(socket)
 }
-const server = createServer({ noDelay: true }, (socket) => aedes.handle(socket))
+if (mode === 'verify') {
+  aedes.authenticate = (_client, _username, password, done) => {
+    const token = password?.toString('latin1') ?? ''
+    const dot = token.lastIndexOf('.')
+    done(null, dot > 0 && verify(null, Buffer.from(token.slice(0, dot), 'latin1'), publicKey, Buffer.from(token.slice(dot + 1), 'base64url')))
+  }
+}
+
+const server = createServer({ noDelay: true }, (socket) => accept(socket))
 server.listen(0, '127.0.0.1', () => process.send?.({ port: (server.address() as AddressInfo).port }))
-process.on('message', (msg) => {
+process.on('message', (msg: unknown) => {
   if (msg === 'mem') {
     for (let i = 0; i < 3; i++) globalThis.gc?.()
     process.send?.({ mem: process.memoryUsage(), sessions: sessions() })
+  }
+  if (msg === 'drain') {
+    // answers once every session has closed; a 1 ms timer here costs far less than polling over IPC
+    const check = (): void => {
+      if (sessions() > 0) return void setTimeout(check, 1)
+      process.send?.({ drained: true })
+    }
+    check()
+  }
+  if (msg === 'cpu') process.send?.({ cpu: process.cpuUsage() })
+  if (typeof msg === 'object' && msg !== null && 'verify' in msg) {
+    const { n, data, signature } = (msg as { verify: { n: number; data: string; signature: string } }).verify
+    const input = Buffer.from(data)
+    const sig = Buffer.from(signature, 'base64url')
+    const before = process.cpuUsage()
+    let ok = 0
+    for (let i = 0; i < n; i++) if (verify(null, input, publicKey, sig)) ok++
+    const used = process.cpuUsage(before)
+    process.send?.({ verified: { ok, micros: used.user + used.system } })
   }
   if (msg === 'exit') process.exit(0)
 })

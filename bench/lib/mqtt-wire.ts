@@ -1,30 +1,10 @@
 import { connect } from 'node:net'
 import type { Socket } from 'node:net'
-
-function utf8Field(text: string): Buffer {
-  const bytes = Buffer.from(text, 'utf8')
-  const len = Buffer.alloc(2)
-  len.writeUInt16BE(bytes.length)
-  return Buffer.concat([len, bytes])
-}
-
-function remainingLength(n: number): Buffer {
-  const out: number[] = []
-  do {
-    let byte = n % 128
-    n = Math.floor(n / 128)
-    if (n > 0) byte |= 0x80
-    out.push(byte)
-  } while (n > 0)
-  return Buffer.from(out)
-}
+import { rawConnect } from '../../apps/broker/test/helpers/raw-mqtt.js'
 
 /** An MQTT 3.1.1 CONNECT (clean session, keepalive 0 = never pinged) with username and password. */
 export function connectPacket(clientId: string, username: string, password: string): Buffer {
-  const variable = Buffer.from([0, 4, 0x4d, 0x51, 0x54, 0x54, 4, 0x80 | 0x40 | 0x02, 0, 0])
-  const payload = Buffer.concat([utf8Field(clientId), utf8Field(username), utf8Field(password)])
-  const body = Buffer.concat([variable, payload])
-  return Buffer.concat([Buffer.from([0x10]), remainingLength(body.length), body])
+  return rawConnect({ clientId, username, password })
 }
 
 export const DISCONNECT = Buffer.from([0xe0, 0x00])

@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { freePort } from './free-port.js'
 import { createSqliteStore, type Store } from '@mqtt-oidc/core'
 import { createAccount, createIdp, ensureDemoAccount, loadOrCreateAdminClient } from '@mqtt-oidc/idp'
-import { createExchange, ensureBroker } from '@mqtt-oidc/exchange'
+import { createExchange, ensureBroker, ensureFeedCredential } from '@mqtt-oidc/exchange'
 import { createBroker } from '@mqtt-oidc/broker'
 
 export interface TestStack {
@@ -25,6 +25,8 @@ export interface TestStack {
   readonly exchangeStore: Store
   /** Adds an account to the IdP (for a second user). */
   addAccount(username: string, password: string, clientIds: string[]): Promise<void>
+  /** The file holding the broker's revocation-feed credential (issued on first call), as the embedded stack lays it out. */
+  feedCredentialFile(brokerId: string): Promise<string>
   /** Starts another aedes broker for another broker id, following the same exchange. */
   startBroker(brokerId: string): Promise<{ mqttUrl: string; mqttPort: number; close(): Promise<void> }>
   close(): Promise<void>
@@ -85,9 +87,14 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     await exchange.listen()
     closers.push(() => exchange.close())
 
+    const feedCredentialFile = async (brokerId: string): Promise<string> => {
+      const file = join(dataDir, 'feed-credentials', brokerId)
+      await ensureFeedCredential(exchangeStore, brokerId, file)
+      return file
+    }
     const startBroker = async (brokerId: string) => {
       const broker = createBroker({
-        brokerId, exchangeUrl, host: '127.0.0.1', mqttPort: 0, wsPort: 0, logLevel: 'silent',
+        brokerId, exchangeUrl, host: '127.0.0.1', mqttPort: 0, wsPort: 0, logLevel: 'silent', feedCredentialFile: await feedCredentialFile(brokerId),
         ...(options.feedMaxStaleMs ? { feedMaxStaleMs: options.feedMaxStaleMs } : {}),
       })
       const { mqttUrl, mqttPort } = await broker.listen()
@@ -98,7 +105,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
 
     return {
       dataDir, configDir, idpUrl, exchangeUrl, mqttUrl: broker.mqttUrl, mqttPort: broker.mqttPort, brokerId: 'demo',
-      demo, idpStore, exchangeStore,
+      demo, idpStore, exchangeStore, feedCredentialFile,
       async addAccount(username, password, clientIds) { await createAccount(idpStore, { username, password, clientIds }) },
       startBroker,
       async close() {

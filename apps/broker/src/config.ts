@@ -1,9 +1,13 @@
+import { join, resolve } from 'node:path'
 import { z } from 'zod'
 import { brokerIdSchema } from '@mqtt-oidc/core'
 
 const PREFIX = 'MQTT_OIDC_BROKER_'
 
 const port = z.coerce.number().int().min(0).max(65535)
+/** MQTT's largest remaining length is 268,435,455 bytes (§2.2.3). */
+const packetBytes = z.coerce.number().int().min(256).max(268_435_455)
+const seconds = (max: number) => z.coerce.number().int().min(1).max(max)
 const httpUrl = z.url({ protocol: /^https?$/ }).transform((u) => u.replace(/\/+$/, ''))
 
 /** Every `MQTT_OIDC_BROKER_*` variable, with its unit and default. */
@@ -34,6 +38,32 @@ const schema = z.object({
   MQTT_OIDC_BROKER_FEED_MAX_STALE_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
   /** New CONNECTs once the feed is out of reach too long: `fail-closed` (CONNACK 3) or `fail-open`. Default `fail-closed`. */
   MQTT_OIDC_BROKER_FEED_POLICY: z.enum(['fail-closed', 'fail-open']).default('fail-closed'),
+  /**
+   * File holding this broker's revocation-feed credential (mode 0600; the exchange writes it for the brokers
+   * it bootstraps, `mqtt-oidc broker feed-credential <id>` makes one). Read before each feed request, so a
+   * rotated credential needs no restart. Default `<MQTT_OIDC_DATA_DIR>/feed-credentials/<broker id>`.
+   */
+  MQTT_OIDC_BROKER_FEED_CREDENTIAL_FILE: z.string().min(1).optional(),
+  /** Largest CONNECT read before authentication, in bytes (a broker token is at most 8 KiB). Default 65536. */
+  MQTT_OIDC_BROKER_MAX_CONNECT_BYTES: packetBytes.default(65_536),
+  /** Largest packet after authentication, in bytes; larger ones close the connection. Default 1048576 (1 MiB). */
+  MQTT_OIDC_BROKER_MAX_PACKET_BYTES: packetBytes.default(1_048_576),
+  /** A connection must have sent its whole CONNECT within this, in seconds. Default 10. */
+  MQTT_OIDC_BROKER_CONNECT_TIMEOUT_SECONDS: seconds(300).default(10),
+  /**
+   * Failed CONNECTs (refused tokens, protocol violations, CONNECTs too large or too late) one address may
+   * have per window before its new connections are held off; 0 turns this off (do so, or raise it, when
+   * many clients share an address behind a NAT or proxy). Default 30.
+   */
+  MQTT_OIDC_BROKER_CONNECT_FAILURE_BUDGET: z.coerce.number().int().min(0).max(1_000_000).default(30),
+  /** The window of that budget, in seconds. Default 60. */
+  MQTT_OIDC_BROKER_CONNECT_FAILURE_WINDOW_SECONDS: seconds(86_400).default(60),
+  /** First hold-off of an address over its budget, in seconds; doubles each time it happens again. Default 10. */
+  MQTT_OIDC_BROKER_CONNECT_HOLD_SECONDS: seconds(86_400).default(10),
+  /** Longest hold-off, in seconds. Default 300. */
+  MQTT_OIDC_BROKER_CONNECT_HOLD_MAX_SECONDS: seconds(86_400).default(300),
+  /** Verified tokens remembered so a reconnecting client skips the signature check, entries (~0.5 KB each). Default 1000. */
+  MQTT_OIDC_BROKER_VERIFIED_CACHE_SIZE: z.coerce.number().int().min(0).max(1_000_000).default(1000),
   /** Prometheus metrics port (`GET /metrics`). Default: no metrics listener. */
   MQTT_OIDC_BROKER_METRICS_PORT: port.optional(),
   /** MQTT over TLS: PEM certificate chain file. Needs MQTT_OIDC_BROKER_TLS_KEY. Default: no TLS listener. */
@@ -70,6 +100,17 @@ export interface BrokerConfig {
   readonly jwksMaxStaleMs: number
   readonly feedMaxStaleMs: number
   readonly feedPolicy: 'fail-closed' | 'fail-open'
+  /** Absolute path of the feed credential file. */
+  readonly feedCredentialFile: string
+  /** Bytes. */
+  readonly maxConnectBytes: number
+  /** Bytes. */
+  readonly maxPacketBytes: number
+  readonly connectTimeoutMs: number
+  /** The per-address budget of failed CONNECTs (maxFailures 0 = off). */
+  readonly connectFailures: { readonly maxFailures: number; readonly windowMs: number; readonly holdMs: number; readonly maxHoldMs: number }
+  /** Entries. */
+  readonly verifiedCacheSize: number
   readonly metricsPort: number | undefined
   readonly tls: { readonly certPath: string; readonly keyPath: string; readonly port: number } | undefined
   readonly emqxHookPort: number
@@ -90,9 +131,10 @@ export class BrokerConfigError extends Error {
 }
 
 /**
- * Reads the broker's configuration from `MQTT_OIDC_BROKER_*` variables;
- * an unknown variable with that prefix is an error. Plain-HTTP exchange
- * URLs are refused when `NODE_ENV=production`.
+ * Reads the broker's configuration from `MQTT_OIDC_BROKER_*` variables
+ * (and `MQTT_OIDC_DATA_DIR`, shared by the apps, default `./.data`); an
+ * unknown variable with that prefix is an error. Plain-HTTP exchange URLs
+ * are refused when `NODE_ENV=production`.
  */
 export function loadBrokerConfig(env: NodeJS.ProcessEnv = process.env): BrokerConfig {
   const own = Object.fromEntries(Object.entries(env).filter(([key]) => key.startsWith(PREFIX)))
@@ -132,6 +174,17 @@ export function loadBrokerConfig(env: NodeJS.ProcessEnv = process.env): BrokerCo
     jwksMaxStaleMs: c.MQTT_OIDC_BROKER_JWKS_MAX_STALE_SECONDS * 1000,
     feedMaxStaleMs: c.MQTT_OIDC_BROKER_FEED_MAX_STALE_SECONDS * 1000,
     feedPolicy: c.MQTT_OIDC_BROKER_FEED_POLICY,
+    feedCredentialFile: resolve(c.MQTT_OIDC_BROKER_FEED_CREDENTIAL_FILE ?? join(env.MQTT_OIDC_DATA_DIR || './.data', 'feed-credentials', c.MQTT_OIDC_BROKER_ID)),
+    maxConnectBytes: c.MQTT_OIDC_BROKER_MAX_CONNECT_BYTES,
+    maxPacketBytes: c.MQTT_OIDC_BROKER_MAX_PACKET_BYTES,
+    connectTimeoutMs: c.MQTT_OIDC_BROKER_CONNECT_TIMEOUT_SECONDS * 1000,
+    connectFailures: {
+      maxFailures: c.MQTT_OIDC_BROKER_CONNECT_FAILURE_BUDGET,
+      windowMs: c.MQTT_OIDC_BROKER_CONNECT_FAILURE_WINDOW_SECONDS * 1000,
+      holdMs: c.MQTT_OIDC_BROKER_CONNECT_HOLD_SECONDS * 1000,
+      maxHoldMs: c.MQTT_OIDC_BROKER_CONNECT_HOLD_MAX_SECONDS * 1000,
+    },
+    verifiedCacheSize: c.MQTT_OIDC_BROKER_VERIFIED_CACHE_SIZE,
     metricsPort: c.MQTT_OIDC_BROKER_METRICS_PORT,
     tls: c.MQTT_OIDC_BROKER_TLS_CERT !== undefined && c.MQTT_OIDC_BROKER_TLS_KEY !== undefined
       ? { certPath: c.MQTT_OIDC_BROKER_TLS_CERT, keyPath: c.MQTT_OIDC_BROKER_TLS_KEY, port: c.MQTT_OIDC_BROKER_TLS_PORT }

@@ -2,8 +2,11 @@ import { randomUUID } from 'node:crypto'
 import { Aedes } from 'aedes'
 import { pino } from 'pino'
 import type { Logger } from 'pino'
-import { attachAedesAuth, createFeedGuard, createKeyStore, createRevocationFollower, createVerifier } from '@mqtt-oidc/broker-auth'
-import type { AedesAuth, FeedPolicy, KeyStore, LogFn, RevocationFollower } from '@mqtt-oidc/broker-auth'
+import {
+  attachAedesAuth, createConnectionGate, createConnectThrottle, createFeedGuard, createKeyStore, createRevocationFollower, createVerifier,
+} from '@mqtt-oidc/broker-auth'
+import type { AedesAuth, ConnectThrottleOptions, FeedPolicy, KeyStore, LogFn, RevocationFollower } from '@mqtt-oidc/broker-auth'
+import { feedCredentialReader } from './lib/feed-credential-file.js'
 import { createMetrics } from './lib/create-metrics.js'
 import { closeRedisBackends, createRedisBackends } from './lib/redis-backends.js'
 import type { RedisBackends } from './lib/redis-backends.js'
@@ -41,8 +44,33 @@ export interface BrokerOptions {
   jwksCooldownMs?: number
   /** How long the last good keys keep working while the JWKS endpoint fails, in ms. Default 3600000. */
   jwksMaxStaleMs?: number
+  /**
+   * Verified tokens remembered so a reconnecting client skips the signature check, entries. Default
+   * DEFAULT_VERIFIED_CACHE_SIZE (1000): each entry holds a whole token (~0.5 KB), so a cache as large as
+   * the fleet would cost more memory than the sessions themselves; after a broker restart it is empty anyway.
+   */
+  verifiedCacheSize?: number
   /** How long the revocation feed may be out of reach before `feedPolicy` applies, in ms. Default 60000. */
   feedMaxStaleMs?: number
+  /** This broker's revocation-feed credential (the secret itself). Default: read from `feedCredentialFile`. */
+  feedCredential?: string
+  /**
+   * File holding the feed credential (mode 0600), read before each feed request, so a
+   * rotated credential is picked up without a restart. Default: none (no credential).
+   */
+  feedCredentialFile?: string
+  /** Largest CONNECT read before authentication, in bytes. Default 65536 (a broker token is at most 8 KiB). */
+  maxConnectBytes?: number
+  /** Largest packet after authentication, in bytes. Default 1048576 (1 MiB). */
+  maxPacketBytes?: number
+  /** A connection must have sent its whole CONNECT within this, in ms, or it is closed. Default 10000. */
+  connectTimeoutMs?: number
+  /**
+   * The per-address budget of failed CONNECTs: an address that spends it has its new connections
+   * refused for a hold-off that doubles each time. Default 30 failures per 60 s, 10 s doubling to
+   * 300 s; `maxFailures: 0` turns it off (clients behind one NAT or proxy share an address).
+   */
+  connectFailures?: ConnectThrottleOptions
   /** New CONNECTs once the feed is out of reach too long: `fail-closed` (CONNACK 3) or `fail-open`. Default `fail-closed`. */
   feedPolicy?: FeedPolicy
   /**
@@ -77,6 +105,9 @@ export interface Broker {
   readonly keys: KeyStore | undefined
 }
 
+/** Default size of the broker's verified-token cache, entries (see BrokerOptions.verifiedCacheSize). */
+export const DEFAULT_VERIFIED_CACHE_SIZE = 1000
+
 /** Paths redacted by the default logger, in case a field ever carries a secret. */
 export const LOG_REDACT = ['password', 'token', 'authorization', '*.password', '*.token', '*.authorization', 'headers.authorization']
 
@@ -103,7 +134,8 @@ export function createBroker(options: BrokerOptions): Broker {
   async function listen(): Promise<BrokerAddresses> {
     if (follower) throw new Error('broker already listening')
     const base = options.exchangeUrl.replace(/\/*$/, '/')
-    const f = (follower = createRevocationFollower({ feedUrl: options.exchangeUrl, broker: options.brokerId, log }))
+    const credential = options.feedCredential ?? (options.feedCredentialFile ? feedCredentialReader(options.feedCredentialFile, log) : undefined)
+    const f = (follower = createRevocationFollower({ feedUrl: options.exchangeUrl, broker: options.brokerId, credential, log }))
     const metrics = createMetrics(options.brokerId, {
       sessions: () => auth?.sessionCount ?? 0,
       feedLagMs: () => feedGuard.lagMs(),
@@ -126,6 +158,7 @@ export function createBroker(options: BrokerOptions): Broker {
       jwksUri: options.jwksUri ?? '',
       keys: k,
       clockTolerance: options.clockTolerance,
+      cacheSize: options.verifiedCacheSize ?? DEFAULT_VERIFIED_CACHE_SIZE,
       revocations: f,
       log,
     })
@@ -135,22 +168,34 @@ export function createBroker(options: BrokerOptions): Broker {
     // Nodes sharing Redis need distinct aedes ids (wills and heartbeats are per node).
     redis = options.redisUrl ? createRedisBackends(options.redisUrl) : undefined
     const id = redis ? `mqtt-oidc-${options.brokerId}-${randomUUID()}` : `mqtt-oidc-${options.brokerId}`
-    const broker = await Aedes.createBroker({ id, ...(redis ?? {}) })
+    const broker = await Aedes.createBroker({ id, connectTimeout: options.connectTimeoutMs ?? 10_000, ...(redis ?? {}) })
     aedes = broker
     // Once every client is closed (their sessions written), the persistence's connection can go.
     const r = redis
     if (r) broker.once('closed', () => { redisClosed = closeRedisBackends(r) })
-    auth = attachAedesAuth(broker, { verifier, follower: f, feedGuard, onConnect: metrics.connect, log })
+    const gate = createConnectionGate(broker, {
+      limits: { maxConnectBytes: options.maxConnectBytes, maxPacketBytes: options.maxPacketBytes },
+      throttle: createConnectThrottle(options.connectFailures),
+      log,
+    })
+    auth = attachAedesAuth(broker, {
+      verifier, follower: f, feedGuard, log,
+      onConnect: (code, client) => {
+        metrics.connect(code)
+        if (code !== undefined) gate.refused(code, client)
+      },
+    })
     broker.on('clientError', (client, err) => log('debug', 'client error', { client_id: client.id, err: err.message }))
+    broker.on('connectionError', (_client, err) => log('debug', 'connection error before CONNECT', { err: err.message }))
 
-    const tcp = tcpListener(broker)
-    const { http, wss } = wsListener(broker)
+    const tcp = tcpListener(gate)
+    const { http, wss } = wsListener(gate)
     servers = [tcp, wss, http]
     const mqttPort = await bind(tcp, options.mqttPort ?? 1883, host)
     const wsPort = await bind(http, options.wsPort ?? 8083, host)
     let addresses: BrokerAddresses = { mqttUrl: `mqtt://${shown}:${mqttPort}`, wsUrl: `ws://${shown}:${wsPort}/mqtt`, mqttPort, wsPort }
     if (options.tls) {
-      const tls = await tlsListener(broker, options.tls.certPath, options.tls.keyPath)
+      const tls = await tlsListener(gate, options.tls.certPath, options.tls.keyPath)
       servers.push(tls)
       const mqttsPort = await bind(tls, options.tls.port ?? 8883, host)
       addresses = { ...addresses, mqttsUrl: `mqtts://${shown}:${mqttsPort}`, mqttsPort }

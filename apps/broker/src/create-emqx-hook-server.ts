@@ -5,6 +5,7 @@ import type { Logger } from 'pino'
 import { createEmqxHooks, createFeedGuard, createKeyStore, createRevocationFollower, createVerifier } from '@mqtt-oidc/broker-auth'
 import type { FeedPolicy, LogFn, RevocationFollower } from '@mqtt-oidc/broker-auth'
 import { LOG_REDACT } from './create-broker.js'
+import { feedCredentialReader } from './lib/feed-credential-file.js'
 import { bind, closeAll } from './lib/listeners.js'
 
 export interface EmqxHookServerOptions {
@@ -26,6 +27,10 @@ export interface EmqxHookServerOptions {
   feedMaxStaleMs?: number
   /** Default `fail-closed`. */
   feedPolicy?: FeedPolicy
+  /** The EMQX broker's revocation-feed credential (the secret itself). Default: read from `feedCredentialFile`. */
+  feedCredential?: string
+  /** File holding it (mode 0600), read before each feed request. Default: none (no credential). */
+  feedCredentialFile?: string
   /**
    * EMQX's REST API (base URL, API key and secret): a revoked jti's live sessions are kicked
    * (`DELETE /api/v5/clients/{clientid}`), which also stops deliveries on existing subscriptions.
@@ -82,7 +87,8 @@ export function createEmqxHookServer(options: EmqxHookServerOptions): EmqxHookSe
 
   async function listen(): Promise<{ url: string; port: number }> {
     if (follower) throw new Error('already listening')
-    const f = (follower = createRevocationFollower({ feedUrl: options.exchangeUrl, broker: options.brokerId, log }))
+    const credential = options.feedCredential ?? (options.feedCredentialFile ? feedCredentialReader(options.feedCredentialFile, log) : undefined)
+    const f = (follower = createRevocationFollower({ feedUrl: options.exchangeUrl, broker: options.brokerId, credential, log }))
     const keys = createKeyStore({ jwksUri: options.jwksUri ?? new URL('.well-known/jwks.json', base).href, log })
     const verifier = createVerifier({
       issuer: options.issuer ?? options.exchangeUrl.replace(/\/+$/, ''), audience: options.brokerId, jwksUri: '',

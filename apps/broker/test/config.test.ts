@@ -1,3 +1,4 @@
+import { resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { BrokerConfigError, loadBrokerConfig } from '../src/index.js'
 
@@ -27,6 +28,12 @@ describe('MQTT_OIDC_BROKER_* configuration', () => {
       jwksMaxStaleMs: 3_600_000,
       feedMaxStaleMs: 60_000,
       feedPolicy: 'fail-closed',
+      feedCredentialFile: resolve('.data/feed-credentials/demo'),
+      maxConnectBytes: 65_536,
+      maxPacketBytes: 1_048_576,
+      connectTimeoutMs: 10_000,
+      connectFailures: { maxFailures: 30, windowMs: 60_000, holdMs: 10_000, maxHoldMs: 300_000 },
+      verifiedCacheSize: 1000,
       metricsPort: undefined,
       tls: undefined,
       emqxHookPort: 8991,
@@ -83,6 +90,24 @@ describe('MQTT_OIDC_BROKER_* configuration', () => {
     expect(problemsOf({ MQTT_OIDC_BROKER_TLS_CERT: '/c.pem' })).toEqual(['MQTT_OIDC_BROKER_TLS_CERT and MQTT_OIDC_BROKER_TLS_KEY go together: set both or neither'])
     expect(problemsOf({ MQTT_OIDC_BROKER_EMQX_API_URL: 'http://emqx:18083' })).toEqual(['MQTT_OIDC_BROKER_EMQX_API_URL, _KEY and _SECRET go together: set all three or none'])
     expect(problemsOf({ MQTT_OIDC_BROKER_FEED_POLICY: 'maybe' })).toEqual([expect.stringMatching(/^MQTT_OIDC_BROKER_FEED_POLICY: /)])
+  })
+
+  it('reads the connection limits and the failure budget (seconds become ms), and the feed credential file', () => {
+    expect(loadBrokerConfig({
+      MQTT_OIDC_BROKER_ID: 'plant-7', MQTT_OIDC_DATA_DIR: '/var/lib/mqtt-oidc',
+      MQTT_OIDC_BROKER_MAX_CONNECT_BYTES: '16384', MQTT_OIDC_BROKER_MAX_PACKET_BYTES: '262144', MQTT_OIDC_BROKER_CONNECT_TIMEOUT_SECONDS: '5',
+      MQTT_OIDC_BROKER_CONNECT_FAILURE_BUDGET: '0', MQTT_OIDC_BROKER_CONNECT_FAILURE_WINDOW_SECONDS: '120',
+      MQTT_OIDC_BROKER_CONNECT_HOLD_SECONDS: '2', MQTT_OIDC_BROKER_CONNECT_HOLD_MAX_SECONDS: '60', MQTT_OIDC_BROKER_VERIFIED_CACHE_SIZE: '0',
+    })).toMatchObject({
+      feedCredentialFile: '/var/lib/mqtt-oidc/feed-credentials/plant-7',
+      maxConnectBytes: 16_384, maxPacketBytes: 262_144, connectTimeoutMs: 5000,
+      connectFailures: { maxFailures: 0, windowMs: 120_000, holdMs: 2000, maxHoldMs: 60_000 }, verifiedCacheSize: 0,
+    })
+    expect(loadBrokerConfig({ MQTT_OIDC_BROKER_FEED_CREDENTIAL_FILE: '/run/secrets/feed' }).feedCredentialFile).toBe('/run/secrets/feed')
+    expect(problemsOf({ MQTT_OIDC_BROKER_MAX_PACKET_BYTES: '268435456', MQTT_OIDC_BROKER_CONNECT_TIMEOUT_SECONDS: '0' })).toEqual([
+      expect.stringMatching(/^MQTT_OIDC_BROKER_MAX_PACKET_BYTES: /),
+      expect.stringMatching(/^MQTT_OIDC_BROKER_CONNECT_TIMEOUT_SECONDS: /),
+    ])
   })
 
   it('reads the Redis URL shared by the nodes of one broker, and refuses any other scheme', () => {

@@ -80,7 +80,9 @@ beforeAll(async () => {
   expect(res.status).toBe(201)
   revokedBeforeStart = await exchanged('p-revoked')
   await revoke(revokedBeforeStart)
-  broker = createBroker({ brokerId: BROKER, exchangeUrl: ex.url, mqttPort: 0, wsPort: 0, logger: pino({ level: 'silent' }) })
+  const feed = await ex.api('POST', `/admin/brokers/${BROKER}/feed-credential`)
+  const { feedCredential } = await feed.json() as { feedCredential: string }
+  broker = createBroker({ brokerId: BROKER, exchangeUrl: ex.url, mqttPort: 0, wsPort: 0, logger: pino({ level: 'silent' }), feedCredential })
   at = await broker.listen()
 }, 30_000)
 

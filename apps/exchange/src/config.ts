@@ -1,4 +1,4 @@
-import { resolve } from 'node:path'
+import { join, resolve } from 'node:path'
 import { z } from 'zod'
 import { brokerIdSchema, parseDuration, NO_EXPIRATION, readEnvironment } from '@mqtt-oidc/core'
 import { DEFAULT_ADMIN_ISSUE_RATE_LIMIT, DEFAULT_MAX_LIVE_ADMIN_CREDENTIALS, DEFAULT_SUBJECT_RATE_LIMIT } from './create-exchange.js'
@@ -131,6 +131,16 @@ const envSchema = z.object({
   MQTT_OIDC_EXCHANGE_ADMIN_ISSUE_RATE_LIMIT: rateLimit.optional(),
   /** Most live (unexpired, unrevoked) admin-issued credentials per broker; `none` for no cap. Default 100000. */
   MQTT_OIDC_EXCHANGE_MAX_LIVE_ADMIN_CREDENTIALS: countOrNone.optional(),
+  /**
+   * Where the exchange writes the revocation-feed credential (mode 0600) of each broker it creates on
+   * start (`demo` and MQTT_OIDC_EXCHANGE_BOOTSTRAP_BROKERS), for brokers sharing its data directory; other
+   * brokers get theirs from `mqtt-oidc broker feed-credential <id>`. Default `<data dir>/feed-credentials`.
+   */
+  MQTT_OIDC_EXCHANGE_FEED_CREDENTIAL_DIR: z.string().min(1).optional(),
+  /** Revocation streams one instance holds open in all; more are refused with 503 (the broker polls meanwhile). Default 10000. */
+  MQTT_OIDC_EXCHANGE_FEED_MAX_STREAMS: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
+  /** Revocation streams one broker may hold open (one per broker node, plus EMQX hooks); more get 429. Default 16. */
+  MQTT_OIDC_EXCHANGE_FEED_MAX_STREAMS_PER_BROKER: z.coerce.number().int().min(1).max(10_000).default(16),
   /** pino level. Default info. */
   MQTT_OIDC_EXCHANGE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 })
@@ -161,6 +171,10 @@ export interface ExchangeConfig {
   readonly adminIssueRateLimit: RateLimit | null
   /** null = no cap. */
   readonly maxLiveAdminCredentials: number | null
+  /** Absolute directory of the bootstrapped brokers' feed credential files. */
+  readonly feedCredentialDir: string
+  readonly maxFeedStreams: number
+  readonly maxFeedStreamsPerBroker: number
   readonly logLevel: string
   /** One line saying what is only safe for development, if anything. */
   readonly devWarning: string | undefined
@@ -201,6 +215,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ExchangeConfig
     adminIssueRateLimit: c.MQTT_OIDC_EXCHANGE_ADMIN_ISSUE_RATE_LIMIT === undefined ? DEFAULT_ADMIN_ISSUE_RATE_LIMIT : c.MQTT_OIDC_EXCHANGE_ADMIN_ISSUE_RATE_LIMIT,
     maxLiveAdminCredentials: c.MQTT_OIDC_EXCHANGE_MAX_LIVE_ADMIN_CREDENTIALS === undefined
       ? DEFAULT_MAX_LIVE_ADMIN_CREDENTIALS : c.MQTT_OIDC_EXCHANGE_MAX_LIVE_ADMIN_CREDENTIALS,
+    feedCredentialDir: resolve(c.MQTT_OIDC_EXCHANGE_FEED_CREDENTIAL_DIR ?? join(c.MQTT_OIDC_DATA_DIR, 'feed-credentials')),
+    maxFeedStreams: c.MQTT_OIDC_EXCHANGE_FEED_MAX_STREAMS,
+    maxFeedStreamsPerBroker: c.MQTT_OIDC_EXCHANGE_FEED_MAX_STREAMS_PER_BROKER,
     logLevel: c.MQTT_OIDC_EXCHANGE_LOG_LEVEL,
     devWarning: insecure.length > 0 ? `development only: plain HTTP issuers (${insecure.join(', ')}); use https in production` : undefined,
   }
@@ -226,5 +243,7 @@ export function exchangeOptionsFromConfig(config: ExchangeConfig) {
     subjectRateLimit: config.subjectRateLimit,
     adminIssueRateLimit: config.adminIssueRateLimit,
     maxLiveAdminCredentials: config.maxLiveAdminCredentials,
+    maxFeedStreams: config.maxFeedStreams,
+    maxFeedStreamsPerBroker: config.maxFeedStreamsPerBroker,
   } satisfies Partial<ExchangeOptions>
 }

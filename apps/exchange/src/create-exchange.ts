@@ -26,7 +26,10 @@ import { adminCredentialRoutes } from './routes/admin-credentials.js'
 import { adminRevocationRoutes } from './routes/admin-revocations.js'
 import { adminKeyRoutes } from './routes/admin-keys.js'
 import { revocationFeedRoutes } from './routes/revocation-feed.js'
-import type { OpenStreams } from './routes/revocation-feed.js'
+import { adminFeedCredentialRoutes } from './routes/admin-feed-credentials.js'
+import { tokenStatusRoutes } from './routes/token-status.js'
+import { createFeedStreams } from './lib/feed-streams.js'
+import type { FeedStreams } from './lib/feed-streams.js'
 import { isTokenRequest, tokenEndpoint } from './routes/token.js'
 import { wellKnownRoutes } from './routes/well-known.js'
 
@@ -84,6 +87,10 @@ export interface ExchangeOptions {
   readonly pruneIntervalMs?: number | undefined
   /** Keepalive comment interval of revocation streams, ms. Default 15000. */
   readonly keepaliveMs?: number | undefined
+  /** Revocation streams this instance holds open in all; more get 503. Default 10000. */
+  readonly maxFeedStreams?: number | undefined
+  /** Revocation streams one broker may hold open (one per node, plus hooks); more get 429. Default 16. */
+  readonly maxFeedStreamsPerBroker?: number | undefined
   /** Current time in epoch seconds (tests move it). Default the system clock. */
   readonly now?: (() => number) | undefined
   readonly logger?: Logger | undefined
@@ -158,7 +165,7 @@ export function createExchange(options: ExchangeOptions): Exchange {
   let keys: SigningKeys | undefined
   let server: Server | undefined
   let pruneTimer: NodeJS.Timeout | undefined
-  const streams: OpenStreams = new Set()
+  const streams = createFeedStreams({ maxStreams: options.maxFeedStreams ?? 10_000, maxStreamsPerBroker: options.maxFeedStreamsPerBroker ?? 16 })
   const joseLog: LogFn = (level, msg, fields) => log[level](fields ?? {}, msg)
   const idp = createTrustedIssuer(options.idp, joseLog)
   const maxLifetime = options.maxLifetime ?? 3600
@@ -234,8 +241,7 @@ export function createExchange(options: ExchangeOptions): Exchange {
       ctx.notifier.stop()
       await cutoffs.stop()
       for (const i of issuers) i.keys.close()
-      for (const res of streams) res.end()
-      streams.clear()
+      streams.endAll()
       await new Promise<void>((resolve, reject) => {
         srv.close((err) => (err ? reject(err) : resolve()))
         srv.closeIdleConnections()
@@ -259,7 +265,7 @@ async function prune(ctx: ExchangeContext): Promise<void> {
   }
 }
 
-function createApp(ctx: ExchangeContext, streams: OpenStreams): express.Express {
+function createApp(ctx: ExchangeContext, streams: FeedStreams): express.Express {
   const app = express()
   app.disable('x-powered-by')
   app.set('etag', 'strong')
@@ -267,6 +273,7 @@ function createApp(ctx: ExchangeContext, streams: OpenStreams): express.Express 
   app.use(express.json({ limit: '256kb' }))
   app.use(wellKnownRoutes(ctx))
   app.use(revocationFeedRoutes(ctx, streams))
+  app.use(tokenStatusRoutes(ctx))
   app.use('/admin', requireAdmin({ issuer: ctx.idp.issuer, audience: ctx.issuer, keys: ctx.idp.keys }))
   app.use('/admin/brokers/:id', (req: Request<{ id: string }>, res: Response, next: NextFunction) => {
     requireBrokerScope(res, req.params.id)
@@ -276,6 +283,7 @@ function createApp(ctx: ExchangeContext, streams: OpenStreams): express.Express 
   app.use(adminCredentialRoutes(ctx))
   app.use(adminRevocationRoutes(ctx))
   app.use(adminKeyRoutes(ctx))
+  app.use(adminFeedCredentialRoutes(ctx, streams))
   app.use((req: Request) => { throw new NotFound(`no route for ${req.method} ${req.path}`) })
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     // Refused admin actions are audited too (successful ones audit themselves).

@@ -1,5 +1,7 @@
 export * from './create-exchange.js'
 export * from './ensure-broker.js'
+export * from './ensure-feed-credential.js'
+export * from './ensure-feed-credentials.js'
 export * from './config.js'
 export * from './issue-broker-token.js'
 export * from './verify-subject-token.js'

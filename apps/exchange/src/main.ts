@@ -4,6 +4,7 @@ import { openStore, withStartupLock } from '@mqtt-oidc/core'
 import { ConfigError, exchangeOptionsFromConfig, loadConfig } from './config.js'
 import { REDACT_PATHS, createExchange } from './create-exchange.js'
 import { ensureBroker } from './ensure-broker.js'
+import { ensureFeedCredentials } from './ensure-feed-credentials.js'
 
 /** Runs the exchange standalone: `pnpm --filter @mqtt-oidc/exchange start`. */
 async function main(): Promise<void> {
@@ -18,7 +19,10 @@ async function main(): Promise<void> {
   await ensureBroker(store, { id: 'demo', url: config.demoBrokerUrl })
   for (const broker of config.bootstrapBrokers) await ensureBroker(store, broker)
   const exchange = createExchange({ store, identityStore, logger: log, ...exchangeOptionsFromConfig(config) })
-  const { url } = await withStartupLock(config.store, 'exchange-start', () => exchange.listen())
+  const { url } = await withStartupLock(config.store, 'exchange-start', async () => {
+    await ensureFeedCredentials(store, ['demo', ...config.bootstrapBrokers.map((b) => b.id)], config.feedCredentialDir, log)
+    return exchange.listen()
+  })
   log.info({ url, issuer: exchange.issuer, store: config.store ? 'postgresql' : 'sqlite', jwks: `${exchange.issuer}/.well-known/jwks.json` }, 'exchange ready')
 
   let stopping = false

@@ -1,10 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { decodeJwt } from 'jose'
 import { createSqliteStore, TOKEN_EXCHANGE_GRANT, TOKEN_TYPE, type Store } from '@mqtt-oidc/core'
 import { ensureBroker } from '../src/ensure-broker.js'
+import { ensureFeedCredential } from '../src/ensure-feed-credential.js'
 import { startExchange, type Running } from './support/harness.js'
 import { now, startTestIdp, type TestIdp } from './support/test-idp.js'
 import { until } from '../../../test/support/until.js'
@@ -115,7 +116,11 @@ describe('account cut-offs at the exchange', () => {
     ex = await startExchange(idp, { dir, store: ex.store, identityStore: identity, trustedIssuers: [{ issuer: corp.issuer, clientIds: ['mqtt-oidc-cli'] }] })
     // Caught up before it listens: the feed already says so.
     expect(await ex.store.revocations.isRevoked('demo', first)).toBe(true)
-    const feed = await (await fetch(`${ex.url}/brokers/demo/revocations`)).json() as { revoked: Array<{ jti: string }> }
+    // read as the broker reads it, with its feed credential
+    const file = join(dir, 'feed-credentials', 'demo')
+    await ensureFeedCredential(ex.store, 'demo', file)
+    const headers = { authorization: `Bearer ${readFileSync(file, 'utf8').trim()}` }
+    const feed = await (await fetch(`${ex.url}/brokers/demo/revocations`, { headers })).json() as { revoked: Array<{ jti: string }> }
     expect(feed.revoked.map((r) => r.jti)).toContain(first)
   })
 

@@ -21,6 +21,9 @@ describe('loadConfig (MQTT_OIDC_EXCHANGE_* environment)', () => {
       subjectRateLimit: { requests: 20, windowSeconds: 60 },
       adminIssueRateLimit: { requests: 1000, windowSeconds: 60 },
       maxLiveAdminCredentials: 100000,
+      feedCredentialDir: resolve('./.data/feed-credentials'),
+      maxFeedStreams: 10_000,
+      maxFeedStreamsPerBroker: 16,
       logLevel: 'info',
       devWarning: 'development only: plain HTTP issuers (http://localhost:4001, http://localhost:4000); use https in production',
     })
@@ -41,6 +44,14 @@ describe('loadConfig (MQTT_OIDC_EXCHANGE_* environment)', () => {
       'MQTT_OIDC_EXCHANGE_ADMIN_ISSUE_RATE_LIMIT: must be <requests>/<window> such as 20/1m (requests 1 or more, window 1s..1d), or none',
       'MQTT_OIDC_EXCHANGE_MAX_LIVE_ADMIN_CREDENTIALS: must be a whole number of credentials (1 or more), or none',
     ]))
+  })
+
+  it('reads the revocation feed settings: where bootstrapped brokers\' credentials go, and the stream caps', () => {
+    expect(loadConfig({
+      MQTT_OIDC_DATA_DIR: '/var/lib/mqtt-oidc', MQTT_OIDC_EXCHANGE_FEED_MAX_STREAMS: '500', MQTT_OIDC_EXCHANGE_FEED_MAX_STREAMS_PER_BROKER: '4',
+    })).toMatchObject({ feedCredentialDir: '/var/lib/mqtt-oidc/feed-credentials', maxFeedStreams: 500, maxFeedStreamsPerBroker: 4 })
+    expect(loadConfig({ MQTT_OIDC_EXCHANGE_FEED_CREDENTIAL_DIR: '/run/feed' }).feedCredentialDir).toBe('/run/feed')
+    expect(() => loadConfig({ MQTT_OIDC_EXCHANGE_FEED_MAX_STREAMS_PER_BROKER: '0' })).toThrow(/MQTT_OIDC_EXCHANGE_FEED_MAX_STREAMS_PER_BROKER/)
   })
 
   it('reads brokers to create on start as id=url pairs, and refuses malformed ones', () => {

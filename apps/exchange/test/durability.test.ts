@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -55,7 +55,9 @@ describe('revocations survive SIGKILL of the exchange process', () => {
     await child.kill()
     child = await startChildExchange(env, port)
 
-    const res = await fetch(`${issuer}/brokers/demo/revocations`)
+    // the feed credential the exchange wrote for the demo broker on its first start
+    const feed = readFileSync(join(dir, 'feed-credentials', 'demo'), 'utf8').trim()
+    const res = await fetch(`${issuer}/brokers/demo/revocations`, { headers: { authorization: `Bearer ${feed}` } })
     const snapshot = await res.json() as { revision: number; revoked: { jti: string }[] }
     expect(snapshot.revision).toBe(lastRevision)
     expect(snapshot.revoked.map((r) => r.jti).sort()).toEqual(acknowledged)

@@ -1,13 +1,18 @@
-import type { Aedes, AedesPublishPacket, Client, Subscription } from 'aedes'
+import type { Aedes, Client } from 'aedes'
 import { decodeJwt } from 'jose'
-import { AclDenied, canPublish, canReceive, canSubscribe, refusalFor, TokenExpired, TokenRevoked } from '@mqtt-oidc/core'
-import type { Acl, AclContext } from '@mqtt-oidc/core'
+import { refusalFor } from '@mqtt-oidc/core'
+import { createAclHooks } from './lib/aedes-acl-hooks.js'
+import { createAclInterner } from './lib/acl-interner.js'
+import { clientIdRefusal, connectPacketViolation } from './lib/connect-packet-rules.js'
+import { createConnectCheck } from './lib/connect-check.js'
 import { describeError } from './lib/describe-error.js'
-import { authorizeConnect } from './authorize-connect.js'
+import { createExpirySchedule } from './lib/expiry-schedule.js'
+import { createSessionRegistry } from './lib/session-registry.js'
+import type { SessionEnd } from './lib/session-registry.js'
 import type { Verifier } from './create-verifier.js'
 import type { RevocationFollower } from './create-revocation-follower.js'
 import type { FeedGuard } from './create-feed-guard.js'
-import type { ConnectAuthorization, LogFn } from './types.js'
+import type { LogFn } from './types.js'
 
 export interface AedesAuthOptions {
   /** Verifies CONNECT passwords. Required. */
@@ -16,8 +21,11 @@ export interface AedesAuthOptions {
   follower?: Pick<RevocationFollower, 'has' | 'on'>
   /** Feed-unreachable policy, checked on every CONNECT. Default: none. */
   feedGuard?: Pick<FeedGuard, 'check'>
-  /** Called once per CONNECT decision (for metrics): `code` is the refusal code, undefined when accepted. */
-  onConnect?: (code: string | undefined) => void
+  /**
+   * Called once per CONNECT decision (for metrics and the per-address failure budget):
+   * `code` is the refusal code, undefined when accepted.
+   */
+  onConnect?: (code: string | undefined, client: Client) => void
   /** Optional log callback; refusals are logged at warn with code, jti and client id, never the token. */
   log?: LogFn
 }
@@ -25,181 +33,112 @@ export interface AedesAuthOptions {
 export interface AedesAuth {
   /** Sessions currently authenticated. */
   readonly sessionCount: number
-  /** Removes the revocation listener and the expiry timers (the hooks stay set). */
+  /** Removes the revocation listener and the expiry timer (the hooks stay set). */
   close(): void
 }
 
-/** Per-client auth state, kept for the connection's lifetime. */
-interface Session {
-  readonly clientId: string
-  readonly jti: string
-  /** Token expiry in epoch seconds; undefined = never. */
-  readonly exp: number | undefined
-  readonly acl: Acl
-  readonly ctx: AclContext
-  ended?: 'revoked' | 'expired' | 'closed'
-  timer?: NodeJS.Timeout
-}
-
-// setTimeout's ceiling (~24.8 days); longer expiries re-arm.
-const MAX_TIMER_MS = 2 ** 31 - 1
-const SYS_PREFIX = '$SYS/'
-
 /**
  * Installs broker-token authentication and ACL enforcement on an aedes
- * instance: `preConnect` + `authenticate` (CONNACK 4/5 from REFUSALS; an
- * empty client id becomes the token's `sub`), `authorizePublish`,
- * `authorizeSubscribe` (SUBACK 0x80 per denied filter), `authorizeForward`
- * (nothing outside the ACL is delivered, retained messages included), and
- * closes sessions whose jti is revoked or whose token expires.
+ * instance: `preConnect` (MQTT 3.1.1 CONNECT rules), `authenticate`
+ * (CONNACK 2/4/5 from REFUSALS; an empty client id becomes the token's
+ * `sub`), `authorizePublish`, `authorizeSubscribe` (SUBACK 0x80 per denied
+ * filter), `authorizeForward` (nothing outside the ACL is delivered, retained
+ * messages included), and closes sessions whose jti is revoked or whose
+ * token expires (the will is published after an expiry, never after a
+ * revocation).
  *
  * @example
  * const aedes = await Aedes.createBroker()
  * attachAedesAuth(aedes, { verifier, follower, log })
  */
 export function attachAedesAuth(aedes: Aedes, options: AedesAuthOptions): AedesAuth {
-  const { verifier, follower } = options
+  const { follower } = options
   const log: LogFn = options.log ?? (() => {})
-  const sessions = new WeakMap<Client, Session>()
-  const byJti = new Map<string, Set<Client>>()
-  // aedes replaces an empty CONNECT client id with `aedes_<uuid>` before
-  // `authenticate`, so remember it here (preConnect still sees the packet).
-  const emptyClientId = new WeakSet<Client>()
-  let count = 0
+  const registry = createSessionRegistry<Client>()
+  const expiries = createExpirySchedule<Client>((client) => endSession(client, 'expired'))
+  const acls = createAclInterner()
+  const check = createConnectCheck({ verifier: options.verifier, revocations: follower, feedGuard: options.feedGuard })
+  // What authenticate needs from the CONNECT, kept from preConnect until then: whether the client id
+  // was empty (aedes replaces it with `aedes_<uuid>` before `authenticate`) and the password, which is
+  // taken off aedes' packet so the token does not stay in memory for the life of the connection.
+  const pending = new WeakMap<Client, { readonly emptyId: boolean; readonly password: Buffer | undefined }>()
 
   const previousPreConnect = aedes.preConnect
   aedes.preConnect = (client, packet, callback) => {
-    if (!packet.clientId) emptyClientId.add(client)
-    previousPreConnect.call(aedes, client, packet, callback)
+    const violation = connectPacketViolation(packet)
+    if (violation) {
+      log('warn', 'CONNECT refused', { code: violation.code, reason: violation.message, client_id: packet.clientId || undefined })
+      options.onConnect?.(violation.code, client)
+      return callback(violation, false) // closes the connection, no CONNACK
+    }
+    previousPreConnect.call(aedes, client, packet, (err, ok) => {
+      pending.set(client, { emptyId: !packet.clientId, password: packet.password })
+      ;(packet as { password?: Buffer }).password = undefined
+      callback(err, ok)
+    })
   }
 
-  aedes.authenticate = (client, username, password, done) => {
-    const requestedId = emptyClientId.has(client) ? '' : client.id
+  aedes.authenticate = (client, username, _password, done) => {
+    const connect = pending.get(client)
+    pending.delete(client)
+    const password = connect?.password
+    const clientId = connect?.emptyId ? '' : client.id
     // `.then(accept, refuse)`: an exception thrown by aedes inside `done` must not call `done` twice
-    checkConnect(requestedId, username, password).then((auth) => {
+    const idRefusal = clientIdRefusal(clientId, client.clean)
+    ;(idRefusal ? Promise.reject(idRefusal) : check({ clientId, username, password })).then((auth) => {
       if (client.closed) return // aedes ignores a late answer for a connection that is gone
       ;(client as { id: string }).id = auth.clientId
-      const ctx: AclContext = { clientid: auth.clientId, username: auth.claims.username }
-      startSession(client, { clientId: auth.clientId, jti: auth.claims.jti, exp: auth.claims.exp, acl: auth.acl, ctx })
-      log('info', 'CONNECT accepted', { client_id: auth.clientId, jti: auth.claims.jti, exp: auth.claims.exp })
-      options.onConnect?.(undefined)
+      const { jti, exp, username: claimedUsername } = auth.claims
+      registry.start(client, { clientid: auth.clientId, username: claimedUsername, jti, exp, acl: acls.intern(auth.acl), ended: undefined })
+      if (exp !== undefined) expiries.add(client, exp)
+      endOnClose(client)
+      log('info', 'CONNECT accepted', { client_id: auth.clientId, jti, exp })
+      options.onConnect?.(undefined, client)
       done(null, true)
     }, (err: unknown) => {
       const refusal = refusalFor(err)
       log('warn', 'CONNECT refused', {
-        code: refusal.code, connack: refusal.connack, client_id: requestedId || undefined,
+        code: refusal.code, connack: refusal.connack, client_id: clientId || undefined,
         jti: unverifiedJti(password), reason: err instanceof Error ? err.message : undefined,
       })
       if (refusal.code === 'ERR_SERVER') log('error', 'CONNECT check failed', { err: describeError(err) })
-      options.onConnect?.(refusal.code)
+      options.onConnect?.(refusal.code, client)
       const error = Object.assign(new Error(refusal.code), { returnCode: refusal.connack })
       done(error as Parameters<typeof done>[0], false)
     })
   }
 
-  async function checkConnect(clientId: string, username: string | undefined, password: Buffer | undefined): Promise<ConnectAuthorization> {
-    const auth = await authorizeConnect(verifier, { clientId, username, password })
-    // revoked while the signature was being checked
-    if (follower?.has(auth.claims.jti)) throw new TokenRevoked('jti is revoked')
-    // the verifier's clock leeway must not buy a session that would be closed at once
-    if (auth.claims.exp !== undefined && auth.claims.exp * 1000 <= Date.now()) throw new TokenExpired('token has expired')
-    // a good token, but recent revocations cannot be known: the feed policy decides
-    options.feedGuard?.check()
-    return auth
-  }
-
-  aedes.authorizePublish = (client, packet, callback) => {
-    const session = client ? sessions.get(client) : undefined
-    if (!client || !session || !isLive(session)) return callback(denied('PUBLISH', session, packet.topic))
-    if (packet.topic.startsWith(SYS_PREFIX) || !canPublish(session.acl, packet.topic, session.ctx)) {
-      return callback(denied('PUBLISH', session, packet.topic))
-    }
-    callback(null)
-  }
-
-  aedes.authorizeSubscribe = (client, subscription: Subscription, callback) => {
-    const session = sessions.get(client)
-    if (session && isLive(session) && canSubscribe(session.acl, subscription.topic, session.ctx)) {
-      return callback(null, subscription)
-    }
-    denied('SUBSCRIBE', session, subscription.topic)
-    callback(null, null) // SUBACK 0x80 for this filter only
-  }
-
-  aedes.authorizeForward = (client, packet: AedesPublishPacket) => {
-    const session = sessions.get(client)
-    if (session && isLive(session) && canReceive(session.acl, packet.topic, session.ctx)) return packet
-    return null
-  }
+  Object.assign(aedes, createAclHooks(registry, { revocations: follower, log }))
 
   const offRevoked = follower?.on('revoked', (jti) => {
-    for (const client of byJti.get(jti) ?? []) endSession(client, 'revoked')
+    for (const client of registry.withJti(jti)) endSession(client, 'revoked')
   })
 
-  function startSession(client: Client, session: Session): void {
-    sessions.set(client, session)
-    count++
-    let clients = byJti.get(session.jti)
-    if (!clients) byJti.set(session.jti, (clients = new Set()))
-    clients.add(client)
-    if (session.exp !== undefined) armExpiry(client, session)
-    client.conn.once('close', () => forget(client, session))
+  // Made out here so the listener's closure holds the client only, not the CONNECT (password, aedes' callbacks).
+  function endOnClose(client: Client): void {
+    client.conn.on('close', () => endSession(client, 'closed'))
   }
 
-  function armExpiry(client: Client, session: Session): void {
-    const delay = (session.exp ?? 0) * 1000 - Date.now()
-    session.timer = delay > MAX_TIMER_MS
-      ? setTimeout(() => armExpiry(client, session), MAX_TIMER_MS)
-      : setTimeout(() => endSession(client, 'expired'), Math.max(0, delay))
-    session.timer.unref()
-  }
-
-  function endSession(client: Client, why: 'revoked' | 'expired'): void {
-    const session = sessions.get(client)
-    if (!session || session.ended) return
-    session.ended = why
+  function endSession(client: Client, why: SessionEnd): void {
+    const session = registry.end(client, why)
+    if (!session) return
+    if (session.exp !== undefined) expiries.delete(client, session.exp)
+    if (why === 'closed') return
     log(why === 'revoked' ? 'warn' : 'info', why === 'revoked' ? 'session closed: jti revoked' : 'session closed: token expired', {
-      code: why === 'revoked' ? 'ERR_TOKEN_REVOKED' : 'ERR_TOKEN_EXPIRED', client_id: session.clientId, jti: session.jti,
+      code: why === 'revoked' ? 'ERR_TOKEN_REVOKED' : 'ERR_TOKEN_EXPIRED', client_id: session.clientid, jti: session.jti,
     })
     client.close()
   }
 
-  function forget(client: Client, session: Session): void {
-    if (session.timer) clearTimeout(session.timer)
-    session.ended ??= 'closed'
-    if (sessions.get(client) === session) {
-      sessions.delete(client)
-      count--
-    }
-    const clients = byJti.get(session.jti)
-    clients?.delete(client)
-    if (clients?.size === 0) byJti.delete(session.jti)
-  }
-
-  function denied(what: string, session: Session | undefined, topic: string): AclDenied {
-    log('warn', `${what} denied`, { code: 'ERR_ACL_DENIED', client_id: session?.clientId, jti: session?.jti, topic, session: session?.ended ?? (session ? 'live' : 'none') })
-    return new AclDenied(`${what} to ${topic} denied`)
-  }
-
   return {
     get sessionCount() {
-      return count
+      return registry.size
     },
     close() {
       offRevoked?.()
-      for (const clients of byJti.values()) {
-        for (const client of clients) {
-          const timer = sessions.get(client)?.timer
-          if (timer) clearTimeout(timer)
-        }
-      }
+      expiries.close()
     },
   }
-}
-
-/** A session grants nothing once revoked, expired or closed, even before the socket is gone. */
-function isLive(session: Session): boolean {
-  return !session.ended && (session.exp === undefined || Date.now() < session.exp * 1000)
 }
 
 /** The jti of a refused token, for the log only (unverified, bounded); never the token itself. */

@@ -1,6 +1,6 @@
-import { canPublish, canSubscribe, ClientIdMismatch, refusalFor, TokenExpired, TokenRevoked } from '@mqtt-oidc/core'
+import { canPublish, canSubscribe, ClientIdMismatch, refusalFor } from '@mqtt-oidc/core'
 import type { Acl, AclContext } from '@mqtt-oidc/core'
-import { authorizeConnect } from './authorize-connect.js'
+import { createConnectCheck } from './lib/connect-check.js'
 import type { FeedGuard } from './create-feed-guard.js'
 import type { Verifier } from './create-verifier.js'
 import type { LogFn, RevocationChecker } from './types.js'
@@ -62,6 +62,7 @@ export function createEmqxHooks(options: EmqxHooksOptions): EmqxHooks {
   const log: LogFn = options.log ?? (() => {})
   const maxSessions = options.maxSessions ?? 100_000
   const sessions = new Map<string, Session>()
+  const check = createConnectCheck({ verifier: options.verifier, revocations: options.revocations, feedGuard: options.feedGuard })
 
   function remember(clientId: string, session: Session): void {
     sessions.delete(clientId)
@@ -78,11 +79,8 @@ export function createEmqxHooks(options: EmqxHooksOptions): EmqxHooks {
     try {
       // EMQX has already assigned an id to an empty one, so the client id must be `sub` itself
       if (clientId === '') throw new ClientIdMismatch('EMQX sent no client id')
-      const auth = await authorizeConnect(options.verifier, { clientId, username: text(request.username), password: text(request.password) })
+      const auth = await check({ clientId, username: text(request.username), password: text(request.password) })
       const { jti, exp } = auth.claims
-      if (options.revocations?.has(jti)) throw new TokenRevoked('jti is revoked')
-      if (exp !== undefined && exp * 1000 <= Date.now()) throw new TokenExpired('token has expired')
-      options.feedGuard?.check()
       remember(clientId, { jti, exp, acl: auth.acl, ctx: { clientid: clientId, username: auth.claims.username } })
       log('info', 'EMQX authentication allowed', { client_id: clientId, jti, exp })
       options.onConnect?.(undefined)

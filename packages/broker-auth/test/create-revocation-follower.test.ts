@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createRevocationFollower } from '../src/index.js'
-import type { RevocationEventName, RevocationFollower } from '../src/index.js'
+import type { LogFn, RevocationEventName, RevocationFollower } from '../src/index.js'
 import { startFakeExchange } from './helpers/fake-exchange.js'
 import type { FakeExchange } from './helpers/fake-exchange.js'
 
@@ -21,9 +21,26 @@ const next = (f: RevocationFollower, event: RevocationEventName, jti: string): P
     })
   })
 
-function follow(overrides: { retryMs?: number; pollIntervalMs?: number } = {}): RevocationFollower {
+type Overrides = Partial<Parameters<typeof createRevocationFollower>[0]>
+function follow(overrides: Overrides = {}): RevocationFollower {
   follower = createRevocationFollower({ feedUrl: exchange.url, broker: BROKER, retryMs: 20, maxRetryMs: 200, pollIntervalMs: 20, ...overrides })
   return follower
+}
+
+interface Line { level: string; msg: string; fields: Record<string, unknown> }
+/** A log callback that keeps every line; `logged(pred)` resolves once the lines so far satisfy `pred`. */
+function recorder(): { log: LogFn; lines: Line[]; logged(pred: (lines: Line[]) => boolean): Promise<void> } {
+  const lines: Line[] = []
+  const waiters: Array<{ pred: (lines: Line[]) => boolean; resolve: () => void }> = []
+  const log: LogFn = (level, msg, fields = {}) => {
+    lines.push({ level, msg, fields })
+    for (const w of [...waiters]) {
+      if (!w.pred(lines)) continue
+      waiters.splice(waiters.indexOf(w), 1)
+      w.resolve()
+    }
+  }
+  return { lines, log, logged: (pred) => (pred(lines) ? Promise.resolve() : new Promise((resolve) => waiters.push({ pred, resolve }))) }
 }
 
 beforeEach(async () => {
@@ -135,5 +152,62 @@ describe('createRevocationFollower: GET /brokers/:id/revocations/stream (SSE)', 
     expect(f.has('late')).toBe(false)
     await exchange.streamsClosed()
     expect(exchange.feedRequests.length).toBe(count)
+  })
+})
+
+describe('createRevocationFollower: retries (exponential back-off, full jitter)', () => {
+  it('gives two followers different retry delays, each inside its doubling window', async () => {
+    exchange.snapshotFailure = 503
+    const a = recorder()
+    const b = recorder()
+    const retryMs = 40
+    const maxRetryMs = 160
+    const followers = [a, b].map(({ log }) => createRevocationFollower({ feedUrl: exchange.url, broker: BROKER, retryMs, maxRetryMs, log }))
+    try {
+      const retries = (lines: Line[]): number[] => lines.filter((l) => l.msg.startsWith('revocation snapshot failed')).map((l) => l.fields.retry_ms as number)
+      // five failed snapshots each
+      await Promise.all([a, b].map((r) => r.logged((lines) => retries(lines).length >= 5)))
+      for (const r of [a, b]) {
+        retries(r.lines).slice(0, 5).forEach((delay, i) => {
+          expect(delay).toBeGreaterThanOrEqual(0)
+          expect(delay).toBeLessThan(Math.min(maxRetryMs, retryMs * 2 ** i))
+        })
+      }
+      expect(retries(a.lines).slice(0, 5)).not.toEqual(retries(b.lines).slice(0, 5))
+    } finally {
+      await Promise.all(followers.map((f) => f.close()))
+    }
+  })
+})
+
+describe('createRevocationFollower: the broker\'s feed credential', () => {
+  it('sends it on the snapshot, the stream and the polls', async () => {
+    exchange.feedCredential = 'feed-secret'
+    const opened = exchange.nextFeedRequest((r) => r.path === STREAM)
+    const f = follow({ credential: 'feed-secret' })
+    await f.ready()
+    await opened
+    expect(exchange.feedRequests.map((r) => r.authorization)).toEqual(['Bearer feed-secret', 'Bearer feed-secret'])
+    const revoked = next(f, 'revoked', 'j1')
+    exchange.revoke('j1')
+    await revoked
+  })
+
+  it('logs a refused credential at error once, keeps retrying, and follows once given the right one', async () => {
+    exchange.feedCredential = 'new-secret'
+    const { log, lines } = recorder()
+    let credential = 'old-secret'
+    const f = follow({ credential: () => credential, log })
+    await exchange.nextFeedRequest((r) => r.path === SNAPSHOT)
+    await exchange.nextFeedRequest((r) => r.path === SNAPSHOT)
+    await exchange.nextFeedRequest((r) => r.path === SNAPSHOT)
+    expect(lines.filter((l) => l.level === 'error')).toEqual([{
+      level: 'error',
+      msg: 'revocation feed refused this broker\'s credential: give the broker its feed credential (see the exchange\'s feed-credential command)',
+      fields: { broker: BROKER, code: 'ERR_UNAUTHENTICATED', status: 401, attempt: 1, retry_ms: expect.any(Number) },
+    }])
+    credential = 'new-secret'
+    await f.ready()
+    expect(f.state().revision).toBe(0)
   })
 })

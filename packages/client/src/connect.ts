@@ -10,7 +10,7 @@ import type { BrokerRefusal } from './errors.js'
 import { exchangeToken } from './exchange-token.js'
 import type { BrokerToken } from './exchange-token.js'
 import { getIdToken } from './get-id-token.js'
-import { fetchRevokedJtis } from './lib/fetch-revoked-jtis.js'
+import { fetchTokenRevoked } from './lib/fetch-token-revoked.js'
 
 /** The OIDC client id of the mqtt-oidc CLI, which `connect` uses unless told otherwise. */
 export const DEFAULT_CLIENT_ID = 'mqtt-oidc-cli'
@@ -92,6 +92,6 @@ export async function connect(options: ConnectOptions): Promise<MqttClient> {
     renewBeforeSeconds: options.renewBeforeSeconds,
     onRenewError: options.onRenewError,
     onRefused: options.onRefused,
-    isRevoked: async (t: ConnectToken) => t.jti !== undefined && (await fetchRevokedJtis(options.exchangeUrl, options.broker, undefined, options.fetchFrom?.exchange)).has(t.jti),
+    isRevoked: (t: ConnectToken) => fetchTokenRevoked(options.exchangeUrl, options.broker, t.token, undefined, options.fetchFrom?.exchange),
   })
 }

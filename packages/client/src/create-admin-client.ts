@@ -121,6 +121,8 @@ export interface AdminClient {
   revoke(id: string, jtis: readonly string[]): Promise<{ revision: number; revoked: string[] }>
   unrevoke(id: string, jtis: readonly string[]): Promise<{ revision: number; unrevoked: string[] }>
   listRevocations(id: string): Promise<Revocation[]>
+  /** Issues the broker's revocation-feed credential (the previous one stops working); shown once. */
+  issueFeedCredential(id: string): Promise<{ broker: string; feedCredential: string }>
 }
 
 /**
@@ -184,6 +186,7 @@ export function createAdminClient(options: CreateAdminClientOptions): AdminClien
     revoke: async (id, jtis) => (await call('POST', `${b(id)}/revocations`, { jtis })) as { revision: number; revoked: string[] },
     unrevoke: async (id, jtis) => (await call('DELETE', `${b(id)}/revocations`, { jtis })) as { revision: number; unrevoked: string[] },
     listRevocations: async (id) => unwrapList(await call('GET', `${b(id)}/revocations`), 'revocations') as Revocation[],
+    issueFeedCredential: async (id) => (await call('POST', `${b(id)}/feed-credential`)) as { broker: string; feedCredential: string },
   }
 }
 

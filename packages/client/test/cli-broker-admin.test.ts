@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { decodeJwt, decodeProtectedHeader } from 'jose'
@@ -160,5 +160,19 @@ describe('mqtt-oidc broker delete', () => {
   it('deletes a broker without live credentials at once; --json prints what it did', async () => {
     await admin.createBroker('site-y')
     expect(ok(await cli(['broker', 'delete', 'site-y', '--json']))).toEqual({ id: 'site-y', deleted: true, revoked: 0 })
+  })
+})
+
+describe('mqtt-oidc broker feed-credential', () => {
+  it('prints the broker\'s feed credential once, or writes it to a 0600 file, and the feed reads with the latest only', async () => {
+    const printed = ok(await cli(['broker', 'feed-credential', 'demo']))
+    expect(printed).toEqual({ broker: 'demo', feedCredential: expect.stringMatching(/^mqof_[A-Za-z0-9_-]{43}$/) })
+    const file = join(dir, 'feed', 'demo')
+    expect(ok(await cli(['broker', 'feed-credential', 'demo', '--out', file]))).toEqual({ broker: 'demo', file })
+    expect(statSync(file).mode & 0o777).toBe(0o600)
+    const read = (credential: string): Promise<number> =>
+      fetch(`${exchangeUrl}/brokers/demo/revocations`, { headers: { authorization: `Bearer ${credential}` } }).then((r) => r.status)
+    expect(await read(readFileSync(file, 'utf8').trim())).toBe(200)
+    expect(await read(printed.feedCredential as string)).toBe(401)
   })
 })

@@ -75,6 +75,7 @@ export type ErrorCode =
   | 'ERR_CLIENT_ID_INVALID'
   | 'ERR_CLIENT_ID_TAKEN'
   | 'ERR_USERNAME_INVALID'
+  | 'ERR_CLIENT_ID_REJECTED'
   | 'ERR_USERNAME_MISMATCH'
   | 'ERR_ACL_DENIED'
   | 'ERR_SERVER'
@@ -146,6 +147,8 @@ export class ClientIdTaken extends MqttOidcError {
 }
 /** The MQTT username breaks the identifier rule (mqttIdentifierProblem). */
 export class UsernameInvalid extends MqttOidcError { readonly code = 'ERR_USERNAME_INVALID' }
+/** The MQTT client id is not acceptable in this CONNECT (an empty one with a persistent session, [MQTT-3.1.3-8]). */
+export class ClientIdRejected extends MqttOidcError { readonly code = 'ERR_CLIENT_ID_REJECTED' }
 /** The MQTT username is neither the token's `username` nor its `sub`. */
 export class UsernameMismatch extends MqttOidcError { readonly code = 'ERR_USERNAME_MISMATCH' }
 /** A publish or subscribe outside the token's ACL. */

@@ -58,6 +58,7 @@ export const REFUSALS: Readonly<Record<ErrorCode, Refusal>> = Object.freeze({
   // Someone else's id: refused like a duplicate name on the admin API (409).
   ERR_CLIENT_ID_TAKEN: r('conflict', 409, 2, 0x85),
   ERR_USERNAME_INVALID: r('invalid_request', 400, 4, 0x86),
+  ERR_CLIENT_ID_REJECTED: r('invalid_request', 400, 2, 0x85),
   ERR_USERNAME_MISMATCH: r('invalid_request', 400, 5, 0x87),
   ERR_ACL_DENIED: r('access_denied', 403, 5, 0x87),
   ERR_SERVER: r('server_error', 500, 3, 0x80),

@@ -49,6 +49,8 @@ export interface KeySet<Owner extends string = string> {
   rotate(algorithms: readonly SigningAlg[], leadSeconds?: number): Promise<KeyRotation>
   /** The records as last loaded. */
   records(): readonly KeyRecord<Owner>[]
+  /** The key of record `kid` as last loaded (signing, retired or not yet active), imported once; undefined when there is none. */
+  key(kid: string): SigningKey | undefined
   /** Reloads the records now. */
   reload(): Promise<void>
   /**
@@ -130,6 +132,10 @@ export async function createKeySet<Owner extends string>(options: KeySetOptions<
   }
 
   const keySet: KeySet<Owner> = {
+    key(kid) {
+      const record = records.find((r) => r.kid === kid)
+      return record && use(record)
+    },
     async ensure() {
       const t = now()
       const missing = options.algorithms.filter((alg) => !active(records, alg, t))

@@ -32,6 +32,8 @@ export interface SigningKeys {
   jwks(): Promise<{ readonly keys: readonly PublicJwk[] }>
   /** The stored records (for retention decisions). */
   records(): readonly SigningKeyRecord[]
+  /** The key of record `kid` (any state, retired ones included), imported once. */
+  key(kid: string): SigningKey | undefined
 }
 
 /**
@@ -73,6 +75,7 @@ export async function loadSigningKeys(store: Store, options: {
     },
     jwks: () => keySet.jwks(),
     records: () => keySet.records(),
+    key: (kid) => keySet.key(kid),
   }
   return keys
 }

@@ -4,21 +4,22 @@ import { InvalidRequest } from '@mqtt-oidc/core'
 import type { RevocationEvent } from '@mqtt-oidc/core'
 import type { ExchangeContext } from '../lib/context.js'
 import { getBroker } from '../lib/broker-fields.js'
+import type { FeedStreams } from '../lib/feed-streams.js'
 import { singleParam } from '../lib/params.js'
+import { requireFeedCredential } from '../require-feed-credential.js'
 
 /** Most events one poll answer or one stream read carries; the rest follow. */
 const EVENT_PAGE = 1000
 
-/** Open SSE streams, so close() can end them. */
-export type OpenStreams = Set<Response>
-
 /**
- * The read-only revocation feed brokers follow (no auth: it carries only jtis):
- * a snapshot, a `?since=N` poll, and an SSE stream resumable with
- * `Last-Event-ID` or `?since=N`.
+ * The read-only revocation feed brokers follow, each with its own feed
+ * credential (`Authorization: Bearer`, see requireFeedCredential): a
+ * snapshot, a `?since=N` poll, and an SSE stream resumable with
+ * `Last-Event-ID` or `?since=N`, capped per broker and in all.
  */
-export function revocationFeedRoutes(ctx: ExchangeContext, streams: OpenStreams): Router {
+export function revocationFeedRoutes(ctx: ExchangeContext, streams: FeedStreams): Router {
   const router = Router()
+  router.use('/brokers/:id/revocations', requireFeedCredential(ctx.store))
 
   router.get('/brokers/:id/revocations', async (req: Request<{ id: string }>, res: Response) => {
     const broker = (await getBroker(ctx.store, req.params.id)).id
@@ -44,8 +45,8 @@ export function revocationFeedRoutes(ctx: ExchangeContext, streams: OpenStreams)
     const resume = revisionParam(req.get('last-event-id') || undefined, 'Last-Event-ID') ??
       revisionParam(singleParam(req.query, 'since'), 'since')
     let last = resume ?? await ctx.store.revocations.revision(broker)
+    streams.open(res, broker, res.locals.feedCredential as string)
     openStream(res)
-    streams.add(res)
     // Never write after end (close() ends streams while a read may be in flight).
     const send = (chunk: string): void => { if (!res.writableEnded && !res.destroyed) res.write(chunk) }
     send(`: connected broker=${broker} revision=${last}\n\n`)
@@ -72,7 +73,7 @@ export function revocationFeedRoutes(ctx: ExchangeContext, streams: OpenStreams)
       closed = true
       unsubscribe()
       clearInterval(keepalive)
-      streams.delete(res)
+      streams.closed(res)
       ctx.log.debug({ broker, revision: last }, 'revocation stream closed')
     })
     ctx.log.debug({ broker, revision: last }, 'revocation stream opened')

@@ -5,7 +5,7 @@ import type { JWK } from 'jose'
 
 interface Event { revision: number; jti: string; action: 'revoke' | 'unrevoke'; expiresAt: number | null }
 
-export interface FeedRequest { readonly path: string; readonly lastEventId: string | undefined }
+export interface FeedRequest { readonly path: string; readonly lastEventId: string | undefined; readonly authorization?: string | undefined }
 
 /**
  * The parts of apps/exchange a broker talks to, served for real over HTTP on
@@ -28,6 +28,8 @@ export interface FakeExchange {
   snapshotFailure: number | undefined
   /** When set, the stream route answers with this status (forcing the poll fallback). */
   streamFailure: number | undefined
+  /** When set, every feed request must carry `Authorization: Bearer <feedCredential>`, else 401. */
+  feedCredential: string | undefined
   /** Every feed request, in order. */
   readonly feedRequests: FeedRequest[]
   revoke(jti: string, expiresAt?: number | null): number
@@ -56,7 +58,7 @@ export async function startFakeExchange(options: { broker: string }): Promise<Fa
 
   function record(req: IncomingMessage, path: string): void {
     const header = req.headers['last-event-id']
-    const r: FeedRequest = { path, lastEventId: typeof header === 'string' ? header : undefined }
+    const r: FeedRequest = { path, lastEventId: typeof header === 'string' ? header : undefined, authorization: req.headers.authorization }
     exchange.feedRequests.push(r)
     for (const w of [...waiters]) {
       if (w.pred(r)) {
@@ -77,6 +79,12 @@ export async function startFakeExchange(options: { broker: string }): Promise<Fa
       if (exchange.jwksFailure) return void res.writeHead(exchange.jwksFailure).end('down')
       if (exchange.jwksRaw !== undefined) return void res.writeHead(200, { 'content-type': 'application/json' }).end(exchange.jwksRaw)
       return json(res, 200, exchange.jwks)
+    }
+    const feedPath = url.pathname === base || url.pathname === `${base}/stream`
+    if (feedPath && exchange.feedCredential !== undefined && req.headers.authorization !== `Bearer ${exchange.feedCredential}`) {
+      record(req, `${url.pathname}${url.search}`)
+      res.setHeader('www-authenticate', 'Bearer realm="mqtt-oidc-feed"')
+      return json(res, 401, { error: 'invalid_token', error_description: 'a feed credential is required' })
     }
     if (url.pathname === base) {
       record(req, `${url.pathname}${url.search}`)
@@ -128,6 +136,7 @@ export async function startFakeExchange(options: { broker: string }): Promise<Fa
     jwksHits: 0,
     snapshotFailure: undefined,
     streamFailure: undefined,
+    feedCredential: undefined,
     feedRequests: [],
     revoke(jti, expiresAt = null) {
       revoked.set(jti, expiresAt)

@@ -23,7 +23,7 @@ export interface RefusalContext {
  * Turns a CONNACK refusal into a typed error. MQTT 3.1.1 has only "bad user
  * name or password" for every invalid token, so the reason is worked out on
  * our side: past its `exp` means it expired; otherwise `isRevoked` (the
- * exchange's public revocation feed) is asked.
+ * exchange's token status, asked with the refused token itself) is asked.
  */
 export async function classifyRefusal(ctx: RefusalContext): Promise<BrokerRefusal> {
   const { returnCode, token } = ctx

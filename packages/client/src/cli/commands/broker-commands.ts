@@ -1,4 +1,5 @@
 import { Command } from 'commander'
+import { writeSecretFile } from '@mqtt-oidc/core'
 import { createAdminClient } from '../../create-admin-client.js'
 import type { AdminClient } from '../../create-admin-client.js'
 import { AdminApiError } from '../../errors.js'
@@ -105,6 +106,16 @@ export function addBrokerCommands(program: Command, io: CliIo): void {
     .requiredOption('--jti <jti>', 'jti to unrevoke (repeatable)', collect(nonEmpty))
     .action(async (id: string, opts: { jti: string[] }, cmd: Command) => {
       writeJson(io.stdout, await admin(cmd).unrevoke(id, opts.jti))
+    })
+
+  leaf('feed-credential', 'issue the broker\'s revocation-feed credential (the previous one stops working); printed once, or written to --out')
+    .argument('<id>', 'broker id', parseBrokerId)
+    .option('--out <file>', 'write the credential to this file (mode 0600) for the broker\'s MQTT_OIDC_BROKER_FEED_CREDENTIAL_FILE instead of printing it')
+    .action(async (id: string, opts: { out?: string }, cmd: Command) => {
+      const issued = await admin(cmd).issueFeedCredential(id)
+      if (opts.out === undefined) return writeJson(io.stdout, issued)
+      writeSecretFile(opts.out, `${issued.feedCredential}\n`)
+      writeJson(io.stdout, { broker: issued.broker, file: opts.out })
     })
 
   leaf('show-revocations', 'list revoked jtis (JSON)')

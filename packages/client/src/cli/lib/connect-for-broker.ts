@@ -3,7 +3,7 @@ import type { MqttClient } from 'mqtt'
 import { connectWithToken } from '../../connect-with-token.js'
 import type { BrokerRefusal } from '../../errors.js'
 import type { BrokerToken } from '../../exchange-token.js'
-import { fetchRevokedJtis } from '../../lib/fetch-revoked-jtis.js'
+import { fetchTokenRevoked } from '../../lib/fetch-token-revoked.js'
 import { CliError } from './cli-error.js'
 import { writeLine } from './cli-io.js'
 import type { CliIo } from './cli-io.js'
@@ -42,7 +42,7 @@ export async function connectForBroker(s: Settings, io: CliIo, options: BrokerCo
     },
     mqtt: { connectTimeout: 10_000, protocolVersion: options.protocolVersion ?? 4, clean: options.keepSession !== true, ...(ca ? { ca } : {}) },
     onRenewError: (err) => writeLine(io.stderr, `mqtt-oidc: warning: could not renew the broker token: ${err instanceof Error ? err.message : String(err)}`),
-    isRevoked: async (t) => t.jti !== undefined && (await fetchRevokedJtis(s.exchangeUrl, options.broker, undefined, s.fetchFrom.exchange)).has(t.jti),
+    isRevoked: (t) => fetchTokenRevoked(s.exchangeUrl, options.broker, t.token, undefined, s.fetchFrom.exchange),
     ...(options.onRefused ? { onRefused: options.onRefused } : {}),
   })
 }

@@ -1,0 +1,36 @@
+import { TokenExpired, TokenRevoked } from '@mqtt-oidc/core'
+import { authorizeConnect } from '../authorize-connect.js'
+import type { ConnectCredentials } from '../authorize-connect.js'
+import type { FeedGuard } from '../create-feed-guard.js'
+import type { Verifier } from '../create-verifier.js'
+import type { ConnectAuthorization, RevocationChecker } from '../types.js'
+
+export interface ConnectCheckOptions {
+  readonly verifier: Verifier
+  /** Revoked jtis, asked again once the signature checked out. */
+  readonly revocations?: RevocationChecker | undefined
+  /** Feed-unreachable policy, asked last: only a good token reaches it. */
+  readonly feedGuard?: Pick<FeedGuard, 'check'> | undefined
+  /** Clock in epoch ms. Default `Date.now`. */
+  readonly now?: () => number
+}
+
+/**
+ * The whole CONNECT decision shared by the aedes hooks and the EMQX hook:
+ * the credentials (`authorizeConnect`), then what can change while the
+ * signature is checked or that the verifier's leeway would let through.
+ */
+export function createConnectCheck(options: ConnectCheckOptions): (credentials: ConnectCredentials) => Promise<ConnectAuthorization> {
+  const now = options.now ?? Date.now
+  // one `.then` on the verifier's promise rather than another async frame: this runs on every CONNECT
+  const recheck = (auth: ConnectAuthorization): ConnectAuthorization => {
+    // revoked while the signature was being checked
+    if (options.revocations?.has(auth.claims.jti)) throw new TokenRevoked('jti is revoked')
+    // the verifier's clock leeway must not buy a session that would be closed at once
+    if (auth.claims.exp !== undefined && auth.claims.exp * 1000 <= now()) throw new TokenExpired('token has expired')
+    // a good token, but recent revocations cannot be known: the feed policy decides
+    options.feedGuard?.check()
+    return auth
+  }
+  return (credentials) => authorizeConnect(options.verifier, credentials).then(recheck)
+}

@@ -1,0 +1,55 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { RevocationsUnavailable } from '@mqtt-oidc/core'
+import { createVerifier } from '../src/index.js'
+import type { Verifier } from '../src/index.js'
+import { createConnectCheck } from '../src/lib/connect-check.js'
+import { startFakeExchange } from './helpers/fake-exchange.js'
+import type { FakeExchange } from './helpers/fake-exchange.js'
+import { createTokenKit, nowSeconds } from './helpers/token-kit.js'
+import type { TokenKit } from './helpers/token-kit.js'
+
+let exchange: FakeExchange
+let kit: TokenKit
+let verifier: Verifier
+
+const codeOf = (p: Promise<unknown>): Promise<unknown> => p.then(() => 'accepted', (err: { code?: string }) => err.code)
+
+beforeAll(async () => {
+  exchange = await startFakeExchange({ broker: 'demo' })
+  kit = await createTokenKit({ issuer: exchange.url, audience: 'demo' })
+  exchange.jwks = { keys: [kit.publicJwk] }
+  verifier = createVerifier({ issuer: exchange.url, audience: 'demo', jwksUri: exchange.jwksUri, clockTolerance: 30 })
+})
+afterAll(() => exchange.close())
+
+describe('createConnectCheck (the CONNECT decision of the aedes and EMQX hooks)', () => {
+  it('accepts a good token and resolves with the session facts', async () => {
+    const check = createConnectCheck({ verifier })
+    const auth = await check({ clientId: 'c1', password: await kit.sign({ sub: 'c1', jti: 'j-ok' }) })
+    expect({ clientId: auth.clientId, jti: auth.claims.jti }).toEqual({ clientId: 'c1', jti: 'j-ok' })
+  })
+
+  it('refuses a jti revoked after the verifier looked (ERR_TOKEN_REVOKED)', async () => {
+    const revoked = new Set<string>()
+    const check = createConnectCheck({ verifier, revocations: { has: (jti) => revoked.has(jti) } })
+    const password = await kit.sign({ sub: 'c1', jti: 'j-late' })
+    // the verifier's own revocation check sees nothing; the second look does
+    revoked.add('j-late')
+    expect(await codeOf(check({ password }))).toBe('ERR_TOKEN_REVOKED')
+  })
+
+  it('refuses a token that expired within the verifier leeway (ERR_TOKEN_EXPIRED)', async () => {
+    const check = createConnectCheck({ verifier })
+    expect(await codeOf(check({ password: await kit.sign({ exp: nowSeconds() - 10 }) }))).toBe('ERR_TOKEN_EXPIRED')
+  })
+
+  it('asks the feed policy only for an otherwise good token', async () => {
+    let asked = 0
+    const feedGuard = { check: () => { asked++; throw new RevocationsUnavailable('feed down') } }
+    const check = createConnectCheck({ verifier, feedGuard })
+    expect(await codeOf(check({ password: 'garbage' }))).toBe('ERR_TOKEN_MALFORMED')
+    expect(asked).toBe(0)
+    expect(await codeOf(check({ password: await kit.sign() }))).toBe('ERR_REVOCATIONS_UNAVAILABLE')
+    expect(asked).toBe(1)
+  })
+})
