@@ -1,7 +1,7 @@
 import { Router } from 'express'
 import type { Request, Response } from 'express'
 import {
-  InvalidRequest, InvalidTarget, TOKEN_EXCHANGE_GRANT, TOKEN_TYPE, TooManyRequests, UnsupportedGrantType, UnsupportedTokenType, brokerIdSchema,
+  InvalidClient, InvalidRequest, InvalidTarget, TOKEN_EXCHANGE_GRANT, TOKEN_TYPE, TooManyRequests, UnsupportedGrantType, brokerIdSchema,
 } from '@mqtt-oidc/core'
 import type { ExchangeContext } from '../lib/context.js'
 import { createCredentialRecorder } from '../lib/credential-recorder.js'
@@ -22,6 +22,7 @@ export function tokenRoutes(ctx: ExchangeContext): Router {
   const rateLimiter = createRateLimiter()
   router.post('/token', async (req: Request, res: Response) => {
     res.set({ 'Cache-Control': 'no-store', Pragma: 'no-cache' })
+    refuseClientCredentials(req, res)
     const form = readForm(req)
     const issuer = ctx.issuer()
     const identity = await verifySubjectToken(form.subjectToken, form.subjectTokenType, {
@@ -64,6 +65,26 @@ export function tokenRoutes(ctx: ExchangeContext): Router {
   return router
 }
 
+const NO_CLIENT_AUTH = 'this token endpoint authenticates no clients (token_endpoint_auth_methods_supported: ["none"]); send the request without client credentials'
+
+/**
+ * The metadata advertises the `none` method only, so client credentials of
+ * any kind are an authentication that cannot succeed: RFC 6749 §5.2
+ * invalid_client, 401 with a challenge in the scheme the client used.
+ * (Silently ignoring them would let a client believe it authenticated.)
+ */
+function refuseClientCredentials(req: Request, res: Response): void {
+  const authorization = req.get('authorization')
+  const body = req.body as Record<string, unknown> | undefined
+  const inBody = body?.client_secret !== undefined || body?.client_assertion !== undefined
+  if (authorization === undefined && !inBody) return
+  if (authorization !== undefined) {
+    const scheme = /^[A-Za-z][A-Za-z0-9!#$%&'*+.^_`|~-]*/.exec(authorization.trim())?.[0]
+    res.set('WWW-Authenticate', `${scheme && /^bearer$/i.test(scheme) ? 'Bearer' : 'Basic'} realm="mqtt-oidc"`)
+  }
+  throw new InvalidClient(NO_CLIENT_AUTH)
+}
+
 interface ExchangeForm {
   readonly subjectToken: string
   readonly subjectTokenType: string
@@ -83,12 +104,14 @@ function readForm(req: Request): ExchangeForm {
   if (subjectToken === undefined) throw new InvalidRequest('subject_token is required')
   const subjectTokenType = singleParam(body, 'subject_token_type')
   if (subjectTokenType === undefined) throw new InvalidRequest('subject_token_type is required')
+  // RFC 8693 §2.2.2: a request this endpoint cannot serve is invalid_request
+  // (unsupported_token_type belongs to revocation, RFC 7009 §2.2.1).
   if (!SUBJECT_TOKEN_TYPES.includes(subjectTokenType)) {
-    throw new UnsupportedTokenType(`subject_token_type must be ${SUBJECT_TOKEN_TYPES.join(' or ')}`)
+    throw new InvalidRequest(`subject_token_type must be ${SUBJECT_TOKEN_TYPES.join(' or ')}`)
   }
   const requested = singleParam(body, 'requested_token_type')
   if (requested !== undefined && requested !== TOKEN_TYPE.jwt) {
-    throw new UnsupportedTokenType(`requested_token_type must be ${TOKEN_TYPE.jwt}`)
+    throw new InvalidRequest(`requested_token_type must be ${TOKEN_TYPE.jwt}`)
   }
   if (singleParam(body, 'actor_token') !== undefined) throw new InvalidRequest('actor_token is not supported')
   for (const name of ['audience', 'resource']) {
