@@ -234,7 +234,8 @@ describe('POST /token client authentication (none only)', () => {
   })
 
   it('refuses client_secret or client_assertion in the body (401 invalid_client, no challenge)', async () => {
-    for (const extra of [{ client_secret: 's' }, { client_assertion: 'a.b.c', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer' }]) {
+    const bodies: Array<Record<string, string>> = [{ client_secret: 's' }, { client_assertion: 'a.b.c', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer' }]
+    for (const extra of bodies) {
       const res = await post(form(await idp.idToken(), { client_id: 'mqtt-oidc-cli', ...extra }))
       expect(res.headers.get('www-authenticate')).toBeNull()
       await refused(res, 401, { error: 'invalid_client', error_description: NO_CREDENTIALS })

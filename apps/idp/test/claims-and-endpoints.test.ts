@@ -112,7 +112,11 @@ describe('GET /.well-known/openid-configuration', () => {
       response_types_supported: ['code'],
       scopes_supported: ['openid', 'offline_access', 'mqtt', 'groups'],
       subject_types_supported: ['public'],
-      token_endpoint_auth_methods_supported: ['none', 'client_secret_basic'],
+      // Introspection and revocation authenticate clients exactly as the token endpoint does
+      // (RFC 8414 §2: omitted, they would read as client_secret_basic only).
+      token_endpoint_auth_methods_supported: ['none', 'client_secret_basic', 'client_secret_post'],
+      introspection_endpoint_auth_methods_supported: ['none', 'client_secret_basic', 'client_secret_post'],
+      revocation_endpoint_auth_methods_supported: ['none', 'client_secret_basic', 'client_secret_post'],
     })
   })
 })

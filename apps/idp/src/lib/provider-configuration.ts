@@ -5,12 +5,16 @@ import { buildInteractionPolicy, CLIENTID_PARAM, validateClientIdParam } from '.
 import { ADMIN_CLIENT_ID, GROUPS_SCOPE, OIDC_SCOPES } from './constants.js'
 import { createFindAccount } from './find-account.js'
 import { createOidcAdapter } from './oidc-adapter.js'
+import { withOfflineAccessConsent } from './offline-access-consent.js'
 import { deviceFlowSources, renderLoggedOut, renderLogout, renderProviderError } from './provider-pages.js'
 
-/** Lifetimes in seconds. */
+/** How clients authenticate at the token, introspection and revocation endpoints. */
+export const CLIENT_AUTH_METHODS = ['none', 'client_secret_basic', 'client_secret_post'] as const
+
 /** Where people enter device codes (the device flow's `verification_uri`). */
 export const CODE_VERIFICATION_PATH = '/device'
 
+/** Lifetimes in seconds. */
 export interface IdpTtl {
   /** ID tokens. Default 3600. */
   readonly idToken: number
@@ -70,8 +74,15 @@ export function buildProviderConfiguration(input: ProviderConfigurationInput): C
     scopes: [...OIDC_SCOPES],
     claims: { openid: ['sub'], [MQTT_SCOPE]: ['clientid', 'username'], [GROUPS_SCOPE]: ['groups'] },
     extraParams: { [CLIENTID_PARAM]: validateClientIdParam },
-    // Only what the two static clients use, so discovery lists nothing more.
-    clientAuthMethods: ['none', 'client_secret_basic'],
+    // Public clients (none); confidential ones with their secret in the Basic header or the form.
+    clientAuthMethods: [...CLIENT_AUTH_METHODS],
+    discovery: {
+      claim_types_supported: ['normal'],
+      // oidc-provider authenticates clients at introspection and revocation exactly as at the
+      // token endpoint; RFC 8414 §2 reads a missing list as client_secret_basic only.
+      introspection_endpoint_auth_methods_supported: [...CLIENT_AUTH_METHODS],
+      revocation_endpoint_auth_methods_supported: [...CLIENT_AUTH_METHODS],
+    },
     // Scope-requested claims (clientid, username) go into the ID token itself:
     // the exchange reads them from there.
     conformIdTokenClaims: false,
@@ -93,7 +104,7 @@ export function buildProviderConfiguration(input: ProviderConfigurationInput): C
       Interaction: ttl.interaction,
     },
     routes: { code_verification: CODE_VERIFICATION_PATH },
-    interactions: { url: async (_ctx, interaction) => `/interaction/${interaction.uid}`, policy: buildInteractionPolicy() },
+    interactions: { url: async (_ctx, interaction) => `/interaction/${interaction.uid}`, policy: withOfflineAccessConsent(buildInteractionPolicy()) },
     renderError: async (ctx, out) => renderProviderError(ctx, out),
     features: {
       devInteractions: { enabled: false },
