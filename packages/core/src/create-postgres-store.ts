@@ -1,6 +1,7 @@
 import pg from 'pg'
 import { createPostgresBrokers, createPostgresCredentials, createPostgresRevocations } from './lib/postgres-brokers.js'
 import { createPostgresAccounts, createPostgresOidcRecords, createPostgresSigningKeys } from './lib/postgres-identity.js'
+import { createPostgresOAuthClients } from './lib/postgres-oauth-clients.js'
 import { createPostgresNotifications } from './lib/postgres-notifications.js'
 import { migratePostgres } from './lib/postgres-pool.js'
 import { createPostgresLock } from './lib/postgres-lock.js'
@@ -38,6 +39,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     credentials: createPostgresCredentials(pool),
     revocations: createPostgresRevocations(pool, notifications),
     keys: createPostgresSigningKeys(pool),
+    oauthClients: createPostgresOAuthClients(pool),
     withLock: createPostgresLock(options.connectionString),
     async close() {
       await notifications.close()

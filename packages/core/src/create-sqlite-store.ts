@@ -1,5 +1,6 @@
 import { createSqliteAccounts } from './lib/sqlite-accounts.js'
 import { createSqliteBrokers, createSqliteCredentials } from './lib/sqlite-brokers.js'
+import { createSqliteOAuthClients } from './lib/sqlite-oauth-clients.js'
 import { createSqliteOidcRecords } from './lib/sqlite-oidc-records.js'
 import { openSqlite } from './lib/sqlite-open.js'
 import { createSqliteRevocations } from './lib/sqlite-revocations.js'
@@ -22,6 +23,7 @@ export function createSqliteStore(path: string): Store {
     credentials: createSqliteCredentials(db),
     revocations: createSqliteRevocations(db),
     keys: createSqliteSigningKeys(db),
+    oauthClients: createSqliteOAuthClients(db),
     withLock: createInProcessLock(),
     async close() { if (db.open) db.close() },
   }

@@ -58,4 +58,11 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   `,
   // Each sign-in gets its own MQTT client id unless an admin made the account 'shared'.
   `ALTER TABLE accounts ADD COLUMN client_id_mode TEXT NOT NULL DEFAULT 'per-login';`,
+  // OAuth clients registered at the IdP (the built-in CLI and admin clients are not stored).
+  `CREATE TABLE oauth_clients (
+    client_id TEXT PRIMARY KEY, name TEXT NOT NULL, application_type TEXT NOT NULL,
+    token_endpoint_auth_method TEXT NOT NULL, secret_hash TEXT,
+    redirect_uris JSONB NOT NULL, post_logout_redirect_uris JSONB NOT NULL, grant_types JSONB NOT NULL, scopes JSONB NOT NULL,
+    created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL
+  );`,
 ]
