@@ -7,7 +7,11 @@ import type { Store } from '@mqtt-oidc/core'
 import { ADMIN_CLIENT_ID } from './lib/constants.js'
 import { createCsrf } from './lib/csrf.js'
 import { createLoginLimiter, DEFAULT_LOGIN_RATE_LIMIT, type LoginRateLimit } from './lib/login-rate-limit.js'
+import { createAdminApi } from './lib/admin-api.js'
 import { useAutoSubmitPolicy } from './lib/auto-submit-policy.js'
+import { staticClients } from './lib/clients.js'
+import { useHashedClientSecrets } from './lib/client-secret.js'
+import { usePublicClientBasicHeader } from './lib/public-client-basic.js'
 import { useDevicePolling } from './lib/device-polling.js'
 import { createInteractionRouter, sendPage } from './lib/interaction-routes.js'
 import { errorPage } from './lib/pages.js'
@@ -131,7 +135,7 @@ export function createIdp(options: IdpOptions): Idp {
       try {
         jwks = await loadOrCreateSigningKeys(options.store, retainSeconds)
         provider = buildProvider(options, publicIssuer, logger, jwks, limiters)
-        app = buildApp(provider, options, logger, limiters)
+        app = buildApp(provider, options, logger, limiters, jwks)
       } catch (err) {
         await closeServer(server, sockets)
         server = undefined
@@ -150,7 +154,7 @@ export function createIdp(options: IdpOptions): Idp {
         initial: jwks,
         onChange: (next) => {
           provider = buildProvider(options, publicIssuer, logger, next, limiters)
-          app = buildApp(provider, options, logger, limiters)
+          app = buildApp(provider, options, logger, limiters, next)
           logger.info({ signing: next.filter((k) => !k.key_ops).map((k) => k.kid), published: next.length }, 'signing keys reloaded')
         },
         onError: (err) => logger.error({ err }, 'reloading signing keys failed; still signing with the current ones'),
@@ -220,6 +224,8 @@ function buildProvider(options: IdpOptions, issuer: string, logger: Logger, jwks
     provider.proxy = true
     provider.maxIpsCount = hops
   }
+  useHashedClientSecrets(provider)
+  usePublicClientBasicHeader(provider)
   useDevicePolling(provider, options.devicePollInterval ?? 5)
   useSpendFailedCodes(provider)
   useUserCodeRateLimit(provider, CODE_VERIFICATION_PATH, limiters.userCode)
@@ -228,12 +234,16 @@ function buildProvider(options: IdpOptions, issuer: string, logger: Logger, jwks
   return provider
 }
 
-function buildApp(provider: Provider, options: IdpOptions, logger: Logger, limiters: Limiters): express.Express {
+function buildApp(provider: Provider, options: IdpOptions, logger: Logger, limiters: Limiters, jwks: readonly JWK[]): express.Express {
   const app = express()
   app.disable('x-powered-by')
   // The same rule as the provider's: req.ip is the client's address as the outermost trusted proxy saw it.
   app.set('trust proxy', options.trustedProxies ?? 0)
   app.get('/healthz', (_req, res) => { res.set('Cache-Control', 'no-store').json({ status: 'ok' }) })
+  app.use('/admin', createAdminApi({
+    issuer: provider.issuer, jwks, provider, store: options.store, logger,
+    builtInClients: staticClients({ clientSecret: options.adminClient.clientSecret }),
+  }))
   // Our routes go first: oidc-provider answers everything else (and 404s).
   app.use(createInteractionRouter({ provider, store: options.store, csrf: createCsrf(options.cookieKeys[0] ?? ''), logger, loginLimiter: limiters.login }))
   app.use(provider.callback())

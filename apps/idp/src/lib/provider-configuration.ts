@@ -134,15 +134,17 @@ export function buildProviderConfiguration(input: ProviderConfigurationInput): C
         enabled: true,
         defaultResource: async (_ctx, _client, oneOf) => oneOf,
         useGrantedResource: async () => false,
-        // The only resource server: the exchange, for the admin client. Its
-        // tokens are JWTs (typ at+jwt) the exchange verifies with our JWKS.
-        getResourceServerInfo: async (_ctx, resourceIndicator, client) => {
-          if (resourceIndicator !== exchangeUrl || client.clientId !== ADMIN_CLIENT_ID) {
+        // The resource servers, for the admin client only: the exchange's admin
+        // API and this IdP's own (/admin, resource = the issuer). Their tokens
+        // are JWTs (typ at+jwt) verified with our JWKS, each for one audience.
+        getResourceServerInfo: async (ctx, resourceIndicator, client) => {
+          const audience = adminResourceAudience(resourceIndicator, exchangeUrl, ctx.oidc.issuer)
+          if (audience === undefined || client.clientId !== ADMIN_CLIENT_ID) {
             throw new errors.InvalidTarget()
           }
           return {
             scope: ADMIN_SCOPE,
-            audience: exchangeUrl,
+            audience,
             accessTokenFormat: 'jwt',
             accessTokenTTL: ttl.adminAccessToken,
             jwt: { sign: { alg: 'RS256' } },
@@ -151,4 +153,10 @@ export function buildProviderConfiguration(input: ProviderConfigurationInput): C
       },
     },
   }
+}
+
+/** The audience of an admin access token for `resource`, if it names one of our admin APIs. */
+function adminResourceAudience(resource: string, exchangeUrl: string, issuer: string): string | undefined {
+  if (resource === exchangeUrl) return exchangeUrl
+  return resource === issuer || resource === `${issuer}/` ? issuer : undefined
 }
