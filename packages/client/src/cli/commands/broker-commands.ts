@@ -1,12 +1,12 @@
 import { Command } from 'commander'
 import { createAdminClient } from '../../create-admin-client.js'
 import type { AdminClient } from '../../create-admin-client.js'
-import { readAdminCredentials } from '../../lib/read-admin-credentials.js'
 import { CliError } from '../lib/cli-error.js'
 import { writeJson, writeLine } from '../lib/cli-io.js'
 import type { CliIo } from '../lib/cli-io.js'
 import { collect, nonEmpty, parseBrokerId, parseCredentialCount, parseExpiration } from '../lib/option-parsers.js'
-import { addGlobalOptions, resolveSettings } from '../lib/settings.js'
+import { addGlobalOptions } from '../lib/settings.js'
+import { adminCredentialsFor } from '../lib/admin-credentials-for.js'
 import { aclFrom, addCredentialAclOptions, addPolicyOptions, policyFrom } from './broker-policy-options.js'
 import type { PolicyOptions } from './broker-policy-options.js'
 
@@ -118,13 +118,5 @@ interface IssueOptions {
 }
 
 function adminClientFor(cmd: Command, io: CliIo): AdminClient {
-  const s = resolveSettings(cmd, io.env)
-  const creds = readAdminCredentials(s.dataDir)
-  return createAdminClient({
-    adminCredentials: {
-      ...creds,
-      issuer: s.explicit.issuer ? s.issuer : creds.issuer,
-      exchange: s.explicit.exchangeUrl ? s.exchangeUrl : creds.exchange,
-    },
-  })
+  return createAdminClient({ adminCredentials: adminCredentialsFor(cmd, io) })
 }
