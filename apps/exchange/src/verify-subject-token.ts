@@ -1,4 +1,4 @@
-import { BROKER_TOKEN_TYP, InvalidRequest, TOKEN_TYPE, TokenAudienceInvalid, TokenIssuerInvalid, TokenTypeInvalid } from '@mqtt-oidc/core'
+import { BROKER_TOKEN_TYP, TOKEN_TYPE, TokenAudienceInvalid, TokenIssuerInvalid, TokenTypeInvalid } from '@mqtt-oidc/core'
 import { decodeJws } from './lib/decode-jws.js'
 import type { JwtPayload } from './lib/decode-jws.js'
 import type { TrustedIssuer } from './lib/trusted-issuers.js'
@@ -29,7 +29,6 @@ export interface SubjectIdentity {
 }
 
 const WHAT = 'subject_token'
-const MAX_CLAIM_LENGTH = 256
 
 /**
  * Verifies an RFC 8693 subject token from a trusted issuer: an ID token
@@ -61,25 +60,9 @@ export async function verifySubjectToken(token: string, tokenType: string, polic
   return {
     issuer,
     sub: String(payload.sub),
-    clientId: stringClaim(payload, issuer.clientIdClaim, true),
-    username: stringClaim(payload, issuer.usernameClaim, false),
-    groups: groupsClaim(payload[issuer.groupsClaim]),
+    ...issuer.mapClaims(payload),
     claims: payload,
   }
-}
-
-/** A short string claim; a malformed one is an error only when `lenient` is false. */
-function stringClaim(payload: JwtPayload, name: string, lenient: boolean): string | undefined {
-  const value = payload[name]
-  if (value === undefined) return undefined
-  if (typeof value === 'string' && value.length > 0 && value.length <= MAX_CLAIM_LENGTH) return value
-  if (lenient) return undefined
-  throw new InvalidRequest(`${WHAT} has an invalid ${name} claim`)
-}
-
-function groupsClaim(value: unknown): string[] {
-  if (typeof value === 'string') return value.split(/[ ,]+/).filter(Boolean)
-  return Array.isArray(value) ? value.filter((g): g is string => typeof g === 'string') : []
 }
 
 function normalizeTyp(typ: unknown): string | undefined {
