@@ -24,7 +24,7 @@ describe('mqtt-oidc clients', () => {
       client_id: 'oidc-agent', client_name: 'oidc-agent', application_type: 'native', token_endpoint_auth_method: 'none',
       redirect_uris: ['http://localhost'], post_logout_redirect_uris: [],
       grant_types: ['authorization_code', 'urn:ietf:params:oauth:grant-type:device_code', 'refresh_token'], response_types: ['code'],
-      scope: 'openid offline_access mqtt', built_in: false, created_at: expect.any(Number), updated_at: expect.any(Number),
+      scope: 'openid offline_access mqtt', id_token_signed_response_alg: 'RS256', built_in: false, created_at: expect.any(Number), updated_at: expect.any(Number),
     })
     const res = await fetch(`${stack.idpUrl}/device/auth`, { method: 'POST', body: new URLSearchParams({ client_id: 'oidc-agent', scope: 'openid mqtt' }) })
     expect(((await res.json()) as { user_code: string }).user_code).toMatch(/^[A-Z]{4}-[A-Z]{4}$/)
@@ -67,7 +67,7 @@ describe('mqtt-oidc clients', () => {
       code: 1, stderr: 'mqtt-oidc: admin API error: invalid_request (token_endpoint_auth_method: a native app is a public client (none); it cannot keep a secret (RFC 8252 §8.5))\n',
     })
     expect(await cli(['clients', 'update', 'oidc-agent'])).toMatchObject({
-      code: 1, stderr: 'mqtt-oidc: nothing to update: give --name, --redirect-uri, --grant-type, --scope, --auth-method, --native/--web or --rotate-secret (see --help)\n',
+      code: 1, stderr: 'mqtt-oidc: nothing to update: give --name, --redirect-uri, --grant-type, --scope, --auth-method, --id-token-alg, --native/--web or --rotate-secret (see --help)\n',
     })
   })
 })

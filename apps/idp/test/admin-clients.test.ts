@@ -76,7 +76,7 @@ describe('POST /admin/clients', () => {
     expect(body).toEqual({
       client_id: 'gateway-app', client_name: 'Gateway app', application_type: 'native', token_endpoint_auth_method: 'none',
       redirect_uris: [], post_logout_redirect_uris: [], grant_types: [DEVICE_GRANT, 'refresh_token'], response_types: [],
-      scope: NATIVE_SCOPE, built_in: false, created_at: expect.any(Number), updated_at: expect.any(Number),
+      scope: NATIVE_SCOPE, id_token_signed_response_alg: 'RS256', built_in: false, created_at: expect.any(Number), updated_at: expect.any(Number),
     })
     expect(await ok(await api('GET', '/clients/gateway-app'))).toEqual(body)
   })

@@ -18,6 +18,8 @@ export interface OAuthClientInput {
   readonly scope?: string | undefined
   /** `none` (public), `client_secret_basic` or `client_secret_post`. Default: none for native apps, client_secret_basic for web ones. */
   readonly token_endpoint_auth_method?: 'none' | 'client_secret_basic' | 'client_secret_post' | undefined
+  /** How its ID tokens are signed: RS256 (the default), ES256 or EdDSA. */
+  readonly id_token_signed_response_alg?: 'RS256' | 'ES256' | 'EdDSA' | undefined
 }
 
 /** A registered client as the IdP's admin API shows it (never its secret, except `client_secret` right after it was made). */
@@ -31,6 +33,7 @@ export interface OAuthClientRecord {
   readonly grant_types: readonly string[]
   readonly response_types: readonly string[]
   readonly scope: string
+  readonly id_token_signed_response_alg: string
   /** The IdP's own CLI and admin clients (listed, never changed). */
   readonly built_in: boolean
   readonly created_at: number | null

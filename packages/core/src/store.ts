@@ -225,6 +225,8 @@ export interface OAuthClient {
   readonly grantTypes: readonly string[]
   /** The scopes the client may ask for. */
   readonly scopes: readonly string[]
+  /** `id_token_signed_response_alg` (RS256, ES256, EdDSA); null = the IdP's default, RS256. */
+  readonly idTokenSignedResponseAlg: string | null
   readonly createdAt: number
   readonly updatedAt: number
 }

@@ -5,6 +5,10 @@ import { errors, type ClientMetadata, type Provider } from 'oidc-provider'
 import { clientMetadata, DEVICE_CODE_GRANT } from './client-metadata.js'
 import { createClientSecret } from './client-secret.js'
 import { OIDC_SCOPES } from './constants.js'
+import { IDP_SIGNING_ALGS } from './signing-keys.js'
+
+/** oidc-provider's default `id_token_signed_response_alg`. */
+const DEFAULT_ID_TOKEN_ALG = 'RS256'
 
 /** Grant types a registered client may have (client_credentials is the admin client's alone). */
 export const REGISTRABLE_GRANT_TYPES = ['authorization_code', 'refresh_token', DEVICE_CODE_GRANT] as const
@@ -24,11 +28,13 @@ const fields = {
   grant_types: z.array(z.string()).min(1).max(REGISTRABLE_GRANT_TYPES.length),
   scope: z.string().max(1000),
   token_endpoint_auth_method: z.enum(['none', 'client_secret_basic', 'client_secret_post']),
+  id_token_signed_response_alg: z.enum(IDP_SIGNING_ALGS),
 }
 
 /** POST /admin/clients (RFC 7591 metadata names). */
 export const createClientSchema = z.object({ client_id: clientIdSchema.optional(), ...fields }).partial({
   client_name: true, application_type: true, redirect_uris: true, post_logout_redirect_uris: true, grant_types: true, scope: true, token_endpoint_auth_method: true,
+  id_token_signed_response_alg: true,
 }).strict()
 
 /** PATCH /admin/clients/:id: the fields given change. */
@@ -48,6 +54,8 @@ export interface ClientView {
   readonly grant_types: readonly string[]
   readonly response_types: readonly string[]
   readonly scope: string
+  /** How its ID tokens are signed (OpenID Connect Dynamic Client Registration §2). */
+  readonly id_token_signed_response_alg: string
   /** The CLI and admin clients: part of the IdP, not changeable here. */
   readonly built_in: boolean
   readonly created_at: number | null
@@ -65,6 +73,7 @@ export function clientView(client: OAuthClient): ClientView {
     grant_types: client.grantTypes,
     response_types: client.grantTypes.includes('authorization_code') ? ['code'] : [],
     scope: client.scopes.join(' '),
+    id_token_signed_response_alg: client.idTokenSignedResponseAlg ?? DEFAULT_ID_TOKEN_ALG,
     built_in: false,
     created_at: client.createdAt,
     updated_at: client.updatedAt,
@@ -84,6 +93,7 @@ export function builtInClientView(metadata: ClientMetadata): ClientView {
     grant_types: grantTypes,
     response_types: metadata.response_types ?? [],
     scope: metadata.scope ?? '',
+    id_token_signed_response_alg: metadata.id_token_signed_response_alg ?? DEFAULT_ID_TOKEN_ALG,
     built_in: true,
     created_at: null,
     updated_at: null,
@@ -115,6 +125,7 @@ export async function newClient(provider: Provider, input: CreateClientInput, no
     postLogoutRedirectUris: input.post_logout_redirect_uris ?? [],
     grantTypes,
     scopes: parseScope(input.scope ?? DEFAULT_CLIENT_SCOPE),
+    idTokenSignedResponseAlg: input.id_token_signed_response_alg ?? null,
     createdAt: now,
     updatedAt: now,
   }
@@ -140,6 +151,7 @@ export async function changedClient(provider: Provider, current: OAuthClient, in
     postLogoutRedirectUris: input.post_logout_redirect_uris ?? current.postLogoutRedirectUris,
     grantTypes: input.grant_types ?? current.grantTypes,
     scopes: input.scope === undefined ? current.scopes : parseScope(input.scope),
+    idTokenSignedResponseAlg: input.id_token_signed_response_alg ?? current.idTokenSignedResponseAlg,
     updatedAt: now,
   }
   await checkClient(provider, client)

@@ -61,6 +61,7 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
     client_id TEXT PRIMARY KEY, name TEXT NOT NULL, application_type TEXT NOT NULL,
     token_endpoint_auth_method TEXT NOT NULL, secret_hash TEXT,
     redirect_uris TEXT NOT NULL, post_logout_redirect_uris TEXT NOT NULL, grant_types TEXT NOT NULL, scopes TEXT NOT NULL,
+    id_token_signed_response_alg TEXT,
     created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL
   );`,
 ]

@@ -158,11 +158,11 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
       const web: OAuthClient = {
         clientId: 'dashboard', name: 'Fleet dashboard', applicationType: 'web', tokenEndpointAuthMethod: 'client_secret_basic',
         secretHash: 'sha256:abc', redirectUris: ['https://dash.example/cb'], postLogoutRedirectUris: ['https://dash.example/'],
-        grantTypes: ['authorization_code', 'refresh_token'], scopes: ['openid', 'mqtt', 'offline_access'], createdAt: now, updatedAt: now,
+        grantTypes: ['authorization_code', 'refresh_token'], scopes: ['openid', 'mqtt', 'offline_access'], idTokenSignedResponseAlg: null, createdAt: now, updatedAt: now,
       }
       const agent: OAuthClient = {
         ...web, clientId: 'agent', name: 'oidc-agent', applicationType: 'native', tokenEndpointAuthMethod: 'none', secretHash: null,
-        redirectUris: ['http://localhost/', 'http://127.0.0.1/'], postLogoutRedirectUris: [], grantTypes: ['urn:ietf:params:oauth:grant-type:device_code'],
+        redirectUris: ['http://localhost/', 'http://127.0.0.1/'], postLogoutRedirectUris: [], grantTypes: ['urn:ietf:params:oauth:grant-type:device_code'], idTokenSignedResponseAlg: 'EdDSA',
       }
 
       it('stores clients with every field, lists them by id, and refuses a taken id with ERR_CONFLICT', async () => {
@@ -177,8 +177,8 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
 
       it('updates only the fields given, keeps the creation time, and can clear the secret', async () => {
         await store.oauthClients.create(web)
-        const updated = await store.oauthClients.update('dashboard', { redirectUris: ['https://new.example/cb'], secretHash: null, tokenEndpointAuthMethod: 'none', updatedAt: now + 5, createdAt: 1 } as Partial<OAuthClient>)
-        expect(updated).toEqual({ ...web, redirectUris: ['https://new.example/cb'], secretHash: null, tokenEndpointAuthMethod: 'none', updatedAt: now + 5 })
+        const updated = await store.oauthClients.update('dashboard', { redirectUris: ['https://new.example/cb'], secretHash: null, tokenEndpointAuthMethod: 'none', idTokenSignedResponseAlg: 'ES256', updatedAt: now + 5, createdAt: 1 } as Partial<OAuthClient>)
+        expect(updated).toEqual({ ...web, redirectUris: ['https://new.example/cb'], secretHash: null, tokenEndpointAuthMethod: 'none', idTokenSignedResponseAlg: 'ES256', updatedAt: now + 5 })
         expect(await store.oauthClients.get('dashboard')).toEqual(updated)
       })
 

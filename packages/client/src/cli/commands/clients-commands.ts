@@ -43,6 +43,7 @@ interface ClientOptions {
   grantType?: string[]
   scope?: string
   authMethod?: 'none' | 'client_secret_basic' | 'client_secret_post'
+  idTokenAlg?: 'RS256' | 'ES256' | 'EdDSA'
   json?: boolean
 }
 
@@ -87,7 +88,7 @@ export function addClientsCommands(program: Command, io: CliIo): void {
     .action(async (clientId: string, opts: ClientOptions & { rotateSecret?: boolean }, cmd: Command) => {
       const input: OAuthClientInput = { ...inputFrom(opts), ...(opts.native ? { application_type: 'native' } : opts.web ? { application_type: 'web' } : {}) }
       const changes = Object.values(input).some((v) => v !== undefined)
-      if (!changes && !opts.rotateSecret) throw new CliError('nothing to update: give --name, --redirect-uri, --grant-type, --scope, --auth-method, --native/--web or --rotate-secret (see --help)')
+      if (!changes && !opts.rotateSecret) throw new CliError('nothing to update: give --name, --redirect-uri, --grant-type, --scope, --auth-method, --id-token-alg, --native/--web or --rotate-secret (see --help)')
       const api = admin(cmd)
       const updated = changes ? await api.updateClient(clientId, input) : undefined
       const rotated = opts.rotateSecret ? await api.rotateClientSecret(clientId) : undefined
@@ -114,6 +115,7 @@ function addClientOptions(cmd: Command): Command {
     .option('--scope <scopes>', 'space-separated scopes it may ask for (default: openid offline_access mqtt groups)', nonEmpty)
     .addOption(new Option('--auth-method <method>', 'how it authenticates (default: none for native apps, client_secret_basic for web apps)')
       .choices(['none', 'client_secret_basic', 'client_secret_post']))
+    .addOption(new Option('--id-token-alg <alg>', 'how its ID tokens are signed (default RS256)').choices(['RS256', 'ES256', 'EdDSA']))
 }
 
 function inputFrom(opts: ClientOptions): OAuthClientInput {
@@ -124,5 +126,6 @@ function inputFrom(opts: ClientOptions): OAuthClientInput {
     grant_types: opts.grantType === undefined ? undefined : [...new Set(opts.grantType)],
     scope: opts.scope,
     token_endpoint_auth_method: opts.authMethod,
+    id_token_signed_response_alg: opts.idTokenAlg,
   }
 }
