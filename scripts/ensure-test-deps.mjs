@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The test suite drives real clients nobody here wrote (mosquitto_pub/sub,
 // Debian's mosquitto-clients, python3-paho-mqtt, oidc-agent-cli), a real OIDC
-// provider nobody here wrote (glewlwyd), real Chromium, and real PostgreSQL, RabbitMQ and Redis servers. Install them when this is a
+// provider nobody here wrote (glewlwyd), a metadata validator (python3-authlib), real Chromium, and real PostgreSQL, RabbitMQ and Redis servers. Install them when this is a
 // Debian machine and we are root; otherwise say exactly what is missing.
 // Tests never skip when a tool is missing: they fail.
 import { spawnSync } from 'node:child_process'
@@ -18,6 +18,7 @@ const NEEDED = [
   { path: '/usr/bin/oidc-gen', pkg: 'oidc-agent-cli' },
   { path: '/usr/bin/glewlwyd', pkg: 'glewlwyd' },
   { path: '/usr/bin/python3', pkg: 'python3' },
+  { path: '/usr/lib/python3/dist-packages/authlib/__init__.py', pkg: 'python3-authlib' },
 ]
 
 function postgresInitdb() {

@@ -12,6 +12,7 @@ import { useAutoSubmitPolicy } from './lib/auto-submit-policy.js'
 import { staticClients } from './lib/clients.js'
 import { useHashedClientSecrets } from './lib/client-secret.js'
 import { usePublicClientBasicHeader } from './lib/public-client-basic.js'
+import { useSuppliedClaimsOnly } from './lib/supplied-claims.js'
 import { useDevicePolling } from './lib/device-polling.js'
 import { createInteractionRouter, sendPage } from './lib/interaction-routes.js'
 import { errorPage } from './lib/pages.js'
@@ -226,6 +227,7 @@ function buildProvider(options: IdpOptions, issuer: string, logger: Logger, jwks
   }
   useHashedClientSecrets(provider)
   usePublicClientBasicHeader(provider)
+  useSuppliedClaimsOnly(provider)
   useDevicePolling(provider, options.devicePollInterval ?? 5)
   useSpendFailedCodes(provider)
   useUserCodeRateLimit(provider, CODE_VERIFICATION_PATH, limiters.userCode)
@@ -246,7 +248,13 @@ function buildApp(provider: Provider, options: IdpOptions, logger: Logger, limit
   }))
   // Our routes go first: oidc-provider answers everything else (and 404s).
   app.use(createInteractionRouter({ provider, store: options.store, csrf: createCsrf(options.cookieKeys[0] ?? ''), logger, loginLimiter: limiters.login }))
-  app.use(provider.callback())
+  const oidcProvider = provider.callback()
+  // RFC 8414 §3: OAuth clients look for the metadata here; it is the same document (RFC 8414 §5).
+  app.get('/.well-known/oauth-authorization-server', (req, res) => {
+    req.url = '/.well-known/openid-configuration'
+    oidcProvider(req, res)
+  })
+  app.use(oidcProvider)
   app.use((err: unknown, _req: Request, res: Response, next: NextFunction) => {
     logger.error({ err }, 'interaction failed')
     if (res.headersSent) {

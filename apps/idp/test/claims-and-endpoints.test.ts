@@ -102,7 +102,7 @@ describe('GET /.well-known/openid-configuration', () => {
       revocation_endpoint: at('/token/revocation'),
       authorization_response_iss_parameter_supported: true,
       claims_parameter_supported: false,
-      claims_supported: ['sub', 'clientid', 'username', 'groups', 'sid', 'auth_time', 'iss'],
+      claims_supported: ['sub', 'clientid', 'username', 'groups', 'auth_time', 'iss'],
       claim_types_supported: ['normal'],
       code_challenge_methods_supported: ['S256'],
       grant_types_supported: ['authorization_code', 'refresh_token', 'client_credentials', 'urn:ietf:params:oauth:grant-type:device_code'],
