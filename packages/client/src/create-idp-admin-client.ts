@@ -1,3 +1,4 @@
+import type { OAuthClientView } from '@mqtt-oidc/core'
 import type { AdminCredentials, CreateAdminClientOptions } from './create-admin-client.js'
 import { InvalidResponse } from './errors.js'
 import { createAdminApiCall } from './lib/admin-api-call.js'
@@ -22,25 +23,8 @@ export interface OAuthClientInput {
   readonly id_token_signed_response_alg?: 'RS256' | 'ES256' | 'EdDSA' | undefined
 }
 
-/** A registered client as the IdP's admin API shows it (never its secret, except `client_secret` right after it was made). */
-export interface OAuthClientRecord {
-  readonly client_id: string
-  readonly client_name: string
-  readonly application_type: 'native' | 'web'
-  readonly token_endpoint_auth_method: string
-  readonly redirect_uris: readonly string[]
-  readonly post_logout_redirect_uris: readonly string[]
-  readonly grant_types: readonly string[]
-  readonly response_types: readonly string[]
-  readonly scope: string
-  readonly id_token_signed_response_alg: string
-  /** The IdP's own CLI and admin clients (listed, never changed). */
-  readonly built_in: boolean
-  readonly created_at: number | null
-  readonly updated_at: number | null
-  /** Only in the answer that created it (register, a client made confidential, a rotation). */
-  readonly client_secret?: string
-}
+/** A registered client as the IdP's admin API shows it; `client_secret` only in the answer that made it (register, a client made confidential, a rotation). */
+export type OAuthClientRecord = OAuthClientView & { readonly client_secret?: string }
 
 export interface IdpAdminClient {
   listClients(): Promise<OAuthClientRecord[]>

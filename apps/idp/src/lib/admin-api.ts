@@ -1,6 +1,6 @@
 import express, { type NextFunction, type Request, type Response } from 'express'
 import type { Logger } from 'pino'
-import { InvalidRequest, NotFound, refusalFor, type Store } from '@mqtt-oidc/core'
+import { NotFound, bodyParserRefusal, refusalFor, type Store } from '@mqtt-oidc/core'
 import type { JWK } from 'jose'
 import type { ClientMetadata, Provider } from 'oidc-provider'
 import { adminClientsRoutes } from './admin-clients-routes.js'
@@ -28,7 +28,7 @@ export function createAdminApi(deps: AdminApiDeps): express.Router {
   router.use(adminClientsRoutes({ store: deps.store, provider: deps.provider, builtIn: deps.builtInClients, logger: deps.logger }))
   router.use((req: Request) => { throw new NotFound(`no route for ${req.method} /admin${req.path}`) })
   router.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
-    const error = bodyParserError(err) ?? err
+    const error = bodyParserRefusal(err) ?? err
     const refusal = refusalFor(error)
     const known = refusal.code !== 'ERR_SERVER' && error instanceof Error
     const description = known ? error.message : 'the server could not complete the request'
@@ -37,13 +37,4 @@ export function createAdminApi(deps: AdminApiDeps): express.Router {
     res.status(refusal.httpStatus).set('Cache-Control', 'no-store').json({ error: refusal.oauthError, error_description: description })
   })
   return router
-}
-
-/** body-parser failures (bad JSON, too large) are the caller's fault: invalid_request. */
-function bodyParserError(err: unknown): InvalidRequest | undefined {
-  const e = err as { type?: unknown; status?: unknown }
-  if (typeof e?.type !== 'string' || typeof e.status !== 'number' || e.status >= 500) return undefined
-  if (e.type === 'entity.parse.failed') return new InvalidRequest('the request body is not valid JSON')
-  if (e.type === 'entity.too.large') return new InvalidRequest('the request body is too large')
-  return new InvalidRequest('the request body cannot be read')
 }

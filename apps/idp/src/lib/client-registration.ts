@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { z } from 'zod'
-import { InvalidRequest, type OAuthClient, type TokenEndpointAuthMethod } from '@mqtt-oidc/core'
+import { InvalidRequest, type OAuthClient, type OAuthClientView, type TokenEndpointAuthMethod } from '@mqtt-oidc/core'
 import { errors, type ClientMetadata, type Provider } from 'oidc-provider'
 import { clientMetadata, DEVICE_CODE_GRANT } from './client-metadata.js'
 import { createClientSecret } from './client-secret.js'
@@ -43,24 +43,8 @@ export const updateClientSchema = z.object(fields).partial().strict()
 export type CreateClientInput = z.output<typeof createClientSchema>
 export type UpdateClientInput = z.output<typeof updateClientSchema>
 
-/** A client as the admin API shows it (RFC 7591 names; never the secret or its hash). */
-export interface ClientView {
-  readonly client_id: string
-  readonly client_name: string
-  readonly application_type: 'native' | 'web'
-  readonly token_endpoint_auth_method: TokenEndpointAuthMethod
-  readonly redirect_uris: readonly string[]
-  readonly post_logout_redirect_uris: readonly string[]
-  readonly grant_types: readonly string[]
-  readonly response_types: readonly string[]
-  readonly scope: string
-  /** How its ID tokens are signed (OpenID Connect Dynamic Client Registration §2). */
-  readonly id_token_signed_response_alg: string
-  /** The CLI and admin clients: part of the IdP, not changeable here. */
-  readonly built_in: boolean
-  readonly created_at: number | null
-  readonly updated_at: number | null
-}
+/** A client as the admin API shows it. */
+export type ClientView = OAuthClientView
 
 export function clientView(client: OAuthClient): ClientView {
   return {
