@@ -66,6 +66,9 @@ describe('mqtt-oidc clients', () => {
     expect(await cli(['clients', 'add', 'x', '--native', '--auth-method', 'client_secret_basic'])).toMatchObject({
       code: 1, stderr: 'mqtt-oidc: admin API error: invalid_request (token_endpoint_auth_method: a native app is a public client (none); it cannot keep a secret (RFC 8252 §8.5))\n',
     })
+    expect(await cli(['clients', 'registration-token'])).toMatchObject({
+      code: 1, stderr: 'mqtt-oidc: admin API error: invalid_request (dynamic client registration is off (MQTT_OIDC_IDP_DYNAMIC_REGISTRATION=true turns it on))\n',
+    })
     expect(await cli(['clients', 'update', 'oidc-agent'])).toMatchObject({
       code: 1, stderr: 'mqtt-oidc: nothing to update: give --name, --redirect-uri, --grant-type, --scope, --auth-method, --id-token-alg, --native/--web or --rotate-secret (see --help)\n',
     })

@@ -2,6 +2,7 @@ import { decodeJwt } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { exchangeToken } from '@mqtt-oidc/client'
 import { launchChromium, type Chromium } from '../apps/idp/test/support/launch-chromium.js'
+import { completeDeviceLogin } from './support/idp-user-agent.js'
 import { runCliInProcess } from '../packages/client/test/support/run-cli-in-process.js'
 import { freePort } from './support/free-port.js'
 import { runTool } from './support/run-tool.js'
@@ -27,7 +28,7 @@ let agent: TestOidcAgent
 let chromium: Chromium
 
 beforeAll(async () => {
-  stack = await startTestStack({ idpClientIds: ['mqtt-oidc-cli', CLIENT] })
+  stack = await startTestStack({ idpClientIds: ['mqtt-oidc-cli', CLIENT], dynamicRegistration: true })
   const added = await runCliInProcess(['clients', 'add', CLIENT, '--native', '--name', 'oidc-agent', '--redirect-uri', 'http://localhost', '--scope', SCOPE], {
     dataDir: stack.dataDir, configDir: stack.configDir,
   })
@@ -111,5 +112,30 @@ describe('oidc-agent with a client registered through mqtt-oidc clients add', ()
     expect(idToken).toMatchObject({ iss: stack.idpUrl, aud: CLIENT, username: stack.demo.username })
     expect(connack).toBe('CONNACK (0)')
     expect(chromium.problems).toEqual([])
+  }, 60_000)
+
+  // oidc-gen's default: RFC 7591 registration, here with an initial access token an admin made.
+  // It registers a confidential web client (its secret stays in the agent); without its custom
+  // scheme redirect, which only a native app may use, and with a loopback one instead.
+  it('oidc-gen registers its own client (RFC 7591, --at); its tokens are exchanged only once the exchange accepts that client', async () => {
+    const made = await runCliInProcess(['clients', 'registration-token', '--expiration', '10m'], { dataDir: stack.dataDir, configDir: stack.configDir })
+    expect(made.code, made.stderr).toBe(0)
+    const token = (JSON.parse(made.stdout) as { initial_access_token: string }).initial_access_token
+    const run = agent.gen([
+      'mqtt-dyn', '--issuer', stack.idpUrl, '--at', token, '--flow', 'device', '--no-scheme', '--redirect-uri', 'http://localhost:8080',
+      '--scope', SCOPE, '--pw-cmd', 'echo agent-encryption-password', '--prompt', 'none', '--confirm-yes', '--no-url-call',
+    ])
+    const [, userCode] = await run.match(/enter the code: ([A-Z]{4}-[A-Z]{4})/)
+    await completeDeviceLogin({ verificationUri: `${stack.idpUrl}/device`, userCode, username: stack.demo.username, password: stack.demo.password })
+    const done = await run.exited
+    expect(done.code, `${done.stdout}${done.stderr}`).toBe(0)
+
+    const registered = (await stack.idpStore.oauthClients.list()).find((c) => c.name.startsWith('oidc-agent:mqtt-dyn'))
+    expect(registered).toMatchObject({ applicationType: 'web', tokenEndpointAuthMethod: 'client_secret_basic', secretHash: expect.stringMatching(/^sha256:/) })
+    const idToken = await agent.token(['--id-token', 'mqtt-dyn'])
+    expect(decodeJwt(idToken).aud).toBe(registered?.clientId)
+    await expect(exchangeToken({ exchangeUrl: stack.exchangeUrl, subjectToken: idToken, broker: 'demo' })).rejects.toMatchObject({
+      error: 'invalid_request', error_description: 'subject_token audience is not accepted here',
+    })
   }, 60_000)
 })

@@ -42,6 +42,8 @@ export interface TestStackOptions {
   idpClientIds?: string[]
   /** Other OIDC issuers the exchange trusts (default none). */
   trustedIssuers?: TrustedIssuerOptions[]
+  /** RFC 7591 registration at the IdP (default off). */
+  dynamicRegistration?: boolean
 }
 
 export async function startTestStack(options: TestStackOptions = {}): Promise<TestStack> {
@@ -68,6 +70,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
       cookieKeys: ['test-cookie-key-0123456789abcdef'],
       devicePollInterval: 1,
       logLevel: 'silent',
+      dynamicRegistration: options.dynamicRegistration ?? false,
       ...(options.idTokenTtl ? { ttl: { idToken: options.idTokenTtl } } : {}),
     })
     const demo = await ensureDemoAccount(idpStore, dataDir)

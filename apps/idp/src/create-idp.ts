@@ -51,6 +51,12 @@ export interface IdpOptions {
   /** Limits on failed logins; see `LoginRateLimit` for defaults. */
   readonly loginRateLimit?: Partial<LoginRateLimit>
   /**
+   * RFC 7591 dynamic client registration at /reg, each registration with an
+   * initial access token made through the admin API
+   * (POST /admin/registration-tokens). Default false.
+   */
+  readonly dynamicRegistration?: boolean
+  /**
    * Seconds between looks at the store's signing keys. A rotation (made by
    * any process on the store), a rotated key starting to sign, or a retired
    * key leaving the JWKS takes effect within this without a restart.
@@ -219,6 +225,7 @@ function buildProvider(options: IdpOptions, issuer: string, logger: Logger, jwks
     cookieKeys: options.cookieKeys,
     jwks,
     ttl,
+    dynamicRegistration: options.dynamicRegistration ?? false,
   }))
   const hops = options.trustedProxies ?? 0
   if (hops > 0) {
@@ -245,6 +252,7 @@ function buildApp(provider: Provider, options: IdpOptions, logger: Logger, limit
   app.use('/admin', createAdminApi({
     issuer: provider.issuer, jwks, provider, store: options.store, logger,
     builtInClients: staticClients({ clientSecret: options.adminClient.clientSecret }),
+    dynamicRegistration: options.dynamicRegistration ?? false,
   }))
   // Our routes go first: oidc-provider answers everything else (and 404s).
   app.use(createInteractionRouter({ provider, store: options.store, csrf: createCsrf(options.cookieKeys[0] ?? ''), logger, loginLimiter: limiters.login }))

@@ -117,7 +117,7 @@ describe('POST /admin/clients', () => {
       error: 'invalid_request', error_description: 'redirect_uris for native clients using http as a protocol can only use loopback addresses as hostnames',
     })
     await refused(await api('POST', '/clients', { client_id: 'a4', scope: 'openid mqtt-oidc:admin' }), 400, {
-      error: 'invalid_request', error_description: 'scope: unknown "mqtt-oidc:admin"; a client may have openid, offline_access, mqtt, groups',
+      error: 'invalid_request', error_description: 'redirect_uris: the authorization_code grant needs at least one; scope: unknown "mqtt-oidc:admin"; a client may have openid, offline_access, mqtt, groups',
     })
     await refused(await api('POST', '/clients', { client_id: 'bad id' }), 400, {
       error: 'invalid_request', error_description: 'client_id must be 1-128 letters, digits, ".", "_", "~" or "-"',

@@ -35,6 +35,12 @@ export interface IdpAdminClient {
   /** A new secret for a confidential client; the old one stops working. */
   rotateClientSecret(clientId: string): Promise<{ client_id: string; client_secret: string }>
   deleteClient(clientId: string): Promise<void>
+  /**
+   * An RFC 7591 initial access token (shown once): with it a client registers
+   * itself at the IdP's registration endpoint, under the same rules as
+   * createClient, until it expires. Only when the IdP has dynamic registration on.
+   */
+  createRegistrationToken(options?: { readonly expiresIn?: number | undefined }): Promise<{ initial_access_token: string; expires_in: number }>
 }
 
 /**
@@ -64,5 +70,7 @@ export function createIdpAdminClient(options: CreateAdminClientOptions): IdpAdmi
     deleteClient: async (id) => {
       await call('DELETE', c(id))
     },
+    createRegistrationToken: async (options = {}) =>
+      (await call('POST', '/admin/registration-tokens', options.expiresIn === undefined ? {} : { expires_in: options.expiresIn })) as { initial_access_token: string; expires_in: number },
   }
 }

@@ -4,6 +4,7 @@ import { NotFound, bodyParserRefusal, refusalFor, type Store } from '@mqtt-oidc/
 import type { JWK } from 'jose'
 import type { ClientMetadata, Provider } from 'oidc-provider'
 import { adminClientsRoutes } from './admin-clients-routes.js'
+import { adminRegistrationTokenRoutes } from './admin-registration-token-routes.js'
 import { idpAdminName, requireIdpAdmin } from './require-idp-admin.js'
 
 export interface AdminApiDeps {
@@ -14,6 +15,8 @@ export interface AdminApiDeps {
   readonly store: Store
   readonly builtInClients: readonly ClientMetadata[]
   readonly logger: Logger
+  /** Whether RFC 7591 registration is on (initial access tokens are made only then). */
+  readonly dynamicRegistration: boolean
 }
 
 /**
@@ -26,6 +29,7 @@ export function createAdminApi(deps: AdminApiDeps): express.Router {
   router.use(requireIdpAdmin(deps.issuer, deps.jwks))
   router.use(express.json({ limit: '64kb' }))
   router.use(adminClientsRoutes({ store: deps.store, provider: deps.provider, builtIn: deps.builtInClients, logger: deps.logger }))
+  router.use(adminRegistrationTokenRoutes({ provider: deps.provider, enabled: deps.dynamicRegistration, logger: deps.logger }))
   router.use((req: Request) => { throw new NotFound(`no route for ${req.method} /admin${req.path}`) })
   router.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     const error = bodyParserRefusal(err) ?? err

@@ -148,11 +148,7 @@ function defaultGrantTypes(applicationType: 'native' | 'web', redirectUris: read
 }
 
 function parseScope(scope: string): string[] {
-  const scopes = [...new Set(scope.split(' ').filter(Boolean))]
-  const unknown = scopes.filter((s) => !(OIDC_SCOPES as readonly string[]).includes(s))
-  if (unknown.length > 0) throw new InvalidRequest(`scope: unknown ${unknown.map((s) => `"${s.slice(0, 64)}"`).join(', ')}; a client may have ${OIDC_SCOPES.join(', ')}`)
-  if (!scopes.includes('openid')) throw new InvalidRequest('scope: must include openid (the IdP signs people in with OpenID Connect)')
-  return scopes
+  return [...new Set(scope.split(' ').filter(Boolean))]
 }
 
 /**
@@ -162,6 +158,18 @@ function parseScope(scope: string): string[] {
  * fragments, response types that fit the grant types.
  */
 async function checkClient(provider: Provider, client: OAuthClient): Promise<void> {
+  const problems = clientProblems(client)
+  if (problems.length > 0) throw new InvalidRequest(problems.join('; '))
+  try {
+    await provider.Client.validate(clientMetadata(client))
+  } catch (err) {
+    if (err instanceof errors.InvalidClientMetadata) throw new InvalidRequest(err.error_description ?? err.message)
+    throw err
+  }
+}
+
+/** What this IdP does not allow in a client, whoever registers it (admin API or RFC 7591); empty when nothing. */
+export function clientProblems(client: OAuthClient): string[] {
   const problems: string[] = []
   const unknownGrants = client.grantTypes.filter((g) => !(REGISTRABLE_GRANT_TYPES as readonly string[]).includes(g))
   if (unknownGrants.length > 0) {
@@ -176,11 +184,8 @@ async function checkClient(provider: Provider, client: OAuthClient): Promise<voi
   if (client.grantTypes.includes('refresh_token') && client.grantTypes.length === 1) {
     problems.push('grant_types: refresh_token needs a grant that signs people in (authorization_code or the device code grant)')
   }
-  if (problems.length > 0) throw new InvalidRequest(problems.join('; '))
-  try {
-    await provider.Client.validate(clientMetadata(client))
-  } catch (err) {
-    if (err instanceof errors.InvalidClientMetadata) throw new InvalidRequest(err.error_description ?? err.message)
-    throw err
-  }
+  const unknownScopes = client.scopes.filter((s) => !(OIDC_SCOPES as readonly string[]).includes(s))
+  if (unknownScopes.length > 0) problems.push(`scope: unknown ${unknownScopes.map((s) => `"${s.slice(0, 64)}"`).join(', ')}; a client may have ${OIDC_SCOPES.join(', ')}`)
+  else if (!client.scopes.includes('openid')) problems.push('scope: must include openid (the IdP signs people in with OpenID Connect)')
+  return problems
 }

@@ -6,6 +6,7 @@ import { ADMIN_CLIENT_ID, GROUPS_SCOPE, OIDC_SCOPES } from './constants.js'
 import { createFindAccount } from './find-account.js'
 import { createOidcAdapter } from './oidc-adapter.js'
 import { withOfflineAccessConsent } from './offline-access-consent.js'
+import { REGISTRATION_POLICY, registrationPolicy } from './registration-policy.js'
 import { deviceFlowSources, renderLoggedOut, renderLogout, renderProviderError } from './provider-pages.js'
 
 /** How clients authenticate at the token, introspection and revocation endpoints. */
@@ -55,6 +56,8 @@ export interface ProviderConfigurationInput {
   readonly cookieKeys: readonly string[]
   readonly jwks: readonly JWK[]
   readonly ttl: IdpTtl
+  /** RFC 7591 registration at /reg, with an initial access token from the admin API. */
+  readonly dynamicRegistration: boolean
 }
 
 /**
@@ -116,6 +119,15 @@ export function buildProviderConfiguration(input: ProviderConfigurationInput): C
       // entry and drops everything but letters and digits before the lookup.
       deviceFlow: { enabled: true, charset: 'base-20', mask: '****-****', ...deviceFlowSources },
       clientCredentials: { enabled: true },
+      // RFC 7591, off unless configured: only with an initial access token made through the
+      // admin API, whose policy applies the admin API's rules. No RFC 7592 management: the
+      // admin API manages registered clients (and the stored secret is a hash, not readable back).
+      registration: {
+        enabled: input.dynamicRegistration,
+        initialAccessToken: true,
+        issueRegistrationAccessToken: false,
+        policies: { [REGISTRATION_POLICY]: registrationPolicy },
+      },
       introspection: {
         enabled: true,
         // Public clients may only introspect their own tokens.

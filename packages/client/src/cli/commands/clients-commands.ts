@@ -3,7 +3,7 @@ import { createIdpAdminClient, type IdpAdminClient, type OAuthClientInput } from
 import { CliError } from '../lib/cli-error.js'
 import { adminCredentialsFor } from '../lib/admin-credentials-for.js'
 import { writeJson, writeLine, type CliIo } from '../lib/cli-io.js'
-import { collect, nonEmpty } from '../lib/option-parsers.js'
+import { collect, nonEmpty, parseDurationSeconds } from '../lib/option-parsers.js'
 import { addGlobalOptions } from '../lib/settings.js'
 
 const HELP = `
@@ -95,6 +95,12 @@ export function addClientsCommands(program: Command, io: CliIo): void {
       const secret = rotated?.client_secret ?? updated?.client_secret
       writeJson(io.stdout, { ...(updated ?? await api.getClient(clientId)), ...(secret === undefined ? {} : { client_secret: secret }) })
       showSecretOnce(secret)
+    })
+
+  leaf('registration-token', 'an RFC 7591 initial access token (printed once) for apps that register themselves (IdP with MQTT_OIDC_IDP_DYNAMIC_REGISTRATION=true)')
+    .option('--expiration <duration>', 'how long it may be used: 10m, 1h, 7d, or seconds (default 1h)', parseDurationSeconds)
+    .action(async (opts: { expiration?: number }, cmd: Command) => {
+      writeJson(io.stdout, await admin(cmd).createRegistrationToken({ expiresIn: opts.expiration }))
     })
 
   leaf('remove', 'remove a client: its sign-ins and refreshes are refused from now on')
