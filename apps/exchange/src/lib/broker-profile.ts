@@ -3,8 +3,8 @@ import type { Acl, AclContext } from '@mqtt-oidc/core'
 import type { BrokerPolicy } from './broker-policy.js'
 
 /**
- * How a broker's profile shapes its tokens beyond the default claims
- * (DESIGN.md "Broker profiles"): the `aud` and the extra claims.
+ * How a broker's profile shapes its tokens beyond the default claims: the
+ * `aud` and the extra claims.
  */
 export interface TokenShape {
   /** The profile name, for logs. */
