@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 // The test suite drives real clients nobody here wrote (mosquitto_pub/sub,
-// Debian's mosquitto-clients, python3-paho-mqtt), real Chromium, real
-// PostgreSQL, RabbitMQ and Redis servers, and a real container engine for
-// docker-compose.yml (podman with podman-compose, runc, the CNI dnsname plugin,
-// and debootstrap for the base-image stand-ins). Install them when this is a
-// Debian machine and we are root (podman through scripts/podman-setup.sh, which
-// also sets what this kind of machine needs); otherwise say exactly what is
-// missing. Tests never skip when a tool is missing: they fail.
+// Debian's mosquitto-clients, python3-paho-mqtt, oidc-agent-cli), a real OIDC
+// provider nobody here wrote (glewlwyd), a metadata validator
+// (python3-authlib), real Chromium, real PostgreSQL, RabbitMQ and Redis
+// servers, and a real container engine for docker-compose.yml (podman with
+// podman-compose, runc, the CNI dnsname plugin, and debootstrap for the
+// base-image stand-ins). Install them when this is a Debian machine and we are
+// root (podman through scripts/podman-setup.sh, which also sets what this kind
+// of machine needs); otherwise say exactly what is missing. Tests never skip
+// when a tool is missing: they fail.
 import { spawnSync } from 'node:child_process'
 import { existsSync, readdirSync } from 'node:fs'
 
@@ -29,6 +31,10 @@ const NEEDED = [
   { path: '/usr/sbin/rabbitmq-server', pkg: 'rabbitmq-server' },
   { path: '/usr/lib/python3/dist-packages/paho/mqtt/client.py', pkg: 'python3-paho-mqtt' },
   { path: '/usr/bin/redis-server', pkg: 'redis-server' },
+  { path: '/usr/bin/oidc-gen', pkg: 'oidc-agent-cli' },
+  { path: '/usr/bin/glewlwyd', pkg: 'glewlwyd' },
+  { path: '/usr/bin/python3', pkg: 'python3' },
+  { path: '/usr/lib/python3/dist-packages/authlib/__init__.py', pkg: 'python3-authlib' },
   ...PODMAN,
 ]
 

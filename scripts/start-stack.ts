@@ -60,6 +60,7 @@ async function main(): Promise<void> {
     devicePollInterval: idpConfig.devicePollInterval,
     ttl: { idToken: idpConfig.idTokenTtl },
     trustedProxies: idpConfig.trustedProxies,
+    dynamicRegistration: idpConfig.dynamicRegistration,
     logger: log('idp'),
   })
   const demo = idpConfig.demoAccount ? await idpApp.ensureDemoAccount(idpStore, dataDir) : undefined

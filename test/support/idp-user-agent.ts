@@ -255,6 +255,8 @@ export interface AuthCodeLoginOptions extends Credentials {
   /** Approve (default) or deny on the consent page. */
   readonly approve?: boolean
   readonly browser?: ScriptedBrowser
+  /** Called with the consent page's list items (what the client asks for), each time one is shown. */
+  readonly onConsent?: ((items: string[]) => void) | undefined
 }
 
 /**
@@ -273,6 +275,7 @@ export async function completeAuthCodeLogin(authorizationUrl: string | URL, opti
       result = await signIn(browser, page, options, submittedCredentials)
       submittedCredentials = true
     } else if (page.name === 'consent') {
+      options.onConsent?.([...page.html.matchAll(/<li>([\s\S]*?)<\/li>/g)].map((m) => decodeEntities(m[1] ?? '')))
       result = await answerConsent(browser, page, options.approve ?? true)
     } else {
       throw new ScriptedLoginError('the authorization stopped', page)

@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { freePort } from './free-port.js'
 import { createSqliteStore, type Store } from '@mqtt-oidc/core'
 import { createAccount, createIdp, ensureDemoAccount, loadOrCreateAdminClient } from '@mqtt-oidc/idp'
-import { createExchange, ensureBroker, ensureFeedCredential } from '@mqtt-oidc/exchange'
+import { createExchange, ensureBroker, ensureFeedCredential, type TrustedIssuerOptions } from '@mqtt-oidc/exchange'
 import { createBroker } from '@mqtt-oidc/broker'
 
 export interface TestStack {
@@ -40,6 +40,12 @@ export interface TestStackOptions {
   keepaliveMs?: number
   /** How long the brokers' revocation feed may be silent before new CONNECTs are refused, ms (default: the broker's). */
   feedMaxStaleMs?: number
+  /** Client ids of our IdP whose tokens the exchange accepts (default: the CLI's). */
+  idpClientIds?: string[]
+  /** Other OIDC issuers the exchange trusts (default none). */
+  trustedIssuers?: TrustedIssuerOptions[]
+  /** RFC 7591 registration at the IdP (default off). */
+  dynamicRegistration?: boolean
 }
 
 export async function startTestStack(options: TestStackOptions = {}): Promise<TestStack> {
@@ -66,6 +72,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
       cookieKeys: ['test-cookie-key-0123456789abcdef'],
       devicePollInterval: 1,
       logLevel: 'silent',
+      dynamicRegistration: options.dynamicRegistration ?? false,
       ...(options.idTokenTtl ? { ttl: { idToken: options.idTokenTtl } } : {}),
     })
     const demo = await ensureDemoAccount(idpStore, dataDir)
@@ -79,7 +86,8 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
       identityStore: idpStore,
       issuer: exchangeUrl,
       port: exchangePort,
-      idp: { issuer: idpUrl, clientIds: ['mqtt-oidc-cli'] },
+      idp: { issuer: idpUrl, clientIds: options.idpClientIds ?? ['mqtt-oidc-cli'] },
+      trustedIssuers: options.trustedIssuers,
       logLevel: 'silent',
       ...(options.maxLifetime ? { maxLifetime: options.maxLifetime } : {}),
       ...(options.keepaliveMs ? { keepaliveMs: options.keepaliveMs } : {}),

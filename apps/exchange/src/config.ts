@@ -5,6 +5,7 @@ import { DEFAULT_ADMIN_ISSUE_RATE_LIMIT, DEFAULT_MAX_LIVE_ADMIN_CREDENTIALS, DEF
 import { DEFAULT_KEY_LEAD_SECONDS } from '@mqtt-oidc/jose'
 import type { ExchangeOptions } from './create-exchange.js'
 import type { RateLimit } from './lib/rate-limiter.js'
+import { claimReader } from './lib/trusted-issuers.js'
 
 /** Env vars of this app start with this prefix; an unknown one is an error. */
 export const ENV_PREFIX = 'MQTT_OIDC_EXCHANGE_'
@@ -51,13 +52,24 @@ const url = z.string().refine((v) => URL.canParse(v) && /^https?:$/.test(new URL
 /** A PostgreSQL connection URL; SQLite needs no URL (it is the default). */
 const storeUrl = z.string().refine((v) => /^postgres(ql)?:\/\/./.test(v) && URL.canParse(v), 'must be a postgres:// URL (unset: the embedded SQLite store)')
 
+/** A claim name, or an RFC 6901 JSON pointer (starts with "/") into nested claims. */
+const claimReference = z.string().min(1).refine((ref) => {
+  try {
+    claimReader(ref)
+    return true
+  } catch {
+    return false
+  }
+}, 'a claim name, or a JSON pointer (RFC 6901) such as /realm_access/roles')
+
 const trustedIssuerSchema = z.object({
   issuer: url,
   jwksUri: url.optional(),
   clientIds: z.array(z.string().min(1)).min(1),
-  clientIdClaim: z.string().min(1).optional(),
-  usernameClaim: z.string().min(1).optional(),
-  groupsClaim: z.string().min(1).optional(),
+  clientIdClaim: claimReference.optional(),
+  clientIdPrefix: z.string().max(64).regex(/^[^\s/+#]*$/, 'must not contain spaces, "/", "+" or "#" (it becomes part of an MQTT client id)').optional(),
+  usernameClaim: z.union([claimReference, z.array(claimReference).min(1)]).optional(),
+  groupsClaim: claimReference.optional(),
 }).strict()
 
 const trustedIssuers = z.string().transform((value, zctx) => {
@@ -65,7 +77,7 @@ const trustedIssuers = z.string().transform((value, zctx) => {
   try {
     json = JSON.parse(value)
   } catch {
-    zctx.addIssue({ code: 'custom', message: 'must be a JSON array of {issuer, clientIds, jwksUri?, clientIdClaim?, usernameClaim?, groupsClaim?}' })
+    zctx.addIssue({ code: 'custom', message: 'must be a JSON array of {issuer, clientIds, jwksUri?, clientIdClaim?, clientIdPrefix?, usernameClaim?, groupsClaim?}' })
     return z.NEVER
   }
   const parsed = z.array(trustedIssuerSchema).safeParse(json)
@@ -93,8 +105,13 @@ const envSchema = z.object({
   MQTT_OIDC_EXCHANGE_IDP_CLIENT_IDS: z.string().default('mqtt-oidc-cli')
     .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
     .refine((list) => list.length > 0, 'must list at least one client id'),
-  /** More OIDC issuers whose ID tokens / JWT access tokens may be exchanged: a JSON array of
-   *  {issuer, clientIds, jwksUri?, clientIdClaim? (default clientid), usernameClaim? (username), groupsClaim? (groups)}. Default []. */
+  /**
+   * More OIDC issuers whose ID tokens / JWT access tokens may be exchanged (your own identity provider): a JSON array of
+   * {issuer, clientIds, jwksUri?, clientIdClaim? (default clientid; `sub` derives the MQTT client id from the subject),
+   * clientIdPrefix? (default ''), usernameClaim? (default username; a list means the first the token has, e.g.
+   * ["preferred_username","email"]), groupsClaim? (default groups)}. A claim is named at the top level of the token or by an
+   * RFC 6901 JSON pointer into nested claims (/realm_access/roles). Default [].
+   */
   MQTT_OIDC_EXCHANGE_TRUSTED_ISSUERS: trustedIssuers.default([]),
   /** Oldest subject token accepted, by its iat (duration). Default 1d. */
   MQTT_OIDC_EXCHANGE_MAX_SUBJECT_TOKEN_AGE: duration.default(86400),

@@ -5,7 +5,7 @@ import express from 'express'
 import type { NextFunction, Request, Response } from 'express'
 import { pino } from 'pino'
 import type { Logger } from 'pino'
-import { InvalidRequest, NotFound, refusalFor } from '@mqtt-oidc/core'
+import { InvalidRequest, NotFound, bodyParserRefusal, refusalFor } from '@mqtt-oidc/core'
 import { DEFAULT_KEY_LEAD_SECONDS } from '@mqtt-oidc/jose'
 import type { LogFn } from '@mqtt-oidc/jose'
 import type { Acl, Store } from '@mqtt-oidc/core'
@@ -290,18 +290,9 @@ function createApp(ctx: ExchangeContext, streams: FeedStreams): express.Express 
     if (req.path.startsWith('/admin')) {
       ctx.log.info({ audit: true, who: adminName(res), action: `${req.method} ${req.path}`, refused: refusalFor(err).code }, 'admin: refused')
     }
-    sendError(res, bodyParserError(err) ?? err, ctx.log, { method: req.method, path: req.path })
+    sendError(res, bodyParserRefusal(err) ?? err, ctx.log, { method: req.method, path: req.path })
   })
   return app
-}
-
-/** body-parser failures (bad JSON, too large) are the caller's fault: invalid_request. */
-function bodyParserError(err: unknown): InvalidRequest | undefined {
-  const e = err as { type?: unknown; status?: unknown }
-  if (typeof e?.type !== 'string' || typeof e.status !== 'number' || e.status >= 500) return undefined
-  if (e.type === 'entity.parse.failed') return new InvalidRequest('the request body is not valid JSON')
-  if (e.type === 'entity.too.large') return new InvalidRequest('the request body is too large')
-  return new InvalidRequest('the request body cannot be read')
 }
 
 function localHost(host: string): string {

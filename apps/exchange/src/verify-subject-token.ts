@@ -1,4 +1,4 @@
-import { BROKER_TOKEN_TYP, InvalidRequest, TOKEN_TYPE, TokenAudienceInvalid, TokenIssuerInvalid, TokenTypeInvalid } from '@mqtt-oidc/core'
+import { BROKER_TOKEN_TYP, TOKEN_TYPE, TokenAudienceInvalid, TokenIssuerInvalid, TokenTypeInvalid } from '@mqtt-oidc/core'
 import { ACCESS_TOKEN_TYP, ID_TOKEN_TYP, createJwtVerifier, decodeJws, decodeJwtPayload, normalizeTyp } from '@mqtt-oidc/jose'
 import type { JwtPayload, JwtVerifier } from '@mqtt-oidc/jose'
 import type { TrustedIssuer } from './lib/trusted-issuers.js'
@@ -31,7 +31,6 @@ export interface SubjectIdentity {
 }
 
 const WHAT = 'subject_token'
-const MAX_CLAIM_LENGTH = 256
 /** A JWT access token of any trusted issuer: RFC 9068's `at+jwt`, or `JWT`/none from issuers that predate it. */
 const ANY_ACCESS_TOKEN_TYP = { typ: [...ACCESS_TOKEN_TYP.typ, 'JWT'], allowMissingTyp: true }
 /** The header rules of a first look, before the issuer (and so the kind of token) is known. */
@@ -61,9 +60,7 @@ export async function verifySubjectToken(token: string, tokenType: string, polic
   return {
     issuer,
     sub: payload.sub as string,
-    clientId: stringClaim(payload, issuer.clientIdClaim, true),
-    username: stringClaim(payload, issuer.usernameClaim, false),
-    groups: groupsClaim(payload[issuer.groupsClaim]),
+    ...issuer.mapClaims(payload),
     claims: payload,
   }
 }
@@ -89,18 +86,4 @@ function verifierFor(issuer: TrustedIssuer, access: boolean, policy: SubjectToke
     mine.set(key, verifier)
   }
   return verifier
-}
-
-/** A short string claim; a malformed one is an error only when `lenient` is false. */
-function stringClaim(payload: JwtPayload, name: string, lenient: boolean): string | undefined {
-  const value = payload[name]
-  if (value === undefined) return undefined
-  if (typeof value === 'string' && value.length > 0 && value.length <= MAX_CLAIM_LENGTH) return value
-  if (lenient) return undefined
-  throw new InvalidRequest(`${WHAT} has an invalid ${name} claim`)
-}
-
-function groupsClaim(value: unknown): string[] {
-  if (typeof value === 'string') return value.split(/[ ,]+/).filter(Boolean)
-  return Array.isArray(value) ? value.filter((g): g is string => typeof g === 'string') : []
 }

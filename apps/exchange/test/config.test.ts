@@ -101,6 +101,23 @@ describe('loadConfig (MQTT_OIDC_EXCHANGE_* environment)', () => {
     expect(() => loadConfig({ MQTT_OIDC_EXCHANGE_TRUSTED_ISSUERS: 'not json' })).toThrow(/MQTT_OIDC_EXCHANGE_TRUSTED_ISSUERS: must be a JSON array/)
   })
 
+  it('reads a trusted issuer\'s claim mapping: fallback username claims, JSON pointers, a client id prefix', () => {
+    const mapping = {
+      issuer: 'https://kc.example/realms/plant', clientIds: ['mqtt-gateway'], clientIdClaim: 'sub', clientIdPrefix: 'kc-',
+      usernameClaim: ['preferred_username', 'email'], groupsClaim: '/realm_access/roles',
+    }
+    expect(loadConfig({ MQTT_OIDC_EXCHANGE_TRUSTED_ISSUERS: JSON.stringify([mapping]) }).trustedIssuers).toEqual([mapping])
+    let error: unknown
+    try {
+      loadConfig({ MQTT_OIDC_EXCHANGE_TRUSTED_ISSUERS: JSON.stringify([{ ...mapping, groupsClaim: '/realm_access/~2', usernameClaim: [], clientIdPrefix: 'a/b' }]) })
+    } catch (err) { error = err }
+    expect((error as ConfigError).problems).toEqual([
+      'MQTT_OIDC_EXCHANGE_TRUSTED_ISSUERS: [0.clientIdPrefix] must not contain spaces, "/", "+" or "#" (it becomes part of an MQTT client id)',
+      'MQTT_OIDC_EXCHANGE_TRUSTED_ISSUERS: [0.usernameClaim] Too small: expected array to have >=1 items',
+      'MQTT_OIDC_EXCHANGE_TRUSTED_ISSUERS: [0.groupsClaim] a claim name, or a JSON pointer (RFC 6901) such as /realm_access/roles',
+    ])
+  })
+
   it('takes a postgres:// store URL (shared with the IdP) and refuses anything else', () => {
     expect(loadConfig({ MQTT_OIDC_STORE: 'postgresql://db/mqtt' }).store).toBe('postgresql://db/mqtt')
     expect(loadConfig({ MQTT_OIDC_STORE: '' }).store).toBeUndefined()

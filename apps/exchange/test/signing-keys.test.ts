@@ -56,8 +56,18 @@ describe('GET /.well-known/jwks.json', () => {
       token_endpoint: `${ex.exchange.issuer}/token`,
       jwks_uri: `${ex.exchange.issuer}/.well-known/jwks.json`,
       grant_types_supported: ['urn:ietf:params:oauth:grant-type:token-exchange'],
+      token_endpoint_auth_methods_supported: ['none'],
     })
     await ex.close()
+  })
+
+  // RFC 8414 §2: REQUIRED even without an authorization endpoint; an empty list reads as missing to
+  // validators (authlib), and `none` (OAuth 2.0 Multiple Response Type Encoding Practices §4) issues nothing.
+  it('states response_types_supported, which RFC 8414 requires, and no authorization endpoint', async () => {
+    const ex = await startExchange(idp)
+    const body = await (await fetch(`${ex.url}/.well-known/oauth-authorization-server`)).json() as Record<string, unknown>
+    expect(body.response_types_supported).toEqual(['none'])
+    expect(body).not.toHaveProperty('authorization_endpoint')
   })
 })
 

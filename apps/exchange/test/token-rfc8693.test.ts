@@ -118,6 +118,44 @@ describe('POST /token subject tokens from trusted issuers', () => {
   })
 })
 
+// What a provider nobody here configured puts in its tokens: Keycloak's realm roles under
+// realm_access.roles, no claim made for MQTT (the client id derived from sub), a username in
+// preferred_username or only in email.
+describe('POST /token claim mapping of a trusted issuer', () => {
+  let mapped: Running
+  let kc: TestIdp
+  beforeAll(async () => { kc = await startTestIdp() })
+  afterAll(async () => { await kc.close() })
+  beforeEach(async () => {
+    mapped = await startExchange(idp, {
+      trustedIssuers: [{
+        issuer: kc.issuer, clientIds: ['mqtt-gateway'], clientIdClaim: 'sub', clientIdPrefix: 'kc-',
+        usernameClaim: ['preferred_username', 'email'], groupsClaim: '/realm_access/roles',
+      }],
+    })
+    const created = await mapped.api('POST', '/admin/brokers', {
+      id: 'demo', acl: { pub: ['devices/${clientid}/#'], sub: ['devices/${clientid}/#'] },
+      policy: { aclTemplates: [{ when: { group: 'operators' }, acl: { pub: ['devices/#'], sub: ['devices/#'] } }] },
+    })
+    expect(created.status).toBe(201)
+  })
+  afterEach(async () => { await mapped.close() })
+  const kcToken = (claims: Record<string, unknown>) => kc.sign({ iss: kc.issuer, aud: 'mqtt-gateway', sub: '5f1c0e2a-77aa', iat: now(), exp: now() + 300, ...claims })
+
+  it('derives the client id from sub with the prefix, the username from the first claim present, groups from a JSON pointer', async () => {
+    const { claims } = await granted(await mapped.exchangeToken(form(await kcToken({ email: 'ann@example.com', realm_access: { roles: ['operators', 'offline_access'] } }))))
+    expect(claims).toMatchObject({ sub: 'kc-5f1c0e2a-77aa', username: 'ann@example.com', acl: { pub: ['devices/#'], sub: ['devices/#'] } })
+    const second = await granted(await mapped.exchangeToken(form(await kcToken({ preferred_username: 'ann', email: 'ann@example.com' }))))
+    expect(second.claims).toMatchObject({ sub: 'kc-5f1c0e2a-77aa', username: 'ann', acl: { pub: ['devices/${clientid}/#'] } })
+  })
+
+  it('refuses a mapped username that is not a short string, naming the claim', async () => {
+    await refused(await mapped.exchangeToken(form(await kcToken({ preferred_username: ['not', 'a', 'string'] }))), 400, {
+      error: 'invalid_request', error_description: 'subject_token has an invalid preferred_username claim',
+    })
+  })
+})
+
 describe('POST /token resource and scope', () => {
   it('accepts resource as an mqtts:// URI naming the broker', async () => {
     const f = form(await idp.idToken(), { resource: 'mqtts://broker.example:8883/demo' })

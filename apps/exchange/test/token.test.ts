@@ -154,17 +154,18 @@ describe('POST /token grant_type=token-exchange', () => {
     await refused(res, 400, { error: 'unsupported_grant_type', error_description: `grant_type must be ${TOKEN_EXCHANGE_GRANT}` })
   })
 
-  it('refuses an unsupported subject_token_type', async () => {
+  // RFC 8693 §2.2.2: an invalid request is invalid_request; unsupported_token_type is RFC 7009's (revocation) code.
+  it('refuses an unsupported subject_token_type with invalid_request', async () => {
     const res = await ex.exchangeToken(form(await idp.idToken(), { subject_token_type: 'urn:ietf:params:oauth:token-type:saml2' }))
     await refused(res, 400, {
-      error: 'unsupported_token_type',
+      error: 'invalid_request',
       error_description: `subject_token_type must be ${TOKEN_TYPE.idToken} or ${TOKEN_TYPE.accessToken} or ${TOKEN_TYPE.jwt}`,
     })
   })
 
-  it('refuses a requested_token_type other than jwt', async () => {
+  it('refuses a requested_token_type other than jwt with invalid_request', async () => {
     const res = await ex.exchangeToken(form(await idp.idToken(), { requested_token_type: TOKEN_TYPE.accessToken }))
-    await refused(res, 400, { error: 'unsupported_token_type', error_description: `requested_token_type must be ${TOKEN_TYPE.jwt}` })
+    await refused(res, 400, { error: 'invalid_request', error_description: `requested_token_type must be ${TOKEN_TYPE.jwt}` })
   })
 
   it('refuses a request without audience', async () => {
@@ -278,5 +279,47 @@ describe('POST /token: the strict JWT rules on subject tokens (the same as the b
     await refused(await ex.exchangeToken(form(await idp.idToken({ aud: ['mqtt-oidc-cli', 'some-other-client'] }))), 400, {
       error: 'invalid_request', error_description: 'subject_token audience names other recipients too',
     })
+  })
+})
+
+// The metadata says token_endpoint_auth_methods_supported: ["none"]: any client credentials are
+// an authentication this endpoint cannot perform, so they fail as RFC 6749 §5.2 says (invalid_client;
+// 401 with a WWW-Authenticate of the scheme the client used when it sent an Authorization header).
+describe('POST /token client authentication (none only)', () => {
+  const NO_CREDENTIALS = 'this token endpoint authenticates no clients (token_endpoint_auth_methods_supported: ["none"]); send the request without client credentials'
+  const post = (body: Record<string, string>, headers: Record<string, string> = {}): Promise<Response> =>
+    fetch(`${ex.url}/token`, { method: 'POST', headers, body: new URLSearchParams(body) })
+  const basic = (user: string, password: string): string => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`
+
+  it('refuses a Basic header with a wrong secret: 401 invalid_client with WWW-Authenticate Basic', async () => {
+    const res = await post(form(await idp.idToken()), { authorization: basic('mqtt-oidc-cli', 'wrong') })
+    expect(res.headers.get('www-authenticate')).toBe('Basic realm="mqtt-oidc"')
+    await refused(res, 401, { error: 'invalid_client', error_description: NO_CREDENTIALS })
+  })
+
+  it('refuses a Basic header with an empty secret the same way', async () => {
+    const res = await post(form(await idp.idToken()), { authorization: basic('mqtt-oidc-cli', '') })
+    expect(res.headers.get('www-authenticate')).toBe('Basic realm="mqtt-oidc"')
+    await refused(res, 401, { error: 'invalid_client', error_description: NO_CREDENTIALS })
+  })
+
+  it('answers a Bearer header with a Bearer challenge', async () => {
+    const res = await post(form(await idp.idToken()), { authorization: 'Bearer abc' })
+    expect(res.headers.get('www-authenticate')).toBe('Bearer realm="mqtt-oidc"')
+    await refused(res, 401, { error: 'invalid_client', error_description: NO_CREDENTIALS })
+  })
+
+  it('refuses client_secret or client_assertion in the body (401 invalid_client, no challenge)', async () => {
+    const bodies: Array<Record<string, string>> = [{ client_secret: 's' }, { client_assertion: 'a.b.c', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer' }]
+    for (const extra of bodies) {
+      const res = await post(form(await idp.idToken(), { client_id: 'mqtt-oidc-cli', ...extra }))
+      expect(res.headers.get('www-authenticate')).toBeNull()
+      await refused(res, 401, { error: 'invalid_client', error_description: NO_CREDENTIALS })
+    }
+  })
+
+  it('accepts a client_id without credentials (the none method)', async () => {
+    const res = await post(form(await idp.idToken(), { client_id: 'mqtt-oidc-cli' }))
+    expect(res.status).toBe(200)
   })
 })

@@ -48,6 +48,11 @@ const envSchema = z.object({
    * (X-Forwarded-For), and X-Forwarded-Proto: https makes cookies Secure. Default 0.
    */
   MQTT_OIDC_IDP_TRUSTED_PROXIES: z.coerce.number().int().min(0).max(10).default(0),
+  /**
+   * RFC 7591 dynamic client registration at /reg, each registration with an initial access token
+   * made by an admin (`mqtt-oidc clients registration-token`). Default false.
+   */
+  MQTT_OIDC_IDP_DYNAMIC_REGISTRATION: flag.default(false),
   /** pino level. Default info. */
   MQTT_OIDC_IDP_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 })
@@ -67,6 +72,8 @@ export interface IdpConfig {
   readonly demoAccount: boolean
   /** Reverse proxies in front (IdpOptions.trustedProxies). */
   readonly trustedProxies: number
+  /** RFC 7591 registration with initial access tokens (IdpOptions.dynamicRegistration). */
+  readonly dynamicRegistration: boolean
   readonly logLevel: string
   /** One line saying what is only safe for development, if anything. */
   readonly devWarning: string | undefined
@@ -113,6 +120,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): IdpConfig {
     idTokenTtl: c.MQTT_OIDC_IDP_ID_TOKEN_TTL,
     demoAccount,
     trustedProxies: c.MQTT_OIDC_IDP_TRUSTED_PROXIES,
+    dynamicRegistration: c.MQTT_OIDC_IDP_DYNAMIC_REGISTRATION,
     logLevel: c.MQTT_OIDC_IDP_LOG_LEVEL,
     devWarning: devOnly.length > 0 ? `development only: ${devOnly.join(' and ')}; not for production` : undefined,
   }

@@ -8,7 +8,12 @@ import { ADMIN_CLIENT_ID } from './lib/constants.js'
 import { createCsrf } from './lib/csrf.js'
 import { createKnownBrowsers, type KnownBrowsers } from './lib/known-browsers.js'
 import { createLoginLimiter, DEFAULT_LOGIN_RATE_LIMIT, type LoginRateLimit } from './lib/login-rate-limit.js'
+import { createAdminApi } from './lib/admin-api.js'
 import { useAutoSubmitPolicy } from './lib/auto-submit-policy.js'
+import { staticClients } from './lib/clients.js'
+import { useHashedClientSecrets } from './lib/client-secret.js'
+import { usePublicClientBasicHeader } from './lib/public-client-basic.js'
+import { useSuppliedClaimsOnly } from './lib/supplied-claims.js'
 import { useDevicePolling } from './lib/device-polling.js'
 import { createInteractionRouter, sendPage } from './lib/interaction-routes.js'
 import { errorPage } from './lib/pages.js'
@@ -47,6 +52,12 @@ export interface IdpOptions {
   readonly userCodeRateLimit?: Partial<UserCodeRateLimit>
   /** Limits on failed logins; see `LoginRateLimit` for defaults. */
   readonly loginRateLimit?: Partial<LoginRateLimit>
+  /**
+   * RFC 7591 dynamic client registration at /reg, each registration with an
+   * initial access token made through the admin API
+   * (POST /admin/registration-tokens). Default false.
+   */
+  readonly dynamicRegistration?: boolean
   /**
    * Seconds between looks at the store's signing keys. A rotation (made by
    * any process on the store), a rotated key starting to sign, or a retired
@@ -135,7 +146,7 @@ export function createIdp(options: IdpOptions): Idp {
       try {
         jwks = await loadOrCreateSigningKeys(options.store, retainSeconds)
         provider = buildProvider(options, publicIssuer, logger, jwks, limiters)
-        app = buildApp(provider, options, logger, limiters)
+        app = buildApp(provider, options, logger, limiters, jwks)
       } catch (err) {
         await closeServer(server, sockets)
         server = undefined
@@ -155,7 +166,7 @@ export function createIdp(options: IdpOptions): Idp {
         initial: jwks,
         onChange: (next) => {
           provider = buildProvider(options, publicIssuer, logger, next, limiters)
-          app = buildApp(provider, options, logger, limiters)
+          app = buildApp(provider, options, logger, limiters, next)
           logger.info({ signing: next.filter((k) => !k.key_ops).map((k) => k.kid), published: next.length }, 'signing keys reloaded')
         },
         onError: (err) => logger.error({ err }, 'reloading signing keys failed; still signing with the current ones'),
@@ -235,12 +246,16 @@ function buildProvider(options: IdpOptions, issuer: string, logger: Logger, jwks
     cookieKeys: options.cookieKeys,
     jwks,
     ttl,
+    dynamicRegistration: options.dynamicRegistration ?? false,
   }))
   const hops = options.trustedProxies ?? 0
   if (hops > 0) {
     provider.proxy = true
     provider.maxIpsCount = hops
   }
+  useHashedClientSecrets(provider)
+  usePublicClientBasicHeader(provider)
+  useSuppliedClaimsOnly(provider)
   useDevicePolling(provider, options.devicePollInterval ?? 5)
   useSpendFailedCodes(provider)
   useUserCodeRateLimit(provider, CODE_VERIFICATION_PATH, limiters.userCode)
@@ -249,7 +264,7 @@ function buildProvider(options: IdpOptions, issuer: string, logger: Logger, jwks
   return provider
 }
 
-function buildApp(provider: Provider, options: IdpOptions, logger: Logger, limiters: Limiters): express.Express {
+function buildApp(provider: Provider, options: IdpOptions, logger: Logger, limiters: Limiters, jwks: readonly JWK[]): express.Express {
   const app = express()
   app.disable('x-powered-by')
   // The same rule as the provider's: req.ip is the client's address as the outermost trusted proxy saw it.
@@ -265,11 +280,22 @@ function buildApp(provider: Provider, options: IdpOptions, logger: Logger, limit
     next()
   })
   app.get('/healthz', (_req, res) => { res.set('Cache-Control', 'no-store').json({ status: 'ok' }) })
+  app.use('/admin', createAdminApi({
+    issuer: provider.issuer, jwks, provider, store: options.store, logger,
+    builtInClients: staticClients({ clientSecret: options.adminClient.clientSecret }),
+    dynamicRegistration: options.dynamicRegistration ?? false,
+  }))
   // Our routes go first: oidc-provider answers everything else (and 404s).
   app.use(createInteractionRouter({
     provider, store: options.store, csrf: createCsrf(options.cookieKeys[0] ?? ''), logger, loginLimiter: limiters.login, knownBrowsers: limiters.knownBrowsers,
   }))
-  app.use(provider.callback())
+  const oidcProvider = provider.callback()
+  // RFC 8414 §3: OAuth clients look for the metadata here; it is the same document (RFC 8414 §5).
+  app.get('/.well-known/oauth-authorization-server', (req, res) => {
+    req.url = '/.well-known/openid-configuration'
+    oidcProvider(req, res)
+  })
+  app.use(oidcProvider)
   app.use((err: unknown, _req: Request, res: Response, next: NextFunction) => {
     logger.error({ err }, 'interaction failed')
     if (res.headersSent) {

@@ -27,6 +27,7 @@ async function main(): Promise<void> {
     devicePollInterval: config.devicePollInterval,
     ttl: { idToken: config.idTokenTtl },
     trustedProxies: config.trustedProxies,
+    dynamicRegistration: config.dynamicRegistration,
     logger: log,
   })
   const demo = config.demoAccount ? await ensureDemoAccount(store, config.dataDir) : undefined

@@ -19,15 +19,16 @@ afterAll(async () => { await t?.close() })
 interface Authorized { callback: URL; verifier: string; state: string; nonce: string }
 
 /** Runs the browser part of the flow as alice and returns where the IdP sent her back. */
-async function authorize(extra: Record<string, string> = {}, browser = new ScriptedBrowser()): Promise<Authorized> {
+async function authorize(extra: Record<string, string | undefined> = {}, browser = new ScriptedBrowser(), consentSeen?: string[][]): Promise<Authorized> {
   const verifier = oidc.randomPKCECodeVerifier()
   const state = oidc.randomState()
   const nonce = oidc.randomNonce()
-  const url = oidc.buildAuthorizationUrl(t.config, {
+  const params = Object.entries({
     redirect_uri: redirectUri, scope: SCOPE, state, nonce, prompt: 'consent',
     code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', ...extra,
-  })
-  return { callback: await completeAuthCodeLogin(url, { ...ALICE, browser }), verifier, state, nonce }
+  }).filter((entry): entry is [string, string] => entry[1] !== undefined)
+  const url = oidc.buildAuthorizationUrl(t.config, Object.fromEntries(params))
+  return { callback: await completeAuthCodeLogin(url, { ...ALICE, browser, onConsent: consentSeen && ((items) => consentSeen.push(items)) }), verifier, state, nonce }
 }
 
 const exchange = (a: Authorized, verifier = a.verifier) =>
@@ -105,6 +106,18 @@ describe('POST /token grant_type=refresh_token: rotation and reuse detection', (
     // ...so the legitimate holder's current token and access token stop working too.
     await expect(oidc.refreshTokenGrant(t.config, second.refresh_token ?? '')).rejects.toMatchObject({ error: 'invalid_grant' })
     expect((await oidc.tokenIntrospection(t.config, second.access_token)).active).toBe(false)
+  })
+
+  // OIDC Core §11: offline_access needs the End-User's consent. Without prompt=consent in the
+  // request the IdP asks for it anyway (the consent page names it), instead of dropping the scope.
+  it('issues a refresh token for offline_access without prompt=consent, after the consent page asked for it', async () => {
+    const consents: string[][] = []
+    const a = await authorize({ prompt: undefined }, new ScriptedBrowser(), consents)
+    const tokens = await exchange(a)
+    expect(tokens.refresh_token).toEqual(expect.any(String))
+    expect(tokens.scope?.split(' ')).toContain('offline_access')
+    expect(consents).toEqual([expect.arrayContaining(['Stay signed in on that device (refresh tokens)'])])
+    expect((await oidc.refreshTokenGrant(t.config, tokens.refresh_token ?? '')).access_token).toEqual(expect.any(String))
   })
 
   it('issues no refresh token without offline_access', async () => {

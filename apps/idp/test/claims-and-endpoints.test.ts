@@ -104,7 +104,7 @@ describe('GET /.well-known/openid-configuration', () => {
       revocation_endpoint: at('/token/revocation'),
       authorization_response_iss_parameter_supported: true,
       claims_parameter_supported: false,
-      claims_supported: ['sub', 'clientid', 'username', 'groups', 'sid', 'auth_time', 'iss'],
+      claims_supported: ['sub', 'clientid', 'username', 'groups', 'auth_time', 'iss'],
       claim_types_supported: ['normal'],
       code_challenge_methods_supported: ['S256'],
       grant_types_supported: ['authorization_code', 'refresh_token', 'client_credentials', 'urn:ietf:params:oauth:grant-type:device_code'],
@@ -114,7 +114,11 @@ describe('GET /.well-known/openid-configuration', () => {
       response_types_supported: ['code'],
       scopes_supported: ['openid', 'offline_access', 'mqtt', 'groups'],
       subject_types_supported: ['public'],
-      token_endpoint_auth_methods_supported: ['none', 'client_secret_basic'],
+      // Introspection and revocation authenticate clients exactly as the token endpoint does
+      // (RFC 8414 §2: omitted, they would read as client_secret_basic only).
+      token_endpoint_auth_methods_supported: ['none', 'client_secret_basic', 'client_secret_post'],
+      introspection_endpoint_auth_methods_supported: ['none', 'client_secret_basic', 'client_secret_post'],
+      revocation_endpoint_auth_methods_supported: ['none', 'client_secret_basic', 'client_secret_post'],
     })
   })
 })

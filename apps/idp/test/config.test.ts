@@ -15,6 +15,7 @@ describe('loadConfig (MQTT_OIDC_IDP_* environment)', () => {
       idTokenTtl: 3600,
       demoAccount: true,
       trustedProxies: 0,
+      dynamicRegistration: false,
       logLevel: 'info',
       devWarning: 'development only: plain HTTP (http://localhost:4000, http://localhost:4001) and a demo account with a stored password; not for production',
     })
@@ -33,12 +34,13 @@ describe('loadConfig (MQTT_OIDC_IDP_* environment)', () => {
       MQTT_OIDC_IDP_DEMO_ACCOUNT: 'false',
       MQTT_OIDC_IDP_LOG_LEVEL: 'debug',
       MQTT_OIDC_IDP_TRUSTED_PROXIES: '2',
+      MQTT_OIDC_IDP_DYNAMIC_REGISTRATION: 'true',
       MQTT_OIDC_EXCHANGE_PORT: '9999',
     })
     expect(config).toEqual({
       dataDir: '/var/lib/mqtt-oidc', store: 'postgres://mqtt:secret@db:5432/mqtt_oidc', issuer: 'https://id.example.com', host: '0.0.0.0', port: 8443,
       exchangeUrl: 'https://exchange.example.com', devicePollInterval: 2, idTokenTtl: 900, demoAccount: false,
-      trustedProxies: 2, logLevel: 'debug', devWarning: undefined,
+      trustedProxies: 2, dynamicRegistration: true, logLevel: 'debug', devWarning: undefined,
     })
   })
 

@@ -1,13 +1,9 @@
-import * as oidc from 'openid-client'
-import type { Configuration } from 'openid-client'
-import { ADMIN_SCOPE } from '@mqtt-oidc/core'
 import type { Acl } from '@mqtt-oidc/core'
-import { discoverIssuer } from './discover-issuer.js'
-import { AdminApiError, InvalidResponse } from './errors.js'
+import { InvalidResponse } from './errors.js'
+import { createAdminApiCall } from './lib/admin-api-call.js'
+import { createAdminBearer } from './lib/admin-bearer.js'
 import { readAdminCredentials } from './lib/read-admin-credentials.js'
-import { readOAuthError } from './lib/read-oauth-error.js'
 import { exchangeBase } from './lib/exchange-base.js'
-import { endpointUrl } from './lib/urls.js'
 
 /** The confidential admin client (`<dataDir>/admin-client.json`). */
 export interface AdminCredentials {
@@ -143,37 +139,7 @@ export interface AdminClient {
 export function createAdminClient(options: CreateAdminClientOptions): AdminClient {
   const creds = options.adminCredentials ?? readAdminCredentials(options.dataDir)
   const base = exchangeBase(creds.exchange, options.fetchFrom?.exchange)
-  const bearer = createBearer(creds, options.fetchFrom?.issuer)
-
-  const call = async (method: string, path: string, body?: unknown, query: Record<string, string> = {}): Promise<unknown> => {
-    const url = endpointUrl(base, path)
-    for (const [name, value] of Object.entries(query)) url.searchParams.set(name, value)
-    const send = async (token: string): Promise<Response> =>
-      fetch(url, {
-        method,
-        redirect: 'error',
-        headers: {
-          authorization: `Bearer ${token}`,
-          accept: 'application/json',
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      })
-    let res = await send(await bearer.get())
-    if (res.status === 401) {
-      bearer.forget()
-      res = await send(await bearer.get())
-    }
-    if (!res.ok) throw new AdminApiError(await readOAuthError(res))
-    if (res.status === 204) return undefined
-    const text = await res.text()
-    if (text === '') return undefined
-    try {
-      return JSON.parse(text)
-    } catch (err) {
-      throw new InvalidResponse(`admin API ${method} ${path} answered HTTP ${res.status} with a body that is not JSON`, { cause: err })
-    }
-  }
+  const call = createAdminApiCall(base, createAdminBearer(creds, creds.exchange, options.fetchFrom?.issuer))
   const b = (id: string): string => `/admin/brokers/${encodeURIComponent(id)}`
 
   return {
@@ -196,30 +162,4 @@ function unwrapList(json: unknown, key: string): unknown[] {
   const inner = typeof json === 'object' && json !== null ? (json as Record<string, unknown>)[key] : undefined
   if (Array.isArray(inner)) return inner
   throw new InvalidResponse(`admin API returned no ${key} list`)
-}
-
-function createBearer(creds: AdminCredentials, fetchFrom: string | undefined): { get(): Promise<string>; forget(): void } {
-  let config: Promise<Configuration> | undefined
-  let cached: { token: string; until: number } | undefined
-  const discover = (): Promise<Configuration> => {
-    if (config === undefined) {
-      config = discoverIssuer(creds.issuer, creds.clientId, { clientSecret: creds.clientSecret, fetchFrom })
-      config.catch(() => {
-        config = undefined // retry discovery next time
-      })
-    }
-    return config
-  }
-  return {
-    async get() {
-      if (cached && Date.now() < cached.until) return cached.token
-      const res = await oidc.clientCredentialsGrant(await discover(), { scope: ADMIN_SCOPE, resource: creds.exchange })
-      const lifetime = res.expiresIn() ?? 60
-      cached = { token: res.access_token, until: Date.now() + Math.max(lifetime - 30, lifetime / 2) * 1000 }
-      return res.access_token
-    },
-    forget() {
-      cached = undefined
-    },
-  }
 }

@@ -1,6 +1,7 @@
 import pg from 'pg'
 import { createPostgresBrokers, createPostgresCredentials, createPostgresRevocations } from './lib/postgres-brokers.js'
 import { createPostgresAccounts, createPostgresOidcRecords, createPostgresSigningKeys } from './lib/postgres-identity.js'
+import { createPostgresOAuthClients } from './lib/postgres-oauth-clients.js'
 import { createPostgresNotifications } from './lib/postgres-notifications.js'
 import { migratePostgres } from './lib/postgres-pool.js'
 import { createPostgresLock } from './lib/postgres-lock.js'
@@ -43,6 +44,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     keys: createPostgresSigningKeys(pool),
     clientIds: createPostgresClientIds(pool),
     cutoffs: createPostgresCutoffs(pool),
+    oauthClients: createPostgresOAuthClients(pool),
     withLock: createPostgresLock(options.connectionString),
     async close() {
       await notifications.close()

@@ -1,5 +1,6 @@
 import { createSqliteAccounts } from './lib/sqlite-accounts.js'
 import { createSqliteBrokers, createSqliteCredentials } from './lib/sqlite-brokers.js'
+import { createSqliteOAuthClients } from './lib/sqlite-oauth-clients.js'
 import { createSqliteOidcRecords } from './lib/sqlite-oidc-records.js'
 import { openSqlite } from './lib/sqlite-open.js'
 import { createSqliteCredentialWriter } from './lib/sqlite-credential-writer.js'
@@ -32,6 +33,7 @@ export function createSqliteStore(path: string): Store {
     keys: createSqliteSigningKeys(db),
     clientIds: createSqliteClientIds(db),
     cutoffs: createSqliteCutoffs(db),
+    oauthClients: createSqliteOAuthClients(db),
     withLock: createInProcessLock(),
     async close() {
       await writer?.close()

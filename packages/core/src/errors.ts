@@ -90,7 +90,7 @@ export class InvalidGrant extends MqttOidcError { readonly code = 'ERR_INVALID_G
 export class InvalidTarget extends MqttOidcError { readonly code = 'ERR_INVALID_TARGET' }
 /** The grant_type is not supported by this endpoint. */
 export class UnsupportedGrantType extends MqttOidcError { readonly code = 'ERR_UNSUPPORTED_GRANT_TYPE' }
-/** The subject_token_type / requested_token_type is not supported. */
+/** RFC 7009 §2.2.1: a revocation request names a token type the server cannot revoke. (Token exchange answers an unsupported token type with invalid_request, RFC 8693 §2.2.2.) */
 export class UnsupportedTokenType extends MqttOidcError { readonly code = 'ERR_UNSUPPORTED_TOKEN_TYPE' }
 /** The requested scope is invalid or exceeds what is granted. */
 export class InvalidScope extends MqttOidcError { readonly code = 'ERR_INVALID_SCOPE' }

@@ -18,12 +18,26 @@ function routingKeyPattern(filter: string): string {
 }
 
 /**
+ * rabbitmq_mqtt's queues for one client's subscriptions (QoS 0 and QoS 1),
+ * by exact name. RabbitMQ never compares the MQTT client id with the token,
+ * so naming the token's own queues is what keeps a token used under another
+ * client id away from that client's subscriptions and queued messages. A
+ * client id with `*` (the scope wildcard) gets none: its name cannot be
+ * granted without granting other clients' queues too.
+ */
+function subscriptionQueues(clientid: string): string[] {
+  if (clientid.includes('*')) return []
+  return [`mqtt-subscription-${clientid}qos0`, `mqtt-subscription-${clientid}qos1`]
+}
+
+/**
  * The `scope` strings that make RabbitMQ's OAuth 2 backend (with
  * rabbitmq_mqtt) enforce a broker token's ACL: 3-part topic scopes
  * `<id>.write:<vhost>/<any exchange>/<routing key>` per publish filter and
  * `<id>.read:<vhost>/<any exchange>/<routing key>` per subscribe filter, plus the
  * 2-part resource scopes MQTT needs (write on `amq.topic` to publish; the
- * client's `mqtt-subscription-*` queues and read on `amq.topic` to subscribe).
+ * subscription queues of the token's own client id and read on `amq.topic`
+ * to subscribe).
  * Placeholders are expanded first; `$` topics are never granted.
  * Known differences: RabbitMQ's scope wildcards are plain string wildcards, so
  * `+` (one level) becomes `*`, which also matches several levels; and `a/#`
@@ -44,8 +58,9 @@ export function rabbitmqScopes(acl: Acl, ctx: AclContext, options: RabbitmqScope
   const scopes: string[] = []
   if (pub.length > 0) scopes.push(`${id}.write:${vhost}/amq.topic`, ...pub.map((rk) => `${id}.write:${vhost}/*/${rk}`))
   if (sub.length > 0) {
+    const queues = subscriptionQueues(ctx.clientid)
     scopes.push(
-      `${id}.configure:${vhost}/mqtt-subscription-*`, `${id}.write:${vhost}/mqtt-subscription-*`, `${id}.read:${vhost}/mqtt-subscription-*`,
+      ...queues.flatMap((queue) => (['configure', 'write', 'read'] as const).map((permission) => `${id}.${permission}:${vhost}/${queue}`)),
       `${id}.read:${vhost}/amq.topic`, ...sub.map((rk) => `${id}.read:${vhost}/*/${rk}`),
     )
   }

@@ -1,8 +1,8 @@
 import type { Acl } from './acl.js'
 
 /**
- * The one Store interface (DESIGN.md "State"). SQLite is the embedded
- * default (createSqliteStore); PostgreSQL comes later with the same contract.
+ * The one Store interface. SQLite is the embedded default
+ * (createSqliteStore); PostgreSQL (createPostgresStore) has the same contract.
  * All times are Unix epoch seconds. All methods are async so a networked
  * store fits the same contract.
  */
@@ -17,6 +17,8 @@ export interface Store {
   readonly clientIds: ClientIdRegistry
   /** Per-account "tokens issued before this are void" times (set by a disable). */
   readonly cutoffs: AccountCutoffStore
+  /** OAuth clients registered at the IdP (besides its built-in ones). */
+  readonly oauthClients: OAuthClientStore
   /**
    * Runs `fn` holding the lock `name`, exclusive among every process on this
    * store (PostgreSQL: an advisory lock; the embedded SQLite store, which one
@@ -311,4 +313,47 @@ export interface SigningKeyStore {
   add(key: SigningKeyRecord): Promise<void>
   list(owner: SigningKeyRecord['owner']): Promise<SigningKeyRecord[]>
   retire(kid: string, at: number): Promise<void>
+}
+
+/** How an OAuth client authenticates at the IdP's token, introspection and revocation endpoints. */
+export type TokenEndpointAuthMethod = 'none' | 'client_secret_basic' | 'client_secret_post'
+export const TOKEN_ENDPOINT_AUTH_METHODS: readonly TokenEndpointAuthMethod[] = ['none', 'client_secret_basic', 'client_secret_post']
+
+/** An OAuth 2.0 / OIDC client registered at the IdP (RFC 7591 metadata names in camelCase). */
+export interface OAuthClient {
+  /** `client_id`. */
+  readonly clientId: string
+  /** `client_name`, shown on the consent page. */
+  readonly name: string
+  /** `native` (RFC 8252: a public app on the user's device) or `web` (a server that keeps a secret). */
+  readonly applicationType: 'native' | 'web'
+  /** `none` for public clients; confidential ones authenticate with their secret. */
+  readonly tokenEndpointAuthMethod: TokenEndpointAuthMethod
+  /**
+   * A hash of the client secret (never the secret itself; the IdP shows the
+   * secret once, at creation). null for public clients.
+   */
+  readonly secretHash: string | null
+  readonly redirectUris: readonly string[]
+  readonly postLogoutRedirectUris: readonly string[]
+  /** `grant_types`: authorization_code, refresh_token, the device code grant, client_credentials. */
+  readonly grantTypes: readonly string[]
+  /** The scopes the client may ask for. */
+  readonly scopes: readonly string[]
+  /** `id_token_signed_response_alg` (RS256, ES256, EdDSA); null = the IdP's default, RS256. */
+  readonly idTokenSignedResponseAlg: string | null
+  readonly createdAt: number
+  readonly updatedAt: number
+}
+
+export interface OAuthClientStore {
+  /** Throws `Conflict` when the client id is taken. */
+  create(client: OAuthClient): Promise<void>
+  get(clientId: string): Promise<OAuthClient | undefined>
+  /** Ordered by client id. */
+  list(): Promise<OAuthClient[]>
+  /** Throws `NotFound`. */
+  update(clientId: string, patch: Partial<Omit<OAuthClient, 'clientId' | 'createdAt'>>): Promise<OAuthClient>
+  /** Throws `NotFound`. */
+  delete(clientId: string): Promise<void>
 }

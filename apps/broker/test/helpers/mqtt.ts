@@ -12,9 +12,11 @@ export interface Connected {
  * Connects with mqtt.js (MQTT 3.1.1, no reconnect) and resolves with the raw
  * CONNACK return code; the client is left open when it was accepted.
  */
-export function connectRaw(url: string, options: IClientOptions): Promise<Connected> {
+export function connectRaw(url: string, options: IClientOptions, onClient?: (client: MqttClient) => void): Promise<Connected> {
   return new Promise((resolve, reject) => {
     const client = connect(url, { protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 5000, clean: true, ...options })
+    // Before any packet: a session resumed at CONNECT may deliver right behind the CONNACK.
+    onClient?.(client)
     client.on('packetreceive', (packet: Packet) => {
       if (packet.cmd !== 'connack') return
       const returnCode = packet.returnCode ?? -1

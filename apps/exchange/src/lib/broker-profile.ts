@@ -3,8 +3,8 @@ import type { Acl, AclContext } from '@mqtt-oidc/core'
 import type { BrokerPolicy } from './broker-policy.js'
 
 /**
- * How a broker's profile shapes its tokens beyond the default claims
- * (DESIGN.md "Broker profiles"): the `aud` and the extra claims.
+ * How a broker's profile shapes its tokens beyond the default claims: the
+ * `aud` and the extra claims.
  */
 export interface TokenShape {
   /** The profile name, for logs. */
@@ -30,7 +30,10 @@ export interface TokenShape {
  * - `rabbitmq`: aud = the policy's `resourceServerId` (default the broker id),
  *   which must equal RabbitMQ's `auth_oauth2.resource_server_id`; a `scope`
  *   claim (space-separated) that maps the ACL to RabbitMQ topic permissions
- *   (see rabbitmqScopes). The policy's alg defaults to RS256 for this profile.
+ *   and to the subscription queues of the token's own client id only
+ *   (RabbitMQ never compares the token with the MQTT client id; see
+ *   rabbitmqScopes and apps/broker/RABBITMQ.md). The policy's alg defaults to
+ *   RS256 for this profile.
  */
 export function tokenShape(broker: string, policy: BrokerPolicy): TokenShape {
   switch (policy.profile) {

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import {
-  InvalidRequest, InvalidTarget, NotFound, TOKEN_EXCHANGE_GRANT, TOKEN_TYPE, TooManyRequests, UnsupportedGrantType, UnsupportedTokenType, brokerIdSchema,
+  InvalidClient, InvalidRequest, InvalidTarget, NotFound, TOKEN_EXCHANGE_GRANT, TOKEN_TYPE, TooManyRequests, UnsupportedGrantType, brokerIdSchema,
 } from '@mqtt-oidc/core'
 import type { ExchangeContext } from '../lib/context.js'
 import { createCredentialRecorder } from '../lib/credential-recorder.js'
@@ -39,7 +39,9 @@ export function tokenEndpoint(ctx: ExchangeContext): (req: IncomingMessage, res:
   const rateLimiter = createRateLimiter()
   const exchange = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     for (const [name, value] of Object.entries(NO_STORE)) res.setHeader(name, value)
-    const form = readForm(await readFormBody(req))
+    const body = await readFormBody(req)
+    refuseClientCredentials(req, body, res)
+    const form = readForm(body)
     const issuer = ctx.issuer()
     const identity = await verifySubjectToken(form.subjectToken, form.subjectTokenType, {
       issuers: ctx.issuers, audiences: [issuer, `${issuer}/`], maxAge: ctx.maxSubjectTokenAge, now: ctx.now(),
@@ -110,6 +112,25 @@ function brokerGone(broker: string): (err: unknown) => never {
   }
 }
 
+const NO_CLIENT_AUTH = 'this token endpoint authenticates no clients (token_endpoint_auth_methods_supported: ["none"]); send the request without client credentials'
+
+/**
+ * The metadata advertises the `none` method only, so client credentials of
+ * any kind are an authentication that cannot succeed: RFC 6749 §5.2
+ * invalid_client, 401 with a challenge in the scheme the client used.
+ * (Silently ignoring them would let a client believe it authenticated.)
+ */
+function refuseClientCredentials(req: IncomingMessage, form: FormRequest, res: ServerResponse): void {
+  const authorization = req.headers.authorization
+  const inBody = form.body.client_secret !== undefined || form.body.client_assertion !== undefined
+  if (authorization === undefined && !inBody) return
+  if (authorization !== undefined) {
+    const scheme = /^[A-Za-z][A-Za-z0-9!#$%&'*+.^_`|~-]*/.exec(authorization.trim())?.[0]
+    res.setHeader('WWW-Authenticate', `${scheme && /^bearer$/i.test(scheme) ? 'Bearer' : 'Basic'} realm="mqtt-oidc"`)
+  }
+  throw new InvalidClient(NO_CLIENT_AUTH)
+}
+
 interface ExchangeForm {
   readonly subjectToken: string
   readonly subjectTokenType: string
@@ -129,12 +150,14 @@ function readForm(req: FormRequest): ExchangeForm {
   if (subjectToken === undefined) throw new InvalidRequest('subject_token is required')
   const subjectTokenType = singleParam(body, 'subject_token_type')
   if (subjectTokenType === undefined) throw new InvalidRequest('subject_token_type is required')
+  // RFC 8693 §2.2.2: a request this endpoint cannot serve is invalid_request
+  // (unsupported_token_type belongs to revocation, RFC 7009 §2.2.1).
   if (!SUBJECT_TOKEN_TYPES.includes(subjectTokenType)) {
-    throw new UnsupportedTokenType(`subject_token_type must be ${SUBJECT_TOKEN_TYPES.join(' or ')}`)
+    throw new InvalidRequest(`subject_token_type must be ${SUBJECT_TOKEN_TYPES.join(' or ')}`)
   }
   const requested = singleParam(body, 'requested_token_type')
   if (requested !== undefined && requested !== TOKEN_TYPE.jwt) {
-    throw new UnsupportedTokenType(`requested_token_type must be ${TOKEN_TYPE.jwt}`)
+    throw new InvalidRequest(`requested_token_type must be ${TOKEN_TYPE.jwt}`)
   }
   if (singleParam(body, 'actor_token') !== undefined) throw new InvalidRequest('actor_token is not supported')
   for (const name of ['audience', 'resource']) {

@@ -32,6 +32,11 @@ export function wellKnownRoutes(ctx: ExchangeContext): Router {
       issuer,
       token_endpoint: `${issuer}/token`,
       jwks_uri: `${issuer}/.well-known/jwks.json`,
+      // REQUIRED by RFC 8414 §2 even without an authorization endpoint (there is
+      // none here). `none` (OAuth 2.0 Multiple Response Type Encoding Practices
+      // §4) is the response type that issues nothing; validators such as
+      // authlib read an empty list as a missing field.
+      response_types_supported: ['none'],
       grant_types_supported: [TOKEN_EXCHANGE_GRANT],
       token_endpoint_auth_methods_supported: ['none'],
       subject_token_types_supported: [TOKEN_TYPE.idToken, TOKEN_TYPE.accessToken, TOKEN_TYPE.jwt],

@@ -1,11 +1,13 @@
 import type { ClientMetadata } from 'oidc-provider'
+import { hashClientSecret } from './client-secret.js'
 import { ADMIN_CLIENT_ID, CLI_CLIENT_ID } from './constants.js'
 
 /**
  * The static clients. The CLI is a public native app: device flow, and auth
  * code + PKCE on a loopback redirect (any port, RFC 8252 §7.3). The admin
  * client is confidential and only gets client_credentials tokens for the
- * exchange.
+ * exchange and the IdP's own admin API. Like every client, it is given to
+ * oidc-provider with its secret hashed (client-secret.ts).
  */
 export function staticClients(admin: { clientSecret: string }): ClientMetadata[] {
   return [
@@ -22,7 +24,7 @@ export function staticClients(admin: { clientSecret: string }): ClientMetadata[]
     {
       client_id: ADMIN_CLIENT_ID,
       client_name: 'mqtt-oidc admin',
-      client_secret: admin.clientSecret,
+      client_secret: hashClientSecret(admin.clientSecret),
       token_endpoint_auth_method: 'client_secret_basic',
       grant_types: ['client_credentials'],
       response_types: [],

@@ -1,5 +1,6 @@
 import type { Store } from '@mqtt-oidc/core'
 import type { Adapter, AdapterFactory, AdapterPayload } from 'oidc-provider'
+import { clientFromMetadata, clientMetadata } from './client-metadata.js'
 
 // oidc-provider passes no expiry only for models that have none (e.g.
 // dynamically registered clients, unused here); such records still get one.
@@ -15,7 +16,7 @@ const KEEP_EXPIRED: Readonly<Record<string, number>> = Object.freeze({ DeviceCod
  * interactions therefore survive a restart with the same store.
  */
 export function createOidcAdapter(store: Store): AdapterFactory {
-  return (model: string): Adapter => ({
+  return (model: string): Adapter => (model === 'Client' ? createClientAdapter(store) : {
     async upsert(id, payload, expiresIn) {
       await store.oidc.upsert(model, id, payload as Record<string, unknown>, (expiresIn ?? DEFAULT_EXPIRES_IN) + (KEEP_EXPIRED[model] ?? 0))
     },
@@ -38,4 +39,30 @@ export function createOidcAdapter(store: Store): AdapterFactory {
       await store.oidc.revokeByGrantId(model, grantId)
     },
   })
+}
+
+/**
+ * oidc-provider looks up every client that is not a static one (the CLI and
+ * admin clients) here, on every request that names it, so a client added,
+ * changed or removed through the admin API takes effect at once on every
+ * instance sharing the store. It writes here only for RFC 7591 dynamic
+ * registration (when enabled): the client is stored as the admin API would
+ * store it, its secret hashed.
+ */
+function createClientAdapter(store: Store): Adapter {
+  const managedElsewhere = async (): Promise<never> => { throw new Error('OAuth clients are changed and removed through the admin API (Store.oauthClients)') }
+  return {
+    async find(id) {
+      const client = await store.oauthClients.get(id)
+      return client && (clientMetadata(client) as AdapterPayload)
+    },
+    async upsert(id, payload) {
+      await store.oauthClients.create(clientFromMetadata(id, payload as Record<string, unknown>, Math.floor(Date.now() / 1000)))
+    },
+    findByUserCode: async () => undefined,
+    findByUid: async () => undefined,
+    consume: managedElsewhere,
+    destroy: managedElsewhere,
+    revokeByGrantId: async () => undefined,
+  }
 }

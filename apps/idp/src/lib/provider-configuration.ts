@@ -5,12 +5,17 @@ import { buildInteractionPolicy, CLIENTID_PARAM, validateClientIdParam } from '.
 import { ADMIN_CLIENT_ID, GROUPS_SCOPE, OIDC_SCOPES } from './constants.js'
 import { createFindAccount } from './find-account.js'
 import { createOidcAdapter } from './oidc-adapter.js'
+import { withOfflineAccessConsent } from './offline-access-consent.js'
+import { REGISTRATION_POLICY, registrationPolicy } from './registration-policy.js'
 import { deviceFlowSources, renderLoggedOut, renderLogout, renderProviderError } from './provider-pages.js'
 
-/** Lifetimes in seconds. */
+/** How clients authenticate at the token, introspection and revocation endpoints. */
+export const CLIENT_AUTH_METHODS = ['none', 'client_secret_basic', 'client_secret_post'] as const
+
 /** Where people enter device codes (the device flow's `verification_uri`). */
 export const CODE_VERIFICATION_PATH = '/device'
 
+/** Lifetimes in seconds. */
 export interface IdpTtl {
   /** ID tokens. Default 3600. */
   readonly idToken: number
@@ -51,6 +56,8 @@ export interface ProviderConfigurationInput {
   readonly cookieKeys: readonly string[]
   readonly jwks: readonly JWK[]
   readonly ttl: IdpTtl
+  /** RFC 7591 registration at /reg, with an initial access token from the admin API. */
+  readonly dynamicRegistration: boolean
 }
 
 /**
@@ -70,8 +77,15 @@ export function buildProviderConfiguration(input: ProviderConfigurationInput): C
     scopes: [...OIDC_SCOPES],
     claims: { openid: ['sub'], [MQTT_SCOPE]: ['clientid', 'username'], [GROUPS_SCOPE]: ['groups'] },
     extraParams: { [CLIENTID_PARAM]: validateClientIdParam },
-    // Only what the two static clients use, so discovery lists nothing more.
-    clientAuthMethods: ['none', 'client_secret_basic'],
+    // Public clients (none); confidential ones with their secret in the Basic header or the form.
+    clientAuthMethods: [...CLIENT_AUTH_METHODS],
+    discovery: {
+      claim_types_supported: ['normal'],
+      // oidc-provider authenticates clients at introspection and revocation exactly as at the
+      // token endpoint; RFC 8414 §2 reads a missing list as client_secret_basic only.
+      introspection_endpoint_auth_methods_supported: [...CLIENT_AUTH_METHODS],
+      revocation_endpoint_auth_methods_supported: [...CLIENT_AUTH_METHODS],
+    },
     // Scope-requested claims (clientid, username) go into the ID token itself:
     // the exchange reads them from there.
     conformIdTokenClaims: false,
@@ -93,7 +107,7 @@ export function buildProviderConfiguration(input: ProviderConfigurationInput): C
       Interaction: ttl.interaction,
     },
     routes: { code_verification: CODE_VERIFICATION_PATH },
-    interactions: { url: async (_ctx, interaction) => `/interaction/${interaction.uid}`, policy: buildInteractionPolicy() },
+    interactions: { url: async (_ctx, interaction) => `/interaction/${interaction.uid}`, policy: withOfflineAccessConsent(buildInteractionPolicy()) },
     renderError: async (ctx, out) => renderProviderError(ctx, out),
     features: {
       devInteractions: { enabled: false },
@@ -106,6 +120,15 @@ export function buildProviderConfiguration(input: ProviderConfigurationInput): C
       // uppercases the entry and drops everything but letters and digits.
       deviceFlow: { enabled: true, charset: 'base-20', mask: '****-****-****', ...deviceFlowSources },
       clientCredentials: { enabled: true },
+      // RFC 7591, off unless configured: only with an initial access token made through the
+      // admin API, whose policy applies the admin API's rules. No RFC 7592 management: the
+      // admin API manages registered clients (and the stored secret is a hash, not readable back).
+      registration: {
+        enabled: input.dynamicRegistration,
+        initialAccessToken: true,
+        issueRegistrationAccessToken: false,
+        policies: { [REGISTRATION_POLICY]: registrationPolicy },
+      },
       introspection: {
         enabled: true,
         // Public clients may only introspect their own tokens.
@@ -124,15 +147,17 @@ export function buildProviderConfiguration(input: ProviderConfigurationInput): C
         enabled: true,
         defaultResource: async (_ctx, _client, oneOf) => oneOf,
         useGrantedResource: async () => false,
-        // The only resource server: the exchange, for the admin client. Its
-        // tokens are JWTs (typ at+jwt) the exchange verifies with our JWKS.
-        getResourceServerInfo: async (_ctx, resourceIndicator, client) => {
-          if (resourceIndicator !== exchangeUrl || client.clientId !== ADMIN_CLIENT_ID) {
+        // The resource servers, for the admin client only: the exchange's admin
+        // API and this IdP's own (/admin, resource = the issuer). Their tokens
+        // are JWTs (typ at+jwt) verified with our JWKS, each for one audience.
+        getResourceServerInfo: async (ctx, resourceIndicator, client) => {
+          const audience = adminResourceAudience(resourceIndicator, exchangeUrl, ctx.oidc.issuer)
+          if (audience === undefined || client.clientId !== ADMIN_CLIENT_ID) {
             throw new errors.InvalidTarget()
           }
           return {
             scope: ADMIN_SCOPE,
-            audience: exchangeUrl,
+            audience,
             accessTokenFormat: 'jwt',
             accessTokenTTL: ttl.adminAccessToken,
             jwt: { sign: { alg: 'RS256' } },
@@ -141,4 +166,10 @@ export function buildProviderConfiguration(input: ProviderConfigurationInput): C
       },
     },
   }
+}
+
+/** The audience of an admin access token for `resource`, if it names one of our admin APIs. */
+function adminResourceAudience(resource: string, exchangeUrl: string, issuer: string): string | undefined {
+  if (resource === exchangeUrl) return exchangeUrl
+  return resource === issuer || resource === `${issuer}/` ? issuer : undefined
 }

@@ -1,5 +1,6 @@
 import { Command } from 'commander'
 import { addBrokerCommands } from './commands/broker-commands.js'
+import { addClientsCommands } from './commands/clients-commands.js'
 import { addPubCommand } from './commands/pub-command.js'
 import { addSessionCommands } from './commands/session-commands.js'
 import { addSubCommand } from './commands/sub-command.js'
@@ -34,6 +35,7 @@ export function createProgram(io: CliIo): Command {
   addGatewayCommand(program, io)
   addBrokerCommands(program, io)
   addUsersCommands(program, io)
+  addClientsCommands(program, io)
   addIdpKeysCommands(program, io)
   addExchangeKeysCommands(program, io)
   program.addHelpText('after', `
@@ -44,6 +46,7 @@ Examples:
   mqtt-oidc sub --broker demo -t 'devices/<clientid>/#'
   mqtt-oidc pub --broker demo -t devices/<clientid>/hello -m hi
   mqtt-oidc gateway --broker demo --every 5s
-  mqtt-oidc broker issue demo --number 5 --expiration 48h`)
+  mqtt-oidc broker issue demo --number 5 --expiration 48h
+  mqtt-oidc clients add oidc-agent --native --redirect-uri http://localhost`)
   return program
 }

@@ -98,4 +98,12 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX credentials_issued_by ON credentials (issued_by);
   `,
+  // OAuth clients registered at the IdP (the built-in CLI and admin clients are not stored).
+  `CREATE TABLE oauth_clients (
+    client_id TEXT PRIMARY KEY, name TEXT NOT NULL, application_type TEXT NOT NULL,
+    token_endpoint_auth_method TEXT NOT NULL, secret_hash TEXT,
+    redirect_uris JSONB NOT NULL, post_logout_redirect_uris JSONB NOT NULL, grant_types JSONB NOT NULL, scopes JSONB NOT NULL,
+    id_token_signed_response_alg TEXT,
+    created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL
+  );`,
 ]

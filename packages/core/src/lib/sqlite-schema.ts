@@ -119,4 +119,12 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX credentials_issued_by ON credentials (issued_by);
   `,
+  // OAuth clients registered at the IdP (the built-in CLI and admin clients are not stored).
+  `CREATE TABLE oauth_clients (
+    client_id TEXT PRIMARY KEY, name TEXT NOT NULL, application_type TEXT NOT NULL,
+    token_endpoint_auth_method TEXT NOT NULL, secret_hash TEXT,
+    redirect_uris TEXT NOT NULL, post_logout_redirect_uris TEXT NOT NULL, grant_types TEXT NOT NULL, scopes TEXT NOT NULL,
+    id_token_signed_response_alg TEXT,
+    created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL
+  );`,
 ]

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import type { Broker, Credential, Store } from '../../src/store.js'
+import type { Broker, Credential, OAuthClient, Store } from '../../src/store.js'
 
 /**
  * The Store contract: every implementation (SQLite, PostgreSQL) runs exactly
@@ -328,6 +328,43 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
         expect(await store.oidc.destroyByAccount('a1')).toBe(3)
         expect(await store.oidc.find('Grant', 'g1')).toBeUndefined()
         expect(await store.oidc.find('Grant', 'g2')).toEqual({ accountId: 'a2' })
+      })
+    })
+
+    describe('oauth clients', () => {
+      const web: OAuthClient = {
+        clientId: 'dashboard', name: 'Fleet dashboard', applicationType: 'web', tokenEndpointAuthMethod: 'client_secret_basic',
+        secretHash: 'sha256:abc', redirectUris: ['https://dash.example/cb'], postLogoutRedirectUris: ['https://dash.example/'],
+        grantTypes: ['authorization_code', 'refresh_token'], scopes: ['openid', 'mqtt', 'offline_access'], idTokenSignedResponseAlg: null, createdAt: now, updatedAt: now,
+      }
+      const agent: OAuthClient = {
+        ...web, clientId: 'agent', name: 'oidc-agent', applicationType: 'native', tokenEndpointAuthMethod: 'none', secretHash: null,
+        redirectUris: ['http://localhost/', 'http://127.0.0.1/'], postLogoutRedirectUris: [], grantTypes: ['urn:ietf:params:oauth:grant-type:device_code'], idTokenSignedResponseAlg: 'EdDSA',
+      }
+
+      it('stores clients with every field, lists them by id, and refuses a taken id with ERR_CONFLICT', async () => {
+        await store.oauthClients.create(web)
+        await store.oauthClients.create(agent)
+        await expect(store.oauthClients.create({ ...agent, name: 'again' })).rejects.toMatchObject({ code: 'ERR_CONFLICT' })
+        expect(await store.oauthClients.get('dashboard')).toEqual(web)
+        expect(await store.oauthClients.get('agent')).toEqual(agent)
+        expect(await store.oauthClients.get('nope')).toBeUndefined()
+        expect((await store.oauthClients.list()).map((c) => c.clientId)).toEqual(['agent', 'dashboard'])
+      })
+
+      it('updates only the fields given, keeps the creation time, and can clear the secret', async () => {
+        await store.oauthClients.create(web)
+        const updated = await store.oauthClients.update('dashboard', { redirectUris: ['https://new.example/cb'], secretHash: null, tokenEndpointAuthMethod: 'none', idTokenSignedResponseAlg: 'ES256', updatedAt: now + 5, createdAt: 1 } as Partial<OAuthClient>)
+        expect(updated).toEqual({ ...web, redirectUris: ['https://new.example/cb'], secretHash: null, tokenEndpointAuthMethod: 'none', idTokenSignedResponseAlg: 'ES256', updatedAt: now + 5 })
+        expect(await store.oauthClients.get('dashboard')).toEqual(updated)
+      })
+
+      it('deletes, and refuses an unknown id with ERR_NOT_FOUND', async () => {
+        await store.oauthClients.create(web)
+        await store.oauthClients.delete('dashboard')
+        expect(await store.oauthClients.get('dashboard')).toBeUndefined()
+        await expect(store.oauthClients.delete('dashboard')).rejects.toMatchObject({ code: 'ERR_NOT_FOUND' })
+        await expect(store.oauthClients.update('dashboard', { name: 'x' })).rejects.toMatchObject({ code: 'ERR_NOT_FOUND' })
       })
     })
 

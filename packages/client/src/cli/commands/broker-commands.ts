@@ -1,14 +1,14 @@
 import { Command } from 'commander'
 import { writeSecretFile } from '@mqtt-oidc/core'
 import { createAdminClient } from '../../create-admin-client.js'
-import type { AdminClient } from '../../create-admin-client.js'
 import { AdminApiError } from '../../errors.js'
-import { readAdminCredentials } from '../../lib/read-admin-credentials.js'
+import type { AdminClient } from '../../create-admin-client.js'
 import { CliError } from '../lib/cli-error.js'
 import { writeJson, writeLine } from '../lib/cli-io.js'
 import type { CliIo } from '../lib/cli-io.js'
 import { collect, nonEmpty, parseBrokerId, parseCredentialCount, parseExpiration } from '../lib/option-parsers.js'
 import { addGlobalOptions, resolveSettings } from '../lib/settings.js'
+import { adminCredentialsFor } from '../lib/admin-credentials-for.js'
 import { aclFrom, addCredentialAclOptions, addPolicyOptions, policyFrom } from './broker-policy-options.js'
 import type { PolicyOptions } from './broker-policy-options.js'
 
@@ -141,14 +141,5 @@ interface IssueOptions {
 }
 
 function adminClientFor(cmd: Command, io: CliIo): AdminClient {
-  const s = resolveSettings(cmd, io.env)
-  const creds = readAdminCredentials(s.dataDir)
-  return createAdminClient({
-    adminCredentials: {
-      ...creds,
-      issuer: s.explicit.issuer ? s.issuer : creds.issuer,
-      exchange: s.explicit.exchangeUrl ? s.exchangeUrl : creds.exchange,
-    },
-    fetchFrom: s.fetchFrom,
-  })
+  return createAdminClient({ adminCredentials: adminCredentialsFor(cmd, io), fetchFrom: resolveSettings(cmd, io.env).fetchFrom })
 }

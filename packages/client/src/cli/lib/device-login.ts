@@ -51,7 +51,8 @@ export async function runDeviceLogin(io: CliIo, session: Session, opts: DeviceLo
 /** `Logged in to <issuer> as <who> (MQTT client id <id>).` on stderr. */
 export function reportLogin(io: CliIo, session: Session, tokens: TokenSet): void {
   const claims = decodeJwt(tokens.idToken)
-  const who = typeof claims.username === 'string' ? claims.username : claims.sub
+  // Our IdP says `username`; other providers say preferred_username (OIDC Core §5.1) or only email.
+  const who = [claims.username, claims.preferred_username, claims.email, claims.sub].find((v) => typeof v === 'string')
   const clientid = typeof claims.clientid === 'string' ? ` (MQTT client id ${claims.clientid})` : ''
   writeLine(io.stderr, `Logged in to ${session.config.serverMetadata().issuer} as ${who}${clientid}.`)
 }

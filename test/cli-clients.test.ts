@@ -1,0 +1,76 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { runCliInProcess } from '../packages/client/test/support/run-cli-in-process.js'
+import { startTestStack, type TestStack } from './support/start-test-stack.js'
+
+// `mqtt-oidc clients ...` against a running IdP, authenticated as the admin
+// client of the stack's data dir (as from a laptop: no database access).
+
+let stack: TestStack
+const cli = (args: string[]) => runCliInProcess(args, { dataDir: stack.dataDir, configDir: stack.configDir })
+
+beforeAll(async () => { stack = await startTestStack() })
+afterAll(async () => { await stack?.close() })
+
+function json(r: { code: number; stdout: string; stderr: string }): Record<string, unknown> {
+  expect(r.code, r.stderr).toBe(0)
+  return JSON.parse(r.stdout) as Record<string, unknown>
+}
+
+describe('mqtt-oidc clients', () => {
+  it('add --native registers a public client that can sign in at once with the device flow', async () => {
+    const r = await cli(['clients', 'add', 'oidc-agent', '--native', '--name', 'oidc-agent', '--redirect-uri', 'http://localhost', '--scope', 'openid offline_access mqtt'])
+    expect(r.stderr).toBe('')
+    expect(json(r)).toEqual({
+      client_id: 'oidc-agent', client_name: 'oidc-agent', application_type: 'native', token_endpoint_auth_method: 'none',
+      redirect_uris: ['http://localhost'], post_logout_redirect_uris: [],
+      grant_types: ['authorization_code', 'urn:ietf:params:oauth:grant-type:device_code', 'refresh_token'], response_types: ['code'],
+      scope: 'openid offline_access mqtt', id_token_signed_response_alg: 'RS256', built_in: false, created_at: expect.any(Number), updated_at: expect.any(Number),
+    })
+    const res = await fetch(`${stack.idpUrl}/device/auth`, { method: 'POST', body: new URLSearchParams({ client_id: 'oidc-agent', scope: 'openid mqtt' }) })
+    expect(((await res.json()) as { user_code: string }).user_code).toMatch(/^[A-Z]{4}-[A-Z]{4}-[A-Z]{4}$/)
+  })
+
+  it('add --web prints the secret once (a warning on stderr); show never does; the secret works', async () => {
+    const r = await cli(['clients', 'add', 'dashboard', '--redirect-uri', 'https://dash.example/cb', '--auth-method', 'client_secret_post', '--grant-type', 'code'])
+    expect(r.stderr).toBe('client_secret is shown only this once: store it now (the IdP keeps only its hash).\n')
+    const created = json(r)
+    expect(created).toMatchObject({ client_id: 'dashboard', application_type: 'web', token_endpoint_auth_method: 'client_secret_post', grant_types: ['authorization_code'] })
+    const secret = created.client_secret as string
+    expect(json(await cli(['clients', 'show', 'dashboard']))).not.toHaveProperty('client_secret')
+    const introspect = async (clientSecret: string) => {
+      const res = await fetch(`${stack.idpUrl}/token/introspection`, { method: 'POST', body: new URLSearchParams({ client_id: 'dashboard', client_secret: clientSecret, token: 'not-a-token' }) })
+      return { status: res.status, body: await res.json() }
+    }
+    expect(await introspect(secret)).toEqual({ status: 200, body: { active: false } })
+
+    const rotated = json(await cli(['clients', 'update', 'dashboard', '--rotate-secret', '--json']))
+    expect(rotated.client_secret).toEqual(expect.any(String))
+    expect(await introspect(secret)).toMatchObject({ status: 401, body: { error: 'invalid_client' } })
+    expect(await introspect(rotated.client_secret as string)).toEqual({ status: 200, body: { active: false } })
+  })
+
+  it('list shows built-in and registered clients; update changes only what is given; remove removes', async () => {
+    const list = JSON.parse((await cli(['clients', 'list'])).stdout) as Array<{ client_id: string; built_in: boolean }>
+    expect(list.map((c) => `${c.client_id}${c.built_in ? ' (built in)' : ''}`)).toEqual(['dashboard', 'mqtt-oidc-admin (built in)', 'mqtt-oidc-cli (built in)', 'oidc-agent'])
+    const updated = json(await cli(['clients', 'update', 'oidc-agent', '--redirect-uri', 'http://127.0.0.1/callback', '--redirect-uri', 'http://localhost']))
+    expect(updated).toMatchObject({ redirect_uris: ['http://127.0.0.1/callback', 'http://localhost'], scope: 'openid offline_access mqtt', client_name: 'oidc-agent' })
+    const removed = await cli(['clients', 'remove', 'dashboard'])
+    expect([removed.code, removed.stdout, removed.stderr]).toEqual([0, '', 'Removed client dashboard.\n'])
+    expect(await cli(['clients', 'remove', 'dashboard', '--json'])).toEqual({ code: 1, stdout: '', stderr: 'mqtt-oidc: admin API error: not_found (no client "dashboard")\n' })
+  })
+
+  it('says what is wrong, before or after asking the IdP', async () => {
+    expect(await cli(['clients', 'add', 'x', '--grant-type', 'implicit'])).toMatchObject({
+      code: 1, stderr: "mqtt-oidc: option '--grant-type <grant>' argument 'implicit' is invalid. use code, device or refresh (or authorization_code, urn:ietf:params:oauth:grant-type:device_code, refresh_token).\n",
+    })
+    expect(await cli(['clients', 'add', 'x', '--native', '--auth-method', 'client_secret_basic'])).toMatchObject({
+      code: 1, stderr: 'mqtt-oidc: admin API error: invalid_request (token_endpoint_auth_method: a native app is a public client (none); it cannot keep a secret (RFC 8252 §8.5))\n',
+    })
+    expect(await cli(['clients', 'registration-token'])).toMatchObject({
+      code: 1, stderr: 'mqtt-oidc: admin API error: invalid_request (dynamic client registration is off (MQTT_OIDC_IDP_DYNAMIC_REGISTRATION=true turns it on))\n',
+    })
+    expect(await cli(['clients', 'update', 'oidc-agent'])).toMatchObject({
+      code: 1, stderr: 'mqtt-oidc: nothing to update: give --name, --redirect-uri, --grant-type, --scope, --auth-method, --id-token-alg, --native/--web or --rotate-secret (see --help)\n',
+    })
+  })
+})
