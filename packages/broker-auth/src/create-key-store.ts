@@ -8,7 +8,12 @@ import type { LogFn } from './types.js'
 export interface KeyStoreOptions {
   /** The exchange's JWKS URL: the only source of keys. Required. */
   jwksUri: string | URL
-  /** Refetch the JWKS this often, in ms (a timer). Default 300000 (5 min). */
+  /**
+   * Revalidate the JWKS this often, in ms (a timer). Default 60000: a key
+   * taken out of the JWKS stops verifying within a minute. Each refresh is a
+   * conditional GET (If-None-Match with the last ETag), so an unchanged JWKS
+   * costs a 304 with no body.
+   */
   refreshIntervalMs?: number
   /** Minimum time between two fetches caused by unknown `kid`s, in ms. Default 30000. */
   cooldownMs?: number
@@ -86,19 +91,30 @@ export function createKeyStore(options: KeyStoreOptions): KeyStore {
   let lastAttemptAt: number | null = null
   let failing = false
   let inFlight: Promise<boolean> | undefined
+  /** ETag of the response the held keys came from. */
+  let etag: string | undefined
 
-  const timer = setInterval(() => void refresh(), options.refreshIntervalMs ?? 300_000)
+  const timer = setInterval(() => void refresh(), options.refreshIntervalMs ?? 60_000)
   timer.unref()
 
-  async function load(): Promise<VerificationKey[]> {
-    const res = await doFetch(url, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(timeoutMs), redirect: 'error' })
+  /** The new key set, or undefined when the exchange says the held one is still current (304). */
+  async function load(): Promise<VerificationKey[] | undefined> {
+    const conditional = etag !== undefined && keys.length > 0
+    const headers: Record<string, string> = conditional ? { accept: 'application/json', 'if-none-match': etag! } : { accept: 'application/json' }
+    const res = await doFetch(url, { headers, signal: AbortSignal.timeout(timeoutMs), redirect: 'error' })
+    if (res.status === 304 && conditional) {
+      await res.body?.cancel().catch(() => {})
+      return undefined
+    }
     if (!res.ok) {
       await res.body?.cancel().catch(() => {})
       throw new Error(`JWKS answered ${res.status}`)
     }
     const text = await res.text()
     if (text.length > maxBytes) throw new Error(`JWKS larger than ${maxBytes} bytes`)
-    return parseJwks(JSON.parse(text))
+    const parsed = parseJwks(JSON.parse(text))
+    etag = res.headers.get('etag') ?? undefined
+    return parsed
   }
 
   function refresh(): Promise<boolean> {
@@ -106,10 +122,12 @@ export function createKeyStore(options: KeyStoreOptions): KeyStore {
       lastAttemptAt = now()
       try {
         const next = await load()
-        keys = next
-        held = new Set(next.map((k) => k.key))
+        if (next) {
+          keys = next
+          held = new Set(next.map((k) => k.key))
+        }
         lastSuccessAt = now()
-        if (failing) log('info', 'JWKS fetch recovered', { jwks_uri: url.href, keys: next.length })
+        if (failing) log('info', 'JWKS fetch recovered', { jwks_uri: url.href, keys: keys.length })
         failing = false
         options.onFetch?.('ok')
         return true
