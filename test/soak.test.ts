@@ -35,6 +35,7 @@ const POSTGRES_RESTART_FAILS_REQUESTS: KnownFault = {
 function summary(r: SoakReport, lines: readonly string[]): string {
   return [
     `${r.store}: ${r.breach ? `BREACH ${r.breach.invariant} at +${r.breach.atS} s: ${r.breach.message}` : 'no breach'}${r.runDir ? ` (logs: ${r.runDir})` : ''}`,
+    ...r.knownFaultsSeen.map((k) => `known fault seen ${k.times} time(s): ${k.fault.why}`),
     ...lines.slice(-40),
   ].join('\n')
 }

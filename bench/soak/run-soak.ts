@@ -14,7 +14,7 @@ import type { Breach, KnownFault } from './lib/monitor.js'
 import { describe, SoakState } from './lib/soak-state.js'
 import { BROKER_ID, startStack } from './lib/start-stack.js'
 import type { Stack } from './lib/start-stack.js'
-import { percentile } from './lib/stats.js'
+import { percentile } from '../lib/broker-token-fixture.js'
 import { longestIdleTimeout, systemTimeouts } from './lib/system-timeouts.js'
 import type { SystemTimeout } from './lib/system-timeouts.js'
 

@@ -8,7 +8,7 @@ import { runCli } from './run-cli.js'
 import type { SoakState } from './soak-state.js'
 import type { Stack } from './start-stack.js'
 import { BROKER_ID } from './start-stack.js'
-import { percentile } from './stats.js'
+import { percentile } from '../../lib/broker-token-fixture.js'
 
 /** Everything a fault acts on and reports to. */
 export interface SoakContext {

@@ -1,6 +1,7 @@
 import type { AppProcess, MemorySample } from './app-process.js'
 import type { Monitor } from './monitor.js'
-import { median, mib } from './stats.js'
+import { median } from '../../lib/broker-token-fixture.js'
+import { mib } from './stats.js'
 
 /**
  * What "flat" means: after warm-up, a process's heap (after a full GC), RSS
