@@ -1,9 +1,11 @@
 /**
  * A bench broker in its own process (so the load generator gets the other
- * core): aedes on 127.0.0.1:0, either with broker-token auth
+ * core): aedes on 127.0.0.1:`BENCH_PORT` (default 0, any free port), either with broker-token auth
  * (`BENCH_MODE=jwt`, keys from `BENCH_JWKS`) or accept-all (`BENCH_MODE=open`).
  * Talks to the parent over IPC: sends `{port}`; answers `mem` with memory
- * usage after a full GC, and `sessions` with the live session count.
+ * usage after a full GC, and `sessions` with the live session count. With
+ * `BENCH_LISTEN=deferred` it sends `{ready}` once set up and listens only on
+ * the `listen` message (a restart whose downtime the parent controls).
  */
 import { createServer } from 'node:net'
 import type { AddressInfo } from 'node:net'
@@ -23,8 +25,13 @@ if (mode === 'jwt') {
   sessions = () => auth.sessionCount
 }
 const server = createServer({ noDelay: true }, (socket) => aedes.handle(socket))
-server.listen(0, '127.0.0.1', () => process.send?.({ port: (server.address() as AddressInfo).port }))
+const listen = (): void => {
+  server.listen(Number(process.env.BENCH_PORT ?? 0), '127.0.0.1', () => process.send?.({ port: (server.address() as AddressInfo).port }))
+}
+if (process.env.BENCH_LISTEN === 'deferred') process.send?.({ ready: true })
+else listen()
 process.on('message', (msg) => {
+  if (msg === 'listen') listen()
   if (msg === 'mem') {
     for (let i = 0; i < 3; i++) globalThis.gc?.()
     process.send?.({ mem: process.memoryUsage(), sessions: sessions() })
