@@ -2,10 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createAdminClient, createTokenStore } from '@mqtt-oidc/client'
-import { Backend, IdleClient } from './lib/backend.js'
 import { cutFeed, fleetBack, probeNewCredential, probeRevocation, restartBrokers, restartExchange, restartIdp, restartPostgres, revokeAtRandom, rotateKeys, stallFeed } from './lib/faults.js'
 import type { FaultFigures, SoakContext } from './lib/faults.js'
 import { createFleet } from './lib/fleet.js'
+import { startObservers } from './lib/observers.js'
+import type { Observers } from './lib/observers.js'
 import type { Gateway } from './lib/gateway.js'
 import { watchMemory } from './lib/memory-watch.js'
 import type { MemoryFigures } from './lib/memory-watch.js'
@@ -104,10 +105,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   let stack: Stack | undefined
   let state: SoakState | undefined
   let gateways: Gateway[] = []
-  let backend: Backend | undefined
-  const idles: IdleClient[] = []
+  let observers: Observers | undefined
   let memory: ReturnType<typeof watchMemory> | undefined
-  const timers: NodeJS.Timeout[] = []
+  let readings: NodeJS.Timeout | undefined
+  let delivery: NodeJS.Timeout | undefined
   let fleetUpAt = Date.now()
   let rounds = 0
 
@@ -115,73 +116,27 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     monitor.note(`${options.store}: starting the stack in ${runDir}`)
     stack = await startStack({ store: options.store, runDir, idTokenTtlS: options.idTokenTtlS }, monitor)
     const admin = createAdminClient({ dataDir: stack.dataDir })
-    state = new SoakState(monitor, admin)
-    const s = state
+    const s = (state = new SoakState(monitor, admin))
     s.excuseBackendAway = options.store === 'sqlite'
-    const credentialRefused = (who: string) => (rc: number): void => {
-      if (rc !== 0) monitor.fail('credential-refused', `${who} (admin-issued credential, never revoked) got CONNACK ${rc}`)
-    }
-    const idleIds = stack.brokerUrls.map((_, i) => `soak-idle-${i + 1}`)
-    const creds = await admin.issueCredentials(BROKER_ID, { clientIds: ['soak-backend', ...idleIds], expiration: '1d' })
-    // after those: the broker's expiration caps every credential issued for it, the backend's too
-    await admin.updateBroker(BROKER_ID, { expiration: options.tokenLifetimeS })
-    backend = new Backend(stack.brokerUrls[0]!, 'soak-backend', creds['soak-backend'] ?? '', credentialRefused('the backend'))
-    s.backend = backend
-    stack.brokerUrls.forEach((url, i) => idles.push(new IdleClient(url, idleIds[i]!, creds[idleIds[i]!] ?? '', credentialRefused(idleIds[i]!))))
-    const b = backend
-    const cutOff = (who: string, closes: () => number) => (): void => {
-      if (!s.disruptions.some((d) => d.kind === 'broker' && Date.now() >= d.from && Date.now() <= (d.until ?? Infinity) + 3000)) {
-        monitor.fail('idle-client-cut', `${who} was disconnected while no broker was restarting (close #${closes()})`)
-      }
-    }
-    b.client.on('close', cutOff('the backend', () => b.closes))
-    idles.forEach((c) => c.client.on('close', cutOff(String(c.client.options.clientId), () => c.closedAt.length)))
-    await monitor.until(() => b.subscribed && idles.every((c) => c.client.connected), 30_000, 'setup', () => 'backend or idle clients not connected within 30 s')
+    observers = await startObservers(stack, admin, s, monitor, options.tokenLifetimeS)
+    s.backend = observers.backend
 
     gateways = await createFleet(stack, runDir, options.gateways, s, monitor)
     fleetUpAt = Date.now()
     monitor.note(`fleet up: ${gateways.length} gateways connected to ${stack.brokerUrls.length} broker node(s)`)
-
-    // readings: each gateway on its own phase
-    const next = gateways.map(() => Date.now() + Math.random() * options.readingEveryS * 1000)
-    timers.push(setInterval(() => {
-      const now = Date.now()
-      gateways.forEach((g, i) => {
-        if (now < next[i]!) return
-        next[i]! += options.readingEveryS * 1000
-        g.publish()
-      })
-    }, 250))
-    timers.push(setInterval(() => s.checkDelivery(gateways), 5000))
+    readings = publishReadings(gateways, options.readingEveryS)
+    const fleet = gateways
+    delivery = setInterval(() => s.checkDelivery(fleet), 5000)
     memory = watchMemory(stack.apps, monitor, 10_000, () => !s.disrupted())
 
-    const ctx: SoakContext = { stack, monitor, state: s, gateways, backend, idles, admin, revokeDeadlineMs: options.revokeDeadlineMs, keyLeadS: options.keyLeadS, figures }
-    const deadline = fleetUpAt + options.durationS * 1000
-    let windowS = 0
-    let probes = 0
-    do {
-      const start = Date.now()
-      await faultWindow(ctx, rounds, options)
-      windowS = (Date.now() - start) / 1000
-      monitor.note(`quiet spell: ${quietS} s with no revocation and no fault (longest idle timeout ${longest} s)`)
-      await monitor.sleep(quietS * 1000)
-      rounds += 1
-      await probeRevocation(ctx, 'after the quiet spell')
-      await probeNewCredential(ctx, ++probes)
-    } while (Date.now() + (windowS + quietS) * 1000 <= deadline)
-    // no room for another round of faults: more of what a fleet mostly sees
-    while (Date.now() + quietS * 1000 <= deadline) {
-      monitor.note(`quiet spell: ${quietS} s`)
-      await monitor.sleep(quietS * 1000)
-      await probeRevocation(ctx, 'after the quiet spell')
-      await probeNewCredential(ctx, ++probes)
+    const ctx: SoakContext = {
+      stack, monitor, state: s, gateways, backend: observers.backend, idles: observers.idles, admin,
+      revokeDeadlineMs: options.revokeDeadlineMs, keyLeadS: options.keyLeadS, figures,
     }
-    if (Date.now() < deadline) {
-      monitor.note(`random revocations until the end (${Math.round((deadline - Date.now()) / 1000)} s)`)
-      await revokeAtRandom(ctx, options.revokeEveryS, (deadline - Date.now()) / 1000)
-    }
+    rounds = await runSchedule(ctx, options, quietS, fleetUpAt + options.durationS * 1000)
     await fleetBack(ctx, 'at the end')
-    // let the last readings arrive, then every acknowledged reading must have
+    // the last readings in flight arrive, then every acknowledged one must have
+    clearInterval(readings)
     await monitor.sleep(5000)
     s.checkDelivery(gateways, true)
     await checkRotations(ctx, options)
@@ -189,21 +144,24 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   } catch (err) {
     if (!(err instanceof BreachError)) monitor.fail('setup', describe(err))
   } finally {
-    for (const t of timers) clearInterval(t)
+    clearInterval(readings)
+    clearInterval(delivery)
     memory?.stop()
     monitor.finish() // the teardown below disconnects everyone: not a breach
   }
 
   const ranS = Math.round((Date.now() - fleetUpAt) / 1000)
-  const closeTimes = (state?.revocations ?? []).filter((r) => r.kind === 'live' && !r.superseded && r.closedAt !== undefined).map((r) => r.closedAt! - r.requestedAt)
+  const revocations = state?.revocations ?? []
+  const closeTimes = revocations.filter((r) => r.kind === 'live' && !r.superseded && r.closedAt !== undefined).map((r) => r.closedAt! - r.requestedAt)
+  const renewals = state?.renewals ?? 0
   const report: SoakReport = {
     store: options.store, gateways: options.gateways, ranS, rounds, quietS, longestIdleTimeoutS: longest,
-    breach: monitor.breach,
-    breaches: monitor.breaches,
-    knownFaultsSeen: monitor.knownFaultsSeen,
-    renewals: state?.renewals ?? 0,
-    renewalsPerSec: Math.round(((state?.renewals ?? 0) / Math.max(1, ranS)) * 100) / 100,
-    revocations: { count: closeTimes.length, superseded: (state?.revocations ?? []).filter((r) => r.superseded).length, p50Ms: percentile(closeTimes, 50), p99Ms: percentile(closeTimes, 99), maxMs: Math.max(0, ...closeTimes) },
+    breach: monitor.breach, breaches: monitor.breaches, knownFaultsSeen: monitor.knownFaultsSeen,
+    renewals, renewalsPerSec: Math.round((renewals / Math.max(1, ranS)) * 100) / 100,
+    revocations: {
+      count: closeTimes.length, superseded: revocations.filter((r) => r.superseded).length,
+      p50Ms: percentile(closeTimes, 50), p99Ms: percentile(closeTimes, 99), maxMs: Math.max(0, ...closeTimes),
+    },
     readings: state?.readings ?? { acked: 0, delivered: 0, excused: 0 },
     expectedRefusals: state?.expectedRefusals ?? 0,
     gatewayRestarts: state?.gatewayRestarts ?? 0,
@@ -213,10 +171,56 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     runDir: monitor.breach || options.keep ? runDir : undefined,
   }
   await Promise.all(gateways.map((g) => g.stop().catch(() => undefined)))
-  await Promise.all([backend?.close(), ...idles.map((c) => c.close())].map((p) => p?.catch(() => undefined)))
+  await observers?.close()
   await stack?.close()
   if (!report.runDir) rmSync(runDir, { recursive: true, force: true })
   return report
+}
+
+/** Each gateway publishes a reading every `everyS`, each on its own phase. */
+function publishReadings(gateways: readonly Gateway[], everyS: number): NodeJS.Timeout {
+  const next = gateways.map(() => Date.now() + Math.random() * everyS * 1000)
+  return setInterval(() => {
+    const now = Date.now()
+    gateways.forEach((g, i) => {
+      if (now < next[i]!) return
+      next[i]! += everyS * 1000
+      g.publish()
+    })
+  }, 250)
+}
+
+/**
+ * Rounds of [faults, quiet spell] while one more fits before `deadline`
+ * (at least one), then quiet spells while one fits, then random revocations
+ * until the deadline. After every quiet spell a revocation and a credential
+ * issued that instant must work at once. Returns the rounds run.
+ */
+async function runSchedule(ctx: SoakContext, options: SoakOptions, quietS: number, deadline: number): Promise<number> {
+  const { monitor } = ctx
+  let rounds = 0
+  let probes = 0
+  const quiet = async (): Promise<void> => {
+    monitor.note(`quiet spell: ${quietS} s with no revocation and no fault`)
+    await monitor.sleep(quietS * 1000)
+    await probeRevocation(ctx, 'after the quiet spell')
+    await probeNewCredential(ctx, ++probes)
+  }
+  let roundS = 0
+  do {
+    const start = Date.now()
+    await faultWindow(ctx, rounds, options)
+    await quiet()
+    rounds += 1
+    roundS = (Date.now() - start) / 1000
+  } while (Date.now() + roundS * 1000 <= deadline)
+  // no room for another round of faults: more of what a fleet mostly sees
+  while (Date.now() + quietS * 1000 <= deadline) await quiet()
+  if (Date.now() < deadline) {
+    monitor.note(`random revocations until the end (${Math.round((deadline - Date.now()) / 1000)} s)`)
+    await revokeAtRandom(ctx, options.revokeEveryS, (deadline - Date.now()) / 1000)
+  }
+  return rounds
 }
 
 /** One round of faults, with random revocations between them. */
@@ -254,6 +258,10 @@ async function checkRotations(ctx: SoakContext, options: SoakOptions): Promise<v
   const last = ctx.figures.rotations.at(-1)
   if (!last) return
   const now = Date.now() / 1000
+  if (now < last.activatesAt) {
+    ctx.monitor.note(`the rotated keys begin to sign in ${Math.round(last.activatesAt - now)} s: their use is not checked in this run`)
+    return
+  }
   const renewed = ctx.state.renewalsByKid.get(last.exchangeKid) ?? 0
   let idTokens = 0
   for (const g of ctx.gateways) {

@@ -15,7 +15,6 @@ export class Backend {
   readonly received = new Map<number, Set<number>>()
   readonly away: AwayWindow[] = []
   subscribed = false
-  closes = 0
   readonly client: MqttClient
 
   constructor(brokerUrl: string, clientId: string, token: string, private readonly onConnack: (rc: number) => void) {
@@ -33,7 +32,6 @@ export class Backend {
     this.client.on('close', () => {
       if (this.subscribed) this.away.push({ from: Date.now(), until: undefined })
       this.subscribed = false
-      this.closes += 1
     })
     this.client.on('message', (_topic, payload) => {
       try {
@@ -63,14 +61,12 @@ export class Backend {
  * cut it off, except when it restarts.
  */
 export class IdleClient {
-  readonly closedAt: number[] = []
   readonly client: MqttClient
 
   constructor(brokerUrl: string, clientId: string, token: string, onConnack: (rc: number) => void) {
     this.client = connect(brokerUrl, { clientId, username: '', password: token, reconnectPeriod: 500, connectTimeout: 10_000 })
     this.client.on('error', () => undefined)
     this.client.on('packetreceive', (p: Packet) => { if (p.cmd === 'connack') onConnack(p.returnCode ?? 0) })
-    this.client.on('close', () => this.closedAt.push(Date.now()))
   }
 
   close(): Promise<void> {

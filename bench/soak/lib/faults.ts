@@ -50,9 +50,10 @@ const BACK_WITHIN_MS = 90_000
 /** The follower's poll period while its stream cannot be opened (create-revocation-follower's default), ms. */
 const FEED_POLL_MS = 2000
 
-/** Waits until every gateway (and the backend) is connected; a fleet not back in time is a breach. */
+/** Waits until every gateway is connected, the backend subscribed and the idle clients connected; not back in time is a breach. */
 export async function fleetBack(ctx: SoakContext, what: string): Promise<number> {
-  return ctx.monitor.until(() => ctx.gateways.every((g) => g.connected) && ctx.backend.subscribed, BACK_WITHIN_MS, 'fleet-not-back', () => {
+  const back = (): boolean => ctx.gateways.every((g) => g.connected) && ctx.backend.subscribed && ctx.idles.every((c) => c.client.connected)
+  return ctx.monitor.until(back, BACK_WITHIN_MS, 'fleet-not-back', () => {
     const missing = ctx.gateways.filter((g) => !g.connected)
     return `${what}: ${missing.length} gateways not connected after ${BACK_WITHIN_MS / 1000} s (${missing.slice(0, 5).map((g) => `${g.index}/${g.clientId}`).join(', ')}${ctx.backend.subscribed ? '' : '; backend not subscribed'})`
   })
