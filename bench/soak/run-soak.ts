@@ -115,6 +115,12 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   try {
     monitor.note(`${options.store}: starting the stack in ${runDir}`)
     stack = await startStack({ store: options.store, runDir, idTokenTtlS: options.idTokenTtlS }, monitor)
+    // renewals come before expiry: the broker never has to cut a session whose token expired
+    for (const broker of stack.brokers) {
+      broker.onEntry((e) => {
+        if (e.msg === 'session closed: token expired') monitor.fail('renewal-failed', `${broker.name} cut ${String(e.client_id)} off at its token's expiry: it was not renewed in time`)
+      })
+    }
     const admin = createAdminClient({ dataDir: stack.dataDir })
     const s = (state = new SoakState(monitor, admin))
     s.excuseBackendAway = options.store === 'sqlite'

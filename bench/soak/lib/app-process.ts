@@ -53,6 +53,8 @@ export interface AppProcess {
   readonly warnings: ReadonlyMap<string, number>
   /** Epoch ms at which the current process last logged `msg` (0: not since it started). */
   logged(msg: string): number
+  /** Calls `listener` with every pino entry the app logs from now on. */
+  onEntry(listener: (entry: Readonly<Record<string, unknown>>) => void): void
   start(): Promise<void>
   /** SIGTERM, and waits for the exit (the app closes cleanly on SIGTERM). */
   stop(): Promise<void>
@@ -76,6 +78,7 @@ export function createAppProcess(spec: AppSpec, monitor: Monitor): AppProcess {
   let requests = 0
   let lastLogged = new Map<string, number>()
   const errorsSeen = new Set<string>()
+  const entryListeners: Array<(entry: Readonly<Record<string, unknown>>) => void> = []
 
   const baseEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('MQTT_OIDC_') && k !== 'NODE_ENV' && k !== 'NODE_OPTIONS'))
 
@@ -96,6 +99,7 @@ export function createAppProcess(spec: AppSpec, monitor: Monitor): AppProcess {
     }
     else if (level === 40) warnings.set(msg, (warnings.get(msg) ?? 0) + 1)
     lastLogged.set(msg, Date.now())
+    for (const listener of entryListeners) listener(entry as Record<string, unknown>)
     if (msg === spec.readyMsg) onReady()
   }
 
@@ -182,6 +186,7 @@ export function createAppProcess(spec: AppSpec, monitor: Monitor): AppProcess {
     get starts() { return starts },
     warnings,
     logged: (msg) => lastLogged.get(msg) ?? 0,
+    onEntry: (listener) => void entryListeners.push(listener),
     start,
     stop,
     memory,
