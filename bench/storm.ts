@@ -8,7 +8,7 @@
  * (after the kill, and after the new broker is listening), reconnect
  * attempts, and that no client gives up. Ends with one JSON line.
  *
- *   pnpm bench:storm [--clients 10000] [--rounds 2] [--workers 2] [--down 2 (seconds the broker is down)]
+ *   pnpm bench:storm [--clients 10000] [--rounds 3] [--workers 2] [--down 2 (seconds the broker is down)]
  *
  * Each process holds at most N sockets (the broker N, each worker N/workers),
  * so the soft open-files limit must exceed N; below that the script raises it
@@ -23,7 +23,7 @@ import { spawnBenchBroker, spawnDeferredBenchBroker } from './lib/spawn-bench-br
 import type { BenchBroker } from './lib/spawn-bench-broker.js'
 import { freePort } from '../test/support/free-port.js'
 
-const { values } = parseArgs({ options: { clients: { type: 'string', default: '10000' }, rounds: { type: 'string', default: '2' }, workers: { type: 'string', default: '2' }, down: { type: 'string', default: '2' } } })
+const { values } = parseArgs({ options: { clients: { type: 'string', default: '10000' }, rounds: { type: 'string', default: '3' }, workers: { type: 'string', default: '2' }, down: { type: 'string', default: '2' } } })
 const N = Number(values.clients)
 /** Seconds between the old broker's exit and the new one listening: the same for both modes, so the clients' back-off is in the same state when it comes back. */
 const DOWN_S = Number(values.down)
