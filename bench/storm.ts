@@ -22,6 +22,7 @@ import { createFixture, median, percentile } from './lib/broker-token-fixture.js
 import { spawnBenchBroker, spawnDeferredBenchBroker } from './lib/spawn-bench-broker.js'
 import type { BenchBroker } from './lib/spawn-bench-broker.js'
 import { freePort } from '../test/support/free-port.js'
+import { SOURCE_EXEC_ARGV } from './soak/lib/app-process.js'
 
 const { values } = parseArgs({ options: { clients: { type: 'string', default: '10000' }, rounds: { type: 'string', default: '3' }, workers: { type: 'string', default: '2' }, down: { type: 'string', default: '2' } } })
 const N = Number(values.clients)
@@ -49,7 +50,7 @@ if (soft < needed && process.env.BENCH_STORM_RAISED !== '1') {
 interface Worker { readonly child: ChildProcess; next<T>(type: string): Promise<T> }
 
 function startWorker(): Worker {
-  const child = fork(fileURLToPath(new URL('./lib/storm-clients.ts', import.meta.url)), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  const child = fork(fileURLToPath(new URL('./lib/storm-clients.ts', import.meta.url)), [], { execArgv: [...SOURCE_EXEC_ARGV], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
   return {
     child,
     next: <T>(type: string): Promise<T> => new Promise((resolve, reject) => {

@@ -42,7 +42,7 @@ export async function spawnDeferredBenchBroker(mode: 'jwt' | 'open', jwks: strin
 
 function forkBroker(mode: 'jwt' | 'open', jwks: string, port: number, deferred: boolean): ChildProcess {
   return fork(fileURLToPath(new URL('./bench-broker.ts', import.meta.url)), [], {
-    execArgv: ['--import', 'tsx', '--expose-gc'],
+    execArgv: ['--conditions=@mqtt-oidc/source', '--import', 'tsx', '--expose-gc'],
     env: { ...process.env, BENCH_MODE: mode, BENCH_JWKS: jwks, BENCH_PORT: String(port), ...(deferred ? { BENCH_LISTEN: 'deferred' } : {}) },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   })

@@ -8,6 +8,12 @@ import { fileURLToPath } from 'node:url'
 import type { Monitor } from './monitor.js'
 
 const PROBE = fileURLToPath(new URL('./probe.ts', import.meta.url))
+/**
+ * Node flags that run an entry point on the TypeScript sources: tsx loads
+ * the .ts, and workspace packages resolve to their src/ where their exports
+ * offer it (the "@mqtt-oidc/source" condition), never to a stale dist/.
+ */
+export const SOURCE_EXEC_ARGV: readonly string[] = ['--conditions=@mqtt-oidc/source', '--import', 'tsx']
 /** How long an app may take to say it is ready (tsx compiles its sources on each start). */
 const START_TIMEOUT_MS = 60_000
 
@@ -62,9 +68,8 @@ export interface AppProcess {
 }
 
 /**
- * Starts an app's real entry point in its own Node process (`node --import tsx
- * <entry>`, as `pnpm --filter <app> start` does, plus `--expose-gc` and the
- * memory probe). Every stdout line that is pino JSON at level >= 50 (error),
+ * Starts an app's real entry point in its own Node process, on its sources
+ * (`node --import tsx <entry>`, plus `--expose-gc` and the memory probe). Every stdout line that is pino JSON at level >= 50 (error),
  * anything unexpected on stderr, and any exit the soak did not ask for, is a
  * breach reported to `monitor`.
  */
@@ -110,7 +115,7 @@ export function createAppProcess(spec: AppSpec, monitor: Monitor): AppProcess {
     lastLogged = new Map()
     const proc = fork(join(spec.cwd, spec.entry), [], {
       cwd: spec.cwd,
-      execArgv: ['--import', 'tsx', '--expose-gc', '--import', PROBE],
+      execArgv: [...SOURCE_EXEC_ARGV, '--expose-gc', '--import', PROBE],
       env: { ...baseEnv, ...spec.env },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     })
