@@ -107,6 +107,28 @@ describe('createKeyStore: JWKS endpoint returns garbage', () => {
   })
 })
 
+describe('createKeyStore: refreshing an unchanged JWKS', () => {
+  it('revalidates with If-None-Match: the exchange answers 304, the keys stay and count as freshly fetched', async () => {
+    const { clock, keys, verifier } = setup({ maxStaleMs: 60_000 })
+    await expect(verifier.verify(await kit.sign({ sub: 'a' }))).resolves.toMatchObject({ sub: 'a' })
+    const before = exchange.jwksNotModified
+    clock.ms += 50_000
+    expect(await keys.refresh()).toBe(true)
+    expect(exchange.jwksNotModified - before).toBe(1)
+    expect(keys.state()).toMatchObject({ keys: 1, failing: false, lastSuccessAt: clock.ms })
+    // past maxStaleMs since the last full body, but not since the last revalidation: still fresh
+    clock.ms += 50_000
+    await expect(verifier.verify(await kit.sign({ sub: 'b' }))).resolves.toMatchObject({ sub: 'b' })
+    // a changed JWKS is fetched whole
+    const rotated = await createTokenKit({ issuer: exchange.url, audience: BROKER })
+    exchange.jwks = { keys: [rotated.publicJwk] }
+    expect(await keys.refresh()).toBe(true)
+    expect(exchange.jwksNotModified - before).toBe(1)
+    await expect(verifier.verify(await rotated.sign({ sub: 'c' }))).resolves.toMatchObject({ sub: 'c' })
+    expect(await codeOf(verifier.verify(await kit.sign({ sub: 'd' })))).toBe('ERR_TOKEN_SIGNATURE')
+  })
+})
+
 describe('createKeyStore: unknown kids and rotation', () => {
   it('a flood of junk kids after the cooldown causes exactly one fetch', async () => {
     const { clock, verifier } = setup({ cooldownMs: 1000 })

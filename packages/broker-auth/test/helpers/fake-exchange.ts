@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { createServer } from 'node:http'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -24,6 +25,8 @@ export interface FakeExchange {
   jwksRaw: string | undefined
   /** JWKS requests seen. */
   jwksHits: number
+  /** JWKS requests answered 304 Not Modified (their If-None-Match held the current ETag, as apps/exchange answers). */
+  jwksNotModified: number
   /** When set, the snapshot route answers with this status. */
   snapshotFailure: number | undefined
   /** When set, the stream route answers with this status (forcing the poll fallback). */
@@ -78,7 +81,13 @@ export async function startFakeExchange(options: { broker: string }): Promise<Fa
       exchange.jwksHits++
       if (exchange.jwksFailure) return void res.writeHead(exchange.jwksFailure).end('down')
       if (exchange.jwksRaw !== undefined) return void res.writeHead(200, { 'content-type': 'application/json' }).end(exchange.jwksRaw)
-      return json(res, 200, exchange.jwks)
+      const body = JSON.stringify(exchange.jwks)
+      const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`
+      if (req.headers['if-none-match'] === etag) {
+        exchange.jwksNotModified++
+        return void res.writeHead(304, { etag }).end()
+      }
+      return void res.writeHead(200, { 'content-type': 'application/json', etag }).end(body)
     }
     const feedPath = url.pathname === base || url.pathname === `${base}/stream`
     if (feedPath && exchange.feedCredential !== undefined && req.headers.authorization !== `Bearer ${exchange.feedCredential}`) {
@@ -134,6 +143,7 @@ export async function startFakeExchange(options: { broker: string }): Promise<Fa
     jwksFailure: undefined,
     jwksRaw: undefined,
     jwksHits: 0,
+    jwksNotModified: 0,
     snapshotFailure: undefined,
     streamFailure: undefined,
     feedCredential: undefined,
