@@ -1,9 +1,9 @@
-import pg from 'pg'
 import { createPostgresBrokers, createPostgresCredentials, createPostgresRevocations } from './lib/postgres-brokers.js'
 import { createPostgresAccounts, createPostgresOidcRecords, createPostgresSigningKeys } from './lib/postgres-identity.js'
 import { createPostgresOAuthClients } from './lib/postgres-oauth-clients.js'
 import { createPostgresNotifications } from './lib/postgres-notifications.js'
-import { migratePostgres } from './lib/postgres-pool.js'
+import { migratePostgres, poolOf } from './lib/postgres-pool.js'
+import { DEFAULT_RETRY_FOR_MS, RetryingPool } from './lib/retrying-pool.js'
 import { createPostgresLock } from './lib/postgres-lock.js'
 import { createPostgresClientIds } from './lib/postgres-client-ids.js'
 import { createPostgresCutoffs } from './lib/postgres-cutoffs.js'
@@ -14,6 +14,12 @@ export interface PostgresStoreOptions {
   readonly connectionString: string
   /** Pool size. Default 10. */
   readonly max?: number
+  /**
+   * How long a request waits for the server to come back (a restart, a fail-over) before it fails, ms.
+   * Statements that certainly did not take effect, reads and whole transactions not yet committing are
+   * run again. Default 15000.
+   */
+  readonly retryForMs?: number
 }
 
 /**
@@ -24,13 +30,13 @@ export interface PostgresStoreOptions {
  * @example const store = await createPostgresStore({ connectionString: 'postgres://localhost/mqtt_oidc' })
  */
 export async function createPostgresStore(options: PostgresStoreOptions): Promise<Store> {
-  const pool = new pg.Pool({ connectionString: options.connectionString, max: options.max ?? 10 })
-  // An idle client's error (server restart) must not crash the process; the pool replaces it.
-  pool.on('error', () => {})
+  const retryForMs = options.retryForMs ?? DEFAULT_RETRY_FOR_MS
+  const pg = new RetryingPool({ connectionString: options.connectionString, max: options.max ?? 10 }, retryForMs)
+  const pool = poolOf(pg, retryForMs)
   try {
     await migratePostgres(pool)
   } catch (err) {
-    await pool.end()
+    await pg.end()
     throw err
   }
   const notifications = createPostgresNotifications(options.connectionString)
@@ -48,7 +54,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     withLock: createPostgresLock(options.connectionString),
     async close() {
       await notifications.close()
-      await pool.end()
+      await pg.end()
     },
   }
 }

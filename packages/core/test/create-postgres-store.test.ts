@@ -173,3 +173,34 @@ describe('PostgreSQL store migrations', () => {
     await expect(createPostgresStore({ connectionString: 'postgres://postgres@127.0.0.1:1/none' })).rejects.toThrow(/ECONNREFUSED/)
   })
 })
+
+describe('PostgreSQL store across a server restart', () => {
+  it('rides through a restart: reads and writes made while the server is down complete once it is back, and nothing is written twice', async () => {
+    const url = await server.createDatabase()
+    const store = await createPostgresStore({ connectionString: url })
+    let restarting: Promise<void> | undefined
+    try {
+      const now = Math.floor(Date.now() / 1000)
+      await store.brokers.create({ id: 'demo', expiration: null, acl: { pub: ['#'], sub: ['#'] }, url: null, createdAt: now, updatedAt: now })
+      await store.credentials.insertMany([{ jti: 'j1', broker: 'demo', clientId: 'c1', username: null, issuedAt: now, expiresAt: now + 600, source: 'admin', issuedBy: 'ops' }])
+      // the fast shutdown ends every pooled connection; the server is away for 2 s
+      const probe = new pg.Client({ connectionString: url })
+      await probe.connect()
+      const down = new Promise<void>((resolve) => probe.on('error', () => resolve()))
+      restarting = server.restart(2000)
+      await down
+      const during = await Promise.all([
+        store.brokers.get('demo'),
+        store.revocations.revoke('demo', ['j1'], now),
+        store.accounts.list(),
+      ])
+      await restarting
+      expect(during[0]).toMatchObject({ id: 'demo' })
+      expect(during[1]).toEqual({ revision: 1, changed: ['j1'] })
+      expect(await store.revocations.eventsSince('demo', 0)).toHaveLength(1)
+    } finally {
+      await restarting?.catch(() => {})
+      await store.close()
+    }
+  }, 30_000)
+})

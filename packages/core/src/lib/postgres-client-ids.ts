@@ -2,7 +2,8 @@ import type { ClientIdHolding, ClientIdOwner, ClientIdRegistry } from '../store.
 import { lapsed, sameOwner, takenError, toHolding, type HoldingRow as Row } from './client-id-holdings.js'
 import { inTransaction, type PgClient, type PgPool } from './postgres-pool.js'
 
-type Queryable = PgPool | PgClient
+/** A pool or a transaction's client: whatever runs one statement. */
+type Queryable = Pick<PgPool, 'query'>
 
 const ownerParams = (owner: ClientIdOwner): [string | null, string | null, string | null] => owner.kind === 'account'
   ? [owner.accountId, null, null]

@@ -1,8 +1,22 @@
 import pg from 'pg'
 import { POSTGRES_MIGRATIONS } from './postgres-schema.js'
+import { isServerAway, whileServerAway } from './retrying-pool.js'
+import type { RetryingPool } from './retrying-pool.js'
 
-export type PgPool = pg.Pool
 export type PgClient = pg.PoolClient
+
+/** What the store's modules use of the pool: statements and connections that wait out a server restart (RetryingPool). */
+export interface PgPool {
+  query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>>
+  connect(): Promise<PgClient>
+  /** How long work waits for the server to come back, ms. */
+  readonly retryForMs: number
+}
+
+/** The store modules' view of a RetryingPool. */
+export function poolOf(pool: RetryingPool, retryForMs: number): PgPool {
+  return { query: (text, values) => pool.queryWhenUp(text, values), connect: () => pool.connectWhenUp(), retryForMs }
+}
 
 // BIGINT columns hold epoch seconds and revisions: safe integers, so read them as numbers.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value: string) => Number(value))
@@ -10,20 +24,32 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (value: string) => Number(value))
 /** Any constant works; it only has to be the same for every instance. */
 const MIGRATION_LOCK = 0x6d716f69 // "mqoi"
 
-/** Runs `fn` in one transaction on one connection; rolls back on any error. */
+/**
+ * Runs `fn` in one transaction on one connection; rolls back on any error.
+ * When the server goes away before COMMIT was sent, nothing was committed:
+ * the whole transaction runs again once the server is back (so `fn` must
+ * only talk to the database). A COMMIT whose answer was lost is not retried.
+ */
 export async function inTransaction<T>(pool: PgPool, fn: (client: PgClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect()
-  try {
-    await client.query('BEGIN')
-    const result = await fn(client)
-    await client.query('COMMIT')
-    return result
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => {})
-    throw err
-  } finally {
-    client.release()
-  }
+  let committing = false
+  return whileServerAway(pool.retryForMs, async () => {
+    committing = false
+    const client = await pool.connect()
+    let broken = false
+    try {
+      await client.query('BEGIN')
+      const result = await fn(client)
+      committing = true
+      await client.query('COMMIT')
+      return result
+    } catch (err) {
+      broken = isServerAway(err)
+      if (!broken) await client.query('ROLLBACK').catch(() => {})
+      throw err
+    } finally {
+      client.release(broken ? true : undefined)
+    }
+  }, (err) => isServerAway(err) && !committing)
 }
 
 /** Applies pending migrations; safe when several instances start at once. */
