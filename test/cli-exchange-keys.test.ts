@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { BIN, runNode } from '../../../packages/client/test/support/run-tsx.js'
-import type { RunResult } from '../../../packages/client/test/support/run-tsx.js'
-import { startTestStack, type TestStack } from '../../../test/support/start-test-stack.js'
+import { BIN } from './support/cli-bin.js'
+import { runNode } from '@mqtt-oidc/test-support/run-tsx'
+import type { RunResult } from '@mqtt-oidc/test-support/run-tsx'
+import { startTestStack, type TestStack } from './support/start-test-stack.js'
 
 // `pnpm mqtt-oidc keys ...` and `broker delete --json` against the real stack (IdP issuing the
 // admin client's access token, exchange), run through the CLI's bin launcher.

@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { PassThrough } from 'node:stream'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createSqliteStore } from '@mqtt-oidc/core'
-import { runCli } from '../../../packages/client/src/cli/run-cli.js'
-import { runCliInProcess } from '../../../packages/client/test/support/run-cli-in-process.js'
-import { verifyAccountPassword } from '../src/index.js'
+import { createSqliteStore } from '@mqtt-oidc/store'
+import { runCli } from '@mqtt-oidc/cli'
+import { runCliInProcess } from './support/run-cli-in-process.js'
+import { verifyAccountPassword } from '@mqtt-oidc/idp'
 
 let dataDir: string
 

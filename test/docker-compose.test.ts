@@ -6,8 +6,8 @@ import { parse } from 'yaml'
 import { loadConfig as loadIdpConfig } from '@mqtt-oidc/idp'
 import { loadConfig as loadExchangeConfig } from '@mqtt-oidc/exchange'
 import { loadBrokerConfig } from '@mqtt-oidc/broker'
-import { CLI_ENVIRONMENT_VARIABLES, readCliEnv } from '../packages/client/src/cli/cli-env.js'
-import { createProgram } from '../packages/client/src/cli/create-program.js'
+import { CLI_ENVIRONMENT_VARIABLES, readCliEnv } from '@mqtt-oidc/cli'
+import { createProgram } from '@mqtt-oidc/cli'
 
 // docker-compose.yml and the Dockerfile checked against the code, for what a
 // run cannot show here: the EMQX service (no EMQX image on this machine; its

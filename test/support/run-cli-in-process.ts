@@ -1,6 +1,6 @@
 import { PassThrough, Readable } from 'node:stream'
-import type { CliEnv } from '../../src/cli/cli-env.js'
-import { runCli } from '../../src/cli/run-cli.js'
+import type { CliEnv } from '@mqtt-oidc/cli'
+import { runCli } from '@mqtt-oidc/cli'
 
 /** Runs `mqtt-oidc <args>` in this process with `env` and `stdin` piped in (not a terminal); returns the exit code and output. */
 export async function runCliInProcess(args: string[], env: CliEnv, stdin = ''): Promise<{ code: number; stdout: string; stderr: string }> {

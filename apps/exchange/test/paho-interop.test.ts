@@ -4,17 +4,17 @@ import { decodeJwt } from 'jose'
 import { pino } from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { REFUSALS, TOKEN_EXCHANGE_GRANT, TOKEN_TYPE } from '@mqtt-oidc/core'
-import { createBroker } from '../src/index.js'
-import type { Broker, BrokerAddresses } from '../src/index.js'
-import { startExchange } from '../../exchange/test/support/harness.js'
-import type { Running } from '../../exchange/test/support/harness.js'
-import { startTestIdp } from '../../exchange/test/support/test-idp.js'
-import type { TestIdp } from '../../exchange/test/support/test-idp.js'
-import { closed, connected } from './helpers/mqtt.js'
+import { createBroker } from '@mqtt-oidc/broker'
+import type { Broker, BrokerAddresses } from '@mqtt-oidc/broker'
+import { startExchange } from './support/harness.js'
+import type { Running } from './support/harness.js'
+import { startTestIdp } from '@mqtt-oidc/test-support/test-idp'
+import type { TestIdp } from '@mqtt-oidc/test-support/test-idp'
+import { closed, connected } from '@mqtt-oidc/test-support/mqtt'
 
 // Debian's python3-paho-mqtt (scripts/ensure-test-deps.mjs installs it); /usr/bin/python3 is the interpreter it is installed for.
 const PYTHON = '/usr/bin/python3'
-const SCRIPT = fileURLToPath(new URL('./helpers/paho-client.py', import.meta.url))
+const SCRIPT = fileURLToPath(new URL('./support/paho-client.py', import.meta.url))
 const BROKER = 'paho'
 
 let idp: TestIdp
@@ -31,7 +31,7 @@ interface PahoResult {
   error?: string
 }
 
-/** Runs helpers/paho-client.py (the token goes on stdin) and parses its one JSON line. */
+/** Runs support/paho-client.py (the token goes on stdin) and parses its one JSON line. */
 function paho(clientId: string, username: string, token: string, topic?: string): Promise<PahoResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(PYTHON, [SCRIPT, '127.0.0.1', String(at.mqttPort), clientId, username, ...(topic ? [topic] : [])], { stdio: ['pipe', 'pipe', 'pipe'] })

@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { pino } from 'pino'
-import { createPostgresStore, type Store } from '@mqtt-oidc/core'
+import type { Store } from '@mqtt-oidc/core'
+import { createPostgresStore } from '@mqtt-oidc/store'
 import { createIdp, type Idp } from '../src/index.js'
-import { freePort } from '../../../test/support/free-port.js'
-import { startPostgres, type TestPostgres } from '../../../test/support/start-postgres.js'
+import { freePort } from '@mqtt-oidc/test-support/free-port'
+import { startPostgres, type TestPostgres } from '@mqtt-oidc/test-support/start-postgres'
 import { ADMIN_SECRET, EXCHANGE_URL } from './support/test-idp.js'
 
 // Two IdP instances on one PostgreSQL database, as behind a load balancer (one

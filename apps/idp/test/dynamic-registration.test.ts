@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createAccount } from '../src/index.js'
-import { completeDeviceLogin } from '../../../test/support/idp-user-agent.js'
+import { completeDeviceLogin } from '@mqtt-oidc/test-support/idp-user-agent'
 import { ADMIN_SECRET, DEVICE_GRANT, startTestIdp, type TestIdp } from './support/test-idp.js'
 
 // RFC 7591 dynamic client registration, off unless configured; then only with an

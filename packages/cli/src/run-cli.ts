@@ -1,6 +1,6 @@
 import { CommanderError } from 'commander'
 import * as oidc from 'openid-client'
-import { isMqttOidcClientError } from '../errors.js'
+import { isMqttOidcClientError } from '@mqtt-oidc/client'
 import { createProgram } from './create-program.js'
 import type { CliIo } from './lib/cli-io.js'
 

@@ -1,6 +1,6 @@
 import { PassThrough } from 'node:stream'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { startProgress } from '../src/cli/lib/progress.js'
+import { startProgress } from '../src/lib/progress.js'
 
 afterEach(() => { vi.useRealTimers() })
 

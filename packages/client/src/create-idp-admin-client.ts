@@ -3,7 +3,7 @@ import type { AdminCredentials, CreateAdminClientOptions } from './create-admin-
 import { InvalidResponse } from './errors.js'
 import { createAdminApiCall } from './lib/admin-api-call.js'
 import { createAdminBearer } from './lib/admin-bearer.js'
-import { readAdminCredentials } from './lib/read-admin-credentials.js'
+import { readAdminCredentials } from './read-admin-credentials.js'
 import { parseFetchFrom } from './lib/fetch-from.js'
 import { parseSecureUrl } from './lib/urls.js'
 

@@ -1,6 +1,6 @@
-import { isRecord } from './is-record.js'
-import { exchangeBase } from './exchange-base.js'
-import { endpointUrl } from './urls.js'
+import { isRecord } from './lib/is-record.js'
+import { exchangeBase } from './lib/exchange-base.js'
+import { endpointUrl } from './lib/urls.js'
 
 /**
  * Whether the exchange lists this broker token as revoked, asked with the

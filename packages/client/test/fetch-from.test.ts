@@ -1,22 +1,19 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { decodeJwt } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createSqliteStore } from '@mqtt-oidc/core'
+import { createSqliteStore } from '@mqtt-oidc/store'
 import type { Store } from '@mqtt-oidc/core'
 import { createExchange } from '@mqtt-oidc/exchange'
 import type { Exchange } from '@mqtt-oidc/exchange'
-import { freePort } from '../../../test/support/free-port.js'
-import { createAdminClient } from '../src/create-admin-client.js'
-import { createTokenStore } from '../src/create-token-store.js'
+import { freePort } from '@mqtt-oidc/test-support/free-port'
 import { discoverIssuer } from '../src/discover-issuer.js'
 import { InsecureUrl } from '../src/errors.js'
 import { exchangeToken } from '../src/exchange-token.js'
 import { loginWithDeviceFlow } from '../src/login-with-device-flow.js'
-import { BIN, runNode } from './support/run-tsx.js'
-import { startMiniOidc } from './support/mini-oidc.js'
-import type { MiniOidc } from './support/mini-oidc.js'
+import { startMiniOidc } from '@mqtt-oidc/test-support/mini-oidc'
+import type { MiniOidc } from '@mqtt-oidc/test-support/mini-oidc'
 
 // A container on a compose network reaches the IdP as http://idp:4000 and the
 // exchange as http://exchange:4001, while the issuer people, pages and tokens
@@ -75,37 +72,5 @@ describe('discoverIssuer fetchFrom', () => {
     await expect(refused).rejects.toThrow('issuer fetch-from URL "http://idp:4000" must use https:// (plain http:// is allowed for localhost / 127.0.0.1 only)')
     await expect(exchangeToken({ exchangeUrl: 'https://exchange.example.com', fetchFrom: 'http://exchange:4001', broker: 'demo', subjectToken: 'x' }))
       .rejects.toThrow('exchange fetch-from URL "http://exchange:4001" must use https://')
-  })
-})
-
-describe('the CLI with MQTT_OIDC_CLI_ISSUER_FETCH_FROM and MQTT_OIDC_CLI_EXCHANGE_FETCH_FROM', () => {
-  it('administers, and exchanges a login for a broker token, with every public URL unreachable', async () => {
-    // The admin token is asked for the public exchange URL (its `resource`), which the exchange checks as its own issuer.
-    const admin = createAdminClient({
-      adminCredentials: { issuer: idp.issuer, exchange: publicExchange, ...idp.adminClient },
-      fetchFrom: { issuer: idp.address, exchange: exchangeAt },
-    })
-    await admin.createBroker('demo')
-
-    const dataDir = join(dir, 'data')
-    mkdirSync(dataDir, { mode: 0o700 })
-    writeFileSync(join(dataDir, 'admin-client.json'), JSON.stringify({ issuer: idp.issuer, exchange: publicExchange, ...idp.adminClient }), { mode: 0o600 })
-    const configDir = join(dir, 'config')
-    await createTokenStore(configDir).set({ issuer: idp.issuer, clientId: 'mqtt-oidc-cli' }, await idp.login(3600))
-    const env = {
-      MQTT_OIDC_CLI_ISSUER: idp.issuer,
-      MQTT_OIDC_CLI_EXCHANGE_URL: publicExchange,
-      MQTT_OIDC_CLI_ISSUER_FETCH_FROM: idp.address,
-      MQTT_OIDC_CLI_EXCHANGE_FETCH_FROM: exchangeAt,
-      MQTT_OIDC_CLI_CONFIG_DIR: configDir,
-      MQTT_OIDC_DATA_DIR: dataDir,
-    }
-    const issued = await runNode(BIN, ['broker', 'issue', 'demo', '--client-id', 'watcher', '--expiration', '1h', '--json'], { cwd: dir, env })
-    expect([issued.code, issued.stderr]).toEqual([0, ''])
-    expect(decodeJwt((JSON.parse(issued.stdout) as Record<string, string>).watcher!)).toMatchObject({ iss: publicExchange, aud: 'demo', sub: 'watcher' })
-
-    const token = await runNode(BIN, ['token', '--broker', 'demo'], { cwd: dir, env })
-    expect([token.code, token.stderr]).toEqual([0, ''])
-    expect(decodeJwt(token.stdout.trim())).toMatchObject({ iss: publicExchange, aud: 'demo', sub: 'gateway-1' })
   })
 })

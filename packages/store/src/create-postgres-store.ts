@@ -7,7 +7,7 @@ import { migratePostgres } from './lib/postgres-pool.js'
 import { createPostgresLock } from './lib/postgres-lock.js'
 import { createPostgresClientIds } from './lib/postgres-client-ids.js'
 import { createPostgresCutoffs } from './lib/postgres-cutoffs.js'
-import type { Store } from './store.js'
+import type { Store } from '@mqtt-oidc/core'
 
 export interface PostgresStoreOptions {
   /** `postgres://user:password@host:port/database`. */

@@ -9,7 +9,7 @@ import { createSqliteSigningKeys } from './lib/sqlite-signing-keys.js'
 import { createInProcessLock } from './lib/in-process-lock.js'
 import { createSqliteClientIds } from './lib/sqlite-client-ids.js'
 import { createSqliteCutoffs } from './lib/sqlite-cutoffs.js'
-import type { Store } from './store.js'
+import type { Store } from '@mqtt-oidc/core'
 
 /**
  * The embedded Store: one SQLite file (created mode 0600, WAL,

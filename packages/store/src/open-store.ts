@@ -1,8 +1,8 @@
 import { join } from 'node:path'
 import { createPostgresStore } from './create-postgres-store.js'
 import { createSqliteStore } from './create-sqlite-store.js'
-import { InvalidRequest } from './errors.js'
-import type { Store } from './store.js'
+import { InvalidRequest } from '@mqtt-oidc/core'
+import type { Store } from '@mqtt-oidc/core'
 
 /**
  * Opens the store an app is configured with: a `postgres://` or

@@ -2,7 +2,7 @@ import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createPostgresStore } from '../src/create-postgres-store.js'
 import { POSTGRES_MIGRATIONS } from '../src/lib/postgres-schema.js'
-import { startPostgres, type TestPostgres } from '../../../test/support/start-postgres.js'
+import { startPostgres, type TestPostgres } from '@mqtt-oidc/test-support/start-postgres'
 import { describeStoreContract } from './support/store-contract.js'
 
 // A real PostgreSQL (Debian's server, a fresh cluster in a temp dir); a new

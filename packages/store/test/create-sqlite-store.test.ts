@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createSqliteStore } from '../src/create-sqlite-store.js'
 import { SQLITE_MIGRATIONS } from '../src/lib/sqlite-schema.js'
-import type { Store } from '../src/store.js'
+import type { Store } from '@mqtt-oidc/core'
 import { describeStoreContract } from './support/store-contract.js'
 
 let dir: string

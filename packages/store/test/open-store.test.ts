@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openStore } from '../src/open-store.js'
-import { startPostgres, type TestPostgres } from '../../../test/support/start-postgres.js'
+import { startPostgres, type TestPostgres } from '@mqtt-oidc/test-support/start-postgres'
 
 let server: TestPostgres
 let dir: string

@@ -4,7 +4,15 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { SignJWT, exportJWK, generateKeyPair } from 'jose'
 import type { CryptoKey } from 'jose'
-import type { TokenSet } from '../../src/token-set.js'
+
+/** A login's tokens, the shape @mqtt-oidc/client's TokenSet has (its token store takes it as is). */
+export interface TokenSet {
+  readonly idToken: string
+  readonly refreshToken?: string | undefined
+  readonly accessToken?: string | undefined
+  readonly expiresAt: number
+  readonly scope?: string | undefined
+}
 
 /**
  * A small but real OIDC issuer on 127.0.0.1:0 for the client's tests:

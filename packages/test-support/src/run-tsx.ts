@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process'
 import { createRequire } from 'node:module'
-import { fileURLToPath, pathToFileURL } from 'node:url'
-import { runCommand, type CommandRun } from '../../../../test/support/run-command.js'
+import { pathToFileURL } from 'node:url'
+import { runCommand, type CommandRun } from './run-command.js'
 
 const require = createRequire(import.meta.url)
-/** tsx's ESM loader, resolved from this package (a dev dependency of @mqtt-oidc/client). */
+/** tsx's ESM loader, resolved from this package (a dependency of @mqtt-oidc/test-support). */
 export const TSX_LOADER = pathToFileURL(require.resolve('tsx')).href
 /**
  * Node flags that run a script on the TypeScript sources: workspace packages
@@ -12,10 +12,6 @@ export const TSX_LOADER = pathToFileURL(require.resolve('tsx')).href
  * loads the .ts, so a test never runs a dist/ that is stale or missing.
  */
 export const SOURCE_EXEC_ARGV: readonly string[] = ['--conditions=@mqtt-oidc/source', '--import', TSX_LOADER]
-/** The CLI launcher, as `mqtt-oidc` runs it (on the sources under SOURCE_EXEC_ARGV). */
-export const BIN = fileURLToPath(new URL('../../bin/mqtt-oidc.js', import.meta.url))
-/** The CLI entry point. */
-export const CLI_MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url))
 
 export type RunResult = CommandRun
 

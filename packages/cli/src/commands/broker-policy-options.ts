@@ -2,7 +2,7 @@ import { InvalidArgumentError } from 'commander'
 import type { Command } from 'commander'
 import { NO_EXPIRATION, isValidTopicFilter, parseDuration } from '@mqtt-oidc/core'
 import type { Acl } from '@mqtt-oidc/core'
-import type { AclTemplateInput, BrokerPolicyInput } from '../../create-admin-client.js'
+import type { AclTemplateInput, BrokerPolicyInput } from '@mqtt-oidc/client'
 import { CliError } from '../lib/cli-error.js'
 import { collect, parseExpiration, parseTopicFilter } from '../lib/option-parsers.js'
 

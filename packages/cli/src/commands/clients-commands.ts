@@ -1,5 +1,5 @@
 import { InvalidArgumentError, Option, type Command } from 'commander'
-import { createIdpAdminClient, type IdpAdminClient, type OAuthClientInput } from '../../create-idp-admin-client.js'
+import { createIdpAdminClient, type IdpAdminClient, type OAuthClientInput } from '@mqtt-oidc/client'
 import { CliError } from '../lib/cli-error.js'
 import { adminCredentialsFor } from '../lib/admin-credentials-for.js'
 import { writeJson, writeLine, type CliIo } from '../lib/cli-io.js'

@@ -1,13 +1,13 @@
 import type { Command } from 'commander'
-import { decodeJwt } from 'jose'
+import { decodeJwtPayload } from '@mqtt-oidc/jose'
 import * as oidc from 'openid-client'
-import { createTokenStore } from '../../create-token-store.js'
-import { discoverIssuer } from '../../discover-issuer.js'
-import { getIdToken } from '../../get-id-token.js'
-import { loginWithBrowser } from '../../login-with-browser.js'
-import { DEFAULT_LOGIN_SCOPE } from '../../login-with-device-flow.js'
-import type { TokenSet } from '../../token-set.js'
-import { tokenStoreKey } from '../../token-store-key.js'
+import { createTokenStore } from '@mqtt-oidc/client'
+import { discoverIssuer } from '@mqtt-oidc/client'
+import { getIdToken } from '@mqtt-oidc/client'
+import { loginWithBrowser } from '@mqtt-oidc/client'
+import { DEFAULT_LOGIN_SCOPE } from '@mqtt-oidc/client'
+import type { TokenSet } from '@mqtt-oidc/client'
+import { tokenStoreKey } from '@mqtt-oidc/client'
 import { CliError } from '../lib/cli-error.js'
 import { writeJson, writeLine } from '../lib/cli-io.js'
 import type { CliIo } from '../lib/cli-io.js'
@@ -68,12 +68,13 @@ export function addSessionCommands(program: Command, io: CliIo): void {
     .option('--json', 'print the claims as JSON')
     .action(async (opts: { json?: boolean }, cmd: Command) => {
       const { config, store } = await openSession(resolveSettings(cmd, io.env))
-      const claims = decodeJwt(await getIdToken(config, store))
-      const expires = claims.exp === undefined ? undefined : new Date(claims.exp * 1000).toISOString()
+      const claims = decodeJwtPayload(await getIdToken(config, store), 'the ID token')
+      const exp = typeof claims.exp === 'number' ? claims.exp : undefined
+      const expires = exp === undefined ? undefined : new Date(exp * 1000).toISOString()
       if (opts.json) return writeJson(io.stdout, { ...claims, expiresAt: expires })
       const rows: Array<[string, unknown]> = [
         ['issuer', claims.iss], ['subject', claims.sub], ['clientid', claims.clientid], ['username', claims.username],
-        ['expires', expires && `${expires} (in ${Math.max(0, Math.round((claims.exp ?? 0) - Date.now() / 1000))}s)`],
+        ['expires', expires && `${expires} (in ${Math.max(0, Math.round((exp ?? 0) - Date.now() / 1000))}s)`],
       ]
       for (const [k, v] of rows) if (v !== undefined) writeLine(io.stdout, `${k.padEnd(9)} ${String(v)}`)
     })

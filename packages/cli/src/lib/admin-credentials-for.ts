@@ -1,6 +1,6 @@
 import type { Command } from 'commander'
-import type { AdminCredentials } from '../../create-admin-client.js'
-import { readAdminCredentials } from '../../lib/read-admin-credentials.js'
+import type { AdminCredentials } from '@mqtt-oidc/client'
+import { readAdminCredentials } from '@mqtt-oidc/client'
 import type { CliIo } from './cli-io.js'
 import { resolveSettings } from './settings.js'
 

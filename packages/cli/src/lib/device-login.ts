@@ -1,9 +1,9 @@
-import { decodeJwt } from 'jose'
+import { decodeJwtPayload } from '@mqtt-oidc/jose'
 import qrcode from 'qrcode-terminal'
-import { loginWithDeviceFlow } from '../../login-with-device-flow.js'
-import type { DevicePrompt } from '../../login-with-device-flow.js'
-import type { TokenSet } from '../../token-set.js'
-import { tokenStoreKey } from '../../token-store-key.js'
+import { loginWithDeviceFlow } from '@mqtt-oidc/client'
+import type { DevicePrompt } from '@mqtt-oidc/client'
+import type { TokenSet } from '@mqtt-oidc/client'
+import { tokenStoreKey } from '@mqtt-oidc/client'
 import { CliError } from './cli-error.js'
 import { writeLine } from './cli-io.js'
 import type { CliIo } from './cli-io.js'
@@ -50,7 +50,7 @@ export async function runDeviceLogin(io: CliIo, session: Session, opts: DeviceLo
 
 /** `Logged in to <issuer> as <who> (MQTT client id <id>).` on stderr. */
 export function reportLogin(io: CliIo, session: Session, tokens: TokenSet): void {
-  const claims = decodeJwt(tokens.idToken)
+  const claims = decodeJwtPayload(tokens.idToken, 'the ID token')
   // Our IdP says `username`; other providers say preferred_username (OIDC Core §5.1) or only email.
   const who = [claims.username, claims.preferred_username, claims.email, claims.sub].find((v) => typeof v === 'string')
   const clientid = typeof claims.clientid === 'string' ? ` (MQTT client id ${claims.clientid})` : ''

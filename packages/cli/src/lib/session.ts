@@ -1,10 +1,10 @@
 import type { Configuration } from 'openid-client'
-import { createTokenStore } from '../../create-token-store.js'
-import type { TokenStore } from '../../create-token-store.js'
-import { discoverIssuer } from '../../discover-issuer.js'
-import { exchangeToken } from '../../exchange-token.js'
-import type { BrokerToken } from '../../exchange-token.js'
-import { getIdToken } from '../../get-id-token.js'
+import { createTokenStore } from '@mqtt-oidc/client'
+import type { TokenStore } from '@mqtt-oidc/client'
+import { discoverIssuer } from '@mqtt-oidc/client'
+import { exchangeToken } from '@mqtt-oidc/client'
+import type { BrokerToken } from '@mqtt-oidc/client'
+import { getIdToken } from '@mqtt-oidc/client'
 import type { Settings } from './settings.js'
 
 export interface Session {

@@ -1,5 +1,5 @@
 import type { Command } from 'commander'
-import type { FetchFrom } from '../../create-admin-client.js'
+import type { FetchFrom } from '@mqtt-oidc/client'
 import type { CliEnv } from '../cli-env.js'
 
 /** Built-in defaults: the embedded stack of `pnpm start` (DESIGN.md). */

@@ -1,5 +1,5 @@
-import { ClientIdTaken } from '../errors.js'
-import type { ClientIdHolding, ClientIdOwner, ClientIdSource } from '../store.js'
+import { ClientIdTaken } from '@mqtt-oidc/core'
+import type { ClientIdHolding, ClientIdOwner, ClientIdSource } from '@mqtt-oidc/core'
 
 /** A `client_id_owners` row (the same columns on SQLite and PostgreSQL). */
 export interface HoldingRow {

@@ -1,6 +1,6 @@
-import type { Acl } from '../acl.js'
-import { Conflict, NotFound } from '../errors.js'
-import type { Broker, BrokerStore, Credential, CredentialStore, RevocationChange, RevocationEvent, RevocationStore } from '../store.js'
+import type { Acl } from '@mqtt-oidc/core'
+import { Conflict, NotFound } from '@mqtt-oidc/core'
+import type { Broker, BrokerStore, Credential, CredentialStore, RevocationChange, RevocationEvent, RevocationStore } from '@mqtt-oidc/core'
 import { REVOCATION_CHANNEL, type PostgresNotifications } from './postgres-notifications.js'
 import { inTransaction, isPgForeignKeyViolation, isPgUniqueViolation, type PgClient, type PgPool } from './postgres-pool.js'
 

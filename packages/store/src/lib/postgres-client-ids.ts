@@ -1,4 +1,4 @@
-import type { ClientIdHolding, ClientIdOwner, ClientIdRegistry } from '../store.js'
+import type { ClientIdHolding, ClientIdOwner, ClientIdRegistry } from '@mqtt-oidc/core'
 import { lapsed, sameOwner, takenError, toHolding, type HoldingRow as Row } from './client-id-holdings.js'
 import { inTransaction, type PgClient, type PgPool } from './postgres-pool.js'
 

@@ -1,4 +1,4 @@
-import type { AccountCutoff, AccountCutoffStore } from '../store.js'
+import type { AccountCutoff, AccountCutoffStore } from '@mqtt-oidc/core'
 import { inTransaction, type PgPool } from './postgres-pool.js'
 
 interface Row { account_id: string; not_before: number; revision: number }

@@ -1,5 +1,5 @@
-import { Conflict, NotFound } from '../errors.js'
-import type { Account, AccountStore, ClientIdMode, OidcPayload, OidcRecordStore, SigningKeyStore } from '../store.js'
+import { Conflict, NotFound } from '@mqtt-oidc/core'
+import type { Account, AccountStore, ClientIdMode, OidcPayload, OidcRecordStore, SigningKeyStore } from '@mqtt-oidc/core'
 import { claimConfiguredIds, releaseConfiguredIds } from './postgres-client-ids.js'
 import { inTransaction, isPgUniqueViolation, type PgPool } from './postgres-pool.js'
 

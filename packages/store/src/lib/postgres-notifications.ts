@@ -1,5 +1,5 @@
 import pg from 'pg'
-import type { RevocationWatch } from '../store.js'
+import type { RevocationWatch } from '@mqtt-oidc/core'
 
 /** The channel revocation changes are announced on; the payload is the broker id. */
 export const REVOCATION_CHANNEL = 'mqtt_oidc_revocations'

@@ -1,5 +1,5 @@
-import { Conflict, NotFound } from '../errors.js'
-import type { OAuthClient, OAuthClientStore } from '../store.js'
+import { Conflict, NotFound } from '@mqtt-oidc/core'
+import type { OAuthClient, OAuthClientStore } from '@mqtt-oidc/core'
 import { isPgUniqueViolation, type PgPool } from './postgres-pool.js'
 
 interface Row {

@@ -1,5 +1,5 @@
-import { Conflict, NotFound } from '../errors.js'
-import type { Account, AccountStore, ClientIdMode } from '../store.js'
+import { Conflict, NotFound } from '@mqtt-oidc/core'
+import type { Account, AccountStore, ClientIdMode } from '@mqtt-oidc/core'
 import { createSqliteConfiguredIds } from './sqlite-client-ids.js'
 import { isUniqueViolation, type SqliteDatabase } from './sqlite-open.js'
 

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module'
 import { Worker } from 'node:worker_threads'
-import type { Credential } from '../store.js'
+import type { Credential } from '@mqtt-oidc/core'
 
 /** Commits credential batches; resolves once a batch is on disk (synchronous=FULL). */
 export interface SqliteCredentialWriter {

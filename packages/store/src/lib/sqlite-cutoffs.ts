@@ -1,4 +1,4 @@
-import type { AccountCutoff, AccountCutoffStore } from '../store.js'
+import type { AccountCutoff, AccountCutoffStore } from '@mqtt-oidc/core'
 import type { SqliteDatabase } from './sqlite-open.js'
 
 interface Row { account_id: string; not_before: number; revision: number }

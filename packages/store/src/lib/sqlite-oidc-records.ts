@@ -1,4 +1,4 @@
-import type { OidcPayload, OidcRecordStore } from '../store.js'
+import type { OidcPayload, OidcRecordStore } from '@mqtt-oidc/core'
 import type { SqliteDatabase } from './sqlite-open.js'
 
 interface Row { payload: string; expires_at: number | null }

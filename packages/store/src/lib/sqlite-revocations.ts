@@ -1,5 +1,5 @@
-import { NotFound } from '../errors.js'
-import type { Revocation, RevocationChange, RevocationEvent, RevocationStore } from '../store.js'
+import { NotFound } from '@mqtt-oidc/core'
+import type { Revocation, RevocationChange, RevocationEvent, RevocationStore } from '@mqtt-oidc/core'
 import type { SqliteDatabase } from './sqlite-open.js'
 
 interface RevocationRow { broker: string; jti: string; revoked_at: number; expires_at: number | null }

@@ -1,5 +1,5 @@
-import { Conflict } from '../errors.js'
-import type { SigningKeyRecord, SigningKeyStore } from '../store.js'
+import { Conflict } from '@mqtt-oidc/core'
+import type { SigningKeyRecord, SigningKeyStore } from '@mqtt-oidc/core'
 import { isUniqueViolation, type SqliteDatabase } from './sqlite-open.js'
 
 interface Row { kid: string; alg: string; owner: 'idp' | 'exchange'; private_jwk: string; created_at: number; retired_at: number | null }

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import type { Broker, Credential, OAuthClient, Store } from '../../src/store.js'
+import type { Broker, Credential, OAuthClient, Store } from '@mqtt-oidc/core'
 
 /**
  * The Store contract: every implementation (SQLite, PostgreSQL) runs exactly
