@@ -2,10 +2,10 @@ import { homedir } from 'node:os'
 import { join } from 'node:path'
 
 /**
- * The environment as the CLI sees it. This file is the only place in
- * packages/client that reads `process.env`: the library takes every setting
- * as an argument (STYLE.md: packages never read the environment), and the
- * CLI is the application boundary where a person's shell configures it.
+ * The environment as the CLI sees it. This file is the only place in the
+ * CLI that reads `process.env`: the client library takes every setting as an
+ * argument (libraries never read the environment), and the CLI is the
+ * application boundary where a person's shell configures it.
  * Everything else gets a `CliEnv` value, so tests can pass their own.
  */
 export interface CliEnv {
@@ -21,8 +21,6 @@ export interface CliEnv {
   readonly exchangeFetchFrom?: string | undefined
   /** MQTT_OIDC_DATA_DIR: default for --data-dir (the same variable `pnpm start` uses). */
   readonly dataDir?: string | undefined
-  /** MQTT_OIDC_STORE: default for `users`/`idp keys` --store (the IdP's own variable: its shared PostgreSQL store). */
-  readonly store?: string | undefined
   /** Default for --config-dir: MQTT_OIDC_CLI_CONFIG_DIR, else $XDG_CONFIG_HOME/mqtt-oidc, else ~/.config/mqtt-oidc. */
   readonly configDir: string
   /** True when a graphical session is there to open a browser in (DISPLAY or WAYLAND_DISPLAY set, or macOS / Windows). */
@@ -38,7 +36,6 @@ export const CLI_ENVIRONMENT_VARIABLES = Object.freeze([
   'MQTT_OIDC_CLI_EXCHANGE_FETCH_FROM',
   'MQTT_OIDC_CLI_CONFIG_DIR',
   'MQTT_OIDC_DATA_DIR',
-  'MQTT_OIDC_STORE',
 ] as const)
 
 /** Reads the CLI's environment variables once; empty values count as unset. */
@@ -55,7 +52,6 @@ export function readCliEnv(env: NodeJS.ProcessEnv = process.env): CliEnv {
     issuerFetchFrom: get('MQTT_OIDC_CLI_ISSUER_FETCH_FROM'),
     exchangeFetchFrom: get('MQTT_OIDC_CLI_EXCHANGE_FETCH_FROM'),
     dataDir: get('MQTT_OIDC_DATA_DIR'),
-    store: get('MQTT_OIDC_STORE'),
     configDir: get('MQTT_OIDC_CLI_CONFIG_DIR') ?? join(xdg ?? join(homedir(), '.config'), 'mqtt-oidc'),
     canOpenBrowser: process.platform === 'darwin' || process.platform === 'win32' || get('DISPLAY') !== undefined || get('WAYLAND_DISPLAY') !== undefined,
   }

@@ -1,10 +1,10 @@
 import { InvalidArgumentError, Option, type Command } from 'commander'
-import { createIdpAdminClient, type IdpAdminClient, type OAuthClientInput } from '@mqtt-oidc/client'
+import type { IdpAdminClient, OAuthClientInput } from '@mqtt-oidc/client'
 import { CliError } from '../lib/cli-error.js'
-import { adminCredentialsFor } from '../lib/admin-credentials-for.js'
+import { idpAdminFor } from '../lib/idp-admin-for.js'
 import { writeJson, writeLine, type CliIo } from '../lib/cli-io.js'
 import { collect, nonEmpty, parseDurationSeconds } from '../lib/option-parsers.js'
-import { addGlobalOptions, resolveSettings } from '../lib/settings.js'
+import { addGlobalOptions } from '../lib/settings.js'
 
 const HELP = `
 OAuth clients registered at the IdP (other apps that sign people in: a dashboard, Node-RED,
@@ -54,7 +54,7 @@ export function addClientsCommands(program: Command, io: CliIo): void {
   const leaf = (name: string, description: string): Command =>
     addGlobalOptions(clients.command(name), { clientId: false }).description(description).addHelpText('after', HELP)
       .option('--json', 'JSON output on stdout (the default for every command but remove)')
-  const admin = (cmd: Command): IdpAdminClient => createIdpAdminClient({ adminCredentials: adminCredentialsFor(cmd, io), fetchFrom: resolveSettings(cmd, io.env).fetchFrom })
+  const admin = (cmd: Command): IdpAdminClient => idpAdminFor(cmd, io)
   const showSecretOnce = (secret: string | undefined): void => {
     if (secret !== undefined) writeLine(io.stderr, 'client_secret is shown only this once: store it now (the IdP keeps only its hash).')
   }

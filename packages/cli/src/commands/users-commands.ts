@@ -1,31 +1,24 @@
 import type { Command } from 'commander'
-import { InvalidRequest, type Account } from '@mqtt-oidc/core'
+import { InvalidRequest } from '@mqtt-oidc/core'
 import { writeJson, writeLine, type CliIo } from '../lib/cli-io.js'
+import { idpAdminFor } from '../lib/idp-admin-for.js'
 import { collect, nonEmpty } from '../lib/option-parsers.js'
+import { addRemovedStoreOption } from '../lib/removed-store-option.js'
 import { addGlobalOptions } from '../lib/settings.js'
-import { addStoreOption, idpStoreLocation, withIdpStore, type IdpStoreLocation } from './open-idp-store.js'
 import { readNewPassword } from './read-new-password.js'
 
 const HELP = `
-Works on the IdP's accounts in its store: --store / env MQTT_OIDC_STORE (postgres://..., what several IdP instances share),
-else the embedded <data-dir>/idp.sqlite (env MQTT_OIDC_DATA_DIR, default ./.data). Changes apply at once.
-Passwords are never arguments: they are prompted for at a terminal, or read as the first line of stdin.`
+Works on the IdP's accounts through its admin API (/admin/accounts), as the admin client found in
+<data-dir>/admin-client.json (env MQTT_OIDC_DATA_DIR, default ./.data); --issuer (or its env var)
+overrides the IdP URL in it. Changes apply at once on every IdP instance.
+Passwords are never arguments: they are prompted for at a terminal, or read as the first line of stdin,
+and sent in the request body only.`
 
-// Loaded on use: account commands need the IdP's password hashing, other commands do not.
-const idpAdmin = () => import('@mqtt-oidc/idp/admin')
-
-/** What `users` prints about an account: everything but the password hash. */
-function publicAccount(account: Account): Omit<Account, 'passwordHash'> {
-  const { passwordHash: _hash, ...rest } = account
-  return rest
-}
-
-/** `users add|list|set|conflicts|disable|enable|passwd`: accounts of the embedded IdP. */
+/** `users add|list|show|set|conflicts|disable|enable|passwd`: the IdP's accounts, over its admin API. */
 export function addUsersCommands(program: Command, io: CliIo): void {
-  const users = program.command('users').description('manage the IdP\'s accounts').addHelpText('after', HELP)
+  const users = program.command('users').description('manage the IdP\'s accounts (admin)').addHelpText('after', HELP)
   const leaf = (name: string, description: string): Command =>
-    addStoreOption(addGlobalOptions(users.command(name), { clientId: false })).description(description).addHelpText('after', HELP)
-  const storeOf = (cmd: Command): IdpStoreLocation => idpStoreLocation(cmd, io)
+    addRemovedStoreOption(addGlobalOptions(users.command(name), { clientId: false })).description(description).addHelpText('after', HELP)
 
   leaf('add', 'create an account (prints it as JSON)')
     .argument('<name>', 'username')
@@ -33,63 +26,65 @@ export function addUsersCommands(program: Command, io: CliIo): void {
     .option('--group <group>', 'a group (the `groups` claim); repeatable', collect(nonEmpty))
     .option('--shared-client-id', 'every sign-in gets the first client id (a gateway); default: each sign-in (device) gets its own')
     .action(async (name: string, opts: { clientId?: string[]; group?: string[]; sharedClientId?: boolean }, cmd: Command) => {
-      const { createAccount } = await idpAdmin()
+      const idp = idpAdminFor(cmd, io)
       const password = await readNewPassword(io, name)
       const clientIdMode = opts.sharedClientId ? 'shared' : 'per-login'
-      const account = await withIdpStore(storeOf(cmd), (store) => createAccount(store, { username: name, password, clientIds: opts.clientId, groups: opts.group, clientIdMode }))
-      writeJson(io.stdout, publicAccount(account))
+      writeJson(io.stdout, await idp.createAccount({ username: name, password, clientIds: opts.clientId, groups: opts.group, clientIdMode }))
     })
 
   leaf('list', 'list accounts (JSON)').action(async (_opts: unknown, cmd: Command) => {
-    const accounts = await withIdpStore(storeOf(cmd), (store) => store.accounts.list())
-    writeJson(io.stdout, accounts.map(publicAccount))
+    writeJson(io.stdout, await idpAdminFor(cmd, io).listAccounts())
   })
 
-  leaf('disable', 'disable an account: no sign-in, and its refresh tokens stop working')
+  leaf('show', 'one account (JSON)')
     .argument('<name>', 'username')
     .action(async (name: string, _opts: unknown, cmd: Command) => {
-      const { setAccountDisabled } = await idpAdmin()
-      await withIdpStore(storeOf(cmd), (store) => setAccountDisabled(store, name, true))
+      writeJson(io.stdout, await idpAdminFor(cmd, io).getAccount(name))
+    })
+
+  leaf('disable', 'disable an account: its sign-ins end, its broker credentials are revoked and its MQTT sessions closed')
+    .argument('<name>', 'username')
+    .action(async (name: string, _opts: unknown, cmd: Command) => {
+      await idpAdminFor(cmd, io).updateAccount(name, { disabled: true })
       writeLine(io.stderr, `Disabled ${name}.`)
     })
 
   leaf('enable', 'enable a disabled account again')
     .argument('<name>', 'username')
     .action(async (name: string, _opts: unknown, cmd: Command) => {
-      const { setAccountDisabled } = await idpAdmin()
-      await withIdpStore(storeOf(cmd), (store) => setAccountDisabled(store, name, false))
+      await idpAdminFor(cmd, io).updateAccount(name, { disabled: false })
       writeLine(io.stderr, `Enabled ${name}.`)
     })
 
   leaf('set', 'change an account\'s settings (prints it as JSON)')
     .argument('<name>', 'username')
     .option('--client-id <id>', 'replace the account\'s MQTT client ids (repeatable, the first is the default); an id another account or subject holds is refused', collect(nonEmpty))
+    .option('--group <group>', 'replace the account\'s groups (repeatable)', collect(nonEmpty))
+    .option('--no-groups', 'remove all of the account\'s groups')
     .option('--shared-client-id', 'every sign-in gets the account\'s first client id (a gateway)')
     .option('--per-login-client-id', 'each sign-in (device) gets its own client id: one not held by another sign-in, else <first>-<random>')
-    .action(async (name: string, opts: { clientId?: string[]; sharedClientId?: boolean; perLoginClientId?: boolean }, cmd: Command) => {
-      const mode = opts.sharedClientId ? 'shared' : opts.perLoginClientId ? 'per-login' : undefined
+    .action(async (name: string, opts: { clientId?: string[]; group?: string[]; groups?: boolean; sharedClientId?: boolean; perLoginClientId?: boolean }, cmd: Command) => {
+      const clientIdMode = opts.sharedClientId ? 'shared' : opts.perLoginClientId ? 'per-login' : undefined
       if (opts.sharedClientId && opts.perLoginClientId) throw new InvalidRequest('give at most one of --shared-client-id, --per-login-client-id')
-      if (mode === undefined && opts.clientId === undefined) throw new InvalidRequest('give --client-id, --shared-client-id or --per-login-client-id')
-      const { setAccountClientIdMode, setAccountClientIds } = await idpAdmin()
-      const account = await withIdpStore(storeOf(cmd), async (store) => {
-        const changed = opts.clientId === undefined ? undefined : await setAccountClientIds(store, name, opts.clientId)
-        return mode === undefined ? changed : setAccountClientIdMode(store, name, mode)
-      })
-      writeJson(io.stdout, publicAccount(account!))
+      if (opts.group !== undefined && opts.groups === false) throw new InvalidRequest('give either --group or --no-groups')
+      const groups = opts.groups === false ? [] : opts.group
+      if (clientIdMode === undefined && opts.clientId === undefined && groups === undefined) {
+        throw new InvalidRequest('give --client-id, --group, --no-groups, --shared-client-id or --per-login-client-id')
+      }
+      writeJson(io.stdout, await idpAdminFor(cmd, io).updateAccount(name, { clientIds: opts.clientId, groups, clientIdMode }))
     })
 
   leaf('conflicts', 'client ids several accounts listed before each id had one owner (JSON); nobody gets them until `users set` takes them from all but one')
     .action(async (_opts: unknown, cmd: Command) => {
-      const { listClientIdConflicts } = await idpAdmin()
-      writeJson(io.stdout, await withIdpStore(storeOf(cmd), (store) => listClientIdConflicts(store)))
+      writeJson(io.stdout, await idpAdminFor(cmd, io).listClientIdConflicts())
     })
 
   leaf('passwd', 'set a new password')
     .argument('<name>', 'username')
     .action(async (name: string, _opts: unknown, cmd: Command) => {
-      const { setAccountPassword } = await idpAdmin()
+      const idp = idpAdminFor(cmd, io)
       const password = await readNewPassword(io, name)
-      await withIdpStore(storeOf(cmd), (store) => setAccountPassword(store, name, password))
+      await idp.setAccountPassword(name, password)
       writeLine(io.stderr, `Password of ${name} changed.`)
     })
 }
