@@ -3,15 +3,14 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { decodeJwt } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createSqliteStore } from '@mqtt-oidc/store'
 import type { Store } from '@mqtt-oidc/core'
+import { createSqliteStore } from '@mqtt-oidc/store'
 import { createExchange } from '@mqtt-oidc/exchange'
 import type { Exchange } from '@mqtt-oidc/exchange'
 import { freePort } from '@mqtt-oidc/test-support/free-port'
-import { createAdminClient } from '@mqtt-oidc/client'
-import { createTokenStore } from '@mqtt-oidc/client'
-import { BIN } from './support/cli-bin.js'
+import { createAdminClient, createTokenStore, discoverIssuer, exchangeToken, InsecureUrl, loginWithDeviceFlow } from '@mqtt-oidc/client'
 import { runNode } from '@mqtt-oidc/test-support/run-tsx'
+import { BIN } from './support/cli-bin.js'
 import { startMiniOidc } from '@mqtt-oidc/test-support/mini-oidc'
 import type { MiniOidc } from '@mqtt-oidc/test-support/mini-oidc'
 
@@ -43,6 +42,36 @@ afterAll(async () => {
   await store?.close()
   await idp?.close()
   rmSync(dir, { recursive: true, force: true })
+})
+
+describe('discoverIssuer fetchFrom', () => {
+  it('signs in with the device flow through the other address, showing and checking the public issuer', async () => {
+    const config = await discoverIssuer(idp.issuer, 'mqtt-oidc-cli', { fetchFrom: idp.address })
+    expect(config.serverMetadata().issuer).toBe(idp.issuer)
+    const shown: string[] = []
+    const tokens = await loginWithDeviceFlow(config, {
+      onPrompt: ({ verificationUri, userCode }) => {
+        shown.push(verificationUri)
+        idp.decide(userCode, true)
+      },
+    })
+    expect(shown).toEqual([`${idp.issuer}/device`])
+    expect(decodeJwt(tokens.idToken)).toMatchObject({ iss: idp.issuer, aud: 'mqtt-oidc-cli' })
+    expect(idp.hitCount('GET /.well-known/openid-configuration')).toBeGreaterThan(0)
+  })
+
+  it('refuses a server at the other address that names another issuer', async () => {
+    const elsewhere = `http://localhost:${await freePort()}`
+    await expect(discoverIssuer(elsewhere, 'mqtt-oidc-cli', { fetchFrom: idp.address })).rejects.toMatchObject({ code: 'OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED' })
+  })
+
+  it('refuses plain http to another host for an https issuer or exchange, before sending anything', async () => {
+    const refused = discoverIssuer('https://idp.example.com', 'mqtt-oidc-cli', { fetchFrom: 'http://idp:4000' })
+    await expect(refused).rejects.toThrow(InsecureUrl)
+    await expect(refused).rejects.toThrow('issuer fetch-from URL "http://idp:4000" must use https:// (plain http:// is allowed for localhost / 127.0.0.1 only)')
+    await expect(exchangeToken({ exchangeUrl: 'https://exchange.example.com', fetchFrom: 'http://exchange:4001', broker: 'demo', subjectToken: 'x' }))
+      .rejects.toThrow('exchange fetch-from URL "http://exchange:4001" must use https://')
+  })
 })
 
 describe('the CLI with MQTT_OIDC_CLI_ISSUER_FETCH_FROM and MQTT_OIDC_CLI_EXCHANGE_FETCH_FROM', () => {

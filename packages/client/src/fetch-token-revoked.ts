@@ -1,4 +1,4 @@
-import { isRecord } from './lib/is-record.js'
+import { isRecord } from '@mqtt-oidc/core'
 import { exchangeBase } from './lib/exchange-base.js'
 import { endpointUrl } from './lib/urls.js'
 

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { AdminCredentials } from './create-admin-client.js'
 import { AdminCredentialsMissing } from './errors.js'
-import { isRecord } from './lib/is-record.js'
+import { isRecord } from '@mqtt-oidc/core'
 
 /** Reads `<dataDir>/admin-client.json` (written by the embedded stack on first start). */
 export function readAdminCredentials(dataDir: string): AdminCredentials {

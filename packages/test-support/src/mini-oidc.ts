@@ -5,14 +5,8 @@ import type { AddressInfo } from 'node:net'
 import { SignJWT, exportJWK, generateKeyPair } from 'jose'
 import type { CryptoKey } from 'jose'
 
-/** A login's tokens, the shape @mqtt-oidc/client's TokenSet has (its token store takes it as is). */
-export interface TokenSet {
-  readonly idToken: string
-  readonly refreshToken?: string | undefined
-  readonly accessToken?: string | undefined
-  readonly expiresAt: number
-  readonly scope?: string | undefined
-}
+/** A login's tokens as mini-oidc issues them: a @mqtt-oidc/client TokenSet with every field present (its token store takes it as is). */
+export type LoginTokens = { readonly idToken: string; readonly refreshToken: string; readonly accessToken: string; readonly expiresAt: number; readonly scope: string }
 
 /**
  * A small but real OIDC issuer on 127.0.0.1:0 for the client's tests:
@@ -33,7 +27,7 @@ export interface MiniOidc {
   /** Approves (or denies) a pending device code by its user code. */
   decide(userCode: string, approve: boolean): void
   /** A token set as a login would store it; `ttl` seconds of ID token lifetime (negative: already expired). */
-  login(ttl?: number, claims?: Record<string, unknown>): Promise<TokenSet>
+  login(ttl?: number, claims?: Record<string, unknown>): Promise<LoginTokens>
   /** Answer the next `n` device-code polls with `slow_down` (RFC 8628 §3.5). */
   slowDown(n: number): void
   /** Make every refresh fail with this OAuth error (undefined: succeed again). */
@@ -82,7 +76,7 @@ export async function startMiniOidc(options: { issuer?: string } = {}): Promise<
   const sign = (claims: Record<string, unknown>, typ?: string): Promise<string> =>
     new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid: 'k1', ...(typ ? { typ } : {}) }).sign(privateKey as CryptoKey)
 
-  async function tokenSet(ttl: number, claims: Record<string, unknown> = {}): Promise<TokenSet> {
+  async function tokenSet(ttl: number, claims: Record<string, unknown> = {}): Promise<LoginTokens> {
     const iat = now() - (ttl < 0 ? 600 : 0)
     const exp = ttl < 0 ? now() + ttl : iat + ttl
     const idToken = await sign({ iss: issuer, aud: clientId, sub: 'account-1', clientid: 'gateway-1', username: 'alice', iat, exp, ...claims })
@@ -174,7 +168,7 @@ function basicAuthMatches(header: string | undefined, client: { clientId: string
   return id === client.clientId && secret === client.clientSecret
 }
 
-function sendTokens(res: ServerResponse, t: TokenSet): void {
+function sendTokens(res: ServerResponse, t: LoginTokens): void {
   send(res, 200, { access_token: t.accessToken, token_type: 'Bearer', expires_in: 300, id_token: t.idToken, refresh_token: t.refreshToken, scope: t.scope })
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { createRateLimiter } from '../src/lib/rate-limiter.js'
+import { createRateLimiter } from '../src/create-rate-limiter.js'
 
 const limit = { requests: 3, windowSeconds: 60 }
 
