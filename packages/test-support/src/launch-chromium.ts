@@ -22,8 +22,8 @@ export interface Chromium {
 
 /**
  * Debian's Chromium, headless, with a fresh profile (one per test file:
- * launching is the slow part). The test fails if it cannot start: STYLE.md
- * says a test that needs a system server starts it itself.
+ * launching is the slow part). The test fails if it cannot start: a test
+ * that needs a system server starts it itself, and never passes without it.
  */
 export async function launchChromium(): Promise<Chromium> {
   const profile = mkdtempSync(join(tmpdir(), 'idp-chromium-'))

@@ -21,8 +21,8 @@ interface Poll { last: number; interval: number; expiresAt: number }
  * - a device code polled sooner than its interval gets `slow_down` instead of
  *   `authorization_pending` (RFC 8628 §3.5), and its interval grows by 5 s.
  * Only pending answers are rewritten, so the policy never changes an outcome.
- * The pacing state is per process (enough for one instance; a shared store
- * is issue 3's).
+ * The pacing state is per process: behind a load balancer each instance
+ * paces the polls it sees.
  */
 export function useDevicePolling(provider: Provider, intervalSeconds: number): void {
   const polls = new Map<string, Poll>()

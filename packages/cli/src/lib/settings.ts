@@ -2,7 +2,7 @@ import type { Command } from 'commander'
 import type { FetchFrom } from '@mqtt-oidc/client'
 import type { CliEnv } from '../cli-env.js'
 
-/** Built-in defaults: the embedded stack of `pnpm start` (DESIGN.md). */
+/** Built-in defaults: the embedded stack of `pnpm start` (localhost:4000 and :4001, ./.data). */
 export const DEFAULTS = Object.freeze({
   issuer: 'http://localhost:4000',
   exchangeUrl: 'http://localhost:4001',
