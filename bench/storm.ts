@@ -21,7 +21,7 @@ import { parseArgs } from 'node:util'
 import { createFixture, median, percentile } from './lib/broker-token-fixture.js'
 import { spawnBenchBroker, spawnDeferredBenchBroker } from './lib/spawn-bench-broker.js'
 import type { BenchBroker } from './lib/spawn-bench-broker.js'
-import { freePort } from '../test/support/free-port.js'
+import { freePort } from '@mqtt-oidc/test-support/free-port'
 import { SOURCE_EXEC_ARGV } from './soak/lib/app-process.js'
 
 const { values } = parseArgs({ options: { clients: { type: 'string', default: '10000' }, rounds: { type: 'string', default: '3' }, workers: { type: 'string', default: '2' }, down: { type: 'string', default: '2' } } })

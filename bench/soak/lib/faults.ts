@@ -172,7 +172,7 @@ export async function rotateKeys(ctx: SoakContext): Promise<void> {
   const lead = `${ctx.keyLeadS}s`
   const [exchangeOut, idpOut] = await Promise.all([
     runCli(['keys', 'rotate', '--lead', lead, '--data-dir', stack.dataDir], {}),
-    runCli(['idp', 'keys', 'rotate', '--lead', lead, '--data-dir', stack.dataDir, ...(stack.storeUrl ? ['--store', stack.storeUrl] : [])], {}),
+    runCli(['idp', 'keys', 'rotate', '--lead', lead, '--data-dir', stack.dataDir], {}),
   ])
   const exchange = JSON.parse(exchangeOut) as { kid: string; activatesAt: number }
   const idp = JSON.parse(idpOut) as { added: string[]; activatesAt: number }

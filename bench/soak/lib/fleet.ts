@@ -1,6 +1,6 @@
 import { join } from 'node:path'
 import { createTokenStore, discoverIssuer, loginWithDeviceFlow, tokenStoreKey } from '@mqtt-oidc/client'
-import { completeDeviceLogin, ScriptedBrowser } from '../../../test/support/idp-user-agent.js'
+import { completeDeviceLogin, ScriptedBrowser } from '@mqtt-oidc/test-support/idp-user-agent'
 import { Gateway } from './gateway.js'
 import type { GatewayEvents } from './gateway.js'
 import type { Monitor } from './monitor.js'
@@ -39,11 +39,10 @@ function serial(): (work: () => Promise<void>) => Promise<void> {
  */
 export async function createFleet(stack: Stack, runDir: string, size: number, events: GatewayEvents, monitor: Monitor): Promise<Gateway[]> {
   const accounts = Math.ceil(size / GATEWAYS_PER_ACCOUNT)
-  const storeArgs = stack.storeUrl ? ['--store', stack.storeUrl] : []
   const people = await Promise.all(Array.from({ length: accounts }, async (_, k) => {
     const username = `soak-${k}`
     const password = `soak-password-${k}-${Math.random().toString(36).slice(2)}`
-    await runCli(['users', 'add', username, '--client-id', `gw${k}`, '--data-dir', stack.dataDir, ...storeArgs], {}, `${password}\n`)
+    await runCli(['users', 'add', username, '--client-id', `gw${k}`, '--data-dir', stack.dataDir], {}, `${password}\n`)
     return { username, password, browser: new ScriptedBrowser(), approve: serial() }
   }))
   monitor.note(`${accounts} accounts created with mqtt-oidc users add; ${size} device logins`)

@@ -1,8 +1,8 @@
 import { execFile } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
+import { BIN } from '../../../test/support/cli-bin.js'
 import { SOURCE_EXEC_ARGV } from './app-process.js'
 
-const BIN = fileURLToPath(new URL('../../../packages/client/bin/mqtt-oidc.js', import.meta.url))
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
 
 /**

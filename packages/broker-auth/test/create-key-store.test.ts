@@ -1,10 +1,10 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { createKeyStore, createVerifier } from '../src/index.js'
 import type { KeyStore } from '../src/index.js'
-import { startFakeExchange } from './helpers/fake-exchange.js'
-import type { FakeExchange } from './helpers/fake-exchange.js'
-import { createTokenKit } from './helpers/token-kit.js'
-import type { TokenKit } from './helpers/token-kit.js'
+import { startFakeExchange } from '@mqtt-oidc/test-support/fake-exchange'
+import type { FakeExchange } from '@mqtt-oidc/test-support/fake-exchange'
+import { createTokenKit } from '@mqtt-oidc/test-support/token-kit'
+import type { TokenKit } from '@mqtt-oidc/test-support/token-kit'
 
 const BROKER = 'demo'
 let exchange: FakeExchange

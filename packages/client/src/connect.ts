@@ -10,7 +10,7 @@ import type { BrokerRefusal } from './errors.js'
 import { exchangeToken } from './exchange-token.js'
 import type { BrokerToken } from './exchange-token.js'
 import { getIdToken } from './get-id-token.js'
-import { fetchTokenRevoked } from './lib/fetch-token-revoked.js'
+import { fetchTokenRevoked } from './fetch-token-revoked.js'
 
 /** The OIDC client id of the mqtt-oidc CLI, which `connect` uses unless told otherwise. */
 export const DEFAULT_CLIENT_ID = 'mqtt-oidc-cli'
