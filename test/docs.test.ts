@@ -39,6 +39,7 @@ const ARRIVING: ReadonlySet<string> = new Set([
   'apps/idp/src/load-or-create-console-client.ts',
   'packages/broker-auth/src/create-session-reporter.ts',
   'packages/core/src/html.ts',
+  'packages/store/src/observe-store.ts',
 ])
 
 /** Repository paths a Markdown file names: link targets (relative to the file) and `code` spans starting at a top-level directory. */
