@@ -28,7 +28,7 @@ describe('login() (library)', () => {
         await completeDeviceLogin({ verificationUriComplete, username: 'gw-owner', password: 'gateway-owner-pw-1' })
       },
     })
-    expect(decodeJwt(tokens.idToken!)).toMatchObject({ clientid: 'gw-b', username: 'gw-owner' })
+    expect(decodeJwt(tokens.idToken)).toMatchObject({ clientid: 'gw-b', username: 'gw-owner' })
     const saved = await tokenStore.get(tokenStoreKey(await discoverIssuer(stack.idpUrl, 'mqtt-oidc-cli')))
     expect(saved?.idToken).toBe(tokens.idToken)
   })

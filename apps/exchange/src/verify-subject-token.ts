@@ -70,7 +70,7 @@ const verifiers = new WeakMap<TrustedIssuer, Map<string, JwtVerifier>>()
 /** The JOSE core's verifier for this issuer and kind of token, made once (options checked once, headers remembered). */
 function verifierFor(issuer: TrustedIssuer, access: boolean, policy: SubjectTokenPolicy): JwtVerifier {
   let mine = verifiers.get(issuer)
-  if (!mine) verifiers.set(issuer, (mine = new Map()))
+  if (!mine) verifiers.set(issuer, (mine = new Map<string, JwtVerifier>()))
   const key = `${access}\0${policy.maxAge}\0${policy.audiences.join('\0')}`
   let verifier = mine.get(key)
   if (!verifier) {

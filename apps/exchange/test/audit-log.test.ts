@@ -18,7 +18,7 @@ describe('audit log', () => {
     try {
       await ensureBroker(ex.store, { id: 'demo' })
       const issued = await (await ex.api('POST', '/admin/brokers/demo/credentials', { clientIds: ['gw-1'] })).json() as Record<string, string>
-      const jti = JSON.parse(Buffer.from(issued['gw-1']!.split('.')[1]!, 'base64url').toString()).jti as string
+      const { jti } = JSON.parse(Buffer.from(issued['gw-1']!.split('.')[1]!, 'base64url').toString()) as { jti: string }
       await ex.api('POST', '/admin/brokers/demo/revocations', { jtis: [jti] })
       const idToken = await idp.idToken()
       const exchanged = await (await ex.exchangeToken({

@@ -79,11 +79,11 @@ describe('signing key rotation', () => {
         expect(new Set(during.keys.slice(3).map((k) => k.kid))).toEqual(new Set(retired))
         expect(during.keys.slice(3).map((k) => k.key_ops)).toEqual([['verify'], ['verify'], ['verify']])
         expect(during.keys.every((k) => k.d === undefined)).toBe(true)
-        await expect(jwtVerify(oldToken, createLocalJWKSet(during as JSONWebKeySet), { issuer: t.issuer, currentDate: new Date((activatesAt - LEAD) * 1000) })).resolves.toBeDefined()
+        await expect(jwtVerify(oldToken, createLocalJWKSet(during), { issuer: t.issuer, currentDate: new Date((activatesAt - LEAD) * 1000) })).resolves.toBeDefined()
       }
       const newToken = await deviceSignIn()
       expect(decodeProtectedHeader(newToken).kid).toBe(added[0])
-      await expect(jwtVerify(newToken, createLocalJWKSet(await jwks2() as JSONWebKeySet), { issuer: t.issuer })).resolves.toBeDefined()
+      await expect(jwtVerify(newToken, createLocalJWKSet(await jwks2()), { issuer: t.issuer })).resolves.toBeDefined()
 
       // Once every token the old keys signed has expired, they leave every JWKS (no restart either).
       vi.setSystemTime((activatesAt + RETENTION + 5) * 1000)
@@ -103,7 +103,7 @@ describe('signing key rotation', () => {
     const before = (await t.store.keys.list('idp')).filter((k) => k.createdAt <= now && (k.retiredAt === null || k.retiredAt > now)).map((k) => k.kid)
     const first = await rotateSigningKeys(t.store, { leadSeconds: 3600 })
     const second = await rotateSigningKeys(t.store, { leadSeconds: 0 })
-    expect(second.retired.sort()).toEqual([...before].sort() as string[])
+    expect(second.retired.sort()).toEqual([...before].sort())
     await t.restart()
     const keys = (await jwks()).keys
     expect(keys.slice(0, 3).map((k) => k.kid)).toEqual(second.added)

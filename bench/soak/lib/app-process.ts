@@ -96,8 +96,8 @@ export function createAppProcess(spec: AppSpec, monitor: Monitor): AppProcess {
       return // plain lines (the broker's "listening on") are not log entries
     }
     const level = typeof entry?.level === 'number' ? entry.level : 0
-    const msg = String(entry?.msg ?? '')
-    const kind = `${msg}|${String(entry?.err?.message ?? '')}`
+    const msg = typeof entry?.msg === 'string' ? entry.msg : ''
+    const kind = `${msg}|${typeof entry?.err?.message === 'string' ? entry.err.message : ''}`
     if (level >= 50 && !errorsSeen.has(kind)) {
       errorsSeen.add(kind) // once per kind: a run that goes on past its first breach is still readable
       monitor.fail('error-logged', `${spec.name} logged at level ${level}: ${line.slice(0, 600)}`)
@@ -176,7 +176,7 @@ export function createAppProcess(spec: AppSpec, monitor: Monitor): AppProcess {
         try {
           resolve({ at: Date.now(), heapUsed: reply.heapUsed ?? 0, rss: vmRss(pid), fds: readdirSync(`/proc/${pid}/fd`).length })
         } catch (err) {
-          reject(err as Error)
+          reject(err)
         }
       }
       proc.on('message', onMessage)

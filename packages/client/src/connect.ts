@@ -93,7 +93,7 @@ export async function connect(options: ConnectOptions): Promise<MqttClient> {
     brokerUrl: options.brokerUrl,
     getToken,
     // getToken above hands out BrokerTokens only
-    onRenewed: (t: ConnectToken) => options.onRenewed?.(t as BrokerToken),
+    onRenewed: (t: ConnectToken) => options.onRenewed?.(t),
     mqtt: options.mqtt,
     maxReconnectPeriod: options.maxReconnectPeriod,
     sendUsername: options.sendUsername,

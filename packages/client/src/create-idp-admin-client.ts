@@ -110,7 +110,7 @@ export function createIdpAdminClient(options: CreateAdminClientOptions): IdpAdmi
   const list = async (path: string, what: string): Promise<unknown[]> => {
     const json = await call('GET', path)
     if (!Array.isArray(json)) throw new InvalidResponse(`admin API returned no ${what} list`)
-    return json
+    return json as unknown[]
   }
   return {
     listAccounts: async () => (await list('/admin/accounts', 'accounts')) as AccountView[],

@@ -17,5 +17,5 @@ export function readEnvironment<S extends z.ZodObject>(schema: S, prefix: string
   const parsed = schema.safeParse(Object.fromEntries(Object.entries(env).filter(([name, v]) => known.has(name) && v !== '')))
   if (!parsed.success) problems.push(...parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`))
   if (!parsed.success || problems.length > 0) return { data: undefined, problems }
-  return { data: parsed.data as z.infer<S>, problems: [] }
+  return { data: parsed.data, problems: [] }
 }

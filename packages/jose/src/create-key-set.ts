@@ -1,5 +1,5 @@
 import { createPrivateKey, createSecretKey } from 'node:crypto'
-import type { JsonWebKeyInput, KeyObject } from 'node:crypto'
+import type { KeyObject } from 'node:crypto'
 import { DEFAULT_KEY_RELOAD_SECONDS } from './defaults.js'
 import { generateSigningKey } from './generate-signing-key.js'
 import { SIGNING_ALGS } from './key-record.js'
@@ -213,5 +213,5 @@ const fingerprint = (v: KeySetView): string => `${v.signing.map((r) => r.kid).jo
 
 function importPrivate(r: KeyRecord): KeyObject {
   if (r.privateJwk.kty === 'oct') return createSecretKey(Buffer.from(String(r.privateJwk.k), 'base64url'))
-  return createPrivateKey({ key: r.privateJwk, format: 'jwk' } as JsonWebKeyInput)
+  return createPrivateKey({ key: r.privateJwk, format: 'jwk' })
 }

@@ -93,7 +93,7 @@ export function createRemoteJwks(options: RemoteJwksOptions): RemoteJwks {
   const maxBytes = options.maxBytes ?? 262_144
   const log: LogFn = options.log ?? (() => {})
   const locator = typeof options.jwksUri === 'function' ? options.jwksUri : undefined
-  let url = locator ? undefined : new URL(options.jwksUri as string | URL)
+  let url = locator ? undefined : new URL(options.jwksUri)
   let keys: readonly VerificationKey[] = []
   let held = new Set<KeyObject>()
   /** Keys per alg and kid, so the hot path builds no array (cleared whenever the keys change). */
@@ -164,7 +164,7 @@ export function createRemoteJwks(options: RemoteJwksOptions): RemoteJwks {
   function lookup(kid: string | undefined, alg: string): readonly KeyObject[] | undefined {
     if (!fresh()) return undefined
     let byKid = matches.get(alg)
-    if (!byKid) matches.set(alg, (byKid = new Map()))
+    if (!byKid) matches.set(alg, (byKid = new Map<string | undefined, readonly KeyObject[]>()))
     let match = byKid.get(kid)
     if (!match) {
       match = matchingKeys(keys, kid, alg)

@@ -17,7 +17,7 @@ const generate = promisify(generateKeyPair)
 export async function generateSigningKey<Owner extends string>(alg: SigningAlg, options: { readonly owner: Owner; readonly activatesAt: number }): Promise<KeyRecord<Owner>> {
   const { privateKey } = await pair(alg)
   const jwk = privateKey.export({ format: 'jwk' }) as Record<string, unknown>
-  const kid = jwkThumbprint(createPublicKey(privateKey).export({ format: 'jwk' }) as Record<string, unknown>)
+  const kid = jwkThumbprint(createPublicKey(privateKey).export({ format: 'jwk' }))
   return { kid, alg, owner: options.owner, privateJwk: { ...jwk, kid, alg, use: 'sig' }, createdAt: options.activatesAt, retiredAt: null }
 }
 

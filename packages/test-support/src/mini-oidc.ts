@@ -3,7 +3,6 @@ import { createServer } from 'node:http'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { SignJWT, exportJWK, generateKeyPair } from 'jose'
-import type { CryptoKey } from 'jose'
 
 /** A login's tokens as mini-oidc issues them: a @mqtt-oidc/client TokenSet with every field present (its token store takes it as is). */
 export type LoginTokens = { readonly idToken: string; readonly refreshToken: string; readonly accessToken: string; readonly expiresAt: number; readonly scope: string }
@@ -74,7 +73,7 @@ export async function startMiniOidc(options: { issuer?: string } = {}): Promise<
   }
 
   const sign = (claims: Record<string, unknown>, typ?: string): Promise<string> =>
-    new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid: 'k1', ...(typ ? { typ } : {}) }).sign(privateKey as CryptoKey)
+    new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid: 'k1', ...(typ ? { typ } : {}) }).sign(privateKey)
 
   async function tokenSet(ttl: number, claims: Record<string, unknown> = {}): Promise<LoginTokens> {
     const iat = now() - (ttl < 0 ? 600 : 0)

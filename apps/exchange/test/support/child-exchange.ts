@@ -28,7 +28,7 @@ export async function startChildExchange(env: Record<string, string>, port: numb
   })
   let stderr = ''
   child.stderr?.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
-  const lines = createInterface({ input: child.stdout! })
+  const lines = createInterface({ input: child.stdout })
   await new Promise<void>((resolve, reject) => {
     const onExit = (code: number | null): void => reject(new Error(`exchange exited (${code}) before ready: ${stderr}`))
     child.once('exit', onExit)

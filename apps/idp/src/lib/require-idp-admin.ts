@@ -65,7 +65,7 @@ function publicJwk(jwk: JWK): JWK {
   const copy: Record<string, unknown> = { ...jwk }
   for (const field of PRIVATE_FIELDS) delete copy[field]
   delete copy.key_ops
-  return copy as JWK
+  return copy
 }
 
 /** Why a token was refused, without echoing it. */

@@ -42,7 +42,7 @@ export function parseJwks(body: unknown): VerificationKey[] {
       continue // an unimportable key is skipped: the others may still be good
     }
     const algs = new Set(ALGS.filter((alg) => keyFitsAlg(key, jwk.alg as string | undefined, alg)))
-    if (algs.size > 0) keys.push({ kid: jwk.kid as string | undefined, key, algs })
+    if (algs.size > 0) keys.push({ kid: jwk.kid, key, algs })
   }
   if (keys.length === 0) throw new TypeError('the JWKS holds no usable signature key')
   return keys
