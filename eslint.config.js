@@ -57,6 +57,12 @@ export default defineConfig(
     },
   },
   {
+    // Pending: a stale directive in a file being rewritten elsewhere; the
+    // suppressions cannot hold it. Delete this block once it is gone.
+    files: ['apps/broker/src/lib/create-metrics.ts'],
+    linterOptions: { reportUnusedDisableDirectives: 'off' },
+  },
+  {
     // Plain JavaScript (install scripts, the CLI's bin, this file) is outside
     // the TypeScript program: the rules that need types are off for it.
     files: ['**/*.js', '**/*.mjs'],
