@@ -8,8 +8,11 @@ import type { z } from 'zod'
  *
  * @example const { data, problems } = readEnvironment(envSchema, 'MQTT_OIDC_IDP_', process.env)
  */
-export function readEnvironment<S extends z.ZodObject>(schema: S, prefix: string, env: NodeJS.ProcessEnv):
-  { data: z.infer<S>; problems: [] } | { data: undefined; problems: string[] } {
+export function readEnvironment<S extends z.ZodObject>(
+  schema: S,
+  prefix: string,
+  env: NodeJS.ProcessEnv,
+): { data: z.infer<S>; problems: [] } | { data: undefined; problems: string[] } {
   const known = new Set(Object.keys(schema.shape))
   const problems = Object.keys(env)
     .filter((name) => name.startsWith(prefix) && !known.has(name))

@@ -144,7 +144,12 @@ export function createRemoteJwks(options: RemoteJwksOptions): RemoteJwks {
         const wait = backoffWait(failures)
         options.onFetch?.('error')
         log(keys.length > 0 ? 'warn' : 'error', keys.length > 0 ? 'JWKS fetch failed; keeping the last good keys' : 'JWKS fetch failed; no keys yet', {
-          code: 'ERR_KEYS_UNAVAILABLE', jwks_uri: url?.href, keys: keys.length, failures, retry_in_ms: Math.round(wait), err: describeError(err),
+          code: 'ERR_KEYS_UNAVAILABLE',
+          jwks_uri: url?.href,
+          keys: keys.length,
+          failures,
+          retry_in_ms: Math.round(wait),
+          err: describeError(err),
         })
         schedule(wait)
         return false
@@ -157,9 +162,12 @@ export function createRemoteJwks(options: RemoteJwksOptions): RemoteJwks {
 
   const fresh = (): boolean => lastSuccessAt !== null && now() - lastSuccessAt <= maxStaleMs
   const mayFetch = (): boolean => lastAttemptAt === null || now() - lastAttemptAt >= cooldownMs
-  const unavailable = (): KeysUnavailable => new KeysUnavailable(lastSuccessAt === null || fresh()
-    ? `${label}'s keys are unavailable`
-    : `${label}'s keys are unavailable: no good JWKS for over ${Math.round(maxStaleMs / 1000)} s`)
+  const unavailable = (): KeysUnavailable =>
+    new KeysUnavailable(
+      lastSuccessAt === null || fresh()
+        ? `${label}'s keys are unavailable`
+        : `${label}'s keys are unavailable: no good JWKS for over ${Math.round(maxStaleMs / 1000)} s`,
+    )
 
   function lookup(kid: string | undefined, alg: string): readonly KeyObject[] | undefined {
     if (!fresh()) return undefined

@@ -16,7 +16,6 @@ const ALGS = Object.keys(ASYMMETRIC)
 /** Members only a private or secret JWK has (RFC 7518 §6.2.2, §6.3.2, §6.4.1). */
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k']
 
-
 /**
  * A JWKS document as node:crypto public KeyObjects. Skipped, never fatal:
  * keys that are not for signatures (`use` other than `sig`, `key_ops`
