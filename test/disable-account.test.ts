@@ -1,5 +1,6 @@
 import { decodeJwt } from 'jose'
 import { connectAsync, type MqttClient } from 'mqtt'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { discoverIssuer, exchangeToken, loginWithDeviceFlow } from '@mqtt-oidc/client'
 import { runCliInProcess } from './support/run-cli-in-process.js'
@@ -81,7 +82,7 @@ describe('mqtt-oidc users disable', () => {
     const tokens = await loginWithDeviceFlow(config, {
       onPrompt: async ({ verificationUriComplete }) => { await completeDeviceLogin({ verificationUriComplete, username: 'bystander', password: 'bystander-password' }) },
     })
-    expect(decodeJwt(tokens.idToken).username).toBe('bystander')
+    expect(decodeJwt(tokens.idToken!).username).toBe('bystander')
     expect((await cli(['users', 'disable', 'bystander'])).code).toBe(0)
     expect((await cli(['users', 'enable', 'bystander'])).code).toBe(0)
     const res = await fetch(`${stack.idpUrl}/token`, { method: 'POST', body: new URLSearchParams({ client_id: 'mqtt-oidc-cli', grant_type: 'refresh_token', refresh_token: tokens.refreshToken! }) })

@@ -40,7 +40,7 @@ interface Balancer {
 async function startBalancer(): Promise<Balancer> {
   const open = new Set<Socket>()
   let first = 0
-  const balancer = { backends: [] as number[] }
+  const balancer = { backends: [] as number[] } as { backends: number[] }
   const server: Server = createServer((client) => {
     open.add(client)
     client.on('close', () => open.delete(client))

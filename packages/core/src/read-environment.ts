@@ -8,11 +8,8 @@ import type { z } from 'zod'
  *
  * @example const { data, problems } = readEnvironment(envSchema, 'MQTT_OIDC_IDP_', process.env)
  */
-export function readEnvironment<S extends z.ZodObject>(
-  schema: S,
-  prefix: string,
-  env: NodeJS.ProcessEnv,
-): { data: z.infer<S>; problems: [] } | { data: undefined; problems: string[] } {
+export function readEnvironment<S extends z.ZodObject>(schema: S, prefix: string, env: NodeJS.ProcessEnv):
+  { data: z.infer<S>; problems: [] } | { data: undefined; problems: string[] } {
   const known = new Set(Object.keys(schema.shape))
   const problems = Object.keys(env)
     .filter((name) => name.startsWith(prefix) && !known.has(name))
@@ -20,5 +17,5 @@ export function readEnvironment<S extends z.ZodObject>(
   const parsed = schema.safeParse(Object.fromEntries(Object.entries(env).filter(([name, v]) => known.has(name) && v !== '')))
   if (!parsed.success) problems.push(...parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`))
   if (!parsed.success || problems.length > 0) return { data: undefined, problems }
-  return { data: parsed.data, problems: [] }
+  return { data: parsed.data as z.infer<S>, problems: [] }
 }
