@@ -8,14 +8,7 @@ import type { Exchange } from '@mqtt-oidc/exchange'
 import { createBroker } from '@mqtt-oidc/broker'
 import type { Broker } from '@mqtt-oidc/broker'
 import {
-  connect,
-  createTokenStore,
-  discoverIssuer,
-  exchangeToken,
-  getIdToken,
-  loginWithDeviceFlow,
-  TokenExchangeRefused,
-  tokenStoreKey,
+  connect, createTokenStore, discoverIssuer, exchangeToken, getIdToken, loginWithDeviceFlow, TokenExchangeRefused, tokenStoreKey,
 } from '@mqtt-oidc/client'
 import { startMiniOidc } from '@mqtt-oidc/test-support/mini-oidc'
 import type { MiniOidc } from '@mqtt-oidc/test-support/mini-oidc'
@@ -72,23 +65,15 @@ afterAll(async () => {
 })
 
 /** Device login at `issuer` into a fresh config dir, approved by `approve`. */
-async function deviceLogin(
-  issuer: string,
-  dirName: string,
-  approve: (p: { userCode: string; verificationUriComplete?: string | undefined }) => Promise<void> | void,
-): Promise<string> {
+async function deviceLogin(issuer: string, dirName: string, approve: (p: { userCode: string; verificationUriComplete?: string | undefined }) => Promise<void> | void): Promise<string> {
   const configDir = join(stack.dataDir, dirName)
   const config = await discoverIssuer(issuer, 'mqtt-oidc-cli')
-  const tokens = await loginWithDeviceFlow(config, {
-    onPrompt: async (p) => {
-      await approve(p)
-    },
-  })
+  const tokens = await loginWithDeviceFlow(config, { onPrompt: async (p) => { await approve(p) } })
   await createTokenStore(configDir).set(tokenStoreKey(config), tokens)
   return configDir
 }
 
-describe("a second OIDC issuer in the exchange's trustedIssuers", () => {
+describe('a second OIDC issuer in the exchange\'s trustedIssuers', () => {
   it('device login at the other issuer, exchange, and connect(): the gateway talks to aedes next to one of our IdP', async () => {
     const otherDir = await deviceLogin(other.issuer, 'other-config', (p) => other.decide(p.userCode, true))
     const ourDir = await deviceLogin(stack.idpUrl, 'our-config', async (p) => {
@@ -101,12 +86,8 @@ describe("a second OIDC issuer in the exchange's trustedIssuers", () => {
     await watcher.subscribeAsync('devices/gateway-1/#', { qos: 1 })
     const seen = new Promise<[string, string]>((resolve) => watcher.once('message', (t, p) => resolve([t, p.toString()])))
 
-    const gateway = await connect({
-      issuer: other.issuer,
-      exchangeUrl,
-      broker: BROKER,
-      brokerUrl: mqttUrl,
-      configDir: otherDir,
+        const gateway = await connect({
+      issuer: other.issuer, exchangeUrl, broker: BROKER, brokerUrl: mqttUrl, configDir: otherDir,
       mqtt: { reconnectPeriod: 0 },
     })
     clients.push(gateway)
@@ -119,26 +100,17 @@ describe("a second OIDC issuer in the exchange's trustedIssuers", () => {
     expect(other.hitCount('grant:device_code')).toBeGreaterThan(0)
   })
 
-  it("the broker token of the other issuer's login carries its identity and the broker's ACL", async () => {
+  it('the broker token of the other issuer\'s login carries its identity and the broker\'s ACL', async () => {
     const config = await discoverIssuer(other.issuer, 'mqtt-oidc-cli')
-    const t = await exchangeToken({
-      exchangeUrl,
-      broker: BROKER,
-      subjectToken: await getIdToken(config, createTokenStore(join(stack.dataDir, 'other-config'))),
-    })
+    const t = await exchangeToken({ exchangeUrl, broker: BROKER, subjectToken: await getIdToken(config, createTokenStore(join(stack.dataDir, 'other-config'))) })
     // The ACL keeps its placeholders; the broker resolves ${clientid} with the token's sub.
     expect(t).toMatchObject({ clientId: 'gateway-1', username: 'alice', acl: { pub: ['devices/${clientid}/#'], sub: ['devices/#'] } })
   })
 
   it('`mqtt-oidc pub --issuer <other issuer>` uses that login and publishes', async () => {
-    const r = await runNode(
-      BIN,
-      ['pub', '--issuer', other.issuer, '--exchange', exchangeUrl, '--broker', BROKER, '--url', mqttUrl, '-t', 'devices/gateway-1/cli', '-m', 'cli', '-q', '1'],
-      {
-        cwd: stack.dataDir,
-        env: { MQTT_OIDC_CLI_CONFIG_DIR: join(stack.dataDir, 'other-config') },
-      },
-    )
+    const r = await runNode(BIN, ['pub', '--issuer', other.issuer, '--exchange', exchangeUrl, '--broker', BROKER, '--url', mqttUrl, '-t', 'devices/gateway-1/cli', '-m', 'cli', '-q', '1'], {
+      cwd: stack.dataDir, env: { MQTT_OIDC_CLI_CONFIG_DIR: join(stack.dataDir, 'other-config') },
+    })
     expect(r).toEqual({ code: 0, stdout: '', stderr: '' })
   })
 
@@ -146,11 +118,6 @@ describe("a second OIDC issuer in the exchange's trustedIssuers", () => {
     const dir = await deviceLogin(untrusted.issuer, 'untrusted-config', (p) => untrusted.decide(p.userCode, true))
     const err: unknown = await connect({ issuer: untrusted.issuer, exchangeUrl, broker: BROKER, brokerUrl: mqttUrl, configDir: dir }).catch((e: unknown) => e)
     expect(err).toBeInstanceOf(TokenExchangeRefused)
-    expect(err).toMatchObject({
-      code: 'ERR_TOKEN_EXCHANGE_REFUSED',
-      status: 400,
-      error: 'invalid_request',
-      error_description: 'subject_token issuer is not trusted',
-    })
+    expect(err).toMatchObject({ code: 'ERR_TOKEN_EXCHANGE_REFUSED', status: 400, error: 'invalid_request', error_description: 'subject_token issuer is not trusted' })
   })
 })
