@@ -303,7 +303,7 @@ describe('connectWithToken with protocolVersion 5', () => {
   let mosquitto: TestMosquitto
   beforeAll(async () => {
     mosquitto = await startMosquitto({
-      users: { alice: 'token-7' },
+      users: { alice: 'token-7', 'user-1': 'token-1', 'user-2': 'token-2' },
       tls: true,
       listeners: (files) => ({
         open: ['allow_anonymous true'],
@@ -366,5 +366,25 @@ describe('connectWithToken with protocolVersion 5', () => {
     const badMethod = await refusal(mqttUrl('open'), token(1, 300), { properties: { authenticationMethod: 'SCRAM-SHA-1' } })
     expect(badMethod).toBeInstanceOf(ConnectRefused)
     expect(badMethod).toMatchObject({ code: 'ERR_CONNECT_REFUSED', returnCode: 0x8c, message: 'broker refused the connection (CONNACK 140: bad authentication method)' })
+  })
+
+  it('reconnects with each renewed token, and ends the client with NotAuthorized once mosquitto refuses one (0x87)', async () => {
+    // token n is user-n's password; the broker knows user-1 and user-2 only
+    let n = 0
+    const refusals: BrokerRefusal[] = []
+    const client = await connectWithToken({
+      brokerUrl: mqttUrl('password'), sendUsername: true, renewBeforeSeconds: 0.8,
+      mqtt: { protocolVersion: 5, reconnectPeriod: 60_000 }, // only the proactive reconnect can reconnect within this test
+      getToken: async () => { n += 1; return { token: `token-${n}`, clientId: 'gateway-7', username: `user-${n}`, expiresAt: Date.now() / 1000 + 1 } },
+      onRefused: (err) => refusals.push(err),
+    })
+    clients.push(client)
+    client.on('error', () => undefined)
+    await new Promise((resolve) => client.once('end', resolve))
+    await until(() => refusals.length > 0)
+    expect(refusals.map((e) => [e.constructor, e.code, e.returnCode])).toEqual([[NotAuthorized, 'ERR_NOT_AUTHORIZED', 0x87]])
+    const accepted = (): string[] => mosquitto.output().split('\n').filter((l) => l.includes(' as gateway-7 (')).map((l) => l.replace(/^.* as /, ''))
+    await until(() => accepted().length >= 2)
+    expect(accepted()).toEqual(["gateway-7 (p5, c1, k60, u'user-1').", "gateway-7 (p5, c1, k60, u'user-2')."])
   })
 })
