@@ -380,7 +380,7 @@ describe('connectWithToken with protocolVersion 5', () => {
     })
     clients.push(client)
     client.on('error', () => undefined)
-    await new Promise((resolve) => client.once('end', resolve))
+    await new Promise<void>((resolve) => client.once('end', () => resolve()))
     await until(() => refusals.length > 0)
     expect(refusals.map((e) => [e.constructor, e.code, e.returnCode])).toEqual([[NotAuthorized, 'ERR_NOT_AUTHORIZED', 0x87]])
     const accepted = (): string[] => mosquitto.output().split('\n').filter((l) => l.includes(' as gateway-7 (')).map((l) => l.replace(/^.* as /, ''))
