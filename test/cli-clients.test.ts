@@ -54,9 +54,13 @@ describe('mqtt-oidc clients', () => {
     expect(list.map((c) => `${c.client_id}${c.built_in ? ' (built in)' : ''}`)).toEqual(['dashboard', 'mqtt-oidc-admin (built in)', 'mqtt-oidc-cli (built in)', 'oidc-agent'])
     const updated = json(await cli(['clients', 'update', 'oidc-agent', '--redirect-uri', 'http://127.0.0.1/callback', '--redirect-uri', 'http://localhost']))
     expect(updated).toMatchObject({ redirect_uris: ['http://127.0.0.1/callback', 'http://localhost'], scope: 'openid offline_access mqtt', client_name: 'oidc-agent' })
-    const removed = await cli(['clients', 'remove', 'dashboard'])
+    // Not at a terminal, so nothing is asked: --yes is what confirms (see cli-confirm.test.ts).
+    expect(await cli(['clients', 'remove', 'dashboard'])).toEqual({
+      code: 1, stdout: '', stderr: 'mqtt-oidc: clients remove dashboard changes things that cannot be undone: add --yes to confirm (not at a terminal, so not asked); nothing was changed\n',
+    })
+    const removed = await cli(['clients', 'remove', 'dashboard', '--yes'])
     expect([removed.code, removed.stdout, removed.stderr]).toEqual([0, '', 'Removed client dashboard.\n'])
-    expect(await cli(['clients', 'remove', 'dashboard', '--json'])).toEqual({ code: 1, stdout: '', stderr: 'mqtt-oidc: admin API error: not_found (no client "dashboard")\n' })
+    expect(await cli(['clients', 'remove', 'dashboard', '--json', '--yes'])).toEqual({ code: 1, stdout: '', stderr: 'mqtt-oidc: admin API error: not_found (no client "dashboard")\n' })
   })
 
   it('says what is wrong, before or after asking the IdP', async () => {

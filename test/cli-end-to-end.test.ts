@@ -102,15 +102,34 @@ describe('mqtt-oidc token / pub / sub against the IdP, exchange and broker', () 
     await observer.subscribeAsync(`devices/${CLIENT_ID}/#`, { qos: 1 })
     const message = new Promise<[string, string]>((resolve) => observer.once('message', (t, p) => resolve([t, p.toString()])))
     const pub = await runNode(BIN, ['pub', '--broker', 'demo', '-t', `devices/${CLIENT_ID}/up`, '-q', '1'], { cwd: dir, env, input: 'from stdin' })
-    expect(pub).toEqual({ code: 0, stdout: '', stderr: '' })
+    expect(pub).toEqual({ code: 0, stdout: '', stderr: `Published 10 bytes to devices/${CLIENT_ID}/up on demo as ${CLIENT_ID} (QoS 1).\n` })
     expect(await message).toEqual([`devices/${CLIENT_ID}/up`, 'from stdin'])
     await observer.endAsync()
   })
 
-  it('`pub` at QoS 1 outside the ACL fails with one line and exit 1', async () => {
-    const r = await cli(['pub', '--broker', 'demo', '-t', 'devices/someone-else/x', '-m', 'no', '-q', '1'])
-    expect(r.code).toBe(1)
-    expect(r.stderr).toBe("mqtt-oidc: the broker closed the connection before the message to devices/someone-else/x was acknowledged (not allowed by the token's ACL?)\n")
+  it.each(['0', '1'])('`pub` at QoS %s outside the ACL fails with one line naming the ACL and exit 1, before publishing', async (qos) => {
+    const observer = await observerClient()
+    await observer.subscribeAsync('devices/someone-else/#', { qos: 1 })
+    let seen = 0
+    observer.on('message', () => { seen += 1 })
+    const r = await cli(['pub', '--broker', 'demo', '-t', 'devices/someone-else/x', '-m', 'no', '-q', qos])
+    expect(r).toEqual({
+      code: 1, stdout: '',
+      stderr: 'mqtt-oidc: the broker token for demo does not allow publishing to devices/someone-else/x (its publish ACL: devices/${clientid}/#); nothing was published\n',
+    })
+    // A marker published after it arrives after anything the CLI might have sent: nothing did.
+    const marker = new Promise<string>((resolve) => observer.once('message', (t) => resolve(t)))
+    await observer.publishAsync('devices/someone-else/marker', 'm', { qos: 1 })
+    expect(await marker).toBe('devices/someone-else/marker')
+    expect(seen).toBe(1)
+    await observer.endAsync()
+  })
+
+  it('`pub --json` prints what it published; --quiet prints nothing', async () => {
+    const json = await cli(['pub', '--broker', 'demo', '-t', `devices/${CLIENT_ID}/j`, '-m', 'hey', '--json'])
+    expect([json.code, json.stderr]).toEqual([0, ''])
+    expect(JSON.parse(json.stdout)).toEqual({ broker: 'demo', topic: `devices/${CLIENT_ID}/j`, clientId: CLIENT_ID, qos: 0, retain: false, bytes: 3 })
+    expect(await cli(['pub', '--broker', 'demo', '-t', `devices/${CLIENT_ID}/q`, '-m', 'hey', '--quiet'])).toEqual({ code: 0, stdout: '', stderr: '' })
   })
 
   it('`sub` outside the ACL fails with one line and exit 1', async () => {

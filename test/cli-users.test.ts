@@ -37,7 +37,7 @@ describe('mqtt-oidc users', () => {
 
   it('refuses an empty stdin, a short password and a taken name with one line each', async () => {
     expect(await cli(['users', 'add', 'eve'], '')).toMatchObject({ code: 1, stderr: 'mqtt-oidc: no password on stdin: pipe one line, or run at a terminal to be prompted\n' })
-    expect(await cli(['users', 'add', 'eve'], 'short\n')).toMatchObject({ code: 1, stderr: 'mqtt-oidc: admin API error: invalid_request (password must be 8-1024 characters)\n' })
+    expect(await cli(['users', 'add', 'eve'], 'short\n')).toMatchObject({ code: 1, stderr: 'mqtt-oidc: a password is 8-1024 characters (this one has 5); nothing was changed\n' })
     expect(await cli(['users', 'add', 'gw-owner'], 'another-password\n')).toMatchObject({ code: 1, stderr: 'mqtt-oidc: admin API error: conflict (account "gw-owner" already exists)\n' })
   })
 
@@ -54,10 +54,14 @@ describe('mqtt-oidc users', () => {
     expect(await verify('gw-owner', 'first-password')).toBeUndefined()
     expect(await verify('gw-owner', 'second-password')).toBeDefined()
 
-    expect(await cli(['users', 'disable', 'gw-owner'])).toMatchObject({ code: 0, stderr: 'Disabled gw-owner.\n' })
+    expect(await cli(['users', 'disable', 'gw-owner'])).toMatchObject({
+      code: 1, stderr: 'mqtt-oidc: users disable gw-owner changes things that cannot be undone: add --yes to confirm (not at a terminal, so not asked); nothing was changed\n',
+    })
+    expect(await stack.idpStore.accounts.findByUsername('gw-owner')).toMatchObject({ disabled: false })
+    expect(await cli(['users', 'disable', 'gw-owner', '--yes'])).toMatchObject({ code: 0, stderr: 'Disabled gw-owner.\n' })
     expect(await stack.idpStore.accounts.findByUsername('gw-owner')).toMatchObject({ disabled: true })
     expect(await cli(['users', 'enable', 'gw-owner'])).toMatchObject({ code: 0, stderr: 'Enabled gw-owner.\n' })
-    expect(await cli(['users', 'disable', 'nobody'])).toMatchObject({ code: 1, stderr: 'mqtt-oidc: admin API error: not_found (no account "nobody")\n' })
+    expect(await cli(['users', 'disable', 'nobody', '--yes'])).toMatchObject({ code: 1, stderr: 'mqtt-oidc: admin API error: not_found (no account "nobody")\n' })
   })
 
   it('prompts twice at a terminal, echoing nothing, and honours backspace', async () => {
@@ -67,12 +71,12 @@ describe('mqtt-oidc users', () => {
     let err = ''
     stderr.on('data', (chunk: Buffer) => {
       err += chunk.toString()
-      if (err.endsWith('New password for gw-owner: ')) stdin.write('third-passx\u007fword\r')
+      if (err.endsWith('New password for gw-owner (8-1024 characters): ')) stdin.write('third-passx\u007fword\r')
       if (err.endsWith('Repeat the password: ')) stdin.write('third-password\r')
     })
     const code = await runCli(['users', 'passwd', 'gw-owner'], { stdout, stderr, stdin, env: { dataDir: stack.dataDir, configDir: stack.configDir } })
     expect(code).toBe(0)
-    expect(err).toBe('New password for gw-owner: \nRepeat the password: \nPassword of gw-owner changed.\n')
+    expect(err).toBe('New password for gw-owner (8-1024 characters): \nRepeat the password: \nPassword of gw-owner changed.\n')
     // Backspace (DEL) edits the line as a terminal would.
     expect(await verify('gw-owner', 'third-password')).toBeDefined()
   })

@@ -145,15 +145,15 @@ describe('mqtt-oidc broker delete', () => {
   it('refuses to delete a broker with live credentials without --force, saying how many and what would happen', async () => {
     await admin.createBroker('site-x')
     await admin.issueCredentials('site-x', { clientIds: ['x1', 'x2'] })
-    expect(await cli(['broker', 'delete', 'site-x'])).toEqual({
+    expect(await cli(['broker', 'delete', 'site-x', '--yes'])).toEqual({
       code: 1, stdout: '',
       stderr: 'mqtt-oidc: broker "site-x" has 2 live credentials (not expired, not revoked): deleting it revokes them all, which closes their ' +
         'sessions, and they stay refused until they expire, even if a broker "site-x" is created again. Nothing was changed; confirm with force. ' +
-        'Run `mqtt-oidc broker delete site-x --force` to delete it.\n',
+        'Run `mqtt-oidc broker delete site-x --force --yes` to delete it.\n',
     })
     expect(await admin.getBroker('site-x')).toMatchObject({ id: 'site-x' })
 
-    expect(await cli(['broker', 'delete', 'site-x', '--force'])).toEqual({
+    expect(await cli(['broker', 'delete', 'site-x', '--force', '--yes'])).toEqual({
       code: 0, stdout: '', stderr: 'Deleted broker site-x and revoked its 2 live credentials: they stay refused until they expire.\n',
     })
     expect((await admin.listRevocations('site-x').catch((err: { status?: number }) => err.status))).toBe(404)
@@ -161,7 +161,7 @@ describe('mqtt-oidc broker delete', () => {
 
   it('deletes a broker without live credentials at once; --json prints what it did', async () => {
     await admin.createBroker('site-y')
-    expect(ok(await cli(['broker', 'delete', 'site-y', '--json']))).toEqual({ id: 'site-y', deleted: true, revoked: 0 })
+    expect(ok(await cli(['broker', 'delete', 'site-y', '--json', '--yes']))).toEqual({ id: 'site-y', deleted: true, revoked: 0 })
   })
 })
 
