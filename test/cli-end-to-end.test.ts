@@ -97,6 +97,28 @@ describe('mqtt-oidc token / pub / sub against the IdP, exchange and broker', () 
     expect(received.stdout).toBe(`${JSON.stringify({ topic, message: 'hi', qos: 1, retain: false })}\n`)
   })
 
+  it('`sub` says when another connection took its client id over and when it reconnected, then keeps receiving', async () => {
+    const topic = `devices/${CLIENT_ID}/after-takeover`
+    const sub = startNode(BIN, ['sub', '--broker', 'demo', '-t', `devices/${CLIENT_ID}/#`, '-C', '1', '-q', '1'], { cwd: dir, env })
+    await sub.waitForStderr(/^Subscribed to /m)
+    // Another connection with the same client id (the same login's token) takes the session over.
+    const token = (await cli(['token', '--broker', 'demo'])).stdout.trim()
+    const thief = await connectAsync(mqttUrl, { clientId: CLIENT_ID, username: CLIENT_ID, password: token, reconnectPeriod: 0, protocolVersion: 4 })
+    await sub.waitForStderr(/lost the connection to the broker/)
+    await thief.endAsync()
+    await sub.waitForStderr(/^Reconnected to demo as stack-gateway-1\.$/m)
+    const observer = await observerClient()
+    await observer.publishAsync(topic, 'still here', { qos: 1 })
+    await observer.endAsync()
+    const r = await sub.done
+    expect(r).toMatchObject({ code: 0, stdout: `${topic} still here\n` })
+    expect(r.stderr.split('\n').slice(1)).toEqual([
+      'mqtt-oidc: warning: lost the connection to the broker (restarted? token expired? another connection with client id stack-gateway-1?); reconnecting',
+      'Reconnected to demo as stack-gateway-1.',
+      '',
+    ])
+  })
+
   it('`pub` delivers a message (from stdin) to a subscriber of devices/<clientid>/#', async () => {
     const observer = await observerClient()
     await observer.subscribeAsync(`devices/${CLIENT_ID}/#`, { qos: 1 })

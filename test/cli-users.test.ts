@@ -4,7 +4,9 @@ import { PassThrough } from 'node:stream'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runCli } from '@mqtt-oidc/cli'
 import { verifyAccountPassword } from '@mqtt-oidc/idp'
+import { runOnTerminal } from '@mqtt-oidc/test-support/run-on-terminal'
 import { runCliInProcess } from './support/run-cli-in-process.js'
+import { BIN } from './support/cli-bin.js'
 import { startTestStack, type TestStack } from './support/start-test-stack.js'
 
 // `mqtt-oidc users ...` and `idp keys ...` against a running IdP, through its
@@ -79,6 +81,32 @@ describe('mqtt-oidc users', () => {
     expect(err).toBe('New password for gw-owner (8-1024 characters): \nRepeat the password: \nPassword of gw-owner changed.\n')
     // Backspace (DEL) edits the line as a terminal would.
     expect(await verify('gw-owner', 'third-password')).toBeDefined()
+  })
+
+  it('checks the password rule on the first entry, before asking to repeat it, and changes nothing', async () => {
+    const stdin = Object.assign(new PassThrough(), { isTTY: true, setRawMode: () => stdin })
+    const stderr = new PassThrough()
+    let err = ''
+    stderr.on('data', (chunk: Buffer) => {
+      err += chunk.toString()
+      if (err.endsWith('New password for gw-owner (8-1024 characters): ')) stdin.write('short\r')
+    })
+    const code = await runCli(['users', 'passwd', 'gw-owner'], { stdout: new PassThrough(), stderr, stdin, env: { dataDir: stack.dataDir, configDir: stack.configDir } })
+    expect(code).toBe(1)
+    expect(err).toBe('New password for gw-owner (8-1024 characters): \nmqtt-oidc: a password is 8-1024 characters (this one has 5); nothing was changed\n')
+    expect(await verify('gw-owner', 'third-password')).toBeDefined()
+  })
+
+  it('lists accounts as a table on a terminal, with local times', async () => {
+    const accounts = await stack.idpStore.accounts.list()
+    const r = await runOnTerminal(BIN, ['users', 'list'], { env: { MQTT_OIDC_DATA_DIR: stack.dataDir, TZ: 'UTC' } })
+    expect(r.code).toBe(0)
+    const lines = r.stdout.split('\n')
+    expect(lines[0]).toMatch(/^USERNAME +CLIENT IDS +MODE +GROUPS +DISABLED +CREATED$/)
+    const owner = accounts.find((a) => a.username === 'gw-owner')!
+    const created = `${new Date(owner.createdAt * 1000).toISOString().slice(0, 19).replace('T', ' ')} \\+00:00`
+    expect(lines.find((l) => l.startsWith('gw-owner '))).toMatch(new RegExp(`^gw-owner +gw-17,gw-18 +per-login +ops +no +${created}$`))
+    expect(lines).toHaveLength(accounts.length + 2) // the header, one line each, and the final newline
   })
 
   it('says where the admin credential should be when there is none', async () => {

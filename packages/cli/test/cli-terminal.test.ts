@@ -9,7 +9,8 @@ import { createSqliteStore } from '@mqtt-oidc/store'
 import { createExchange, type Exchange } from '@mqtt-oidc/exchange'
 import { createAdminClient, type AdminClient } from '@mqtt-oidc/client'
 import { runCommand } from '@mqtt-oidc/test-support/run-command'
-import { runNode, SOURCE_EXEC_ARGV, type RunResult } from '@mqtt-oidc/test-support/run-tsx'
+import { runNode, type RunResult } from '@mqtt-oidc/test-support/run-tsx'
+import { runOnTerminal } from '@mqtt-oidc/test-support/run-on-terminal'
 import { startMiniOidc, type MiniOidc } from '@mqtt-oidc/test-support/mini-oidc'
 import { BIN } from './support/cli-bin.js'
 
@@ -29,13 +30,8 @@ const TZ = 'Asia/Kolkata'
 const env = (): NodeJS.ProcessEnv => ({ MQTT_OIDC_CLI_ISSUER: idp.issuer, MQTT_OIDC_CLI_EXCHANGE_URL: exchangeUrl, MQTT_OIDC_CLI_CONFIG_DIR: join(dir, 'config'), MQTT_OIDC_DATA_DIR: dataDir, TZ })
 const cli = (args: string[], input?: string): Promise<RunResult> => runNode(BIN, args, { cwd: dir, env: env(), input })
 
-const sh = (word: string): string => `'${word.replace(/'/g, "'\\''")}'`
-/** `mqtt-oidc <args>` with stdin, stdout and stderr on one pseudo-terminal; `input` is typed into it. Output with \r\n made \n. */
-async function onTerminal(args: string[], input = ''): Promise<RunResult> {
-  const line = [process.execPath, ...SOURCE_EXEC_ARGV, BIN, ...args].map(sh).join(' ')
-  const r = await runCommand('script', ['-qec', line, '/dev/null'], { env: { ...process.env, ...env(), COLUMNS: '200' }, cwd: dir, input })
-  return { ...r, stdout: r.stdout.replace(/\r\n/g, '\n') }
-}
+/** `mqtt-oidc <args>` on a pseudo-terminal; `input` is typed into it. */
+const onTerminal = (args: string[], input = ''): Promise<RunResult> => runOnTerminal(BIN, args, { cwd: dir, env: env(), input })
 
 /** `2026-12-01 18:27:05 +05:30` for epoch seconds, in Asia/Kolkata. */
 const kolkata = (epoch: number): string => `${new Date((epoch + 19800) * 1000).toISOString().slice(0, 19).replace('T', ' ')} +05:30`
@@ -175,7 +171,7 @@ describe('mqtt-oidc completion', () => {
   const complete = async (line: string): Promise<string[]> => {
     const script = (await cli(['completion', 'bash'])).stdout
     const words = line.split(' ')
-    const program = `${script}\nCOMP_WORDS=(${words.map(sh).join(' ')}); COMP_CWORD=${words.length - 1}; _mqtt_oidc; printf '%s\\n' "\${COMPREPLY[@]}"`
+    const program = `${script}\nCOMP_WORDS=(${words.map((w) => JSON.stringify(w)).join(' ')}); COMP_CWORD=${words.length - 1}; _mqtt_oidc; printf '%s\\n' "\${COMPREPLY[@]}"`
     const r = await runCommand('bash', ['-c', program])
     expect(r.stderr).toBe('')
     return r.stdout.split('\n').filter(Boolean)
