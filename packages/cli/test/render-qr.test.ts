@@ -1,4 +1,4 @@
-import jsQR from 'jsqr'
+import jsqr from 'jsqr'
 import qrcodeTerminal from 'qrcode-terminal'
 import { describe, expect, it } from 'vitest'
 import { renderQr } from '../src/lib/render-qr.js'
@@ -7,6 +7,10 @@ import { renderQr } from '../src/lib/render-qr.js'
 // colours the escape codes set, or the theme's own where none is set, then
 // read by jsQR as a scanner does, not inverting the image (most phones do
 // not look for a light-on-dark code).
+
+type Decode = (data: Uint8ClampedArray, width: number, height: number, options?: { inversionAttempts?: 'dontInvert' }) => { data: string } | null
+// jsqr is CommonJS typed as `export default`: under NodeNext the default import is its module.exports, whatever the types say.
+const jsQR = ((jsqr as unknown as { default?: Decode }).default ?? jsqr) as unknown as Decode
 
 const URL_TO_SCAN = 'http://localhost:4000/device?user_code=WDJB-MJHT'
 const SCALE = 4
