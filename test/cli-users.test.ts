@@ -139,6 +139,28 @@ describe('mqtt-oidc users', () => {
   })
 })
 
+describe('mqtt-oidc users delete', () => {
+  it('deletes an account after --yes (asks at a terminal), ends its sign-ins and frees its client ids', async () => {
+    expect((await cli(['users', 'add', 'temp', '--client-id', 'temp-1'], 'temp-password\n')).code).toBe(0)
+    expect(await cli(['users', 'delete', 'temp'])).toEqual({
+      code: 1, stdout: '', stderr: 'mqtt-oidc: users delete temp changes things that cannot be undone: add --yes to confirm (not at a terminal, so not asked); nothing was changed\n',
+    })
+    expect(await stack.idpStore.accounts.findByUsername('temp')).toBeDefined()
+    const no = await runOnTerminal(BIN, ['users', 'delete', 'temp'], { env: { MQTT_OIDC_DATA_DIR: stack.dataDir }, input: 'n\n' })
+    expect(no.code).toBe(1)
+    expect(no.stdout).toContain('Delete temp (client ids temp-1)? Their sign-ins end and their broker credentials are revoked; this cannot be undone. [y/N] ')
+    expect(await stack.idpStore.accounts.findByUsername('temp')).toBeDefined()
+
+    const account = (await stack.idpStore.accounts.findByUsername('temp'))!
+    expect(await cli(['users', 'delete', 'temp', '--yes'])).toEqual({ code: 0, stdout: '', stderr: 'Deleted temp; client ids temp-1 are free.\n' })
+    expect(await stack.idpStore.accounts.findByUsername('temp')).toBeUndefined()
+    // Its ID tokens stay refused (the cutoff outlives the account), and its client id can go to someone else.
+    expect(await stack.idpStore.cutoffs.get(account.id)).toBeDefined()
+    expect(JSON.parse((await cli(['users', 'add', 'heir', '--client-id', 'temp-1'], 'heir-password\n')).stdout)).toMatchObject({ username: 'heir', clientIds: ['temp-1'] })
+    expect(await cli(['users', 'delete', 'temp', '--yes', '--json'])).toEqual({ code: 1, stdout: '', stderr: 'mqtt-oidc: admin API error: not_found (no account "temp")\n' })
+  })
+})
+
 describe('mqtt-oidc users: one owner per MQTT client id', () => {
   it('refuses to add an account with a client id another account holds, saying whose, and adds nothing', async () => {
     expect((await cli(['users', 'add', 'dana', '--client-id', 'dana-7'], 'dana-password\n')).code).toBe(0)

@@ -17,7 +17,7 @@ overrides the IdP URL in it. Changes apply at once on every IdP instance.
 Passwords are never arguments: they are prompted for at a terminal, or read as the first line of stdin,
 and sent in the request body only.`
 
-/** `users add|list|show|set|conflicts|disable|enable|passwd`: the IdP's accounts, over its admin API. */
+/** `users add|list|show|set|conflicts|disable|delete|enable|passwd`: the IdP's accounts, over its admin API. */
 export function addUsersCommands(program: Command, io: CliIo): void {
   const users = program.command('users').description('manage the IdP\'s accounts (admin)').addHelpText('after', HELP)
   const leaf = (name: string, description: string): Command =>
@@ -73,6 +73,17 @@ export function addUsersCommands(program: Command, io: CliIo): void {
       await confirm(io, `Disable ${name}? Their sign-ins end and their broker credentials are revoked (enable gives sign-ins back, not those credentials).`, opts, `users disable ${name}`)
       await idp.updateAccount(name, { disabled: true })
       done(opts, `Disabled ${name}.`, { username: name, disabled: true })
+    })
+
+  leaf('delete', 'delete an account, after asking (--yes when not at a terminal): its sign-ins end, its broker credentials are revoked, its client ids are free for others')
+    .argument('<name>', 'username')
+    .option('-y, --yes', 'do not ask for confirmation (needed when not at a terminal)')
+    .action(async (name: string, opts: { json?: boolean; yes?: boolean }, cmd: Command) => {
+      const idp = await idpAdminFor(cmd)
+      const account = await idp.getAccount(name) // an unknown account is refused before anyone is asked
+      await confirm(io, `Delete ${name} (client ids ${account.clientIds.join(', ')})? Their sign-ins end and their broker credentials are revoked; this cannot be undone.`, opts, `users delete ${name}`)
+      await idp.deleteAccount(name)
+      done(opts, `Deleted ${name}; client ids ${account.clientIds.join(', ')} are free.`, { username: name, deleted: true })
     })
 
   leaf('enable', 'enable a disabled account again')
