@@ -154,6 +154,15 @@ describe('mqtt-oidc token / pub / sub against the IdP, exchange and broker', () 
     expect(await cli(['pub', '--broker', 'demo', '-t', `devices/${CLIENT_ID}/q`, '-m', 'hey', '--quiet'])).toEqual({ code: 0, stdout: '', stderr: '' })
   })
 
+  it('a CONNACK 5 refusal says what the token was for and what to check, in one line, exit 1', async () => {
+    await createAdminClient({ dataDir: dir }).createBroker('plant-x')
+    expect(await cli(['pub', '--broker', 'plant-x', '-t', `devices/${CLIENT_ID}/x`, '-m', 'hi', '-q', '1'])).toEqual({
+      code: 1, stdout: '',
+      stderr: `mqtt-oidc: the broker at ${mqttUrl} does not authorize a token for broker "plant-x" with client id ${CLIENT_ID}, username gwuser ` +
+        `(CONNACK 5: not authorized): is ${mqttUrl} the broker "plant-x"? (--url, env MQTT_OIDC_CLI_BROKER_URL; --broker)\n`,
+    })
+  })
+
   it('`sub` outside the ACL fails with one line and exit 1', async () => {
     const r = await cli(['sub', '--broker', 'demo', '-t', 'devices/someone-else/#'])
     expect(r.code).toBe(1)
