@@ -1,25 +1,17 @@
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { decodeJwt, decodeProtectedHeader } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { writeSecretFile } from '@mqtt-oidc/core'
-import { createSqliteStore } from '@mqtt-oidc/store'
-import type { Store } from '@mqtt-oidc/core'
-import { createExchange } from '@mqtt-oidc/exchange'
-import type { Exchange } from '@mqtt-oidc/exchange'
-import { createAdminClient } from '@mqtt-oidc/client'
 import type { AdminClient } from '@mqtt-oidc/client'
 import { BIN } from './support/cli-bin.js'
+import { startAdminFixture, type AdminFixture } from './support/start-admin-fixture.js'
 import { runNode } from '@mqtt-oidc/test-support/run-tsx'
 import type { RunResult } from '@mqtt-oidc/test-support/run-tsx'
-import { startMiniOidc } from '@mqtt-oidc/test-support/mini-oidc'
 import type { MiniOidc } from '@mqtt-oidc/test-support/mini-oidc'
 
+let fixture: AdminFixture
 let idp: MiniOidc
-let exchange: Exchange
 let exchangeUrl: string
-let store: Store
 let dir: string
 let dataDir: string
 let admin: AdminClient
@@ -37,23 +29,15 @@ const ok = (r: RunResult): Record<string, unknown> => {
 }
 
 beforeAll(async () => {
-  idp = await startMiniOidc()
-  dir = mkdtempSync(join(tmpdir(), 'mqtt-oidc-cli-admin-'))
-  dataDir = join(dir, 'data')
-  store = createSqliteStore(join(dir, 'exchange.sqlite'))
-  exchange = createExchange({ store, idp: { issuer: idp.issuer }, logLevel: 'silent' })
-  exchangeUrl = (await exchange.listen()).url
-  const creds = { issuer: idp.issuer, exchange: exchangeUrl, ...idp.adminClient }
-  admin = createAdminClient({ adminCredentials: creds })
+  fixture = await startAdminFixture('mqtt-oidc-cli-admin-')
+  idp = fixture.idp
+  exchangeUrl = fixture.exchangeUrl
+  dir = fixture.dir
+  dataDir = fixture.dataDir
+  admin = fixture.admin
   await admin.createBroker('demo')
-  writeSecretFile(join(dataDir, 'admin-client.json'), JSON.stringify(creds))
 })
-afterAll(async () => {
-  await exchange.close()
-  await store.close()
-  await idp.close()
-  rmSync(dir, { recursive: true, force: true })
-})
+afterAll(async () => { await fixture?.close() })
 
 const TEMPLATE = { when: { group: 'operators' }, acl: { pub: ['devices/${clientid}/#'], sub: ['commands/#'] } }
 

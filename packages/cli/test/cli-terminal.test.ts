@@ -1,59 +1,34 @@
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { decodeJwt } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { writeSecretFile } from '@mqtt-oidc/core'
-import type { Store } from '@mqtt-oidc/core'
-import { createSqliteStore } from '@mqtt-oidc/store'
-import { createExchange, type Exchange } from '@mqtt-oidc/exchange'
-import { createAdminClient, type AdminClient } from '@mqtt-oidc/client'
 import { runCommand } from '@mqtt-oidc/test-support/run-command'
 import { runNode, type RunResult } from '@mqtt-oidc/test-support/run-tsx'
 import { runOnTerminal } from '@mqtt-oidc/test-support/run-on-terminal'
-import { startMiniOidc, type MiniOidc } from '@mqtt-oidc/test-support/mini-oidc'
 import { BIN } from './support/cli-bin.js'
+import { startAdminFixture, type AdminFixture } from './support/start-admin-fixture.js'
 
 // The CLI as a person meets it: on a real terminal (a pseudo-terminal made by
 // util-linux `script`), tables with local times and questions before
 // destroying anything; in a pipe, JSON and --yes. TZ is fixed so local time
 // is known: Asia/Kolkata is UTC+05:30 all year.
 
-let idp: MiniOidc
-let exchange: Exchange
-let exchangeUrl: string
-let store: Store
-let dir: string
-let dataDir: string
-let admin: AdminClient
+let f: AdminFixture
 const TZ = 'Asia/Kolkata'
-const env = (): NodeJS.ProcessEnv => ({ MQTT_OIDC_CLI_ISSUER: idp.issuer, MQTT_OIDC_CLI_EXCHANGE_URL: exchangeUrl, MQTT_OIDC_CLI_CONFIG_DIR: join(dir, 'config'), MQTT_OIDC_DATA_DIR: dataDir, TZ })
-const cli = (args: string[], input?: string): Promise<RunResult> => runNode(BIN, args, { cwd: dir, env: env(), input })
+const env = (): NodeJS.ProcessEnv => ({ MQTT_OIDC_CLI_ISSUER: f.idp.issuer, MQTT_OIDC_CLI_EXCHANGE_URL: f.exchangeUrl, MQTT_OIDC_CLI_CONFIG_DIR: join(f.dir, 'config'), MQTT_OIDC_DATA_DIR: f.dataDir, TZ })
+const cli = (args: string[], input?: string): Promise<RunResult> => runNode(BIN, args, { cwd: f.dir, env: env(), input })
 
 /** `mqtt-oidc <args>` on a pseudo-terminal; `input` is typed into it. */
-const onTerminal = (args: string[], input = ''): Promise<RunResult> => runOnTerminal(BIN, args, { cwd: dir, env: env(), input })
+const onTerminal = (args: string[], input = ''): Promise<RunResult> => runOnTerminal(BIN, args, { cwd: f.dir, env: env(), input })
 
 /** `2026-12-01 18:27:05 +05:30` for epoch seconds, in Asia/Kolkata. */
 const kolkata = (epoch: number): string => `${new Date((epoch + 19800) * 1000).toISOString().slice(0, 19).replace('T', ' ')} +05:30`
 
 beforeAll(async () => {
-  idp = await startMiniOidc()
-  dir = mkdtempSync(join(tmpdir(), 'mqtt-oidc-cli-tty-'))
-  dataDir = join(dir, 'data')
-  store = createSqliteStore(join(dir, 'exchange.sqlite'))
-  exchange = createExchange({ store, idp: { issuer: idp.issuer }, logLevel: 'silent' })
-  exchangeUrl = (await exchange.listen()).url
-  const creds = { issuer: idp.issuer, exchange: exchangeUrl, ...idp.adminClient }
-  admin = createAdminClient({ adminCredentials: creds })
-  await admin.createBroker('demo', { expiration: '7d' })
-  writeSecretFile(join(dataDir, 'admin-client.json'), JSON.stringify(creds))
+  f = await startAdminFixture('mqtt-oidc-cli-tty-')
+  await f.admin.createBroker('demo', { expiration: '7d' })
 })
-afterAll(async () => {
-  await exchange?.close()
-  await store?.close()
-  await idp?.close()
-  rmSync(dir, { recursive: true, force: true })
-})
+afterAll(async () => { await f?.close() })
 
 describe('mqtt-oidc --version', () => {
   it('prints the package version with --version and -V', async () => {
@@ -110,10 +85,10 @@ describe('tables at a terminal, JSON in a pipe', () => {
   })
 
   it('broker show-revocations, with revoked and expiry times in local time', async () => {
-    const token = (await admin.issueCredentials('demo', { clientIds: ['rev-1'], expiration: '1h' }))['rev-1']!
+    const token = (await f.admin.issueCredentials('demo', { clientIds: ['rev-1'], expiration: '1h' }))['rev-1']!
     const { jti, exp } = decodeJwt(token)
-    await admin.revoke('demo', [jti!])
-    const [revocation] = (await admin.listRevocations('demo')).filter((r) => r.jti === jti)
+    await f.admin.revoke('demo', [jti!])
+    const [revocation] = (await f.admin.listRevocations('demo')).filter((r) => r.jti === jti)
     expect((await onTerminal(['broker', 'show-revocations', 'demo'])).stdout).toContain(`${jti}  ${kolkata(revocation!.revokedAt)}  ${kolkata(exp!)}`)
     expect((await onTerminal(['broker', 'show-revocations', 'demo'])).stdout.split('\n')[0]).toMatch(/^JTI {25}REVOKED {21}EXPIRES$/)
     expect(JSON.parse((await cli(['broker', 'show-revocations', 'demo'])).stdout)).toContainEqual({ jti, revokedAt: revocation!.revokedAt, expiresAt: exp })
@@ -121,7 +96,7 @@ describe('tables at a terminal, JSON in a pipe', () => {
   })
 
   it('keys list', async () => {
-    const [key] = await admin.listKeys()
+    const [key] = await f.admin.listKeys()
     expect((await onTerminal(['keys', 'list'])).stdout).toBe([
       `KID${' '.repeat(key!.kid.length - 1)}ALG    SIGNS FROM                  RETIRED  PUBLISHED`,
       `${key!.kid}  ${key!.alg.padEnd(5)}  ${kolkata(key!.signsFrom)}  -        yes`, '',
@@ -131,22 +106,22 @@ describe('tables at a terminal, JSON in a pipe', () => {
 
 describe('confirmations before destroying', () => {
   it('broker delete asks at a terminal: "n" changes nothing, "y" deletes; in a pipe it takes --yes', async () => {
-    await admin.createBroker('doomed')
+    await f.admin.createBroker('doomed')
     const no = await onTerminal(['broker', 'delete', 'doomed'], 'n\n')
     expect(no.code).toBe(1)
     expect(no.stdout).toContain('Delete broker doomed? [y/N] ')
     expect(no.stdout).toContain('mqtt-oidc: not confirmed; nothing was changed\n')
-    expect(await admin.getBroker('doomed')).toMatchObject({ id: 'doomed' })
+    expect(await f.admin.getBroker('doomed')).toMatchObject({ id: 'doomed' })
 
     expect(await cli(['broker', 'delete', 'doomed'])).toEqual({
       code: 1, stdout: '', stderr: 'mqtt-oidc: broker delete doomed changes things that cannot be undone: add --yes to confirm (not at a terminal, so not asked); nothing was changed\n',
     })
-    expect(await admin.getBroker('doomed')).toMatchObject({ id: 'doomed' })
+    expect(await f.admin.getBroker('doomed')).toMatchObject({ id: 'doomed' })
 
     const yes = await onTerminal(['broker', 'delete', 'doomed'], 'y\n')
     expect(yes.code).toBe(0)
     expect(yes.stdout).toContain('Deleted broker doomed.\n')
-    await expect(admin.getBroker('doomed')).rejects.toMatchObject({ status: 404 })
+    await expect(f.admin.getBroker('doomed')).rejects.toMatchObject({ status: 404 })
   })
 
   it('refuses an unknown broker before asking anything', async () => {
@@ -156,11 +131,11 @@ describe('confirmations before destroying', () => {
 
 describe('errors that say what to fix', () => {
   it('an admin client whose secret the IdP refuses names the file and the settings, in one line', async () => {
-    const other = join(dir, 'other-stack')
-    writeSecretFile(join(other, 'admin-client.json'), JSON.stringify({ issuer: idp.issuer, exchange: exchangeUrl, clientId: idp.adminClient.clientId, clientSecret: 'not-the-secret' }))
+    const other = join(f.dir, 'other-stack')
+    writeSecretFile(join(other, 'admin-client.json'), JSON.stringify({ ...f.credentials, clientSecret: 'not-the-secret' }))
     expect(await cli(['broker', 'list', '--data-dir', other])).toEqual({
       code: 1, stdout: '',
-      stderr: `mqtt-oidc: the IdP at ${idp.issuer} refused the admin client "${idp.adminClient.clientId}" of ${join(other, 'admin-client.json')}: ` +
+      stderr: `mqtt-oidc: the IdP at ${f.idp.issuer} refused the admin client "${f.idp.adminClient.clientId}" of ${join(other, 'admin-client.json')}: ` +
         'its secret does not match that server\'s (another stack\'s data dir, or the stack was set up again?). Point --data-dir (env MQTT_OIDC_DATA_DIR) ' +
         'at the data dir of the stack at that address, or --issuer (env MQTT_OIDC_CLI_ISSUER) at the IdP that data dir belongs to\n',
     })
