@@ -11,16 +11,19 @@
 import { spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { fileURLToPath } from 'node:url'
+import { dirname, join } from 'node:path'
 import { median } from './lib/broker-token-fixture.js'
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 15)
 const SOURCE = process.env.BENCH_CLI_SOURCE === '1'
 const TARGET_SECONDS = 0.5
-const BIN = fileURLToPath(new URL('../packages/cli/bin/mqtt-oidc.js', import.meta.url))
-const tsx = createRequire(import.meta.url).resolve('tsx')
+const require = createRequire(import.meta.url)
+// The installed @mqtt-oidc/cli, as `npx mqtt-oidc` finds it.
+const CLI_DIR = dirname(require.resolve('@mqtt-oidc/cli/package.json'))
+const BIN = join(CLI_DIR, 'bin', 'mqtt-oidc.js')
+const tsx = require.resolve('tsx')
 
-if (!SOURCE && !existsSync(fileURLToPath(new URL('../packages/cli/dist/main.js', import.meta.url)))) {
+if (!SOURCE && !existsSync(join(CLI_DIR, 'dist', 'main.js'))) {
   console.error('the CLI is not built: run `npm run build` first (or BENCH_CLI_SOURCE=1 for the sources)')
   process.exit(1)
 }
