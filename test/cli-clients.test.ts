@@ -43,7 +43,10 @@ describe('mqtt-oidc clients', () => {
     }
     expect(await introspect(secret)).toEqual({ status: 200, body: { active: false } })
 
-    const rotated = json(await cli(['clients', 'update', 'dashboard', '--rotate-secret', '--json']))
+    expect(await cli(['clients', 'update', 'dashboard', '--rotate-secret', '--json'])).toEqual({
+      code: 1, stdout: '', stderr: 'mqtt-oidc: clients update dashboard --rotate-secret changes things that cannot be undone: add --yes to confirm (not at a terminal, so not asked); nothing was changed\n',
+    })
+    const rotated = json(await cli(['clients', 'update', 'dashboard', '--rotate-secret', '--json', '--yes']))
     expect(rotated.client_secret).toEqual(expect.any(String))
     expect(await introspect(secret)).toMatchObject({ status: 401, body: { error: 'invalid_client' } })
     expect(await introspect(rotated.client_secret as string)).toEqual({ status: 200, body: { active: false } })

@@ -151,10 +151,13 @@ describe('mqtt-oidc broker delete', () => {
 
 describe('mqtt-oidc broker feed-credential', () => {
   it('prints the broker\'s feed credential once, or writes it to a 0600 file, and the feed reads with the latest only', async () => {
-    const printed = ok(await cli(['broker', 'feed-credential', 'demo']))
+    expect(await cli(['broker', 'feed-credential', 'demo'])).toEqual({
+      code: 1, stdout: '', stderr: 'mqtt-oidc: broker feed-credential demo changes things that cannot be undone: add --yes to confirm (not at a terminal, so not asked); nothing was changed\n',
+    })
+    const printed = ok(await cli(['broker', 'feed-credential', 'demo', '--yes']))
     expect(printed).toEqual({ broker: 'demo', feedCredential: expect.stringMatching(/^mqof_[A-Za-z0-9_-]{43}$/) })
     const file = join(dir, 'feed', 'demo')
-    expect(ok(await cli(['broker', 'feed-credential', 'demo', '--out', file]))).toEqual({ broker: 'demo', file })
+    expect(ok(await cli(['broker', 'feed-credential', 'demo', '--out', file, '--yes']))).toEqual({ broker: 'demo', file })
     expect(statSync(file).mode & 0o777).toBe(0o600)
     const read = (credential: string): Promise<number> =>
       fetch(`${exchangeUrl}/brokers/demo/revocations`, { headers: { authorization: `Bearer ${credential}` } }).then((r) => r.status)

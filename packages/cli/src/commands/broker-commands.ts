@@ -118,11 +118,15 @@ export function addBrokerCommands(program: Command, io: CliIo): void {
       writeJson(io.stdout, await (await admin(cmd)).unrevoke(id, opts.jti))
     })
 
-  leaf('feed-credential', 'issue the broker\'s revocation-feed credential (the previous one stops working); printed once, or written to --out')
+  leaf('feed-credential', 'issue the broker\'s revocation-feed credential, after asking (--yes when not at a terminal): the previous one stops working at once; printed once, or written to --out')
     .argument('<id>', 'broker id', parseBrokerId)
     .option('--out <file>', 'write the credential to this file (mode 0600) for the broker\'s MQTT_OIDC_BROKER_FEED_CREDENTIAL_FILE instead of printing it')
-    .action(async (id: string, opts: { out?: string }, cmd: Command) => {
-      const issued = await (await admin(cmd)).issueFeedCredential(id)
+    .option('-y, --yes', 'do not ask for confirmation (needed when not at a terminal)')
+    .action(async (id: string, opts: { out?: string; yes?: boolean }, cmd: Command) => {
+      const api = await admin(cmd)
+      await api.getBroker(id) // an unknown broker is refused before anyone is asked
+      await confirm(io, `Issue a new feed credential for ${id}? Its previous one stops working at once (a broker still using it polls until it reads the new one).`, opts, `broker feed-credential ${id}`)
+      const issued = await api.issueFeedCredential(id)
       if (opts.out === undefined) return writeJson(io.stdout, issued)
       const { writeSecretFile } = await import('@mqtt-oidc/core')
       writeSecretFile(opts.out, `${issued.feedCredential}\n`)

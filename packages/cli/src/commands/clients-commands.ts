@@ -84,12 +84,17 @@ export function addClientsCommands(program: Command, io: CliIo): void {
     .argument('<client-id>', 'its client_id', nonEmpty)
     .addOption(new Option('--native', 'make it a native app (public)').conflicts('web'))
     .option('--web', 'make it a web app')
-    .option('--rotate-secret', 'give a confidential client a new secret (printed once; the old one stops working)'))
-    .action(async (clientId: string, opts: ClientOptions & { rotateSecret?: boolean }, cmd: Command) => {
+    .option('--rotate-secret', 'give a confidential client a new secret, after asking (--yes when not at a terminal): printed once; the old one stops working at once')
+    .option('-y, --yes', 'do not ask before --rotate-secret (needed when not at a terminal)'))
+    .action(async (clientId: string, opts: ClientOptions & { rotateSecret?: boolean; yes?: boolean }, cmd: Command) => {
       const input: OAuthClientInput = { ...inputFrom(opts), ...(opts.native ? { application_type: 'native' } : opts.web ? { application_type: 'web' } : {}) }
       const changes = Object.values(input).some((v) => v !== undefined)
       if (!changes && !opts.rotateSecret) throw new CliError('nothing to update: give --name, --redirect-uri, --grant-type, --scope, --auth-method, --id-token-alg, --native/--web or --rotate-secret (see --help)')
       const api = await admin(cmd)
+      if (opts.rotateSecret) {
+        await api.getClient(clientId) // an unknown client is refused before anyone is asked
+        await confirm(io, `Give ${clientId} a new secret? Its current secret stops working at once.`, opts, `clients update ${clientId} --rotate-secret`)
+      }
       const updated = changes ? await api.updateClient(clientId, input) : undefined
       const rotated = opts.rotateSecret ? await api.rotateClientSecret(clientId) : undefined
       const secret = rotated?.client_secret ?? updated?.client_secret
