@@ -5,6 +5,9 @@ import { writeSecretFile } from '@mqtt-oidc/core'
 import { runCommand } from '@mqtt-oidc/test-support/run-command'
 import { runNode, type RunResult } from '@mqtt-oidc/test-support/run-tsx'
 import { runOnTerminal } from '@mqtt-oidc/test-support/run-on-terminal'
+import type { Command } from 'commander'
+import { PassThrough } from 'node:stream'
+import { createProgram, readCliEnv } from '../src/index.js'
 import { BIN } from './support/cli-bin.js'
 import { startAdminFixture, type AdminFixture } from './support/start-admin-fixture.js'
 
@@ -40,6 +43,21 @@ describe('mqtt-oidc --version', () => {
     expect(await cli(['pub', '-b', 'demo', '-t', 'x', '-m', 'y', '-V', '5'])).toEqual({
       code: 1, stdout: '', stderr: 'mqtt-oidc: -V is --version now: give the MQTT version as --mqtt-version 3.1.1 or --mqtt-version 5\n',
     })
+  })
+})
+
+describe('--json', () => {
+  it('is an option of every command but completion (which prints a shell script)', () => {
+    const sink = new PassThrough()
+    const leaves: string[] = []
+    const walk = (cmd: Command, path: string): void => {
+      if (cmd.commands.length === 0) leaves.push(path)
+      if (cmd.commands.length === 0 && path !== 'completion') expect(cmd.options.map((o) => o.long), path).toContain('--json')
+      for (const c of cmd.commands) walk(c, path === '' ? c.name() : `${path} ${c.name()}`)
+    }
+    walk(createProgram({ stdout: sink, stderr: sink, stdin: new PassThrough(), env: readCliEnv({}) }), '')
+    expect(leaves).toEqual(expect.arrayContaining(['login', 'logout', 'pub', 'gateway', 'users add', 'users delete', 'keys list', 'keys rotate', 'idp keys list', 'completion']))
+    expect(leaves.length).toBeGreaterThan(35)
   })
 })
 
