@@ -335,7 +335,7 @@ describe('connectWithToken with protocolVersion 5', () => {
     expect(err).toBeInstanceOf(ProtocolVersionRefused)
     expect(err).toMatchObject({
       code: 'ERR_PROTOCOL_VERSION_REFUSED', returnCode: 1, protocolVersion: 5,
-      message: 'the broker refused the MQTT protocol version (CONNACK 1: unacceptable protocol version): it may not speak MQTT 5 (aedes speaks 3.1.1 only); connect with MQTT 3.1.1 (CLI: -V 3.1.1)',
+      message: 'the broker refused the MQTT protocol version (CONNACK 1: unacceptable protocol version): it may not speak MQTT 5 (aedes speaks 3.1.1 only); connect with MQTT 3.1.1 (CLI: --mqtt-version 3.1.1)',
     })
     expect(connects).toEqual([])
     expect(calls).toBe(1)
