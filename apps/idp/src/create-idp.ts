@@ -187,19 +187,34 @@ export function createIdp(options: IdpOptions): Idp {
 }
 
 /**
- * Stops listening and destroys every connection, resolving once their
- * sockets are closed and one I/O turn has passed, so that in-process
- * clients (tests restarting on the same port) have seen the close before
- * they reuse a keep-alive connection.
+ * Stops listening, closes idle keep-alive connections at once, lets requests
+ * in flight finish (their store work included, so the store can be closed
+ * after this resolves) for up to `CLOSE_GRACE_MS`, then destroys what is
+ * left; resolves once every socket is closed and one I/O turn has passed, so
+ * that in-process clients (tests restarting on the same port) have seen the
+ * close before they reuse a keep-alive connection.
  */
 async function closeServer(server: Server, sockets: ReadonlySet<Socket>): Promise<void> {
   const closed = new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve())))
   const socketsClosed = [...sockets].map((socket) => new Promise((resolve) => socket.once('close', resolve)))
-  server.closeAllConnections()
-  for (const socket of sockets) socket.destroy()
-  await Promise.all([closed, ...socketsClosed])
+  server.closeIdleConnections()
+  // a connection whose request finishes while we wait turns idle: close it then
+  const sweep = setInterval(() => server.closeIdleConnections(), 20)
+  const force = setTimeout(() => {
+    server.closeAllConnections()
+    for (const socket of sockets) socket.destroy()
+  }, CLOSE_GRACE_MS)
+  try {
+    await Promise.all([closed, ...socketsClosed])
+  } finally {
+    clearInterval(sweep)
+    clearTimeout(force)
+  }
   await new Promise((resolve) => setImmediate(resolve))
 }
+
+/** How long a stop waits for requests in flight before it cuts their connections, ms (within docker stop's 10 s). */
+const CLOSE_GRACE_MS = 5000
 
 /** Seconds beyond the token lifetime a retired key stays in the JWKS (clock skew at verifiers). */
 const KEY_RETENTION_SKEW = 300
