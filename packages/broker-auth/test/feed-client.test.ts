@@ -1,3 +1,5 @@
+import { createServer } from 'node:http'
+import type { AddressInfo, Socket } from 'node:net'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { catchUp } from '../src/lib/catch-up.js'
 import { createFeedClient, FeedHttpError } from '../src/lib/feed-client.js'
@@ -78,5 +80,36 @@ describe('catchUp (?since=N pages)', () => {
     await catchUp(client(), state)
     expect({ revision: state.revision, old: state.has('old'), x: state.has('x') }).toEqual({ revision: 1, old: false, x: true })
     expect(exchange.feedRequests.map((r) => r.path)).toEqual([`/brokers/${BROKER}/revocations?since=10`, `/brokers/${BROKER}/revocations`])
+  })
+})
+
+// The soak saw a broker's stream reconnect hang for 26 s (a stalled connection answered nothing),
+// keeping the broker on a silent feed past its staleness limit. Opening a stream is a request like
+// the others: without response headers within requestTimeoutMs it is abandoned, and the follower
+// polls instead. This test hung until vitest's timeout before the fix.
+describe('createFeedClient: opening the stream', () => {
+  it('gives up on a stream whose response headers never come, within requestTimeoutMs', async () => {
+    const sockets = new Set<Socket>()
+    const silent = createServer(() => undefined) // reads the request, never answers
+    silent.on('connection', (s) => sockets.add(s))
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve))
+    try {
+      const feed = createFeedClient({
+        feedUrl: `http://127.0.0.1:${(silent.address() as AddressInfo).port}`,
+        broker: BROKER,
+        fetch,
+        credential: () => undefined,
+        requestTimeoutMs: 300,
+        signal: stop.signal,
+        onContact: () => contacts++,
+      })
+      const opening = await feed.openStream(0, new AbortController().signal)
+      expect(opening.ok).toBe(false)
+      expect(opening.ok === false && opening.status).toBeUndefined()
+      expect(contacts).toBe(0)
+    } finally {
+      for (const s of sockets) s.destroy()
+      silent.close()
+    }
   })
 })

@@ -72,13 +72,22 @@ export function createFeedClient(options: FeedClientOptions): FeedClient {
     },
     async openStream(lastEventId, abort) {
       let res: Response
+      // Headers must come within requestTimeoutMs like any request's (a stalled connection would
+      // otherwise hold the follower on a silent feed); the body is then the idle timeout's business.
+      const opening = new AbortController()
+      const timer = setTimeout(
+        () => opening.abort(new Error(`no response to the stream request within ${options.requestTimeoutMs} ms`)),
+        options.requestTimeoutMs,
+      )
       try {
         res = await options.fetch(stream, {
           headers: headers('text/event-stream', { 'last-event-id': String(lastEventId) }),
-          signal: AbortSignal.any([options.signal, abort]),
+          signal: AbortSignal.any([options.signal, abort, opening.signal]),
         })
       } catch (err) {
         return { ok: false, err }
+      } finally {
+        clearTimeout(timer)
       }
       if (!res.ok || !res.body || !(res.headers.get('content-type') ?? '').startsWith('text/event-stream')) {
         await res.body?.cancel().catch(() => {})
