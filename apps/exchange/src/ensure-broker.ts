@@ -1,3 +1,4 @@
+import { DEFAULT_BROKER_POLICY } from '@mqtt-oidc/core'
 import type { Acl, Broker, Store } from '@mqtt-oidc/core'
 import { DEFAULT_EXCHANGE_ACL } from './create-exchange.js'
 
@@ -23,6 +24,7 @@ export async function ensureBroker(store: Store, options: EnsureBrokerOptions, n
     expiration: options.expiration ?? null,
     acl: options.acl ?? DEFAULT_EXCHANGE_ACL,
     url: options.url ?? null,
+    policy: DEFAULT_BROKER_POLICY,
     createdAt: now,
     updatedAt: now,
   }

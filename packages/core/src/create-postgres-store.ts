@@ -46,6 +46,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     cutoffs: createPostgresCutoffs(pool),
     oauthClients: createPostgresOAuthClients(pool),
     withLock: createPostgresLock(options.connectionString),
+    async ping() { await pool.query('SELECT 1') },
     async close() {
       await notifications.close()
       await pool.end()

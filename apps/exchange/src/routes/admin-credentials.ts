@@ -11,7 +11,6 @@ import { audit } from '../lib/audit.js'
 import { createJti } from '../lib/create-jti.js'
 import { createRateLimiter } from '../lib/rate-limiter.js'
 import type { RateLimiter } from '../lib/rate-limiter.js'
-import { getBrokerPolicy } from '../lib/broker-policy.js'
 import { brokerSigner } from '../lib/broker-signer.js'
 import { issueBrokerToken } from '../issue-broker-token.js'
 import type { IssuedBrokerToken } from '../issue-broker-token.js'
@@ -72,7 +71,7 @@ export function adminCredentialRoutes(ctx: ExchangeContext): Router {
       const { requests, windowSeconds } = ctx.adminIssueRateLimit
       throw new InvalidRequest(`an admin may issue at most ${requests} credentials per ${windowSeconds} s; ask for fewer`)
     }
-    const key = await brokerSigner(ctx, broker.id, await getBrokerPolicy(ctx.store, broker.id))
+    const key = await brokerSigner(ctx, broker.id, broker.policy)
     // Counting and recording under one lock, so concurrent batches cannot overrun the broker's quota together.
     const issued = await ctx.store.withLock(`admin-issue:${broker.id}`, async () => {
       await checkLiveQuota(ctx, res, broker.id, clientIds.length, now)

@@ -1,0 +1,49 @@
+import type { Store } from './store.js'
+
+/** One finished store call, as `observeStore` reports it. */
+export interface StoreCall {
+  /** `<area>.<method>`, e.g. `brokers.list` or `ping`: a small fixed set, fit for a metric label. */
+  readonly operation: string
+  /** Wall time until the call settled, seconds. */
+  readonly seconds: number
+  /** False when it rejected. */
+  readonly ok: boolean
+}
+
+const AREAS = ['oidc', 'accounts', 'brokers', 'credentials', 'revocations', 'keys', 'clientIds', 'cutoffs', 'oauthClients'] as const
+
+/**
+ * The same store, reporting every call that returns a promise to `observe`
+ * when it settles (store latency metrics). Calls that return at once
+ * (`revocations.watch`) and `withLock`, whose time is its holder's, are
+ * passed through untimed; so is `close`.
+ *
+ * @example const store = observeStore(await openStore(...), (call) => histogram.observe({ operation: call.operation }, call.seconds))
+ */
+export function observeStore(store: Store, observe: (call: StoreCall) => void): Store {
+  const timed = <A extends unknown[], R>(operation: string, fn: (...args: A) => R) => (...args: A): R => {
+    const start = performance.now()
+    const result = fn(...args)
+    if (!(result instanceof Promise)) return result
+    const done = (ok: boolean): void => observe({ operation, seconds: (performance.now() - start) / 1000, ok })
+    return result.then((value: unknown) => { done(true); return value }, (err: unknown) => { done(false); throw err }) as R
+  }
+  const area = <T extends object>(name: string, target: T): T => {
+    const wrapped = new Map<PropertyKey, unknown>()
+    return new Proxy(target, {
+      get(t, prop, receiver) {
+        const value: unknown = Reflect.get(t, prop, receiver)
+        if (typeof value !== 'function' || typeof prop !== 'string') return value
+        if (!wrapped.has(prop)) wrapped.set(prop, timed(`${name}.${prop}`, (...args: unknown[]) => (value as (...a: unknown[]) => unknown).apply(t, args)))
+        return wrapped.get(prop)
+      },
+    })
+  }
+  const areas = Object.fromEntries(AREAS.map((name) => [name, area(name, store[name])])) as Pick<Store, (typeof AREAS)[number]>
+  return {
+    ...areas,
+    withLock: (name, fn) => store.withLock(name, fn),
+    ping: timed('ping', () => store.ping()),
+    close: () => store.close(),
+  }
+}
