@@ -1,12 +1,13 @@
 import { resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { BrokerConfigError, loadBrokerConfig } from '../src/index.js'
+import { ConfigError } from '@mqtt-oidc/core'
+import { loadBrokerConfig } from '../src/index.js'
 
 const problemsOf = (env: NodeJS.ProcessEnv): readonly string[] => {
   try {
     loadBrokerConfig(env)
   } catch (err) {
-    if (err instanceof BrokerConfigError) return err.problems
+    if (err instanceof ConfigError) return err.problems
     throw err
   }
   return []
@@ -68,10 +69,11 @@ describe('MQTT_OIDC_BROKER_* configuration', () => {
       MQTT_OIDC_BROKER_PROT: '1',
       MQTT_OIDC_BROKER_HOSTNAME: 'x',
     })).toEqual([
+      expect.stringMatching(/^MQTT_OIDC_BROKER_PROT: unknown variable \(known: MQTT_OIDC_BROKER_ID, /),
+      expect.stringMatching(/^MQTT_OIDC_BROKER_HOSTNAME: unknown variable \(known: /),
       expect.stringMatching(/^MQTT_OIDC_BROKER_ID: /),
       expect.stringMatching(/^MQTT_OIDC_BROKER_EXCHANGE_URL: /),
-      expect.stringMatching(/^MQTT_OIDC_BROKER_MQTT_PORT: /),
-      'unknown variables MQTT_OIDC_BROKER_PROT, MQTT_OIDC_BROKER_HOSTNAME',
+      'MQTT_OIDC_BROKER_MQTT_PORT: must be a whole number from 0 to 65535',
     ])
   })
 
@@ -113,6 +115,11 @@ describe('MQTT_OIDC_BROKER_* configuration', () => {
   it('reads the Redis URL shared by the nodes of one broker, and refuses any other scheme', () => {
     expect(loadBrokerConfig({ MQTT_OIDC_BROKER_REDIS_URL: 'redis://redis:6379/2' }).redisUrl).toBe('redis://redis:6379/2')
     expect(problemsOf({ MQTT_OIDC_BROKER_REDIS_URL: 'http://redis:6379' })).toEqual(['MQTT_OIDC_BROKER_REDIS_URL: must be a redis:// URL'])
+  })
+
+  it('reads an empty variable as unset, as the other apps do: an empty metrics port opens no metrics listener', () => {
+    expect(loadBrokerConfig({ MQTT_OIDC_BROKER_METRICS_PORT: '', MQTT_OIDC_BROKER_MQTT_PORT: '', MQTT_OIDC_BROKER_ID: '' }))
+      .toMatchObject({ metricsPort: undefined, mqttPort: 1883, brokerId: 'demo' })
   })
 
   it('refuses plain HTTP exchange URLs when NODE_ENV=production', () => {

@@ -131,3 +131,29 @@ describe('POST /emqx/authz (EMQX 5 HTTP authorization)', () => {
     expect((await authz('ex', 'publish', 'devices/ex/x')).body).toEqual({ result: 'deny' })
   })
 })
+
+describe('GET /healthz, /readyz and /metrics on the hook port', () => {
+  it('answers alive, ready with its checks, and counts authentication decisions by reason', async () => {
+    await authn('m1', await kit.sign({ sub: 'm1' }))
+    await authn('m2', 'garbage')
+    expect(await (await fetch(`${url}/healthz`)).json()).toEqual({ status: 'ok' })
+    const ready = await fetch(`${url}/readyz`)
+    expect({ status: ready.status, body: await ready.json() }).toEqual({
+      status: 200,
+      body: {
+        status: 'ready',
+        checks: {
+          listening: { ok: true },
+          keys: { ok: true, keys: 1, age_seconds: expect.any(Number) },
+          revocation_feed: { ok: true, lag_seconds: expect.any(Number), limit_seconds: 60 },
+        },
+      },
+    })
+    const text = await (await fetch(`${url}/metrics`)).text()
+    expect(text).toMatch(/^mqtt_oidc_broker_connects_total\{outcome="accepted",reason="",connack="",broker="emqx"\} [1-9]\d*$/m)
+    expect(text).toMatch(/^mqtt_oidc_broker_connects_total\{outcome="refused",reason="ERR_TOKEN_MALFORMED",connack="",broker="emqx"\} [1-9]\d*$/m)
+    expect(text).toMatch(/^mqtt_oidc_broker_token_verifications_total\{result="refused",code="ERR_TOKEN_MALFORMED",broker="emqx"\} [1-9]\d*$/m)
+    expect(text).toMatch(/^mqtt_oidc_broker_revocation_feed_lag_seconds\{broker="emqx"\} \d/m)
+    expect(text).not.toContain('garbage')
+  })
+})

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { ConfigError, loadConfig } from '../src/config.js'
+import { ConfigError } from '@mqtt-oidc/core'
+import { loadConfig } from '../src/config.js'
 
 describe('loadConfig (MQTT_OIDC_EXCHANGE_* environment)', () => {
   it('works with no configuration at all', () => {
@@ -39,7 +40,7 @@ describe('loadConfig (MQTT_OIDC_EXCHANGE_* environment)', () => {
       .toMatchObject({ subjectRateLimit: null, maxLiveAdminCredentials: null })
     expect(() => loadConfig({
       MQTT_OIDC_EXCHANGE_SUBJECT_RATE_LIMIT: '0/1m', MQTT_OIDC_EXCHANGE_ADMIN_ISSUE_RATE_LIMIT: '10', MQTT_OIDC_EXCHANGE_MAX_LIVE_ADMIN_CREDENTIALS: '-1',
-    })).toThrow(new ConfigError([
+    })).toThrow(new ConfigError('exchange', [
       'MQTT_OIDC_EXCHANGE_SUBJECT_RATE_LIMIT: must be <requests>/<window> such as 20/1m (requests 1 or more, window 1s..1d), or none',
       'MQTT_OIDC_EXCHANGE_ADMIN_ISSUE_RATE_LIMIT: must be <requests>/<window> such as 20/1m (requests 1 or more, window 1s..1d), or none',
       'MQTT_OIDC_EXCHANGE_MAX_LIVE_ADMIN_CREDENTIALS: must be a whole number of credentials (1 or more), or none',
@@ -121,7 +122,7 @@ describe('loadConfig (MQTT_OIDC_EXCHANGE_* environment)', () => {
   it('takes a postgres:// store URL (shared with the IdP) and refuses anything else', () => {
     expect(loadConfig({ MQTT_OIDC_STORE: 'postgresql://db/mqtt' }).store).toBe('postgresql://db/mqtt')
     expect(loadConfig({ MQTT_OIDC_STORE: '' }).store).toBeUndefined()
-    expect(() => loadConfig({ MQTT_OIDC_STORE: 'mysql://db/x' })).toThrow(new ConfigError([
+    expect(() => loadConfig({ MQTT_OIDC_STORE: 'mysql://db/x' })).toThrow(new ConfigError('exchange', [
       'MQTT_OIDC_STORE: must be a postgres:// URL (unset: the embedded SQLite store)',
     ]))
   })

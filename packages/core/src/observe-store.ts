@@ -10,6 +10,9 @@ export interface StoreCall {
   readonly ok: boolean
 }
 
+/** Histogram buckets for store latency, seconds: a local SQLite call takes ~0.1 ms, a PostgreSQL round trip ~1 ms, a slow disk or network far more. */
+export const STORE_SECONDS_BUCKETS: readonly number[] = Object.freeze([0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5])
+
 const AREAS = ['oidc', 'accounts', 'brokers', 'credentials', 'revocations', 'keys', 'clientIds', 'cutoffs', 'oauthClients'] as const
 
 /**

@@ -6,6 +6,7 @@ import type { KeyUsage } from './key-usage.js'
 import type { BrokerCache } from './broker-cache.js'
 import type { RateLimit } from './rate-limiter.js'
 import type { TrustedIssuer } from './trusted-issuers.js'
+import type { ExchangeMetrics } from './create-exchange-metrics.js'
 
 /** What the routes share; built once by createExchange. */
 export interface ExchangeContext {
@@ -46,4 +47,6 @@ export interface ExchangeContext {
   readonly keepaliveMs: number
   /** Current time, epoch seconds. */
   readonly now: () => number
+  /** Prometheus metrics (exchanges, verifications, limits, issued credentials). */
+  readonly metrics: ExchangeMetrics
 }

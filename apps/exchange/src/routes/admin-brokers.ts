@@ -98,6 +98,7 @@ export function adminBrokerRoutes(ctx: ExchangeContext): Router {
         'is created again. Nothing was changed; confirm with force.')
     }
     const change = await ctx.store.brokers.delete(id, now)
+    ctx.metrics.revocations('revoke', change.changed.length)
     ctx.brokers.invalidate(id)
     await ctx.signingKeys().retireHmac(id)
     audit(ctx, res, 'broker.delete', { broker: id, force, revoked: change.changed.length, revision: change.revision })

@@ -94,6 +94,7 @@ export function adminCredentialRoutes(ctx: ExchangeContext): Router {
       }
       await ctx.keyUsage.note(key.kid, lifetime === null ? null : (notBefore ?? now) + lifetime)
       await ctx.store.credentials.insertMany(tokens.map((i) => i.credential))
+      ctx.metrics.issued('admin', tokens.length)
       return tokens
     })
     audit(ctx, res, 'credentials.issue', {
@@ -111,6 +112,7 @@ function takeIssueBudget(ctx: ExchangeContext, limiter: RateLimiter, res: Respon
   if (!limit) return
   const retryAfter = limiter.take(`admin\0${admin}`, count, limit, now)
   if (retryAfter === 0) return
+  ctx.metrics.rateLimited('admin_issue')
   const left = limit.requests - limiter.used(`admin\0${admin}`, now)
   res.set('Retry-After', String(retryAfter))
   throw new TooManyRequests(`this admin may issue ${limit.requests} credentials per ${limit.windowSeconds} s and has ${left} left; retry in ${retryAfter} s`)
@@ -126,6 +128,7 @@ async function checkLiveQuota(ctx: ExchangeContext, res: Response, broker: strin
   if (max === null) return
   const live = await ctx.store.credentials.countLive(broker, now, 'admin')
   if (live + count <= max) return
+  ctx.metrics.rateLimited('admin_live_credentials')
   const freedAt = await ctx.store.credentials.nthLiveExpiry(broker, now, live + count - max, 'admin')
   const head = `broker "${broker}" has ${live} live admin-issued credentials (quota ${max}): ${count} more do not fit`
   if (freedAt === null) throw new TooManyRequests(`${head}; revoke some first`)
