@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -60,21 +60,44 @@ describe('every entry point with a bad variable', () => {
 })
 
 describe('the embedded stack (scripts/start-stack.ts)', () => {
-  it('starts the three apps through their own start functions, and stops them in reverse order on SIGTERM, exiting 0', async () => {
+  it('starts the three apps through their own start functions, healthy and documented, and stops them in reverse order on SIGTERM, exiting 0', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'mqtt-oidc-runtime-'))
     dirs.push(dataDir)
-    const [idpPort, exchangePort] = [await freePort(), await freePort()]
-    const idp = `http://127.0.0.1:${idpPort}`
-    const exchange = `http://127.0.0.1:${exchangePort}`
-    const stack = start(ENTRY_POINTS['mqtt-oidc'].script, {
+    const ports = { idp: await freePort(), exchange: await freePort(), mqtt: await freePort(), idpMetrics: await freePort(), exchangeMetrics: await freePort(), brokerMetrics: await freePort() }
+    const idp = `http://127.0.0.1:${ports.idp}`
+    const exchange = `http://127.0.0.1:${ports.exchange}`
+    const env = {
       MQTT_OIDC_DATA_DIR: dataDir, LOG_FORMAT: 'json',
-      MQTT_OIDC_IDP_PORT: String(idpPort), MQTT_OIDC_IDP_ISSUER: idp, MQTT_OIDC_IDP_EXCHANGE_URL: exchange,
-      MQTT_OIDC_EXCHANGE_PORT: String(exchangePort), MQTT_OIDC_EXCHANGE_ISSUER: exchange, MQTT_OIDC_EXCHANGE_IDP_ISSUER: idp,
-      MQTT_OIDC_BROKER_EXCHANGE_URL: exchange, MQTT_OIDC_BROKER_MQTT_PORT: '0', MQTT_OIDC_BROKER_WS_PORT: '0',
-    })
+      MQTT_OIDC_IDP_PORT: String(ports.idp), MQTT_OIDC_IDP_ISSUER: idp, MQTT_OIDC_IDP_EXCHANGE_URL: exchange, MQTT_OIDC_IDP_METRICS_PORT: String(ports.idpMetrics),
+      MQTT_OIDC_EXCHANGE_PORT: String(ports.exchange), MQTT_OIDC_EXCHANGE_ISSUER: exchange, MQTT_OIDC_EXCHANGE_IDP_ISSUER: idp,
+      MQTT_OIDC_EXCHANGE_METRICS_PORT: String(ports.exchangeMetrics),
+      MQTT_OIDC_BROKER_EXCHANGE_URL: exchange, MQTT_OIDC_BROKER_MQTT_PORT: String(ports.mqtt), MQTT_OIDC_BROKER_WS_PORT: '0',
+      MQTT_OIDC_BROKER_METRICS_PORT: String(ports.brokerMetrics),
+    }
+    const stack = start(ENTRY_POINTS['mqtt-oidc'].script, env)
     await stack.waitFor(/^mqtt-oidc is running \(Ctrl-C stops it\):$/m)
-    expect(await (await fetch(`${idp}/healthz`)).json()).toEqual({ status: 'ok' })
-    expect(await (await fetch(`${exchange}/healthz`)).json()).toEqual({ status: 'ok' })
+
+    // docker-compose.yml's health checks, on the same apps outside containers.
+    for (const service of ['idp', 'exchange', 'broker']) {
+      const check = await runHealthcheck(service, env)
+      expect(check, service).toEqual({ code: 0, stdout: '', stderr: '' })
+    }
+    // What each part exposes is what docs/operations.md documents, and what the dashboard and the alert rules use.
+    const exposed = new Set<string>()
+    for (const port of [ports.idpMetrics, ports.exchangeMetrics, ports.brokerMetrics]) {
+      const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()
+      for (const [, name, type] of text.matchAll(/^# TYPE (mqtt_oidc_\w+) (\w+)$/gm)) {
+        exposed.add(name!)
+        if (type === 'histogram') for (const suffix of ['_bucket', '_count', '_sum']) exposed.add(`${name}${suffix}`)
+      }
+    }
+    const documented = [...readFileSync(join(root, 'docs/operations.md'), 'utf8').matchAll(/^\| `(mqtt_oidc_\w+)` \|/gm)].map((m) => m[1]!)
+    expect([...exposed].filter((name) => !/_(bucket|count|sum)$/.test(name)).sort()).toEqual([...documented].sort())
+    for (const file of ['deploy/grafana/mqtt-oidc.json', 'deploy/prometheus/alerts.yml']) {
+      const used = new Set(readFileSync(join(root, file), 'utf8').match(/mqtt_oidc_\w+/g))
+      for (const name of used) expect(exposed, `${file} uses ${name}`).toContain(name)
+    }
+
     stack.kill('SIGTERM')
     const { code, stdout } = await stack.ended
     expect(code).toBe(0)
@@ -83,3 +106,13 @@ describe('the embedded stack (scripts/start-stack.ts)', () => {
     expect(closing).toEqual(['broker closed', 'exchange closed', 'idp closed'])
   }, 120_000)
 })
+
+/** `node scripts/healthcheck.mjs <service>` with the service's environment, as the compose health checks run it. */
+function runHealthcheck(service: string, env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [join(root, 'scripts/healthcheck.mjs'), service], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => { stdout += chunk })
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk })
+  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })))
+}

@@ -1,3 +1,4 @@
+import { isMqttOidcError } from './errors.js'
 import type { Store } from './store.js'
 
 /** One finished store call, as `observeStore` reports it. */
@@ -6,8 +7,12 @@ export interface StoreCall {
   readonly operation: string
   /** Wall time until the call settled, seconds. */
   readonly seconds: number
-  /** False when it rejected. */
-  readonly ok: boolean
+  /**
+   * `ok`; `refused` when the store answered with one of our typed errors
+   * (ERR_NOT_FOUND, ERR_CONFLICT, ERR_CLIENT_ID_TAKEN: a request's fault);
+   * `error` for anything else (the database away, a bug).
+   */
+  readonly outcome: 'ok' | 'refused' | 'error'
 }
 
 /** Histogram buckets for store latency, seconds: a local SQLite call takes ~0.1 ms, a PostgreSQL round trip ~1 ms, a slow disk or network far more. */
@@ -28,8 +33,11 @@ export function observeStore(store: Store, observe: (call: StoreCall) => void): 
     const start = performance.now()
     const result = fn(...args)
     if (!(result instanceof Promise)) return result
-    const done = (ok: boolean): void => observe({ operation, seconds: (performance.now() - start) / 1000, ok })
-    return result.then((value: unknown) => { done(true); return value }, (err: unknown) => { done(false); throw err }) as R
+    const done = (outcome: StoreCall['outcome']): void => observe({ operation, seconds: (performance.now() - start) / 1000, outcome })
+    return result.then((value: unknown) => { done('ok'); return value }, (err: unknown) => {
+      done(isMqttOidcError(err) ? 'refused' : 'error')
+      throw err
+    }) as R
   }
   const area = <T extends object>(name: string, target: T): T => {
     const wrapped = new Map<PropertyKey, unknown>()

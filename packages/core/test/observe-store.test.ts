@@ -16,8 +16,10 @@ describe('observeStore', () => {
     await watching.ready
     watching.stop()
     expect(await store.withLock('x', async () => 'held')).toBe('held')
-    expect(calls.map((c) => [c.operation, c.ok])).toEqual([['brokers.create', true], ['brokers.list', true], ['brokers.create', false], ['ping', true]])
+    expect(calls.map((c) => [c.operation, c.outcome])).toEqual([['brokers.create', 'ok'], ['brokers.list', 'ok'], ['brokers.create', 'refused'], ['ping', 'ok']])
     expect(calls.every((c) => c.seconds >= 0 && c.seconds < 60)).toBe(true)
     await store.close()
+    await expect(store.brokers.list()).rejects.toThrow()
+    expect(calls.at(-1)).toMatchObject({ operation: 'brokers.list', outcome: 'error' })
   })
 })

@@ -49,7 +49,7 @@ export function createExchangeMetrics(sources: ExchangeMetricsSources, options: 
   const limited = new Counter({ name: 'mqtt_oidc_exchange_rate_limited_total', help: 'Requests refused by a limit, by limit', labelNames: ['limit'], registers })
   const issued = new Counter({ name: 'mqtt_oidc_exchange_credentials_issued_total', help: 'Broker tokens issued, by source (exchange, admin)', labelNames: ['source'], registers })
   const revocations = new Counter({ name: 'mqtt_oidc_exchange_revocations_total', help: 'jtis revoked or unrevoked through this instance, by action', labelNames: ['action'], registers })
-  const store = new Histogram({ name: 'mqtt_oidc_exchange_store_seconds', help: 'Store calls, by operation and outcome (ok, error), seconds', labelNames: ['operation', 'outcome'], buckets: [...STORE_SECONDS_BUCKETS], registers })
+  const store = new Histogram({ name: 'mqtt_oidc_exchange_store_seconds', help: 'Store calls, by operation and outcome (ok; refused: not found, conflict; error: the store failed), seconds', labelNames: ['operation', 'outcome'], buckets: [...STORE_SECONDS_BUCKETS], registers })
   // Read when Prometheus scrapes.
   new Gauge({ name: 'mqtt_oidc_exchange_feed_streams', help: 'Revocation streams (SSE) open on this instance', registers, collect() { this.set(sources.feedStreams()) } })
   new Gauge({
@@ -69,7 +69,7 @@ export function createExchangeMetrics(sources: ExchangeMetricsSources, options: 
     rateLimited: (limit) => limited.inc({ limit }),
     issued: (source, count) => issued.inc({ source }, count),
     revocations: (action, count) => revocations.inc({ action }, count),
-    storeCall: (call) => store.observe({ operation: call.operation, outcome: call.ok ? 'ok' : 'error' }, call.seconds),
+    storeCall: (call) => store.observe({ operation: call.operation, outcome: call.outcome }, call.seconds),
     render: async () => ({ contentType: registry.contentType, body: await registry.metrics() }),
   }
 }

@@ -36,7 +36,7 @@ export function createIdpMetrics(options: { readonly processMetrics?: boolean } 
   const issued = new Counter({ name: 'mqtt_oidc_idp_tokens_issued_total', help: 'Token endpoint grants that issued tokens, by grant_type', labelNames: ['grant_type'], registers })
   const refusals = new Counter({ name: 'mqtt_oidc_idp_oauth_refusals_total', help: 'OAuth refusals (authorization, token, device, introspection, revocation, userinfo, logout), by OAuth error code', labelNames: ['error'], registers })
   const keyFailures = new Counter({ name: 'mqtt_oidc_idp_key_reload_failures_total', help: 'Looks at the signing keys in the store that failed', registers })
-  const store = new Histogram({ name: 'mqtt_oidc_idp_store_seconds', help: 'Store calls, by operation and outcome (ok, error), seconds', labelNames: ['operation', 'outcome'], buckets: [...STORE_SECONDS_BUCKETS], registers })
+  const store = new Histogram({ name: 'mqtt_oidc_idp_store_seconds', help: 'Store calls, by operation and outcome (ok; refused: not found, conflict; error: the store failed), seconds', labelNames: ['operation', 'outcome'], buckets: [...STORE_SECONDS_BUCKETS], registers })
   for (const outcome of ['ok', 'failed']) logins.inc({ outcome }, 0)
   for (const limit of ['login', 'user_code']) limited.inc({ limit }, 0)
 
@@ -45,7 +45,7 @@ export function createIdpMetrics(options: { readonly processMetrics?: boolean } 
     tokenIssued: (grantType) => issued.inc({ grant_type: grantType }),
     oauthRefusal: (error) => refusals.inc({ error }),
     keyReloadFailed: () => keyFailures.inc(),
-    storeCall: (call) => store.observe({ operation: call.operation, outcome: call.ok ? 'ok' : 'error' }, call.seconds),
+    storeCall: (call) => store.observe({ operation: call.operation, outcome: call.outcome }, call.seconds),
     observeLogins: (limiter) => ({
       retryAfter(attempt) {
         const wait = limiter.retryAfter(attempt)
