@@ -2,9 +2,9 @@ import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createPostgresStore } from '../src/create-postgres-store.js'
 import { POSTGRES_MIGRATIONS } from '../src/lib/postgres-schema.js'
-import { DEFAULT_BROKER_POLICY } from '../src/store.js'
 import { startPostgres, type TestPostgres } from '../../../test/support/start-postgres.js'
 import { describeStoreContract } from './support/store-contract.js'
+import { LEGACY_BROKERS, LEGACY_KEYS, expectLegacyRecordsMigrated, legacyRecords } from './support/legacy-records.js'
 
 // A real PostgreSQL (Debian's server, a fresh cluster in a temp dir); a new
 // database per test.
@@ -167,44 +167,18 @@ describe('PostgreSQL store migrations', () => {
       await old.query(sql)
       await old.query('INSERT INTO schema_migrations VALUES ($1, $2)', [i + 1, now])
     }
-    for (const id of ['demo', 'shaped', 'reborn']) {
+    for (const id of LEGACY_BROKERS) {
       await old.query(`INSERT INTO brokers (id, expiration, acl, url, created_at, updated_at) VALUES ($1, NULL, '{"pub":["#"],"sub":["#"]}', NULL, $2, $2)`, [id, now])
     }
-    for (const kid of ['k-dated', 'k-never', 'k-unrecorded']) {
-      await old.query(`INSERT INTO signing_keys VALUES ($1, 'EdDSA', 'exchange', '{"kty":"OKP"}', $2, NULL)`, [kid, now])
+    for (const kid of LEGACY_KEYS) await old.query(`INSERT INTO signing_keys VALUES ($1, 'EdDSA', 'exchange', '{"kty":"OKP"}', $2, NULL)`, [kid, now])
+    for (const [model, id, payload, expiresAt] of legacyRecords(now)) {
+      await old.query('INSERT INTO oidc_records (model, id, payload, expires_at) VALUES ($1, $2, $3, $4)', [model, id, JSON.stringify(payload), expiresAt])
     }
-    const record = (model: string, id: string, payload: unknown, expiresAt: number | null = null) =>
-      old.query('INSERT INTO oidc_records (model, id, payload, expires_at) VALUES ($1, $2, $3, $4)', [model, id, JSON.stringify(payload), expiresAt])
-    const shaped = {
-      clientIdMode: 'generated', aclTemplates: [{ when: { group: 'ops' }, acl: { pub: ['ops/#'], sub: [] } }], maxLifetime: 900,
-      rateLimit: { requests: 5, windowSeconds: 60 }, profile: 'rabbitmq', allowedIssuers: ['https://a.example'], alg: 'RS256', resourceServerId: 'mqtt',
-    }
-    await record('MqttOidcBrokerPolicy', 'shaped', shaped)
-    await record('MqttOidcBrokerPolicy', 'demo', { profile: 'emqx' })
-    await record('MqttOidcBrokerPolicy', 'gone', { alg: 'HS256' })
-    await record('MqttOidcFeedCredential', 'demo', { sha256: 'ab'.repeat(32), brokerCreatedAt: now, issuedAt: now - 5 })
-    await record('MqttOidcFeedCredential', 'reborn', { sha256: 'cd'.repeat(32), brokerCreatedAt: now - 100, issuedAt: now - 100 })
-    await record('MqttOidcKeyUsage', 'k-dated', { lastExp: now + 7200 })
-    await record('MqttOidcKeyUsage', 'k-never', { lastExp: null })
-    await record('ClientIdLease', 'a1', { grants: { g1: { clientId: 'demo-1', base: 'demo-1' }, g2: { clientId: 'demo-1-ABCDEFGHIJ', base: 'demo-1' } } }, now + 3600)
-    await record('Session', 's1', { uid: 'u1' }, now + 600)
     await old.end()
 
     const migrated = await createPostgresStore({ connectionString: url })
     try {
-      expect((await migrated.brokers.list()).map((b) => [b.id, b.policy])).toEqual([
-        ['demo', { ...DEFAULT_BROKER_POLICY, profile: 'emqx' }], ['reborn', DEFAULT_BROKER_POLICY], ['shaped', shaped],
-      ])
-      expect(await migrated.brokers.feedCredential('demo')).toEqual({ sha256: 'ab'.repeat(32), issuedAt: now - 5 })
-      expect(await migrated.brokers.feedCredential('reborn')).toBeUndefined()
-      expect(await migrated.keys.lastTokenExpiry('k-dated')).toBe(now + 7200)
-      expect(await migrated.keys.lastTokenExpiry('k-never')).toBeNull()
-      expect(await migrated.keys.lastTokenExpiry('k-unrecorded')).toBeUndefined()
-      expect(await migrated.clientIds.leasesOf('a1', now)).toEqual([
-        { grantId: 'g1', accountId: 'a1', clientId: 'demo-1', base: 'demo-1', expiresAt: now + 3600 },
-        { grantId: 'g2', accountId: 'a1', clientId: 'demo-1-ABCDEFGHIJ', base: 'demo-1', expiresAt: now + 3600 },
-      ])
-      expect(await migrated.oidc.find('Session', 's1')).toEqual({ uid: 'u1' })
+      await expectLegacyRecordsMigrated(migrated, now)
       const check = new pg.Client({ connectionString: url })
       await check.connect()
       expect((await check.query("SELECT model FROM oidc_records WHERE model <> 'Session'")).rows).toEqual([])

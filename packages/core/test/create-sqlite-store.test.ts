@@ -5,9 +5,9 @@ import { join } from 'node:path'
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createSqliteStore } from '../src/create-sqlite-store.js'
 import { SQLITE_MIGRATIONS } from '../src/lib/sqlite-schema.js'
-import { DEFAULT_BROKER_POLICY } from '../src/store.js'
 import type { Store } from '../src/store.js'
 import { describeStoreContract } from './support/store-contract.js'
+import { LEGACY_BROKERS, LEGACY_KEYS, expectLegacyRecordsMigrated, legacyRecords } from './support/legacy-records.js'
 
 let dir: string
 let store: Store
@@ -107,46 +107,16 @@ describe('SQLite store migration of the records kept in oidc_records', () => {
     old.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)')
     SQLITE_MIGRATIONS.slice(0, 5).forEach((sql, i) => { old.exec(sql); old.prepare('INSERT INTO schema_migrations VALUES (?, ?)').run(i + 1, now) })
     const broker = old.prepare(`INSERT INTO brokers (id, expiration, acl, url, created_at, updated_at) VALUES (?, NULL, '{"pub":["#"],"sub":["#"]}', NULL, ?, ?)`)
-    for (const id of ['demo', 'shaped', 'reborn']) broker.run(id, now, now)
+    for (const id of LEGACY_BROKERS) broker.run(id, now, now)
     const key = old.prepare(`INSERT INTO signing_keys VALUES (?, 'EdDSA', 'exchange', '{"kty":"OKP"}', ?, NULL)`)
-    for (const kid of ['k-dated', 'k-never', 'k-unrecorded']) key.run(kid, now)
+    for (const kid of LEGACY_KEYS) key.run(kid, now)
     const record = old.prepare('INSERT INTO oidc_records (model, id, payload, expires_at) VALUES (?, ?, ?, ?)')
-    record.run('MqttOidcBrokerPolicy', 'shaped', JSON.stringify({
-      clientIdMode: 'generated', aclTemplates: [{ when: { group: 'ops' }, acl: { pub: ['ops/#'], sub: [] } }], maxLifetime: 900,
-      rateLimit: { requests: 5, windowSeconds: 60 }, profile: 'rabbitmq', allowedIssuers: ['https://a.example'], alg: 'RS256', resourceServerId: 'mqtt',
-    }), null)
-    // Written before later fields existed: the rest comes from the defaults.
-    record.run('MqttOidcBrokerPolicy', 'demo', JSON.stringify({ profile: 'emqx' }), null)
-    record.run('MqttOidcBrokerPolicy', 'gone', JSON.stringify({ alg: 'HS256' }), null)
-    record.run('MqttOidcFeedCredential', 'demo', JSON.stringify({ sha256: 'ab'.repeat(32), brokerCreatedAt: now, issuedAt: now - 5 }), null)
-    // Issued for an earlier broker of the same id: not this one's.
-    record.run('MqttOidcFeedCredential', 'reborn', JSON.stringify({ sha256: 'cd'.repeat(32), brokerCreatedAt: now - 100, issuedAt: now - 100 }), null)
-    record.run('MqttOidcKeyUsage', 'k-dated', JSON.stringify({ lastExp: now + 7200 }), null)
-    record.run('MqttOidcKeyUsage', 'k-never', JSON.stringify({ lastExp: null }), null)
-    record.run('ClientIdLease', 'a1', JSON.stringify({ grants: { g1: { clientId: 'demo-1', base: 'demo-1' }, g2: { clientId: 'demo-1-ABCDEFGHIJ', base: 'demo-1' } } }), now + 3600)
-    record.run('Session', 's1', JSON.stringify({ uid: 'u1' }), now + 600)
+    for (const [model, id, payload, expiresAt] of legacyRecords(now)) record.run(model, id, JSON.stringify(payload), expiresAt)
     old.close()
 
     const migrated = createSqliteStore(path)
     try {
-      expect((await migrated.brokers.list()).map((b) => [b.id, b.policy])).toEqual([
-        ['demo', { ...DEFAULT_BROKER_POLICY, profile: 'emqx' }],
-        ['reborn', DEFAULT_BROKER_POLICY],
-        ['shaped', {
-          clientIdMode: 'generated', aclTemplates: [{ when: { group: 'ops' }, acl: { pub: ['ops/#'], sub: [] } }], maxLifetime: 900,
-          rateLimit: { requests: 5, windowSeconds: 60 }, profile: 'rabbitmq', allowedIssuers: ['https://a.example'], alg: 'RS256', resourceServerId: 'mqtt',
-        }],
-      ])
-      expect(await migrated.brokers.feedCredential('demo')).toEqual({ sha256: 'ab'.repeat(32), issuedAt: now - 5 })
-      expect(await migrated.brokers.feedCredential('reborn')).toBeUndefined()
-      expect(await migrated.keys.lastTokenExpiry('k-dated')).toBe(now + 7200)
-      expect(await migrated.keys.lastTokenExpiry('k-never')).toBeNull()
-      expect(await migrated.keys.lastTokenExpiry('k-unrecorded')).toBeUndefined()
-      expect(await migrated.clientIds.leasesOf('a1', now)).toEqual([
-        { grantId: 'g1', accountId: 'a1', clientId: 'demo-1', base: 'demo-1', expiresAt: now + 3600 },
-        { grantId: 'g2', accountId: 'a1', clientId: 'demo-1-ABCDEFGHIJ', base: 'demo-1', expiresAt: now + 3600 },
-      ])
-      expect(await migrated.oidc.find('Session', 's1')).toEqual({ uid: 'u1' })
+      await expectLegacyRecordsMigrated(migrated, now)
     } finally {
       await migrated.close()
     }
