@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { freePort } from './support/free-port.js'
+import { freePort } from '@mqtt-oidc/test-support/free-port'
 
 // Every app's entry point as a real process on its sources, as `npm start`
 // and the container images run them: one configuration reader, one exit code

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { createSqliteStore } from '@mqtt-oidc/core'
+import { createSqliteStore } from '@mqtt-oidc/store'
 import type { SigningKeyRecord, Store } from '@mqtt-oidc/core'
 import { createKeyUsage } from '../src/lib/key-usage.js'
 

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs'
 import type { Logger } from 'pino'
-import { openStore, withStartupLock, type ServiceControl, type Store } from '@mqtt-oidc/core'
+import type { ServiceControl, Store } from '@mqtt-oidc/core'
+import { openStore, withStartupLock } from '@mqtt-oidc/store'
 import type { IdpConfig } from './config.js'
 import { createIdp, type Idp } from './create-idp.js'
 import { ensureDemoAccount, type DemoAccount } from './ensure-demo-account.js'

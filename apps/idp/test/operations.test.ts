@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createAccount } from '../src/index.js'
-import { completeDeviceLogin } from '../../../test/support/idp-user-agent.js'
+import { completeDeviceLogin } from '@mqtt-oidc/test-support/idp-user-agent'
 import { ADMIN_SECRET, EXCHANGE_URL, deviceAuthorization, startTestIdp, type TestIdp } from './support/test-idp.js'
 
 const ALICE = { username: 'alice', password: 'correct horse battery' }

@@ -1,16 +1,16 @@
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
+import { SOURCE_EXEC_ARGV } from '@mqtt-oidc/test-support/run-tsx'
 
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
 const SERVICE = fileURLToPath(new URL('./fixtures/service.ts', import.meta.url))
 
 interface Ended { code: number | null; stdout: string; stderr: string }
 
 /** The fixture as a real process; `signals` are sent once it printed `ready` (each after the previous one's effect, `closed <part>` or nothing). */
 function run(env: Record<string, string>, signals: NodeJS.Signals[] = []): Promise<Ended> {
-  const child = spawn(process.execPath, ['--conditions=@mqtt-oidc/source', '--import', 'tsx', SERVICE], {
-    cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+  const child = spawn(process.execPath, [...SOURCE_EXEC_ARGV, SERVICE], {
+    env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
   })
   let stdout = ''
   let stderr = ''

@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
-import { STORE_SECONDS_BUCKETS, type StoreCall } from '@mqtt-oidc/core'
+import { STORE_SECONDS_BUCKETS, type StoreCall } from '@mqtt-oidc/store'
 
 /** Which limit refused a request. */
 export type ExchangeLimit = 'subject' | 'broker_policy' | 'admin_issue' | 'admin_live_credentials'

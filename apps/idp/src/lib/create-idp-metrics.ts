@@ -1,5 +1,5 @@
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
-import { STORE_SECONDS_BUCKETS, type StoreCall } from '@mqtt-oidc/core'
+import { STORE_SECONDS_BUCKETS, type StoreCall } from '@mqtt-oidc/store'
 import type { LoginLimiter } from './login-rate-limit.js'
 import type { UserCodeLimiter } from './user-code-rate-limit.js'
 

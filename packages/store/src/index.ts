@@ -1,0 +1,5 @@
+export * from './create-sqlite-store.js'
+export * from './create-postgres-store.js'
+export * from './open-store.js'
+export * from './with-startup-lock.js'
+export * from './observe-store.js'
