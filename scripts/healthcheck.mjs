@@ -23,6 +23,10 @@ import { connect } from 'node:net'
 const env = process.env
 const TIMEOUT_MS = 4000
 const local = (port, path) => `http://127.0.0.1:${port}${path}`
+// A part's port as the apps read it: its own variable, else MQTT_OIDC_PORT_BASE plus its
+// offset (core's stack-ports.ts), else the usual port. Empty counts as unset.
+const base = env.MQTT_OIDC_PORT_BASE ? Number(env.MQTT_OIDC_PORT_BASE) : undefined
+const portOf = (variable, offset, usual) => env[variable] || String(base === undefined ? usual : base + offset)
 
 async function getJson(url, init = {}) {
   const res = await fetch(url, { ...init, signal: AbortSignal.timeout(TIMEOUT_MS), redirect: 'error' })
@@ -47,16 +51,16 @@ function requireKeys(jwks, what) {
 
 const checks = {
   async idp() {
-    const port = env.MQTT_OIDC_IDP_PORT ?? '4000'
+    const port = portOf('MQTT_OIDC_IDP_PORT', 0, 4000)
     const meta = await getJson(local(port, '/.well-known/openid-configuration'))
-    const issuer = env.MQTT_OIDC_IDP_ISSUER ?? `http://localhost:${port}`
+    const issuer = env.MQTT_OIDC_IDP_ISSUER || `http://localhost:${base ?? 4000}`
     if (meta.issuer !== issuer) throw new Error(`discovery names issuer ${meta.issuer}, expected ${issuer}`)
     requireKeys(await getJson(local(port, new URL(meta.jwks_uri).pathname)), 'the IdP JWKS')
     await requireReady(port)
   },
 
   async exchange() {
-    const port = env.MQTT_OIDC_EXCHANGE_PORT ?? '4001'
+    const port = portOf('MQTT_OIDC_EXCHANGE_PORT', 1, 4001)
     requireKeys(await getJson(local(port, '/.well-known/jwks.json')), 'the exchange JWKS')
     await requireReady(port)
   },
@@ -65,12 +69,12 @@ const checks = {
     const port = env.MQTT_OIDC_BROKER_METRICS_PORT
     if (!port) throw new Error('MQTT_OIDC_BROKER_METRICS_PORT is not set: the check reads /readyz (feed lag, keys) there')
     await requireReady(port)
-    const code = await connack(Number(env.MQTT_OIDC_BROKER_MQTT_PORT ?? 1883))
+    const code = await connack(Number(portOf('MQTT_OIDC_BROKER_MQTT_PORT', 2, 1883)))
     if (code === 3) throw new Error('CONNACK 3: the broker refuses new clients (server unavailable)')
   },
 
   async 'emqx-hook'() {
-    const port = env.MQTT_OIDC_BROKER_EMQX_HOOK_PORT ?? '8991'
+    const port = portOf('MQTT_OIDC_BROKER_EMQX_HOOK_PORT', 5, 8991)
     await requireReady(port)
     const answer = await getJson(local(port, '/emqx/authn'), {
       method: 'POST',

@@ -9,7 +9,7 @@
 import { join } from 'node:path'
 import { pino, type Logger } from 'pino'
 import { PinoPretty } from 'pino-pretty'
-import { ConfigError, LOG_REDACTION, runService } from '@mqtt-oidc/core'
+import { ConfigError, LOG_REDACTION, PORT_BASE_VARIABLE, envSchemas, runService, stackPorts, stackUrls } from '@mqtt-oidc/core'
 import { loadConfig as loadIdpConfig } from '@mqtt-oidc/idp/config'
 import * as exchangeApp from '@mqtt-oidc/exchange'
 import * as brokerApp from '@mqtt-oidc/broker'
@@ -29,8 +29,8 @@ runService('mqtt-oidc', async (service) => {
   const warnings = [idpConfig.devWarning, exchangeConfig.devWarning, ...brokerConfig.warnings].filter((w): w is string => Boolean(w))
   if (warnings.length > 0) root.warn(`development only: plain HTTP on loopback and a demo account; set NODE_ENV=production to refuse them (${warnings.length} notes)`)
 
-  const { idp, store: idpStore, demo } = await idpApp.startIdp(idpConfig, { logger: log('idp'), service })
-  const { exchange } = await exchangeApp.startExchange(exchangeConfig, {
+  const { idp, store: idpStore, demo, port: idpPort } = await idpApp.startIdp(idpConfig, { logger: log('idp'), service })
+  const { exchange, url: exchangeListen } = await exchangeApp.startExchange(exchangeConfig, {
     logger: log('exchange'),
     service,
     // The IdP's accounts, client id owners and cut-offs (disables): the same store on PostgreSQL, idp.sqlite here.
@@ -41,30 +41,55 @@ runService('mqtt-oidc', async (service) => {
   const { addresses: { mqttUrl, wsUrl } } = await brokerApp.startBroker(brokerConfig, { logger: log('broker'), service })
 
   const dataDir = idpConfig.dataDir
+  const mqtt = new URL(mqttUrl)
+  // Where a client on this machine reaches the broker: the bound port, on localhost when it listens there or on every address.
+  const mqttHost = ['0.0.0.0', '[::]', '127.0.0.1', '[::1]'].includes(mqtt.hostname) ? 'localhost' : mqtt.hostname
+  const cli = cliEnvironment(process.env.MQTT_OIDC_PORT_BASE, { issuer: idp.issuer, exchange: exchange.issuer, mqtt: `mqtt://${mqttHost}:${mqtt.port}` })
   const lines = [
     '',
     'mqtt-oidc is running (Ctrl-C stops it):',
-    `  OIDC server     ${idp.issuer}`,
-    `  token exchange  ${exchange.issuer}   (JWKS ${exchange.issuer}/.well-known/jwks.json)`,
+    `  OIDC server     ${idp.issuer}   (listening on ${idpConfig.host}:${idpPort})`,
+    `  token exchange  ${exchange.issuer}   (listening on ${new URL(exchangeListen).host}; JWKS ${exchange.issuer}/.well-known/jwks.json)`,
     `  MQTT broker     ${mqttUrl}   ${wsUrl}   (broker id "${brokerConfig.brokerId}")`,
     `  state           ${idpConfig.store ? 'PostgreSQL (MQTT_OIDC_STORE)' : dataDir}`,
   ]
   if (demo) {
+    // Each sign-in of a per-login account gets its own client id (the first the account's, later ones
+    // derived from it while the first is held), so the hints below name the one `login` prints, never a guess.
+    const signIns = `MQTT client id: ${demo.clientId} for the first sign-in, ${demo.clientId}-<10 more characters> for each further one`
     lines.push(demo.created
-      ? `\nDemo account, shown once (also in ${join(dataDir, idpApp.DEMO_ACCOUNT_FILE)}, mode 0600):\n  username: ${demo.username}\n  password: ${demo.password}\n  MQTT client id: ${demo.clientId}`
-      : `\nDemo account: ${demo.username} (password in ${join(dataDir, idpApp.DEMO_ACCOUNT_FILE)})`)
+      ? `\nDemo account, shown once (also in ${join(dataDir, idpApp.DEMO_ACCOUNT_FILE)}, mode 0600):\n  username: ${demo.username}\n  password: ${demo.password}\n  ${signIns}`
+      : `\nDemo account: ${demo.username} (password in ${join(dataDir, idpApp.DEMO_ACCOUNT_FILE)}; ${signIns})`)
   }
   lines.push(
     '',
     'Next, in another terminal (see README "Try it"):',
-    '  pnpm mqtt-oidc login --device',
-    `  pnpm mqtt-oidc sub --broker ${brokerConfig.brokerId} -t 'devices/${demo?.clientId ?? '<clientid>'}/#'`,
+    ...cli.map((assignment) => `  export ${assignment}`),
+    '  pnpm mqtt-oidc login --device          # says which MQTT client id this sign-in got',
+    `  pnpm mqtt-oidc sub --broker ${brokerConfig.brokerId} -t 'devices/<that client id>/#'`,
     `  pnpm mqtt-oidc broker issue ${brokerConfig.brokerId} --client-id backend-1 --expiration 1h`,
-    `  mosquitto_pub -h localhost -p 1883 -i backend-1 -u backend-1 -P <token> -t devices/${demo?.clientId ?? '<clientid>'}/cmd -m reboot`,
+    `  mosquitto_pub -h ${mqttHost} -p ${mqtt.port} -i backend-1 -u backend-1 -P <token> -t 'devices/<that client id>/cmd' -m reboot`,
     '',
   )
   process.stdout.write(`${lines.join('\n')}\n`)
 })
+
+/**
+ * The variables a shell needs for the CLI to reach this stack: the port base
+ * when one is set (the CLI derives its defaults from it, as the apps do),
+ * and the CLI's own variable for each URL that those defaults still miss
+ * (a part moved on its own, or a port picked by the system).
+ */
+function cliEnvironment(portBase: string | undefined, actual: { issuer: string; exchange: string; mqtt: string }): string[] {
+  const base = portBase === undefined || portBase === '' ? undefined : envSchemas.portBase().parse(portBase)
+  const defaults = stackUrls(stackPorts(base))
+  return [
+    ...(base === undefined ? [] : [`${PORT_BASE_VARIABLE}=${base}`]),
+    ...(actual.issuer === defaults.idp ? [] : [`MQTT_OIDC_CLI_ISSUER=${actual.issuer}`]),
+    ...(actual.exchange === defaults.exchange ? [] : [`MQTT_OIDC_CLI_EXCHANGE_URL=${actual.exchange}`]),
+    ...(actual.mqtt === defaults.mqtt ? [] : [`MQTT_OIDC_CLI_BROKER_URL=${actual.mqtt}`]),
+  ]
+}
 
 /**
  * The three apps' configurations; when any is invalid, every problem of

@@ -1,11 +1,11 @@
 import { join, resolve } from 'node:path'
 import { z } from 'zod'
-import { ConfigError, brokerIdSchema, envSchemas, readEnvironment } from '@mqtt-oidc/core'
+import { ConfigError, brokerIdSchema, envSchemas, readEnvironment, stackPorts, stackUrls } from '@mqtt-oidc/core'
 
 /** Env vars of this app start with this prefix; an unknown one is an error. */
 export const ENV_PREFIX = 'MQTT_OIDC_BROKER_'
 
-const { logLevel, wholeNumber } = envSchemas
+const { logLevel, oneOf, wholeNumber } = envSchemas
 const port = envSchemas.port()
 /** MQTT's largest remaining length is 268,435,455 bytes (§2.2.3). */
 const packetBytes = wholeNumber(256, 268_435_455)
@@ -18,18 +18,20 @@ const schema = z.object({
   MQTT_OIDC_DATA_DIR: z.string().min(1).default('./.data'),
   /** Broker id, the `aud` of its tokens. Default `demo`. */
   MQTT_OIDC_BROKER_ID: brokerIdSchema.default('demo'),
-  /** Exchange base URL (JWKS + revocation feed). Default `http://localhost:4001`. */
-  MQTT_OIDC_BROKER_EXCHANGE_URL: httpUrl.default('http://localhost:4001'),
+  /** Moves the whole embedded stack: the IdP on this port, the exchange on the next, then the broker's MQTT, WebSocket, TLS and EMQX hook ports (stack-ports.ts in core). Default: none. */
+  MQTT_OIDC_PORT_BASE: envSchemas.portBase().optional(),
+  /** Exchange base URL (JWKS + revocation feed). Default `http://localhost:4001` (with MQTT_OIDC_PORT_BASE: base + 1). */
+  MQTT_OIDC_BROKER_EXCHANGE_URL: httpUrl.optional(),
   /** Expected token issuer. Default: the exchange URL. */
   MQTT_OIDC_BROKER_ISSUER: z.string().min(1).optional(),
   /** JWKS URL. Default: `{exchange}/.well-known/jwks.json`. */
   MQTT_OIDC_BROKER_JWKS_URL: httpUrl.optional(),
   /** Interface to listen on. Default `127.0.0.1` (loopback only). */
   MQTT_OIDC_BROKER_HOST: z.string().min(1).default('127.0.0.1'),
-  /** MQTT over TCP port. Default 1883. */
-  MQTT_OIDC_BROKER_MQTT_PORT: port.default(1883),
-  /** MQTT over WebSocket port (path /mqtt). Default 8083. */
-  MQTT_OIDC_BROKER_WS_PORT: port.default(8083),
+  /** MQTT over TCP port. Default 1883 (with MQTT_OIDC_PORT_BASE: base + 2). */
+  MQTT_OIDC_BROKER_MQTT_PORT: port.optional(),
+  /** MQTT over WebSocket port (path /mqtt). Default 8083 (with MQTT_OIDC_PORT_BASE: base + 3). */
+  MQTT_OIDC_BROKER_WS_PORT: port.optional(),
   /** Token exp/nbf leeway, in seconds. Default 5. */
   MQTT_OIDC_BROKER_CLOCK_TOLERANCE: wholeNumber(0, 300).default(5),
   /** JWKS refresh interval, in seconds (a conditional GET: an unchanged JWKS costs a 304). Default 60. */
@@ -41,7 +43,7 @@ const schema = z.object({
   /** How long the revocation feed may be out of reach before the feed policy applies, in seconds. Default 60. */
   MQTT_OIDC_BROKER_FEED_MAX_STALE_SECONDS: seconds(86_400).default(60),
   /** New CONNECTs once the feed is out of reach too long: `fail-closed` (CONNACK 3) or `fail-open`. Default `fail-closed`. */
-  MQTT_OIDC_BROKER_FEED_POLICY: z.enum(['fail-closed', 'fail-open']).default('fail-closed'),
+  MQTT_OIDC_BROKER_FEED_POLICY: oneOf(['fail-closed', 'fail-open'], 'must be fail-closed or fail-open').default('fail-closed'),
   /**
    * File holding this broker's revocation-feed credential (mode 0600; the exchange writes it for the brokers
    * it bootstraps, `mqtt-oidc broker feed-credential <id>` makes one). Read before each feed request, so a
@@ -77,10 +79,10 @@ const schema = z.object({
   MQTT_OIDC_BROKER_TLS_CERT: z.string().min(1).optional(),
   /** MQTT over TLS: PEM private key file. Needs MQTT_OIDC_BROKER_TLS_CERT. */
   MQTT_OIDC_BROKER_TLS_KEY: z.string().min(1).optional(),
-  /** MQTT over TLS port. Default 8883. */
-  MQTT_OIDC_BROKER_TLS_PORT: port.default(8883),
-  /** Port of the EMQX HTTP auth/authz hook (`pnpm --filter @mqtt-oidc/broker start:emqx-hook`), which also serves /metrics, /healthz and /readyz. Default 8991. */
-  MQTT_OIDC_BROKER_EMQX_HOOK_PORT: port.default(8991),
+  /** MQTT over TLS port. Default 8883 (with MQTT_OIDC_PORT_BASE: base + 4). */
+  MQTT_OIDC_BROKER_TLS_PORT: port.optional(),
+  /** Port of the EMQX HTTP auth/authz hook (`pnpm --filter @mqtt-oidc/broker start:emqx-hook`), which also serves /metrics, /healthz and /readyz. Default 8991 (with MQTT_OIDC_PORT_BASE: base + 5). */
+  MQTT_OIDC_BROKER_EMQX_HOOK_PORT: port.optional(),
   /** EMQX REST API base URL (e.g. `http://emqx:18083`): the hook kicks revoked sessions through it. Default: none. */
   MQTT_OIDC_BROKER_EMQX_API_URL: httpUrl.optional(),
   /** EMQX API key (with MQTT_OIDC_BROKER_EMQX_API_URL). */
@@ -140,6 +142,8 @@ export interface BrokerConfig {
 export function loadBrokerConfig(env: NodeJS.ProcessEnv = process.env, app: 'broker' | 'emqx-hook' = 'broker'): BrokerConfig {
   const { data: c, problems } = readEnvironment(schema, ENV_PREFIX, env)
   if (c === undefined) throw new ConfigError(app, problems)
+  const ports = stackPorts(c.MQTT_OIDC_PORT_BASE)
+  const exchangeUrl = c.MQTT_OIDC_BROKER_EXCHANGE_URL ?? stackUrls(ports).exchange
   const api = [c.MQTT_OIDC_BROKER_EMQX_API_URL, c.MQTT_OIDC_BROKER_EMQX_API_KEY, c.MQTT_OIDC_BROKER_EMQX_API_SECRET]
   if (api.some((v) => v !== undefined) && !api.every((v) => v !== undefined)) {
     throw new ConfigError(app, ['MQTT_OIDC_BROKER_EMQX_API_URL, _KEY and _SECRET go together: set all three or none'])
@@ -147,7 +151,7 @@ export function loadBrokerConfig(env: NodeJS.ProcessEnv = process.env, app: 'bro
   if ((c.MQTT_OIDC_BROKER_TLS_CERT === undefined) !== (c.MQTT_OIDC_BROKER_TLS_KEY === undefined)) {
     throw new ConfigError(app, ['MQTT_OIDC_BROKER_TLS_CERT and MQTT_OIDC_BROKER_TLS_KEY go together: set both or neither'])
   }
-  const plainHttp = [c.MQTT_OIDC_BROKER_EXCHANGE_URL, c.MQTT_OIDC_BROKER_JWKS_URL]
+  const plainHttp = [exchangeUrl, c.MQTT_OIDC_BROKER_JWKS_URL]
     .filter((u): u is string => u !== undefined && u.startsWith('http:'))
   const warnings = plainHttp.length > 0
     ? [`plain HTTP for keys and revocations (${plainHttp.join(', ')}): development only`]
@@ -157,12 +161,12 @@ export function loadBrokerConfig(env: NodeJS.ProcessEnv = process.env, app: 'bro
   }
   return {
     brokerId: c.MQTT_OIDC_BROKER_ID,
-    exchangeUrl: c.MQTT_OIDC_BROKER_EXCHANGE_URL,
-    issuer: c.MQTT_OIDC_BROKER_ISSUER ?? c.MQTT_OIDC_BROKER_EXCHANGE_URL,
+    exchangeUrl,
+    issuer: c.MQTT_OIDC_BROKER_ISSUER ?? exchangeUrl,
     jwksUri: c.MQTT_OIDC_BROKER_JWKS_URL,
     host: c.MQTT_OIDC_BROKER_HOST,
-    mqttPort: c.MQTT_OIDC_BROKER_MQTT_PORT,
-    wsPort: c.MQTT_OIDC_BROKER_WS_PORT,
+    mqttPort: c.MQTT_OIDC_BROKER_MQTT_PORT ?? ports.mqtt,
+    wsPort: c.MQTT_OIDC_BROKER_WS_PORT ?? ports.ws,
     clockTolerance: c.MQTT_OIDC_BROKER_CLOCK_TOLERANCE,
     jwksRefreshIntervalMs: c.MQTT_OIDC_BROKER_JWKS_REFRESH_SECONDS * 1000,
     jwksCooldownMs: c.MQTT_OIDC_BROKER_JWKS_COOLDOWN_SECONDS * 1000,
@@ -182,9 +186,9 @@ export function loadBrokerConfig(env: NodeJS.ProcessEnv = process.env, app: 'bro
     verifiedCacheSize: c.MQTT_OIDC_BROKER_VERIFIED_CACHE_SIZE,
     metricsPort: c.MQTT_OIDC_BROKER_METRICS_PORT,
     tls: c.MQTT_OIDC_BROKER_TLS_CERT !== undefined && c.MQTT_OIDC_BROKER_TLS_KEY !== undefined
-      ? { certPath: c.MQTT_OIDC_BROKER_TLS_CERT, keyPath: c.MQTT_OIDC_BROKER_TLS_KEY, port: c.MQTT_OIDC_BROKER_TLS_PORT }
+      ? { certPath: c.MQTT_OIDC_BROKER_TLS_CERT, keyPath: c.MQTT_OIDC_BROKER_TLS_KEY, port: c.MQTT_OIDC_BROKER_TLS_PORT ?? ports.tls }
       : undefined,
-    emqxHookPort: c.MQTT_OIDC_BROKER_EMQX_HOOK_PORT,
+    emqxHookPort: c.MQTT_OIDC_BROKER_EMQX_HOOK_PORT ?? ports.emqxHook,
     emqxApi: c.MQTT_OIDC_BROKER_EMQX_API_URL !== undefined && c.MQTT_OIDC_BROKER_EMQX_API_KEY !== undefined && c.MQTT_OIDC_BROKER_EMQX_API_SECRET !== undefined
       ? { url: c.MQTT_OIDC_BROKER_EMQX_API_URL, apiKey: c.MQTT_OIDC_BROKER_EMQX_API_KEY, apiSecret: c.MQTT_OIDC_BROKER_EMQX_API_SECRET }
       : undefined,

@@ -1,4 +1,4 @@
-import { runService } from '@mqtt-oidc/core'
+import { explainListenError, runService } from '@mqtt-oidc/core'
 import { loadBrokerConfig } from './config.js'
 import { createBrokerLogger } from './create-broker-logger.js'
 import { createEmqxHookServer } from './create-emqx-hook-server.js'
@@ -14,6 +14,8 @@ runService('emqx-hook', async (service) => {
   for (const warning of config.warnings) logger.warn(warning)
   const hook = createEmqxHookServer({ ...config, port: config.emqxHookPort, logger })
   service.onStop('EMQX hook', () => hook.close())
-  const { url } = await hook.listen()
+  const { url } = await hook.listen().catch((err: unknown) => {
+    throw explainListenError(err, [{ port: config.emqxHookPort, variable: 'MQTT_OIDC_BROKER_EMQX_HOOK_PORT', stack: true, what: 'the EMQX hook' }])
+  })
   process.stdout.write(`EMQX hook for broker ${config.brokerId} at ${url}/emqx/authn and ${url}/emqx/authz\n`)
 })

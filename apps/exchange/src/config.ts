@@ -1,6 +1,6 @@
 import { join, resolve } from 'node:path'
 import { z } from 'zod'
-import { ConfigError, brokerIdSchema, envSchemas, parseDuration, readEnvironment } from '@mqtt-oidc/core'
+import { ConfigError, brokerIdSchema, envSchemas, gotValue, parseDuration, readEnvironment, stackPorts, stackUrls } from '@mqtt-oidc/core'
 import { DEFAULT_ADMIN_ISSUE_RATE_LIMIT, DEFAULT_MAX_LIVE_ADMIN_CREDENTIALS, DEFAULT_SUBJECT_RATE_LIMIT } from './create-exchange.js'
 import { DEFAULT_KEY_LEAD_SECONDS } from '@mqtt-oidc/jose'
 import type { ExchangeOptions } from './create-exchange.js'
@@ -10,7 +10,7 @@ import { claimReader } from './lib/trusted-issuers.js'
 /** Env vars of this app start with this prefix; an unknown one is an error. */
 export const ENV_PREFIX = 'MQTT_OIDC_EXCHANGE_'
 
-const { duration, httpUrl, logLevel, port, storeUrl, wholeNumber } = envSchemas
+const { duration, httpUrl, logLevel, port, portBase, storeUrl, wholeNumber } = envSchemas
 
 const RATE_LIMIT_MESSAGE = 'must be <requests>/<window> such as 20/1m (requests 1 or more, window 1s..1d), or none'
 
@@ -26,7 +26,7 @@ const rateLimit = z.string().transform((value, zctx): RateLimit | null => {
   }
   const requests = Number(m?.[1])
   if (requests >= 1 && windowSeconds >= 1 && windowSeconds <= 86400) return { requests, windowSeconds }
-  zctx.addIssue({ code: 'custom', message: RATE_LIMIT_MESSAGE })
+  zctx.addIssue({ code: 'custom', message: `${RATE_LIMIT_MESSAGE}${gotValue(value)}` })
   return z.NEVER
 })
 
@@ -34,7 +34,7 @@ const rateLimit = z.string().transform((value, zctx): RateLimit | null => {
 const countOrNone = z.string().transform((value, zctx): number | null => {
   if (value.trim() === 'none') return null
   if (/^\s*\d{1,9}\s*$/.test(value) && Number(value) >= 1) return Number(value)
-  zctx.addIssue({ code: 'custom', message: 'must be a whole number of credentials (1 or more), or none' })
+  zctx.addIssue({ code: 'custom', message: `must be a whole number of credentials (1 or more), or none${gotValue(value)}` })
   return z.NEVER
 })
 
@@ -79,16 +79,18 @@ const envSchema = z.object({
   MQTT_OIDC_DATA_DIR: z.string().min(1).default('./.data'),
   /** Shared store (all apps): a postgres:// URL, so several instances share state. Default unset: <dataDir>/exchange.sqlite. */
   MQTT_OIDC_STORE: storeUrl().optional(),
-  /** Public URL of the exchange: `iss` of broker tokens, `aud` of admin access tokens. Default http://localhost:4001. */
-  MQTT_OIDC_EXCHANGE_ISSUER: url.default('http://localhost:4001'),
+  /** Moves the whole embedded stack: the IdP listens on this port, the exchange on the next, the broker after it (stack-ports.ts in core). Default: none (4000, 4001, 1883, 8083). */
+  MQTT_OIDC_PORT_BASE: portBase().optional(),
+  /** Public URL of the exchange: `iss` of broker tokens, `aud` of admin access tokens. Default http://localhost:4001 (with MQTT_OIDC_PORT_BASE: base + 1). */
+  MQTT_OIDC_EXCHANGE_ISSUER: url.optional(),
   /** Listen address. Default 127.0.0.1 (loopback only). */
   MQTT_OIDC_EXCHANGE_HOST: z.string().min(1).default('127.0.0.1'),
-  /** Listen port. Default 4001. */
-  MQTT_OIDC_EXCHANGE_PORT: port().default(4001),
+  /** Listen port. Default 4001 (with MQTT_OIDC_PORT_BASE: base + 1). */
+  MQTT_OIDC_EXCHANGE_PORT: port().optional(),
   /** Port of the metrics and health listener (GET /metrics, /healthz, /readyz), on MQTT_OIDC_EXCHANGE_HOST. Default: none (/healthz and /readyz stay on the main port). */
   MQTT_OIDC_EXCHANGE_METRICS_PORT: port().optional(),
-  /** Issuer of the trusted IdP. Default http://localhost:4000. */
-  MQTT_OIDC_EXCHANGE_IDP_ISSUER: url.default('http://localhost:4000'),
+  /** Issuer of the trusted IdP. Default http://localhost:4000 (with MQTT_OIDC_PORT_BASE: the base). */
+  MQTT_OIDC_EXCHANGE_IDP_ISSUER: url.optional(),
   /** JWKS URL of the IdP. Default: from its discovery document. */
   MQTT_OIDC_EXCHANGE_IDP_JWKS_URI: url.optional(),
   /** Comma-separated client ids whose ID tokens may be exchanged. Default mqtt-oidc-cli. */
@@ -111,8 +113,8 @@ const envSchema = z.object({
   MQTT_OIDC_EXCHANGE_MAX_LIFETIME: duration().default(3600),
   /** Lifetime of admin-issued credentials when neither the request nor the broker sets one (duration). Default 7d. */
   MQTT_OIDC_EXCHANGE_DEFAULT_CREDENTIAL_LIFETIME: duration().default(604800),
-  /** URL of the `demo` broker created on first start. Default mqtt://localhost:1883. */
-  MQTT_OIDC_EXCHANGE_DEMO_BROKER_URL: z.string().min(1).default('mqtt://localhost:1883'),
+  /** URL of the `demo` broker created on first start. Default mqtt://localhost:1883 (with MQTT_OIDC_PORT_BASE: base + 2). */
+  MQTT_OIDC_EXCHANGE_DEMO_BROKER_URL: z.string().min(1).optional(),
   /**
    * More brokers to create on start when missing, `id=url` pairs separated by
    * commas (e.g. `emqx=mqtt://localhost:1884`), for brokers whose auth hook
@@ -194,24 +196,28 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ExchangeConfig
   const { data, problems } = readEnvironment(envSchema, ENV_PREFIX, env)
   if (data === undefined) throw new ConfigError('exchange', problems)
   const c = data
-  const insecure = [c.MQTT_OIDC_EXCHANGE_ISSUER, c.MQTT_OIDC_EXCHANGE_IDP_ISSUER, ...c.MQTT_OIDC_EXCHANGE_TRUSTED_ISSUERS.map((i) => i.issuer)].filter((u) => u.startsWith('http:'))
+  const ports = stackPorts(c.MQTT_OIDC_PORT_BASE)
+  const urls = stackUrls(ports)
+  const issuer = c.MQTT_OIDC_EXCHANGE_ISSUER ?? urls.exchange
+  const idpIssuer = c.MQTT_OIDC_EXCHANGE_IDP_ISSUER ?? urls.idp
+  const insecure = [issuer, idpIssuer, ...c.MQTT_OIDC_EXCHANGE_TRUSTED_ISSUERS.map((i) => i.issuer)].filter((u) => u.startsWith('http:'))
   if (insecure.length > 0 && env.NODE_ENV === 'production') {
     throw new ConfigError('exchange', [`plain HTTP issuers are refused when NODE_ENV=production: ${insecure.join(', ')}`])
   }
   return {
     dataDir: resolve(c.MQTT_OIDC_DATA_DIR),
     store: c.MQTT_OIDC_STORE,
-    issuer: c.MQTT_OIDC_EXCHANGE_ISSUER.replace(/\/+$/, ''),
+    issuer: issuer.replace(/\/+$/, ''),
     host: c.MQTT_OIDC_EXCHANGE_HOST,
-    port: c.MQTT_OIDC_EXCHANGE_PORT,
+    port: c.MQTT_OIDC_EXCHANGE_PORT ?? ports.exchange,
     metricsPort: c.MQTT_OIDC_EXCHANGE_METRICS_PORT,
-    idp: { issuer: c.MQTT_OIDC_EXCHANGE_IDP_ISSUER, jwksUri: c.MQTT_OIDC_EXCHANGE_IDP_JWKS_URI, clientIds: c.MQTT_OIDC_EXCHANGE_IDP_CLIENT_IDS },
+    idp: { issuer: idpIssuer, jwksUri: c.MQTT_OIDC_EXCHANGE_IDP_JWKS_URI, clientIds: c.MQTT_OIDC_EXCHANGE_IDP_CLIENT_IDS },
     trustedIssuers: c.MQTT_OIDC_EXCHANGE_TRUSTED_ISSUERS,
     maxSubjectTokenAge: c.MQTT_OIDC_EXCHANGE_MAX_SUBJECT_TOKEN_AGE,
     keyLeadTime: c.MQTT_OIDC_EXCHANGE_KEY_LEAD_TIME,
     maxLifetime: c.MQTT_OIDC_EXCHANGE_MAX_LIFETIME,
     defaultCredentialLifetime: c.MQTT_OIDC_EXCHANGE_DEFAULT_CREDENTIAL_LIFETIME,
-    demoBrokerUrl: c.MQTT_OIDC_EXCHANGE_DEMO_BROKER_URL,
+    demoBrokerUrl: c.MQTT_OIDC_EXCHANGE_DEMO_BROKER_URL ?? urls.mqtt,
     bootstrapBrokers: c.MQTT_OIDC_EXCHANGE_BOOTSTRAP_BROKERS,
     subjectRateLimit: c.MQTT_OIDC_EXCHANGE_SUBJECT_RATE_LIMIT === undefined ? DEFAULT_SUBJECT_RATE_LIMIT : c.MQTT_OIDC_EXCHANGE_SUBJECT_RATE_LIMIT,
     adminIssueRateLimit: c.MQTT_OIDC_EXCHANGE_ADMIN_ISSUE_RATE_LIMIT === undefined ? DEFAULT_ADMIN_ISSUE_RATE_LIMIT : c.MQTT_OIDC_EXCHANGE_ADMIN_ISSUE_RATE_LIMIT,

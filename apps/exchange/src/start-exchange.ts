@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Logger } from 'pino'
-import type { ServiceControl, Store } from '@mqtt-oidc/core'
+import { explainListenError, type ServiceControl, type Store } from '@mqtt-oidc/core'
 import { openStore, withStartupLock } from '@mqtt-oidc/store'
 import { exchangeOptionsFromConfig, type ExchangeConfig } from './config.js'
 import { createExchange, type Exchange } from './create-exchange.js'
@@ -37,7 +37,8 @@ export interface StartedExchange {
  * point and the embedded stack use: opens its store, creates the demo
  * broker and the bootstrap brokers when missing, and, under the startup
  * lock, issues their feed credentials into their files and listens. What it
- * opens is handed to `service` to close on stop, the stores last.
+ * opens is handed to `service` to close on stop, the stores last. A port in
+ * use fails with a ListenError naming the variable that moves it.
  *
  * @example runService('exchange', async (service) => { await startExchange(loadConfig(), { logger, service }) })
  */
@@ -60,6 +61,11 @@ export async function startExchange(config: ExchangeConfig, options: StartExchan
     const bootstrapped = config.bootstrapBrokers.filter((b) => b.id !== demo.id).map((b) => ({ broker: b.id, file: join(config.feedCredentialDir, b.id) }))
     await ensureFeedCredentials(store, [{ broker: demo.id, file: demo.feedCredentialFile }, ...bootstrapped], logger)
     return exchange.listen()
+  }).catch((err: unknown) => {
+    throw explainListenError(err, [
+      { port: config.port, variable: 'MQTT_OIDC_EXCHANGE_PORT', stack: true, what: 'the exchange' },
+      ...(config.metricsPort === undefined ? [] : [{ port: config.metricsPort, variable: 'MQTT_OIDC_EXCHANGE_METRICS_PORT', what: 'the exchange\'s metrics' }]),
+    ])
   })
   service.onStop('exchange', () => exchange.close())
   return { exchange, store, url }

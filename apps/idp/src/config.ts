@@ -1,27 +1,29 @@
 import { resolve } from 'node:path'
 import { z } from 'zod'
-import { ConfigError, envSchemas, readEnvironment } from '@mqtt-oidc/core'
+import { ConfigError, envSchemas, readEnvironment, stackPorts, stackUrls } from '@mqtt-oidc/core'
 
 /** Env vars of this app start with this prefix; an unknown one is an error. */
 export const ENV_PREFIX = 'MQTT_OIDC_IDP_'
 
-const { duration, flag, httpUrl: url, logLevel, port, storeUrl, wholeNumber } = envSchemas
+const { duration, flag, httpUrl: url, logLevel, port, portBase, storeUrl, wholeNumber } = envSchemas
 
 const envSchema = z.object({
   /** Data directory (shared by all apps); holds idp.sqlite, admin-client.json, demo-account.json, idp-cookie-keys.json. Default ./.data. */
   MQTT_OIDC_DATA_DIR: z.string().min(1).default('./.data'),
   /** Shared store (all apps): a postgres:// URL, so several instances share state. Default unset: <dataDir>/idp.sqlite. */
   MQTT_OIDC_STORE: storeUrl().optional(),
-  /** Public issuer URL of the IdP. Default http://localhost:4000. */
-  MQTT_OIDC_IDP_ISSUER: url().default('http://localhost:4000'),
+  /** Moves the whole embedded stack: the IdP listens on this port, the other parts on the next ones (stack-ports.ts in core). Default: none (4000, 4001, 1883, 8083). */
+  MQTT_OIDC_PORT_BASE: portBase().optional(),
+  /** Public issuer URL of the IdP. Default http://localhost:4000 (with MQTT_OIDC_PORT_BASE: that port). */
+  MQTT_OIDC_IDP_ISSUER: url().optional(),
   /** Listen address. Default 127.0.0.1 (loopback only). */
   MQTT_OIDC_IDP_HOST: z.string().min(1).default('127.0.0.1'),
-  /** Listen port. Default 4000. */
-  MQTT_OIDC_IDP_PORT: port().default(4000),
+  /** Listen port. Default 4000 (with MQTT_OIDC_PORT_BASE: the base). */
+  MQTT_OIDC_IDP_PORT: port().optional(),
   /** Port of the metrics and health listener (GET /metrics, /healthz, /readyz), on MQTT_OIDC_IDP_HOST. Default: none (/healthz and /readyz stay on the main port). */
   MQTT_OIDC_IDP_METRICS_PORT: port().optional(),
-  /** The exchange URL: resource indicator and `aud` of admin access tokens. Default http://localhost:4001. */
-  MQTT_OIDC_IDP_EXCHANGE_URL: url().default('http://localhost:4001'),
+  /** The exchange URL: resource indicator and `aud` of admin access tokens. Default http://localhost:4001 (with MQTT_OIDC_PORT_BASE: base + 1). */
+  MQTT_OIDC_IDP_EXCHANGE_URL: url().optional(),
   /** Seconds between device-flow polls (`interval`). Default 5. */
   MQTT_OIDC_IDP_DEVICE_POLL_INTERVAL: wholeNumber(1, 60).default(5),
   /** ID token lifetime (duration: 30s, 15m, 1h, ...). Default 1h. */
@@ -76,8 +78,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): IdpConfig {
   if (data === undefined) throw new ConfigError('idp', problems)
 
   const c = data
+  const ports = stackPorts(c.MQTT_OIDC_PORT_BASE)
+  const urls = stackUrls(ports)
+  const issuer = c.MQTT_OIDC_IDP_ISSUER ?? urls.idp
+  const exchangeUrl = c.MQTT_OIDC_IDP_EXCHANGE_URL ?? urls.exchange
   const production = env.NODE_ENV === 'production'
-  const insecure = [c.MQTT_OIDC_IDP_ISSUER, c.MQTT_OIDC_IDP_EXCHANGE_URL].filter((u) => u.startsWith('http:'))
+  const insecure = [issuer, exchangeUrl].filter((u) => u.startsWith('http:'))
   const demoAccount = c.MQTT_OIDC_IDP_DEMO_ACCOUNT ?? !production
   if (production) {
     const refused: string[] = []
@@ -92,11 +98,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): IdpConfig {
   return {
     dataDir: resolve(c.MQTT_OIDC_DATA_DIR),
     store: c.MQTT_OIDC_STORE,
-    issuer: c.MQTT_OIDC_IDP_ISSUER.replace(/\/+$/, ''),
+    issuer: issuer.replace(/\/+$/, ''),
     host: c.MQTT_OIDC_IDP_HOST,
-    port: c.MQTT_OIDC_IDP_PORT,
+    port: c.MQTT_OIDC_IDP_PORT ?? ports.idp,
     metricsPort: c.MQTT_OIDC_IDP_METRICS_PORT,
-    exchangeUrl: c.MQTT_OIDC_IDP_EXCHANGE_URL.replace(/\/+$/, ''),
+    exchangeUrl: exchangeUrl.replace(/\/+$/, ''),
     devicePollInterval: c.MQTT_OIDC_IDP_DEVICE_POLL_INTERVAL,
     idTokenTtl: c.MQTT_OIDC_IDP_ID_TOKEN_TTL,
     demoAccount,

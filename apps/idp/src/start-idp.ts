@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs'
 import type { Logger } from 'pino'
-import type { ServiceControl, Store } from '@mqtt-oidc/core'
+import { explainListenError, type ServiceControl, type Store } from '@mqtt-oidc/core'
 import { openStore, withStartupLock } from '@mqtt-oidc/store'
 import type { IdpConfig } from './config.js'
 import { createIdp, type Idp } from './create-idp.js'
@@ -25,7 +25,8 @@ export interface StartedIdp {
  * cookie keys in the data directory, makes sure of the demo account when
  * configured, and listens (under the startup lock, so instances starting
  * together on PostgreSQL create the signing keys once). What it opens is
- * handed to `service` to close on stop, the store last.
+ * handed to `service` to close on stop, the store last. A port in use fails
+ * with a ListenError naming the variable that moves it.
  *
  * @example runService('idp', async (service) => { await startIdp(loadConfig(), { logger, service }) })
  */
@@ -50,7 +51,12 @@ export async function startIdp(config: IdpConfig, options: { readonly logger: Lo
     logger,
   })
   const demo = config.demoAccount ? await ensureDemoAccount(store, config.dataDir) : undefined
-  const { port } = await withStartupLock(config.store, 'idp-start', () => idp.listen())
+  const { port } = await withStartupLock(config.store, 'idp-start', () => idp.listen()).catch((err: unknown) => {
+    throw explainListenError(err, [
+      { port: config.port, variable: 'MQTT_OIDC_IDP_PORT', stack: true, what: 'the IdP' },
+      ...(config.metricsPort === undefined ? [] : [{ port: config.metricsPort, variable: 'MQTT_OIDC_IDP_METRICS_PORT', what: 'the IdP\'s metrics' }]),
+    ])
+  })
   service.onStop('idp', () => idp.close())
   return { idp, store, port, demo }
 }

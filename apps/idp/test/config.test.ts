@@ -57,13 +57,13 @@ describe('loadConfig (MQTT_OIDC_IDP_* environment)', () => {
     const { problems } = err as ConfigError
     expect(problems).toHaveLength(4)
     expect(problems[0]).toMatch(/^MQTT_OIDC_IDP_PROT: unknown variable \(known: MQTT_OIDC_IDP_ISSUER, /)
-    expect(problems.slice(1).map((p: string) => p.split(':')[0]).sort()).toEqual(['MQTT_OIDC_IDP_ID_TOKEN_TTL', 'MQTT_OIDC_IDP_ISSUER', 'MQTT_OIDC_IDP_PORT'])
+    expect(problems.slice(1).map((p: string) => p.split(/:? /)[0]).sort()).toEqual(['MQTT_OIDC_IDP_ID_TOKEN_TTL', 'MQTT_OIDC_IDP_ISSUER', 'MQTT_OIDC_IDP_PORT'])
   })
 
   it('takes a postgres:// store URL (shared with the exchange) and refuses anything else', () => {
     expect(loadConfig({ MQTT_OIDC_STORE: 'postgresql://db/mqtt' }).store).toBe('postgresql://db/mqtt')
     expect(() => loadConfig({ MQTT_OIDC_STORE: 'sqlite:///tmp/x' })).toThrow(new ConfigError('idp', [
-      'MQTT_OIDC_STORE: must be a postgres:// URL (unset: the embedded SQLite store)',
+      'MQTT_OIDC_STORE must be a postgres:// URL (unset: the embedded SQLite store)',
     ]))
   })
 

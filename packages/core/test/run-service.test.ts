@@ -49,7 +49,7 @@ describe('runService', () => {
   })
 
   it('refuses an invalid configuration with exit code 2 and one line per problem', async () => {
-    expect(await run({ MODE: 'config' })).toEqual({ code: 2, stdout: '', stderr: 'demo: invalid configuration: DEMO_PORT: must be a whole number from 0 to 65535\n' })
+    expect(await run({ MODE: 'config' })).toEqual({ code: 2, stdout: '', stderr: 'demo: invalid configuration: DEMO_PORT must be a whole number from 0 to 65535, got "eighty"\n' })
   })
 
   it('closes what had started when start-up fails, and exits 1 with one line for a failed system call', async () => {

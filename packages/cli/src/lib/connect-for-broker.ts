@@ -9,7 +9,6 @@ import { writeLine } from './cli-io.js'
 import type { CliIo } from './cli-io.js'
 import { fetchBrokerToken, openSession } from './session.js'
 import type { Session } from './session.js'
-import { DEFAULTS } from './settings.js'
 import type { Settings } from './settings.js'
 
 export interface BrokerConnectionOptions {
@@ -34,7 +33,7 @@ export async function connectForBroker(s: Settings, io: CliIo, options: BrokerCo
   const ca = options.caFile === undefined ? undefined : await readCaFile(options.caFile)
   const session = options.session ?? await openSession(s)
   return connectWithToken({
-    brokerUrl: options.url ?? io.env.brokerUrl ?? DEFAULTS.brokerUrl,
+    brokerUrl: options.url ?? s.brokerUrl,
     getToken: async () => {
       const token = await fetchBrokerToken(s, session, options.broker)
       options.onToken?.(token)

@@ -1,8 +1,10 @@
 import type { Command } from 'commander'
 import type { FetchFrom } from '@mqtt-oidc/client'
+import { PORT_BASE_VARIABLE, envSchemas, stackPorts, stackUrls } from '@mqtt-oidc/core'
 import type { CliEnv } from '../cli-env.js'
+import { CliError } from './cli-error.js'
 
-/** Built-in defaults: the embedded stack of `pnpm start` (localhost:4000 and :4001, ./.data). */
+/** Built-in defaults: the embedded stack of `pnpm start` (localhost:4000 and :4001, ./.data); MQTT_OIDC_PORT_BASE moves the three URLs as it moves the stack. */
 export const DEFAULTS = Object.freeze({
   issuer: 'http://localhost:4000',
   exchangeUrl: 'http://localhost:4001',
@@ -15,6 +17,8 @@ export const DEFAULTS = Object.freeze({
 export interface Settings {
   readonly issuer: string
   readonly exchangeUrl: string
+  /** Default for pub/sub/gateway --url: MQTT_OIDC_CLI_BROKER_URL, else the embedded stack's broker. */
+  readonly brokerUrl: string
   readonly clientId: string
   readonly dataDir: string
   readonly configDir: string
@@ -59,15 +63,26 @@ export function resolveSettings(cmd: Command, env: CliEnv): Settings {
   }
   const issuer = flag('issuer') ?? env.issuer
   const exchangeUrl = flag('exchange') ?? env.exchangeUrl
+  const stack = stackDefaults(env.portBase)
   return {
-    issuer: issuer ?? DEFAULTS.issuer,
-    exchangeUrl: exchangeUrl ?? DEFAULTS.exchangeUrl,
+    issuer: issuer ?? stack.issuer,
+    exchangeUrl: exchangeUrl ?? stack.exchangeUrl,
+    brokerUrl: env.brokerUrl ?? stack.brokerUrl,
     clientId: flag('clientId') ?? DEFAULTS.clientId,
     dataDir: flag('dataDir') ?? env.dataDir ?? DEFAULTS.dataDir,
     configDir: flag('configDir') ?? env.configDir,
     fetchFrom: { issuer: env.issuerFetchFrom, exchange: env.exchangeFetchFrom },
     explicit: { issuer: issuer !== undefined, exchangeUrl: exchangeUrl !== undefined },
   }
+}
+
+/** The embedded stack's URLs: DEFAULTS, or where MQTT_OIDC_PORT_BASE moved them. */
+function stackDefaults(portBase: string | undefined): { issuer: string; exchangeUrl: string; brokerUrl: string } {
+  if (portBase === undefined) return DEFAULTS
+  const parsed = envSchemas.portBase().safeParse(portBase)
+  if (!parsed.success) throw new CliError(`${PORT_BASE_VARIABLE} ${parsed.error.issues[0]?.message ?? 'is invalid'}`)
+  const urls = stackUrls(stackPorts(parsed.data))
+  return { issuer: urls.idp, exchangeUrl: urls.exchange, brokerUrl: urls.mqtt }
 }
 
 /** Exit codes scripts can rely on (also `EXIT` in run-cli.ts). */
