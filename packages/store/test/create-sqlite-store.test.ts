@@ -43,11 +43,7 @@ describe('SQLite store upgrade', () => {
     mkdirSync(join(dir, 'old'))
     const old = new Database(path)
     old.pragma('foreign_keys = ON')
-    old.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)')
-    SQLITE_MIGRATIONS.slice(0, 2).forEach((sql, i) => {
-      old.exec(sql)
-      old.prepare('INSERT INTO schema_migrations VALUES (?, ?)').run(i + 1, now)
-    })
+    atSchema(old, 2)
     old.prepare(`INSERT INTO brokers VALUES ('demo', NULL, '{"pub":["#"],"sub":["#"]}', NULL, ?, ?)`).run(now, now)
     old.prepare(`INSERT INTO credentials VALUES ('j1', 'demo', 'c1', NULL, ?, ?, 'admin', 'ops')`).run(now, now + 3600)
     old.prepare(`INSERT INTO credentials VALUES ('j2', 'demo', 'c2', NULL, ?, ?, 'admin', 'ops')`).run(now, now + 3600)
@@ -73,8 +69,7 @@ describe('SQLite store migration to client id owners', () => {
   it('gives each account the ids only it lists, records ids several accounts list as conflicts owned by none, and keeps live leases', async () => {
     const path = join(dir, 'old.sqlite')
     const old = new Database(path)
-    old.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)')
-    SQLITE_MIGRATIONS.slice(0, 2).forEach((sql, i) => { old.exec(sql); old.prepare('INSERT INTO schema_migrations VALUES (?, ?)').run(i + 1, now) })
+    atSchema(old, 2)
     const insert = old.prepare("INSERT INTO accounts (id, username, password_hash, client_ids, groups, created_at) VALUES (?, ?, 'h', ?, '[]', ?)")
     insert.run('demo', 'demo', JSON.stringify(['demo-1', 'shared-gw']), now - 100)
     insert.run('mallory', 'mallory', JSON.stringify(['shared-gw', 'mallory-1']), now)
@@ -104,8 +99,7 @@ describe('SQLite store migration of the records kept in oidc_records', () => {
     // A database as the five first schema versions left it, with the records the apps kept there.
     const path = join(dir, 'records.sqlite')
     const old = new Database(path)
-    old.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)')
-    SQLITE_MIGRATIONS.slice(0, 5).forEach((sql, i) => { old.exec(sql); old.prepare('INSERT INTO schema_migrations VALUES (?, ?)').run(i + 1, now) })
+    atSchema(old, 5)
     const broker = old.prepare(`INSERT INTO brokers (id, expiration, acl, url, created_at, updated_at) VALUES (?, NULL, '{"pub":["#"],"sub":["#"]}', NULL, ?, ?)`)
     for (const id of LEGACY_BROKERS) broker.run(id, now, now)
     const key = old.prepare(`INSERT INTO signing_keys VALUES (?, 'EdDSA', 'exchange', '{"kty":"OKP"}', ?, NULL)`)
@@ -133,3 +127,9 @@ describeStoreContract('SQLite', async () => {
   contractDirs.push(contractDir)
   return createSqliteStore(join(contractDir, 'state.sqlite'))
 })
+
+/** Brings the empty database `db` to the first `version` migrations, as an older release left it. */
+function atSchema(db: Database.Database, version: number): void {
+  db.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)')
+  SQLITE_MIGRATIONS.slice(0, version).forEach((sql, i) => { db.exec(sql); db.prepare('INSERT INTO schema_migrations VALUES (?, ?)').run(i + 1, now) })
+}
