@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process'
+import { spawn, type ChildProcess } from 'node:child_process'
 import { createServer, type Server } from 'node:net'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -26,7 +26,12 @@ const ENTRY_POINTS = {
   'mqtt-oidc': { script: 'scripts/start-stack.ts', variable: 'MQTT_OIDC_EXCHANGE_PORT' },
 } as const
 const dirs: string[] = []
-afterAll(() => { for (const dir of dirs) rmSync(dir, { recursive: true, force: true }) })
+const children = new Set<ChildProcess>()
+afterAll(() => {
+  // A test that failed or timed out leaves no app running behind it.
+  for (const child of children) child.kill('SIGKILL')
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
+})
 
 interface Running {
   /** Resolves once stdout has a line matching `pattern`. */
@@ -42,6 +47,8 @@ function start(script: string, env: Record<string, string>): Running {
   const child = spawn(process.execPath, ['--conditions=@mqtt-oidc/source', '--import', 'tsx', script], {
     cwd: root, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
   })
+  children.add(child)
+  child.on('close', () => children.delete(child))
   let stdout = ''
   let stderr = ''
   const waiters = new Set<() => void>()
@@ -128,6 +135,7 @@ describe('MQTT_OIDC_PORT_BASE: one setting that moves the whole stack', () => {
     dirs.push(dataDir)
     const base = await freePortRange(4)
     const stack = start(ENTRY_POINTS['mqtt-oidc'].script, { MQTT_OIDC_DATA_DIR: dataDir, MQTT_OIDC_PORT_BASE: String(base), LOG_FORMAT: 'json' })
+    const clis: Array<{ kill(): void }> = []
     try {
       await stack.waitFor(/^ {2}mosquitto_pub .*$/m)
       const banner = stack.stdout().split('\n').filter((line) => !line.startsWith('{'))
@@ -157,6 +165,7 @@ describe('MQTT_OIDC_PORT_BASE: one setting that moves the whole stack', () => {
       const signIns: string[] = []
       for (const configDir of ['first', 'second']) {
         const login = startNode(BIN, ['login', '--device'], { cwd: dataDir, env: { ...env, MQTT_OIDC_CLI_CONFIG_DIR: join(dataDir, configDir) } })
+        clis.push(login)
         await login.waitForStderr(/^Waiting for approval/m)
         const url = /^Or open \(or scan\) (\S+)$/m.exec(login.stderr())?.[1] ?? ''
         expect(url.startsWith(`http://localhost:${base}/`)).toBe(true)
@@ -170,6 +179,7 @@ describe('MQTT_OIDC_PORT_BASE: one setting that moves the whole stack', () => {
       expect(signIns[1]).toMatch(new RegExp(`^${demo.clientId}-[a-z2-7]{10}$`))
       const clientId = signIns[1]!
       const sub = startNode(BIN, ['sub', '--broker', 'demo', '-t', `devices/${clientId}/#`, '-C', '1'], { cwd: dataDir, env: { ...env, MQTT_OIDC_CLI_CONFIG_DIR: join(dataDir, 'second') } })
+      clis.push(sub)
       await sub.waitForStderr(/^Subscribed to /m)
       const issued = await runNode(BIN, ['broker', 'issue', 'demo', '--client-id', 'backend-1', '--expiration', '1h'], { cwd: dataDir, env: { ...env, MQTT_OIDC_CLI_CONFIG_DIR: join(dataDir, 'admin') } })
       expect(issued.code).toBe(0)
@@ -179,6 +189,7 @@ describe('MQTT_OIDC_PORT_BASE: one setting that moves the whole stack', () => {
       expect(await runCommand(args[0]!, args.slice(1), { timeoutMs: 20_000 })).toMatchObject({ code: 0 })
       expect(await sub.done).toMatchObject({ code: 0, stdout: `devices/${clientId}/cmd reboot\n` })
     } finally {
+      for (const cli of clis) cli.kill() // ended already, unless the test failed first
       stack.kill('SIGTERM')
       await stack.ended
     }
