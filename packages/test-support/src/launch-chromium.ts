@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path'
 import { chromium, type BrowserContext, type Page } from 'playwright-core'
 
 /** Where screenshots go (gitignored). */
-export const ARTIFACTS_DIR = resolve(import.meta.dirname, '../../../../test-artifacts/idp-browser')
+export const ARTIFACTS_DIR = resolve(import.meta.dirname, '../../../test-artifacts/idp-browser')
 
 const ARGS = [
   '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
