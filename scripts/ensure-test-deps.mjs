@@ -51,7 +51,8 @@ if (absent.length === 0) process.exit(0)
 
 const canApt = process.getuid?.() === 0 && existsSync('/usr/bin/apt-get')
 if (!canApt) {
-  if (missing.length > 0) console.error(`mqtt-oidc: the tests need Debian packages ${missing.join(' ')}; install them with: sudo apt-get install -y ${missing.join(' ')}`)
+  if (missing.length > 0)
+    console.error(`mqtt-oidc: the tests need Debian packages ${missing.join(' ')}; install them with: sudo apt-get install -y ${missing.join(' ')}`)
   if (podmanMissing) console.error('mqtt-oidc: the compose test needs podman set up as root: sudo bash scripts/podman-setup.sh')
   process.exit(1)
 }

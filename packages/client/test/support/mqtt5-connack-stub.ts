@@ -45,10 +45,11 @@ export async function startMqtt5Stub(): Promise<Mqtt5Stub> {
     url: `mqtt://127.0.0.1:${(server.address() as AddressInfo).port}`,
     reasonCode: 0,
     connects: [],
-    close: () => new Promise<void>((resolve) => {
-      for (const s of sockets) s.destroy()
-      server.close(() => resolve())
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy()
+        server.close(() => resolve())
+      }),
   }
   return self
 }
