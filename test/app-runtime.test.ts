@@ -45,36 +45,61 @@ interface Running {
 /** `node --conditions=@mqtt-oidc/source --import tsx <script>` with `env` only (and PATH, HOME). */
 function start(script: string, env: Record<string, string>): Running {
   const child = spawn(process.execPath, ['--conditions=@mqtt-oidc/source', '--import', 'tsx', script], {
-    cwd: root, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: root,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
   })
   children.add(child)
   child.on('close', () => children.delete(child))
   let stdout = ''
   let stderr = ''
   const waiters = new Set<() => void>()
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => { stdout += chunk; for (const check of waiters) check() })
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk })
-  const ended = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })))
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    stdout += chunk
+    for (const check of waiters) check()
+  })
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk
+  })
+  const ended = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
+    child.on('close', (code) => resolve({ code, stdout, stderr })),
+  )
   return {
     ended,
     stdout: () => stdout,
-    kill: (signal) => { child.kill(signal) },
-    waitFor: (pattern) => new Promise((resolve, reject) => {
-      const check = (): void => { if (pattern.test(stdout)) { waiters.delete(check); resolve() } }
-      waiters.add(check)
-      check()
-      void ended.then((r) => reject(new Error(`exited ${String(r.code)} before ${String(pattern)}:\n${r.stdout}\n${r.stderr}`)))
-    }),
+    kill: (signal) => {
+      child.kill(signal)
+    },
+    waitFor: (pattern) =>
+      new Promise((resolve, reject) => {
+        const check = (): void => {
+          if (pattern.test(stdout)) {
+            waiters.delete(check)
+            resolve()
+          }
+        }
+        waiters.add(check)
+        check()
+        void ended.then((r) => reject(new Error(`exited ${String(r.code)} before ${String(pattern)}:\n${r.stdout}\n${r.stderr}`)))
+      }),
   }
 }
 
 describe('every entry point with a bad variable', () => {
-  it.each(Object.entries(ENTRY_POINTS))('%s exits 2 with one line naming the variable, and starts nothing', async (app, { script, variable }) => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'mqtt-oidc-runtime-'))
-    dirs.push(dataDir)
-    const ended = await start(script, { MQTT_OIDC_DATA_DIR: dataDir, [variable]: 'eighty' }).ended
-    expect(ended).toEqual({ code: 2, stdout: '', stderr: `${app}: invalid configuration: ${variable} must be a whole number from 0 to 65535, got "eighty"\n` })
-  }, 60_000)
+  it.each(Object.entries(ENTRY_POINTS))(
+    '%s exits 2 with one line naming the variable, and starts nothing',
+    async (app, { script, variable }) => {
+      const dataDir = mkdtempSync(join(tmpdir(), 'mqtt-oidc-runtime-'))
+      dirs.push(dataDir)
+      const ended = await start(script, { MQTT_OIDC_DATA_DIR: dataDir, [variable]: 'eighty' }).ended
+      expect(ended).toEqual({
+        code: 2,
+        stdout: '',
+        stderr: `${app}: invalid configuration: ${variable} must be a whole number from 0 to 65535, got "eighty"\n`,
+      })
+    },
+    60_000,
+  )
 })
 
 describe('every entry point whose port is taken', () => {
@@ -86,32 +111,47 @@ describe('every entry point whose port is taken', () => {
     { app: 'mqtt-oidc', script: ENTRY_POINTS['mqtt-oidc'].script, offset: 1, variable: 'MQTT_OIDC_EXCHANGE_PORT', what: 'the exchange' },
   ] as const
 
-  it.each(CASES)('$app exits 1 with one line that names the port and the variable that moves it, without a stack trace', async ({ app, script, offset, variable, what }) => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'mqtt-oidc-runtime-'))
-    dirs.push(dataDir)
-    const base = await freePortRange(6)
-    const taken = await hold(base + offset)
-    try {
-      const ended = await start(script, { MQTT_OIDC_DATA_DIR: dataDir, MQTT_OIDC_PORT_BASE: String(base), LOG_FORMAT: 'json' }).ended
-      const expected = `${app} failed to start: port ${base + offset} (127.0.0.1), for ${what}, is already in use (another mqtt-oidc, or another server?): set ${variable}, or MQTT_OIDC_PORT_BASE to move the whole stack`
-      const output = `${ended.stdout}${ended.stderr}`
-      const failures = output.split('\n').filter((line) => line.includes('failed to start'))
-      expect(failures.map((line) => (line.startsWith('{') ? (JSON.parse(line) as { msg: string }).msg : line))).toEqual([expected])
-      expect(failures[0]).not.toMatch(/"err"|"stack"/)
-      expect(output).not.toMatch(/^\s+at /m)
-      expect(ended.code).toBe(1)
-    } finally {
-      await new Promise((resolve) => taken.close(resolve))
-    }
-  }, 60_000)
+  it.each(CASES)(
+    '$app exits 1 with one line that names the port and the variable that moves it, without a stack trace',
+    async ({ app, script, offset, variable, what }) => {
+      const dataDir = mkdtempSync(join(tmpdir(), 'mqtt-oidc-runtime-'))
+      dirs.push(dataDir)
+      const base = await freePortRange(6)
+      const taken = await hold(base + offset)
+      try {
+        const ended = await start(script, { MQTT_OIDC_DATA_DIR: dataDir, MQTT_OIDC_PORT_BASE: String(base), LOG_FORMAT: 'json' }).ended
+        const expected = `${app} failed to start: port ${base + offset} (127.0.0.1), for ${what}, is already in use (another mqtt-oidc, or another server?): set ${variable}, or MQTT_OIDC_PORT_BASE to move the whole stack`
+        const output = `${ended.stdout}${ended.stderr}`
+        const failures = output.split('\n').filter((line) => line.includes('failed to start'))
+        expect(failures.map((line) => (line.startsWith('{') ? (JSON.parse(line) as { msg: string }).msg : line))).toEqual([expected])
+        expect(failures[0]).not.toMatch(/"err"|"stack"/)
+        expect(output).not.toMatch(/^\s+at /m)
+        expect(ended.code).toBe(1)
+      } finally {
+        await new Promise((resolve) => taken.close(resolve))
+      }
+    },
+    60_000,
+  )
 })
 
 describe('MQTT_OIDC_PORT_BASE: one setting that moves the whole stack', () => {
-  it('places every part at its offset in every app\'s configuration; a part\'s own variable still wins', () => {
+  it("places every part at its offset in every app's configuration; a part's own variable still wins", () => {
     const env = { MQTT_OIDC_PORT_BASE: '5000' }
     expect(loadIdpConfig(env)).toMatchObject({ port: 5000, issuer: 'http://localhost:5000', exchangeUrl: 'http://localhost:5001' })
-    expect(loadExchangeConfig(env)).toMatchObject({ port: 5001, issuer: 'http://localhost:5001', idp: { issuer: 'http://localhost:5000' }, demoBrokerUrl: 'mqtt://localhost:5002' })
-    expect(loadBrokerConfig(env)).toMatchObject({ exchangeUrl: 'http://localhost:5001', issuer: 'http://localhost:5001', mqttPort: 5002, wsPort: 5003, emqxHookPort: 5005 })
+    expect(loadExchangeConfig(env)).toMatchObject({
+      port: 5001,
+      issuer: 'http://localhost:5001',
+      idp: { issuer: 'http://localhost:5000' },
+      demoBrokerUrl: 'mqtt://localhost:5002',
+    })
+    expect(loadBrokerConfig(env)).toMatchObject({
+      exchangeUrl: 'http://localhost:5001',
+      issuer: 'http://localhost:5001',
+      mqttPort: 5002,
+      wsPort: 5003,
+      emqxHookPort: 5005,
+    })
     expect(loadBrokerConfig({ ...env, MQTT_OIDC_BROKER_TLS_CERT: '/c.pem', MQTT_OIDC_BROKER_TLS_KEY: '/k.pem' }).tls?.port).toBe(5004)
     expect(loadBrokerConfig({ ...env, MQTT_OIDC_BROKER_WS_PORT: '9001' })).toMatchObject({ mqttPort: 5002, wsPort: 9001 })
     expect(loadIdpConfig({})).toMatchObject({ port: 4000, issuer: 'http://localhost:4000' })
@@ -130,7 +170,7 @@ describe('MQTT_OIDC_PORT_BASE: one setting that moves the whole stack', () => {
     expect(cli).toEqual({ code: 1, stdout: '', stderr: `mqtt-oidc: ${message('abc')}\n` })
   })
 
-  it('moves the embedded stack, and its banner is true: the CLI with only that setting signs in, and its mosquitto_pub line reaches the sign-in\'s topic', async () => {
+  it("moves the embedded stack, and its banner is true: the CLI with only that setting signs in, and its mosquitto_pub line reaches the sign-in's topic", async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'mqtt-oidc-runtime-'))
     dirs.push(dataDir)
     const base = await freePortRange(4)
@@ -138,14 +178,19 @@ describe('MQTT_OIDC_PORT_BASE: one setting that moves the whole stack', () => {
     const clis: Array<{ kill(): void }> = []
     try {
       await stack.waitFor(/^ {2}mosquitto_pub .*$/m)
-      const banner = stack.stdout().split('\n').filter((line) => !line.startsWith('{'))
+      const banner = stack
+        .stdout()
+        .split('\n')
+        .filter((line) => !line.startsWith('{'))
       const demo = JSON.parse(readFileSync(join(dataDir, 'demo-account.json'), 'utf8')) as { username: string; password: string; clientId: string }
-      expect(banner).toEqual(expect.arrayContaining([
-        `  OIDC server     http://localhost:${base}   (listening on 127.0.0.1:${base})`,
-        `  token exchange  http://localhost:${base + 1}   (listening on 127.0.0.1:${base + 1}; JWKS http://localhost:${base + 1}/.well-known/jwks.json)`,
-        `  MQTT broker     mqtt://127.0.0.1:${base + 2}   ws://127.0.0.1:${base + 3}/mqtt   (broker id "demo")`,
-        `  MQTT client id: ${demo.clientId} for the first sign-in, ${demo.clientId}-<10 more characters> for each further one`,
-      ]))
+      expect(banner).toEqual(
+        expect.arrayContaining([
+          `  OIDC server     http://localhost:${base}   (listening on 127.0.0.1:${base})`,
+          `  token exchange  http://localhost:${base + 1}   (listening on 127.0.0.1:${base + 1}; JWKS http://localhost:${base + 1}/.well-known/jwks.json)`,
+          `  MQTT broker     mqtt://127.0.0.1:${base + 2}   ws://127.0.0.1:${base + 3}/mqtt   (broker id "demo")`,
+          `  MQTT client id: ${demo.clientId} for the first sign-in, ${demo.clientId}-<10 more characters> for each further one`,
+        ]),
+      )
       const next = banner.slice(banner.indexOf('Next, in another terminal (see README "Try it"):') + 1).filter((line) => line !== '')
       expect(next).toEqual([
         `  export MQTT_OIDC_PORT_BASE=${base}`,
@@ -178,10 +223,16 @@ describe('MQTT_OIDC_PORT_BASE: one setting that moves the whole stack', () => {
       expect(signIns[0]).toBe(demo.clientId)
       expect(signIns[1]).toMatch(new RegExp(`^${demo.clientId}-[a-z2-7]{10}$`))
       const clientId = signIns[1]!
-      const sub = startNode(BIN, ['sub', '--broker', 'demo', '-t', `devices/${clientId}/#`, '-C', '1'], { cwd: dataDir, env: { ...env, MQTT_OIDC_CLI_CONFIG_DIR: join(dataDir, 'second') } })
+      const sub = startNode(BIN, ['sub', '--broker', 'demo', '-t', `devices/${clientId}/#`, '-C', '1'], {
+        cwd: dataDir,
+        env: { ...env, MQTT_OIDC_CLI_CONFIG_DIR: join(dataDir, 'second') },
+      })
       clis.push(sub)
       await sub.waitForStderr(/^Subscribed to /m)
-      const issued = await runNode(BIN, ['broker', 'issue', 'demo', '--client-id', 'backend-1', '--expiration', '1h'], { cwd: dataDir, env: { ...env, MQTT_OIDC_CLI_CONFIG_DIR: join(dataDir, 'admin') } })
+      const issued = await runNode(BIN, ['broker', 'issue', 'demo', '--client-id', 'backend-1', '--expiration', '1h'], {
+        cwd: dataDir,
+        env: { ...env, MQTT_OIDC_CLI_CONFIG_DIR: join(dataDir, 'admin') },
+      })
       expect(issued.code).toBe(0)
       const token = /eyJ[\w-]+\.[\w-]+\.[\w-]+/.exec(issued.stdout)?.[0] ?? ''
       const publish = next.at(-1)!.trim().replace('<token>', token).replace('<that client id>', clientId)
@@ -200,15 +251,30 @@ describe('the embedded stack (scripts/start-stack.ts)', () => {
   it('starts the three apps through their own start functions, healthy and documented, and stops them in reverse order on SIGTERM, exiting 0', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'mqtt-oidc-runtime-'))
     dirs.push(dataDir)
-    const ports = { idp: await freePort(), exchange: await freePort(), mqtt: await freePort(), idpMetrics: await freePort(), exchangeMetrics: await freePort(), brokerMetrics: await freePort() }
+    const ports = {
+      idp: await freePort(),
+      exchange: await freePort(),
+      mqtt: await freePort(),
+      idpMetrics: await freePort(),
+      exchangeMetrics: await freePort(),
+      brokerMetrics: await freePort(),
+    }
     const idp = `http://127.0.0.1:${ports.idp}`
     const exchange = `http://127.0.0.1:${ports.exchange}`
     const env = {
-      MQTT_OIDC_DATA_DIR: dataDir, LOG_FORMAT: 'json',
-      MQTT_OIDC_IDP_PORT: String(ports.idp), MQTT_OIDC_IDP_ISSUER: idp, MQTT_OIDC_IDP_EXCHANGE_URL: exchange, MQTT_OIDC_IDP_METRICS_PORT: String(ports.idpMetrics),
-      MQTT_OIDC_EXCHANGE_PORT: String(ports.exchange), MQTT_OIDC_EXCHANGE_ISSUER: exchange, MQTT_OIDC_EXCHANGE_IDP_ISSUER: idp,
+      MQTT_OIDC_DATA_DIR: dataDir,
+      LOG_FORMAT: 'json',
+      MQTT_OIDC_IDP_PORT: String(ports.idp),
+      MQTT_OIDC_IDP_ISSUER: idp,
+      MQTT_OIDC_IDP_EXCHANGE_URL: exchange,
+      MQTT_OIDC_IDP_METRICS_PORT: String(ports.idpMetrics),
+      MQTT_OIDC_EXCHANGE_PORT: String(ports.exchange),
+      MQTT_OIDC_EXCHANGE_ISSUER: exchange,
+      MQTT_OIDC_EXCHANGE_IDP_ISSUER: idp,
       MQTT_OIDC_EXCHANGE_METRICS_PORT: String(ports.exchangeMetrics),
-      MQTT_OIDC_BROKER_EXCHANGE_URL: exchange, MQTT_OIDC_BROKER_MQTT_PORT: String(ports.mqtt), MQTT_OIDC_BROKER_WS_PORT: '0',
+      MQTT_OIDC_BROKER_EXCHANGE_URL: exchange,
+      MQTT_OIDC_BROKER_MQTT_PORT: String(ports.mqtt),
+      MQTT_OIDC_BROKER_WS_PORT: '0',
       MQTT_OIDC_BROKER_METRICS_PORT: String(ports.brokerMetrics),
     }
     const stack = start(ENTRY_POINTS['mqtt-oidc'].script, env)
@@ -238,19 +304,32 @@ describe('the embedded stack (scripts/start-stack.ts)', () => {
     stack.kill('SIGTERM')
     const { code, stdout } = await stack.ended
     expect(code).toBe(0)
-    const lines = stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { msg: string; app?: string })
-    const closing = lines.slice(lines.findIndex((l) => l.msg === 'stopping')).map((l) => l.msg).filter((m) => / closed$/.test(m))
+    const lines = stdout
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { msg: string; app?: string })
+    const closing = lines
+      .slice(lines.findIndex((l) => l.msg === 'stopping'))
+      .map((l) => l.msg)
+      .filter((m) => / closed$/.test(m))
     expect(closing).toEqual(['broker closed', 'exchange closed', 'idp closed'])
   }, 120_000)
 })
 
 /** `node scripts/healthcheck.mjs <service>` with the service's environment, as the compose health checks run it. */
 function runHealthcheck(service: string, env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [join(root, 'scripts/healthcheck.mjs'), service], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [join(root, 'scripts/healthcheck.mjs'), service], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   let stdout = ''
   let stderr = ''
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => { stdout += chunk })
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk })
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    stdout += chunk
+  })
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk
+  })
   return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })))
 }
 

@@ -96,10 +96,11 @@ export function createEmqxHookServer(options: EmqxHookServerOptions): EmqxHookSe
     const credential = options.feedCredential ?? (options.feedCredentialFile ? feedCredentialReader(options.feedCredentialFile, log) : undefined)
     const f = (follower = createRevocationFollower({ feedUrl: options.exchangeUrl, broker: options.brokerId, credential, log }))
     const feedGuard = createFeedGuard({ follower: f, maxStaleMs: options.feedMaxStaleMs, policy: options.feedPolicy, log })
-    let hooks: ReturnType<typeof createEmqxHooks> | undefined
+    // The hooks count the sessions the metrics report, and report to the metrics: made after them.
+    const made: { hooks?: ReturnType<typeof createEmqxHooks> } = {}
     // EMQX decides the CONNACK from allow/deny: the decisions are counted without one.
     const metrics = createMetrics(options.brokerId, {
-      sessions: () => hooks?.sessionCount ?? 0,
+      sessions: () => made.hooks?.sessionCount ?? 0,
       feedLagMs: () => feedGuard.lagMs(),
       feedRevision: () => f.state().revision,
       revokedJtis: () => f.state().size,
@@ -111,8 +112,8 @@ export function createEmqxHookServer(options: EmqxHookServerOptions): EmqxHookSe
       issuer: options.issuer ?? options.exchangeUrl.replace(/\/+$/, ''), audience: options.brokerId, jwksUri: '',
       keys, revocations: f, clockTolerance: options.clockTolerance, log,
     }), metrics.verification)
-    hooks = createEmqxHooks({ verifier, revocations: f, feedGuard, onConnect: (code) => metrics.connect(code, ''), log })
-    const emqx = hooks
+    const emqx = createEmqxHooks({ verifier, revocations: f, feedGuard, onConnect: (code) => metrics.connect(code, ''), log })
+    made.hooks = emqx
     let listening = false
     const health = {
       ready: brokerReadiness({ keys, feedGuard, maxStaleMs: options.feedMaxStaleMs, listening: () => listening }),

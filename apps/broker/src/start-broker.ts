@@ -13,11 +13,16 @@ import { createBroker, type Broker, type BrokerAddresses } from './create-broker
  *
  * @example runService('broker', async (service) => { await startBroker(loadBrokerConfig(), { logger, service }) })
  */
-export async function startBroker(config: BrokerConfig, options: { readonly logger: Logger; readonly service: ServiceControl }): Promise<{ broker: Broker; addresses: BrokerAddresses }> {
+export async function startBroker(
+  config: BrokerConfig,
+  options: { readonly logger: Logger; readonly service: ServiceControl },
+): Promise<{ broker: Broker; addresses: BrokerAddresses }> {
   const broker = createBroker({ ...config, logger: options.logger })
   options.service.onStop('broker', () => broker.close())
   options.logger.info({ exchange: config.exchangeUrl, broker: config.brokerId }, 'loading revocations before accepting CONNECTs')
-  const addresses = await broker.listen().catch((err: unknown) => { throw explainListenError(err, brokerPorts(config)) })
+  const addresses = await broker.listen().catch((err: unknown) => {
+    throw explainListenError(err, brokerPorts(config))
+  })
   return { broker, addresses }
 }
 
@@ -27,6 +32,6 @@ export function brokerPorts(config: BrokerConfig): PortSetting[] {
     { port: config.mqttPort, variable: 'MQTT_OIDC_BROKER_MQTT_PORT', stack: true, what: 'MQTT' },
     { port: config.wsPort, variable: 'MQTT_OIDC_BROKER_WS_PORT', stack: true, what: 'MQTT over WebSocket' },
     ...(config.tls ? [{ port: config.tls.port, variable: 'MQTT_OIDC_BROKER_TLS_PORT', stack: true, what: 'MQTT over TLS' }] : []),
-    ...(config.metricsPort === undefined ? [] : [{ port: config.metricsPort, variable: 'MQTT_OIDC_BROKER_METRICS_PORT', what: 'the broker\'s metrics' }]),
+    ...(config.metricsPort === undefined ? [] : [{ port: config.metricsPort, variable: 'MQTT_OIDC_BROKER_METRICS_PORT', what: "the broker's metrics" }]),
   ]
 }

@@ -64,7 +64,7 @@ export async function startExchange(config: ExchangeConfig, options: StartExchan
   }).catch((err: unknown) => {
     throw explainListenError(err, [
       { port: config.port, variable: 'MQTT_OIDC_EXCHANGE_PORT', stack: true, what: 'the exchange' },
-      ...(config.metricsPort === undefined ? [] : [{ port: config.metricsPort, variable: 'MQTT_OIDC_EXCHANGE_METRICS_PORT', what: 'the exchange\'s metrics' }]),
+      ...(config.metricsPort === undefined ? [] : [{ port: config.metricsPort, variable: 'MQTT_OIDC_EXCHANGE_METRICS_PORT', what: "the exchange's metrics" }]),
     ])
   })
   service.onStop('exchange', () => exchange.close())

@@ -5,8 +5,12 @@ import { createSqliteStore } from '@mqtt-oidc/store'
 import { ensureBroker } from '../src/ensure-broker.js'
 
 let store: Store
-beforeEach(() => { store = createSqliteStore(':memory:') })
-afterEach(async () => { await store.close() })
+beforeEach(() => {
+  store = createSqliteStore(':memory:')
+})
+afterEach(async () => {
+  await store.close()
+})
 
 describe('ensureBroker', () => {
   it('creates a missing broker with the default ACL and policy, and leaves an existing one as it is', async () => {
@@ -16,7 +20,7 @@ describe('ensureBroker', () => {
     expect(await ensureBroker(store, { id: 'demo', url: 'mqtt://localhost:1883' }, 2000)).toMatchObject({ url: 'mqtt://changed:1883', createdAt: 1000 })
   })
 
-  it('is safe when instances start together: the one that loses the race to create takes the winner\'s broker instead of failing', async () => {
+  it("is safe when instances start together: the one that loses the race to create takes the winner's broker instead of failing", async () => {
     const [a, b] = await Promise.all([ensureBroker(store, { id: 'demo' }, 1000), ensureBroker(store, { id: 'demo' }, 1000)])
     expect(a).toEqual(b)
     expect((await store.brokers.list()).map((broker) => broker.id)).toEqual(['demo'])

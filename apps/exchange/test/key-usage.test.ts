@@ -12,7 +12,9 @@ beforeEach(async () => {
   store = createSqliteStore(':memory:')
   await store.keys.add(key)
 })
-afterEach(async () => { await store.close() })
+afterEach(async () => {
+  await store.close()
+})
 
 describe('key usage (how long a retired key stays in the JWKS)', () => {
   it('remembers the latest expiry, rounded up to the hour, when two instances record tokens of one key at once', async () => {

@@ -9,16 +9,25 @@ import type { TestIdp } from '@mqtt-oidc/test-support/test-idp'
 let idp: TestIdp
 let ex: Running
 
-beforeAll(async () => { idp = await startTestIdp() })
-afterAll(async () => { await idp.close() })
+beforeAll(async () => {
+  idp = await startTestIdp()
+})
+afterAll(async () => {
+  await idp.close()
+})
 beforeEach(async () => {
   ex = await startExchange(idp, { metricsPort: 0, subjectRateLimit: { requests: 1, windowSeconds: 60 } })
   await ensureBroker(ex.store, { id: 'demo', url: 'mqtt://localhost:1883' })
 })
-afterEach(async () => { await ex.close() })
+afterEach(async () => {
+  await ex.close()
+})
 
 const exchangeForm = (subjectToken: string): Record<string, string> => ({
-  grant_type: TOKEN_EXCHANGE_GRANT, subject_token: subjectToken, subject_token_type: TOKEN_TYPE.idToken, audience: 'demo',
+  grant_type: TOKEN_EXCHANGE_GRANT,
+  subject_token: subjectToken,
+  subject_token_type: TOKEN_TYPE.idToken,
+  audience: 'demo',
 })
 const metric = (text: string, series: string): number => Number(new RegExp(`^${series.replace(/[{}"]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN)
 
@@ -28,7 +37,8 @@ describe('GET /healthz and /readyz (main port and metrics port)', () => {
       expect(await (await fetch(`${base}/healthz`)).json()).toEqual({ status: 'ok' })
       const ready = await fetch(`${base}/readyz`)
       expect({ status: ready.status, body: await ready.json() }).toEqual({
-        status: 200, body: { status: 'ready', checks: { store: { ok: true }, signing_keys: { ok: true, published: 1 } } },
+        status: 200,
+        body: { status: 'ready', checks: { store: { ok: true }, signing_keys: { ok: true, published: 1 } } },
       })
     }
     expect((await fetch(`${ex.url}/metrics`)).status).toBe(404)

@@ -54,7 +54,7 @@ export async function startIdp(config: IdpConfig, options: { readonly logger: Lo
   const { port } = await withStartupLock(config.store, 'idp-start', () => idp.listen()).catch((err: unknown) => {
     throw explainListenError(err, [
       { port: config.port, variable: 'MQTT_OIDC_IDP_PORT', stack: true, what: 'the IdP' },
-      ...(config.metricsPort === undefined ? [] : [{ port: config.metricsPort, variable: 'MQTT_OIDC_IDP_METRICS_PORT', what: 'the IdP\'s metrics' }]),
+      ...(config.metricsPort === undefined ? [] : [{ port: config.metricsPort, variable: 'MQTT_OIDC_IDP_METRICS_PORT', what: "the IdP's metrics" }]),
     ])
   })
   service.onStop('idp', () => idp.close())

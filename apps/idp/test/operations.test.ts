@@ -13,7 +13,9 @@ beforeAll(async () => {
   })
   metricsUrl = t.metricsUrl!
 })
-afterAll(async () => { await t?.close() })
+afterAll(async () => {
+  await t?.close()
+})
 
 const metric = (text: string, series: string): number => Number(new RegExp(`^${series.replace(/[{}"]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN)
 
@@ -23,7 +25,9 @@ describe('GET /healthz and /readyz (main port and metrics port)', () => {
       expect(await (await fetch(`${base}/healthz`)).json()).toEqual({ status: 'ok' })
       const ready = await fetch(`${base}/readyz`)
       expect({ status: ready.status, cache: ready.headers.get('cache-control'), body: await ready.json() }).toEqual({
-        status: 200, cache: 'no-store', body: { status: 'ready', checks: { store: { ok: true }, signing_keys: { ok: true, published: expect.any(Number) } } },
+        status: 200,
+        cache: 'no-store',
+        body: { status: 'ready', checks: { store: { ok: true }, signing_keys: { ok: true, published: expect.any(Number) } } },
       })
     }
   })
@@ -37,7 +41,11 @@ describe('GET /metrics on the metrics port', () => {
   it('counts sign-ins by outcome, wrong and rate-limited user codes, tokens issued by grant, and store latency', async () => {
     const before = await (await fetch(metricsUrl)).text()
     const da = await deviceAuthorization(t.issuer)
-    const failed = await completeDeviceLogin({ verificationUriComplete: String(da.verification_uri_complete), username: 'alice', password: 'wrong password' }).catch((e: unknown) => e)
+    const failed = await completeDeviceLogin({
+      verificationUriComplete: String(da.verification_uri_complete),
+      username: 'alice',
+      password: 'wrong password',
+    }).catch((e: unknown) => e)
     expect(failed).toBeInstanceOf(Error)
     const again = await deviceAuthorization(t.issuer)
     expect((await completeDeviceLogin({ verificationUriComplete: String(again.verification_uri_complete), ...ALICE })).name).toBe('device-success')

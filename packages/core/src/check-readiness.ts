@@ -23,19 +23,21 @@ export const READINESS_TIMEOUT_MS = 2000
  * @example await checkReadiness({ store: async () => { await store.ping(); return { ok: true } } })
  */
 export async function checkReadiness(checks: Readonly<Record<string, ReadinessCheck>>, timeoutMs = READINESS_TIMEOUT_MS): Promise<Readiness> {
-  const entries = await Promise.all(Object.entries(checks).map(async ([name, check]): Promise<[string, ReadinessResult]> => {
-    let timer: NodeJS.Timeout | undefined
-    const timeout = new Promise<ReadinessResult>((resolve) => {
-      timer = setTimeout(() => resolve({ ok: false, error: `no answer within ${timeoutMs} ms` }), timeoutMs)
-    })
-    try {
-      return [name, await Promise.race([Promise.resolve().then(check), timeout])]
-    } catch (err) {
-      return [name, { ok: false, error: err instanceof Error ? err.message : String(err) }]
-    } finally {
-      clearTimeout(timer)
-    }
-  }))
+  const entries = await Promise.all(
+    Object.entries(checks).map(async ([name, check]): Promise<[string, ReadinessResult]> => {
+      let timer: NodeJS.Timeout | undefined
+      const timeout = new Promise<ReadinessResult>((resolve) => {
+        timer = setTimeout(() => resolve({ ok: false, error: `no answer within ${timeoutMs} ms` }), timeoutMs)
+      })
+      try {
+        return [name, await Promise.race([Promise.resolve().then(check), timeout])]
+      } catch (err) {
+        return [name, { ok: false, error: err instanceof Error ? err.message : String(err) }]
+      } finally {
+        clearTimeout(timer)
+      }
+    }),
+  )
   const results = Object.fromEntries(entries)
   return { status: entries.every(([, r]) => r.ok) ? 'ready' : 'not ready', checks: results }
 }

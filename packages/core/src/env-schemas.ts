@@ -14,7 +14,8 @@ export function gotValue(value: unknown): string {
 /** A whole number from `min` to `max` written in decimal digits (no `1e3`, `0x10` or blanks, which coercion would take). */
 const wholeNumber = (min: number, max: number) => {
   const expected = `must be a whole number from ${min} to ${max}`
-  return z.string()
+  return z
+    .string()
     .regex(/^\d{1,16}$/, { error: (issue) => `${expected}${gotValue(issue.input)}` })
     .transform(Number)
     .refine((n) => n >= min && n <= max, { error: (issue) => `${expected}${gotValue(issue.input)}` })
@@ -41,16 +42,17 @@ export const envSchemas = {
   /** MQTT_OIDC_PORT_BASE: the first of the embedded stack's ports (stack-ports.ts). */
   portBase: () => wholeNumber(1, PORT_BASE_MAX),
   /** A duration such as `30s`, `15m`, `1h`, `7d` or plain seconds; `-1` (no expiration) is refused. Output: seconds. */
-  duration: () => z.string().transform((value, ctx) => {
-    try {
-      const seconds = parseDuration(value)
-      if (seconds !== NO_EXPIRATION) return seconds
-      ctx.addIssue({ code: 'custom', message: 'must be a duration such as 1h (-1 is not allowed here)' })
-    } catch (err) {
-      ctx.addIssue({ code: 'custom', message: (err as Error).message })
-    }
-    return z.NEVER
-  }),
+  duration: () =>
+    z.string().transform((value, ctx) => {
+      try {
+        const seconds = parseDuration(value)
+        if (seconds !== NO_EXPIRATION) return seconds
+        ctx.addIssue({ code: 'custom', message: 'must be a duration such as 1h (-1 is not allowed here)' })
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message })
+      }
+      return z.NEVER
+    }),
   /** An absolute http: or https: URL. */
   httpUrl: () => z.string().refine((v) => URL.canParse(v) && /^https?:$/.test(new URL(v).protocol), 'must be an http(s) URL'),
   /** The shared store: a postgres:// URL (unset: the embedded SQLite store). */

@@ -14,7 +14,11 @@ export interface PortSetting {
 /** A listen that failed for a reason a setting fixes (the port is taken, or needs privileges), in words that name the setting. */
 export class ListenError extends Error {
   readonly syscall = 'listen'
-  constructor(message: string, readonly code: string, readonly port: number) {
+  constructor(
+    message: string,
+    readonly code: string,
+    readonly port: number,
+  ) {
     super(message)
     this.name = 'ListenError'
   }

@@ -10,8 +10,19 @@ export const REDACTED = '[Redacted]'
  * `x-api-key` are all covered), at any depth.
  */
 export const SECRET_FIELD_NAMES: readonly string[] = Object.freeze([
-  'authorization', 'proxyauthorization', 'cookie', 'setcookie', 'privatejwk', 'privatekey', 'apikey', 'xapikey',
-  'assertion', 'clientassertion', 'codeverifier', 'devicecode', 'feedcredential',
+  'authorization',
+  'proxyauthorization',
+  'cookie',
+  'setcookie',
+  'privatejwk',
+  'privatekey',
+  'apikey',
+  'xapikey',
+  'assertion',
+  'clientassertion',
+  'codeverifier',
+  'devicecode',
+  'feedcredential',
 ])
 export const SECRET_FIELD_PARTS: readonly string[] = Object.freeze(['password', 'passwd', 'secret'])
 // A suffix only: `token_type`, `tokens_issued` are not secrets.

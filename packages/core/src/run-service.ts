@@ -77,9 +77,15 @@ export function runService(name: string, start: (service: ServiceControl) => Pro
   process.on('SIGTERM', onSignal)
 
   const control: ServiceControl = {
-    onStop: (part, close) => { parts.push({ name: part, close }) },
-    useLog: (next) => { log = next },
-    get stopping() { return stopping },
+    onStop: (part, close) => {
+      parts.push({ name: part, close })
+    },
+    useLog: (next) => {
+      log = next
+    },
+    get stopping() {
+      return stopping
+    },
   }
   start(control).catch(async (err: unknown) => {
     if (stopping) return // stopped while starting: the stop finishes it

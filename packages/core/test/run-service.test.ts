@@ -5,12 +5,17 @@ import { SOURCE_EXEC_ARGV } from '@mqtt-oidc/test-support/run-tsx'
 
 const SERVICE = fileURLToPath(new URL('./fixtures/service.ts', import.meta.url))
 
-interface Ended { code: number | null; stdout: string; stderr: string }
+interface Ended {
+  code: number | null
+  stdout: string
+  stderr: string
+}
 
 /** The fixture as a real process; `signals` are sent once it printed `ready` (each after the previous one's effect, `closed <part>` or nothing). */
 function run(env: Record<string, string>, signals: NodeJS.Signals[] = []): Promise<Ended> {
   const child = spawn(process.execPath, [...SOURCE_EXEC_ARGV, SERVICE], {
-    env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
   })
   let stdout = ''
   let stderr = ''
@@ -23,11 +28,18 @@ function run(env: Record<string, string>, signals: NodeJS.Signals[] = []): Promi
       // The second signal only once the first one's stop has begun.
       if (pending.length > 0) {
         const again = pending.shift()!
-        const wait = setInterval(() => { if (stderr.includes('stopping')) { clearInterval(wait); child.kill(again) } }, 5)
+        const wait = setInterval(() => {
+          if (stderr.includes('stopping')) {
+            clearInterval(wait)
+            child.kill(again)
+          }
+        }, 5)
       }
     }
   })
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk })
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk
+  })
   return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })))
 }
 
@@ -44,17 +56,27 @@ describe('runService', () => {
 
   it('exits at once on a second signal while a part is still closing, with 128 + the signal number', async () => {
     const ended = await run({ SLOW: 'server' }, ['SIGINT', 'SIGINT'])
-    expect(ended).toEqual({ code: 130, stdout: 'ready\nclosed listener\n', stderr: 'demo: stopping\ndemo: SIGINT again: exiting without waiting for the rest to close\n' })
+    expect(ended).toEqual({
+      code: 130,
+      stdout: 'ready\nclosed listener\n',
+      stderr: 'demo: stopping\ndemo: SIGINT again: exiting without waiting for the rest to close\n',
+    })
     expect((await run({ SLOW: 'listener' }, ['SIGTERM', 'SIGTERM'])).code).toBe(143)
   })
 
   it('refuses an invalid configuration with exit code 2 and one line per problem', async () => {
-    expect(await run({ MODE: 'config' })).toEqual({ code: 2, stdout: '', stderr: 'demo: invalid configuration: DEMO_PORT must be a whole number from 0 to 65535, got "eighty"\n' })
+    expect(await run({ MODE: 'config' })).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: 'demo: invalid configuration: DEMO_PORT must be a whole number from 0 to 65535, got "eighty"\n',
+    })
   })
 
   it('closes what had started when start-up fails, and exits 1 with one line for a failed system call', async () => {
     expect(await run({ MODE: 'fail' })).toEqual({
-      code: 1, stdout: 'closed listener\nclosed server\nclosed store\n', stderr: 'demo: demo failed to start: listen EADDRINUSE: address already in use 127.0.0.1:4000\n',
+      code: 1,
+      stdout: 'closed listener\nclosed server\nclosed store\n',
+      stderr: 'demo: demo failed to start: listen EADDRINUSE: address already in use 127.0.0.1:4000\n',
     })
     const bug = await run({ MODE: 'bug' })
     expect(bug.code).toBe(1)
@@ -62,6 +84,10 @@ describe('runService', () => {
   })
 
   it('stops a start-up still under way on a signal, closing what it had started', async () => {
-    expect(await run({ MODE: 'hang' }, ['SIGTERM'])).toEqual({ code: 0, stdout: 'ready\nclosed listener\nclosed server\nclosed store\n', stderr: 'demo: stopping\n' })
+    expect(await run({ MODE: 'hang' }, ['SIGTERM'])).toEqual({
+      code: 0,
+      stdout: 'ready\nclosed listener\nclosed server\nclosed store\n',
+      stderr: 'demo: stopping\n',
+    })
   })
 })

@@ -29,23 +29,35 @@ const AREAS = ['oidc', 'accounts', 'brokers', 'credentials', 'revocations', 'key
  * @example const store = observeStore(await openStore(...), (call) => histogram.observe({ operation: call.operation }, call.seconds))
  */
 export function observeStore(store: Store, observe: (call: StoreCall) => void): Store {
-  const timed = <A extends unknown[], R>(operation: string, fn: (...args: A) => R) => (...args: A): R => {
-    const start = performance.now()
-    const result = fn(...args)
-    if (!(result instanceof Promise)) return result
-    const done = (outcome: StoreCall['outcome']): void => observe({ operation, seconds: (performance.now() - start) / 1000, outcome })
-    return result.then((value: unknown) => { done('ok'); return value }, (err: unknown) => {
-      done(isMqttOidcError(err) ? 'refused' : 'error')
-      throw err
-    }) as R
-  }
+  const timed =
+    <A extends unknown[], R>(operation: string, fn: (...args: A) => R) =>
+    (...args: A): R => {
+      const start = performance.now()
+      const result = fn(...args)
+      if (!(result instanceof Promise)) return result
+      const done = (outcome: StoreCall['outcome']): void => observe({ operation, seconds: (performance.now() - start) / 1000, outcome })
+      return result.then(
+        (value: unknown) => {
+          done('ok')
+          return value
+        },
+        (err: unknown) => {
+          done(isMqttOidcError(err) ? 'refused' : 'error')
+          throw err
+        },
+      ) as R
+    }
   const area = <T extends object>(name: string, target: T): T => {
     const wrapped = new Map<PropertyKey, unknown>()
     return new Proxy(target, {
       get(t, prop, receiver) {
         const value: unknown = Reflect.get(t, prop, receiver)
         if (typeof value !== 'function' || typeof prop !== 'string') return value
-        if (!wrapped.has(prop)) wrapped.set(prop, timed(`${name}.${prop}`, (...args: unknown[]) => (value as (...a: unknown[]) => unknown).apply(t, args)))
+        if (!wrapped.has(prop))
+          wrapped.set(
+            prop,
+            timed(`${name}.${prop}`, (...args: unknown[]) => (value as (...a: unknown[]) => unknown).apply(t, args)),
+          )
         return wrapped.get(prop)
       },
     })

@@ -9,14 +9,20 @@ describe('observeStore', () => {
     const now = Math.floor(Date.now() / 1000)
     await store.brokers.create({ id: 'demo', expiration: null, acl: { pub: [], sub: [] }, url: null, createdAt: now, updatedAt: now })
     expect((await store.brokers.list()).map((b) => b.id)).toEqual(['demo'])
-    await expect(store.brokers.create({ id: 'demo', expiration: null, acl: { pub: [], sub: [] }, url: null, createdAt: now, updatedAt: now }))
-      .rejects.toMatchObject({ code: 'ERR_CONFLICT' })
+    await expect(
+      store.brokers.create({ id: 'demo', expiration: null, acl: { pub: [], sub: [] }, url: null, createdAt: now, updatedAt: now }),
+    ).rejects.toMatchObject({ code: 'ERR_CONFLICT' })
     await store.ping()
     const watching = store.revocations.watch(() => {})
     await watching.ready
     watching.stop()
     expect(await store.withLock('x', async () => 'held')).toBe('held')
-    expect(calls.map((c) => [c.operation, c.outcome])).toEqual([['brokers.create', 'ok'], ['brokers.list', 'ok'], ['brokers.create', 'refused'], ['ping', 'ok']])
+    expect(calls.map((c) => [c.operation, c.outcome])).toEqual([
+      ['brokers.create', 'ok'],
+      ['brokers.list', 'ok'],
+      ['brokers.create', 'refused'],
+      ['ping', 'ok'],
+    ])
     expect(calls.every((c) => c.seconds >= 0 && c.seconds < 60)).toBe(true)
     await store.close()
     await expect(store.brokers.list()).rejects.toThrow()

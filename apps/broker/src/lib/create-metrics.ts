@@ -3,14 +3,14 @@ import { REFUSALS, type ErrorCode } from '@mqtt-oidc/core'
 
 /** Live values read at scrape time. */
 export interface MetricsSources {
-  sessions(): number
+  readonly sessions: () => number
   /** Milliseconds since the last contact with the revocation feed; null before the first. */
-  feedLagMs(): number | null
-  feedRevision(): number
-  revokedJtis(): number
-  jwksKeys(): number
+  readonly feedLagMs: () => number | null
+  readonly feedRevision: () => number
+  readonly revokedJtis: () => number
+  readonly jwksKeys: () => number
   /** Epoch ms of the last good JWKS fetch; null before the first. */
-  jwksLastSuccessAt(): number | null
+  readonly jwksLastSuccessAt: () => number | null
 }
 
 export interface BrokerMetrics {
@@ -19,16 +19,16 @@ export interface BrokerMetrics {
    * One CONNECT decision: `code` is the refusal code, undefined when accepted; `connack` the CONNACK return code
    * sent (`none` when the connection was closed without one, `''` where the broker is not ours: EMQX decides it).
    */
-  connect(code: string | undefined, connack?: string): void
+  readonly connect: (code: string | undefined, connack?: string) => void
   /** One broker token verified: the refusal code, undefined when valid. */
-  verification(code: string | undefined): void
-  jwksFetch(outcome: 'ok' | 'error'): void
+  readonly verification: (code: string | undefined) => void
+  readonly jwksFetch: (outcome: 'ok' | 'error') => void
   /** A new connection refused because its address is held off (too many failed CONNECTs). */
-  heldOff(): void
+  readonly heldOff: () => void
   /** An address that spent its budget of failed CONNECTs and is held off from now. */
-  holdOff(): void
+  readonly holdOff: () => void
   /** Prometheus text exposition. */
-  render(): Promise<string>
+  readonly render: () => Promise<string>
   readonly contentType: string
 }
 

@@ -13,6 +13,8 @@ export function observeThrottle(throttle: ConnectThrottle, counts: { heldOff(): 
       if (hold > 0) counts.holdOff()
       return hold
     },
-    get size() { return throttle.size },
+    get size() {
+      return throttle.size
+    },
   }
 }

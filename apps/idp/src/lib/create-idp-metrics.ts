@@ -7,18 +7,18 @@ import type { UserCodeLimiter } from './user-code-rate-limit.js'
 export interface IdpMetrics {
   readonly registry: Registry
   /** A token endpoint grant that issued tokens. */
-  tokenIssued(grantType: string): void
+  readonly tokenIssued: (grantType: string) => void
   /** An OAuth refusal oidc-provider reported (its `error` code). */
-  oauthRefusal(error: string): void
+  readonly oauthRefusal: (error: string) => void
   /** A look at the store's signing keys that failed (the IdP keeps signing with what it has). */
-  keyReloadFailed(): void
+  readonly keyReloadFailed: () => void
   /** One store call (observeStore). */
-  storeCall(call: StoreCall): void
+  readonly storeCall: (call: StoreCall) => void
   /** The login limiter, counting sign-ins (ok, failed) and refusals for too many failures. */
-  observeLogins(limiter: LoginLimiter): LoginLimiter
+  readonly observeLogins: (limiter: LoginLimiter) => LoginLimiter
   /** The user-code limiter, counting wrong codes and refusals for too many. */
-  observeUserCodes(limiter: UserCodeLimiter): UserCodeLimiter
-  render(): Promise<{ contentType: string; body: string }>
+  readonly observeUserCodes: (limiter: UserCodeLimiter) => UserCodeLimiter
+  readonly render: () => Promise<{ contentType: string; body: string }>
 }
 
 /**
@@ -30,13 +30,43 @@ export function createIdpMetrics(options: { readonly processMetrics?: boolean } 
   const registry = new Registry()
   if (options.processMetrics) collectDefaultMetrics({ register: registry })
   const registers = [registry]
-  const logins = new Counter({ name: 'mqtt_oidc_idp_logins_total', help: 'Password sign-ins checked, by outcome (ok, failed: wrong username or password, or a disabled account)', labelNames: ['outcome'], registers })
-  const limited = new Counter({ name: 'mqtt_oidc_idp_rate_limited_total', help: 'Requests refused by a rate limit before any check, by limit (login, user_code)', labelNames: ['limit'], registers })
-  const wrongCodes = new Counter({ name: 'mqtt_oidc_idp_wrong_user_codes_total', help: 'Device-flow user codes entered that match no pending device', registers })
-  const issued = new Counter({ name: 'mqtt_oidc_idp_tokens_issued_total', help: 'Token endpoint grants that issued tokens, by grant_type', labelNames: ['grant_type'], registers })
-  const refusals = new Counter({ name: 'mqtt_oidc_idp_oauth_refusals_total', help: 'OAuth refusals (authorization, token, device, introspection, revocation, userinfo, logout), by OAuth error code', labelNames: ['error'], registers })
+  const logins = new Counter({
+    name: 'mqtt_oidc_idp_logins_total',
+    help: 'Password sign-ins checked, by outcome (ok, failed: wrong username or password, or a disabled account)',
+    labelNames: ['outcome'],
+    registers,
+  })
+  const limited = new Counter({
+    name: 'mqtt_oidc_idp_rate_limited_total',
+    help: 'Requests refused by a rate limit before any check, by limit (login, user_code)',
+    labelNames: ['limit'],
+    registers,
+  })
+  const wrongCodes = new Counter({
+    name: 'mqtt_oidc_idp_wrong_user_codes_total',
+    help: 'Device-flow user codes entered that match no pending device',
+    registers,
+  })
+  const issued = new Counter({
+    name: 'mqtt_oidc_idp_tokens_issued_total',
+    help: 'Token endpoint grants that issued tokens, by grant_type',
+    labelNames: ['grant_type'],
+    registers,
+  })
+  const refusals = new Counter({
+    name: 'mqtt_oidc_idp_oauth_refusals_total',
+    help: 'OAuth refusals (authorization, token, device, introspection, revocation, userinfo, logout), by OAuth error code',
+    labelNames: ['error'],
+    registers,
+  })
   const keyFailures = new Counter({ name: 'mqtt_oidc_idp_key_reload_failures_total', help: 'Looks at the signing keys in the store that failed', registers })
-  const store = new Histogram({ name: 'mqtt_oidc_idp_store_seconds', help: 'Store calls, by operation and outcome (ok; refused: not found, conflict; error: the store failed), seconds', labelNames: ['operation', 'outcome'], buckets: [...STORE_SECONDS_BUCKETS], registers })
+  const store = new Histogram({
+    name: 'mqtt_oidc_idp_store_seconds',
+    help: 'Store calls, by operation and outcome (ok; refused: not found, conflict; error: the store failed), seconds',
+    labelNames: ['operation', 'outcome'],
+    buckets: [...STORE_SECONDS_BUCKETS],
+    registers,
+  })
   for (const outcome of ['ok', 'failed']) logins.inc({ outcome }, 0)
   for (const limit of ['login', 'user_code']) limited.inc({ limit }, 0)
 
@@ -52,8 +82,14 @@ export function createIdpMetrics(options: { readonly processMetrics?: boolean } 
         if (wait > 0) limited.inc({ limit: 'login' })
         return wait
       },
-      failed(attempt) { logins.inc({ outcome: 'failed' }); limiter.failed(attempt) },
-      succeeded(attempt) { logins.inc({ outcome: 'ok' }); limiter.succeeded(attempt) },
+      failed(attempt) {
+        logins.inc({ outcome: 'failed' })
+        limiter.failed(attempt)
+      },
+      succeeded(attempt) {
+        logins.inc({ outcome: 'ok' })
+        limiter.succeeded(attempt)
+      },
     }),
     observeUserCodes: (limiter) => ({
       retryAfter(ip) {
@@ -61,7 +97,10 @@ export function createIdpMetrics(options: { readonly processMetrics?: boolean } 
         if (wait > 0) limited.inc({ limit: 'user_code' })
         return wait
       },
-      fail(ip) { wrongCodes.inc(); limiter.fail(ip) },
+      fail(ip) {
+        wrongCodes.inc()
+        limiter.fail(ip)
+      },
     }),
     render: async () => ({ contentType: registry.contentType, body: await registry.metrics() }),
   }

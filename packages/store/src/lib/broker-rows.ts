@@ -7,26 +7,63 @@ import type { AclTemplate, Broker, BrokerPolicy, FeedCredentialRecord, NewBroker
  * arrive as text from SQLite and parsed from PostgreSQL; `J` says which.
  */
 export interface BrokerRow<J> {
-  id: string; expiration: number | null; acl: J; url: string | null; created_at: number; updated_at: number
-  client_id_mode: BrokerPolicy['clientIdMode']; acl_templates: J; max_lifetime: number | null
-  rate_limit_requests: number | null; rate_limit_window: number | null; profile: BrokerPolicy['profile']
-  allowed_issuers: J; alg: BrokerPolicy['alg']; resource_server_id: string | null
-  feed_credential_sha256: string | null; feed_credential_issued_at: number | null
+  id: string
+  expiration: number | null
+  acl: J
+  url: string | null
+  created_at: number
+  updated_at: number
+  client_id_mode: BrokerPolicy['clientIdMode']
+  acl_templates: J
+  max_lifetime: number | null
+  rate_limit_requests: number | null
+  rate_limit_window: number | null
+  profile: BrokerPolicy['profile']
+  allowed_issuers: J
+  alg: BrokerPolicy['alg']
+  resource_server_id: string | null
+  feed_credential_sha256: string | null
+  feed_credential_issued_at: number | null
 }
 
 /** The columns of a broker record, in the order BROKER_COLUMNS names them, JSON as text. */
 export const BROKER_COLUMNS = [
-  'id', 'expiration', 'acl', 'url', 'created_at', 'updated_at', 'client_id_mode', 'acl_templates', 'max_lifetime',
-  'rate_limit_requests', 'rate_limit_window', 'profile', 'allowed_issuers', 'alg', 'resource_server_id',
+  'id',
+  'expiration',
+  'acl',
+  'url',
+  'created_at',
+  'updated_at',
+  'client_id_mode',
+  'acl_templates',
+  'max_lifetime',
+  'rate_limit_requests',
+  'rate_limit_window',
+  'profile',
+  'allowed_issuers',
+  'alg',
+  'resource_server_id',
 ] as const
 
 /** A broker's values for BROKER_COLUMNS (policy defaults filled in). */
 export function brokerValues(broker: NewBroker): unknown[] {
   const p = broker.policy ?? DEFAULT_BROKER_POLICY
   return [
-    broker.id, broker.expiration, JSON.stringify(broker.acl), broker.url, broker.createdAt, broker.updatedAt, p.clientIdMode,
-    JSON.stringify(p.aclTemplates), p.maxLifetime, p.rateLimit?.requests ?? null, p.rateLimit?.windowSeconds ?? null, p.profile,
-    JSON.stringify(p.allowedIssuers), p.alg, p.resourceServerId ?? null,
+    broker.id,
+    broker.expiration,
+    JSON.stringify(broker.acl),
+    broker.url,
+    broker.createdAt,
+    broker.updatedAt,
+    p.clientIdMode,
+    JSON.stringify(p.aclTemplates),
+    p.maxLifetime,
+    p.rateLimit?.requests ?? null,
+    p.rateLimit?.windowSeconds ?? null,
+    p.profile,
+    JSON.stringify(p.allowedIssuers),
+    p.alg,
+    p.resourceServerId ?? null,
   ]
 }
 

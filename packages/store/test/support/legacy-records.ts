@@ -11,8 +11,14 @@ export const LEGACY_BROKERS = ['demo', 'shaped', 'reborn'] as const
 export const LEGACY_KEYS = ['k-dated', 'k-never', 'k-unrecorded'] as const
 
 const SHAPED_POLICY = {
-  clientIdMode: 'generated', aclTemplates: [{ when: { group: 'ops' }, acl: { pub: ['ops/#'], sub: [] } }], maxLifetime: 900,
-  rateLimit: { requests: 5, windowSeconds: 60 }, profile: 'rabbitmq', allowedIssuers: ['https://a.example'], alg: 'RS256', resourceServerId: 'mqtt',
+  clientIdMode: 'generated',
+  aclTemplates: [{ when: { group: 'ops' }, acl: { pub: ['ops/#'], sub: [] } }],
+  maxLifetime: 900,
+  rateLimit: { requests: 5, windowSeconds: 60 },
+  profile: 'rabbitmq',
+  allowedIssuers: ['https://a.example'],
+  alg: 'RS256',
+  resourceServerId: 'mqtt',
 }
 
 export function legacyRecords(now: number): Array<[model: string, id: string, payload: unknown, expiresAt: number | null]> {
@@ -36,7 +42,9 @@ export function legacyRecords(now: number): Array<[model: string, id: string, pa
 /** Asserts that `store`, opened on a database holding legacyRecords(now), reads each of them through its typed methods. */
 export async function expectLegacyRecordsMigrated(store: Store, now: number): Promise<void> {
   expect((await store.brokers.list()).map((b) => [b.id, b.policy])).toEqual([
-    ['demo', { ...DEFAULT_BROKER_POLICY, profile: 'emqx' }], ['reborn', DEFAULT_BROKER_POLICY], ['shaped', SHAPED_POLICY],
+    ['demo', { ...DEFAULT_BROKER_POLICY, profile: 'emqx' }],
+    ['reborn', DEFAULT_BROKER_POLICY],
+    ['shaped', SHAPED_POLICY],
   ])
   expect(await store.brokers.feedCredential('demo')).toEqual({ sha256: 'ab'.repeat(32), issuedAt: now - 5 })
   expect(await store.brokers.feedCredential('reborn')).toBeUndefined()
