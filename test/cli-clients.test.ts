@@ -43,7 +43,10 @@ describe('mqtt-oidc clients', () => {
     }
     expect(await introspect(secret)).toEqual({ status: 200, body: { active: false } })
 
-    const rotated = json(await cli(['clients', 'update', 'dashboard', '--rotate-secret', '--json']))
+    expect(await cli(['clients', 'update', 'dashboard', '--rotate-secret', '--json'])).toEqual({
+      code: 1, stdout: '', stderr: 'mqtt-oidc: clients update dashboard --rotate-secret changes things that cannot be undone: add --yes to confirm (not at a terminal, so not asked); nothing was changed\n',
+    })
+    const rotated = json(await cli(['clients', 'update', 'dashboard', '--rotate-secret', '--json', '--yes']))
     expect(rotated.client_secret).toEqual(expect.any(String))
     expect(await introspect(secret)).toMatchObject({ status: 401, body: { error: 'invalid_client' } })
     expect(await introspect(rotated.client_secret as string)).toEqual({ status: 200, body: { active: false } })
@@ -54,9 +57,13 @@ describe('mqtt-oidc clients', () => {
     expect(list.map((c) => `${c.client_id}${c.built_in ? ' (built in)' : ''}`)).toEqual(['dashboard', 'mqtt-oidc-admin (built in)', 'mqtt-oidc-cli (built in)', 'oidc-agent'])
     const updated = json(await cli(['clients', 'update', 'oidc-agent', '--redirect-uri', 'http://127.0.0.1/callback', '--redirect-uri', 'http://localhost']))
     expect(updated).toMatchObject({ redirect_uris: ['http://127.0.0.1/callback', 'http://localhost'], scope: 'openid offline_access mqtt', client_name: 'oidc-agent' })
-    const removed = await cli(['clients', 'remove', 'dashboard'])
+    // Not at a terminal, so nothing is asked: --yes is what confirms (see cli-confirm.test.ts).
+    expect(await cli(['clients', 'remove', 'dashboard'])).toEqual({
+      code: 1, stdout: '', stderr: 'mqtt-oidc: clients remove dashboard changes things that cannot be undone: add --yes to confirm (not at a terminal, so not asked); nothing was changed\n',
+    })
+    const removed = await cli(['clients', 'remove', 'dashboard', '--yes'])
     expect([removed.code, removed.stdout, removed.stderr]).toEqual([0, '', 'Removed client dashboard.\n'])
-    expect(await cli(['clients', 'remove', 'dashboard', '--json'])).toEqual({ code: 1, stdout: '', stderr: 'mqtt-oidc: admin API error: not_found (no client "dashboard")\n' })
+    expect(await cli(['clients', 'remove', 'dashboard', '--json', '--yes'])).toEqual({ code: 1, stdout: '', stderr: 'mqtt-oidc: admin API error: not_found (no client "dashboard")\n' })
   })
 
   it('says what is wrong, before or after asking the IdP', async () => {

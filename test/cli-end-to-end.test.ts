@@ -97,20 +97,70 @@ describe('mqtt-oidc token / pub / sub against the IdP, exchange and broker', () 
     expect(received.stdout).toBe(`${JSON.stringify({ topic, message: 'hi', qos: 1, retain: false })}\n`)
   })
 
+  it('`sub` says when another connection took its client id over and when it reconnected, then keeps receiving', async () => {
+    const topic = `devices/${CLIENT_ID}/after-takeover`
+    const sub = startNode(BIN, ['sub', '--broker', 'demo', '-t', `devices/${CLIENT_ID}/#`, '-C', '1', '-q', '1'], { cwd: dir, env })
+    await sub.waitForStderr(/^Subscribed to /m)
+    // Another connection with the same client id (the same login's token) takes the session over.
+    const token = (await cli(['token', '--broker', 'demo'])).stdout.trim()
+    const thief = await connectAsync(mqttUrl, { clientId: CLIENT_ID, username: CLIENT_ID, password: token, reconnectPeriod: 0, protocolVersion: 4 })
+    await sub.waitForStderr(/lost the connection to the broker/)
+    await thief.endAsync()
+    await sub.waitForStderr(/^Reconnected to demo as stack-gateway-1\.$/m)
+    const observer = await observerClient()
+    await observer.publishAsync(topic, 'still here', { qos: 1 })
+    await observer.endAsync()
+    const r = await sub.done
+    expect(r).toMatchObject({ code: 0, stdout: `${topic} still here\n` })
+    expect(r.stderr.split('\n').slice(1)).toEqual([
+      'mqtt-oidc: warning: lost the connection to the broker (restarted? token expired? another connection with client id stack-gateway-1?); reconnecting',
+      'Reconnected to demo as stack-gateway-1.',
+      '',
+    ])
+  })
+
   it('`pub` delivers a message (from stdin) to a subscriber of devices/<clientid>/#', async () => {
     const observer = await observerClient()
     await observer.subscribeAsync(`devices/${CLIENT_ID}/#`, { qos: 1 })
     const message = new Promise<[string, string]>((resolve) => observer.once('message', (t, p) => resolve([t, p.toString()])))
     const pub = await runNode(BIN, ['pub', '--broker', 'demo', '-t', `devices/${CLIENT_ID}/up`, '-q', '1'], { cwd: dir, env, input: 'from stdin' })
-    expect(pub).toEqual({ code: 0, stdout: '', stderr: '' })
+    expect(pub).toEqual({ code: 0, stdout: '', stderr: `Published 10 bytes to devices/${CLIENT_ID}/up on demo as ${CLIENT_ID} (QoS 1).\n` })
     expect(await message).toEqual([`devices/${CLIENT_ID}/up`, 'from stdin'])
     await observer.endAsync()
   })
 
-  it('`pub` at QoS 1 outside the ACL fails with one line and exit 1', async () => {
-    const r = await cli(['pub', '--broker', 'demo', '-t', 'devices/someone-else/x', '-m', 'no', '-q', '1'])
-    expect(r.code).toBe(1)
-    expect(r.stderr).toBe("mqtt-oidc: the broker closed the connection before the message to devices/someone-else/x was acknowledged (not allowed by the token's ACL?)\n")
+  it.each(['0', '1'])('`pub` at QoS %s outside the ACL fails with one line naming the ACL and exit 1, before publishing', async (qos) => {
+    const observer = await observerClient()
+    await observer.subscribeAsync('devices/someone-else/#', { qos: 1 })
+    let seen = 0
+    observer.on('message', () => { seen += 1 })
+    const r = await cli(['pub', '--broker', 'demo', '-t', 'devices/someone-else/x', '-m', 'no', '-q', qos])
+    expect(r).toEqual({
+      code: 1, stdout: '',
+      stderr: 'mqtt-oidc: the broker token for demo does not allow publishing to devices/someone-else/x (its publish ACL: devices/${clientid}/#); nothing was published\n',
+    })
+    // A marker published after it arrives after anything the CLI might have sent: nothing did.
+    const marker = new Promise<string>((resolve) => observer.once('message', (t) => resolve(t)))
+    await observer.publishAsync('devices/someone-else/marker', 'm', { qos: 1 })
+    expect(await marker).toBe('devices/someone-else/marker')
+    expect(seen).toBe(1)
+    await observer.endAsync()
+  })
+
+  it('`pub --json` prints what it published; --quiet prints nothing', async () => {
+    const json = await cli(['pub', '--broker', 'demo', '-t', `devices/${CLIENT_ID}/j`, '-m', 'hey', '--json'])
+    expect([json.code, json.stderr]).toEqual([0, ''])
+    expect(JSON.parse(json.stdout)).toEqual({ broker: 'demo', topic: `devices/${CLIENT_ID}/j`, clientId: CLIENT_ID, qos: 0, retain: false, bytes: 3 })
+    expect(await cli(['pub', '--broker', 'demo', '-t', `devices/${CLIENT_ID}/q`, '-m', 'hey', '--quiet'])).toEqual({ code: 0, stdout: '', stderr: '' })
+  })
+
+  it('a CONNACK 5 refusal says what the token was for and what to check, in one line, exit 1', async () => {
+    await createAdminClient({ dataDir: dir }).createBroker('plant-x')
+    expect(await cli(['pub', '--broker', 'plant-x', '-t', `devices/${CLIENT_ID}/x`, '-m', 'hi', '-q', '1'])).toEqual({
+      code: 1, stdout: '',
+      stderr: `mqtt-oidc: the broker at ${mqttUrl} does not authorize a token for broker "plant-x" with client id ${CLIENT_ID}, username gwuser ` +
+        `(CONNACK 5: not authorized): is ${mqttUrl} the broker "plant-x"? (--url, env MQTT_OIDC_CLI_BROKER_URL; --broker)\n`,
+    })
   })
 
   it('`sub` outside the ACL fails with one line and exit 1', async () => {

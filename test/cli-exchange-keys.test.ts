@@ -57,7 +57,7 @@ describe('mqtt-oidc keys (exchange signing keys through the admin API)', () => {
 
   it('`broker delete --json` prints {id, deleted, revoked} on stdout', async () => {
     expect((await cli(['broker', 'create', 'tmp-broker'])).code).toBe(0)
-    const r = await cli(['broker', 'delete', 'tmp-broker', '--json'])
+    const r = await cli(['broker', 'delete', 'tmp-broker', '--json', '--yes'])
     expect([r.code, JSON.parse(r.stdout)]).toEqual([0, { id: 'tmp-broker', deleted: true, revoked: 0 }])
   })
 })

@@ -4,7 +4,9 @@ import { PassThrough } from 'node:stream'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runCli } from '@mqtt-oidc/cli'
 import { verifyAccountPassword } from '@mqtt-oidc/idp'
+import { runOnTerminal } from '@mqtt-oidc/test-support/run-on-terminal'
 import { runCliInProcess } from './support/run-cli-in-process.js'
+import { BIN } from './support/cli-bin.js'
 import { startTestStack, type TestStack } from './support/start-test-stack.js'
 
 // `mqtt-oidc users ...` and `idp keys ...` against a running IdP, through its
@@ -37,7 +39,7 @@ describe('mqtt-oidc users', () => {
 
   it('refuses an empty stdin, a short password and a taken name with one line each', async () => {
     expect(await cli(['users', 'add', 'eve'], '')).toMatchObject({ code: 1, stderr: 'mqtt-oidc: no password on stdin: pipe one line, or run at a terminal to be prompted\n' })
-    expect(await cli(['users', 'add', 'eve'], 'short\n')).toMatchObject({ code: 1, stderr: 'mqtt-oidc: admin API error: invalid_request (password must be 8-1024 characters)\n' })
+    expect(await cli(['users', 'add', 'eve'], 'short\n')).toMatchObject({ code: 1, stderr: 'mqtt-oidc: a password is 8-1024 characters (this one has 5); nothing was changed\n' })
     expect(await cli(['users', 'add', 'gw-owner'], 'another-password\n')).toMatchObject({ code: 1, stderr: 'mqtt-oidc: admin API error: conflict (account "gw-owner" already exists)\n' })
   })
 
@@ -54,10 +56,14 @@ describe('mqtt-oidc users', () => {
     expect(await verify('gw-owner', 'first-password')).toBeUndefined()
     expect(await verify('gw-owner', 'second-password')).toBeDefined()
 
-    expect(await cli(['users', 'disable', 'gw-owner'])).toMatchObject({ code: 0, stderr: 'Disabled gw-owner.\n' })
+    expect(await cli(['users', 'disable', 'gw-owner'])).toMatchObject({
+      code: 1, stderr: 'mqtt-oidc: users disable gw-owner changes things that cannot be undone: add --yes to confirm (not at a terminal, so not asked); nothing was changed\n',
+    })
+    expect(await stack.idpStore.accounts.findByUsername('gw-owner')).toMatchObject({ disabled: false })
+    expect(await cli(['users', 'disable', 'gw-owner', '--yes'])).toMatchObject({ code: 0, stderr: 'Disabled gw-owner.\n' })
     expect(await stack.idpStore.accounts.findByUsername('gw-owner')).toMatchObject({ disabled: true })
     expect(await cli(['users', 'enable', 'gw-owner'])).toMatchObject({ code: 0, stderr: 'Enabled gw-owner.\n' })
-    expect(await cli(['users', 'disable', 'nobody'])).toMatchObject({ code: 1, stderr: 'mqtt-oidc: admin API error: not_found (no account "nobody")\n' })
+    expect(await cli(['users', 'disable', 'nobody', '--yes'])).toMatchObject({ code: 1, stderr: 'mqtt-oidc: admin API error: not_found (no account "nobody")\n' })
   })
 
   it('prompts twice at a terminal, echoing nothing, and honours backspace', async () => {
@@ -67,14 +73,40 @@ describe('mqtt-oidc users', () => {
     let err = ''
     stderr.on('data', (chunk: Buffer) => {
       err += chunk.toString()
-      if (err.endsWith('New password for gw-owner: ')) stdin.write('third-passx\u007fword\r')
+      if (err.endsWith('New password for gw-owner (8-1024 characters): ')) stdin.write('third-passx\u007fword\r')
       if (err.endsWith('Repeat the password: ')) stdin.write('third-password\r')
     })
     const code = await runCli(['users', 'passwd', 'gw-owner'], { stdout, stderr, stdin, env: { dataDir: stack.dataDir, configDir: stack.configDir } })
     expect(code).toBe(0)
-    expect(err).toBe('New password for gw-owner: \nRepeat the password: \nPassword of gw-owner changed.\n')
+    expect(err).toBe('New password for gw-owner (8-1024 characters): \nRepeat the password: \nPassword of gw-owner changed.\n')
     // Backspace (DEL) edits the line as a terminal would.
     expect(await verify('gw-owner', 'third-password')).toBeDefined()
+  })
+
+  it('checks the password rule on the first entry, before asking to repeat it, and changes nothing', async () => {
+    const stdin = Object.assign(new PassThrough(), { isTTY: true, setRawMode: () => stdin })
+    const stderr = new PassThrough()
+    let err = ''
+    stderr.on('data', (chunk: Buffer) => {
+      err += chunk.toString()
+      if (err.endsWith('New password for gw-owner (8-1024 characters): ')) stdin.write('short\r')
+    })
+    const code = await runCli(['users', 'passwd', 'gw-owner'], { stdout: new PassThrough(), stderr, stdin, env: { dataDir: stack.dataDir, configDir: stack.configDir } })
+    expect(code).toBe(1)
+    expect(err).toBe('New password for gw-owner (8-1024 characters): \nmqtt-oidc: a password is 8-1024 characters (this one has 5); nothing was changed\n')
+    expect(await verify('gw-owner', 'third-password')).toBeDefined()
+  })
+
+  it('lists accounts as a table on a terminal, with local times', async () => {
+    const accounts = await stack.idpStore.accounts.list()
+    const r = await runOnTerminal(BIN, ['users', 'list'], { env: { MQTT_OIDC_DATA_DIR: stack.dataDir, TZ: 'UTC' } })
+    expect(r.code).toBe(0)
+    const lines = r.stdout.split('\n')
+    expect(lines[0]).toMatch(/^USERNAME +CLIENT IDS +MODE +GROUPS +DISABLED +CREATED$/)
+    const owner = accounts.find((a) => a.username === 'gw-owner')!
+    const created = `${new Date(owner.createdAt * 1000).toISOString().slice(0, 19).replace('T', ' ')} \\+00:00`
+    expect(lines.find((l) => l.startsWith('gw-owner '))).toMatch(new RegExp(`^gw-owner +gw-17,gw-18 +per-login +ops +no +${created}$`))
+    expect(lines).toHaveLength(accounts.length + 2) // the header, one line each, and the final newline
   })
 
   it('says where the admin credential should be when there is none', async () => {
@@ -104,6 +136,28 @@ describe('mqtt-oidc users', () => {
     expect(await cli(['users', 'set', 'kiosk'])).toMatchObject({ code: 1, stderr: 'mqtt-oidc: give --client-id, --group, --no-groups, --shared-client-id or --per-login-client-id\n' })
     expect(await cli(['users', 'set', 'kiosk', '--shared-client-id', '--per-login-client-id'])).toMatchObject({ code: 1, stderr: 'mqtt-oidc: give at most one of --shared-client-id, --per-login-client-id\n' })
     expect(await cli(['users', 'set', 'nobody', '--shared-client-id'])).toMatchObject({ code: 1, stderr: 'mqtt-oidc: admin API error: not_found (no account "nobody")\n' })
+  })
+})
+
+describe('mqtt-oidc users delete', () => {
+  it('deletes an account after --yes (asks at a terminal), ends its sign-ins and frees its client ids', async () => {
+    expect((await cli(['users', 'add', 'temp', '--client-id', 'temp-1'], 'temp-password\n')).code).toBe(0)
+    expect(await cli(['users', 'delete', 'temp'])).toEqual({
+      code: 1, stdout: '', stderr: 'mqtt-oidc: users delete temp changes things that cannot be undone: add --yes to confirm (not at a terminal, so not asked); nothing was changed\n',
+    })
+    expect(await stack.idpStore.accounts.findByUsername('temp')).toBeDefined()
+    const no = await runOnTerminal(BIN, ['users', 'delete', 'temp'], { env: { MQTT_OIDC_DATA_DIR: stack.dataDir }, input: 'n\n' })
+    expect(no.code).toBe(1)
+    expect(no.stdout).toContain('Delete temp (client ids temp-1)? Their sign-ins end and their broker credentials are revoked; this cannot be undone. [y/N] ')
+    expect(await stack.idpStore.accounts.findByUsername('temp')).toBeDefined()
+
+    const account = (await stack.idpStore.accounts.findByUsername('temp'))!
+    expect(await cli(['users', 'delete', 'temp', '--yes'])).toEqual({ code: 0, stdout: '', stderr: 'Deleted temp; client ids temp-1 are free.\n' })
+    expect(await stack.idpStore.accounts.findByUsername('temp')).toBeUndefined()
+    // Its ID tokens stay refused (the cutoff outlives the account), and its client id can go to someone else.
+    expect(await stack.idpStore.cutoffs.get(account.id)).toBeDefined()
+    expect(JSON.parse((await cli(['users', 'add', 'heir', '--client-id', 'temp-1'], 'heir-password\n')).stdout)).toMatchObject({ username: 'heir', clientIds: ['temp-1'] })
+    expect(await cli(['users', 'delete', 'temp', '--yes', '--json'])).toEqual({ code: 1, stdout: '', stderr: 'mqtt-oidc: admin API error: not_found (no account "temp")\n' })
   })
 })
 

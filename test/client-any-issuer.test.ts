@@ -111,7 +111,7 @@ describe('a second OIDC issuer in the exchange\'s trustedIssuers', () => {
     const r = await runNode(BIN, ['pub', '--issuer', other.issuer, '--exchange', exchangeUrl, '--broker', BROKER, '--url', mqttUrl, '-t', 'devices/gateway-1/cli', '-m', 'cli', '-q', '1'], {
       cwd: stack.dataDir, env: { MQTT_OIDC_CLI_CONFIG_DIR: join(stack.dataDir, 'other-config') },
     })
-    expect(r).toEqual({ code: 0, stdout: '', stderr: '' })
+    expect(r).toEqual({ code: 0, stdout: '', stderr: 'Published 3 bytes to devices/gateway-1/cli on site-b as gateway-1 (QoS 1).\n' })
   })
 
   it('an issuer the exchange does not trust is refused at the exchange, with no broker token', async () => {

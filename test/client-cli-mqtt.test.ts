@@ -13,9 +13,9 @@ import type { RunResult } from '@mqtt-oidc/test-support/run-tsx'
 import { completeDeviceLogin } from '@mqtt-oidc/test-support/idp-user-agent'
 import { startTestStack, type TestStack } from './support/start-test-stack.js'
 
-// `mqtt-oidc pub/sub` over MQTT over WebSocket (ws://.../mqtt) and with -V 5,
+// `mqtt-oidc pub/sub` over MQTT over WebSocket (ws://.../mqtt) and with --mqtt-version 5,
 // against the real stack; the embedded aedes broker speaks MQTT 3.1.1 only, so
-// -V 5 must end in one clear line, not a hang or a reconnect loop.
+// --mqtt-version 5 must end in one clear line, not a hang or a reconnect loop.
 
 const CLIENT_ID = 'ws-gateway-1'
 let stack: TestStack
@@ -55,34 +55,35 @@ async function observer(): Promise<MqttClient> {
   return client
 }
 
-describe('mqtt-oidc pub over WebSocket and with -V 5', () => {
+describe('mqtt-oidc pub over WebSocket and with --mqtt-version 5', () => {
   it('`pub --url ws://.../mqtt` delivers the message (MQTT over WebSocket)', async () => {
     expect(wsUrl).toMatch(/^ws:\/\/127\.0\.0\.1:\d+\/mqtt$/)
     const obs = await observer()
     const message = new Promise<[string, string]>((resolve) => obs.once('message', (t, p) => resolve([t, p.toString()])))
     const r = await cli(['pub', '--broker', 'demo', '--url', wsUrl, '-t', `devices/${CLIENT_ID}/up`, '-m', 'over websocket', '-q', '1'])
-    expect(r).toEqual({ code: 0, stdout: '', stderr: '' })
+    expect(r).toEqual({ code: 0, stdout: '', stderr: `Published 14 bytes to devices/${CLIENT_ID}/up on demo as ${CLIENT_ID} (QoS 1).\n` })
     expect(await message).toEqual([`devices/${CLIENT_ID}/up`, 'over websocket'])
     await obs.endAsync()
   })
 
-  it('`pub -V 5` against aedes (MQTT 3.1.1 only) fails with one line saying so, exit 1', async () => {
-    const r = await cli(['pub', '--broker', 'demo', '--url', mqttUrl, '-V', '5', '-t', `devices/${CLIENT_ID}/up`, '-m', 'v5'])
+  it('`pub --mqtt-version 5` against aedes (MQTT 3.1.1 only) fails with one line saying so, exit 1', async () => {
+    const r = await cli(['pub', '--broker', 'demo', '--url', mqttUrl, '--mqtt-version', '5', '-t', `devices/${CLIENT_ID}/up`, '-m', 'v5'])
     expect(r).toEqual({
       code: 1,
       stdout: '',
-      stderr: 'mqtt-oidc: the broker refused the MQTT protocol version (CONNACK 1: unacceptable protocol version): it may not speak MQTT 5 (aedes speaks 3.1.1 only); connect with MQTT 3.1.1 (CLI: -V 3.1.1)\n',
+      stderr: 'mqtt-oidc: the broker refused the MQTT protocol version (CONNACK 1: unacceptable protocol version): it may not speak MQTT 5 (aedes speaks 3.1.1 only); connect with MQTT 3.1.1 (CLI: --mqtt-version 3.1.1)\n',
     })
   })
 
-  it('`pub --help` and `sub --help` document -V, WebSocket URLs and the exit codes', async () => {
+  it('`pub --help` and `sub --help` document --mqtt-version (its real values and default), WebSocket URLs and the exit codes', async () => {
     for (const command of ['pub', 'sub']) {
       const out = new PassThrough()
       let text = ''
       out.on('data', (d: Buffer) => { text += d.toString() })
       const code = await runCli([command, '--help'], { stdout: out, stderr: out, stdin: new PassThrough(), env: { configDir: '/nonexistent' } })
       expect(code).toBe(0)
-      expect(text).toMatch(/-V, --mqtt-version <version>\s+MQTT protocol version: 3\.1\.1 or 5/)
+      expect(text).toMatch(/ {2}--mqtt-version <version>\s+MQTT protocol version: 3\.1\.1 \(also 311 or 4\) or 5;\s+the embedded aedes broker speaks 3\.1\.1 only\s+\(default: 3\.1\.1\)/)
+      expect(text).not.toContain('-V, --mqtt-version')
       expect(text).toContain('ws://host:port/mqtt')
       expect(text).toContain('Exit codes: 0 ok; 1 usage error, refusal (exchange, broker, ACL) or failure; 2 login required')
       if (command === 'sub') expect(text).toMatch(/-c, --keep-session\s+clean session off/)

@@ -178,7 +178,7 @@ describe('mqtt-oidc pub/sub --cafile over mqtts://', () => {
     const obs = await observer('tls-observer-2')
     const message = nextMessage(obs)
     const r = await cli(['pub', '--broker', 'demo', '--url', mqttsUrl, '--cafile', caFile, '-t', `devices/${CLIENT_ID}/up`, '-m', 'cli over tls', '-q', '1'])
-    expect(r).toEqual({ code: 0, stdout: '', stderr: '' })
+    expect(r).toEqual({ code: 0, stdout: '', stderr: `Published 12 bytes to devices/${CLIENT_ID}/up on demo as ${CLIENT_ID} (QoS 1).\n` })
     expect(await message).toEqual([`devices/${CLIENT_ID}/up`, 'cli over tls'])
     await obs.endAsync()
   })

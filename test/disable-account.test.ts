@@ -55,7 +55,7 @@ describe('mqtt-oidc users disable', () => {
     let otherClosed = false
     other.once('close', () => { otherClosed = true })
 
-    expect(await cli(['users', 'disable', 'demo'])).toEqual({ code: 0, stdout: '', stderr: 'Disabled demo.\n' })
+    expect(await cli(['users', 'disable', 'demo', '--yes'])).toEqual({ code: 0, stdout: '', stderr: 'Disabled demo.\n' })
     // Revoked through the exchange's feed: the broker closes the session (the cut-off is followed every second).
     await closed
     await live.endAsync(true)
@@ -83,7 +83,7 @@ describe('mqtt-oidc users disable', () => {
       onPrompt: async ({ verificationUriComplete }) => { await completeDeviceLogin({ verificationUriComplete, username: 'bystander', password: 'bystander-password' }) },
     })
     expect(decodeJwt(tokens.idToken!).username).toBe('bystander')
-    expect((await cli(['users', 'disable', 'bystander'])).code).toBe(0)
+    expect((await cli(['users', 'disable', 'bystander', '--yes'])).code).toBe(0)
     expect((await cli(['users', 'enable', 'bystander'])).code).toBe(0)
     const res = await fetch(`${stack.idpUrl}/token`, { method: 'POST', body: new URLSearchParams({ client_id: 'mqtt-oidc-cli', grant_type: 'refresh_token', refresh_token: tokens.refreshToken! }) })
     expect({ status: res.status, body: await res.json() }).toEqual({ status: 400, body: { error: 'invalid_grant', error_description: 'grant request is invalid' } })

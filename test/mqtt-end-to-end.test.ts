@@ -100,7 +100,7 @@ describe('admin credentials with clients nobody here wrote (mosquitto)', () => {
     const pairs = await issue(['--number', '5', '--expiration', '48h'])
     expect(Object.keys(pairs)).toHaveLength(5)
     for (const [clientId, token] of Object.entries(pairs)) {
-      expect(clientId).toMatch(/^[0-9A-HJKMNP-TV-Z]{26}$/)
+      expect(clientId).toMatch(/^cred-[0-9a-hjkmnp-tv-z]{26}$/)
       const claims = decodeJwt(token)
       expect(claims).toMatchObject({ sub: clientId, aud: 'demo', topicAcl: '#', acl: { pub: ['#'], sub: ['#'] } })
       expect(claims.exp! - claims.iat!).toBe(172800)

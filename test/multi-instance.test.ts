@@ -284,7 +284,7 @@ describe('two IdPs and two exchanges on one PostgreSQL', () => {
     const { token } = await exchangeToken({ exchangeUrl: exchangeUrls[0]!, broker: 'demo', subjectToken: doraToken })
     const live = await connectTo(nodeB.url, token)
     const closed = new Promise<void>((resolve) => live.once('close', () => resolve()))
-    const disabled = await runCliIn(['users', 'disable', 'dora'], { dataDir: dir, configDir: join(dir, 'cli') })
+    const disabled = await runCliIn(['users', 'disable', 'dora', '--yes'], { dataDir: dir, configDir: join(dir, 'cli') })
     expect(disabled).toEqual({ code: 0, stdout: '', stderr: 'Disabled dora.\n' })
     await closed
     await live.endAsync(true)

@@ -12,5 +12,7 @@ try {
     process.stderr.write('mqtt-oidc is not built yet: run `npm run build` (or `npm start`) at the root of the mqtt-oidc repository\n')
     process.exit(1)
   }
-  throw err
+  // Every error is one line (runCli reports those of a command; this is the CLI failing to load at all).
+  process.stderr.write(`mqtt-oidc: failed to start: ${String(err?.message ?? err).replace(/\s*\n\s*/g, ' ')}\n`)
+  process.exit(1)
 }

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { Command } from 'commander'
 import { addBrokerCommands } from './commands/broker-commands.js'
 import { addClientsCommands } from './commands/clients-commands.js'
@@ -11,6 +12,7 @@ import { addExchangeKeysCommands } from './commands/exchange-keys-commands.js'
 import { addGatewayCommand } from './commands/gateway-command.js'
 import type { CliIo } from './lib/cli-io.js'
 import { addGlobalOptions, EXIT_CODES_HELP } from './lib/settings.js'
+import { addCompletionCommand } from './commands/completion-command.js'
 
 /**
  * The `mqtt-oidc` command tree. Parse errors go to stderr as one
@@ -20,6 +22,7 @@ import { addGlobalOptions, EXIT_CODES_HELP } from './lib/settings.js'
 export function createProgram(io: CliIo): Command {
   const program = new Command('mqtt-oidc')
     .description('Sign in with OIDC, get broker-scoped MQTT tokens, publish and subscribe; admin commands for brokers and credentials.')
+    .version(cliVersion(), '-V, --version', 'print the version of mqtt-oidc')
     .enablePositionalOptions()
     .exitOverride()
     .configureOutput({
@@ -38,6 +41,7 @@ export function createProgram(io: CliIo): Command {
   addClientsCommands(program, io)
   addIdpKeysCommands(program, io)
   addExchangeKeysCommands(program, io)
+  addCompletionCommand(program, io)
   program.addHelpText('after', `
 ${EXIT_CODES_HELP}
 
@@ -47,6 +51,12 @@ Examples:
   mqtt-oidc pub --broker demo -t devices/<clientid>/hello -m hi
   mqtt-oidc gateway --broker demo --every 5s
   mqtt-oidc broker issue demo --number 5 --expiration 48h
-  mqtt-oidc clients add oidc-agent --native --redirect-uri http://localhost`)
+  mqtt-oidc clients add oidc-agent --native --redirect-uri http://localhost
+  source <(mqtt-oidc completion bash)`)
   return program
+}
+
+/** The version of this package (its package.json sits one level above src/ and dist/ alike). */
+function cliVersion(): string {
+  return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version
 }

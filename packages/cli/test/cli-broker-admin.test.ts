@@ -1,25 +1,17 @@
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { decodeJwt, decodeProtectedHeader } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { writeSecretFile } from '@mqtt-oidc/core'
-import { createSqliteStore } from '@mqtt-oidc/store'
-import type { Store } from '@mqtt-oidc/core'
-import { createExchange } from '@mqtt-oidc/exchange'
-import type { Exchange } from '@mqtt-oidc/exchange'
-import { createAdminClient } from '@mqtt-oidc/client'
 import type { AdminClient } from '@mqtt-oidc/client'
 import { BIN } from './support/cli-bin.js'
+import { startAdminFixture, type AdminFixture } from './support/start-admin-fixture.js'
 import { runNode } from '@mqtt-oidc/test-support/run-tsx'
 import type { RunResult } from '@mqtt-oidc/test-support/run-tsx'
-import { startMiniOidc } from '@mqtt-oidc/test-support/mini-oidc'
 import type { MiniOidc } from '@mqtt-oidc/test-support/mini-oidc'
 
+let fixture: AdminFixture
 let idp: MiniOidc
-let exchange: Exchange
 let exchangeUrl: string
-let store: Store
 let dir: string
 let dataDir: string
 let admin: AdminClient
@@ -37,23 +29,15 @@ const ok = (r: RunResult): Record<string, unknown> => {
 }
 
 beforeAll(async () => {
-  idp = await startMiniOidc()
-  dir = mkdtempSync(join(tmpdir(), 'mqtt-oidc-cli-admin-'))
-  dataDir = join(dir, 'data')
-  store = createSqliteStore(join(dir, 'exchange.sqlite'))
-  exchange = createExchange({ store, idp: { issuer: idp.issuer }, logLevel: 'silent' })
-  exchangeUrl = (await exchange.listen()).url
-  const creds = { issuer: idp.issuer, exchange: exchangeUrl, ...idp.adminClient }
-  admin = createAdminClient({ adminCredentials: creds })
+  fixture = await startAdminFixture('mqtt-oidc-cli-admin-')
+  idp = fixture.idp
+  exchangeUrl = fixture.exchangeUrl
+  dir = fixture.dir
+  dataDir = fixture.dataDir
+  admin = fixture.admin
   await admin.createBroker('demo')
-  writeSecretFile(join(dataDir, 'admin-client.json'), JSON.stringify(creds))
 })
-afterAll(async () => {
-  await exchange.close()
-  await store.close()
-  await idp.close()
-  rmSync(dir, { recursive: true, force: true })
-})
+afterAll(async () => { await fixture?.close() })
 
 const TEMPLATE = { when: { group: 'operators' }, acl: { pub: ['devices/${clientid}/#'], sub: ['commands/#'] } }
 
@@ -145,15 +129,15 @@ describe('mqtt-oidc broker delete', () => {
   it('refuses to delete a broker with live credentials without --force, saying how many and what would happen', async () => {
     await admin.createBroker('site-x')
     await admin.issueCredentials('site-x', { clientIds: ['x1', 'x2'] })
-    expect(await cli(['broker', 'delete', 'site-x'])).toEqual({
+    expect(await cli(['broker', 'delete', 'site-x', '--yes'])).toEqual({
       code: 1, stdout: '',
       stderr: 'mqtt-oidc: broker "site-x" has 2 live credentials (not expired, not revoked): deleting it revokes them all, which closes their ' +
         'sessions, and they stay refused until they expire, even if a broker "site-x" is created again. Nothing was changed; confirm with force. ' +
-        'Run `mqtt-oidc broker delete site-x --force` to delete it.\n',
+        'Run `mqtt-oidc broker delete site-x --force --yes` to delete it.\n',
     })
     expect(await admin.getBroker('site-x')).toMatchObject({ id: 'site-x' })
 
-    expect(await cli(['broker', 'delete', 'site-x', '--force'])).toEqual({
+    expect(await cli(['broker', 'delete', 'site-x', '--force', '--yes'])).toEqual({
       code: 0, stdout: '', stderr: 'Deleted broker site-x and revoked its 2 live credentials: they stay refused until they expire.\n',
     })
     expect((await admin.listRevocations('site-x').catch((err: { status?: number }) => err.status))).toBe(404)
@@ -161,16 +145,19 @@ describe('mqtt-oidc broker delete', () => {
 
   it('deletes a broker without live credentials at once; --json prints what it did', async () => {
     await admin.createBroker('site-y')
-    expect(ok(await cli(['broker', 'delete', 'site-y', '--json']))).toEqual({ id: 'site-y', deleted: true, revoked: 0 })
+    expect(ok(await cli(['broker', 'delete', 'site-y', '--json', '--yes']))).toEqual({ id: 'site-y', deleted: true, revoked: 0 })
   })
 })
 
 describe('mqtt-oidc broker feed-credential', () => {
   it('prints the broker\'s feed credential once, or writes it to a 0600 file, and the feed reads with the latest only', async () => {
-    const printed = ok(await cli(['broker', 'feed-credential', 'demo']))
+    expect(await cli(['broker', 'feed-credential', 'demo'])).toEqual({
+      code: 1, stdout: '', stderr: 'mqtt-oidc: broker feed-credential demo changes things that cannot be undone: add --yes to confirm (not at a terminal, so not asked); nothing was changed\n',
+    })
+    const printed = ok(await cli(['broker', 'feed-credential', 'demo', '--yes']))
     expect(printed).toEqual({ broker: 'demo', feedCredential: expect.stringMatching(/^mqof_[A-Za-z0-9_-]{43}$/) })
     const file = join(dir, 'feed', 'demo')
-    expect(ok(await cli(['broker', 'feed-credential', 'demo', '--out', file]))).toEqual({ broker: 'demo', file })
+    expect(ok(await cli(['broker', 'feed-credential', 'demo', '--out', file, '--yes']))).toEqual({ broker: 'demo', file })
     expect(statSync(file).mode & 0o777).toBe(0o600)
     const read = (credential: string): Promise<number> =>
       fetch(`${exchangeUrl}/brokers/demo/revocations`, { headers: { authorization: `Bearer ${credential}` } }).then((r) => r.status)

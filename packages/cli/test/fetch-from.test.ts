@@ -98,7 +98,7 @@ describe('the CLI with MQTT_OIDC_CLI_ISSUER_FETCH_FROM and MQTT_OIDC_CLI_EXCHANG
     }
     const issued = await runNode(BIN, ['broker', 'issue', 'demo', '--client-id', 'watcher', '--expiration', '1h', '--json'], { cwd: dir, env })
     expect([issued.code, issued.stderr]).toEqual([0, ''])
-    expect(decodeJwt((JSON.parse(issued.stdout) as Record<string, string>).watcher!)).toMatchObject({ iss: publicExchange, aud: 'demo', sub: 'watcher' })
+    expect(decodeJwt((JSON.parse(issued.stdout) as Record<string, { token: string }>).watcher!.token)).toMatchObject({ iss: publicExchange, aud: 'demo', sub: 'watcher' })
 
     const token = await runNode(BIN, ['token', '--broker', 'demo'], { cwd: dir, env })
     expect([token.code, token.stderr]).toEqual([0, ''])

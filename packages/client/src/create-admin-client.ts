@@ -74,7 +74,7 @@ export interface BrokerRecord {
 export interface IssueCredentialsInput {
   /** How many credentials, 1..100 (the exchange's default: 1). */
   readonly number?: number | undefined
-  /** Client ids to issue for (instead of generated ULIDs). */
+  /** Client ids to issue for (instead of generated ones, `cred-<lower-case ULID>`). */
   readonly clientIds?: readonly string[] | undefined
   readonly expiration?: Expiration | undefined
   readonly acl?: Acl | undefined

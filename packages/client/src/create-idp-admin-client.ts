@@ -61,6 +61,8 @@ export interface IdpAdminClient {
   createAccount(input: AccountInput): Promise<AccountView>
   updateAccount(username: string, changes: AccountChanges): Promise<AccountView>
   setAccountPassword(username: string, password: string): Promise<void>
+  /** Deletes an account: its sign-ins end, its broker credentials are revoked, its client ids are free for others. */
+  deleteAccount(username: string): Promise<void>
   /** Client ids several accounts listed before each id had one owner; nobody gets them until all but one account drop them. */
   listClientIdConflicts(): Promise<ClientIdConflict[]>
   /** The IdP's signing keys: public information and dates only. */
@@ -117,6 +119,9 @@ export function createIdpAdminClient(options: CreateAdminClientOptions): IdpAdmi
     getAccount: async (username) => (await call('GET', a(username))) as AccountView,
     createAccount: async (input) => (await call('POST', '/admin/accounts', input)) as AccountView,
     updateAccount: async (username, changes) => (await call('PATCH', a(username), changes)) as AccountView,
+    deleteAccount: async (username) => {
+      await call('DELETE', a(username))
+    },
     setAccountPassword: async (username, password) => {
       await call('PUT', `${a(username)}/password`, { password })
     },

@@ -155,8 +155,8 @@ export class ProtocolVersionRefused extends MqttOidcClientError {
   readonly protocolVersion: number | undefined
   constructor(returnCode: number, protocolVersion: number | undefined) {
     const advice = protocolVersion === 5
-      ? 'it may not speak MQTT 5 (aedes speaks 3.1.1 only); connect with MQTT 3.1.1 (CLI: -V 3.1.1)'
-      : 'it may speak MQTT 5 only; connect with MQTT 5 (CLI: -V 5)'
+      ? 'it may not speak MQTT 5 (aedes speaks 3.1.1 only); connect with MQTT 3.1.1 (CLI: --mqtt-version 3.1.1)'
+      : 'it may speak MQTT 5 only; connect with MQTT 5 (CLI: --mqtt-version 5)'
     super(`the broker refused the MQTT protocol version (CONNACK ${returnCode}: unacceptable protocol version): ${advice}`)
     this.returnCode = returnCode
     this.protocolVersion = protocolVersion

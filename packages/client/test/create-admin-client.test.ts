@@ -51,7 +51,7 @@ describe('createAdminClient against the exchange admin API', () => {
     const creds = await admin.issueCredentials('site-b', { number: 3, expiration: '48h' })
     expect(Object.keys(creds)).toHaveLength(3)
     for (const [clientId, token] of Object.entries(creds)) {
-      expect(clientId).toMatch(/^[0-9A-HJKMNP-TV-Z]{26}$/)
+      expect(clientId).toMatch(/^cred-[0-9a-hjkmnp-tv-z]{26}$/)
       const claims = decodeJwt(token)
       expect(claims).toMatchObject({ sub: clientId, aud: 'site-b' })
       expect((claims.exp ?? 0) - (claims.iat ?? 0)).toBe(172800)

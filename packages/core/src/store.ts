@@ -94,6 +94,13 @@ export interface AccountStore {
    * that was in conflict goes to the one account still listing it, if one.
    */
   update(id: string, patch: Partial<Omit<Account, 'id' | 'createdAt'>>): Promise<Account>
+  /**
+   * Removes the account and, in the same transaction, releases the client ids
+   * it owns (a conflicted one goes to the one account still listing it, as in
+   * `update`). Throws `NotFound` when there is no such account. Its cutoff
+   * (see CutoffStore) stays, so ID tokens issued before stay refused.
+   */
+  delete(id: string): Promise<void>
 }
 
 /** Who may use an MQTT client id. */

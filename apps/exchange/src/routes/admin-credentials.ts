@@ -137,7 +137,8 @@ async function checkLiveQuota(ctx: ExchangeContext, res: Response, broker: strin
 }
 
 function resolveClientIds(number: number | undefined, clientIds: string[] | undefined): string[] {
-  if (clientIds === undefined) return Array.from({ length: number ?? 1 }, () => createId())
+  // `cred-` and lower case: a generated client id must not be mistaken for a jti (an upper-case ULID) in a listing
+  if (clientIds === undefined) return Array.from({ length: number ?? 1 }, () => `cred-${createId().toLowerCase()}`)
   if (number !== undefined && number !== clientIds.length) {
     throw new InvalidRequest('number and clientIds disagree; give one of them')
   }

@@ -56,6 +56,7 @@ const passwordSchema = z.object({ password }).strict()
  *   GET    /admin/accounts/:username             one account
  *   PATCH  /admin/accounts/:username             change {clientIds?, groups?, clientIdMode?, disabled?}
  *   PUT    /admin/accounts/:username/password    set a new password {password} (204)
+ *   DELETE /admin/accounts/:username             delete it: everything a disable cuts, then the account and its client ids (204)
  *   GET    /admin/client-id-conflicts            client ids several accounts listed before ids had one owner
  *
  * `disabled: true` cuts every way in (setAccountDisabled): sign-ins end, the
@@ -119,6 +120,16 @@ export function adminAccountsRoutes(deps: AdminAccountsDeps): Router {
     const { username } = await existing(req.params.username)
     await setAccountPassword(store, username, input.password)
     audit(res, 'account password set', username)
+    res.status(204).end()
+  })
+
+  router.delete('/accounts/:username', async (req: Request<{ username: string }>, res: Response) => {
+    const { username, id } = await existing(req.params.username)
+    // Cut every way in first, exactly as a disable does (sign-ins, older ID tokens at the exchanges, live broker
+    // credentials); the account's cutoff outlives it, so its tokens stay refused once its client ids are free again.
+    await setAccountDisabled(store, username, true)
+    await store.accounts.delete(id)
+    audit(res, 'account deleted', username)
     res.status(204).end()
   })
 

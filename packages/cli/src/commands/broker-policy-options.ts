@@ -1,6 +1,7 @@
 import { InvalidArgumentError } from 'commander'
 import type { Command } from 'commander'
-import { NO_EXPIRATION, isValidTopicFilter, parseDuration } from '@mqtt-oidc/core'
+import { NO_EXPIRATION, parseDuration } from '@mqtt-oidc/core/parse-duration'
+import { isValidTopicFilter } from '@mqtt-oidc/core/topic'
 import type { Acl } from '@mqtt-oidc/core'
 import type { AclTemplateInput, BrokerPolicyInput } from '@mqtt-oidc/client'
 import { CliError } from '../lib/cli-error.js'

@@ -1,7 +1,7 @@
 import { InvalidArgumentError, Option, type Command } from 'commander'
 import type { IdpAdminClient, OAuthClientInput } from '@mqtt-oidc/client'
 import { CliError } from '../lib/cli-error.js'
-import { idpAdminFor } from '../lib/idp-admin-for.js'
+import { confirm } from '../lib/confirm.js'
 import { writeJson, writeLine, type CliIo } from '../lib/cli-io.js'
 import { collect, nonEmpty, parseDurationSeconds } from '../lib/option-parsers.js'
 import { addGlobalOptions } from '../lib/settings.js'
@@ -54,7 +54,7 @@ export function addClientsCommands(program: Command, io: CliIo): void {
   const leaf = (name: string, description: string): Command =>
     addGlobalOptions(clients.command(name), { clientId: false }).description(description).addHelpText('after', HELP)
       .option('--json', 'JSON output on stdout (the default for every command but remove)')
-  const admin = (cmd: Command): IdpAdminClient => idpAdminFor(cmd, io)
+  const admin = async (cmd: Command): Promise<IdpAdminClient> => (await import('../lib/idp-admin-for.js')).idpAdminFor(cmd, io)
   const showSecretOnce = (secret: string | undefined): void => {
     if (secret !== undefined) writeLine(io.stderr, 'client_secret is shown only this once: store it now (the IdP keeps only its hash).')
   }
@@ -65,31 +65,36 @@ export function addClientsCommands(program: Command, io: CliIo): void {
     .option('--web', 'a web app: confidential, code flow (the default)'))
     .action(async (clientId: string | undefined, opts: ClientOptions, cmd: Command) => {
       if (opts.native && opts.web) throw new CliError('give either --native or --web, not both')
-      const created = await admin(cmd).createClient({ client_id: clientId, ...inputFrom(opts), application_type: opts.native ? 'native' : 'web' })
+      const created = await (await admin(cmd)).createClient({ client_id: clientId, ...inputFrom(opts), application_type: opts.native ? 'native' : 'web' })
       writeJson(io.stdout, created)
       showSecretOnce(created.client_secret)
     })
 
   leaf('list', 'list the clients, built-in ones included (JSON)').action(async (_opts: unknown, cmd: Command) => {
-    writeJson(io.stdout, await admin(cmd).listClients())
+    writeJson(io.stdout, await (await admin(cmd)).listClients())
   })
 
   leaf('show', 'one client (JSON)')
     .argument('<client-id>', 'its client_id', nonEmpty)
     .action(async (clientId: string, _opts: unknown, cmd: Command) => {
-      writeJson(io.stdout, await admin(cmd).getClient(clientId))
+      writeJson(io.stdout, await (await admin(cmd)).getClient(clientId))
     })
 
   addClientOptions(leaf('update', 'change a client: only the fields given change (lists are replaced)')
     .argument('<client-id>', 'its client_id', nonEmpty)
     .addOption(new Option('--native', 'make it a native app (public)').conflicts('web'))
     .option('--web', 'make it a web app')
-    .option('--rotate-secret', 'give a confidential client a new secret (printed once; the old one stops working)'))
-    .action(async (clientId: string, opts: ClientOptions & { rotateSecret?: boolean }, cmd: Command) => {
+    .option('--rotate-secret', 'give a confidential client a new secret, after asking (--yes when not at a terminal): printed once; the old one stops working at once')
+    .option('-y, --yes', 'do not ask before --rotate-secret (needed when not at a terminal)'))
+    .action(async (clientId: string, opts: ClientOptions & { rotateSecret?: boolean; yes?: boolean }, cmd: Command) => {
       const input: OAuthClientInput = { ...inputFrom(opts), ...(opts.native ? { application_type: 'native' } : opts.web ? { application_type: 'web' } : {}) }
       const changes = Object.values(input).some((v) => v !== undefined)
       if (!changes && !opts.rotateSecret) throw new CliError('nothing to update: give --name, --redirect-uri, --grant-type, --scope, --auth-method, --id-token-alg, --native/--web or --rotate-secret (see --help)')
-      const api = admin(cmd)
+      const api = await admin(cmd)
+      if (opts.rotateSecret) {
+        await api.getClient(clientId) // an unknown client is refused before anyone is asked
+        await confirm(io, `Give ${clientId} a new secret? Its current secret stops working at once.`, opts, `clients update ${clientId} --rotate-secret`)
+      }
       const updated = changes ? await api.updateClient(clientId, input) : undefined
       const rotated = opts.rotateSecret ? await api.rotateClientSecret(clientId) : undefined
       const secret = rotated?.client_secret ?? updated?.client_secret
@@ -100,13 +105,17 @@ export function addClientsCommands(program: Command, io: CliIo): void {
   leaf('registration-token', 'an RFC 7591 initial access token (printed once) for apps that register themselves (IdP with MQTT_OIDC_IDP_DYNAMIC_REGISTRATION=true)')
     .option('--expiration <duration>', 'how long it may be used: 10m, 1h, 7d, or seconds (default 1h)', parseDurationSeconds)
     .action(async (opts: { expiration?: number }, cmd: Command) => {
-      writeJson(io.stdout, await admin(cmd).createRegistrationToken({ expiresIn: opts.expiration }))
+      writeJson(io.stdout, await (await admin(cmd)).createRegistrationToken({ expiresIn: opts.expiration }))
     })
 
-  leaf('remove', 'remove a client: its sign-ins and refreshes are refused from now on')
+  leaf('remove', 'remove a client, after asking (--yes when not at a terminal): its sign-ins and refreshes are refused from now on')
     .argument('<client-id>', 'its client_id', nonEmpty)
-    .action(async (clientId: string, opts: { json?: boolean }, cmd: Command) => {
-      await admin(cmd).deleteClient(clientId)
+    .option('-y, --yes', 'do not ask for confirmation (needed when not at a terminal)')
+    .action(async (clientId: string, opts: { json?: boolean; yes?: boolean }, cmd: Command) => {
+      const api = await admin(cmd)
+      await api.getClient(clientId) // an unknown client is refused before anyone is asked
+      await confirm(io, `Remove client ${clientId}? Its sign-ins and refreshes are refused from now on.`, opts, `clients remove ${clientId}`)
+      await api.deleteClient(clientId)
       if (opts.json) writeJson(io.stdout, { client_id: clientId, removed: true })
       else writeLine(io.stderr, `Removed client ${clientId}.`)
     })

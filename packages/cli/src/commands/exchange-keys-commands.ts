@@ -1,10 +1,10 @@
 import type { Command } from 'commander'
-import { createAdminClient, type AdminClient } from '@mqtt-oidc/client'
-import { adminCredentialsFor } from '../lib/admin-credentials-for.js'
+import type { AdminClient } from '@mqtt-oidc/client'
 import { writeJson, writeLine, type CliIo } from '../lib/cli-io.js'
 import { CliError } from '../lib/cli-error.js'
-import { addLeadOption, readLead } from '../lib/lead-option.js'
-import { addGlobalOptions, resolveSettings } from '../lib/settings.js'
+import { addLeadOption } from '../lib/lead-option.js'
+import { localTime, wantsJson, writeTable } from '../lib/output.js'
+import { addGlobalOptions } from '../lib/settings.js'
 
 const HELP = `
 Works on the exchange's broker-token signing keys through its admin API (as the admin client in
@@ -16,10 +16,14 @@ export function addExchangeKeysCommands(program: Command, io: CliIo): void {
   const keys = program.command('keys').description("the exchange's broker-token signing keys (admin)").addHelpText('after', HELP)
   const leaf = (name: string, description: string): Command =>
     addGlobalOptions(keys.command(name), { clientId: false }).description(description).addHelpText('after', HELP)
-  const admin = (cmd: Command): AdminClient => createAdminClient({ adminCredentials: adminCredentialsFor(cmd, io), fetchFrom: resolveSettings(cmd, io.env).fetchFrom })
+      .option('--json', 'JSON output on stdout, epoch seconds (what a pipe or file gets without it)')
+  const admin = async (cmd: Command): Promise<AdminClient> => (await import('../lib/admin-client-for.js')).adminClientFor(cmd, io)
 
-  leaf('list', 'list signing keys (JSON: kid, alg, signsFrom, retiredAt, published)').action(async (_opts: unknown, cmd: Command) => {
-    writeJson(io.stdout, await admin(cmd).listKeys())
+  leaf('list', 'list signing keys: kid, alg, signsFrom, retiredAt, published (a table at a terminal, else JSON)').action(async (opts: { json?: boolean }, cmd: Command) => {
+    const list = await (await admin(cmd)).listKeys()
+    if (wantsJson(opts, io)) return writeJson(io.stdout, list)
+    writeTable(io.stdout, ['KID', 'ALG', 'SIGNS FROM', 'RETIRED', 'PUBLISHED'], list.map((k) =>
+      [k.kid, k.alg, localTime(k.signsFrom), localTime(k.retiredAt), k.published ? 'yes' : 'no']))
   })
 
   addLeadOption(leaf('rotate', 'publish a new key now; it signs after --lead (prints {kid, alg, activatesAt, retiring})'), 'the exchange\'s, 10m')
@@ -27,8 +31,9 @@ export function addExchangeKeysCommands(program: Command, io: CliIo): void {
     .action(async (opts: { alg?: string; lead?: number; leadTime?: number }, cmd: Command) => {
       const alg = opts.alg
       if (alg !== undefined && alg !== 'EdDSA' && alg !== 'ES256' && alg !== 'RS256') throw new CliError('--alg must be EdDSA, ES256 or RS256')
+      const { readLead } = await import('../lib/read-lead.js')
       const leadTime = readLead(opts, io)
-      const result = await admin(cmd).rotateKey({ alg, leadTime })
+      const result = await (await admin(cmd)).rotateKey({ alg, leadTime })
       writeJson(io.stdout, result)
       writeLine(io.stderr, `Key ${result.kid} is published now and signs from ${new Date(result.activatesAt * 1000).toISOString()}.`)
     })

@@ -1,7 +1,8 @@
 import type { Command } from 'commander'
+import type { IdpAdminClient } from '@mqtt-oidc/client'
 import { writeJson, writeLine, type CliIo } from '../lib/cli-io.js'
-import { idpAdminFor } from '../lib/idp-admin-for.js'
-import { addLeadOption, readLead } from '../lib/lead-option.js'
+import { addLeadOption } from '../lib/lead-option.js'
+import { localTime, wantsJson, writeTable } from '../lib/output.js'
 import { addRemovedStoreOption } from '../lib/removed-store-option.js'
 import { addGlobalOptions } from '../lib/settings.js'
 
@@ -16,15 +17,20 @@ export function addIdpKeysCommands(program: Command, io: CliIo): void {
   const keys = program.command('idp').description('operate the IdP').command('keys').description('the IdP\'s signing keys (admin)').addHelpText('after', HELP)
   const leaf = (name: string, description: string): Command =>
     addRemovedStoreOption(addGlobalOptions(keys.command(name), { clientId: false })).description(description).addHelpText('after', HELP)
+      .option('--json', 'JSON output on stdout, epoch seconds (what a pipe or file gets without it)')
+  const idpAdmin = async (cmd: Command): Promise<IdpAdminClient> => (await import('../lib/idp-admin-for.js')).idpAdminFor(cmd, io)
 
-  leaf('list', 'list signing keys (JSON, public information only): createdAt is when a key starts signing, retiredAt when it stops')
-    .action(async (_opts: unknown, cmd: Command) => {
-      writeJson(io.stdout, await idpAdminFor(cmd, io).listKeys())
+  leaf('list', 'list signing keys (public information only): createdAt is when a key starts signing, retiredAt when it stops (a table at a terminal, else JSON)')
+    .action(async (opts: { json?: boolean }, cmd: Command) => {
+      const list = await (await idpAdmin(cmd)).listKeys()
+      if (wantsJson(opts, io)) return writeJson(io.stdout, list)
+      writeTable(io.stdout, ['KID', 'ALG', 'SIGNS FROM', 'RETIRED'], list.map((k) => [k.kid, k.alg, localTime(k.createdAt), localTime(k.retiredAt)]))
     })
 
   addLeadOption(leaf('rotate', 'add a new key per algorithm, published now and signing after --lead, when the current ones retire (prints {added, retired, activatesAt})'), '10m')
     .action(async (opts: { lead?: number; leadTime?: number }, cmd: Command) => {
-      const rotation = await idpAdminFor(cmd, io).rotateKeys({ leadTime: readLead(opts, io) })
+      const { readLead } = await import('../lib/read-lead.js')
+      const rotation = await (await idpAdmin(cmd)).rotateKeys({ leadTime: readLead(opts, io) })
       writeJson(io.stdout, rotation)
       writeLine(io.stderr, `The new keys sign from ${new Date(rotation.activatesAt * 1000).toISOString()}; running IdP instances pick them up within a minute.`)
     })

@@ -10,12 +10,24 @@ export async function readNewPassword(io: CliIo, what: string): Promise<string> 
   if (!io.stdin.isTTY) {
     const line = (await readAll(io.stdin)).split(/\r?\n/)[0] ?? ''
     if (line === '') throw new CliError('no password on stdin: pipe one line, or run at a terminal to be prompted')
-    return line
+    return checkLength(line)
   }
-  const first = await promptHidden(io, `New password for ${what}: `)
+  // The rule is said in the prompt and checked on the first entry, not after both.
+  const first = checkLength(await promptHidden(io, `New password for ${what} (${PASSWORD_MIN}-${PASSWORD_MAX} characters): `))
   const second = await promptHidden(io, 'Repeat the password: ')
   if (first !== second) throw new CliError('the passwords do not match; nothing was changed')
   return first
+}
+
+/** The IdP's rule for passwords (it checks it too); characters as the IdP counts them (UTF-16 code units). */
+const PASSWORD_MIN = 8
+const PASSWORD_MAX = 1024
+
+function checkLength(password: string): string {
+  if (password.length < PASSWORD_MIN || password.length > PASSWORD_MAX) {
+    throw new CliError(`a password is ${PASSWORD_MIN}-${PASSWORD_MAX} characters (this one has ${password.length}); nothing was changed`)
+  }
+  return password
 }
 
 async function readAll(stream: NodeJS.ReadableStream): Promise<string> {

@@ -2,7 +2,6 @@ import type { Command } from 'commander'
 import { writeJson, writeLine } from '../lib/cli-io.js'
 import type { CliIo } from '../lib/cli-io.js'
 import { parseBrokerId } from '../lib/option-parsers.js'
-import { fetchBrokerToken, openSession } from '../lib/session.js'
 import { addExitCodesHelp, addGlobalOptions, resolveSettings } from '../lib/settings.js'
 
 /** `token --broker B [--json]`: the one user command that prints a token. */
@@ -14,6 +13,7 @@ export function addTokenCommand(program: Command, io: CliIo): void {
     .addHelpText('after', '\nExample:\n  mosquitto_pub -i "$(mqtt-oidc token --broker demo --json | jq -r .clientId)" -P "$(mqtt-oidc token --broker demo)" ...')
     .action(async (opts: { broker: string; json?: boolean }, cmd: Command) => {
       const s = resolveSettings(cmd, io.env)
+      const { fetchBrokerToken, openSession } = await import('../lib/session.js')
       const t = await fetchBrokerToken(s, await openSession(s), opts.broker)
       if (!opts.json) return writeLine(io.stdout, t.token)
       writeJson(io.stdout, {

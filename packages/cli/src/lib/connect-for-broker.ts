@@ -3,7 +3,7 @@ import type { MqttClient } from 'mqtt'
 import { connectWithToken } from '@mqtt-oidc/client'
 import type { BrokerRefusal } from '@mqtt-oidc/client'
 import type { BrokerToken } from '@mqtt-oidc/client'
-import { fetchTokenRevoked } from '@mqtt-oidc/client'
+import { fetchTokenRevoked, NotAuthorized } from '@mqtt-oidc/client'
 import { CliError } from './cli-error.js'
 import { writeLine } from './cli-io.js'
 import type { CliIo } from './cli-io.js'
@@ -32,10 +32,13 @@ export interface BrokerConnectionOptions {
 export async function connectForBroker(s: Settings, io: CliIo, options: BrokerConnectionOptions): Promise<MqttClient> {
   const ca = options.caFile === undefined ? undefined : await readCaFile(options.caFile)
   const session = options.session ?? await openSession(s)
+  const brokerUrl = options.url ?? s.brokerUrl
+  let last: BrokerToken | undefined
   return connectWithToken({
-    brokerUrl: options.url ?? s.brokerUrl,
+    brokerUrl,
     getToken: async () => {
       const token = await fetchBrokerToken(s, session, options.broker)
+      last = token
       options.onToken?.(token)
       return token
     },
@@ -43,7 +46,20 @@ export async function connectForBroker(s: Settings, io: CliIo, options: BrokerCo
     onRenewError: (err) => writeLine(io.stderr, `mqtt-oidc: warning: could not renew the broker token: ${err instanceof Error ? err.message : String(err)}`),
     isRevoked: (t) => fetchTokenRevoked(s.exchangeUrl, options.broker, t.token, undefined, s.fetchFrom.exchange),
     ...(options.onRefused ? { onRefused: options.onRefused } : {}),
+  }).catch((err: unknown) => {
+    throw err instanceof NotAuthorized && last !== undefined ? explainNotAuthorized(err, last, options.broker, brokerUrl) : err
   })
+}
+
+/**
+ * CONNACK 5 (MQTT 5: 0x87, 0x85) says only "not authorized". What we sent is
+ * known: the token's audience, client id and username. Say them, and the
+ * likeliest cause: --url reaches another broker than --broker names.
+ */
+function explainNotAuthorized(err: NotAuthorized, token: BrokerToken, broker: string, url: string): CliError {
+  const who = `client id ${token.clientId}${token.username === undefined ? '' : `, username ${token.username}`}`
+  return new CliError(`the broker at ${url} does not authorize a token for broker "${broker}" with ${who} (CONNACK ${err.returnCode}: not authorized): ` +
+    `is ${url} the broker "${broker}"? (--url, env MQTT_OIDC_CLI_BROKER_URL; --broker)`)
 }
 
 async function readCaFile(path: string): Promise<Buffer> {

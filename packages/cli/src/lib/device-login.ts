@@ -1,5 +1,4 @@
 import { decodeJwtPayload } from '@mqtt-oidc/jose'
-import qrcode from 'qrcode-terminal'
 import { loginWithDeviceFlow } from '@mqtt-oidc/client'
 import type { DevicePrompt } from '@mqtt-oidc/client'
 import type { TokenSet } from '@mqtt-oidc/client'
@@ -8,6 +7,7 @@ import { CliError } from './cli-error.js'
 import { writeLine } from './cli-io.js'
 import type { CliIo } from './cli-io.js'
 import { startProgress } from './progress.js'
+import { renderQr } from './render-qr.js'
 import type { Session } from './session.js'
 
 export interface DeviceLoginOptions {
@@ -61,7 +61,7 @@ function printPrompt(io: CliIo, p: DevicePrompt, qr: boolean): void {
   writeLine(io.stderr, `To sign in, open ${p.verificationUri} and enter the code: ${p.userCode}`)
   if (p.verificationUriComplete !== undefined) {
     writeLine(io.stderr, `Or open (or scan) ${p.verificationUriComplete}`)
-    if (qr) qrcode.generate(p.verificationUriComplete, { small: true }, (code) => writeLine(io.stderr, code))
+    if (qr) writeLine(io.stderr, renderQr(p.verificationUriComplete))
   }
   writeLine(io.stderr, `Waiting for approval (the code expires in ${Math.round(p.expiresIn / 60)} min; Ctrl-C to cancel)...`)
 }

@@ -1,6 +1,6 @@
 import type { Command } from 'commander'
 import type { FetchFrom } from '@mqtt-oidc/client'
-import { PORT_BASE_VARIABLE, envSchemas, stackPorts, stackUrls } from '@mqtt-oidc/core'
+import { PORT_BASE_MAX, PORT_BASE_VARIABLE, stackPorts, stackUrls } from '@mqtt-oidc/core/stack-ports'
 import type { CliEnv } from '../cli-env.js'
 import { CliError } from './cli-error.js'
 
@@ -79,9 +79,13 @@ export function resolveSettings(cmd: Command, env: CliEnv): Settings {
 /** The embedded stack's URLs: DEFAULTS, or where MQTT_OIDC_PORT_BASE moved them. */
 function stackDefaults(portBase: string | undefined): { issuer: string; exchangeUrl: string; brokerUrl: string } {
   if (portBase === undefined) return DEFAULTS
-  const parsed = envSchemas.portBase().safeParse(portBase)
-  if (!parsed.success) throw new CliError(`${PORT_BASE_VARIABLE} ${parsed.error.issues[0]?.message ?? 'is invalid'}`)
-  const urls = stackUrls(stackPorts(parsed.data))
+  // Read as the apps read it (core's envSchemas.portBase, with the same message), without loading zod at every CLI start.
+  const base = /^\d{1,16}$/.test(portBase) ? Number(portBase) : NaN
+  if (!(base >= 1 && base <= PORT_BASE_MAX)) {
+    const got = portBase.length > 40 ? `${portBase.slice(0, 40)}...` : portBase
+    throw new CliError(`${PORT_BASE_VARIABLE} must be a whole number from 1 to ${PORT_BASE_MAX}, got ${JSON.stringify(got)}`)
+  }
+  const urls = stackUrls(stackPorts(base))
   return { issuer: urls.idp, exchangeUrl: urls.exchange, brokerUrl: urls.mqtt }
 }
 

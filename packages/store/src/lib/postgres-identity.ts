@@ -82,6 +82,13 @@ export function createPostgresAccounts(pool: PgPool): AccountStore {
       await claimConfiguredIds(client, id, next.clientIds.filter((c) => !before.clientIds.includes(c)), nowSeconds())
       return next
     }),
+    delete: (id) => inTransaction(pool, async (client) => {
+      const { rows } = await client.query<AccountRow>('SELECT * FROM accounts WHERE id = $1 FOR UPDATE', [id])
+      if (!rows[0]) throw new NotFound(`no account with id "${id}"`)
+      await releaseConfiguredIds(client, id, toAccount(rows[0]).clientIds)
+      await client.query("DELETE FROM client_id_owners WHERE account_id = $1 AND source = 'lease'", [id])
+      await client.query('DELETE FROM accounts WHERE id = $1', [id])
+    }),
   }
 }
 

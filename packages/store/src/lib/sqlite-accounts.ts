@@ -20,6 +20,8 @@ export function createSqliteAccounts(db: SqliteDatabase): AccountStore {
   const byId = db.prepare('SELECT * FROM accounts WHERE id = ?')
   const byName = db.prepare('SELECT * FROM accounts WHERE username = ?')
   const all = db.prepare('SELECT * FROM accounts ORDER BY username')
+  const remove = db.prepare('DELETE FROM accounts WHERE id = ?')
+  const dropLeases = db.prepare("DELETE FROM client_id_owners WHERE account_id = ? AND source = 'lease'")
   const save = db.prepare(`UPDATE accounts SET username = @username, password_hash = @passwordHash,
     client_ids = @clientIds, groups = @groups, disabled = @disabled, client_id_mode = @clientIdMode WHERE id = @id`)
   const row = (a: Account) => ({
@@ -33,6 +35,11 @@ export function createSqliteAccounts(db: SqliteDatabase): AccountStore {
   const createWithIds = db.transaction((account: Account) => {
     insert.run(row(account))
     ids.claim(account.id, account.clientIds, nowSeconds())
+  })
+  const deleteWithIds = db.transaction((account: Account) => {
+    ids.release(account.id, account.clientIds)
+    dropLeases.run(account.id)
+    remove.run(account.id)
   })
   const saveWithIds = db.transaction((before: Account, next: Account) => {
     save.run(row(next))
@@ -60,6 +67,11 @@ export function createSqliteAccounts(db: SqliteDatabase): AccountStore {
         throw err
       }
       return next
+    },
+    async delete(id) {
+      const current = byId.get(id) as Row | undefined
+      if (!current) throw new NotFound(`no account with id "${id}"`)
+      deleteWithIds.immediate(toAccount(current))
     },
   }
 }

@@ -316,6 +316,17 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
         expect((await store.clientIds.holder('demo-2', now))?.owner).toEqual(alice)
       })
 
+      it('deletes an account with every id it holds (configured and leased): they are free for another account', async () => {
+        await store.accounts.create(account('a1', ['demo-1', 'demo-2']))
+        await store.clientIds.claim('demo-1-ABCDEFGHIJ', alice, { source: 'lease', expiresAt: now + 60, now })
+        await store.accounts.delete('a1')
+        expect(await store.accounts.findById('a1')).toBeUndefined()
+        expect(await store.clientIds.heldBy(alice, now)).toEqual([])
+        await store.accounts.create(account('a2', ['demo-1', 'demo-2', 'demo-1-ABCDEFGHIJ']))
+        expect((await store.clientIds.holder('demo-1-ABCDEFGHIJ', now))?.owner).toEqual(bob)
+        await expect(store.accounts.delete('a1')).rejects.toMatchObject({ code: 'ERR_NOT_FOUND' })
+      })
+
       it('claims free ids for leases and subjects, keeps them from others, and lets a lapsed lease go', async () => {
         await store.accounts.create(account('a1', ['demo-1']))
         expect(await store.clientIds.claim('demo-1-ABCDEFGHIJ', alice, { source: 'lease', expiresAt: now + 60, now }))
