@@ -15,7 +15,7 @@ import express from 'express'
 import { pino } from 'pino'
 import { TOKEN_EXCHANGE_GRANT } from '@mqtt-oidc/core'
 import { createSqliteStore } from '@mqtt-oidc/store'
-import { REDACT_PATHS, createExchange, ensureBroker } from '@mqtt-oidc/exchange'
+import { createExchange, createExchangeLogger, ensureBroker } from '@mqtt-oidc/exchange'
 import { startBenchIdp } from './lib/bench-idp.js'
 
 async function listen(server: Server): Promise<string> {
@@ -36,7 +36,7 @@ async function startExchangeServer(): Promise<{ url: string; bodies: string[] }>
   const dir = mkdtempSync(join(process.env.BENCH_STORE_DIR ?? tmpdir(), 'mqtt-oidc-bench-'))
   const store = createSqliteStore(join(dir, 'exchange.sqlite'))
   await ensureBroker(store, { id: 'demo' })
-  const logger = pino({ name: 'exchange', level: 'info', redact: REDACT_PATHS }, pino.destination(join(dir, 'exchange.log')))
+  const logger = createExchangeLogger('info', pino.destination(join(dir, 'exchange.log')))
   const exchange = createExchange({
     store, idp: { issuer: idp.issuer }, logger, subjectRateLimit: { requests: 1_000_000_000, windowSeconds: 60 },
   })

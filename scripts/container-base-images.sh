@@ -17,6 +17,11 @@
 #                          POSTGRES_PASSWORD, POSTGRES_DB and PGDATA like the
 #                          official one: initdb on an empty PGDATA, scram-sha-256
 #                          for every TCP connection, listening on all addresses.
+#   prom/prometheus:v2.42.0 Debian bookworm's own Prometheus 2.42.0 (the version of
+#                          that tag), laid out as the official image is: /bin/prometheus
+#                          and /bin/promtool, its configuration at
+#                          /etc/prometheus/prometheus.yml, its data in the /prometheus
+#                          volume, run as `nobody`, listening on 9090.
 #
 # A tag that exists is kept (delete it with `podman rmi` to rebuild); the
 # debootstrapped root filesystem is cached as debian:bookworm-slim the same way.
@@ -27,6 +32,7 @@ MIRROR=${MQTT_OIDC_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 DEBIAN=docker.io/library/debian:bookworm-slim
 NODE=docker.io/library/node:20-bookworm-slim
 POSTGRES=docker.io/library/postgres:15-bookworm
+PROMETHEUS=docker.io/prom/prometheus:v2.42.0
 
 have() { podman image exists "$1"; }
 work=$(mktemp -d /var/tmp/mqtt-oidc-base.XXXXXX)
@@ -181,4 +187,25 @@ EXPOSE 5432
 CMD ["postgres"]
 EOF
   podman build --quiet --pull=never -t "$POSTGRES" "$ctx" >/dev/null
+fi
+
+if ! have "$PROMETHEUS"; then
+  echo "base images: $PROMETHEUS from $DEBIAN and Debian's prometheus" >&2
+  ctx=$work/prometheus
+  mkdir -p "$ctx"
+  cat >"$ctx/Containerfile" <<EOF
+FROM $DEBIAN
+# The official image's layout: binaries in /bin, the configuration in
+# /etc/prometheus, data in /prometheus owned by nobody.
+RUN apt-get update && apt-get install -y --no-install-recommends prometheus && rm -rf /var/lib/apt/lists/* \\
+ && mkdir -p /prometheus && chown nobody:nogroup /prometheus \\
+ && for b in prometheus promtool; do [ -e /bin/\$b ] || ln -s /usr/bin/\$b /bin/\$b; done
+USER nobody
+WORKDIR /prometheus
+VOLUME /prometheus
+EXPOSE 9090
+ENTRYPOINT ["/bin/prometheus"]
+CMD ["--config.file=/etc/prometheus/prometheus.yml", "--storage.tsdb.path=/prometheus"]
+EOF
+  podman build --quiet --pull=never -t "$PROMETHEUS" "$ctx" >/dev/null
 fi

@@ -5,12 +5,15 @@
 // engine runs the same way. Each check proves what the service is for, from
 // inside its container, with the service's own environment:
 //
-//   idp        discovery answers with the configured issuer, and its JWKS holds a key
-//   exchange   its JWKS (what brokers verify with) holds a key
-//   broker     the revocation feed was heard from within the feed's staleness limit,
-//              a JWKS key is held, and an MQTT CONNECT gets a CONNACK that is not
-//              "server unavailable"
-//   emqx-hook  its authentication endpoint answers EMQX's request with a decision
+//   idp        discovery answers with the configured issuer, its JWKS holds a key,
+//              and /readyz says ready (its store answers, its keys are published)
+//   exchange   its JWKS (what brokers verify with) holds a key, and /readyz says
+//              ready (its store answers, its signing keys are published)
+//   broker     /readyz on its metrics port says ready: the revocation feed was heard
+//              from within the feed's staleness limit and a fresh JWKS key is held;
+//              and an MQTT CONNECT gets a CONNACK that is not "server unavailable"
+//   emqx-hook  /readyz on its port says ready (the same checks as the broker's), and
+//              its authentication endpoint answers EMQX's request with a decision
 //   gateway    a reading was acknowledged by the broker recently (--status-file)
 //
 // Exit 0 healthy, 1 not (the reason on stderr). No dependencies: node only.
@@ -20,11 +23,24 @@ import { connect } from 'node:net'
 const env = process.env
 const TIMEOUT_MS = 4000
 const local = (port, path) => `http://127.0.0.1:${port}${path}`
+// A part's port as the apps read it: its own variable, else MQTT_OIDC_PORT_BASE plus its
+// offset (core's stack-ports.ts), else the usual port. Empty counts as unset.
+const base = env.MQTT_OIDC_PORT_BASE ? Number(env.MQTT_OIDC_PORT_BASE) : undefined
+const portOf = (variable, offset, usual) => env[variable] || String(base === undefined ? usual : base + offset)
 
 async function getJson(url, init = {}) {
   const res = await fetch(url, { ...init, signal: AbortSignal.timeout(TIMEOUT_MS), redirect: 'error' })
   if (!res.ok) throw new Error(`${url} answered HTTP ${res.status}`)
   return res.json()
+}
+
+/** GET /readyz; throws with every failed check when the part is not ready. */
+async function requireReady(port) {
+  const res = await fetch(local(port, '/readyz'), { signal: AbortSignal.timeout(TIMEOUT_MS), redirect: 'error' })
+  const body = await res.json().catch(() => undefined)
+  if (res.status === 200 && body?.status === 'ready') return
+  const failed = Object.entries(body?.checks ?? {}).filter(([, c]) => !c.ok).map(([name, c]) => `${name} ${JSON.stringify(c)}`)
+  throw new Error(`not ready (HTTP ${res.status}): ${failed.join('; ') || JSON.stringify(body)}`)
 }
 
 function requireKeys(jwks, what) {
@@ -35,36 +51,31 @@ function requireKeys(jwks, what) {
 
 const checks = {
   async idp() {
-    const port = env.MQTT_OIDC_IDP_PORT ?? '4000'
+    const port = portOf('MQTT_OIDC_IDP_PORT', 0, 4000)
     const meta = await getJson(local(port, '/.well-known/openid-configuration'))
-    const issuer = env.MQTT_OIDC_IDP_ISSUER ?? `http://localhost:${port}`
+    const issuer = env.MQTT_OIDC_IDP_ISSUER || `http://localhost:${base ?? 4000}`
     if (meta.issuer !== issuer) throw new Error(`discovery names issuer ${meta.issuer}, expected ${issuer}`)
     requireKeys(await getJson(local(port, new URL(meta.jwks_uri).pathname)), 'the IdP JWKS')
+    await requireReady(port)
   },
 
   async exchange() {
-    requireKeys(await getJson(local(env.MQTT_OIDC_EXCHANGE_PORT ?? '4001', '/.well-known/jwks.json')), 'the exchange JWKS')
+    const port = portOf('MQTT_OIDC_EXCHANGE_PORT', 1, 4001)
+    requireKeys(await getJson(local(port, '/.well-known/jwks.json')), 'the exchange JWKS')
+    await requireReady(port)
   },
 
   async broker() {
     const port = env.MQTT_OIDC_BROKER_METRICS_PORT
-    if (!port) throw new Error('MQTT_OIDC_BROKER_METRICS_PORT is not set: the check reads the feed lag from the metrics')
-    const res = await fetch(local(port, '/metrics'), { signal: AbortSignal.timeout(TIMEOUT_MS) })
-    const text = await res.text()
-    const metric = (name) => {
-      const m = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)
-      return m ? Number(m[1]) : Number.NaN
-    }
-    const lag = metric('mqtt_oidc_broker_revocation_feed_lag_seconds')
-    const maxStale = Number(env.MQTT_OIDC_BROKER_FEED_MAX_STALE_SECONDS ?? 60)
-    if (!(lag < maxStale)) throw new Error(`revocation feed last heard ${lag} s ago (limit ${maxStale} s)`)
-    if (!(metric('mqtt_oidc_broker_jwks_keys') >= 1)) throw new Error('no JWKS key held')
-    const code = await connack(Number(env.MQTT_OIDC_BROKER_MQTT_PORT ?? 1883))
+    if (!port) throw new Error('MQTT_OIDC_BROKER_METRICS_PORT is not set: the check reads /readyz (feed lag, keys) there')
+    await requireReady(port)
+    const code = await connack(Number(portOf('MQTT_OIDC_BROKER_MQTT_PORT', 2, 1883)))
     if (code === 3) throw new Error('CONNACK 3: the broker refuses new clients (server unavailable)')
   },
 
   async 'emqx-hook'() {
-    const port = env.MQTT_OIDC_BROKER_EMQX_HOOK_PORT ?? '8991'
+    const port = portOf('MQTT_OIDC_BROKER_EMQX_HOOK_PORT', 5, 8991)
+    await requireReady(port)
     const answer = await getJson(local(port, '/emqx/authn'), {
       method: 'POST',
       headers: { 'content-type': 'application/json' },

@@ -1,125 +1,114 @@
 /**
- * `pnpm start`: the whole stack in one process on its embedded defaults:
+ * `npm start`: the whole stack in one process on its embedded defaults:
  * the IdP, the token exchange and the aedes broker, with SQLite state and
- * signing keys under ./.data (or one PostgreSQL when MQTT_OIDC_STORE=postgres://...). Each part reads its own MQTT_OIDC_<APP>_*
- * variables through its own config schema, exactly as when it runs alone.
+ * signing keys under ./.data (or one PostgreSQL when MQTT_OIDC_STORE=postgres://...).
+ * Each part reads its own MQTT_OIDC_<APP>_* variables through its own config
+ * schema and starts through its own start function, exactly as when it runs
+ * alone; this file only puts them in one process and prints the banner.
  */
-import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { pino, type Logger } from 'pino'
 import { PinoPretty } from 'pino-pretty'
-import type { Store } from '@mqtt-oidc/core'
-import { openStore, withStartupLock } from '@mqtt-oidc/store'
-import * as idpApp from '@mqtt-oidc/idp'
+import { ConfigError, LOG_REDACTION, PORT_BASE_VARIABLE, envSchemas, runService, stackPorts, stackUrls } from '@mqtt-oidc/core'
+import { loadConfig as loadIdpConfig } from '@mqtt-oidc/idp/config'
 import * as exchangeApp from '@mqtt-oidc/exchange'
 import * as brokerApp from '@mqtt-oidc/broker'
 
-interface Part { name: string; close(): Promise<void> }
-
-async function main(): Promise<void> {
-  const idpConfig = idpApp.loadConfig(process.env)
-  const exchangeConfig = exchangeApp.loadConfig(process.env)
-  const brokerConfig = brokerApp.loadBrokerConfig(process.env)
+runService('mqtt-oidc', async (service) => {
+  const configs = loadConfigs(process.env)
+  const { idp: idpConfig, exchange: exchangeConfig, broker: brokerConfig } = configs
   const level = process.env.LOG_LEVEL ?? 'info'
-  const redact = [...new Set([...idpApp.REDACT_PATHS, ...exchangeApp.REDACT_PATHS, ...brokerApp.LOG_REDACT])]
   // A person at a terminal gets readable lines; pipes and files get JSON (the same redaction either way).
   const root = process.stdout.isTTY && process.env.LOG_FORMAT !== 'json'
-    ? pino({ level, redact }, PinoPretty({ colorize: true, singleLine: true, translateTime: 'HH:MM:ss', ignore: 'pid,hostname', messageKey: 'msg' }))
-    : pino({ level, redact })
+    ? pino({ level, ...LOG_REDACTION }, PinoPretty({ colorize: true, singleLine: true, translateTime: 'HH:MM:ss', ignore: 'pid,hostname', messageKey: 'msg' }))
+    : pino({ level, ...LOG_REDACTION })
+  service.useLog((lvl, msg, fields) => root[lvl](fields ?? {}, msg))
   const log = (name: string): Logger => root.child({ app: name })
+  // Loaded once the configuration is known good: oidc-provider prints a notice when it loads.
+  const idpApp = await import('@mqtt-oidc/idp')
   const warnings = [idpConfig.devWarning, exchangeConfig.devWarning, ...brokerConfig.warnings].filter((w): w is string => Boolean(w))
   if (warnings.length > 0) root.warn(`development only: plain HTTP on loopback and a demo account; set NODE_ENV=production to refuse them (${warnings.length} notes)`)
 
-  const parts: Part[] = []
-  const stores: Store[] = []
-  let stopping = false
-  const stop = async (signal: string): Promise<void> => {
-    if (stopping) return
-    stopping = true
-    root.info({ signal }, 'stopping')
-    for (const part of parts.reverse()) await part.close().catch((err: unknown) => root.error({ err, part: part.name }, 'close failed'))
-    for (const store of stores) await store.close()
-    process.exit(0)
-  }
-  process.once('SIGINT', () => void stop('SIGINT'))
-  process.once('SIGTERM', () => void stop('SIGTERM'))
-
-  const dataDir = idpConfig.dataDir
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 })
-
-  const idpStore = await openStore({ url: idpConfig.store, dataDir, file: 'idp.sqlite' })
-  stores.push(idpStore)
-  const adminClient = idpApp.loadOrCreateAdminClient(dataDir, { issuer: idpConfig.issuer, exchange: idpConfig.exchangeUrl })
-  const idp = idpApp.createIdp({
-    store: idpStore,
-    issuer: idpConfig.issuer,
-    host: idpConfig.host,
-    port: idpConfig.port,
-    exchangeUrl: idpConfig.exchangeUrl,
-    adminClient,
-    cookieKeys: idpApp.loadOrCreateCookieKeys(dataDir),
-    devicePollInterval: idpConfig.devicePollInterval,
-    ttl: { idToken: idpConfig.idTokenTtl },
-    trustedProxies: idpConfig.trustedProxies,
-    dynamicRegistration: idpConfig.dynamicRegistration,
-    logger: log('idp'),
-  })
-  const demo = idpConfig.demoAccount ? await idpApp.ensureDemoAccount(idpStore, dataDir) : undefined
-  // Other instances may be starting on the same PostgreSQL: one creates the keys, the rest load them.
-  await withStartupLock(idpConfig.store, 'idp-start', () => idp.listen())
-  parts.push({ name: 'idp', close: () => idp.close() })
-
-  const exchangeStore = await openStore({ url: exchangeConfig.store, dataDir: exchangeConfig.dataDir, file: 'exchange.sqlite' })
-  stores.push(exchangeStore)
-  await exchangeApp.ensureBroker(exchangeStore, { id: brokerConfig.brokerId, url: exchangeConfig.demoBrokerUrl })
-  for (const broker of exchangeConfig.bootstrapBrokers) await exchangeApp.ensureBroker(exchangeStore, broker)
-  const exchange = exchangeApp.createExchange({
-    store: exchangeStore,
+  const { idp, store: idpStore, demo, port: idpPort } = await idpApp.startIdp(idpConfig, { logger: log('idp'), service })
+  const { exchange, url: exchangeListen } = await exchangeApp.startExchange(exchangeConfig, {
+    logger: log('exchange'),
+    service,
     // The IdP's accounts, client id owners and cut-offs (disables): the same store on PostgreSQL, idp.sqlite here.
     identityStore: idpStore,
-    ...exchangeApp.exchangeOptionsFromConfig(exchangeConfig),
-    logger: log('exchange'),
+    // The embedded broker's: created on first start, its feed credential where its config reads it.
+    demoBroker: { id: brokerConfig.brokerId, feedCredentialFile: brokerConfig.feedCredentialFile },
   })
-  await withStartupLock(exchangeConfig.store, 'exchange-start', async () => {
-    // the embedded broker's feed credential goes where its config reads it; other bootstrapped brokers' to the exchange's directory
-    await exchangeApp.ensureFeedCredential(exchangeStore, brokerConfig.brokerId, brokerConfig.feedCredentialFile)
-    await exchangeApp.ensureFeedCredentials(exchangeStore, exchangeConfig.bootstrapBrokers.map((b) => b.id), exchangeConfig.feedCredentialDir, log('exchange'))
-    return exchange.listen()
-  })
-  parts.push({ name: 'exchange', close: () => exchange.close() })
+  const { addresses: { mqttUrl, wsUrl } } = await brokerApp.startBroker(brokerConfig, { logger: log('broker'), service })
 
-  const broker = brokerApp.createBroker({ ...brokerConfig, logger: log('broker') })
-  parts.push({ name: 'broker', close: () => broker.close() })
-  const { mqttUrl, wsUrl } = await broker.listen()
-
+  const dataDir = idpConfig.dataDir
+  const mqtt = new URL(mqttUrl)
+  // Where a client on this machine reaches the broker: the bound port, on localhost when it listens there or on every address.
+  const mqttHost = ['0.0.0.0', '[::]', '127.0.0.1', '[::1]'].includes(mqtt.hostname) ? 'localhost' : mqtt.hostname
+  const cli = cliEnvironment(process.env.MQTT_OIDC_PORT_BASE, { issuer: idp.issuer, exchange: exchange.issuer, mqtt: `mqtt://${mqttHost}:${mqtt.port}` })
   const lines = [
     '',
     'mqtt-oidc is running (Ctrl-C stops it):',
-    `  OIDC server     ${idp.issuer}`,
-    `  token exchange  ${exchange.issuer}   (JWKS ${exchange.issuer}/.well-known/jwks.json)`,
+    `  OIDC server     ${idp.issuer}   (listening on ${idpConfig.host}:${idpPort})`,
+    `  token exchange  ${exchange.issuer}   (listening on ${new URL(exchangeListen).host}; JWKS ${exchange.issuer}/.well-known/jwks.json)`,
     `  MQTT broker     ${mqttUrl}   ${wsUrl}   (broker id "${brokerConfig.brokerId}")`,
     `  state           ${idpConfig.store ? 'PostgreSQL (MQTT_OIDC_STORE)' : dataDir}`,
   ]
   if (demo) {
+    // Each sign-in of a per-login account gets its own client id (the first the account's, later ones
+    // derived from it while the first is held), so the hints below name the one `login` prints, never a guess.
+    const signIns = `MQTT client id: ${demo.clientId} for the first sign-in, ${demo.clientId}-<10 more characters> for each further one`
     lines.push(demo.created
-      ? `\nDemo account, shown once (also in ${join(dataDir, idpApp.DEMO_ACCOUNT_FILE)}, mode 0600):\n  username: ${demo.username}\n  password: ${demo.password}\n  MQTT client id: ${demo.clientId}`
-      : `\nDemo account: ${demo.username} (password in ${join(dataDir, idpApp.DEMO_ACCOUNT_FILE)})`)
+      ? `\nDemo account, shown once (also in ${join(dataDir, idpApp.DEMO_ACCOUNT_FILE)}, mode 0600):\n  username: ${demo.username}\n  password: ${demo.password}\n  ${signIns}`
+      : `\nDemo account: ${demo.username} (password in ${join(dataDir, idpApp.DEMO_ACCOUNT_FILE)}; ${signIns})`)
   }
   lines.push(
     '',
     'Next, in another terminal (see README "Try it"):',
-    '  pnpm mqtt-oidc login --device',
-    `  pnpm mqtt-oidc sub --broker ${brokerConfig.brokerId} -t 'devices/${demo?.clientId ?? '<clientid>'}/#'`,
+    ...cli.map((assignment) => `  export ${assignment}`),
+    '  pnpm mqtt-oidc login --device          # says which MQTT client id this sign-in got',
+    `  pnpm mqtt-oidc sub --broker ${brokerConfig.brokerId} -t 'devices/<that client id>/#'`,
     `  pnpm mqtt-oidc broker issue ${brokerConfig.brokerId} --client-id backend-1 --expiration 1h`,
-    `  mosquitto_pub -h localhost -p 1883 -i backend-1 -u backend-1 -P <token> -t devices/${demo?.clientId ?? '<clientid>'}/cmd -m reboot`,
+    `  mosquitto_pub -h ${mqttHost} -p ${mqtt.port} -i backend-1 -u backend-1 -P <token> -t 'devices/<that client id>/cmd' -m reboot`,
     '',
   )
   process.stdout.write(`${lines.join('\n')}\n`)
+})
+
+/**
+ * The variables a shell needs for the CLI to reach this stack: the port base
+ * when one is set (the CLI derives its defaults from it, as the apps do),
+ * and the CLI's own variable for each URL that those defaults still miss
+ * (a part moved on its own, or a port picked by the system).
+ */
+function cliEnvironment(portBase: string | undefined, actual: { issuer: string; exchange: string; mqtt: string }): string[] {
+  const base = portBase === undefined || portBase === '' ? undefined : envSchemas.portBase().parse(portBase)
+  const defaults = stackUrls(stackPorts(base))
+  return [
+    ...(base === undefined ? [] : [`${PORT_BASE_VARIABLE}=${base}`]),
+    ...(actual.issuer === defaults.idp ? [] : [`MQTT_OIDC_CLI_ISSUER=${actual.issuer}`]),
+    ...(actual.exchange === defaults.exchange ? [] : [`MQTT_OIDC_CLI_EXCHANGE_URL=${actual.exchange}`]),
+    ...(actual.mqtt === defaults.mqtt ? [] : [`MQTT_OIDC_CLI_BROKER_URL=${actual.mqtt}`]),
+  ]
 }
 
-main().catch((err: unknown) => {
-  const configErrors = [idpApp.ConfigError, exchangeApp.ConfigError, brokerApp.BrokerConfigError]
-  if (configErrors.some((E) => err instanceof E)) process.stderr.write(`${(err as Error).message}\n`)
-  else process.stderr.write(`mqtt-oidc failed to start: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`)
-  process.exit(1)
-})
+/**
+ * The three apps' configurations; when any is invalid, every problem of
+ * every app at once (each names its variable), in the one shape.
+ */
+function loadConfigs(env: NodeJS.ProcessEnv) {
+  const problems: string[] = []
+  const read = <T>(load: (e: NodeJS.ProcessEnv) => T): T | undefined => {
+    try {
+      return load(env)
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err
+      problems.push(...err.problems.filter((p) => !problems.includes(p)))
+      return undefined
+    }
+  }
+  const idp = read(loadIdpConfig)
+  const exchange = read(exchangeApp.loadConfig)
+  const broker = read(brokerApp.loadBrokerConfig)
+  if (!idp || !exchange || !broker) throw new ConfigError('mqtt-oidc', problems)
+  return { idp, exchange, broker }
+}

@@ -28,8 +28,8 @@ import { until } from '@mqtt-oidc/test-support/until'
 
 const root = join(import.meta.dirname, '..')
 const project = `mqtt-oidc-test-${process.pid}`
-const BACKENDS = ['postgres', 'idp', 'exchange', 'broker', 'emqx-hook'] as const
-const PORT_VARIABLES = ['IDP', 'EXCHANGE', 'MQTT', 'WS', 'EMQX', 'EMQX_DASHBOARD'] as const
+const BACKENDS = ['postgres', 'idp', 'exchange', 'broker', 'emqx-hook', 'prometheus'] as const
+const PORT_VARIABLES = ['IDP', 'EXCHANGE', 'MQTT', 'WS', 'EMQX', 'EMQX_DASHBOARD', 'PROMETHEUS'] as const
 
 /**
  * How long the stack must keep letting the watcher in after the walkthrough:
@@ -47,7 +47,7 @@ const QUIET_WAIT_MS = Math.max(brokerDefaults.feedMaxStaleMs, STREAM_IDLE_MS, 30
 
 
 const env: NodeJS.ProcessEnv = { ...process.env }
-const ports: Record<(typeof PORT_VARIABLES)[number], number> = { IDP: 0, EXCHANGE: 0, MQTT: 0, WS: 0, EMQX: 0, EMQX_DASHBOARD: 0 }
+const ports: Record<(typeof PORT_VARIABLES)[number], number> = { IDP: 0, EXCHANGE: 0, MQTT: 0, WS: 0, EMQX: 0, EMQX_DASHBOARD: 0, PROMETHEUS: 0 }
 let chromium: Chromium | undefined
 let composeUp = false
 
@@ -172,6 +172,24 @@ describe('docker-compose.yml on podman (podman-compose), the README walkthrough'
     await waitHealthy('gateway', 30_000)
     expect(chromium!.problems).toEqual([])
   }, 120_000)
+
+  it('has Prometheus scrape the IdP, the exchange, the broker and the EMQX hook, and count the gateway\'s session', async () => {
+    const check = await run('podman', ['exec', container('prometheus'), 'promtool', 'check', 'config', '/etc/prometheus/prometheus.yml'])
+    expect(check.code, check.stdout + check.stderr).toBe(0)
+    expect(check.stdout).toMatch(/SUCCESS: 13 rules found/)
+    const api = `http://localhost:${ports.PROMETHEUS}/api/v1`
+    let health: Record<string, string> = {}
+    await until(async () => {
+      const targets = await (await fetch(`${api}/targets`)).json() as { data: { activeTargets: Array<{ labels: { job: string }; health: string }> } }
+      health = Object.fromEntries(targets.data.activeTargets.map((t) => [t.labels.job, t.health]))
+      return Object.values(health).length === 4 && Object.values(health).every((h) => h === 'up')
+    }, 90_000).catch(() => { throw new Error(`targets not all up: ${JSON.stringify(health)}`) })
+    expect(health).toEqual({ idp: 'up', exchange: 'up', broker: 'up', 'emqx-hook': 'up' })
+    await until(async () => {
+      const answer = await (await fetch(`${api}/query?query=${encodeURIComponent('mqtt_oidc_broker_sessions{broker="demo"}')}`)).json() as { data: { result: Array<{ value: [number, string] }> } }
+      return Number(answer.data.result[0]?.value[1] ?? 0) >= 1
+    }, 90_000)
+  }, 240_000)
 
   it('issues a watcher credential from the cli service, and mosquitto_sub on the host receives the readings', async () => {
     const r = await compose(['run', '--rm', '-T', '--no-deps', 'cli', 'broker', 'issue', 'demo', '--client-id', 'watcher', '--expiration', '1h'])

@@ -94,10 +94,11 @@ describe('docker-compose.yml', () => {
     const vars = {
       MQTT_OIDC_COMPOSE_IDP_PORT: '14000', MQTT_OIDC_COMPOSE_EXCHANGE_PORT: '14001', MQTT_OIDC_COMPOSE_MQTT_PORT: '11883',
       MQTT_OIDC_COMPOSE_WS_PORT: '18083', MQTT_OIDC_COMPOSE_EMQX_PORT: '11884', MQTT_OIDC_COMPOSE_EMQX_DASHBOARD_PORT: '28083',
+      MQTT_OIDC_COMPOSE_PROMETHEUS_PORT: '19090',
     }
     const hostPorts = Object.keys(services).flatMap((name) => published(name, vars).map(([, host]) => host))
     expect(hostPorts.sort((a, b) => a - b)).toEqual(Object.values(vars).map(Number).sort((a, b) => a - b))
-    expect(Object.keys(services).flatMap((name) => published(name).map(([, host]) => host)).sort((a, b) => a - b)).toEqual([1883, 1884, 4000, 4001, 8083, 18083])
+    expect(Object.keys(services).flatMap((name) => published(name).map(([, host]) => host)).sort((a, b) => a - b)).toEqual([1883, 1884, 4000, 4001, 8083, 9090, 18083])
     expect(loadIdpConfig(env('idp', vars)).issuer).toBe('http://localhost:14000')
     expect(loadExchangeConfig(env('exchange', vars)).issuer).toBe('http://localhost:14001')
     expect(readCliEnv(env('gateway', vars)).issuer).toBe('http://localhost:14000')
@@ -165,8 +166,27 @@ describe('docker-compose.yml', () => {
         expect(known, name).toContain(name)
       }
     }
-    // The broker's check reads the feed lag from its metrics port, which stays inside the network.
+    // The broker's check reads /readyz (feed lag, keys) on its metrics port, which stays inside the network.
     expect(loadBrokerConfig(env('broker')).metricsPort).toBe(9464)
+  })
+
+  it('runs Prometheus on the network, scraping each app\'s metrics port with the alert rules of docs/operations.md', () => {
+    const prometheus = services.prometheus!
+    expect(prometheus.volumes).toEqual(expect.arrayContaining([
+      './deploy/prometheus/prometheus.yml:/etc/prometheus/prometheus.yml:ro', './deploy/prometheus/alerts.yml:/etc/prometheus/alerts.yml:ro',
+    ]))
+    const config = parse(read('deploy/prometheus/prometheus.yml')) as { rule_files: string[]; scrape_configs: Array<{ job_name: string; static_configs: Array<{ targets: string[] }> }> }
+    expect(config.rule_files).toEqual(['/etc/prometheus/alerts.yml'])
+    const targets = Object.fromEntries(config.scrape_configs.map((c) => [c.job_name, c.static_configs.flatMap((s) => s.targets)]))
+    expect(targets).toEqual({
+      idp: [`idp:${loadIdpConfig(env('idp')).metricsPort}`],
+      exchange: [`exchange:${loadExchangeConfig(env('exchange')).metricsPort}`],
+      broker: [`broker:${loadBrokerConfig(env('broker')).metricsPort}`],
+      'emqx-hook': [`emqx-hook:${loadBrokerConfig(env('emqx-hook')).emqxHookPort}`],
+    })
+    // Metrics ports stay on the network; only Prometheus's own UI is published (on loopback).
+    expect(published('prometheus').map(([address, host, inside]) => [address, host, inside])).toEqual([['127.0.0.1', 9090, 9090]])
+    expect(prometheus.healthcheck?.test.slice(0, 3)).toEqual(['CMD', 'promtool', 'query'])
   })
 
   it('runs the demo gateway as `mqtt-oidc gateway` on the compose network, showing the public URLs and reaching the services by name', async () => {

@@ -1,16 +1,20 @@
 import { randomUUID } from 'node:crypto'
 import { Aedes } from 'aedes'
-import { pino } from 'pino'
 import type { Logger } from 'pino'
 import {
   attachAedesAuth, createConnectionGate, createConnectThrottle, createFeedGuard, createKeyStore, createRevocationFollower, createVerifier,
 } from '@mqtt-oidc/broker-auth'
 import type { AedesAuth, ConnectThrottleOptions, FeedPolicy, KeyStore, LogFn, RevocationFollower } from '@mqtt-oidc/broker-auth'
+import { createBrokerLogger } from './create-broker-logger.js'
 import { feedCredentialReader } from './lib/feed-credential-file.js'
 import { createMetrics } from './lib/create-metrics.js'
 import { closeRedisBackends, createRedisBackends } from './lib/redis-backends.js'
 import type { RedisBackends } from './lib/redis-backends.js'
-import { bind, closeAll, metricsListener, tcpListener, tlsListener, wsListener } from './lib/listeners.js'
+import { bind, closeAll, tcpListener, tlsListener, wsListener } from './lib/listeners.js'
+import { createHealthServer } from '@mqtt-oidc/core'
+import { brokerReadiness } from './lib/broker-readiness.js'
+import { observeThrottle } from './lib/observe-throttle.js'
+import { observeVerifier } from './lib/observe-verifier.js'
 import type { Closable } from './lib/listeners.js'
 
 export interface BrokerOptions {
@@ -30,7 +34,10 @@ export interface BrokerOptions {
   wsPort?: number
   /** MQTT over TLS: PEM certificate chain and key files, and the port (0 = any; default 8883). Default: no TLS listener. */
   tls?: { certPath: string; keyPath: string; port?: number }
-  /** Prometheus metrics at `GET /metrics` on this port (0 = any free port). Default: no metrics listener. */
+  /**
+   * The metrics and health listener on this port (0 = any free port): `GET /metrics` (Prometheus), `/healthz`
+   * (alive) and `/readyz` (keys held, revocation feed heard from within `feedMaxStaleMs`). Default: none.
+   */
   metricsPort?: number
   /** Logger. Default: a pino logger at `logLevel`. */
   logger?: Logger
@@ -108,9 +115,6 @@ export interface Broker {
 /** Default size of the broker's verified-token cache, entries (see BrokerOptions.verifiedCacheSize). */
 export const DEFAULT_VERIFIED_CACHE_SIZE = 1000
 
-/** Paths redacted by the default logger, in case a field ever carries a secret. */
-export const LOG_REDACT = ['password', 'token', 'authorization', '*.password', '*.token', '*.authorization', 'headers.authorization']
-
 /**
  * The embedded aedes MQTT broker with broker-token auth.
  *
@@ -119,7 +123,7 @@ export const LOG_REDACT = ['password', 'token', 'authorization', '*.password', '
  * const { mqttUrl } = await broker.listen()
  */
 export function createBroker(options: BrokerOptions): Broker {
-  const logger = options.logger ?? pino({ level: options.logLevel ?? 'info', redact: LOG_REDACT, base: { app: 'broker' } })
+  const logger = options.logger ?? createBrokerLogger('broker', options.logLevel)
   const log: LogFn = (level, msg, fields) => logger[level]({ broker: options.brokerId, ...fields }, msg)
   const host = options.host ?? '127.0.0.1'
   const shown = host.includes(':') ? `[${host}]` : host
@@ -142,7 +146,8 @@ export function createBroker(options: BrokerOptions): Broker {
       feedRevision: () => f.state().revision,
       revokedJtis: () => f.state().size,
       jwksKeys: () => keys?.state().keys ?? 0,
-    })
+      jwksLastSuccessAt: () => keys?.state().lastSuccessAt ?? null,
+    }, { processMetrics: options.metricsPort !== undefined })
     const feedGuard = createFeedGuard({ follower: f, maxStaleMs: options.feedMaxStaleMs, policy: options.feedPolicy, log })
     const k = (keys = createKeyStore({
       jwksUri: options.jwksUri ?? new URL('.well-known/jwks.json', base).href,
@@ -152,7 +157,7 @@ export function createBroker(options: BrokerOptions): Broker {
       onFetch: metrics.jwksFetch,
       log,
     }))
-    const verifier = createVerifier({
+    const verifier = observeVerifier(createVerifier({
       issuer: options.issuer ?? options.exchangeUrl.replace(/\/+$/, ''),
       audience: options.brokerId,
       jwksUri: options.jwksUri ?? '',
@@ -161,7 +166,7 @@ export function createBroker(options: BrokerOptions): Broker {
       cacheSize: options.verifiedCacheSize ?? DEFAULT_VERIFIED_CACHE_SIZE,
       revocations: f,
       log,
-    })
+    }), metrics.verification)
     // warm the key cache (a failure is logged; CONNECTs then retry it per cooldown) and
     // accept no CONNECT before the full revocation list is known
     await Promise.all([k.refresh(), f.ready()])
@@ -175,13 +180,13 @@ export function createBroker(options: BrokerOptions): Broker {
     if (r) broker.once('closed', () => { redisClosed = closeRedisBackends(r) })
     const gate = createConnectionGate(broker, {
       limits: { maxConnectBytes: options.maxConnectBytes, maxPacketBytes: options.maxPacketBytes },
-      throttle: createConnectThrottle(options.connectFailures),
+      throttle: observeThrottle(createConnectThrottle(options.connectFailures), metrics),
       log,
     })
     auth = attachAedesAuth(broker, {
       verifier, follower: f, feedGuard, log,
-      onConnect: (code, client) => {
-        metrics.connect(code)
+      onConnect: (code, client, connack) => {
+        metrics.connect(code, connack === undefined ? 'none' : String(connack))
         if (code !== undefined) gate.refused(code, client)
       },
     })
@@ -201,7 +206,12 @@ export function createBroker(options: BrokerOptions): Broker {
       addresses = { ...addresses, mqttsUrl: `mqtts://${shown}:${mqttsPort}`, mqttsPort }
     }
     if (options.metricsPort !== undefined) {
-      const server = metricsListener(metrics.render, metrics.contentType)
+      const server = createHealthServer({
+        ready: brokerReadiness({
+          keys: k, feedGuard, maxStaleMs: options.feedMaxStaleMs, jwksMaxStaleMs: options.jwksMaxStaleMs, listening: () => aedes !== undefined && !aedes.closed,
+        }),
+        metrics: async () => ({ contentType: metrics.contentType, body: await metrics.render() }),
+      })
       servers.push(server)
       const port = await bind(server, options.metricsPort, host)
       addresses = { ...addresses, metricsUrl: `http://${shown}:${port}/metrics` }

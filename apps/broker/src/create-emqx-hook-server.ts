@@ -1,11 +1,14 @@
 import { createServer } from 'node:http'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { pino } from 'pino'
 import type { Logger } from 'pino'
 import { createEmqxHooks, createFeedGuard, createKeyStore, createRevocationFollower, createVerifier } from '@mqtt-oidc/broker-auth'
 import type { FeedPolicy, LogFn, RevocationFollower } from '@mqtt-oidc/broker-auth'
-import { LOG_REDACT } from './create-broker.js'
+import { createBrokerLogger } from './create-broker-logger.js'
 import { feedCredentialReader } from './lib/feed-credential-file.js'
+import { handleHealthRequest } from '@mqtt-oidc/core'
+import { brokerReadiness } from './lib/broker-readiness.js'
+import { createMetrics } from './lib/create-metrics.js'
+import { observeVerifier } from './lib/observe-verifier.js'
 import { bind, closeAll } from './lib/listeners.js'
 
 export interface EmqxHookServerOptions {
@@ -41,7 +44,10 @@ export interface EmqxHookServerOptions {
 }
 
 export interface EmqxHookServer {
-  /** Loads revocations and keys, then serves `POST /emqx/authn` and `POST /emqx/authz`. */
+  /**
+   * Loads revocations and keys, then serves `POST /emqx/authn` and `POST /emqx/authz`, and the operations
+   * endpoints: `GET /metrics` (Prometheus), `/healthz` (alive) and `/readyz` (keys held, revocation feed fresh).
+   */
   listen(): Promise<{ url: string; port: number }>
   close(): Promise<void>
   readonly follower: RevocationFollower | undefined
@@ -79,7 +85,7 @@ function send(res: ServerResponse, status: number, body: unknown): void {
  * await hook.listen() // EMQX: url = "http://127.0.0.1:8991/emqx/authn"
  */
 export function createEmqxHookServer(options: EmqxHookServerOptions): EmqxHookServer {
-  const logger = options.logger ?? pino({ level: 'info', redact: LOG_REDACT, base: { app: 'emqx-hook' } })
+  const logger = options.logger ?? createBrokerLogger('emqx-hook')
   const log: LogFn = (level, msg, fields) => logger[level]({ broker: options.brokerId, ...fields }, msg)
   const base = options.exchangeUrl.replace(/\/*$/, '/')
   let follower: RevocationFollower | undefined
@@ -89,24 +95,42 @@ export function createEmqxHookServer(options: EmqxHookServerOptions): EmqxHookSe
     if (follower) throw new Error('already listening')
     const credential = options.feedCredential ?? (options.feedCredentialFile ? feedCredentialReader(options.feedCredentialFile, log) : undefined)
     const f = (follower = createRevocationFollower({ feedUrl: options.exchangeUrl, broker: options.brokerId, credential, log }))
-    const keys = createKeyStore({ jwksUri: options.jwksUri ?? new URL('.well-known/jwks.json', base).href, log })
-    const verifier = createVerifier({
+    const feedGuard = createFeedGuard({ follower: f, maxStaleMs: options.feedMaxStaleMs, policy: options.feedPolicy, log })
+    // The hooks count the sessions the metrics report, and report to the metrics: made after them.
+    const made: { hooks?: ReturnType<typeof createEmqxHooks> } = {}
+    // EMQX decides the CONNACK from allow/deny: the decisions are counted without one.
+    const metrics = createMetrics(options.brokerId, {
+      sessions: () => made.hooks?.sessionCount ?? 0,
+      feedLagMs: () => feedGuard.lagMs(),
+      feedRevision: () => f.state().revision,
+      revokedJtis: () => f.state().size,
+      jwksKeys: () => keys.state().keys,
+      jwksLastSuccessAt: () => keys.state().lastSuccessAt,
+    }, { processMetrics: true })
+    const keys = createKeyStore({ jwksUri: options.jwksUri ?? new URL('.well-known/jwks.json', base).href, onFetch: metrics.jwksFetch, log })
+    const verifier = observeVerifier(createVerifier({
       issuer: options.issuer ?? options.exchangeUrl.replace(/\/+$/, ''), audience: options.brokerId, jwksUri: '',
       keys, revocations: f, clockTolerance: options.clockTolerance, log,
-    })
-    const feedGuard = createFeedGuard({ follower: f, maxStaleMs: options.feedMaxStaleMs, policy: options.feedPolicy, log })
-    const hooks = createEmqxHooks({ verifier, revocations: f, feedGuard, log })
+    }), metrics.verification)
+    const emqx = createEmqxHooks({ verifier, revocations: f, feedGuard, onConnect: (code) => metrics.connect(code, ''), log })
+    made.hooks = emqx
+    let listening = false
+    const health = {
+      ready: brokerReadiness({ keys, feedGuard, maxStaleMs: options.feedMaxStaleMs, listening: () => listening }),
+      metrics: async () => ({ contentType: metrics.contentType, body: await metrics.render() }),
+    }
     const api = options.emqxApi
     const offRevoked = api ? f.on('revoked', (jti) => {
-      for (const clientId of hooks.clientsOf(jti)) void kick(api, clientId, jti)
+      for (const clientId of emqx.clientsOf(jti)) void kick(api, clientId, jti)
     }) : undefined
     await Promise.all([keys.refresh(), f.ready()])
     const server = createServer((req, res) => {
       const path = new URL(req.url ?? '/', 'http://x').pathname
+      if (handleHealthRequest(req, res, health)) return
       if (path !== '/emqx/authn' && path !== '/emqx/authz') return send(res, 404, { error: 'not_found' })
       readRequest(req).then(
         async (request) => {
-          const answer = path === '/emqx/authn' ? await hooks.authenticate(request) : hooks.authorize(request)
+          const answer = path === '/emqx/authn' ? await emqx.authenticate(request) : emqx.authorize(request)
           send(res, answer.status, answer.body)
         },
         // a request we cannot read is denied, never ignored
@@ -118,7 +142,9 @@ export function createEmqxHookServer(options: EmqxHookServerOptions): EmqxHookSe
     })
     const host = options.host ?? '127.0.0.1'
     const port = await bind(server, options.port ?? 8991, host)
+    listening = true
     close = async () => {
+      listening = false
       offRevoked?.()
       keys.close()
       await Promise.all([closeAll([server]), f.close()])

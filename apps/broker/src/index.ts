@@ -1,3 +1,5 @@
 export * from './create-broker.js'
+export * from './create-broker-logger.js'
+export * from './start-broker.js'
 export * from './config.js'
 export * from './create-emqx-hook-server.js'

@@ -1,21 +1,14 @@
-import { createBroker } from './create-broker.js'
-import { loadConfigOrExit, stopOnSignals } from './lib/standalone.js'
-
-let signals: { stopping(): boolean } | undefined
+import { runService } from '@mqtt-oidc/core'
+import { loadBrokerConfig } from './config.js'
+import { createBrokerLogger } from './create-broker-logger.js'
+import { startBroker } from './start-broker.js'
 
 /** Standalone run: `pnpm --filter @mqtt-oidc/broker start`. Configuration: MQTT_OIDC_BROKER_* (see config.ts). */
-async function main(): Promise<void> {
-  const { config, logger } = loadConfigOrExit('broker')
-  const broker = createBroker({ ...config, logger })
-  signals = stopOnSignals(logger, () => broker.close())
-
-  logger.info({ exchange: config.exchangeUrl, broker: config.brokerId }, 'loading revocations before accepting CONNECTs')
-  const { mqttUrl, wsUrl } = await broker.listen()
-  process.stdout.write(`broker ${config.brokerId} listening on ${mqttUrl} and ${wsUrl}\n`)
-}
-
-main().catch((err: unknown) => {
-  if (signals?.stopping()) return // closed while waiting for the revocation snapshot
-  process.stderr.write(`broker failed: ${err instanceof Error ? err.message : String(err)}\n`)
-  process.exit(1)
+runService('broker', async (service) => {
+  const config = loadBrokerConfig()
+  const logger = createBrokerLogger('broker', config.logLevel)
+  service.useLog((level, msg, fields) => logger[level](fields ?? {}, msg))
+  for (const warning of config.warnings) logger.warn(warning)
+  const { addresses } = await startBroker(config, { logger, service })
+  process.stdout.write(`broker ${config.brokerId} listening on ${addresses.mqttUrl} and ${addresses.wsUrl}\n`)
 })

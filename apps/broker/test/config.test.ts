@@ -1,12 +1,13 @@
 import { resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { BrokerConfigError, loadBrokerConfig } from '../src/index.js'
+import { ConfigError } from '@mqtt-oidc/core'
+import { loadBrokerConfig } from '../src/index.js'
 
 const problemsOf = (env: NodeJS.ProcessEnv): readonly string[] => {
   try {
     loadBrokerConfig(env)
   } catch (err) {
-    if (err instanceof BrokerConfigError) return err.problems
+    if (err instanceof ConfigError) return err.problems
     throw err
   }
   return []
@@ -68,10 +69,11 @@ describe('MQTT_OIDC_BROKER_* configuration', () => {
       MQTT_OIDC_BROKER_PROT: '1',
       MQTT_OIDC_BROKER_HOSTNAME: 'x',
     })).toEqual([
-      expect.stringMatching(/^MQTT_OIDC_BROKER_ID: /),
-      expect.stringMatching(/^MQTT_OIDC_BROKER_EXCHANGE_URL: /),
-      expect.stringMatching(/^MQTT_OIDC_BROKER_MQTT_PORT: /),
-      'unknown variables MQTT_OIDC_BROKER_PROT, MQTT_OIDC_BROKER_HOSTNAME',
+      expect.stringMatching(/^MQTT_OIDC_BROKER_PROT: unknown variable \(known: MQTT_OIDC_BROKER_ID, /),
+      expect.stringMatching(/^MQTT_OIDC_BROKER_HOSTNAME: unknown variable \(known: /),
+      'MQTT_OIDC_BROKER_ID: a broker id is 1-63 lowercase letters, digits or dashes, starting with a letter or digit',
+      expect.stringMatching(/^MQTT_OIDC_BROKER_EXCHANGE_URL must /),
+      'MQTT_OIDC_BROKER_MQTT_PORT must be a whole number from 0 to 65535, got "70000"',
     ])
   })
 
@@ -89,7 +91,7 @@ describe('MQTT_OIDC_BROKER_* configuration', () => {
   it('refuses a TLS certificate without a key, and an unknown feed policy', () => {
     expect(problemsOf({ MQTT_OIDC_BROKER_TLS_CERT: '/c.pem' })).toEqual(['MQTT_OIDC_BROKER_TLS_CERT and MQTT_OIDC_BROKER_TLS_KEY go together: set both or neither'])
     expect(problemsOf({ MQTT_OIDC_BROKER_EMQX_API_URL: 'http://emqx:18083' })).toEqual(['MQTT_OIDC_BROKER_EMQX_API_URL, _KEY and _SECRET go together: set all three or none'])
-    expect(problemsOf({ MQTT_OIDC_BROKER_FEED_POLICY: 'maybe' })).toEqual([expect.stringMatching(/^MQTT_OIDC_BROKER_FEED_POLICY: /)])
+    expect(problemsOf({ MQTT_OIDC_BROKER_FEED_POLICY: 'maybe' })).toEqual(['MQTT_OIDC_BROKER_FEED_POLICY must be fail-closed or fail-open, got "maybe"'])
   })
 
   it('reads the connection limits and the failure budget (seconds become ms), and the feed credential file', () => {
@@ -105,14 +107,19 @@ describe('MQTT_OIDC_BROKER_* configuration', () => {
     })
     expect(loadBrokerConfig({ MQTT_OIDC_BROKER_FEED_CREDENTIAL_FILE: '/run/secrets/feed' }).feedCredentialFile).toBe('/run/secrets/feed')
     expect(problemsOf({ MQTT_OIDC_BROKER_MAX_PACKET_BYTES: '268435456', MQTT_OIDC_BROKER_CONNECT_TIMEOUT_SECONDS: '0' })).toEqual([
-      expect.stringMatching(/^MQTT_OIDC_BROKER_MAX_PACKET_BYTES: /),
-      expect.stringMatching(/^MQTT_OIDC_BROKER_CONNECT_TIMEOUT_SECONDS: /),
+      expect.stringMatching(/^MQTT_OIDC_BROKER_MAX_PACKET_BYTES must /),
+      expect.stringMatching(/^MQTT_OIDC_BROKER_CONNECT_TIMEOUT_SECONDS must /),
     ])
   })
 
   it('reads the Redis URL shared by the nodes of one broker, and refuses any other scheme', () => {
     expect(loadBrokerConfig({ MQTT_OIDC_BROKER_REDIS_URL: 'redis://redis:6379/2' }).redisUrl).toBe('redis://redis:6379/2')
-    expect(problemsOf({ MQTT_OIDC_BROKER_REDIS_URL: 'http://redis:6379' })).toEqual(['MQTT_OIDC_BROKER_REDIS_URL: must be a redis:// URL'])
+    expect(problemsOf({ MQTT_OIDC_BROKER_REDIS_URL: 'http://redis:6379' })).toEqual(['MQTT_OIDC_BROKER_REDIS_URL must be a redis:// URL'])
+  })
+
+  it('reads an empty variable as unset, as the other apps do: an empty metrics port opens no metrics listener', () => {
+    expect(loadBrokerConfig({ MQTT_OIDC_BROKER_METRICS_PORT: '', MQTT_OIDC_BROKER_MQTT_PORT: '', MQTT_OIDC_BROKER_ID: '' }))
+      .toMatchObject({ metricsPort: undefined, mqttPort: 1883, brokerId: 'demo' })
   })
 
   it('refuses plain HTTP exchange URLs when NODE_ENV=production', () => {

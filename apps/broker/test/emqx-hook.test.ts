@@ -8,6 +8,7 @@ import { startFakeExchange } from '@mqtt-oidc/test-support/fake-exchange'
 import type { FakeExchange } from '@mqtt-oidc/test-support/fake-exchange'
 import { createTokenKit, nowSeconds } from '@mqtt-oidc/test-support/token-kit'
 import type { TokenKit } from '@mqtt-oidc/test-support/token-kit'
+import { READY_ANSWER } from './support/ready-answer.js'
 
 const BROKER = 'emqx'
 let exchange: FakeExchange
@@ -129,5 +130,21 @@ describe('POST /emqx/authz (EMQX 5 HTTP authorization)', () => {
     const until = (nowSeconds() + 1) * 1000
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, until - Date.now()) + 5))
     expect((await authz('ex', 'publish', 'devices/ex/x')).body).toEqual({ result: 'deny' })
+  })
+})
+
+describe('GET /healthz, /readyz and /metrics on the hook port', () => {
+  it('answers alive, ready with its checks, and counts authentication decisions by reason', async () => {
+    await authn('m1', await kit.sign({ sub: 'm1' }))
+    await authn('m2', 'garbage')
+    expect(await (await fetch(`${url}/healthz`)).json()).toEqual({ status: 'ok' })
+    const ready = await fetch(`${url}/readyz`)
+    expect({ status: ready.status, body: await ready.json() }).toEqual({ status: 200, body: READY_ANSWER })
+    const text = await (await fetch(`${url}/metrics`)).text()
+    expect(text).toMatch(/^mqtt_oidc_broker_connects_total\{outcome="accepted",reason="",connack="",broker="emqx"\} [1-9]\d*$/m)
+    expect(text).toMatch(/^mqtt_oidc_broker_connects_total\{outcome="refused",reason="ERR_TOKEN_MALFORMED",connack="",broker="emqx"\} [1-9]\d*$/m)
+    expect(text).toMatch(/^mqtt_oidc_broker_token_verifications_total\{result="refused",code="ERR_TOKEN_MALFORMED",broker="emqx"\} [1-9]\d*$/m)
+    expect(text).toMatch(/^mqtt_oidc_broker_revocation_feed_lag_seconds\{broker="emqx"\} \d/m)
+    expect(text).not.toContain('garbage')
   })
 })

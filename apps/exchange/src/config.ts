@@ -1,6 +1,6 @@
 import { join, resolve } from 'node:path'
 import { z } from 'zod'
-import { brokerIdSchema, parseDuration, NO_EXPIRATION, readEnvironment } from '@mqtt-oidc/core'
+import { ConfigError, brokerIdSchema, envSchemas, gotValue, parseDuration, readEnvironment, stackPorts, stackUrls } from '@mqtt-oidc/core'
 import { DEFAULT_ADMIN_ISSUE_RATE_LIMIT, DEFAULT_MAX_LIVE_ADMIN_CREDENTIALS, DEFAULT_SUBJECT_RATE_LIMIT } from './create-exchange.js'
 import { DEFAULT_KEY_LEAD_SECONDS } from '@mqtt-oidc/jose'
 import type { ExchangeOptions } from './create-exchange.js'
@@ -10,16 +10,7 @@ import { claimReader } from './lib/trusted-issuers.js'
 /** Env vars of this app start with this prefix; an unknown one is an error. */
 export const ENV_PREFIX = 'MQTT_OIDC_EXCHANGE_'
 
-const duration = z.string().transform((value, zctx) => {
-  try {
-    const seconds = parseDuration(value)
-    if (seconds !== NO_EXPIRATION) return seconds
-    zctx.addIssue({ code: 'custom', message: 'must be a duration such as 1h (-1 is not allowed here)' })
-  } catch (err) {
-    zctx.addIssue({ code: 'custom', message: (err as Error).message })
-  }
-  return z.NEVER
-})
+const { duration, httpUrl, logLevel, port, portBase, storeUrl, wholeNumber } = envSchemas
 
 const RATE_LIMIT_MESSAGE = 'must be <requests>/<window> such as 20/1m (requests 1 or more, window 1s..1d), or none'
 
@@ -35,7 +26,7 @@ const rateLimit = z.string().transform((value, zctx): RateLimit | null => {
   }
   const requests = Number(m?.[1])
   if (requests >= 1 && windowSeconds >= 1 && windowSeconds <= 86400) return { requests, windowSeconds }
-  zctx.addIssue({ code: 'custom', message: RATE_LIMIT_MESSAGE })
+  zctx.addIssue({ code: 'custom', message: `${RATE_LIMIT_MESSAGE}${gotValue(value)}` })
   return z.NEVER
 })
 
@@ -43,14 +34,11 @@ const rateLimit = z.string().transform((value, zctx): RateLimit | null => {
 const countOrNone = z.string().transform((value, zctx): number | null => {
   if (value.trim() === 'none') return null
   if (/^\s*\d{1,9}\s*$/.test(value) && Number(value) >= 1) return Number(value)
-  zctx.addIssue({ code: 'custom', message: 'must be a whole number of credentials (1 or more), or none' })
+  zctx.addIssue({ code: 'custom', message: `must be a whole number of credentials (1 or more), or none${gotValue(value)}` })
   return z.NEVER
 })
 
-const url = z.string().refine((v) => URL.canParse(v) && /^https?:$/.test(new URL(v).protocol), 'must be an http(s) URL')
-
-/** A PostgreSQL connection URL; SQLite needs no URL (it is the default). */
-const storeUrl = z.string().refine((v) => /^postgres(ql)?:\/\/./.test(v) && URL.canParse(v), 'must be a postgres:// URL (unset: the embedded SQLite store)')
+const url = httpUrl()
 
 /** A claim name, or an RFC 6901 JSON pointer (starts with "/") into nested claims. */
 const claimReference = z.string().min(1).refine((ref) => {
@@ -90,15 +78,19 @@ const envSchema = z.object({
   /** Data directory (shared by all apps); holds exchange.sqlite, and the IdP's idp.sqlite the exchange reads (accounts' client ids, disables) when there is no MQTT_OIDC_STORE. Default ./.data. */
   MQTT_OIDC_DATA_DIR: z.string().min(1).default('./.data'),
   /** Shared store (all apps): a postgres:// URL, so several instances share state. Default unset: <dataDir>/exchange.sqlite. */
-  MQTT_OIDC_STORE: storeUrl.optional(),
-  /** Public URL of the exchange: `iss` of broker tokens, `aud` of admin access tokens. Default http://localhost:4001. */
-  MQTT_OIDC_EXCHANGE_ISSUER: url.default('http://localhost:4001'),
+  MQTT_OIDC_STORE: storeUrl().optional(),
+  /** Moves the whole embedded stack: the IdP listens on this port, the exchange on the next, the broker after it (stack-ports.ts in core). Default: none (4000, 4001, 1883, 8083). */
+  MQTT_OIDC_PORT_BASE: portBase().optional(),
+  /** Public URL of the exchange: `iss` of broker tokens, `aud` of admin access tokens. Default http://localhost:4001 (with MQTT_OIDC_PORT_BASE: base + 1). */
+  MQTT_OIDC_EXCHANGE_ISSUER: url.optional(),
   /** Listen address. Default 127.0.0.1 (loopback only). */
   MQTT_OIDC_EXCHANGE_HOST: z.string().min(1).default('127.0.0.1'),
-  /** Listen port. Default 4001. */
-  MQTT_OIDC_EXCHANGE_PORT: z.coerce.number().int().min(0).max(65535).default(4001),
-  /** Issuer of the trusted IdP. Default http://localhost:4000. */
-  MQTT_OIDC_EXCHANGE_IDP_ISSUER: url.default('http://localhost:4000'),
+  /** Listen port. Default 4001 (with MQTT_OIDC_PORT_BASE: base + 1). */
+  MQTT_OIDC_EXCHANGE_PORT: port().optional(),
+  /** Port of the metrics and health listener (GET /metrics, /healthz, /readyz), on MQTT_OIDC_EXCHANGE_HOST. Default: none (/healthz and /readyz stay on the main port). */
+  MQTT_OIDC_EXCHANGE_METRICS_PORT: port().optional(),
+  /** Issuer of the trusted IdP. Default http://localhost:4000 (with MQTT_OIDC_PORT_BASE: the base). */
+  MQTT_OIDC_EXCHANGE_IDP_ISSUER: url.optional(),
   /** JWKS URL of the IdP. Default: from its discovery document. */
   MQTT_OIDC_EXCHANGE_IDP_JWKS_URI: url.optional(),
   /** Comma-separated client ids whose ID tokens may be exchanged. Default mqtt-oidc-cli. */
@@ -114,15 +106,15 @@ const envSchema = z.object({
    */
   MQTT_OIDC_EXCHANGE_TRUSTED_ISSUERS: trustedIssuers.default([]),
   /** Oldest subject token accepted, by its iat (duration). Default 1d. */
-  MQTT_OIDC_EXCHANGE_MAX_SUBJECT_TOKEN_AGE: duration.default(86400),
+  MQTT_OIDC_EXCHANGE_MAX_SUBJECT_TOKEN_AGE: duration().default(86400),
   /** How long a key made by `keys rotate` is in the JWKS before it signs (duration). Default 10m. */
-  MQTT_OIDC_EXCHANGE_KEY_LEAD_TIME: duration.default(DEFAULT_KEY_LEAD_SECONDS),
+  MQTT_OIDC_EXCHANGE_KEY_LEAD_TIME: duration().default(DEFAULT_KEY_LEAD_SECONDS),
   /** Longest lifetime of an exchanged token (duration: 30s, 15m, 1h, ...). Default 1h. */
-  MQTT_OIDC_EXCHANGE_MAX_LIFETIME: duration.default(3600),
+  MQTT_OIDC_EXCHANGE_MAX_LIFETIME: duration().default(3600),
   /** Lifetime of admin-issued credentials when neither the request nor the broker sets one (duration). Default 7d. */
-  MQTT_OIDC_EXCHANGE_DEFAULT_CREDENTIAL_LIFETIME: duration.default(604800),
-  /** URL of the `demo` broker created on first start. Default mqtt://localhost:1883. */
-  MQTT_OIDC_EXCHANGE_DEMO_BROKER_URL: z.string().min(1).default('mqtt://localhost:1883'),
+  MQTT_OIDC_EXCHANGE_DEFAULT_CREDENTIAL_LIFETIME: duration().default(604800),
+  /** URL of the `demo` broker created on first start. Default mqtt://localhost:1883 (with MQTT_OIDC_PORT_BASE: base + 2). */
+  MQTT_OIDC_EXCHANGE_DEMO_BROKER_URL: z.string().min(1).optional(),
   /**
    * More brokers to create on start when missing, `id=url` pairs separated by
    * commas (e.g. `emqx=mqtt://localhost:1884`), for brokers whose auth hook
@@ -155,11 +147,11 @@ const envSchema = z.object({
    */
   MQTT_OIDC_EXCHANGE_FEED_CREDENTIAL_DIR: z.string().min(1).optional(),
   /** Revocation streams one instance holds open in all; more are refused with 503 (the broker polls meanwhile). Default 10000. */
-  MQTT_OIDC_EXCHANGE_FEED_MAX_STREAMS: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
+  MQTT_OIDC_EXCHANGE_FEED_MAX_STREAMS: wholeNumber(1, 1_000_000).default(10_000),
   /** Revocation streams one broker may hold open (one per broker node, plus EMQX hooks); more get 429. Default 16. */
-  MQTT_OIDC_EXCHANGE_FEED_MAX_STREAMS_PER_BROKER: z.coerce.number().int().min(1).max(10_000).default(16),
+  MQTT_OIDC_EXCHANGE_FEED_MAX_STREAMS_PER_BROKER: wholeNumber(1, 10_000).default(16),
   /** pino level. Default info. */
-  MQTT_OIDC_EXCHANGE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  MQTT_OIDC_EXCHANGE_LOG_LEVEL: logLevel().default('info'),
 })
 
 export interface ExchangeConfig {
@@ -169,6 +161,8 @@ export interface ExchangeConfig {
   readonly issuer: string
   readonly host: string
   readonly port: number
+  /** The metrics and health listener's port; undefined = none. */
+  readonly metricsPort: number | undefined
   readonly idp: { readonly issuer: string; readonly jwksUri: string | undefined; readonly clientIds: string[] }
   readonly trustedIssuers: z.output<typeof trustedIssuerSchema>[]
   /** Seconds. */
@@ -197,36 +191,33 @@ export interface ExchangeConfig {
   readonly devWarning: string | undefined
 }
 
-/** Configuration problems, every one listed. */
-export class ConfigError extends Error {
-  constructor(readonly problems: string[]) {
-    super(`invalid exchange configuration:\n  - ${problems.join('\n  - ')}`)
-    this.name = 'ConfigError'
-  }
-}
-
 /** Reads the exchange's configuration from the environment; throws ConfigError listing every problem. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): ExchangeConfig {
   const { data, problems } = readEnvironment(envSchema, ENV_PREFIX, env)
-  if (data === undefined) throw new ConfigError(problems)
+  if (data === undefined) throw new ConfigError('exchange', problems)
   const c = data
-  const insecure = [c.MQTT_OIDC_EXCHANGE_ISSUER, c.MQTT_OIDC_EXCHANGE_IDP_ISSUER, ...c.MQTT_OIDC_EXCHANGE_TRUSTED_ISSUERS.map((i) => i.issuer)].filter((u) => u.startsWith('http:'))
+  const ports = stackPorts(c.MQTT_OIDC_PORT_BASE)
+  const urls = stackUrls(ports)
+  const issuer = c.MQTT_OIDC_EXCHANGE_ISSUER ?? urls.exchange
+  const idpIssuer = c.MQTT_OIDC_EXCHANGE_IDP_ISSUER ?? urls.idp
+  const insecure = [issuer, idpIssuer, ...c.MQTT_OIDC_EXCHANGE_TRUSTED_ISSUERS.map((i) => i.issuer)].filter((u) => u.startsWith('http:'))
   if (insecure.length > 0 && env.NODE_ENV === 'production') {
-    throw new ConfigError([`plain HTTP issuers are refused when NODE_ENV=production: ${insecure.join(', ')}`])
+    throw new ConfigError('exchange', [`plain HTTP issuers are refused when NODE_ENV=production: ${insecure.join(', ')}`])
   }
   return {
     dataDir: resolve(c.MQTT_OIDC_DATA_DIR),
     store: c.MQTT_OIDC_STORE,
-    issuer: c.MQTT_OIDC_EXCHANGE_ISSUER.replace(/\/+$/, ''),
+    issuer: issuer.replace(/\/+$/, ''),
     host: c.MQTT_OIDC_EXCHANGE_HOST,
-    port: c.MQTT_OIDC_EXCHANGE_PORT,
-    idp: { issuer: c.MQTT_OIDC_EXCHANGE_IDP_ISSUER, jwksUri: c.MQTT_OIDC_EXCHANGE_IDP_JWKS_URI, clientIds: c.MQTT_OIDC_EXCHANGE_IDP_CLIENT_IDS },
+    port: c.MQTT_OIDC_EXCHANGE_PORT ?? ports.exchange,
+    metricsPort: c.MQTT_OIDC_EXCHANGE_METRICS_PORT,
+    idp: { issuer: idpIssuer, jwksUri: c.MQTT_OIDC_EXCHANGE_IDP_JWKS_URI, clientIds: c.MQTT_OIDC_EXCHANGE_IDP_CLIENT_IDS },
     trustedIssuers: c.MQTT_OIDC_EXCHANGE_TRUSTED_ISSUERS,
     maxSubjectTokenAge: c.MQTT_OIDC_EXCHANGE_MAX_SUBJECT_TOKEN_AGE,
     keyLeadTime: c.MQTT_OIDC_EXCHANGE_KEY_LEAD_TIME,
     maxLifetime: c.MQTT_OIDC_EXCHANGE_MAX_LIFETIME,
     defaultCredentialLifetime: c.MQTT_OIDC_EXCHANGE_DEFAULT_CREDENTIAL_LIFETIME,
-    demoBrokerUrl: c.MQTT_OIDC_EXCHANGE_DEMO_BROKER_URL,
+    demoBrokerUrl: c.MQTT_OIDC_EXCHANGE_DEMO_BROKER_URL ?? urls.mqtt,
     bootstrapBrokers: c.MQTT_OIDC_EXCHANGE_BOOTSTRAP_BROKERS,
     subjectRateLimit: c.MQTT_OIDC_EXCHANGE_SUBJECT_RATE_LIMIT === undefined ? DEFAULT_SUBJECT_RATE_LIMIT : c.MQTT_OIDC_EXCHANGE_SUBJECT_RATE_LIMIT,
     adminIssueRateLimit: c.MQTT_OIDC_EXCHANGE_ADMIN_ISSUE_RATE_LIMIT === undefined ? DEFAULT_ADMIN_ISSUE_RATE_LIMIT : c.MQTT_OIDC_EXCHANGE_ADMIN_ISSUE_RATE_LIMIT,
@@ -251,6 +242,7 @@ export function exchangeOptionsFromConfig(config: ExchangeConfig) {
     issuer: config.issuer,
     host: config.host,
     port: config.port,
+    metricsPort: config.metricsPort,
     idp: config.idp,
     trustedIssuers: config.trustedIssuers,
     maxSubjectTokenAge: config.maxSubjectTokenAge,

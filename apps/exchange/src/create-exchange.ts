@@ -3,13 +3,16 @@ import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import express from 'express'
 import type { NextFunction, Request, Response } from 'express'
-import { pino } from 'pino'
 import type { Logger } from 'pino'
-import { InvalidRequest, NotFound, bodyParserRefusal, refusalFor } from '@mqtt-oidc/core'
+import { InvalidRequest, NotFound, bodyParserRefusal, createHealthServer, handleHealthRequest, refusalFor } from '@mqtt-oidc/core'
+import { observeStore } from '@mqtt-oidc/store'
+import type { HealthEndpoints } from '@mqtt-oidc/core'
 import { DEFAULT_KEY_LEAD_SECONDS } from '@mqtt-oidc/jose'
 import type { LogFn } from '@mqtt-oidc/jose'
 import type { Acl, Store } from '@mqtt-oidc/core'
 import type { ExchangeContext } from './lib/context.js'
+import { createExchangeLogger } from './create-exchange-logger.js'
+import { createExchangeMetrics } from './lib/create-exchange-metrics.js'
 import { createTrustedIssuer } from './lib/trusted-issuers.js'
 import type { TrustedIssuerOptions } from './lib/trusted-issuers.js'
 import { createRevocationNotifier } from './lib/revocation-notifier.js'
@@ -57,6 +60,8 @@ export interface ExchangeOptions {
   readonly host?: string | undefined
   /** Listen port. Default 0 (any free port). */
   readonly port?: number | undefined
+  /** Port of the metrics and health listener (GET /metrics, /healthz, /readyz) on `host`; 0 picks a free one. Default: none. */
+  readonly metricsPort?: number | undefined
   /** The trusted IdP (`issuer`, `jwksUri?`, `clientIds?` default ['mqtt-oidc-cli'], ...): also the issuer of admin access tokens. */
   readonly idp: TrustedIssuerOptions
   /** More OIDC issuers whose ID tokens / JWT access tokens may be exchanged. Default none. */
@@ -99,8 +104,11 @@ export interface ExchangeOptions {
 }
 
 export interface Exchange {
-  /** Loads (or creates) the signing key, follows the store's revocation changes, and listens. `url` is the bound local address. */
-  listen(): Promise<{ url: string; port: number }>
+  /**
+   * Loads (or creates) the signing key, follows the store's revocation changes, and listens. `url` is the bound local
+   * address; `metricsUrl` the metrics listener's `/metrics`, when there is one.
+   */
+  listen(): Promise<{ url: string; port: number; metricsUrl?: string }>
   /** Ends revocation streams and stops listening; the store stays open (the caller owns it). */
   close(): Promise<void>
   /** The issuer URL; without a configured issuer it is known only after listen(). */
@@ -116,7 +124,6 @@ const CLOSE_GRACE_MS = 1000
  */
 export const PRUNE_GRACE = 3600
 
-/** Redacted wherever they appear in a log line (never logged on purpose either). */
 /** Lifetime of admin-issued credentials when neither the request nor the broker sets one: 7 days. */
 export const DEFAULT_CREDENTIAL_LIFETIME = 604800
 
@@ -146,11 +153,6 @@ export const DEFAULT_ADMIN_ISSUE_RATE_LIMIT: RateLimit = Object.freeze({ request
  */
 export const DEFAULT_MAX_LIVE_ADMIN_CREDENTIALS = 100_000
 
-export const REDACT_PATHS = [
-  'authorization', '*.authorization', 'req.headers.authorization', 'token', '*.token', 'access_token', '*.access_token',
-  'subject_token', '*.subject_token', 'hmacSecret', '*.hmacSecret', 'password', '*.password', 'clientSecret', '*.clientSecret', 'privateJwk', '*.privateJwk',
-]
-
 /**
  * The token-exchange service and admin API (RFC 8693 + the Cloudflare-style
  * credential lifecycle).
@@ -160,26 +162,34 @@ export const REDACT_PATHS = [
  * const { url } = await exchange.listen()
  */
 export function createExchange(options: ExchangeOptions): Exchange {
-  const log = options.logger ?? pino({ name: 'exchange', level: options.logLevel ?? 'info', redact: REDACT_PATHS })
+  const log = options.logger ?? createExchangeLogger(options.logLevel)
   let issuer = options.issuer?.replace(/\/+$/, '')
   let keys: SigningKeys | undefined
   let server: Server | undefined
+  let metricsServer: Server | undefined
   let pruneTimer: NodeJS.Timeout | undefined
   const streams = createFeedStreams({ maxStreams: options.maxFeedStreams ?? 10_000, maxStreamsPerBroker: options.maxFeedStreamsPerBroker ?? 16 })
   const joseLog: LogFn = (level, msg, fields) => log[level](fields ?? {}, msg)
   const idp = createTrustedIssuer(options.idp, joseLog)
+  const issuers = [idp, ...(options.trustedIssuers ?? []).map((i) => createTrustedIssuer(i, joseLog))]
+  const metrics = createExchangeMetrics({
+    feedStreams: () => streams.size,
+    issuerJwks: () => issuers.map((i) => ({ issuer: i.issuer, lastSuccessAt: i.keys.state().lastSuccessAt })),
+  }, { processMetrics: options.metricsPort !== undefined })
+  // Every store call of the exchange is timed (store latency metrics).
+  const store = observeStore(options.store, metrics.storeCall)
+  const identityStore = options.identityStore && options.identityStore !== options.store ? observeStore(options.identityStore, metrics.storeCall) : store
   const maxLifetime = options.maxLifetime ?? 3600
   const defaultCredentialLifetime = options.defaultCredentialLifetime ?? DEFAULT_CREDENTIAL_LIFETIME
-  const keyUsage = createKeyUsage(options.store)
-  const issuers = [idp, ...(options.trustedIssuers ?? []).map((i) => createTrustedIssuer(i, joseLog))]
+  const keyUsage = createKeyUsage(store)
 
   const now = options.now ?? (() => Math.floor(Date.now() / 1000))
   const ctx: ExchangeContext = {
-    store: options.store,
-    identityStore: options.identityStore ?? options.store,
-    brokers: createBrokerCache(options.store, now),
+    store,
+    identityStore,
+    brokers: createBrokerCache(store, now),
     log,
-    notifier: createRevocationNotifier(options.store.revocations),
+    notifier: createRevocationNotifier(store.revocations),
     issuer: () => {
       if (issuer === undefined) throw new Error('the exchange issuer is known only after listen()')
       return issuer
@@ -201,24 +211,41 @@ export function createExchange(options: ExchangeOptions): Exchange {
     keyUsage,
     keyLeadTime: options.keyLeadTime ?? DEFAULT_KEY_LEAD_SECONDS,
     now,
+    metrics,
   }
   const app = createApp(ctx, streams)
   const token = tokenEndpoint(ctx)
-  const cutoffs = createCutoffFollower({ identityStore: ctx.identityStore, store: options.store, log, pollMs: options.cutoffPollMs ?? 1000, now })
+  const cutoffs = createCutoffFollower({ identityStore: ctx.identityStore, store, log, pollMs: options.cutoffPollMs ?? 1000, now })
+  // Ready once it serves with its signing keys, while its stores answer.
+  const health: HealthEndpoints = {
+    ready: {
+      store: async () => { await store.ping(); return { ok: true } },
+      ...(identityStore !== store ? { identity_store: async () => { await identityStore.ping(); return { ok: true } } } : {}),
+      signing_keys: async () => {
+        const published = keys ? (await keys.jwks()).keys.length : 0
+        return { ok: server !== undefined && published > 0, published }
+      },
+    },
+    metrics: metrics.render,
+  }
 
   return {
     get issuer() { return ctx.issuer() },
     async listen() {
       if (server) throw new Error('the exchange is already listening')
       // A retired key stays published until its last token expired; unrecorded, for the longest lifetime a token may have.
-      keys = await loadSigningKeys(options.store, { now: ctx.now, retainSeconds: Math.max(maxLifetime, defaultCredentialLifetime), retainedUntil: keyUsage.lastExpiry })
+      keys = await loadSigningKeys(store, { now: ctx.now, retainSeconds: Math.max(maxLifetime, defaultCredentialLifetime), retainedUntil: keyUsage.lastExpiry })
       // Revocations committed through any instance sharing the store reach our streams from here on.
       await ctx.notifier.start()
       // Accounts disabled while this instance was down lose their live credentials now.
       await cutoffs.start()
       const host = options.host ?? '127.0.0.1'
       // The token endpoint, the hot path, on node:http directly; everything else through express.
-      const srv = createServer((req, res) => (isTokenRequest(req) ? token(req, res) : app(req, res)))
+      const srv = createServer((req, res) => {
+        if (isTokenRequest(req)) token(req, res)
+        // Liveness and readiness on the main port too, for a load balancer's checks (metrics only on the metrics port).
+        else if (!handleHealthRequest(req, res, { ready: health.ready })) app(req, res)
+      })
       server = srv
       await new Promise<void>((resolve, reject) => {
         srv.once('error', reject)
@@ -230,8 +257,18 @@ export function createExchange(options: ExchangeOptions): Exchange {
       const { port } = srv.address() as AddressInfo
       const url = `http://${localHost(host)}:${port}`
       issuer ??= `http://127.0.0.1:${port}`
-      log.info({ url, issuer }, 'exchange listening')
-      return { url, port }
+      let metricsUrl: string | undefined
+      if (options.metricsPort !== undefined) {
+        const ops = createHealthServer(health)
+        metricsServer = ops
+        await new Promise<void>((resolve, reject) => {
+          ops.once('error', reject)
+          ops.listen(options.metricsPort, host, () => { ops.off('error', reject); resolve() })
+        })
+        metricsUrl = `http://${localHost(host)}:${(ops.address() as AddressInfo).port}/metrics`
+      }
+      log.info({ url, issuer, ...(metricsUrl ? { metrics: metricsUrl } : {}) }, 'exchange listening')
+      return { url, port, ...(metricsUrl ? { metricsUrl } : {}) }
     },
     async close() {
       const srv = server
@@ -242,6 +279,13 @@ export function createExchange(options: ExchangeOptions): Exchange {
       await cutoffs.stop()
       for (const i of issuers) i.keys.close()
       streams.endAll()
+      const ops = metricsServer
+      metricsServer = undefined
+      if (ops) {
+        const closed = new Promise<void>((resolve) => ops.close(() => resolve()))
+        ops.closeAllConnections()
+        await closed
+      }
       await new Promise<void>((resolve, reject) => {
         srv.close((err) => (err ? reject(err) : resolve()))
         srv.closeIdleConnections()
@@ -274,7 +318,7 @@ function createApp(ctx: ExchangeContext, streams: FeedStreams): express.Express 
   app.use(wellKnownRoutes(ctx))
   app.use(revocationFeedRoutes(ctx, streams))
   app.use(tokenStatusRoutes(ctx))
-  app.use('/admin', requireAdmin({ issuer: ctx.idp.issuer, audience: ctx.issuer, keys: ctx.idp.keys }))
+  app.use('/admin', requireAdmin({ issuer: ctx.idp.issuer, audience: ctx.issuer, keys: ctx.idp.keys, onVerify: (code) => ctx.metrics.verification('admin', code) }))
   app.use('/admin/brokers/:id', (req: Request<{ id: string }>, res: Response, next: NextFunction) => {
     requireBrokerScope(res, req.params.id)
     next()

@@ -1,4 +1,6 @@
 export * from './create-exchange.js'
+export * from './create-exchange-logger.js'
+export * from './start-exchange.js'
 export * from './ensure-broker.js'
 export * from './ensure-feed-credential.js'
 export * from './ensure-feed-credentials.js'

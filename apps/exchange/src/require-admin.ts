@@ -1,5 +1,5 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express'
-import { ADMIN_SCOPE, InsufficientScope, Unauthenticated, isMqttOidcError } from '@mqtt-oidc/core'
+import { ADMIN_SCOPE, InsufficientScope, Unauthenticated, isMqttOidcError, refusalFor } from '@mqtt-oidc/core'
 import { ACCESS_TOKEN_TYP, createJwtVerifier } from '@mqtt-oidc/jose'
 import type { JwtVerifier, KeySource } from '@mqtt-oidc/jose'
 import { IDP_TOKEN_ALGS } from './verify-subject-token.js'
@@ -10,6 +10,8 @@ export interface AdminPolicy {
   /** This exchange's issuer URL (`aud` of access tokens); read per request since it may be known only after listen(). */
   readonly audience: () => string
   readonly keys: KeySource
+  /** Told of every presented access token checked: the refusal code, undefined when valid (metrics). */
+  readonly onVerify?: ((code: string | undefined) => void) | undefined
 }
 
 /** Who is acting, for the audit log (never the token). */
@@ -62,7 +64,13 @@ export function requireAdmin(policy: AdminPolicy): RequestHandler {
       res.set('WWW-Authenticate', REALM)
       throw new Unauthenticated(`an access token with scope ${ADMIN_SCOPE} is required`)
     }
-    const payload = await verifyAccessToken(token, accessTokens(), res)
+    const payload = await verifyAccessToken(token, accessTokens(), res).then((verified) => {
+      policy.onVerify?.(undefined)
+      return verified
+    }, (err: unknown) => {
+      policy.onVerify?.(refusalFor(err).code)
+      throw err
+    })
     const scopes = typeof payload.scope === 'string' ? payload.scope.split(' ') : []
     const scoped = scopes.filter((s) => s.startsWith(BROKER_ADMIN_SCOPE_PREFIX)).map((s) => s.slice(BROKER_ADMIN_SCOPE_PREFIX.length))
     if (!scopes.includes(ADMIN_SCOPE) && scoped.length === 0) {

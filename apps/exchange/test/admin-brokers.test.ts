@@ -1,4 +1,5 @@
 import { decodeJwt } from 'jose'
+import { createSqliteStore, observeStore } from '@mqtt-oidc/store'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { startExchange } from './support/harness.js'
 import type { Running } from './support/harness.js'
@@ -144,5 +145,22 @@ describe('/admin/brokers', () => {
     expect({ status: res.status, body: await res.json() }).toEqual({
       status: 500, body: { error: 'server_error', error_description: 'the server could not complete the request' },
     })
+  })
+})
+
+describe('GET /admin/brokers with policies', () => {
+  it('reads every broker with its policy in one store call', async () => {
+    const calls: string[] = []
+    const observed = await startExchange(idp, { store: observeStore(createSqliteStore(':memory:'), (call) => calls.push(call.operation)) })
+    try {
+      for (const id of ['b1', 'b2', 'b3']) await observed.api('POST', '/admin/brokers', { id, policy: { profile: 'emqx' } })
+      calls.length = 0
+      const listed = await observed.api('GET', '/admin/brokers')
+      expect((await listed.json() as Array<{ id: string; policy: { profile: string } }>).map((b) => [b.id, b.policy.profile]))
+        .toEqual([['b1', 'emqx'], ['b2', 'emqx'], ['b3', 'emqx']])
+      expect(calls).toEqual(['brokers.list'])
+    } finally {
+      await observed.close()
+    }
   })
 })

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { ConfigError, loadConfig } from '../src/config.js'
+import { ConfigError } from '@mqtt-oidc/core'
+import { loadConfig } from '../src/config.js'
 
 describe('loadConfig (MQTT_OIDC_EXCHANGE_* environment)', () => {
   it('works with no configuration at all', () => {
@@ -39,10 +40,10 @@ describe('loadConfig (MQTT_OIDC_EXCHANGE_* environment)', () => {
       .toMatchObject({ subjectRateLimit: null, maxLiveAdminCredentials: null })
     expect(() => loadConfig({
       MQTT_OIDC_EXCHANGE_SUBJECT_RATE_LIMIT: '0/1m', MQTT_OIDC_EXCHANGE_ADMIN_ISSUE_RATE_LIMIT: '10', MQTT_OIDC_EXCHANGE_MAX_LIVE_ADMIN_CREDENTIALS: '-1',
-    })).toThrow(new ConfigError([
-      'MQTT_OIDC_EXCHANGE_SUBJECT_RATE_LIMIT: must be <requests>/<window> such as 20/1m (requests 1 or more, window 1s..1d), or none',
-      'MQTT_OIDC_EXCHANGE_ADMIN_ISSUE_RATE_LIMIT: must be <requests>/<window> such as 20/1m (requests 1 or more, window 1s..1d), or none',
-      'MQTT_OIDC_EXCHANGE_MAX_LIVE_ADMIN_CREDENTIALS: must be a whole number of credentials (1 or more), or none',
+    })).toThrow(new ConfigError('exchange', [
+      'MQTT_OIDC_EXCHANGE_SUBJECT_RATE_LIMIT must be <requests>/<window> such as 20/1m (requests 1 or more, window 1s..1d), or none, got "0/1m"',
+      'MQTT_OIDC_EXCHANGE_ADMIN_ISSUE_RATE_LIMIT must be <requests>/<window> such as 20/1m (requests 1 or more, window 1s..1d), or none, got "10"',
+      'MQTT_OIDC_EXCHANGE_MAX_LIVE_ADMIN_CREDENTIALS must be a whole number of credentials (1 or more), or none, got "-1"',
     ]))
   })
 
@@ -87,8 +88,8 @@ describe('loadConfig (MQTT_OIDC_EXCHANGE_* environment)', () => {
     const problems = (error as ConfigError).problems
     expect(problems).toHaveLength(3)
     expect(problems[0]).toMatch(/^MQTT_OIDC_EXCHANGE_PROT: unknown variable \(known: MQTT_OIDC_EXCHANGE_ISSUER, /)
-    expect(problems[1]).toMatch(/^MQTT_OIDC_EXCHANGE_PORT: /)
-    expect(problems[2]).toBe('MQTT_OIDC_EXCHANGE_MAX_LIFETIME: must be a duration such as 1h (-1 is not allowed here)')
+    expect(problems[1]).toMatch(/^MQTT_OIDC_EXCHANGE_PORT must /)
+    expect(problems[2]).toBe('MQTT_OIDC_EXCHANGE_MAX_LIFETIME must be a duration such as 1h (-1 is not allowed here)')
   })
 
   it('reads trusted issuers as JSON and lists each problem in them', () => {
@@ -98,7 +99,7 @@ describe('loadConfig (MQTT_OIDC_EXCHANGE_* environment)', () => {
     })
     expect([config.trustedIssuers, config.maxSubjectTokenAge]).toEqual([[{ issuer: 'https://login.example', clientIds: ['gw'], clientIdClaim: 'device_id' }], 7200])
     expect(() => loadConfig({ MQTT_OIDC_EXCHANGE_TRUSTED_ISSUERS: '[{"issuer":"ftp://x","clientIds":[],"extra":1}]' })).toThrow(ConfigError)
-    expect(() => loadConfig({ MQTT_OIDC_EXCHANGE_TRUSTED_ISSUERS: 'not json' })).toThrow(/MQTT_OIDC_EXCHANGE_TRUSTED_ISSUERS: must be a JSON array/)
+    expect(() => loadConfig({ MQTT_OIDC_EXCHANGE_TRUSTED_ISSUERS: 'not json' })).toThrow(/MQTT_OIDC_EXCHANGE_TRUSTED_ISSUERS must be a JSON array/)
   })
 
   it('reads a trusted issuer\'s claim mapping: fallback username claims, JSON pointers, a client id prefix', () => {
@@ -121,8 +122,8 @@ describe('loadConfig (MQTT_OIDC_EXCHANGE_* environment)', () => {
   it('takes a postgres:// store URL (shared with the IdP) and refuses anything else', () => {
     expect(loadConfig({ MQTT_OIDC_STORE: 'postgresql://db/mqtt' }).store).toBe('postgresql://db/mqtt')
     expect(loadConfig({ MQTT_OIDC_STORE: '' }).store).toBeUndefined()
-    expect(() => loadConfig({ MQTT_OIDC_STORE: 'mysql://db/x' })).toThrow(new ConfigError([
-      'MQTT_OIDC_STORE: must be a postgres:// URL (unset: the embedded SQLite store)',
+    expect(() => loadConfig({ MQTT_OIDC_STORE: 'mysql://db/x' })).toThrow(new ConfigError('exchange', [
+      'MQTT_OIDC_STORE must be a postgres:// URL (unset: the embedded SQLite store)',
     ]))
   })
 

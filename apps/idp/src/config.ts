@@ -1,60 +1,48 @@
 import { resolve } from 'node:path'
 import { z } from 'zod'
-import { NO_EXPIRATION, parseDuration, readEnvironment } from '@mqtt-oidc/core'
+import { ConfigError, envSchemas, readEnvironment, stackPorts, stackUrls } from '@mqtt-oidc/core'
 
 /** Env vars of this app start with this prefix; an unknown one is an error. */
 export const ENV_PREFIX = 'MQTT_OIDC_IDP_'
 
-const url = z.string().refine((v) => URL.canParse(v) && /^https?:$/.test(new URL(v).protocol), 'must be an http(s) URL')
-
-const duration = z.string().transform((value, zctx) => {
-  try {
-    const seconds = parseDuration(value)
-    if (seconds !== NO_EXPIRATION) return seconds
-    zctx.addIssue({ code: 'custom', message: 'must be a duration such as 1h (-1 is not allowed here)' })
-  } catch (err) {
-    zctx.addIssue({ code: 'custom', message: (err as Error).message })
-  }
-  return z.NEVER
-})
-
-/** A PostgreSQL connection URL; SQLite needs no URL (it is the default). */
-const storeUrl = z.string().refine((v) => /^postgres(ql)?:\/\/./.test(v) && URL.canParse(v), 'must be a postgres:// URL (unset: the embedded SQLite store)')
-
-const flag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1')
+const { duration, flag, httpUrl: url, logLevel, port, portBase, storeUrl, wholeNumber } = envSchemas
 
 const envSchema = z.object({
   /** Data directory (shared by all apps); holds idp.sqlite, admin-client.json, demo-account.json, idp-cookie-keys.json. Default ./.data. */
   MQTT_OIDC_DATA_DIR: z.string().min(1).default('./.data'),
   /** Shared store (all apps): a postgres:// URL, so several instances share state. Default unset: <dataDir>/idp.sqlite. */
-  MQTT_OIDC_STORE: storeUrl.optional(),
-  /** Public issuer URL of the IdP. Default http://localhost:4000. */
-  MQTT_OIDC_IDP_ISSUER: url.default('http://localhost:4000'),
+  MQTT_OIDC_STORE: storeUrl().optional(),
+  /** Moves the whole embedded stack: the IdP listens on this port, the other parts on the next ones (stack-ports.ts in core). Default: none (4000, 4001, 1883, 8083). */
+  MQTT_OIDC_PORT_BASE: portBase().optional(),
+  /** Public issuer URL of the IdP. Default http://localhost:4000 (with MQTT_OIDC_PORT_BASE: that port). */
+  MQTT_OIDC_IDP_ISSUER: url().optional(),
   /** Listen address. Default 127.0.0.1 (loopback only). */
   MQTT_OIDC_IDP_HOST: z.string().min(1).default('127.0.0.1'),
-  /** Listen port. Default 4000. */
-  MQTT_OIDC_IDP_PORT: z.coerce.number().int().min(0).max(65535).default(4000),
-  /** The exchange URL: resource indicator and `aud` of admin access tokens. Default http://localhost:4001. */
-  MQTT_OIDC_IDP_EXCHANGE_URL: url.default('http://localhost:4001'),
+  /** Listen port. Default 4000 (with MQTT_OIDC_PORT_BASE: the base). */
+  MQTT_OIDC_IDP_PORT: port().optional(),
+  /** Port of the metrics and health listener (GET /metrics, /healthz, /readyz), on MQTT_OIDC_IDP_HOST. Default: none (/healthz and /readyz stay on the main port). */
+  MQTT_OIDC_IDP_METRICS_PORT: port().optional(),
+  /** The exchange URL: resource indicator and `aud` of admin access tokens. Default http://localhost:4001 (with MQTT_OIDC_PORT_BASE: base + 1). */
+  MQTT_OIDC_IDP_EXCHANGE_URL: url().optional(),
   /** Seconds between device-flow polls (`interval`). Default 5. */
-  MQTT_OIDC_IDP_DEVICE_POLL_INTERVAL: z.coerce.number().int().min(1).max(60).default(5),
+  MQTT_OIDC_IDP_DEVICE_POLL_INTERVAL: wholeNumber(1, 60).default(5),
   /** ID token lifetime (duration: 30s, 15m, 1h, ...). Default 1h. */
-  MQTT_OIDC_IDP_ID_TOKEN_TTL: duration.default(3600),
+  MQTT_OIDC_IDP_ID_TOKEN_TTL: duration().default(3600),
   /** Create the `demo` account on first start (development only). Default true; refused with NODE_ENV=production. */
-  MQTT_OIDC_IDP_DEMO_ACCOUNT: flag.optional(),
+  MQTT_OIDC_IDP_DEMO_ACCOUNT: flag().optional(),
   /**
    * Reverse proxies (load balancers, TLS offloaders) in front of the IdP, 0-10:
    * the client address for rate limits is the one the outermost of them saw
    * (X-Forwarded-For), and X-Forwarded-Proto: https makes cookies Secure. Default 0.
    */
-  MQTT_OIDC_IDP_TRUSTED_PROXIES: z.coerce.number().int().min(0).max(10).default(0),
+  MQTT_OIDC_IDP_TRUSTED_PROXIES: wholeNumber(0, 10).default(0),
   /**
    * RFC 7591 dynamic client registration at /reg, each registration with an initial access token
    * made by an admin (`mqtt-oidc clients registration-token`). Default false.
    */
-  MQTT_OIDC_IDP_DYNAMIC_REGISTRATION: flag.default(false),
+  MQTT_OIDC_IDP_DYNAMIC_REGISTRATION: flag().default(false),
   /** pino level. Default info. */
-  MQTT_OIDC_IDP_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  MQTT_OIDC_IDP_LOG_LEVEL: logLevel().default('info'),
 })
 
 export interface IdpConfig {
@@ -64,6 +52,8 @@ export interface IdpConfig {
   readonly issuer: string
   readonly host: string
   readonly port: number
+  /** The metrics and health listener's port; undefined = none. */
+  readonly metricsPort: number | undefined
   readonly exchangeUrl: string
   /** Seconds. */
   readonly devicePollInterval: number
@@ -79,31 +69,27 @@ export interface IdpConfig {
   readonly devWarning: string | undefined
 }
 
-/** Configuration problems, every one listed. */
-export class ConfigError extends Error {
-  constructor(readonly problems: string[]) {
-    super(`invalid idp configuration:\n  - ${problems.join('\n  - ')}`)
-    this.name = 'ConfigError'
-  }
-}
-
 /**
  * Reads the IdP's configuration from the environment (the only place that
  * does); throws `ConfigError` listing every problem at once.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): IdpConfig {
   const { data, problems } = readEnvironment(envSchema, ENV_PREFIX, env)
-  if (data === undefined) throw new ConfigError(problems)
+  if (data === undefined) throw new ConfigError('idp', problems)
 
   const c = data
+  const ports = stackPorts(c.MQTT_OIDC_PORT_BASE)
+  const urls = stackUrls(ports)
+  const issuer = c.MQTT_OIDC_IDP_ISSUER ?? urls.idp
+  const exchangeUrl = c.MQTT_OIDC_IDP_EXCHANGE_URL ?? urls.exchange
   const production = env.NODE_ENV === 'production'
-  const insecure = [c.MQTT_OIDC_IDP_ISSUER, c.MQTT_OIDC_IDP_EXCHANGE_URL].filter((u) => u.startsWith('http:'))
+  const insecure = [issuer, exchangeUrl].filter((u) => u.startsWith('http:'))
   const demoAccount = c.MQTT_OIDC_IDP_DEMO_ACCOUNT ?? !production
   if (production) {
     const refused: string[] = []
     if (insecure.length > 0) refused.push(`plain HTTP URLs are refused when NODE_ENV=production: ${insecure.join(', ')}`)
     if (demoAccount) refused.push('MQTT_OIDC_IDP_DEMO_ACCOUNT: the demo account is refused when NODE_ENV=production')
-    if (refused.length > 0) throw new ConfigError(refused)
+    if (refused.length > 0) throw new ConfigError('idp', refused)
   }
   const devOnly = [
     ...(insecure.length > 0 ? [`plain HTTP (${insecure.join(', ')})`] : []),
@@ -112,10 +98,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): IdpConfig {
   return {
     dataDir: resolve(c.MQTT_OIDC_DATA_DIR),
     store: c.MQTT_OIDC_STORE,
-    issuer: c.MQTT_OIDC_IDP_ISSUER.replace(/\/+$/, ''),
+    issuer: issuer.replace(/\/+$/, ''),
     host: c.MQTT_OIDC_IDP_HOST,
-    port: c.MQTT_OIDC_IDP_PORT,
-    exchangeUrl: c.MQTT_OIDC_IDP_EXCHANGE_URL.replace(/\/+$/, ''),
+    port: c.MQTT_OIDC_IDP_PORT ?? ports.idp,
+    metricsPort: c.MQTT_OIDC_IDP_METRICS_PORT,
+    exchangeUrl: exchangeUrl.replace(/\/+$/, ''),
     devicePollInterval: c.MQTT_OIDC_IDP_DEVICE_POLL_INTERVAL,
     idTokenTtl: c.MQTT_OIDC_IDP_ID_TOKEN_TTL,
     demoAccount,

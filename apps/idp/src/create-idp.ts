@@ -2,8 +2,10 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
 import express, { type NextFunction, type Request, type Response } from 'express'
 import { Provider } from 'oidc-provider'
-import { pino, type Logger } from 'pino'
-import type { Store } from '@mqtt-oidc/core'
+import type { Logger } from 'pino'
+import { createHealthServer, handleHealthRequest, type HealthEndpoints, type Store } from '@mqtt-oidc/core'
+import { observeStore } from '@mqtt-oidc/store'
+import { createIdpLogger } from './create-idp-logger.js'
 import { ADMIN_CLIENT_ID } from './lib/constants.js'
 import { createCsrf } from './lib/csrf.js'
 import { createKnownBrowsers, type KnownBrowsers } from './lib/known-browsers.js'
@@ -23,6 +25,7 @@ import { loadOrCreateSigningKeys, watchSigningKeys } from './lib/signing-keys.js
 import { useSpendFailedCodes } from './lib/spend-failed-codes.js'
 import { createUserCodeLimiter, DEFAULT_USER_CODE_RATE_LIMIT, useUserCodeRateLimit, type UserCodeLimiter, type UserCodeRateLimit } from './lib/user-code-rate-limit.js'
 import type { LoginLimiter } from './lib/login-rate-limit.js'
+import { createIdpMetrics, type IdpMetrics } from './lib/create-idp-metrics.js'
 import type { JWK } from 'jose'
 
 export interface IdpOptions {
@@ -34,6 +37,8 @@ export interface IdpOptions {
   readonly host?: string
   /** TCP port; 0 picks a free one. Default 0. */
   readonly port?: number
+  /** Port of the metrics and health listener (GET /metrics, /healthz, /readyz) on `host`; 0 picks a free one. Default: none. */
+  readonly metricsPort?: number | undefined
   /** The exchange URL: the only resource indicator, and the audience of admin access tokens. */
   readonly exchangeUrl: string
   /** The confidential admin client (its secret lives in `<dataDir>/admin-client.json`). */
@@ -79,8 +84,8 @@ export interface IdpOptions {
 export const KEY_RELOAD_SECONDS = DEFAULT_KEY_RELOAD_SECONDS
 
 export interface Idp {
-  /** Binds, then builds the provider for the now-known issuer. */
-  listen(): Promise<{ url: string; port: number }>
+  /** Binds, then builds the provider for the now-known issuer. `metricsUrl` is the metrics listener's `/metrics`, when there is one. */
+  listen(): Promise<{ url: string; port: number; metricsUrl?: string }>
   /** Stops accepting requests and closes open connections; leaves the store open. */
   close(): Promise<void>
   /** The issuer URL (known before `listen()` only when configured). */
@@ -88,9 +93,6 @@ export interface Idp {
   /** The oidc-provider instance, for later wiring (available after `listen()`). */
   readonly provider: Provider
 }
-
-/** Log paths that must never be written, whatever a caller logs. */
-export const REDACT_PATHS = ['password', 'req.headers.authorization', 'req.headers.cookie', '*.password', '*.clientSecret', '*.client_secret', '*.token']
 
 /**
  * The OIDC authorization server: oidc-provider mounted in express with our
@@ -100,27 +102,41 @@ export const REDACT_PATHS = ['password', 'req.headers.authorization', 'req.heade
  * const idp = createIdp({ store, exchangeUrl: 'http://localhost:4001', adminClient, cookieKeys })
  * const { url } = await idp.listen()
  */
-export function createIdp(options: IdpOptions): Idp {
-  validateOptions(options)
-  const logger = options.logger ?? pino({ name: 'idp', level: options.logLevel ?? 'info', redact: REDACT_PATHS })
+export function createIdp(given: IdpOptions): Idp {
+  validateOptions(given)
+  const logger = given.logger ?? createIdpLogger(given.logLevel)
+  const metrics = createIdpMetrics({ processMetrics: given.metricsPort !== undefined })
+  // Every store call of the IdP is timed (store latency metrics).
+  const options: IdpOptions = { ...given, store: observeStore(given.store, metrics.storeCall) }
   const host = options.host ?? '127.0.0.1'
   let server: Server | undefined
+  let metricsServer: Server | undefined
+  const metricsSockets = new Set<Socket>()
   let issuer = options.issuer
   let provider: Provider | undefined
+  let published = 0
   const sockets = new Set<Socket>()
   let pruneTimer: NodeJS.Timeout | undefined
   let keyWatch: { stop(): void } | undefined
   // Counters of failed logins and wrong user codes outlive a provider rebuilt for new keys.
   const loginRateLimit = { ...DEFAULT_LOGIN_RATE_LIMIT, ...options.loginRateLimit }
   const limiters: Limiters = {
-    login: createLoginLimiter(loginRateLimit),
+    login: metrics.observeLogins(createLoginLimiter(loginRateLimit)),
     knownBrowsers: createKnownBrowsers(options.cookieKeys, loginRateLimit.knownForSeconds),
-    userCode: createUserCodeLimiter({ ...DEFAULT_USER_CODE_RATE_LIMIT, ...options.userCodeRateLimit }),
+    userCode: metrics.observeUserCodes(createUserCodeLimiter({ ...DEFAULT_USER_CODE_RATE_LIMIT, ...options.userCodeRateLimit })),
   }
   const ttl = { ...DEFAULT_TTL, ...options.ttl }
   // Retired keys stay published while a token they signed may still be valid
   // (ID tokens and the admin's JWT access tokens; other tokens are opaque).
   const retainSeconds = Math.max(ttl.idToken, ttl.adminAccessToken) + KEY_RETENTION_SKEW
+  // Ready once it serves with its signing keys, while its store answers.
+  const health: HealthEndpoints = {
+    ready: {
+      store: async () => { await options.store.ping(); return { ok: true } },
+      signing_keys: () => ({ ok: provider !== undefined && server !== undefined && published > 0, published }),
+    },
+    metrics: metrics.render,
+  }
 
   return {
     get issuer() {
@@ -134,10 +150,7 @@ export function createIdp(options: IdpOptions): Idp {
     async listen() {
       if (server) throw new Error('already listening')
       server = createServer()
-      server.on('connection', (socket) => {
-        sockets.add(socket)
-        socket.once('close', () => sockets.delete(socket))
-      })
+      trackSockets(server, sockets)
       const port = await bind(server, host, options.port ?? 0)
       issuer ??= `http://${defaultIssuerHost(host)}:${port}`
       const publicIssuer = issuer
@@ -145,8 +158,9 @@ export function createIdp(options: IdpOptions): Idp {
       let jwks: JWK[]
       try {
         jwks = await loadOrCreateSigningKeys(options.store, retainSeconds)
-        provider = buildProvider(options, publicIssuer, logger, jwks, limiters)
-        app = buildApp(provider, options, logger, limiters, jwks)
+        provider = buildProvider(options, publicIssuer, logger, jwks, limiters, metrics)
+        app = buildApp(provider, options, logger, limiters, jwks, health)
+        published = jwks.length
       } catch (err) {
         await closeServer(server, sockets)
         server = undefined
@@ -165,14 +179,25 @@ export function createIdp(options: IdpOptions): Idp {
         everySeconds: options.keyReloadSeconds ?? KEY_RELOAD_SECONDS,
         initial: jwks,
         onChange: (next) => {
-          provider = buildProvider(options, publicIssuer, logger, next, limiters)
-          app = buildApp(provider, options, logger, limiters, next)
+          provider = buildProvider(options, publicIssuer, logger, next, limiters, metrics)
+          app = buildApp(provider, options, logger, limiters, next, health)
+          published = next.length
           logger.info({ signing: next.filter((k) => !k.key_ops).map((k) => k.kid), published: next.length }, 'signing keys reloaded')
         },
-        onError: (err) => logger.error({ err }, 'reloading signing keys failed; still signing with the current ones'),
+        onError: (err) => {
+          metrics.keyReloadFailed()
+          logger.error({ err }, 'reloading signing keys failed; still signing with the current ones')
+        },
       })
-      logger.info({ issuer, host, port }, 'idp listening')
-      return { url: issuer, port }
+      let metricsUrl: string | undefined
+      if (options.metricsPort !== undefined) {
+        const ops = createHealthServer(health)
+        trackSockets(ops, metricsSockets)
+        metricsServer = ops
+        metricsUrl = `http://${defaultIssuerHost(host)}:${await bind(ops, host, options.metricsPort)}/metrics`
+      }
+      logger.info({ issuer, host, port, ...(metricsUrl ? { metrics: metricsUrl } : {}) }, 'idp listening')
+      return { url: issuer, port, ...(metricsUrl ? { metricsUrl } : {}) }
     },
     async close() {
       const current = server
@@ -180,10 +205,20 @@ export function createIdp(options: IdpOptions): Idp {
       server = undefined
       clearInterval(pruneTimer)
       keyWatch?.stop()
-      await closeServer(current, sockets)
+      const ops = metricsServer
+      metricsServer = undefined
+      await Promise.all([closeServer(current, sockets), ops && closeServer(ops, metricsSockets)])
       logger.info('idp closed')
     },
   }
+}
+
+/** Keeps `sockets` to the server's open connections (closeServer ends them). */
+function trackSockets(server: Server, sockets: Set<Socket>): void {
+  server.on('connection', (socket) => {
+    sockets.add(socket)
+    socket.once('close', () => sockets.delete(socket))
+  })
 }
 
 /**
@@ -252,7 +287,7 @@ interface Limiters {
   readonly userCode: UserCodeLimiter
 }
 
-function buildProvider(options: IdpOptions, issuer: string, logger: Logger, jwks: JWK[], limiters: Limiters): Provider {
+function buildProvider(options: IdpOptions, issuer: string, logger: Logger, jwks: JWK[], limiters: Limiters, metrics: IdpMetrics): Provider {
   const ttl = { ...DEFAULT_TTL, ...options.ttl }
   const provider = new Provider(issuer, buildProviderConfiguration({
     store: options.store,
@@ -275,11 +310,11 @@ function buildProvider(options: IdpOptions, issuer: string, logger: Logger, jwks
   useSpendFailedCodes(provider)
   useUserCodeRateLimit(provider, CODE_VERIFICATION_PATH, limiters.userCode)
   useAutoSubmitPolicy(provider, CODE_VERIFICATION_PATH, END_SESSION_PATH)
-  observe(provider, logger)
+  observe(provider, logger, metrics)
   return provider
 }
 
-function buildApp(provider: Provider, options: IdpOptions, logger: Logger, limiters: Limiters, jwks: readonly JWK[]): express.Express {
+function buildApp(provider: Provider, options: IdpOptions, logger: Logger, limiters: Limiters, jwks: readonly JWK[], health: HealthEndpoints): express.Express {
   const app = express()
   app.disable('x-powered-by')
   // The same rule as the provider's: req.ip is the client's address as the outermost trusted proxy saw it.
@@ -294,7 +329,8 @@ function buildApp(provider: Provider, options: IdpOptions, logger: Logger, limit
     delete req.headers['x-forwarded-host']
     next()
   })
-  app.get('/healthz', (_req, res) => { res.set('Cache-Control', 'no-store').json({ status: 'ok' }) })
+  // Liveness and readiness on the main port too, for a load balancer's checks (metrics only on the metrics port).
+  app.use((req, res, next) => { if (!handleHealthRequest(req, res, { ready: health.ready })) next() })
   app.use('/admin', createAdminApi({
     issuer: provider.issuer, jwks, provider, store: options.store, logger,
     builtInClients: staticClients({ clientSecret: options.adminClient.clientSecret }),
@@ -324,7 +360,7 @@ function buildApp(provider: Provider, options: IdpOptions, logger: Logger, limit
 
 // oidc-provider events → log lines. Polling answers are routine (debug);
 // other refusals are denials (warn); server errors are failures (error).
-function observe(provider: Provider, logger: Logger): void {
+function observe(provider: Provider, logger: Logger, metrics: IdpMetrics): void {
   type Ctx = { oidc?: { client?: { clientId: string }; params?: { grant_type?: unknown } } }
   type Refusal = { error?: string; error_description?: string }
   // The typings overload `on` per event name; one loose handle for a loop.
@@ -334,12 +370,14 @@ function observe(provider: Provider, logger: Logger): void {
   for (const event of events) {
     on(event, (ctx, err) => {
       const fields = { event, error: err.error, error_description: err.error_description, client_id: ctx.oidc?.client?.clientId }
+      metrics.oauthRefusal(err.error ?? 'unknown')
       if (err.error && routine.has(err.error)) logger.debug(fields, 'oauth refusal')
       else logger.warn(fields, 'oauth refusal')
     })
   }
   on('server_error', (_ctx, err) => logger.error({ err }, 'oidc-provider server error'))
   on('grant.success', (ctx) => {
+    metrics.tokenIssued(typeof ctx.oidc?.params?.grant_type === 'string' ? ctx.oidc.params.grant_type : 'unknown')
     logger.info({ client_id: ctx.oidc?.client?.clientId, grant_type: ctx.oidc?.params?.grant_type }, 'token issued')
   })
 }
@@ -351,6 +389,8 @@ function validateOptions(options: IdpOptions): void {
   if (options.adminClient.clientSecret.length < 32) problems.push('adminClient.clientSecret: 32+ characters')
   if (!URL.canParse(options.exchangeUrl)) problems.push('exchangeUrl: an absolute URL')
   if (options.issuer !== undefined && !URL.canParse(options.issuer)) problems.push('issuer: an absolute URL')
+  const metricsPort = options.metricsPort
+  if (metricsPort !== undefined && !(Number.isInteger(metricsPort) && metricsPort >= 0 && metricsPort <= 65535)) problems.push('metricsPort: a port number from 0 to 65535')
   const reload = options.keyReloadSeconds
   if (reload !== undefined && !(Number.isFinite(reload) && reload > 0)) problems.push('keyReloadSeconds: a positive number of seconds')
   const hops = options.trustedProxies

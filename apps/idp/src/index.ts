@@ -1,4 +1,6 @@
 export * from './create-idp.js'
+export * from './create-idp-logger.js'
+export * from './start-idp.js'
 export * from './config.js'
 export * from './create-account.js'
 export * from './verify-account-password.js'

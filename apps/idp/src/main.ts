@@ -1,37 +1,19 @@
-import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { pino } from 'pino'
-import { openStore, withStartupLock } from '@mqtt-oidc/store'
-import { ConfigError, loadConfig } from './config.js'
-import { createIdp, REDACT_PATHS } from './create-idp.js'
-import { DEMO_ACCOUNT_FILE, ensureDemoAccount } from './ensure-demo-account.js'
-import { ADMIN_CLIENT_FILE, loadOrCreateAdminClient } from './load-or-create-admin-client.js'
-import { loadOrCreateCookieKeys } from './load-or-create-cookie-keys.js'
+import { runService } from '@mqtt-oidc/core'
+import { loadConfig } from './config.js'
+import { createIdpLogger } from './create-idp-logger.js'
+import { DEMO_ACCOUNT_FILE } from './ensure-demo-account.js'
+import { ADMIN_CLIENT_FILE } from './load-or-create-admin-client.js'
 
-/** Runs the IdP standalone: `pnpm --filter @mqtt-oidc/idp start`. */
-async function main(): Promise<void> {
+/** Runs the IdP standalone: `pnpm --filter @mqtt-oidc/idp start`. Configuration: MQTT_OIDC_IDP_* (see config.ts). */
+runService('idp', async (service) => {
   const config = loadConfig()
-  const log = pino({ name: 'idp', level: config.logLevel, redact: REDACT_PATHS })
+  const log = createIdpLogger(config.logLevel)
+  service.useLog((level, msg, fields) => log[level](fields ?? {}, msg))
   if (config.devWarning) log.warn(config.devWarning)
-  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 })
-  const store = await openStore({ url: config.store, dataDir: config.dataDir, file: 'idp.sqlite' })
-  const adminClient = loadOrCreateAdminClient(config.dataDir, { issuer: config.issuer, exchange: config.exchangeUrl })
-  const idp = createIdp({
-    store,
-    issuer: config.issuer,
-    host: config.host,
-    port: config.port,
-    exchangeUrl: config.exchangeUrl,
-    adminClient,
-    cookieKeys: loadOrCreateCookieKeys(config.dataDir),
-    devicePollInterval: config.devicePollInterval,
-    ttl: { idToken: config.idTokenTtl },
-    trustedProxies: config.trustedProxies,
-    dynamicRegistration: config.dynamicRegistration,
-    logger: log,
-  })
-  const demo = config.demoAccount ? await ensureDemoAccount(store, config.dataDir) : undefined
-  const { port } = await withStartupLock(config.store, 'idp-start', () => idp.listen())
+  // Loaded once the configuration is known good: oidc-provider prints a notice when it loads.
+  const { startIdp } = await import('./start-idp.js')
+  const { idp, port, demo } = await startIdp(config, { logger: log, service })
   log.info({ issuer: idp.issuer, store: config.store ? 'postgresql' : 'sqlite', listen: `http://${config.host}:${port}`, adminClient: join(config.dataDir, ADMIN_CLIENT_FILE) }, 'idp ready')
 
   if (demo) {
@@ -44,25 +26,4 @@ async function main(): Promise<void> {
     }
   }
   log.info(`try: pnpm mqtt-oidc login --device (sign in at ${idp.issuer}/device)`)
-
-  let stopping = false
-  const stop = (signal: string): void => {
-    if (stopping) return
-    stopping = true
-    log.info({ signal }, 'stopping')
-    idp.close()
-      .then(() => store.close())
-      .then(() => process.exit(0), (err: unknown) => {
-        log.error({ err }, 'stop failed')
-        process.exit(1)
-      })
-  }
-  process.once('SIGINT', () => stop('SIGINT'))
-  process.once('SIGTERM', () => stop('SIGTERM'))
-}
-
-main().catch((err: unknown) => {
-  if (err instanceof ConfigError) console.error(err.message)
-  else console.error('idp failed to start:', err)
-  process.exit(1)
 })

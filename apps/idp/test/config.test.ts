@@ -1,6 +1,7 @@
 import { resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { ConfigError, loadConfig } from '../src/config.js'
+import { ConfigError } from '@mqtt-oidc/core'
+import { loadConfig } from '../src/config.js'
 
 describe('loadConfig (MQTT_OIDC_IDP_* environment)', () => {
   it('works with no configuration at all, on loopback defaults', () => {
@@ -56,18 +57,18 @@ describe('loadConfig (MQTT_OIDC_IDP_* environment)', () => {
     const { problems } = err as ConfigError
     expect(problems).toHaveLength(4)
     expect(problems[0]).toMatch(/^MQTT_OIDC_IDP_PROT: unknown variable \(known: MQTT_OIDC_IDP_ISSUER, /)
-    expect(problems.slice(1).map((p) => p.split(':')[0]).sort()).toEqual(['MQTT_OIDC_IDP_ID_TOKEN_TTL', 'MQTT_OIDC_IDP_ISSUER', 'MQTT_OIDC_IDP_PORT'])
+    expect(problems.slice(1).map((p: string) => p.split(/:? /)[0]).sort()).toEqual(['MQTT_OIDC_IDP_ID_TOKEN_TTL', 'MQTT_OIDC_IDP_ISSUER', 'MQTT_OIDC_IDP_PORT'])
   })
 
   it('takes a postgres:// store URL (shared with the exchange) and refuses anything else', () => {
     expect(loadConfig({ MQTT_OIDC_STORE: 'postgresql://db/mqtt' }).store).toBe('postgresql://db/mqtt')
-    expect(() => loadConfig({ MQTT_OIDC_STORE: 'sqlite:///tmp/x' })).toThrow(new ConfigError([
-      'MQTT_OIDC_STORE: must be a postgres:// URL (unset: the embedded SQLite store)',
+    expect(() => loadConfig({ MQTT_OIDC_STORE: 'sqlite:///tmp/x' })).toThrow(new ConfigError('idp', [
+      'MQTT_OIDC_STORE must be a postgres:// URL (unset: the embedded SQLite store)',
     ]))
   })
 
   it('refuses plain HTTP and the demo account when NODE_ENV=production', () => {
-    expect(() => loadConfig({ NODE_ENV: 'production', MQTT_OIDC_IDP_DEMO_ACCOUNT: 'true' })).toThrow(new ConfigError([
+    expect(() => loadConfig({ NODE_ENV: 'production', MQTT_OIDC_IDP_DEMO_ACCOUNT: 'true' })).toThrow(new ConfigError('idp', [
       'plain HTTP URLs are refused when NODE_ENV=production: http://localhost:4000, http://localhost:4001',
       'MQTT_OIDC_IDP_DEMO_ACCOUNT: the demo account is refused when NODE_ENV=production',
     ]))

@@ -23,9 +23,10 @@ export interface AedesAuthOptions {
   feedGuard?: Pick<FeedGuard, 'check'>
   /**
    * Called once per CONNECT decision (for metrics and the per-address failure budget):
-   * `code` is the refusal code, undefined when accepted.
+   * `code` is the refusal code, undefined when accepted; `connack` the CONNACK return code
+   * sent, undefined when the connection is closed without one.
    */
-  onConnect?: (code: string | undefined, client: Client) => void
+  onConnect?: (code: string | undefined, client: Client, connack: number | undefined) => void
   /** Optional log callback; refusals are logged at warn with code, jti and client id, never the token. */
   log?: LogFn
 }
@@ -68,7 +69,7 @@ export function attachAedesAuth(aedes: Aedes, options: AedesAuthOptions): AedesA
     const violation = connectPacketViolation(packet)
     if (violation) {
       log('warn', 'CONNECT refused', { code: violation.code, reason: violation.message, client_id: packet.clientId || undefined })
-      options.onConnect?.(violation.code, client)
+      options.onConnect?.(violation.code, client, undefined)
       return callback(violation, false) // closes the connection, no CONNACK
     }
     previousPreConnect.call(aedes, client, packet, (err, ok) => {
@@ -93,7 +94,7 @@ export function attachAedesAuth(aedes: Aedes, options: AedesAuthOptions): AedesA
       if (exp !== undefined) expiries.add(client, exp)
       endOnClose(client)
       log('info', 'CONNECT accepted', { client_id: auth.clientId, jti, exp })
-      options.onConnect?.(undefined, client)
+      options.onConnect?.(undefined, client, 0)
       done(null, true)
     }, (err: unknown) => {
       const refusal = refusalFor(err)
@@ -102,7 +103,7 @@ export function attachAedesAuth(aedes: Aedes, options: AedesAuthOptions): AedesA
         jti: unverifiedJti(password), reason: err instanceof Error ? err.message : undefined,
       })
       if (refusal.code === 'ERR_SERVER') log('error', 'CONNECT check failed', { err: describeError(err) })
-      options.onConnect?.(refusal.code, client)
+      options.onConnect?.(refusal.code, client, refusal.connack)
       const error = Object.assign(new Error(refusal.code), { returnCode: refusal.connack })
       done(error as Parameters<typeof done>[0], false)
     })

@@ -15,6 +15,8 @@ export interface CliEnv {
   readonly exchangeUrl?: string | undefined
   /** MQTT_OIDC_CLI_BROKER_URL: default for pub/sub --url. */
   readonly brokerUrl?: string | undefined
+  /** MQTT_OIDC_PORT_BASE, as written: the embedded stack's first port, from which the defaults of --issuer, --exchange and --url follow (as `pnpm start` places its parts). */
+  readonly portBase?: string | undefined
   /** MQTT_OIDC_CLI_ISSUER_FETCH_FROM: where the issuer's requests go when its URL is not reachable from here (e.g. `http://idp:4000` in a compose network); the issuer URL stays what is checked. */
   readonly issuerFetchFrom?: string | undefined
   /** MQTT_OIDC_CLI_EXCHANGE_FETCH_FROM: the same for the exchange (e.g. `http://exchange:4001`). */
@@ -32,6 +34,7 @@ export const CLI_ENVIRONMENT_VARIABLES = Object.freeze([
   'MQTT_OIDC_CLI_ISSUER',
   'MQTT_OIDC_CLI_EXCHANGE_URL',
   'MQTT_OIDC_CLI_BROKER_URL',
+  'MQTT_OIDC_PORT_BASE',
   'MQTT_OIDC_CLI_ISSUER_FETCH_FROM',
   'MQTT_OIDC_CLI_EXCHANGE_FETCH_FROM',
   'MQTT_OIDC_CLI_CONFIG_DIR',
@@ -49,6 +52,7 @@ export function readCliEnv(env: NodeJS.ProcessEnv = process.env): CliEnv {
     issuer: get('MQTT_OIDC_CLI_ISSUER'),
     exchangeUrl: get('MQTT_OIDC_CLI_EXCHANGE_URL'),
     brokerUrl: get('MQTT_OIDC_CLI_BROKER_URL'),
+    portBase: get('MQTT_OIDC_PORT_BASE'),
     issuerFetchFrom: get('MQTT_OIDC_CLI_ISSUER_FETCH_FROM'),
     exchangeFetchFrom: get('MQTT_OIDC_CLI_EXCHANGE_FETCH_FROM'),
     dataDir: get('MQTT_OIDC_DATA_DIR'),

@@ -26,6 +26,8 @@ export interface Store {
    * sequences that instances sharing the store must not interleave.
    */
   withLock<T>(name: string, fn: () => Promise<T>): Promise<T>
+  /** Resolves once the database has answered a trivial query; rejects when it cannot (readiness checks). */
+  ping(): Promise<void>
   /** Closes the underlying database. */
   close(): Promise<void>
 }
@@ -127,6 +129,22 @@ export interface ClientIdHolding {
   readonly createdAt: number
 }
 
+/**
+ * One sign-in's per-login MQTT client id: the grant (one device's sign-in at
+ * the IdP; its refreshes keep it) and the id its tokens carry.
+ */
+export interface ClientIdLease {
+  /** The IdP's grant id. */
+  readonly grantId: string
+  readonly accountId: string
+  /** The id the grant's ID tokens carry. */
+  readonly clientId: string
+  /** The configured id it comes from: the id itself, or the base of a derived `<base>-<suffix>` id (held as a `lease`). */
+  readonly base: string
+  /** When the grant expires (null = it does not); a lapsed lease reads as absent. */
+  readonly expiresAt: number | null
+}
+
 export interface ClientIdRegistry {
   /** Who holds `clientId` at `now`; a lapsed lease reads as absent. */
   holder(clientId: string, now: number): Promise<ClientIdHolding | undefined>
@@ -143,7 +161,17 @@ export interface ClientIdRegistry {
   release(clientId: string, owner: ClientIdOwner): Promise<void>
   /** The ids in `conflict`, each with the accounts that list it. */
   conflicts(): Promise<Array<{ readonly clientId: string; readonly accountIds: string[] }>>
-  /** Drops lapsed leases; returns how many. */
+  /** The per-login leases of `accountId` that have not lapsed at `now`, ordered by grant id. */
+  leasesOf(accountId: string, now: number): Promise<ClientIdLease[]>
+  /** Records the lease of `lease.grantId` (replacing one it had). */
+  recordLease(lease: ClientIdLease): Promise<void>
+  /**
+   * Ends the lease of `grantId` (its grant is gone) and, in the same
+   * transaction, lets go of its derived id: the account's `lease` holding of
+   * it. A configured id stays the account's.
+   */
+  endLease(grantId: string): Promise<void>
+  /** Drops lapsed `lease` holdings and lapsed per-login leases; returns how many. */
   prune(now: number): Promise<number>
 }
 
@@ -173,17 +201,70 @@ export interface Broker {
   readonly acl: Acl
   /** Where clients connect (e.g. mqtt://localhost:1883); informational. */
   readonly url: string | null
+  /** What the exchange decides about this broker's tokens; DEFAULT_BROKER_POLICY until an admin sets one. */
+  readonly policy: BrokerPolicy
   readonly createdAt: number
   readonly updatedAt: number
 }
 
+/** A broker to create: without a policy it gets DEFAULT_BROKER_POLICY. */
+export type NewBroker = Omit<Broker, 'policy'> & { readonly policy?: BrokerPolicy | undefined }
+
+/** What a broker decides about exchanged tokens. */
+export interface BrokerPolicy {
+  /** `claim`: the MQTT client id comes from the issuer's client id claim; `generated`: a new ULID per exchange, returned as `client_id`. */
+  readonly clientIdMode: 'claim' | 'generated'
+  /** First template whose `when` matches the subject gives the ACL; none matches → the broker's ACL. */
+  readonly aclTemplates: readonly AclTemplate[]
+  /** Longest lifetime of an exchanged token for this broker, seconds; null = the exchange's maximum only. */
+  readonly maxLifetime: number | null
+  /** Exchanges per subject (issuer + sub) per window; null = unlimited. */
+  readonly rateLimit: { readonly requests: number; readonly windowSeconds: number } | null
+  /** Claim shape for the broker software: `default`, `emqx` or `rabbitmq`. */
+  readonly profile: 'default' | 'emqx' | 'rabbitmq'
+  /** Issuers whose subject tokens this broker accepts; empty = every trusted issuer. */
+  readonly allowedIssuers: readonly string[]
+  /** Signing algorithm of its tokens: EdDSA, ES256, RS256 (JWKS), or HS256 (a per-broker secret shown once). */
+  readonly alg: 'EdDSA' | 'ES256' | 'RS256' | 'HS256'
+  /** `rabbitmq` profile: the token's `aud` and scope prefix (RabbitMQ's `auth_oauth2.resource_server_id`). Absent: the broker id. */
+  readonly resourceServerId?: string | undefined
+}
+
+export interface AclTemplate {
+  /** Matches when the subject is in `group`, and/or claim `claim` equals (or lists) `value`. Empty = always. */
+  readonly when: { readonly group?: string | undefined; readonly claim?: string | undefined; readonly value?: string | undefined }
+  readonly acl: Acl
+}
+
+/** The policy of a broker nobody set one for: client ids from the claim, the broker's ACL, EdDSA, no limits of its own. */
+export const DEFAULT_BROKER_POLICY: BrokerPolicy = Object.freeze({
+  clientIdMode: 'claim', aclTemplates: Object.freeze([]), maxLifetime: null, rateLimit: null, profile: 'default', allowedIssuers: Object.freeze([]), alg: 'EdDSA',
+})
+
+/** A broker's revocation-feed credential as the store keeps it: never the secret, only its digest. */
+export interface FeedCredentialRecord {
+  /** SHA-256 of the secret, lowercase hex. */
+  readonly sha256: string
+  readonly issuedAt: number
+}
+
 export interface BrokerStore {
   /** Throws `Conflict` when the id is taken. */
-  create(broker: Broker): Promise<void>
+  create(broker: NewBroker): Promise<void>
   get(id: string): Promise<Broker | undefined>
+  /** Every broker with its policy, ordered by id (one query). */
   list(): Promise<Broker[]>
-  /** Throws `NotFound`. */
+  /** Throws `NotFound`. A `policy` in the patch replaces the whole policy. */
   update(id: string, patch: Partial<Omit<Broker, 'id' | 'createdAt'>>): Promise<Broker>
+  /**
+   * Makes `credential` the broker's only revocation-feed credential (the
+   * previous one stops at once). Throws `NotFound` when there is no such
+   * broker. It goes with the broker: a broker deleted and created again
+   * under the same id has none.
+   */
+  setFeedCredential(id: string, credential: FeedCredentialRecord): Promise<void>
+  /** The broker's feed credential; undefined when it has none or does not exist. */
+  feedCredential(id: string): Promise<FeedCredentialRecord | undefined>
   /**
    * Throws `NotFound`. Deletes the broker in one transaction: first every
    * credential of it that is live at `now` (not expired, not revoked) is
@@ -320,6 +401,19 @@ export interface SigningKeyStore {
   add(key: SigningKeyRecord): Promise<void>
   list(owner: SigningKeyRecord['owner']): Promise<SigningKeyRecord[]>
   retire(kid: string, at: number): Promise<void>
+  /**
+   * Records that `kid` signed a token expiring at `expiresAt` (null: one that
+   * never expires). Raises what `lastTokenExpiry` answers and never lowers
+   * it, in one statement, so instances recording at once cannot undo each
+   * other. Unknown kids are ignored.
+   */
+  noteTokenExpiry(kid: string, expiresAt: number | null): Promise<void>
+  /**
+   * When the last token `kid` signed expires, as recorded: epoch seconds,
+   * null when one never expires, undefined when nothing was recorded (a key
+   * that signed before recording began, or never).
+   */
+  lastTokenExpiry(kid: string): Promise<number | null | undefined>
 }
 
 /** How an OAuth client authenticates at the IdP's token, introspection and revocation endpoints. */

@@ -52,6 +52,9 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     cutoffs: createPostgresCutoffs(pool),
     oauthClients: createPostgresOAuthClients(pool),
     withLock: createPostgresLock(options.connectionString),
+    async ping() {
+      await pool.query('SELECT 1')
+    },
     async close() {
       await notifications.close()
       await pg.end()

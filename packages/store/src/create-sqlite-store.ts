@@ -35,6 +35,9 @@ export function createSqliteStore(path: string): Store {
     cutoffs: createSqliteCutoffs(db),
     oauthClients: createSqliteOAuthClients(db),
     withLock: createInProcessLock(),
+    async ping() {
+      db.prepare('SELECT 1').get()
+    },
     async close() {
       await writer?.close()
       if (db.open) db.close()

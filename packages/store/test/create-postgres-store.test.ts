@@ -4,6 +4,7 @@ import { createPostgresStore } from '../src/create-postgres-store.js'
 import { POSTGRES_MIGRATIONS } from '../src/lib/postgres-schema.js'
 import { startPostgres, type TestPostgres } from '@mqtt-oidc/test-support/start-postgres'
 import { describeStoreContract } from './support/store-contract.js'
+import { LEGACY_BROKERS, LEGACY_KEYS, expectLegacyRecordsMigrated, legacyRecords } from './support/legacy-records.js'
 
 // A real PostgreSQL (Debian's server, a fresh cluster in a temp dir); a new
 // database per test.
@@ -86,15 +87,8 @@ describe('PostgreSQL store migrations', () => {
   })
 
   it('upgrades a database of the two first schema versions: its revocations stay, and from then on outlive a deleted broker', async () => {
-    const url = await server.createDatabase()
     const now = Math.floor(Date.now() / 1000)
-    const old = new pg.Client({ connectionString: url })
-    await old.connect()
-    await old.query('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)')
-    for (const [i, sql] of POSTGRES_MIGRATIONS.slice(0, 2).entries()) {
-      await old.query(sql)
-      await old.query('INSERT INTO schema_migrations VALUES ($1, $2)', [i + 1, now])
-    }
+    const { url, old } = await databaseAtSchema(2, now)
     await old.query(`INSERT INTO brokers VALUES ('demo', NULL, '{"pub":["#"],"sub":["#"]}', NULL, $1, $1)`, [now])
     await old.query(`INSERT INTO credentials VALUES ('j1', 'demo', 'c1', NULL, $1, $2, 'admin', 'ops'), ('j2', 'demo', 'c2', NULL, $1, $2, 'admin', 'ops')`, [now, now + 3600])
     await old.query(`INSERT INTO revocations VALUES ('demo', 'j1', $1, $2)`, [now, now + 3600])
@@ -130,15 +124,8 @@ describe('PostgreSQL store migrations', () => {
   })
 
   it('migrates to client id owners: an id listed by one account is its own, one listed by several is a conflict owned by none', async () => {
-    const url = await server.createDatabase()
     const now = Math.floor(Date.now() / 1000)
-    const old = new pg.Client({ connectionString: url })
-    await old.connect()
-    await old.query('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)')
-    for (const [i, sql] of POSTGRES_MIGRATIONS.slice(0, 2).entries()) {
-      await old.query(sql)
-      await old.query('INSERT INTO schema_migrations VALUES ($1, $2)', [i + 1, now])
-    }
+    const { url, old } = await databaseAtSchema(2, now)
     const insert = 'INSERT INTO accounts (id, username, password_hash, client_ids, groups, created_at) VALUES ($1, $2, \'h\', $3, \'[]\', $4)'
     await old.query(insert, ['demo', 'demo', JSON.stringify(['demo-1', 'shared-gw']), now - 100])
     await old.query(insert, ['mallory', 'mallory', JSON.stringify(['shared-gw', 'mallory-1']), now])
@@ -154,6 +141,30 @@ describe('PostgreSQL store migrations', () => {
     await migrated.accounts.update('mallory', { clientIds: ['mallory-1'] })
     expect(await migrated.clientIds.holder('shared-gw', now)).toMatchObject({ owner: { kind: 'account', accountId: 'demo' }, source: 'configured' })
     await migrated.close()
+  })
+
+  it('moves broker policies, feed credentials, key usage and per-login leases out of oidc_records into typed columns and tables', async () => {
+    const now = Math.floor(Date.now() / 1000)
+    const { url, old } = await databaseAtSchema(5, now)
+    for (const id of LEGACY_BROKERS) {
+      await old.query(`INSERT INTO brokers (id, expiration, acl, url, created_at, updated_at) VALUES ($1, NULL, '{"pub":["#"],"sub":["#"]}', NULL, $2, $2)`, [id, now])
+    }
+    for (const kid of LEGACY_KEYS) await old.query(`INSERT INTO signing_keys VALUES ($1, 'EdDSA', 'exchange', '{"kty":"OKP"}', $2, NULL)`, [kid, now])
+    for (const [model, id, payload, expiresAt] of legacyRecords(now)) {
+      await old.query('INSERT INTO oidc_records (model, id, payload, expires_at) VALUES ($1, $2, $3, $4)', [model, id, JSON.stringify(payload), expiresAt])
+    }
+    await old.end()
+
+    const migrated = await createPostgresStore({ connectionString: url })
+    try {
+      await expectLegacyRecordsMigrated(migrated, now)
+      const check = new pg.Client({ connectionString: url })
+      await check.connect()
+      expect((await check.query("SELECT model FROM oidc_records WHERE model <> 'Session'")).rows).toEqual([])
+      await check.end()
+    } finally {
+      await migrated.close()
+    }
   })
 
   it('refuses one client id to two instances claiming it for different accounts at the same time', async () => {
@@ -204,3 +215,16 @@ describe('PostgreSQL store across a server restart', () => {
     }
   }, 30_000)
 })
+
+/** A new database as the first `version` migrations left it, and a client on it (to fill it before the upgrade). */
+async function databaseAtSchema(version: number, now: number): Promise<{ url: string; old: pg.Client }> {
+  const url = await server.createDatabase()
+  const old = new pg.Client({ connectionString: url })
+  await old.connect()
+  await old.query('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)')
+  for (const [i, sql] of POSTGRES_MIGRATIONS.slice(0, version).entries()) {
+    await old.query(sql)
+    await old.query('INSERT INTO schema_migrations VALUES ($1, $2)', [i + 1, now])
+  }
+  return { url, old }
+}

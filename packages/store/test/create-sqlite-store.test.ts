@@ -7,6 +7,7 @@ import { createSqliteStore } from '../src/create-sqlite-store.js'
 import { SQLITE_MIGRATIONS } from '../src/lib/sqlite-schema.js'
 import type { Store } from '@mqtt-oidc/core'
 import { describeStoreContract } from './support/store-contract.js'
+import { LEGACY_BROKERS, LEGACY_KEYS, expectLegacyRecordsMigrated, legacyRecords } from './support/legacy-records.js'
 
 let dir: string
 let store: Store
@@ -42,11 +43,7 @@ describe('SQLite store upgrade', () => {
     mkdirSync(join(dir, 'old'))
     const old = new Database(path)
     old.pragma('foreign_keys = ON')
-    old.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)')
-    SQLITE_MIGRATIONS.slice(0, 2).forEach((sql, i) => {
-      old.exec(sql)
-      old.prepare('INSERT INTO schema_migrations VALUES (?, ?)').run(i + 1, now)
-    })
+    atSchema(old, 2)
     old.prepare(`INSERT INTO brokers VALUES ('demo', NULL, '{"pub":["#"],"sub":["#"]}', NULL, ?, ?)`).run(now, now)
     old.prepare(`INSERT INTO credentials VALUES ('j1', 'demo', 'c1', NULL, ?, ?, 'admin', 'ops')`).run(now, now + 3600)
     old.prepare(`INSERT INTO credentials VALUES ('j2', 'demo', 'c2', NULL, ?, ?, 'admin', 'ops')`).run(now, now + 3600)
@@ -72,8 +69,7 @@ describe('SQLite store migration to client id owners', () => {
   it('gives each account the ids only it lists, records ids several accounts list as conflicts owned by none, and keeps live leases', async () => {
     const path = join(dir, 'old.sqlite')
     const old = new Database(path)
-    old.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)')
-    SQLITE_MIGRATIONS.slice(0, 2).forEach((sql, i) => { old.exec(sql); old.prepare('INSERT INTO schema_migrations VALUES (?, ?)').run(i + 1, now) })
+    atSchema(old, 2)
     const insert = old.prepare("INSERT INTO accounts (id, username, password_hash, client_ids, groups, created_at) VALUES (?, ?, 'h', ?, '[]', ?)")
     insert.run('demo', 'demo', JSON.stringify(['demo-1', 'shared-gw']), now - 100)
     insert.run('mallory', 'mallory', JSON.stringify(['shared-gw', 'mallory-1']), now)
@@ -98,6 +94,32 @@ describe('SQLite store migration to client id owners', () => {
   })
 })
 
+describe('SQLite store migration of the records kept in oidc_records', () => {
+  it('moves broker policies, feed credentials, key usage and per-login leases into typed columns and tables, and leaves no record behind', async () => {
+    // A database as the five first schema versions left it, with the records the apps kept there.
+    const path = join(dir, 'records.sqlite')
+    const old = new Database(path)
+    atSchema(old, 5)
+    const broker = old.prepare(`INSERT INTO brokers (id, expiration, acl, url, created_at, updated_at) VALUES (?, NULL, '{"pub":["#"],"sub":["#"]}', NULL, ?, ?)`)
+    for (const id of LEGACY_BROKERS) broker.run(id, now, now)
+    const key = old.prepare(`INSERT INTO signing_keys VALUES (?, 'EdDSA', 'exchange', '{"kty":"OKP"}', ?, NULL)`)
+    for (const kid of LEGACY_KEYS) key.run(kid, now)
+    const record = old.prepare('INSERT INTO oidc_records (model, id, payload, expires_at) VALUES (?, ?, ?, ?)')
+    for (const [model, id, payload, expiresAt] of legacyRecords(now)) record.run(model, id, JSON.stringify(payload), expiresAt)
+    old.close()
+
+    const migrated = createSqliteStore(path)
+    try {
+      await expectLegacyRecordsMigrated(migrated, now)
+    } finally {
+      await migrated.close()
+    }
+    const after = new Database(path, { readonly: true })
+    expect(after.prepare("SELECT model FROM oidc_records WHERE model <> 'Session'").all()).toEqual([])
+    after.close()
+  })
+})
+
 const contractDirs: string[] = []
 afterAll(() => { for (const d of contractDirs) rmSync(d, { recursive: true, force: true }) })
 describeStoreContract('SQLite', async () => {
@@ -105,3 +127,9 @@ describeStoreContract('SQLite', async () => {
   contractDirs.push(contractDir)
   return createSqliteStore(join(contractDir, 'state.sqlite'))
 })
+
+/** Brings the empty database `db` to the first `version` migrations, as an older release left it. */
+function atSchema(db: Database.Database, version: number): void {
+  db.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)')
+  SQLITE_MIGRATIONS.slice(0, version).forEach((sql, i) => { db.exec(sql); db.prepare('INSERT INTO schema_migrations VALUES (?, ?)').run(i + 1, now) })
+}

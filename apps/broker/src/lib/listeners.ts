@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import { createServer as createHttpServer } from 'node:http'
-import type { RequestListener, Server as HttpServer } from 'node:http'
+import type { Server as HttpServer } from 'node:http'
 import { createServer as createNetServer } from 'node:net'
 import type { AddressInfo, Server as NetServer } from 'node:net'
 import { createServer as createTlsServer } from 'node:tls'
@@ -48,21 +48,6 @@ export function wsListener(gate: ConnectionGate): { http: HttpServer; wss: WebSo
   })
   wss.on('connection', (ws, req) => gate.acceptStream(createWebSocketStream(ws), req))
   return { http, wss }
-}
-
-/** An HTTP server for `GET /metrics` (anything else: 404). */
-export function metricsListener(render: () => Promise<string>, contentType: string): HttpServer {
-  const handler: RequestListener = (req, res) => {
-    if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n')
-      return
-    }
-    render().then(
-      (text) => res.writeHead(200, { 'content-type': contentType }).end(text),
-      () => res.writeHead(500, { 'content-type': 'text/plain' }).end('metrics failed\n'),
-    )
-  }
-  return createHttpServer(handler)
 }
 
 /** Closes every server (open HTTP connections are cut). */

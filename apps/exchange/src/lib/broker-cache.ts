@@ -1,13 +1,11 @@
-import type { Broker, Store } from '@mqtt-oidc/core'
-import { getBrokerPolicy } from './broker-policy.js'
-import type { BrokerPolicy } from './broker-policy.js'
+import type { Broker, BrokerPolicy, Store } from '@mqtt-oidc/core'
 
 export interface CachedBroker {
   readonly broker: Broker
   readonly policy: BrokerPolicy
 }
 
-/** Brokers and their policies as /token reads them: two store reads saved per exchange. */
+/** Brokers and their policies as /token reads them: a store read saved per exchange. */
 export interface BrokerCache {
   /** The broker and its policy, or undefined when there is no such broker (misses are not cached). */
   get(id: string): Promise<CachedBroker | undefined>
@@ -31,7 +29,7 @@ export function createBrokerCache(store: Store, now: () => number, ttlSeconds = 
         entries.delete(id)
         return undefined
       }
-      const value = { broker, policy: await getBrokerPolicy(store, id) }
+      const value = { broker, policy: broker.policy }
       entries.set(id, { value, until: now() + ttlSeconds })
       return value
     },

@@ -5,6 +5,7 @@ import type { SigningKeys } from './signing-keys.js'
 import type { KeyUsage } from './key-usage.js'
 import type { BrokerCache } from './broker-cache.js'
 import type { TrustedIssuer } from './trusted-issuers.js'
+import type { ExchangeMetrics } from './create-exchange-metrics.js'
 
 /** What the routes share; built once by createExchange. */
 export interface ExchangeContext {
@@ -45,4 +46,6 @@ export interface ExchangeContext {
   readonly keepaliveMs: number
   /** Current time, epoch seconds. */
   readonly now: () => number
+  /** Prometheus metrics (exchanges, verifications, limits, issued credentials). */
+  readonly metrics: ExchangeMetrics
 }

@@ -1,15 +1,14 @@
 import { Router } from 'express'
 import type { Request, Response } from 'express'
 import { z } from 'zod'
-import { Conflict, InvalidRequest, NO_EXPIRATION, brokerIdSchema } from '@mqtt-oidc/core'
-import type { Broker } from '@mqtt-oidc/core'
+import { Conflict, DEFAULT_BROKER_POLICY, InvalidRequest, NO_EXPIRATION, brokerIdSchema } from '@mqtt-oidc/core'
+import type { Broker, NewBroker } from '@mqtt-oidc/core'
 import type { ExchangeContext } from '../lib/context.js'
 import { aclSchema, brokerUrlSchema, expirationSchema, getBroker } from '../lib/broker-fields.js'
 import { booleanParam, parseBody, singleParam } from '../lib/params.js'
 import { audit } from '../lib/audit.js'
 import { mayActOn, requireBrokerScope } from '../require-admin.js'
-import { DEFAULT_BROKER_POLICY, deleteBrokerPolicy, getBrokerPolicy, policyPatchSchema, saveBrokerPolicy } from '../lib/broker-policy.js'
-import type { BrokerPolicy } from '../lib/broker-policy.js'
+import { mergeBrokerPolicy, policyPatchSchema } from '../lib/broker-policy.js'
 
 const createSchema = z.object({
   id: brokerIdSchema,
@@ -34,7 +33,7 @@ export function adminBrokerRoutes(ctx: ExchangeContext): Router {
   router.get('/admin/brokers', async (_req: Request, res: Response) => {
     const brokers = (await ctx.store.brokers.list()).filter((b) => mayActOn(res, b.id))
     audit(ctx, res, 'broker.list', { count: brokers.length })
-    res.json(await Promise.all(brokers.map(async (b) => ({ ...b, policy: await getBrokerPolicy(ctx.store, b.id) }))))
+    res.json(brokers)
   })
 
   router.post('/admin/brokers', async (req: Request, res: Response) => {
@@ -47,42 +46,42 @@ export function adminBrokerRoutes(ctx: ExchangeContext): Router {
       expiration: toBrokerExpiration(body.expiration),
       acl: body.acl ?? ctx.defaultExchangeAcl,
       url: body.url ?? null,
+      policy: body.policy ? mergeBrokerPolicy(DEFAULT_BROKER_POLICY, body.policy) : DEFAULT_BROKER_POLICY,
       createdAt: now,
       updatedAt: now,
     }
-    await ctx.store.brokers.create(broker)
-    const policy = body.policy ? await saveBrokerPolicy(ctx.store, broker.id, body.policy) : DEFAULT_BROKER_POLICY
-    const hmacSecret = policy.alg === 'HS256' ? await ctx.signingKeys().createHmacSecret(broker.id) : undefined
+    await ctx.store.brokers.create(broker satisfies NewBroker)
+    const hmacSecret = broker.policy.alg === 'HS256' ? await ctx.signingKeys().createHmacSecret(broker.id) : undefined
     ctx.brokers.invalidate(broker.id)
-    auditBroker(ctx, res, 'broker.create', broker, policy)
-    res.status(201).json({ ...broker, policy, ...(hmacSecret ? { hmacSecret } : {}) })
+    auditBroker(ctx, res, 'broker.create', broker)
+    res.status(201).json({ ...broker, ...(hmacSecret ? { hmacSecret } : {}) })
   })
 
   router.get('/admin/brokers/:id', async (req: Request<{ id: string }>, res: Response) => {
     const broker = await getBroker(ctx.store, req.params.id)
     audit(ctx, res, 'broker.get', { broker: broker.id })
-    res.json({ ...broker, policy: await getBrokerPolicy(ctx.store, broker.id) })
+    res.json(broker)
   })
 
   router.patch('/admin/brokers/:id', async (req: Request<{ id: string }>, res: Response) => {
     const body = parseBody(patchSchema, req.body)
     if (body.id !== undefined && body.id !== req.params.id) throw new InvalidRequest('a broker id cannot be changed')
-    await getBroker(ctx.store, req.params.id)
+    const before = (await getBroker(ctx.store, req.params.id)).policy
     const patch: Partial<Omit<Broker, 'id' | 'createdAt'>> = {
       ...(body.expiration !== undefined ? { expiration: toBrokerExpiration(body.expiration) } : {}),
       ...(body.acl !== undefined ? { acl: body.acl } : {}),
       ...(body.url !== undefined ? { url: body.url } : {}),
+      ...(body.policy !== undefined ? { policy: mergeBrokerPolicy(before, body.policy) } : {}),
       updatedAt: ctx.now(),
     }
     const broker = await ctx.store.brokers.update(req.params.id, patch)
-    const before = await getBrokerPolicy(ctx.store, broker.id)
-    const policy = body.policy ? await saveBrokerPolicy(ctx.store, broker.id, body.policy) : before
+    const { policy } = broker
     // Switching to HS256 makes the broker's secret, shown in this answer only.
     const hmacSecret = policy.alg === 'HS256' && before.alg !== 'HS256' ? await ctx.signingKeys().createHmacSecret(broker.id) : undefined
     if (policy.alg !== 'HS256' && before.alg === 'HS256') await ctx.signingKeys().retireHmac(broker.id)
     ctx.brokers.invalidate(broker.id)
-    auditBroker(ctx, res, 'broker.update', broker, policy)
-    res.json({ ...broker, policy, ...(hmacSecret ? { hmacSecret } : {}) })
+    auditBroker(ctx, res, 'broker.update', broker)
+    res.json({ ...broker, ...(hmacSecret ? { hmacSecret } : {}) })
   })
 
   // Deleting a broker revokes its live credentials (in the same transaction): its sessions close, and
@@ -99,8 +98,8 @@ export function adminBrokerRoutes(ctx: ExchangeContext): Router {
         'is created again. Nothing was changed; confirm with force.')
     }
     const change = await ctx.store.brokers.delete(id, now)
+    ctx.metrics.revocations('revoke', change.changed.length)
     ctx.brokers.invalidate(id)
-    await deleteBrokerPolicy(ctx.store, id)
     await ctx.signingKeys().retireHmac(id)
     audit(ctx, res, 'broker.delete', { broker: id, force, revoked: change.changed.length, revision: change.revision })
     res.json({ id, deleted: true, revoked: change.changed.length })
@@ -110,7 +109,7 @@ export function adminBrokerRoutes(ctx: ExchangeContext): Router {
   router.post('/admin/brokers/:id/hmac-secret', async (req: Request<{ id: string }>, res: Response) => {
     res.set({ 'Cache-Control': 'no-store', Pragma: 'no-cache' })
     const broker = await getBroker(ctx.store, req.params.id)
-    if ((await getBrokerPolicy(ctx.store, broker.id)).alg !== 'HS256') throw new InvalidRequest(`broker "${broker.id}" does not use HS256`)
+    if (broker.policy.alg !== 'HS256') throw new InvalidRequest(`broker "${broker.id}" does not use HS256`)
     const hmacSecret = await ctx.signingKeys().createHmacSecret(broker.id)
     audit(ctx, res, 'broker.hmac-secret', { broker: broker.id })
     res.json({ id: broker.id, hmacSecret })
@@ -124,6 +123,6 @@ function toBrokerExpiration(value: number | undefined): number | null {
   return value === undefined || value === NO_EXPIRATION ? null : value
 }
 
-function auditBroker(ctx: ExchangeContext, res: Response, action: string, broker: Broker, policy: BrokerPolicy): void {
-  audit(ctx, res, action, { broker: broker.id, expiration: broker.expiration, acl: broker.acl, url: broker.url, policy })
+function auditBroker(ctx: ExchangeContext, res: Response, action: string, broker: Broker): void {
+  audit(ctx, res, action, { broker: broker.id, expiration: broker.expiration, acl: broker.acl, url: broker.url, policy: broker.policy })
 }

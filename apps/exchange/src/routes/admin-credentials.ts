@@ -10,7 +10,6 @@ import { adminName } from '../require-admin.js'
 import { audit } from '../lib/audit.js'
 import { createRateLimiter } from '@mqtt-oidc/core'
 import type { RateLimiter } from '@mqtt-oidc/core'
-import { getBrokerPolicy } from '../lib/broker-policy.js'
 import { brokerSigner } from '../lib/broker-signer.js'
 import { issueBrokerToken } from '../issue-broker-token.js'
 import type { IssuedBrokerToken } from '../issue-broker-token.js'
@@ -71,7 +70,7 @@ export function adminCredentialRoutes(ctx: ExchangeContext): Router {
       const { requests, windowSeconds } = ctx.adminIssueRateLimit
       throw new InvalidRequest(`an admin may issue at most ${requests} credentials per ${windowSeconds} s; ask for fewer`)
     }
-    const key = await brokerSigner(ctx, broker.id, await getBrokerPolicy(ctx.store, broker.id))
+    const key = await brokerSigner(ctx, broker.id, broker.policy)
     // Counting and recording under one lock, so concurrent batches cannot overrun the broker's quota together.
     const issued = await ctx.store.withLock(`admin-issue:${broker.id}`, async () => {
       await checkLiveQuota(ctx, res, broker.id, clientIds.length, now)
@@ -94,6 +93,7 @@ export function adminCredentialRoutes(ctx: ExchangeContext): Router {
       }
       await ctx.keyUsage.note(key.kid, lifetime === null ? null : (notBefore ?? now) + lifetime)
       await ctx.store.credentials.insertMany(tokens.map((i) => i.credential))
+      ctx.metrics.issued('admin', tokens.length)
       return tokens
     })
     audit(ctx, res, 'credentials.issue', {
@@ -111,6 +111,7 @@ function takeIssueBudget(ctx: ExchangeContext, limiter: RateLimiter, res: Respon
   if (!limit) return
   const retryAfter = limiter.take(`admin\0${admin}`, count, limit, now)
   if (retryAfter === 0) return
+  ctx.metrics.rateLimited('admin_issue')
   const left = limit.requests - limiter.used(`admin\0${admin}`, now)
   res.set('Retry-After', String(retryAfter))
   throw new TooManyRequests(`this admin may issue ${limit.requests} credentials per ${limit.windowSeconds} s and has ${left} left; retry in ${retryAfter} s`)
@@ -126,6 +127,7 @@ async function checkLiveQuota(ctx: ExchangeContext, res: Response, broker: strin
   if (max === null) return
   const live = await ctx.store.credentials.countLive(broker, now, 'admin')
   if (live + count <= max) return
+  ctx.metrics.rateLimited('admin_live_credentials')
   const freedAt = await ctx.store.credentials.nthLiveExpiry(broker, now, live + count - max, 'admin')
   const head = `broker "${broker}" has ${live} live admin-issued credentials (quota ${max}): ${count} more do not fit`
   if (freedAt === null) throw new TooManyRequests(`${head}; revoke some first`)

@@ -34,6 +34,7 @@ export function adminRevocationRoutes(ctx: ExchangeContext): Router {
     const broker = (await getBroker(ctx.store, req.params.id)).id
     const jtis = await knownJtis(ctx, broker, req)
     const change = await ctx.store.revocations.revoke(broker, jtis, ctx.now())
+    ctx.metrics.revocations('revoke', change.changed.length)
     audit(ctx, res, 'revocations.revoke', { broker, jtis, changed: change.changed, revision: change.revision })
     res.json({ revision: change.revision, revoked: change.changed })
   })
@@ -42,6 +43,7 @@ export function adminRevocationRoutes(ctx: ExchangeContext): Router {
     const broker = (await getBroker(ctx.store, req.params.id)).id
     const jtis = await knownJtis(ctx, broker, req)
     const change = await ctx.store.revocations.unrevoke(broker, jtis, ctx.now())
+    ctx.metrics.revocations('unrevoke', change.changed.length)
     audit(ctx, res, 'revocations.unrevoke', { broker, jtis, changed: change.changed, revision: change.revision })
     res.json({ revision: change.revision, unrevoked: change.changed })
   })

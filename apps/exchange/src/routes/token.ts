@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import {
-  InvalidClient, InvalidRequest, InvalidTarget, NotFound, TOKEN_EXCHANGE_GRANT, TOKEN_TYPE, TooManyRequests, UnsupportedGrantType, brokerIdSchema,
+  InvalidClient, InvalidRequest, InvalidTarget, NotFound, TOKEN_EXCHANGE_GRANT, TOKEN_TYPE, TooManyRequests, UnsupportedGrantType, brokerIdSchema, refusalFor,
 } from '@mqtt-oidc/core'
 import type { ExchangeContext } from '../lib/context.js'
 import { createCredentialRecorder } from '../lib/credential-recorder.js'
@@ -45,6 +45,12 @@ export function tokenEndpoint(ctx: ExchangeContext): (req: IncomingMessage, res:
     const issuer = ctx.issuer()
     const identity = await verifySubjectToken(form.subjectToken, form.subjectTokenType, {
       issuers: ctx.issuers, audiences: [issuer, `${issuer}/`], maxAge: ctx.maxSubjectTokenAge, now: ctx.now(),
+    }).then((verified) => {
+      ctx.metrics.verification('subject', undefined)
+      return verified
+    }, (err: unknown) => {
+      ctx.metrics.verification('subject', refusalFor(err).code)
+      throw err
     })
     const { broker, policy } = await findTarget(ctx, form.target)
     const decision = decideExchange(identity, broker, policy, form.scope, ctx.maxLifetime)
@@ -66,6 +72,8 @@ export function tokenEndpoint(ctx: ExchangeContext): (req: IncomingMessage, res:
     })
     // A broker deleted since this instance cached it (up to a few seconds): its tokens must not go out.
     await Promise.all([recordCredential(credential).catch(brokerGone(broker.id)), ctx.keyUsage.note(key.kid, credential.expiresAt)])
+    ctx.metrics.issued('exchange', 1)
+    ctx.metrics.exchange(undefined)
     ctx.log.info({ broker: broker.id, sub: identity.sub, client_id: decision.clientId, jti: credential.jti }, 'token exchanged')
     writeJson(res, 200, {
       access_token: token,
@@ -78,6 +86,7 @@ export function tokenEndpoint(ctx: ExchangeContext): (req: IncomingMessage, res:
   }
   return (req, res) => {
     exchange(req, res).catch((err: unknown) => {
+      ctx.metrics.exchange(refusalFor(err).code)
       // A body left unread (too large) cannot be followed by another request on this connection.
       if (!req.complete) res.setHeader('Connection', 'close')
       sendError(res, err, ctx.log, { method: req.method, path: '/token' })
@@ -97,8 +106,10 @@ function takeExchangeBudget(
   const budgets: Array<[string, RateLimit]> = []
   if (ctx.subjectRateLimit) budgets.push([`subject\0${subject}\0${identity.clientId ?? ''}`, ctx.subjectRateLimit])
   if (brokerLimit) budgets.push([`broker\0${broker}\0${subject}`, brokerLimit])
-  const retryAfter = Math.max(0, ...budgets.map(([key, limit]) => limiter.wait(key, 1, limit, now)))
+  const waits = budgets.map(([key, limit]) => limiter.wait(key, 1, limit, now))
+  const retryAfter = Math.max(0, ...waits)
   if (retryAfter > 0) {
+    ctx.metrics.rateLimited(budgets[waits.indexOf(retryAfter)]![0].startsWith('subject\0') ? 'subject' : 'broker_policy')
     res.setHeader('Retry-After', String(retryAfter))
     throw new TooManyRequests(`too many token exchanges for this subject; retry in ${retryAfter} s`)
   }

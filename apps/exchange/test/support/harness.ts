@@ -10,6 +10,8 @@ import type { TestIdp } from '@mqtt-oidc/test-support/test-idp'
 
 export interface Running {
   readonly url: string
+  /** The metrics listener's /metrics, when the exchange was given a metricsPort. */
+  readonly metricsUrl: string | undefined
   readonly exchange: Exchange
   readonly store: Store
   readonly dir: string
@@ -28,7 +30,7 @@ export async function startExchange(idp: TestIdp, options: Partial<ExchangeOptio
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'mqtt-oidc-exchange-'))
   const store = options.store ?? createSqliteStore(join(dir, 'exchange.sqlite'))
   const exchange = createExchange({ logger: pino({ level: 'silent' }), ...options, store, idp: options.idp ?? { issuer: idp.issuer } })
-  const { url } = await exchange.listen()
+  const { url, metricsUrl } = await exchange.listen()
   const admin = await idp.accessToken(exchange.issuer)
   const api = (method: string, path: string, body?: unknown, token = admin): Promise<Response> =>
     fetch(`${url}${path}`, {
@@ -39,7 +41,7 @@ export async function startExchange(idp: TestIdp, options: Partial<ExchangeOptio
   const exchangeToken = (form: Record<string, string>): Promise<Response> =>
     fetch(`${url}/token`, { method: 'POST', body: new URLSearchParams(form) })
   return {
-    url, exchange, store, dir, admin, api, exchangeToken,
+    url, metricsUrl, exchange, store, dir, admin, api, exchangeToken,
     async close(opts = {}) {
       await exchange.close()
       if (!opts.keepStore) {

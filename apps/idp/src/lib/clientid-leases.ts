@@ -1,26 +1,19 @@
-import { MAX_MQTT_IDENTIFIER_BYTES, type Account, type ClientIdOwner, type Store } from '@mqtt-oidc/core'
+import { MAX_MQTT_IDENTIFIER_BYTES, type Account, type ClientIdLease, type ClientIdOwner, type Store } from '@mqtt-oidc/core'
 import { randomBase32 } from './random-base32.js'
-
-/** oidc_records model of the per-account lease table; one record per account id. */
-export const CLIENTID_LEASE_MODEL = 'ClientIdLease'
 
 // 50 random bits: a derived id rarely lands on a held id, and when it does the next draw is taken.
 const DERIVED_SUFFIX_LENGTH = 10
 
-/** Which client id a grant holds, and the configured id it belongs to (itself, or the base of a derived id). */
-interface Lease { readonly clientId: string; readonly base: string }
-type Leases = Record<string, Lease>
-
 /**
  * Per-login client ids. Each grant (one device's sign-in; refreshes keep the
- * grant) leases one MQTT client id, recorded per account in the store's
- * `ClientIdLease` record as `grantId → {clientId, base}`:
+ * grant) leases one MQTT client id, recorded in the store's client id
+ * registry as the grant's lease (`clientIds.recordLease`):
  *
  * 1. A grant that already holds a lease keeps it (a refreshed ID token carries
  *    the same `clientid` as the first one).
  * 2. Otherwise it takes the first of the account's configured client ids that
- *    the account owns (the store's client-id registry) and no other live
- *    grant holds (a grant is live while its `Grant` record is).
+ *    the account owns (the registry's holdings) and no other live grant
+ *    holds (a grant is live while its `Grant` record is).
  * 3. When every configured id is held, it gets a derived id
  *    `<first configured id>-<10 random base32 chars>`, claimed in the
  *    registry as the account's lease until the grant expires, so no other
@@ -28,15 +21,16 @@ type Leases = Record<string, Lease>
  *
  * A lease whose base was since removed from the account yields `undefined`
  * (no `clientid` claim, so the exchange refuses): never another device's id.
- * Concurrent sign-ins of one account run one at a time under the store's
- * lock, also across IdP instances sharing a PostgreSQL store, so no id is
- * handed out twice.
+ * A lease whose grant is gone ends, freeing its derived id. Concurrent
+ * sign-ins of one account run one at a time under the store's lock, also
+ * across IdP instances sharing a PostgreSQL store, so no id is handed out twice.
  */
 export function createClientIdLeases(store: Store, randomSuffix: () => string = () => randomBase32(DERIVED_SUFFIX_LENGTH)): ClientIdLeases {
   // One read-modify-write of an account's leases at a time, in every instance.
   const serialised = <T>(accountId: string, task: () => Promise<T>): Promise<T> => store.withLock(`clientid-leases:${accountId}`, task)
   const ownerOf = (account: Account): ClientIdOwner => ({ kind: 'account', accountId: account.id })
 
+  /** The grant's expiry: epoch seconds, undefined when it has none, null when it is gone. */
   const grantExpiry = async (grantId: string, now: number): Promise<number | undefined | null> => {
     const grant = await store.oidc.find('Grant', grantId)
     if (!grant) return null
@@ -44,26 +38,19 @@ export function createClientIdLeases(store: Store, randomSuffix: () => string = 
     return exp !== undefined && exp <= now ? null : exp
   }
 
-  const liveLeases = async (account: Account, now: number): Promise<{ leases: Leases; until: number | undefined }> => {
-    const stored = ((await store.oidc.find(CLIENTID_LEASE_MODEL, account.id))?.grants ?? {}) as Leases
-    const leases: Leases = {}
-    let until: number | undefined = now
-    for (const [grantId, lease] of Object.entries(stored)) {
-      const exp = await grantExpiry(grantId, now)
-      if (exp === null) {
-        // A dead grant's derived id is free again (configured ids stay the account's).
-        if (lease.clientId !== lease.base) await store.clientIds.release(lease.clientId, ownerOf(account))
-        continue
-      }
-      leases[grantId] = lease
-      until = until === undefined || exp === undefined ? undefined : Math.max(until, exp)
+  const liveLeases = async (account: Account, now: number): Promise<ClientIdLease[]> => {
+    const live: ClientIdLease[] = []
+    for (const lease of await store.clientIds.leasesOf(account.id, now)) {
+      // A grant revoked before its expiry (a logout, a disable): its derived id is free again.
+      if (await grantExpiry(lease.grantId, now) === null) await store.clientIds.endLease(lease.grantId)
+      else live.push(lease)
     }
-    return { leases, until }
+    return live
   }
 
-  const save = async (accountId: string, leases: Leases, until: number | undefined, now: number): Promise<void> => {
-    // The record outlives none of its grants; no expiry when a grant has none.
-    await store.oidc.upsert(CLIENTID_LEASE_MODEL, accountId, { grants: leases }, until === undefined ? 0 : Math.max(until - now, 1))
+  const lease = async (account: Account, grantId: string, clientId: string, base: string, now: number): Promise<void> => {
+    const exp = await grantExpiry(grantId, now)
+    await store.clientIds.recordLease({ grantId, accountId: account.id, clientId, base, expiresAt: exp ?? null })
   }
 
   const owned = async (account: Account, now: number): Promise<string[]> => {
@@ -84,31 +71,24 @@ export function createClientIdLeases(store: Store, randomSuffix: () => string = 
     owned: (account) => owned(account, Math.floor(Date.now() / 1000)),
     clientIdFor: (account, grantId) => serialised(account.id, async () => {
       const now = Math.floor(Date.now() / 1000)
-      const { leases, until } = await liveLeases(account, now)
-      const held = leases[grantId]
+      const leases = await liveLeases(account, now)
+      const held = leases.find((l) => l.grantId === grantId)
       if (held) return account.clientIds.includes(held.base) ? held.clientId : undefined
-      const taken = new Set(Object.values(leases).map((lease) => lease.clientId))
+      const taken = new Set(leases.map((l) => l.clientId))
       const configured = await owned(account, now)
       const base = configured[0]
       if (base === undefined) return undefined
       const free = configured.find((id) => !taken.has(id))
-      const expiresAt = await grantExpiry(grantId, now)
-      const lease: Lease = free !== undefined ? { clientId: free, base: free } : { clientId: await derive(account, base, taken, expiresAt ?? undefined, now), base }
-      await save(account.id, { ...leases, [grantId]: lease }, await extend(until, grantId, now), now)
-      return lease.clientId
+      const clientId = free ?? await derive(account, base, taken, (await grantExpiry(grantId, now)) ?? undefined, now)
+      await lease(account, grantId, clientId, free ?? base, now)
+      return clientId
     }),
     record: (account, grantId, clientId) => serialised(account.id, async () => {
       const now = Math.floor(Date.now() / 1000)
-      const { leases, until } = await liveLeases(account, now)
-      if (leases[grantId]?.clientId === clientId) return
-      await save(account.id, { ...leases, [grantId]: { clientId, base: clientId } }, await extend(until, grantId, now), now)
+      const leases = await liveLeases(account, now)
+      if (leases.some((l) => l.grantId === grantId && l.clientId === clientId)) return
+      await lease(account, grantId, clientId, clientId, now)
     }),
-  }
-
-  async function extend(until: number | undefined, grantId: string, now: number): Promise<number | undefined> {
-    const exp = await grantExpiry(grantId, now)
-    if (until === undefined || exp === undefined) return undefined
-    return Math.max(until, exp ?? now)
   }
 }
 

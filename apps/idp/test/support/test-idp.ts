@@ -19,6 +19,8 @@ export interface TestIdp {
   readonly dbPath: string
   readonly issuer: string
   readonly port: number
+  /** The metrics listener's /metrics, when the IdP was given a metricsPort. */
+  readonly metricsUrl: string | undefined
   store: Store
   idp: Idp
   /** openid-client configured for the public CLI client. */
@@ -47,10 +49,10 @@ export async function startTestIdp(overrides: Overrides = {}, setup?: (store: St
   let store = createSqliteStore(dbPath)
   await setup?.(store)
   let idp = build(store, 0)
-  const { url: issuer, port } = await idp.listen()
+  const { url: issuer, port, metricsUrl } = await idp.listen()
   const discover = () => oidc.discovery(new URL(issuer), CLI_CLIENT_ID, undefined, oidc.None(), { execute: [oidc.allowInsecureRequests] })
   const fixture: TestIdp = {
-    dir, dbPath, issuer, port, store, idp, config: await discover(),
+    dir, dbPath, issuer, port, metricsUrl, store, idp, config: await discover(),
     async restart() {
       await fixture.idp.close()
       await fixture.store.close()

@@ -9,7 +9,6 @@ import { writeLine } from './cli-io.js'
 import type { CliIo } from './cli-io.js'
 import { fetchBrokerToken, openSession } from './session.js'
 import type { Session } from './session.js'
-import { DEFAULTS } from './settings.js'
 import type { Settings } from './settings.js'
 
 export interface BrokerConnectionOptions {
@@ -33,7 +32,7 @@ export interface BrokerConnectionOptions {
 export async function connectForBroker(s: Settings, io: CliIo, options: BrokerConnectionOptions): Promise<MqttClient> {
   const ca = options.caFile === undefined ? undefined : await readCaFile(options.caFile)
   const session = options.session ?? await openSession(s)
-  const brokerUrl = options.url ?? io.env.brokerUrl ?? DEFAULTS.brokerUrl
+  const brokerUrl = options.url ?? s.brokerUrl
   let last: BrokerToken | undefined
   return connectWithToken({
     brokerUrl,

@@ -1,8 +1,10 @@
 import type { Command } from 'commander'
 import type { FetchFrom } from '@mqtt-oidc/client'
+import { PORT_BASE_MAX, PORT_BASE_VARIABLE, stackPorts, stackUrls } from '@mqtt-oidc/core/stack-ports'
 import type { CliEnv } from '../cli-env.js'
+import { CliError } from './cli-error.js'
 
-/** Built-in defaults: the embedded stack of `pnpm start` (localhost:4000 and :4001, ./.data). */
+/** Built-in defaults: the embedded stack of `pnpm start` (localhost:4000 and :4001, ./.data); MQTT_OIDC_PORT_BASE moves the three URLs as it moves the stack. */
 export const DEFAULTS = Object.freeze({
   issuer: 'http://localhost:4000',
   exchangeUrl: 'http://localhost:4001',
@@ -15,6 +17,8 @@ export const DEFAULTS = Object.freeze({
 export interface Settings {
   readonly issuer: string
   readonly exchangeUrl: string
+  /** Default for pub/sub/gateway --url: MQTT_OIDC_CLI_BROKER_URL, else the embedded stack's broker. */
+  readonly brokerUrl: string
   readonly clientId: string
   readonly dataDir: string
   readonly configDir: string
@@ -59,15 +63,30 @@ export function resolveSettings(cmd: Command, env: CliEnv): Settings {
   }
   const issuer = flag('issuer') ?? env.issuer
   const exchangeUrl = flag('exchange') ?? env.exchangeUrl
+  const stack = stackDefaults(env.portBase)
   return {
-    issuer: issuer ?? DEFAULTS.issuer,
-    exchangeUrl: exchangeUrl ?? DEFAULTS.exchangeUrl,
+    issuer: issuer ?? stack.issuer,
+    exchangeUrl: exchangeUrl ?? stack.exchangeUrl,
+    brokerUrl: env.brokerUrl ?? stack.brokerUrl,
     clientId: flag('clientId') ?? DEFAULTS.clientId,
     dataDir: flag('dataDir') ?? env.dataDir ?? DEFAULTS.dataDir,
     configDir: flag('configDir') ?? env.configDir,
     fetchFrom: { issuer: env.issuerFetchFrom, exchange: env.exchangeFetchFrom },
     explicit: { issuer: issuer !== undefined, exchangeUrl: exchangeUrl !== undefined },
   }
+}
+
+/** The embedded stack's URLs: DEFAULTS, or where MQTT_OIDC_PORT_BASE moved them. */
+function stackDefaults(portBase: string | undefined): { issuer: string; exchangeUrl: string; brokerUrl: string } {
+  if (portBase === undefined) return DEFAULTS
+  // Read as the apps read it (core's envSchemas.portBase, with the same message), without loading zod at every CLI start.
+  const base = /^\d{1,16}$/.test(portBase) ? Number(portBase) : NaN
+  if (!(base >= 1 && base <= PORT_BASE_MAX)) {
+    const got = portBase.length > 40 ? `${portBase.slice(0, 40)}...` : portBase
+    throw new CliError(`${PORT_BASE_VARIABLE} must be a whole number from 1 to ${PORT_BASE_MAX}, got ${JSON.stringify(got)}`)
+  }
+  const urls = stackUrls(stackPorts(base))
+  return { issuer: urls.idp, exchangeUrl: urls.exchange, brokerUrl: urls.mqtt }
 }
 
 /** Exit codes scripts can rely on (also `EXIT` in run-cli.ts). */

@@ -1,5 +1,5 @@
 import { ClientIdTaken } from '@mqtt-oidc/core'
-import type { ClientIdHolding, ClientIdOwner, ClientIdSource } from '@mqtt-oidc/core'
+import type { ClientIdHolding, ClientIdLease, ClientIdOwner, ClientIdSource } from '@mqtt-oidc/core'
 
 /** A `client_id_owners` row (the same columns on SQLite and PostgreSQL). */
 export interface HoldingRow {
@@ -34,3 +34,10 @@ export function takenError(clientId: string, holding: ClientIdHolding): ClientId
   return new ClientIdTaken(`client id ${JSON.stringify(clientId)} ${why}`, clientId)
 }
 
+
+/** A `client_id_leases` row (the same columns on SQLite and PostgreSQL). */
+export interface LeaseRow { grant_id: string; account_id: string; client_id: string; base: string; expires_at: number | null }
+
+export function toLease(r: LeaseRow): ClientIdLease {
+  return { grantId: r.grant_id, accountId: r.account_id, clientId: r.client_id, base: r.base, expiresAt: r.expires_at === null ? null : Number(r.expires_at) }
+}

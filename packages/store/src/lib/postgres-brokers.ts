@@ -1,33 +1,44 @@
-import type { Acl } from '@mqtt-oidc/core'
 import { Conflict, NotFound } from '@mqtt-oidc/core'
 import type { Broker, BrokerStore, Credential, CredentialStore, RevocationChange, RevocationEvent, RevocationStore } from '@mqtt-oidc/core'
+import { BROKER_COLUMNS, brokerValues, toBroker, toFeedCredential, type BrokerRow } from './broker-rows.js'
 import { REVOCATION_CHANNEL, type PostgresNotifications } from './postgres-notifications.js'
 import { inTransaction, isPgForeignKeyViolation, isPgUniqueViolation, type PgClient, type PgPool } from './postgres-pool.js'
 
-interface BrokerRow { id: string; expiration: number | null; acl: Acl; url: string | null; created_at: number; updated_at: number }
-const toBroker = (r: BrokerRow): Broker => ({ id: r.id, expiration: r.expiration, acl: r.acl, url: r.url, createdAt: r.created_at, updatedAt: r.updated_at })
+const fromRow = (r: BrokerRow<unknown>): Broker => toBroker(r, (parsed) => parsed)
 
 /** `revocations` deletes a broker: its live credentials are revoked in the same transaction. */
 export function createPostgresBrokers(pool: PgPool, revocations: Pick<PostgresRevocations, 'deleteBroker'>): BrokerStore {
   const get = async (id: string): Promise<Broker | undefined> => {
-    const { rows } = await pool.query<BrokerRow>('SELECT * FROM brokers WHERE id = $1', [id])
-    return rows[0] && toBroker(rows[0])
+    const { rows } = await pool.query<BrokerRow<unknown>>('SELECT * FROM brokers WHERE id = $1', [id])
+    return rows[0] && fromRow(rows[0])
   }
+  // Every column but the id and the creation time, from the same values.
+  const updatable = BROKER_COLUMNS.map((c, i) => [c, i] as const).filter(([c]) => c !== 'id' && c !== 'created_at')
   return {
     async create(b) {
-      await pool.query('INSERT INTO brokers (id, expiration, acl, url, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6)',
-        [b.id, b.expiration, JSON.stringify(b.acl), b.url, b.createdAt, b.updatedAt])
+      await pool.query(`INSERT INTO brokers (${BROKER_COLUMNS.join(', ')}) VALUES (${BROKER_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})`, brokerValues(b))
         .catch((err: unknown) => { throw isPgUniqueViolation(err) ? new Conflict(`broker "${b.id}" already exists`) : err })
     },
     get,
-    async list() { return (await pool.query<BrokerRow>('SELECT * FROM brokers ORDER BY id')).rows.map(toBroker) },
+    async list() { return (await pool.query<BrokerRow<unknown>>('SELECT * FROM brokers ORDER BY id')).rows.map(fromRow) },
     async update(id, patch) {
       const current = await get(id)
       if (!current) throw new NotFound(`no broker "${id}"`)
       const next: Broker = { ...current, ...patch, id, createdAt: current.createdAt }
-      await pool.query('UPDATE brokers SET expiration = $2, acl = $3, url = $4, updated_at = $5 WHERE id = $1',
-        [id, next.expiration, JSON.stringify(next.acl), next.url, next.updatedAt])
+      const values = brokerValues(next)
+      await pool.query(`UPDATE brokers SET ${updatable.map(([c], n) => `${c} = $${n + 2}`).join(', ')} WHERE id = $1`,
+        [id, ...updatable.map(([, i]) => values[i])])
       return next
+    },
+    async setFeedCredential(id, credential) {
+      const { rowCount } = await pool.query('UPDATE brokers SET feed_credential_sha256 = $2, feed_credential_issued_at = $3 WHERE id = $1',
+        [id, credential.sha256, credential.issuedAt])
+      if (rowCount === 0) throw new NotFound(`no broker "${id}"`)
+    },
+    async feedCredential(id) {
+      const { rows } = await pool.query<Parameters<typeof toFeedCredential>[0]>(
+        'SELECT feed_credential_sha256, feed_credential_issued_at FROM brokers WHERE id = $1', [id])
+      return rows[0] && toFeedCredential(rows[0])
     },
     delete: (id, now) => revocations.deleteBroker(id, now),
   }

@@ -1,5 +1,5 @@
 import type { ClientIdHolding, ClientIdOwner, ClientIdRegistry } from '@mqtt-oidc/core'
-import { lapsed, sameOwner, takenError, toHolding, type HoldingRow as Row } from './client-id-holdings.js'
+import { lapsed, sameOwner, takenError, toHolding, toLease, type HoldingRow as Row, type LeaseRow } from './client-id-holdings.js'
 import { inTransaction, type PgClient, type PgPool } from './postgres-pool.js'
 
 /** A pool or a transaction's client: whatever runs one statement. */
@@ -82,8 +82,27 @@ export function createPostgresClientIds(pool: PgPool): ClientIdRegistry {
         FROM client_id_owners o WHERE o.source = 'conflict' ORDER BY o.client_id`)
       return rows.map((r) => ({ clientId: r.client_id, accountIds: r.account_ids ?? [] }))
     },
+    async leasesOf(accountId, now) {
+      const { rows } = await pool.query<LeaseRow>(
+        'SELECT * FROM client_id_leases WHERE account_id = $1 AND (expires_at IS NULL OR expires_at > $2) ORDER BY grant_id', [accountId, now])
+      return rows.map(toLease)
+    },
+    async recordLease(l) {
+      await pool.query(`INSERT INTO client_id_leases (grant_id, account_id, client_id, base, expires_at) VALUES ($1, $2, $3, $4, $5)
+        ON CONFLICT (grant_id) DO UPDATE SET account_id = excluded.account_id, client_id = excluded.client_id, base = excluded.base, expires_at = excluded.expires_at`,
+      [l.grantId, l.accountId, l.clientId, l.base, l.expiresAt])
+    },
+    endLease: (grantId) => inTransaction(pool, async (client) => {
+      const { rows } = await client.query<LeaseRow>('DELETE FROM client_id_leases WHERE grant_id = $1 RETURNING *', [grantId])
+      const lease = rows[0]
+      if (lease && lease.client_id !== lease.base) {
+        await client.query("DELETE FROM client_id_owners WHERE client_id = $1 AND account_id = $2 AND source = 'lease'", [lease.client_id, lease.account_id])
+      }
+    }),
     async prune(now) {
-      return (await pool.query("DELETE FROM client_id_owners WHERE source = 'lease' AND expires_at IS NOT NULL AND expires_at <= $1", [now])).rowCount ?? 0
+      const holdings = await pool.query("DELETE FROM client_id_owners WHERE source = 'lease' AND expires_at IS NOT NULL AND expires_at <= $1", [now])
+      const leases = await pool.query('DELETE FROM client_id_leases WHERE expires_at IS NOT NULL AND expires_at <= $1', [now])
+      return (holdings.rowCount ?? 0) + (leases.rowCount ?? 0)
     },
   }
 }

@@ -106,5 +106,17 @@ export function createPostgresSigningKeys(pool: PgPool): SigningKeyStore {
       return rows.map((r) => ({ kid: r.kid, alg: r.alg, owner: r.owner, privateJwk: r.private_jwk, createdAt: r.created_at, retiredAt: r.retired_at }))
     },
     async retire(kid, at) { await pool.query('UPDATE signing_keys SET retired_at = $2 WHERE kid = $1', [kid, at]) },
+    async noteTokenExpiry(kid, expiresAt) {
+      // GREATEST on the row's own latest value: instances recording at once never lower it.
+      if (expiresAt === null) await pool.query('UPDATE signing_keys SET unexpiring_tokens = TRUE WHERE kid = $1', [kid])
+      else await pool.query('UPDATE signing_keys SET last_token_expires_at = GREATEST(last_token_expires_at, $2) WHERE kid = $1', [kid, expiresAt])
+    },
+    async lastTokenExpiry(kid) {
+      const { rows } = await pool.query<{ last_token_expires_at: number | null; unexpiring_tokens: boolean }>(
+        'SELECT last_token_expires_at, unexpiring_tokens FROM signing_keys WHERE kid = $1', [kid])
+      const r = rows[0]
+      if (!r) return undefined
+      return r.unexpiring_tokens ? null : r.last_token_expires_at ?? undefined
+    },
   }
 }

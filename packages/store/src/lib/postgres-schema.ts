@@ -106,4 +106,54 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
     id_token_signed_response_alg TEXT,
     created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL
   );`,
+  // The same as SQLite's sixth migration (sqlite-schema.ts says why).
+  `
+  ALTER TABLE brokers ADD COLUMN client_id_mode TEXT NOT NULL DEFAULT 'claim',
+    ADD COLUMN acl_templates JSONB NOT NULL DEFAULT '[]',
+    ADD COLUMN max_lifetime BIGINT,
+    ADD COLUMN rate_limit_requests BIGINT,
+    ADD COLUMN rate_limit_window BIGINT,
+    ADD COLUMN profile TEXT NOT NULL DEFAULT 'default',
+    ADD COLUMN allowed_issuers JSONB NOT NULL DEFAULT '[]',
+    ADD COLUMN alg TEXT NOT NULL DEFAULT 'EdDSA',
+    ADD COLUMN resource_server_id TEXT,
+    ADD COLUMN feed_credential_sha256 TEXT,
+    ADD COLUMN feed_credential_issued_at BIGINT;
+  UPDATE brokers SET
+    client_id_mode = COALESCE(p.payload ->> 'clientIdMode', brokers.client_id_mode),
+    acl_templates = COALESCE(p.payload -> 'aclTemplates', brokers.acl_templates),
+    max_lifetime = (p.payload ->> 'maxLifetime')::BIGINT,
+    rate_limit_requests = (p.payload -> 'rateLimit' ->> 'requests')::BIGINT,
+    rate_limit_window = (p.payload -> 'rateLimit' ->> 'windowSeconds')::BIGINT,
+    profile = COALESCE(p.payload ->> 'profile', brokers.profile),
+    allowed_issuers = COALESCE(p.payload -> 'allowedIssuers', brokers.allowed_issuers),
+    alg = COALESCE(p.payload ->> 'alg', brokers.alg),
+    resource_server_id = p.payload ->> 'resourceServerId'
+  FROM oidc_records AS p WHERE p.model = 'MqttOidcBrokerPolicy' AND p.id = brokers.id;
+  UPDATE brokers SET
+    feed_credential_sha256 = f.payload ->> 'sha256',
+    feed_credential_issued_at = (f.payload ->> 'issuedAt')::BIGINT
+  FROM oidc_records AS f
+  WHERE f.model = 'MqttOidcFeedCredential' AND f.id = brokers.id AND (f.payload ->> 'brokerCreatedAt')::BIGINT = brokers.created_at;
+
+  ALTER TABLE signing_keys ADD COLUMN last_token_expires_at BIGINT,
+    ADD COLUMN unexpiring_tokens BOOLEAN NOT NULL DEFAULT FALSE;
+  UPDATE signing_keys SET
+    last_token_expires_at = (u.payload ->> 'lastExp')::BIGINT,
+    unexpiring_tokens = COALESCE(jsonb_typeof(u.payload -> 'lastExp') = 'null', FALSE)
+  FROM oidc_records AS u WHERE u.model = 'MqttOidcKeyUsage' AND u.id = signing_keys.kid;
+
+  CREATE TABLE client_id_leases (
+    grant_id TEXT PRIMARY KEY, account_id TEXT NOT NULL, client_id TEXT NOT NULL, base TEXT NOT NULL, expires_at BIGINT
+  );
+  CREATE INDEX client_id_leases_account ON client_id_leases (account_id);
+  CREATE INDEX client_id_leases_expires ON client_id_leases (expires_at) WHERE expires_at IS NOT NULL;
+  INSERT INTO client_id_leases (grant_id, account_id, client_id, base, expires_at)
+    SELECT lease.key, r.id, lease.value ->> 'clientId', lease.value ->> 'base', r.expires_at
+    FROM oidc_records AS r, jsonb_each(r.payload -> 'grants') AS lease
+    WHERE r.model = 'ClientIdLease' AND lease.value ->> 'clientId' IS NOT NULL AND lease.value ->> 'base' IS NOT NULL
+    ON CONFLICT (grant_id) DO NOTHING;
+
+  DELETE FROM oidc_records WHERE model IN ('MqttOidcBrokerPolicy', 'MqttOidcFeedCredential', 'MqttOidcKeyUsage', 'ClientIdLease');
+  `,
 ]

@@ -1,43 +1,51 @@
-import type { Acl } from '@mqtt-oidc/core'
 import { Conflict, NotFound } from '@mqtt-oidc/core'
 import type { Broker, BrokerStore, Credential, CredentialStore } from '@mqtt-oidc/core'
+import { BROKER_COLUMNS, brokerValues, toBroker, toFeedCredential, type BrokerRow } from './broker-rows.js'
 import { isForeignKeyViolation, isUniqueViolation, type SqliteDatabase } from './sqlite-open.js'
 import type { SqliteRevocations } from './sqlite-revocations.js'
 import type { SqliteCredentialWriter } from './sqlite-credential-writer.js'
 
-interface BrokerRow { id: string; expiration: number | null; acl: string; url: string | null; created_at: number; updated_at: number }
 interface CredentialRow {
   jti: string; broker: string; client_id: string; username: string | null; issued_at: number
   expires_at: number | null; source: 'admin' | 'exchange'; issued_by: string
 }
 
-const toBroker = (r: BrokerRow): Broker => ({
-  id: r.id, expiration: r.expiration, acl: JSON.parse(r.acl) as Acl, url: r.url, createdAt: r.created_at, updatedAt: r.updated_at,
-})
+const fromRow = (r: BrokerRow<string>): Broker => toBroker(r, (text) => JSON.parse(text))
 
 /** `revocations` deletes a broker: its live credentials are revoked in the same transaction. */
 export function createSqliteBrokers(db: SqliteDatabase, revocations: Pick<SqliteRevocations, 'deleteBroker'>): BrokerStore {
-  const insert = db.prepare(`INSERT INTO brokers (id, expiration, acl, url, created_at, updated_at)
-    VALUES (@id, @expiration, @acl, @url, @createdAt, @updatedAt)`)
+  const insert = db.prepare(`INSERT INTO brokers (${BROKER_COLUMNS.join(', ')}) VALUES (${BROKER_COLUMNS.map(() => '?').join(', ')})`)
   const get = db.prepare('SELECT * FROM brokers WHERE id = ?')
   const all = db.prepare('SELECT * FROM brokers ORDER BY id')
-  const save = db.prepare('UPDATE brokers SET expiration = @expiration, acl = @acl, url = @url, updated_at = @updatedAt WHERE id = @id')
+  // Every column but the id and the creation time, from the same values.
+  const updatable = BROKER_COLUMNS.map((c, i) => [c, i] as const).filter(([c]) => c !== 'id' && c !== 'created_at')
+  const save = db.prepare(`UPDATE brokers SET ${updatable.map(([c]) => `${c} = ?`).join(', ')} WHERE id = ?`)
+  const setFeed = db.prepare('UPDATE brokers SET feed_credential_sha256 = ?, feed_credential_issued_at = ? WHERE id = ?')
+  const getFeed = db.prepare('SELECT feed_credential_sha256, feed_credential_issued_at FROM brokers WHERE id = ?')
 
   return {
     async create(broker) {
-      try { insert.run({ ...broker, acl: JSON.stringify(broker.acl) }) } catch (err) {
+      try { insert.run(...brokerValues(broker)) } catch (err) {
         if (isUniqueViolation(err)) throw new Conflict(`broker "${broker.id}" already exists`)
         throw err
       }
     },
-    async get(id) { const r = get.get(id) as BrokerRow | undefined; return r && toBroker(r) },
-    async list() { return (all.all() as BrokerRow[]).map(toBroker) },
+    async get(id) { const r = get.get(id) as BrokerRow<string> | undefined; return r && fromRow(r) },
+    async list() { return (all.all() as BrokerRow<string>[]).map(fromRow) },
     async update(id, patch) {
-      const current = get.get(id) as BrokerRow | undefined
+      const current = get.get(id) as BrokerRow<string> | undefined
       if (!current) throw new NotFound(`no broker "${id}"`)
-      const next: Broker = { ...toBroker(current), ...patch, id, createdAt: current.created_at }
-      save.run({ ...next, acl: JSON.stringify(next.acl) })
+      const next: Broker = { ...fromRow(current), ...patch, id, createdAt: current.created_at }
+      const values = brokerValues(next)
+      save.run(...updatable.map(([, i]) => values[i]), id)
       return next
+    },
+    async setFeedCredential(id, credential) {
+      if (setFeed.run(credential.sha256, credential.issuedAt, id).changes === 0) throw new NotFound(`no broker "${id}"`)
+    },
+    async feedCredential(id) {
+      const r = getFeed.get(id) as Parameters<typeof toFeedCredential>[0] | undefined
+      return r && toFeedCredential(r)
     },
     delete: (id, now) => revocations.deleteBroker(id, now),
   }

@@ -1,5 +1,5 @@
 import type { ClientIdHolding, ClientIdOwner, ClientIdRegistry } from '@mqtt-oidc/core'
-import { lapsed, sameOwner, takenError, toHolding, type HoldingRow as Row } from './client-id-holdings.js'
+import { lapsed, sameOwner, takenError, toHolding, toLease, type HoldingRow as Row, type LeaseRow } from './client-id-holdings.js'
 import type { SqliteDatabase } from './sqlite-open.js'
 
 const ownerColumns = (owner: ClientIdOwner) => owner.kind === 'account'
@@ -62,6 +62,19 @@ export function createSqliteClientIds(db: SqliteDatabase): ClientIdRegistry {
   const conflicts = db.prepare("SELECT client_id FROM client_id_owners WHERE source = 'conflict' ORDER BY client_id")
   const listers = db.prepare('SELECT DISTINCT accounts.id AS id FROM accounts, json_each(accounts.client_ids) AS ids WHERE ids.value = ? ORDER BY accounts.id')
   const prune = db.prepare("DELETE FROM client_id_owners WHERE source = 'lease' AND expires_at IS NOT NULL AND expires_at <= ?")
+  const leasesOf = db.prepare('SELECT * FROM client_id_leases WHERE account_id = ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY grant_id')
+  const putLease = db.prepare(`INSERT INTO client_id_leases (grant_id, account_id, client_id, base, expires_at) VALUES (@grantId, @accountId, @clientId, @base, @expiresAt)
+    ON CONFLICT (grant_id) DO UPDATE SET account_id = @accountId, client_id = @clientId, base = @base, expires_at = @expiresAt`)
+  const getLease = db.prepare('SELECT * FROM client_id_leases WHERE grant_id = ?')
+  const dropLease = db.prepare('DELETE FROM client_id_leases WHERE grant_id = ?')
+  const dropDerived = db.prepare("DELETE FROM client_id_owners WHERE client_id = ? AND account_id = ? AND source = 'lease'")
+  const pruneLeases = db.prepare('DELETE FROM client_id_leases WHERE expires_at IS NOT NULL AND expires_at <= ?')
+  const endLease = db.transaction((grantId: string) => {
+    const lease = getLease.get(grantId) as LeaseRow | undefined
+    if (!lease) return
+    dropLease.run(grantId)
+    if (lease.client_id !== lease.base) dropDerived.run(lease.client_id, lease.account_id)
+  })
   const live = (row: Row | undefined, now: number): ClientIdHolding | undefined => {
     const holding = row && toHolding(row)
     return holding && !lapsed(holding, now) ? holding : undefined
@@ -97,6 +110,9 @@ export function createSqliteClientIds(db: SqliteDatabase): ClientIdRegistry {
         clientId, accountIds: (listers.all(clientId) as Array<{ id: string }>).map((r) => r.id),
       }))
     },
-    async prune(now) { return prune.run(now).changes },
+    async leasesOf(accountId, now) { return (leasesOf.all(accountId, now) as LeaseRow[]).map(toLease) },
+    async recordLease(lease) { putLease.run(lease) },
+    async endLease(grantId) { endLease.immediate(grantId) },
+    async prune(now) { return prune.run(now).changes + pruneLeases.run(now).changes },
   }
 }

@@ -127,4 +127,57 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
     id_token_signed_response_alg TEXT,
     created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL
   );`,
+  // What the exchange and the IdP kept as untyped records in oidc_records move to typed
+  // columns and a table of their own: each broker's policy and revocation-feed credential
+  // (its SHA-256; kept only when it was issued for this broker, not a deleted one of the
+  // same id), the expiry of the last token each signing key signed, and the per-login
+  // client id of each grant (one row per grant instead of one record per account).
+  `
+  ALTER TABLE brokers ADD COLUMN client_id_mode TEXT NOT NULL DEFAULT 'claim';
+  ALTER TABLE brokers ADD COLUMN acl_templates TEXT NOT NULL DEFAULT '[]';
+  ALTER TABLE brokers ADD COLUMN max_lifetime INTEGER;
+  ALTER TABLE brokers ADD COLUMN rate_limit_requests INTEGER;
+  ALTER TABLE brokers ADD COLUMN rate_limit_window INTEGER;
+  ALTER TABLE brokers ADD COLUMN profile TEXT NOT NULL DEFAULT 'default';
+  ALTER TABLE brokers ADD COLUMN allowed_issuers TEXT NOT NULL DEFAULT '[]';
+  ALTER TABLE brokers ADD COLUMN alg TEXT NOT NULL DEFAULT 'EdDSA';
+  ALTER TABLE brokers ADD COLUMN resource_server_id TEXT;
+  ALTER TABLE brokers ADD COLUMN feed_credential_sha256 TEXT;
+  ALTER TABLE brokers ADD COLUMN feed_credential_issued_at INTEGER;
+  UPDATE brokers SET
+    client_id_mode = COALESCE(json_extract(p.payload, '$.clientIdMode'), brokers.client_id_mode),
+    acl_templates = COALESCE(json_extract(p.payload, '$.aclTemplates'), brokers.acl_templates),
+    max_lifetime = json_extract(p.payload, '$.maxLifetime'),
+    rate_limit_requests = json_extract(p.payload, '$.rateLimit.requests'),
+    rate_limit_window = json_extract(p.payload, '$.rateLimit.windowSeconds'),
+    profile = COALESCE(json_extract(p.payload, '$.profile'), brokers.profile),
+    allowed_issuers = COALESCE(json_extract(p.payload, '$.allowedIssuers'), brokers.allowed_issuers),
+    alg = COALESCE(json_extract(p.payload, '$.alg'), brokers.alg),
+    resource_server_id = json_extract(p.payload, '$.resourceServerId')
+  FROM oidc_records AS p WHERE p.model = 'MqttOidcBrokerPolicy' AND p.id = brokers.id;
+  UPDATE brokers SET
+    feed_credential_sha256 = json_extract(f.payload, '$.sha256'),
+    feed_credential_issued_at = json_extract(f.payload, '$.issuedAt')
+  FROM oidc_records AS f
+  WHERE f.model = 'MqttOidcFeedCredential' AND f.id = brokers.id AND json_extract(f.payload, '$.brokerCreatedAt') = brokers.created_at;
+
+  ALTER TABLE signing_keys ADD COLUMN last_token_expires_at INTEGER;
+  ALTER TABLE signing_keys ADD COLUMN unexpiring_tokens INTEGER NOT NULL DEFAULT 0;
+  UPDATE signing_keys SET
+    last_token_expires_at = json_extract(u.payload, '$.lastExp'),
+    unexpiring_tokens = COALESCE(json_type(u.payload, '$.lastExp') = 'null', 0)
+  FROM oidc_records AS u WHERE u.model = 'MqttOidcKeyUsage' AND u.id = signing_keys.kid;
+
+  CREATE TABLE client_id_leases (
+    grant_id TEXT PRIMARY KEY, account_id TEXT NOT NULL, client_id TEXT NOT NULL, base TEXT NOT NULL, expires_at INTEGER
+  );
+  CREATE INDEX client_id_leases_account ON client_id_leases (account_id);
+  CREATE INDEX client_id_leases_expires ON client_id_leases (expires_at) WHERE expires_at IS NOT NULL;
+  INSERT OR IGNORE INTO client_id_leases (grant_id, account_id, client_id, base, expires_at)
+    SELECT lease.key, r.id, json_extract(lease.value, '$.clientId'), json_extract(lease.value, '$.base'), r.expires_at
+    FROM oidc_records AS r, json_each(r.payload, '$.grants') AS lease
+    WHERE r.model = 'ClientIdLease' AND json_extract(lease.value, '$.clientId') IS NOT NULL AND json_extract(lease.value, '$.base') IS NOT NULL;
+
+  DELETE FROM oidc_records WHERE model IN ('MqttOidcBrokerPolicy', 'MqttOidcFeedCredential', 'MqttOidcKeyUsage', 'ClientIdLease');
+  `,
 ]

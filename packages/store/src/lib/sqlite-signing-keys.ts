@@ -9,6 +9,9 @@ export function createSqliteSigningKeys(db: SqliteDatabase): SigningKeyStore {
     VALUES (@kid, @alg, @owner, @privateJwk, @createdAt, @retiredAt)`)
   const list = db.prepare('SELECT * FROM signing_keys WHERE owner = ? ORDER BY created_at, kid')
   const retire = db.prepare('UPDATE signing_keys SET retired_at = ? WHERE kid = ?')
+  const noteExpiry = db.prepare('UPDATE signing_keys SET last_token_expires_at = MAX(COALESCE(last_token_expires_at, @exp), @exp) WHERE kid = @kid')
+  const noteUnexpiring = db.prepare('UPDATE signing_keys SET unexpiring_tokens = 1 WHERE kid = ?')
+  const usage = db.prepare('SELECT last_token_expires_at, unexpiring_tokens FROM signing_keys WHERE kid = ?')
   return {
     async add(key) {
       try { insert.run({ ...key, privateJwk: JSON.stringify(key.privateJwk) }) } catch (err) {
@@ -23,5 +26,14 @@ export function createSqliteSigningKeys(db: SqliteDatabase): SigningKeyStore {
       }))
     },
     async retire(kid, at) { retire.run(at, kid) },
+    async noteTokenExpiry(kid, expiresAt) {
+      if (expiresAt === null) noteUnexpiring.run(kid)
+      else noteExpiry.run({ exp: expiresAt, kid })
+    },
+    async lastTokenExpiry(kid) {
+      const r = usage.get(kid) as { last_token_expires_at: number | null; unexpiring_tokens: number } | undefined
+      if (!r) return undefined
+      return r.unexpiring_tokens ? null : r.last_token_expires_at ?? undefined
+    },
   }
 }

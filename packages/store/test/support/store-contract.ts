@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import type { Broker, Credential, OAuthClient, Store } from '@mqtt-oidc/core'
+import { DEFAULT_BROKER_POLICY } from '@mqtt-oidc/core'
+import type { BrokerPolicy, Credential, NewBroker, OAuthClient, Store } from '@mqtt-oidc/core'
 
 /**
  * The Store contract: every implementation (SQLite, PostgreSQL) runs exactly
@@ -9,7 +10,7 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
   describe(`Store contract: ${name}`, () => {
     let store: Store
     const now = Math.floor(Date.now() / 1000)
-    const broker = (id: string): Broker => ({ id, expiration: null, acl: { pub: ['#'], sub: ['#'] }, url: null, createdAt: now, updatedAt: now })
+    const broker = (id: string): NewBroker => ({ id, expiration: null, acl: { pub: ['#'], sub: ['#'] }, url: null, createdAt: now, updatedAt: now })
     const credential = (jti: string, b = 'demo', expiresAt: number | null = now + 3600, source: Credential['source'] = 'admin'): Credential => ({
       jti, broker: b, clientId: `c-${jti}`, username: null, issuedAt: now, expiresAt, source, issuedBy: 'admin',
     })
@@ -29,6 +30,41 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
         await store.brokers.create(broker('demo'))
         expect((await store.brokers.update('demo', { expiration: 604800 })).expiration).toBe(604800)
         expect((await store.brokers.update('demo', { expiration: null })).expiration).toBeNull()
+      })
+
+      it('gives a broker the default policy, keeps a policy with every field, and lists brokers with their policies', async () => {
+        const policy: BrokerPolicy = {
+          clientIdMode: 'generated', aclTemplates: [{ when: { group: 'ops', claim: 'tier', value: 'gold' }, acl: { pub: ['ops/#'], sub: [] } }, { when: {}, acl: { pub: [], sub: ['x'] } }],
+          maxLifetime: 900, rateLimit: { requests: 5, windowSeconds: 60 }, profile: 'rabbitmq', allowedIssuers: ['https://a.example', 'https://b.example'],
+          alg: 'RS256', resourceServerId: 'mqtt',
+        }
+        await store.brokers.create(broker('plain'))
+        await store.brokers.create({ ...broker('shaped'), policy })
+        expect((await store.brokers.get('plain'))?.policy).toEqual(DEFAULT_BROKER_POLICY)
+        expect((await store.brokers.get('shaped'))?.policy).toEqual(policy)
+        expect((await store.brokers.list()).map((b) => [b.id, b.policy])).toEqual([['plain', DEFAULT_BROKER_POLICY], ['shaped', policy]])
+      })
+
+      it('replaces the whole policy on update, and keeps it through updates of other fields', async () => {
+        await store.brokers.create({ ...broker('demo'), policy: { ...DEFAULT_BROKER_POLICY, alg: 'HS256', resourceServerId: 'r1', rateLimit: { requests: 1, windowSeconds: 1 } } })
+        const next: BrokerPolicy = { ...DEFAULT_BROKER_POLICY, profile: 'emqx', maxLifetime: 60 }
+        expect((await store.brokers.update('demo', { policy: next, updatedAt: now + 1 })).policy).toEqual(next)
+        expect((await store.brokers.update('demo', { expiration: 30 })).policy).toEqual(next)
+        expect(await store.brokers.get('demo')).toMatchObject({ expiration: 30, policy: next, updatedAt: now + 1 })
+      })
+
+      it('keeps one revocation-feed credential per broker, refuses one for an unknown broker, and drops it with the broker', async () => {
+        await store.brokers.create(broker('demo'))
+        expect(await store.brokers.feedCredential('demo')).toBeUndefined()
+        await store.brokers.setFeedCredential('demo', { sha256: 'aa'.repeat(32), issuedAt: now })
+        await store.brokers.setFeedCredential('demo', { sha256: 'bb'.repeat(32), issuedAt: now + 1 })
+        expect(await store.brokers.feedCredential('demo')).toEqual({ sha256: 'bb'.repeat(32), issuedAt: now + 1 })
+        expect((await store.brokers.get('demo'))).not.toHaveProperty('feedCredential')
+        await expect(store.brokers.setFeedCredential('nope', { sha256: 'aa'.repeat(32), issuedAt: now })).rejects.toMatchObject({ code: 'ERR_NOT_FOUND' })
+        expect(await store.brokers.feedCredential('nope')).toBeUndefined()
+        await store.brokers.delete('demo', now)
+        await store.brokers.create(broker('demo'))
+        expect(await store.brokers.feedCredential('demo')).toBeUndefined()
       })
 
       it('records a batch of credentials all or none', async () => {
@@ -222,6 +258,24 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
         expect(await store.oidc.find('Session', 's1')).toBeUndefined()
       })
 
+      it('records when the last token of a key expires: only ever raised, and null once a token never expires', async () => {
+        await store.keys.add({ kid: 'k1', alg: 'EdDSA', owner: 'exchange', privateJwk: { kty: 'OKP' }, createdAt: now, retiredAt: null })
+        expect(await store.keys.lastTokenExpiry('k1')).toBeUndefined()
+        await store.keys.noteTokenExpiry('k1', now + 3600)
+        await Promise.all([store.keys.noteTokenExpiry('k1', now + 60), store.keys.noteTokenExpiry('k1', now + 7200), store.keys.noteTokenExpiry('k1', now + 600)])
+        expect(await store.keys.lastTokenExpiry('k1')).toBe(now + 7200)
+        await store.keys.noteTokenExpiry('k1', null)
+        await store.keys.noteTokenExpiry('k1', now + 9000)
+        expect(await store.keys.lastTokenExpiry('k1')).toBeNull()
+        await store.keys.noteTokenExpiry('unknown', now)
+        expect(await store.keys.lastTokenExpiry('unknown')).toBeUndefined()
+        expect((await store.keys.list('exchange'))[0]).toEqual({ kid: 'k1', alg: 'EdDSA', owner: 'exchange', privateJwk: { kty: 'OKP' }, createdAt: now, retiredAt: null })
+      })
+
+      it('answers a ping while open', async () => {
+        await expect(store.ping()).resolves.toBeUndefined()
+      })
+
       it('stores signing keys per owner and retires them', async () => {
         await store.keys.add({ kid: 'k1', alg: 'EdDSA', owner: 'exchange', privateJwk: { kty: 'OKP' }, createdAt: now, retiredAt: null })
         await store.keys.retire('k1', now + 1)
@@ -303,6 +357,43 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
         expect((await store.clientIds.holder('demo-1', now))?.owner).toEqual(alice)
         await store.clientIds.release('gw-9', subject)
         expect(await store.clientIds.holder('gw-9', now)).toBeUndefined()
+      })
+    })
+
+    describe('per-login client id leases', () => {
+      const owner = { kind: 'account', accountId: 'a1' } as const
+      const lease = (grantId: string, clientId: string, base = clientId, expiresAt: number | null = now + 600) => ({ grantId, accountId: 'a1', clientId, base, expiresAt })
+
+      it('records a lease per grant, lists the live ones of an account, and replaces a grant\'s lease', async () => {
+        await store.clientIds.recordLease(lease('g2', 'demo-1-ABCDEFGHIJ', 'demo-1'))
+        await store.clientIds.recordLease(lease('g1', 'demo-1'))
+        await store.clientIds.recordLease(lease('g3', 'demo-2', 'demo-2', now - 1))
+        await store.clientIds.recordLease({ ...lease('g4', 'other-1'), accountId: 'a2' })
+        await store.clientIds.recordLease(lease('g5', 'demo-3', 'demo-3', null))
+        expect(await store.clientIds.leasesOf('a1', now)).toEqual([lease('g1', 'demo-1'), lease('g2', 'demo-1-ABCDEFGHIJ', 'demo-1'), lease('g5', 'demo-3', 'demo-3', null)])
+        await store.clientIds.recordLease(lease('g1', 'demo-4', 'demo-4', now + 900))
+        expect((await store.clientIds.leasesOf('a1', now))[0]).toEqual(lease('g1', 'demo-4', 'demo-4', now + 900))
+        expect(await store.clientIds.leasesOf('a1', now + 600)).toEqual([lease('g1', 'demo-4', 'demo-4', now + 900), lease('g5', 'demo-3', 'demo-3', null)])
+      })
+
+      it('ends a lease together with its derived id, never the account\'s configured id', async () => {
+        await store.accounts.create({ id: 'a1', username: 'alice', passwordHash: 'h', clientIds: ['demo-1'], groups: [], disabled: false, createdAt: now })
+        await store.clientIds.claim('demo-1-ABCDEFGHIJ', owner, { source: 'lease', expiresAt: now + 600, now })
+        await store.clientIds.recordLease(lease('g1', 'demo-1'))
+        await store.clientIds.recordLease(lease('g2', 'demo-1-ABCDEFGHIJ', 'demo-1'))
+        await store.clientIds.endLease('g2')
+        await store.clientIds.endLease('g1')
+        await store.clientIds.endLease('never-leased')
+        expect(await store.clientIds.leasesOf('a1', now)).toEqual([])
+        expect(await store.clientIds.holder('demo-1-ABCDEFGHIJ', now)).toBeUndefined()
+        expect((await store.clientIds.holder('demo-1', now))?.owner).toEqual(owner)
+      })
+
+      it('prunes lapsed leases with the lapsed holdings', async () => {
+        await store.clientIds.recordLease(lease('g1', 'demo-1', 'demo-1', now + 10))
+        await store.clientIds.recordLease(lease('g2', 'demo-2', 'demo-2', null))
+        expect(await store.clientIds.prune(now + 10)).toBe(1)
+        expect((await store.clientIds.leasesOf('a1', 0)).map((l) => l.grantId)).toEqual(['g2'])
       })
     })
 
