@@ -61,6 +61,7 @@ async function main(): Promise<void> {
     ttl: { idToken: idpConfig.idTokenTtl },
     trustedProxies: idpConfig.trustedProxies,
     dynamicRegistration: idpConfig.dynamicRegistration,
+    docsUrl: idpConfig.docsUrl,
     logger: log('idp'),
   })
   const demo = idpConfig.demoAccount ? await idpApp.ensureDemoAccount(idpStore, dataDir) : undefined

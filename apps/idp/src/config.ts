@@ -53,6 +53,8 @@ const envSchema = z.object({
    * made by an admin (`mqtt-oidc clients registration-token`). Default false.
    */
   MQTT_OIDC_IDP_DYNAMIC_REGISTRATION: flag.default(false),
+  /** Documentation URL the IdP's root page (`/`) links to. Default: none (no link). */
+  MQTT_OIDC_IDP_DOCS_URL: url.optional(),
   /** pino level. Default info. */
   MQTT_OIDC_IDP_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 })
@@ -74,6 +76,8 @@ export interface IdpConfig {
   readonly trustedProxies: number
   /** RFC 7591 registration with initial access tokens (IdpOptions.dynamicRegistration). */
   readonly dynamicRegistration: boolean
+  /** Linked from the root page (IdpOptions.docsUrl). */
+  readonly docsUrl: string | undefined
   readonly logLevel: string
   /** One line saying what is only safe for development, if anything. */
   readonly devWarning: string | undefined
@@ -121,6 +125,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): IdpConfig {
     demoAccount,
     trustedProxies: c.MQTT_OIDC_IDP_TRUSTED_PROXIES,
     dynamicRegistration: c.MQTT_OIDC_IDP_DYNAMIC_REGISTRATION,
+    docsUrl: c.MQTT_OIDC_IDP_DOCS_URL,
     logLevel: c.MQTT_OIDC_IDP_LOG_LEVEL,
     devWarning: devOnly.length > 0 ? `development only: ${devOnly.join(' and ')}; not for production` : undefined,
   }

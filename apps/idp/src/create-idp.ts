@@ -16,7 +16,7 @@ import { usePublicClientBasicHeader } from './lib/public-client-basic.js'
 import { useSuppliedClaimsOnly } from './lib/supplied-claims.js'
 import { useDevicePolling } from './lib/device-polling.js'
 import { createInteractionRouter, sendPage } from './lib/interaction-routes.js'
-import { errorPage } from './lib/pages.js'
+import { errorPage, homePage } from './lib/pages.js'
 import { buildProviderConfiguration, CODE_VERIFICATION_PATH, DEFAULT_TTL, type IdpTtl } from './lib/provider-configuration.js'
 import { DEFAULT_KEY_RELOAD_SECONDS } from '@mqtt-oidc/jose'
 import { loadOrCreateSigningKeys, watchSigningKeys } from './lib/signing-keys.js'
@@ -73,6 +73,8 @@ export interface IdpOptions {
    * (cookies get `Secure`). Default 0: the socket's peer, headers ignored.
    */
   readonly trustedProxies?: number
+  /** Documentation linked from the IdP's root page (`/`). Default: none (no link). */
+  readonly docsUrl?: string
 }
 
 /** Default seconds between the IdP's looks at its signing keys in the store: the key sets' one reload period (the rotation lead is set against it). */
@@ -280,6 +282,8 @@ function buildApp(provider: Provider, options: IdpOptions, logger: Logger, limit
     next()
   })
   app.get('/healthz', (_req, res) => { res.set('Cache-Control', 'no-store').json({ status: 'ok' }) })
+  // What this is, for a person who opened the issuer URL (oidc-provider has nothing there).
+  app.get('/', (_req, res) => { sendPage(res, 200, homePage({ consoleUrl: `${options.exchangeUrl.replace(/\/+$/, '')}/console`, docsUrl: options.docsUrl })) })
   app.use('/admin', createAdminApi({
     issuer: provider.issuer, jwks, provider, store: options.store, logger,
     builtInClients: staticClients({ clientSecret: options.adminClient.clientSecret }),
@@ -336,6 +340,7 @@ function validateOptions(options: IdpOptions): void {
   if (options.adminClient.clientSecret.length < 32) problems.push('adminClient.clientSecret: 32+ characters')
   if (!URL.canParse(options.exchangeUrl)) problems.push('exchangeUrl: an absolute URL')
   if (options.issuer !== undefined && !URL.canParse(options.issuer)) problems.push('issuer: an absolute URL')
+  if (options.docsUrl !== undefined && !/^https?:$/.test(URL.parse(options.docsUrl)?.protocol ?? '')) problems.push('docsUrl: an http(s) URL')
   const reload = options.keyReloadSeconds
   if (reload !== undefined && !(Number.isFinite(reload) && reload > 0)) problems.push('keyReloadSeconds: a positive number of seconds')
   const hops = options.trustedProxies

@@ -28,6 +28,7 @@ async function main(): Promise<void> {
     ttl: { idToken: config.idTokenTtl },
     trustedProxies: config.trustedProxies,
     dynamicRegistration: config.dynamicRegistration,
+    docsUrl: config.docsUrl,
     logger: log,
   })
   const demo = config.demoAccount ? await ensureDemoAccount(store, config.dataDir) : undefined

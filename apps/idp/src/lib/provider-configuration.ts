@@ -7,7 +7,7 @@ import { createFindAccount } from './find-account.js'
 import { createOidcAdapter } from './oidc-adapter.js'
 import { withOfflineAccessConsent } from './offline-access-consent.js'
 import { REGISTRATION_POLICY, registrationPolicy } from './registration-policy.js'
-import { deviceFlowSources, renderLoggedOut, renderLogout, renderProviderError } from './provider-pages.js'
+import { createDeviceFlowSources, renderLoggedOut, renderLogout, renderProviderError } from './provider-pages.js'
 
 /** How clients authenticate at the token, introspection and revocation endpoints. */
 export const CLIENT_AUTH_METHODS = ['none', 'client_secret_basic', 'client_secret_post'] as const
@@ -67,11 +67,12 @@ export interface ProviderConfigurationInput {
  */
 export function buildProviderConfiguration(input: ProviderConfigurationInput): Configuration {
   const { exchangeUrl, ttl } = input
+  const findAccount = createFindAccount(input.store)
   return {
     adapter: createOidcAdapter(input.store),
     jwks: { keys: [...input.jwks] },
     clients: staticClients({ clientSecret: input.adminClientSecret }),
-    findAccount: createFindAccount(input.store),
+    findAccount,
     // Authorization code only: no implicit or hybrid responses.
     responseTypes: ['code'],
     scopes: [...OIDC_SCOPES],
@@ -118,7 +119,7 @@ export function buildProviderConfiguration(input: ProviderConfigurationInput): C
       // words; 20^12 = 4.1e15 codes, enough that the wrong-code budgets can be
       // generous: docs/security.md) shown as XXXX-XXXX-XXXX. oidc-provider
       // uppercases the entry and drops everything but letters and digits.
-      deviceFlow: { enabled: true, charset: 'base-20', mask: '****-****-****', ...deviceFlowSources },
+      deviceFlow: { enabled: true, charset: 'base-20', mask: '****-****-****', ...createDeviceFlowSources(findAccount) },
       clientCredentials: { enabled: true },
       // RFC 7591, off unless configured: only with an initial access token made through the
       // admin API, whose policy applies the admin API's rules. No RFC 7592 management: the
