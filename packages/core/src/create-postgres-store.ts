@@ -2,7 +2,8 @@ import pg from 'pg'
 import { createPostgresBrokers, createPostgresCredentials, createPostgresRevocations } from './lib/postgres-brokers.js'
 import { createPostgresAccounts, createPostgresOidcRecords, createPostgresSigningKeys } from './lib/postgres-identity.js'
 import { createPostgresOAuthClients } from './lib/postgres-oauth-clients.js'
-import { createPostgresNotifications } from './lib/postgres-notifications.js'
+import { createPostgresNotifications, SESSION_CHANNEL } from './lib/postgres-notifications.js'
+import { createPostgresSessionReports } from './lib/postgres-session-reports.js'
 import { migratePostgres } from './lib/postgres-pool.js'
 import { createPostgresLock } from './lib/postgres-lock.js'
 import { createPostgresClientIds } from './lib/postgres-client-ids.js'
@@ -35,6 +36,8 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
   }
   const notifications = createPostgresNotifications(options.connectionString)
   const revocations = createPostgresRevocations(pool, notifications)
+  // Its own LISTEN connection, opened only when something watches sessions (a console).
+  const sessionNotifications = createPostgresNotifications(options.connectionString, SESSION_CHANNEL)
   return {
     oidc: createPostgresOidcRecords(pool),
     accounts: createPostgresAccounts(pool),
@@ -45,9 +48,11 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     clientIds: createPostgresClientIds(pool),
     cutoffs: createPostgresCutoffs(pool),
     oauthClients: createPostgresOAuthClients(pool),
+    sessions: createPostgresSessionReports(pool, sessionNotifications),
     withLock: createPostgresLock(options.connectionString),
     async close() {
       await notifications.close()
+      await sessionNotifications.close()
       await pool.end()
     },
   }

@@ -7,6 +7,7 @@ import { createSqliteStore } from '../src/create-sqlite-store.js'
 import { SQLITE_MIGRATIONS } from '../src/lib/sqlite-schema.js'
 import type { Store } from '../src/store.js'
 import { describeStoreContract } from './support/store-contract.js'
+import { describeConsoleStoreContract } from './support/console-store-contract.js'
 
 let dir: string
 let store: Store
@@ -101,6 +102,11 @@ describe('SQLite store migration to client id owners', () => {
 const contractDirs: string[] = []
 afterAll(() => { for (const d of contractDirs) rmSync(d, { recursive: true, force: true }) })
 describeStoreContract('SQLite', async () => {
+  const contractDir = mkdtempSync(join(tmpdir(), 'mqtt-oidc-contract-'))
+  contractDirs.push(contractDir)
+  return createSqliteStore(join(contractDir, 'state.sqlite'))
+})
+describeConsoleStoreContract('SQLite', async () => {
   const contractDir = mkdtempSync(join(tmpdir(), 'mqtt-oidc-contract-'))
   contractDirs.push(contractDir)
   return createSqliteStore(join(contractDir, 'state.sqlite'))

@@ -3,6 +3,7 @@ import { Conflict, NotFound } from '../errors.js'
 import type { Broker, BrokerStore, Credential, CredentialStore, RevocationChange, RevocationEvent, RevocationStore } from '../store.js'
 import { REVOCATION_CHANNEL, type PostgresNotifications } from './postgres-notifications.js'
 import { inTransaction, isPgForeignKeyViolation, isPgUniqueViolation, type PgClient, type PgPool } from './postgres-pool.js'
+import { createPostgresCredentialSearch } from './postgres-credential-search.js'
 
 interface BrokerRow { id: string; expiration: number | null; acl: Acl; url: string | null; created_at: number; updated_at: number }
 const toBroker = (r: BrokerRow): Broker => ({ id: r.id, expiration: r.expiration, acl: r.acl, url: r.url, createdAt: r.created_at, updatedAt: r.updated_at })
@@ -69,6 +70,7 @@ export function createPostgresCredentials(pool: PgPool): CredentialStore {
         AND (expires_at IS NULL OR expires_at > $3) ORDER BY broker, jti`, [issuedBy, issuedBefore, now])
       return rows.map(toCredential)
     },
+    search: createPostgresCredentialSearch(pool),
     async prune(before) {
       return (await pool.query('DELETE FROM credentials WHERE expires_at IS NOT NULL AND expires_at < $1', [before])).rowCount ?? 0
     },

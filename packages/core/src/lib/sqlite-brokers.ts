@@ -4,6 +4,7 @@ import type { Broker, BrokerStore, Credential, CredentialStore } from '../store.
 import { isForeignKeyViolation, isUniqueViolation, type SqliteDatabase } from './sqlite-open.js'
 import type { SqliteRevocations } from './sqlite-revocations.js'
 import type { SqliteCredentialWriter } from './sqlite-credential-writer.js'
+import { createSqliteCredentialSearch } from './sqlite-credential-search.js'
 
 interface BrokerRow { id: string; expiration: number | null; acl: string; url: string | null; created_at: number; updated_at: number }
 interface CredentialRow {
@@ -88,5 +89,6 @@ export function createSqliteCredentials(db: SqliteDatabase, writer?: SqliteCrede
     async liveIssuedTo(issuedBy, issuedBefore, now) {
       return (issuedTo.all(issuedBy, issuedBefore, now) as CredentialRow[]).map(toCredential)
     },
+    search: createSqliteCredentialSearch(db),
   }
 }
