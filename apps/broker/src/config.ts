@@ -82,6 +82,13 @@ const schema = z.object({
   MQTT_OIDC_BROKER_EMQX_API_SECRET: z.string().min(1).optional(),
   /** `redis://host:port[/db]`: nodes of this broker share subscriptions and sessions through Redis. Default: none (one node). */
   MQTT_OIDC_BROKER_REDIS_URL: z.string().refine((v) => URL.canParse(v) && /^rediss?:$/.test(new URL(v).protocol), 'must be a redis:// URL').optional(),
+  /**
+   * Report this node's live sessions (client id, username, jti, connected since, token expiry, address) to the
+   * exchange with the feed credential, for the console: `true` or `false`. Default true.
+   */
+  MQTT_OIDC_BROKER_REPORT_SESSIONS: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
+  /** This node's id in session reports (1-128 printable ASCII), unique among the broker's nodes. Default `<hostname>-<6 random hex>`. */
+  MQTT_OIDC_BROKER_NODE_ID: z.string().regex(/^[\x21-\x7e]{1,128}$/, 'must be 1 to 128 printable ASCII characters').optional(),
   /** pino level. Default `info`. */
   MQTT_OIDC_BROKER_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 }).strict()
@@ -117,6 +124,10 @@ export interface BrokerConfig {
   readonly emqxApi: { readonly url: string; readonly apiKey: string; readonly apiSecret: string } | undefined
   /** Redis shared by the nodes of this broker; undefined = one node, in memory. */
   readonly redisUrl: string | undefined
+  /** Report live sessions to the exchange. */
+  readonly reportSessions: boolean
+  /** undefined = `<hostname>-<random>`. */
+  readonly nodeId: string | undefined
   readonly logLevel: string
   /** Development-only settings in use (say so once, at start). */
   readonly warnings: readonly string[]
@@ -194,6 +205,8 @@ export function loadBrokerConfig(env: NodeJS.ProcessEnv = process.env): BrokerCo
       ? { url: c.MQTT_OIDC_BROKER_EMQX_API_URL, apiKey: c.MQTT_OIDC_BROKER_EMQX_API_KEY, apiSecret: c.MQTT_OIDC_BROKER_EMQX_API_SECRET }
       : undefined,
     redisUrl: c.MQTT_OIDC_BROKER_REDIS_URL,
+    reportSessions: c.MQTT_OIDC_BROKER_REPORT_SESSIONS,
+    nodeId: c.MQTT_OIDC_BROKER_NODE_ID,
     logLevel: c.MQTT_OIDC_BROKER_LOG_LEVEL,
     warnings,
   }
