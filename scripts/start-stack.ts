@@ -62,6 +62,8 @@ async function main(): Promise<void> {
     trustedProxies: idpConfig.trustedProxies,
     dynamicRegistration: idpConfig.dynamicRegistration,
     docsUrl: idpConfig.docsUrl,
+    adminGroup: idpConfig.adminGroup,
+    consoleClient: idpApp.loadOrCreateConsoleClient(dataDir, { issuer: idpConfig.issuer, exchange: idpConfig.exchangeUrl }),
     logger: log('idp'),
   })
   const demo = idpConfig.demoAccount ? await idpApp.ensureDemoAccount(idpStore, dataDir) : undefined

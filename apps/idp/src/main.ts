@@ -6,6 +6,7 @@ import { ConfigError, loadConfig } from './config.js'
 import { createIdp, REDACT_PATHS } from './create-idp.js'
 import { DEMO_ACCOUNT_FILE, ensureDemoAccount } from './ensure-demo-account.js'
 import { ADMIN_CLIENT_FILE, loadOrCreateAdminClient } from './load-or-create-admin-client.js'
+import { loadOrCreateConsoleClient } from './load-or-create-console-client.js'
 import { loadOrCreateCookieKeys } from './load-or-create-cookie-keys.js'
 
 /** Runs the IdP standalone: `pnpm --filter @mqtt-oidc/idp start`. */
@@ -29,6 +30,8 @@ async function main(): Promise<void> {
     trustedProxies: config.trustedProxies,
     dynamicRegistration: config.dynamicRegistration,
     docsUrl: config.docsUrl,
+    adminGroup: config.adminGroup,
+    consoleClient: loadOrCreateConsoleClient(config.dataDir, { issuer: config.issuer, exchange: config.exchangeUrl }),
     logger: log,
   })
   const demo = config.demoAccount ? await ensureDemoAccount(store, config.dataDir) : undefined

@@ -6,6 +6,7 @@ const SCOPE_DESCRIPTIONS: Readonly<Record<string, string>> = Object.freeze({
   mqtt: 'Your MQTT client id and username',
   offline_access: 'Stay signed in on that device (refresh tokens)',
   groups: 'The groups your account belongs to',
+  'mqtt-oidc:admin': 'Administer brokers, credentials, revocations and live sessions',
 })
 
 /** Said for every failed login: it never tells whether the account exists. */
