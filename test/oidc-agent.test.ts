@@ -1,7 +1,7 @@
 import { decodeJwt } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { exchangeToken } from '@mqtt-oidc/client'
-import { launchChromium, type Chromium } from '../apps/idp/test/support/launch-chromium.js'
+import { launchChromium, type Chromium } from './support/launch-chromium.js'
 import { completeDeviceLogin } from './support/idp-user-agent.js'
 import { runCliInProcess } from '../packages/client/test/support/run-cli-in-process.js'
 import { freePort } from './support/free-port.js'

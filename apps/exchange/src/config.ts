@@ -6,6 +6,7 @@ import { DEFAULT_KEY_LEAD_SECONDS } from '@mqtt-oidc/jose'
 import type { ExchangeOptions } from './create-exchange.js'
 import type { RateLimit } from './lib/rate-limiter.js'
 import { claimReader } from './lib/trusted-issuers.js'
+import { readConsoleClient } from './console/read-console-client.js'
 
 /** Env vars of this app start with this prefix; an unknown one is an error. */
 export const ENV_PREFIX = 'MQTT_OIDC_EXCHANGE_'
@@ -158,6 +159,26 @@ const envSchema = z.object({
   MQTT_OIDC_EXCHANGE_FEED_MAX_STREAMS: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
   /** Revocation streams one broker may hold open (one per broker node, plus EMQX hooks); more get 429. Default 16. */
   MQTT_OIDC_EXCHANGE_FEED_MAX_STREAMS_PER_BROKER: z.coerce.number().int().min(1).max(10_000).default(16),
+  /** Serve the web console at /console (for accounts in the IdP's admin group): true or false. Default true. */
+  MQTT_OIDC_EXCHANGE_CONSOLE: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
+  /** The console's client credentials at the IdP, which writes them (mode 0600). Default `<data dir>/console-client.json`. */
+  MQTT_OIDC_EXCHANGE_CONSOLE_CLIENT_FILE: z.string().min(1).optional(),
+  /** A console session lasts at most this long (duration). Default 8h. */
+  MQTT_OIDC_EXCHANGE_CONSOLE_SESSION_TTL: duration.default(8 * 3600),
+  /** A console session unused this long ends (duration). Default 1h. */
+  MQTT_OIDC_EXCHANGE_CONSOLE_IDLE_TIMEOUT: duration.default(3600),
+  /**
+   * Where the exchange sends its own requests to the IdP (the console's discovery, token and revocation
+   * requests) when the IdP's issuer URL is not reachable from here, e.g. `http://idp:4000` on a compose
+   * network. Default: the IdP issuer.
+   */
+  MQTT_OIDC_EXCHANGE_IDP_FETCH_FROM: url.optional(),
+  /** How often a broker node reports its sessions when nothing changed (duration); one silent for three is taken for gone. Default 15s. */
+  MQTT_OIDC_EXCHANGE_SESSION_HEARTBEAT: duration.default(15),
+  /** Most broker nodes reporting sessions per broker. Default 64. */
+  MQTT_OIDC_EXCHANGE_MAX_REPORTING_NODES: z.coerce.number().int().min(1).max(10_000).default(64),
+  /** Most reported sessions kept per broker (what the console lists). Default 1000000. */
+  MQTT_OIDC_EXCHANGE_MAX_REPORTED_SESSIONS: z.coerce.number().int().min(1).max(100_000_000).default(1_000_000),
   /** pino level. Default info. */
   MQTT_OIDC_EXCHANGE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 })
@@ -192,6 +213,12 @@ export interface ExchangeConfig {
   readonly feedCredentialDir: string
   readonly maxFeedStreams: number
   readonly maxFeedStreamsPerBroker: number
+  /** The web console; undefined = turned off. */
+  readonly console: { readonly clientFile: string; readonly idpFetchFrom: string | undefined; readonly sessionSeconds: number; readonly idleSeconds: number } | undefined
+  /** Seconds. */
+  readonly sessionHeartbeatSeconds: number
+  readonly maxReportingNodes: number
+  readonly maxReportedSessions: number
   readonly logLevel: string
   /** One line saying what is only safe for development, if anything. */
   readonly devWarning: string | undefined
@@ -235,6 +262,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ExchangeConfig
     feedCredentialDir: resolve(c.MQTT_OIDC_EXCHANGE_FEED_CREDENTIAL_DIR ?? join(c.MQTT_OIDC_DATA_DIR, 'feed-credentials')),
     maxFeedStreams: c.MQTT_OIDC_EXCHANGE_FEED_MAX_STREAMS,
     maxFeedStreamsPerBroker: c.MQTT_OIDC_EXCHANGE_FEED_MAX_STREAMS_PER_BROKER,
+    console: c.MQTT_OIDC_EXCHANGE_CONSOLE
+      ? {
+        clientFile: resolve(c.MQTT_OIDC_EXCHANGE_CONSOLE_CLIENT_FILE ?? join(c.MQTT_OIDC_DATA_DIR, 'console-client.json')),
+        idpFetchFrom: c.MQTT_OIDC_EXCHANGE_IDP_FETCH_FROM,
+        sessionSeconds: c.MQTT_OIDC_EXCHANGE_CONSOLE_SESSION_TTL,
+        idleSeconds: c.MQTT_OIDC_EXCHANGE_CONSOLE_IDLE_TIMEOUT,
+      }
+      : undefined,
+    sessionHeartbeatSeconds: c.MQTT_OIDC_EXCHANGE_SESSION_HEARTBEAT,
+    maxReportingNodes: c.MQTT_OIDC_EXCHANGE_MAX_REPORTING_NODES,
+    maxReportedSessions: c.MQTT_OIDC_EXCHANGE_MAX_REPORTED_SESSIONS,
     logLevel: c.MQTT_OIDC_EXCHANGE_LOG_LEVEL,
     devWarning: insecure.length > 0 ? `development only: plain HTTP issuers (${insecure.join(', ')}); use https in production` : undefined,
   }
@@ -262,5 +300,14 @@ export function exchangeOptionsFromConfig(config: ExchangeConfig) {
     maxLiveAdminCredentials: config.maxLiveAdminCredentials,
     maxFeedStreams: config.maxFeedStreams,
     maxFeedStreamsPerBroker: config.maxFeedStreamsPerBroker,
+    console: config.console && {
+      client: readConsoleClient(config.console.clientFile),
+      idpFetchFrom: config.console.idpFetchFrom,
+      sessionSeconds: config.console.sessionSeconds,
+      idleSeconds: config.console.idleSeconds,
+    },
+    sessionHeartbeatSeconds: config.sessionHeartbeatSeconds,
+    maxReportingNodes: config.maxReportingNodes,
+    maxReportedSessions: config.maxReportedSessions,
   } satisfies Partial<ExchangeOptions>
 }

@@ -32,10 +32,13 @@ import { sessionReportRoutes } from './routes/session-reports.js'
 import { adminSessionRoutes } from './routes/admin-sessions.js'
 import { adminCredentialListRoutes } from './routes/admin-credential-list.js'
 import { adminRevocationHistoryRoutes } from './routes/admin-revocation-history.js'
+import { adminWhoamiRoutes } from './routes/admin-whoami.js'
 import { createFeedStreams } from './lib/feed-streams.js'
 import type { FeedStreams } from './lib/feed-streams.js'
 import { isTokenRequest, tokenEndpoint } from './routes/token.js'
 import { wellKnownRoutes } from './routes/well-known.js'
+import { createConsole } from './console/create-console.js'
+import type { ConsoleOptions } from './console/console-options.js'
 
 /** ACL template of brokers created without one: pub+sub `devices/${clientid}/#`. */
 export const DEFAULT_EXCHANGE_ACL: Acl = Object.freeze({
@@ -101,6 +104,11 @@ export interface ExchangeOptions {
   readonly maxReportingNodes?: number | undefined
   /** Most reported sessions per broker (what the store keeps for the console). Default DEFAULT_MAX_REPORTED_SESSIONS (1000000). */
   readonly maxReportedSessions?: number | undefined
+  /**
+   * The web console at /console (people of the IdP's admin group sign in with the code flow; every action
+   * goes through this admin API with their own token). Default: none, and /console says it is not set up.
+   */
+  readonly console?: ConsoleOptions | undefined
   /** Current time in epoch seconds (tests move it). Default the system clock. */
   readonly now?: (() => number) | undefined
   readonly logger?: Logger | undefined
@@ -183,6 +191,7 @@ export function createExchange(options: ExchangeOptions): Exchange {
   let issuer = options.issuer?.replace(/\/+$/, '')
   let keys: SigningKeys | undefined
   let server: Server | undefined
+  let selfUrl: string | undefined
   let pruneTimer: NodeJS.Timeout | undefined
   const streams = createFeedStreams({ maxStreams: options.maxFeedStreams ?? 10_000, maxStreamsPerBroker: options.maxFeedStreamsPerBroker ?? 16 })
   const joseLog: LogFn = (level, msg, fields) => log[level](fields ?? {}, msg)
@@ -227,7 +236,20 @@ export function createExchange(options: ExchangeOptions): Exchange {
       maxSessions: options.maxReportedSessions ?? DEFAULT_MAX_REPORTED_SESSIONS,
     },
   }
-  const app = createApp(ctx, streams)
+  const consoleRouter = createConsole({
+    options: options.console,
+    store: options.store,
+    issuer: ctx.issuer,
+    selfUrl: () => {
+      if (selfUrl === undefined) throw new Error('the exchange\'s address is known only after listen()')
+      return selfUrl
+    },
+    idpIssuer: idp.issuer,
+    idpKeys: idp.keys,
+    log,
+    now,
+  })
+  const app = createApp(ctx, streams, consoleRouter)
   const token = tokenEndpoint(ctx)
   const cutoffs = createCutoffFollower({ identityStore: ctx.identityStore, store: options.store, log, pollMs: options.cutoffPollMs ?? 1000, now })
 
@@ -256,6 +278,7 @@ export function createExchange(options: ExchangeOptions): Exchange {
       pruneTimer.unref()
       const { port } = srv.address() as AddressInfo
       const url = `http://${localHost(host)}:${port}`
+      selfUrl = url
       issuer ??= `http://127.0.0.1:${port}`
       log.info({ url, issuer }, 'exchange listening')
       return { url, port }
@@ -299,7 +322,7 @@ async function prune(ctx: ExchangeContext): Promise<void> {
   }
 }
 
-function createApp(ctx: ExchangeContext, streams: FeedStreams): express.Express {
+function createApp(ctx: ExchangeContext, streams: FeedStreams, consoleRouter: express.Router): express.Express {
   const app = express()
   app.disable('x-powered-by')
   app.set('etag', 'strong')
@@ -310,11 +333,13 @@ function createApp(ctx: ExchangeContext, streams: FeedStreams): express.Express 
   app.use(wellKnownRoutes(ctx))
   app.use(revocationFeedRoutes(ctx, streams))
   app.use(tokenStatusRoutes(ctx))
+  app.use('/console', consoleRouter)
   app.use('/admin', requireAdmin({ issuer: ctx.idp.issuer, audience: ctx.issuer, keys: ctx.idp.keys }))
   app.use('/admin/brokers/:id', (req: Request<{ id: string }>, res: Response, next: NextFunction) => {
     requireBrokerScope(res, req.params.id)
     next()
   })
+  app.use(adminWhoamiRoutes())
   app.use(adminBrokerRoutes(ctx))
   app.use(adminCredentialRoutes(ctx))
   app.use(adminCredentialListRoutes(ctx))

@@ -1,40 +1,8 @@
 import { createHash } from 'node:crypto'
+import { escapeHtml, type Html } from '@mqtt-oidc/core'
 
-/** Escapes text for HTML element content and double- or single-quoted attribute values. */
-export function escapeHtml(value: unknown): string {
-  return String(value ?? '')
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&#39;')
-}
-
-/** Tagged template: interpolated values are escaped unless wrapped with `raw()`. */
-export function html(strings: TemplateStringsArray, ...values: unknown[]): Html {
-  let out = strings[0] ?? ''
-  values.forEach((value, i) => {
-    out += renderValue(value) + (strings[i + 1] ?? '')
-  })
-  return new Html(out)
-}
-
-/** Already-safe markup (built with `html` or trusted from oidc-provider). */
-export class Html {
-  constructor(readonly value: string) {}
-  toString(): string { return this.value }
-}
-
-export function raw(markup: string): Html {
-  return new Html(markup)
-}
-
-function renderValue(value: unknown): string {
-  if (value instanceof Html) return value.value
-  if (Array.isArray(value)) return value.map(renderValue).join('')
-  if (value === undefined || value === null || value === false) return ''
-  return escapeHtml(value)
-}
+// The template helpers are core's (the exchange's console renders its pages with them too).
+export { escapeHtml, html, Html, raw } from '@mqtt-oidc/core'
 
 // One static stylesheet, allowed by its hash: no external assets, no nonce bookkeeping.
 const CSS = [

@@ -120,8 +120,16 @@ export function renderProviderError(ctx: KoaContextWithOIDC, out: { error: strin
   sendKoaPage(ctx, errorPage({ message, code: out.error }))
 }
 
+/**
+ * The "Sign out?" page. A client's registered post_logout_redirect_uri
+ * (oidc-provider has checked it) is where the browser goes after the form:
+ * its origin is allowed as a form action, as browsers apply `form-action`
+ * to the redirects that follow a submission.
+ */
 export function renderLogout(ctx: KoaContextWithOIDC, form: string): void {
-  sendKoaPage(ctx, logoutPage({ form, host: ctx.host }))
+  const state = ctx.oidc.session?.state as { postLogoutRedirectUri?: unknown } | undefined
+  const target = typeof state?.postLogoutRedirectUri === 'string' ? URL.parse(state.postLogoutRedirectUri)?.origin : undefined
+  sendKoaPage(ctx, logoutPage({ form, host: ctx.host }), { formActions: target && target !== 'null' ? [target] : [] })
 }
 
 export function renderLoggedOut(ctx: KoaContextWithOIDC): void {
