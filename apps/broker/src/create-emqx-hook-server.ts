@@ -2,11 +2,14 @@ import { createServer } from 'node:http'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { pino } from 'pino'
 import type { Logger } from 'pino'
-import { createEmqxHooks, createFeedGuard, createKeyStore, createRevocationFollower, createVerifier } from '@mqtt-oidc/broker-auth'
+import { randomBytes } from 'node:crypto'
+import { hostname } from 'node:os'
+import { createEmqxHooks, createFeedGuard, createKeyStore, createRevocationFollower, createSessionReporter, createVerifier } from '@mqtt-oidc/broker-auth'
 import type { FeedPolicy, LogFn, RevocationFollower } from '@mqtt-oidc/broker-auth'
 import { LOG_REDACT } from './create-broker.js'
 import { feedCredentialReader } from './lib/feed-credential-file.js'
 import { bind, closeAll } from './lib/listeners.js'
+import { createEmqxSessionReports } from './lib/emqx-session-reports.js'
 
 export interface EmqxHookServerOptions {
   /** The EMQX broker's id: the `aud` its tokens carry. Required. */
@@ -37,6 +40,14 @@ export interface EmqxHookServerOptions {
    * Default: none (a revoked session is only denied further publish/subscribe).
    */
   emqxApi?: { url: string; apiKey: string; apiSecret: string }
+  /**
+   * Report the sessions this hook authenticated to the exchange (with the feed credential), for the
+   * console: gone on revocation, token expiry or re-authentication; EMQX does not tell the hook of other
+   * disconnects. Default true.
+   */
+  reportSessions?: boolean
+  /** This hook's id in session reports. Default `<hostname>-<6 random hex>`. */
+  nodeId?: string
   logger?: Logger
 }
 
@@ -95,11 +106,20 @@ export function createEmqxHookServer(options: EmqxHookServerOptions): EmqxHookSe
       keys, revocations: f, clockTolerance: options.clockTolerance, log,
     })
     const feedGuard = createFeedGuard({ follower: f, maxStaleMs: options.feedMaxStaleMs, policy: options.feedPolicy, log })
-    const hooks = createEmqxHooks({ verifier, revocations: f, feedGuard, log })
+    const reporter = options.reportSessions === false ? undefined : createSessionReporter({
+      exchangeUrl: options.exchangeUrl, broker: options.brokerId, node: options.nodeId ?? `${hostname()}-${randomBytes(3).toString('hex')}`, credential, log,
+    })
+    const reports = reporter && createEmqxSessionReports(reporter)
+    const hooks = createEmqxHooks({ verifier, revocations: f, feedGuard, log, sessions: reports })
     const api = options.emqxApi
-    const offRevoked = api ? f.on('revoked', (jti) => {
-      for (const clientId of hooks.clientsOf(jti)) void kick(api, clientId, jti)
+    const offRevoked = api || reports ? f.on('revoked', (jti) => {
+      for (const clientId of hooks.clientsOf(jti)) {
+        reports?.ended(clientId)
+        if (api) void kick(api, clientId, jti)
+      }
     }) : undefined
+    const sweep = reports && setInterval(() => reports.sweep(Math.floor(Date.now() / 1000)), 5000)
+    sweep?.unref()
     await Promise.all([keys.refresh(), f.ready()])
     const server = createServer((req, res) => {
       const path = new URL(req.url ?? '/', 'http://x').pathname
@@ -120,8 +140,9 @@ export function createEmqxHookServer(options: EmqxHookServerOptions): EmqxHookSe
     const port = await bind(server, options.port ?? 8991, host)
     close = async () => {
       offRevoked?.()
+      clearInterval(sweep)
       keys.close()
-      await Promise.all([closeAll([server]), f.close()])
+      await Promise.all([closeAll([server]), f.close(), reporter?.close()])
     }
     const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`
     logger.info({ broker: options.brokerId, url }, 'EMQX hook listening')
