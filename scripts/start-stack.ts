@@ -100,6 +100,7 @@ async function main(): Promise<void> {
     `  OIDC server     ${idp.issuer}`,
     `  token exchange  ${exchange.issuer}   (JWKS ${exchange.issuer}/.well-known/jwks.json)`,
     `  MQTT broker     ${mqttUrl}   ${wsUrl}   (broker id "${brokerConfig.brokerId}")`,
+    `  console         ${exchange.issuer}/console   (accounts in ${idpConfig.adminGroup}: pnpm mqtt-oidc users add <name> --group ${idpConfig.adminGroup})`,
     `  state           ${idpConfig.store ? 'PostgreSQL (MQTT_OIDC_STORE)' : dataDir}`,
   ]
   if (demo) {
