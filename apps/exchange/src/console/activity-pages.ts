@@ -1,35 +1,16 @@
 import { html, type Html } from '@mqtt-oidc/core'
 import type { ConsolePage } from './console-page.js'
 import { time } from './console-format.js'
+import type { CredentialListEntry } from '../routes/admin-credential-list.js'
+import type { SessionsView } from '../routes/admin-sessions.js'
 
-/** One credential as GET /admin/brokers/:id/credentials lists it. */
-export interface CredentialView {
-  readonly jti: string
-  readonly clientId: string
-  readonly username: string | null
-  readonly issuedAt: number
-  readonly expiresAt: number | null
-  readonly source: 'admin' | 'exchange'
-  readonly issuedBy: string
-  readonly revokedAt: number | null
-  readonly state: 'live' | 'expired' | 'revoked'
-}
+export type { SessionsView }
 
 /** The credentials page's search, as the form sends it. */
 export interface CredentialSearch {
   readonly search: string
   readonly state: '' | 'live' | 'revoked' | 'expired'
   readonly source: '' | 'admin' | 'exchange'
-}
-
-/** GET /admin/brokers/:id/sessions. */
-export interface SessionsView {
-  readonly nodes: ReadonlyArray<{ readonly node: string; readonly reportedAt: number; readonly sessions: number }>
-  readonly sessions: ReadonlyArray<{
-    readonly node: string; readonly clientId: string; readonly username: string | null; readonly jti: string
-    readonly connectedAt: number; readonly expiresAt: number | null; readonly remoteAddress: string | null
-  }>
-  readonly truncated: boolean
 }
 
 /** GET /admin/brokers/:id/revocations/history. */
@@ -50,7 +31,7 @@ function jtiAction(broker: string, action: 'revoke' | 'unrevoke', jti: string, c
 </form>`
 }
 
-export function credentialsPage(broker: string, list: readonly CredentialView[], search: CredentialSearch, next: string | null, csrf: string, returnTo: string): ConsolePage {
+export function credentialsPage(broker: string, list: readonly CredentialListEntry[], search: CredentialSearch, next: string | null, csrf: string, returnTo: string): ConsolePage {
   const option = (value: string, label: string, current: string): Html => html`<option value="${value}"${value === current ? html` selected` : ''}>${label}</option>`
   const query = new URLSearchParams({ ...(search.search ? { search: search.search } : {}), ...(search.state ? { state: search.state } : {}), ...(search.source ? { source: search.source } : {}) })
   const rows = list.map((c) => html`<tr>

@@ -12,15 +12,7 @@ export const MAX_CREDENTIALS_PER_PAGE = 1000
 const DEFAULT_PAGE = 100
 
 /** What GET /admin/brokers/:id/credentials lists per credential (never the token: it is not kept). */
-export interface CredentialListEntry {
-  readonly jti: string
-  readonly clientId: string
-  readonly username: string | null
-  readonly issuedAt: number
-  readonly expiresAt: number | null
-  readonly source: 'admin' | 'exchange'
-  readonly issuedBy: string
-  readonly revokedAt: number | null
+export type CredentialListEntry = Omit<CredentialRecord, 'broker'> & {
   /** At the time of the answer: `revoked` wins over `expired`. */
   readonly state: 'live' | 'expired' | 'revoked'
 }

@@ -1,16 +1,7 @@
-/** One session as a node reports it to the exchange. */
-export interface ReportedSessionEntry {
-  /** The node's id for the connection (unique on the node while it lives). */
-  readonly connection: string
-  readonly clientId: string
-  readonly username: string | null
-  readonly jti: string
-  /** Epoch seconds. */
-  readonly connectedAt: number
-  /** Token expiry, epoch seconds; null = never. */
-  readonly expiresAt: number | null
-  readonly remoteAddress: string | null
-}
+import type { ReportedSession } from '@mqtt-oidc/core'
+
+/** One session as a node reports it to the exchange: what the exchange keeps, less the broker and node (the report says them). */
+export type ReportedSessionEntry = Omit<ReportedSession, 'broker' | 'node'>
 
 /** The body of one report (without node and seq). */
 export interface SessionReportBody {

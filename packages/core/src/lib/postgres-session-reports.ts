@@ -1,23 +1,7 @@
-import type { ReportedSession, ReportingNode, SessionReport, SessionReportOutcome, SessionReportStore } from '../store.js'
+import type { SessionReport, SessionReportOutcome, SessionReportStore } from '../store.js'
 import { inTransaction, type PgClient, type PgPool } from './postgres-pool.js'
 import { SESSION_CHANNEL, type PostgresNotifications } from './postgres-notifications.js'
-
-interface SessionRow {
-  broker: string; node: string; connection: string; client_id: string; username: string | null; jti: string
-  connected_at: number; expires_at: number | null; remote_address: string | null
-}
-interface NodeRow { broker: string; node: string; seq: number; reported_at: number; sessions: number }
-
-const toSession = (r: SessionRow): ReportedSession => ({
-  broker: r.broker, node: r.node, connection: r.connection, clientId: r.client_id, username: r.username, jti: r.jti,
-  connectedAt: r.connected_at, expiresAt: r.expires_at, remoteAddress: r.remote_address,
-})
-const toNode = (r: NodeRow): ReportingNode => ({ broker: r.broker, node: r.node, seq: r.seq, reportedAt: r.reported_at, sessions: r.sessions })
-
-/** A report that would take its broker past `limit` sessions (rolls the transaction back). */
-class SessionLimit extends Error {
-  constructor(readonly limit: number) { super(`more than ${limit} sessions`) }
-}
+import { SessionLimit, toReportedSession, toReportingNode, type NodeRow, type SessionRow } from './session-rows.js'
 
 /**
  * Reported sessions on PostgreSQL. A report runs in one transaction holding
@@ -88,11 +72,11 @@ export function createPostgresSessionReports(pool: PgPool, notifications: Postgr
           AND ($6::text IS NULL OR strpos(s.client_id, $6) > 0 OR strpos(s.jti, $6) > 0)
         ORDER BY s.connected_at DESC, s.node COLLATE "C", s.connection COLLATE "C" LIMIT $7`,
       [broker, q.freshSince, q.node ?? null, q.clientId ?? null, q.jti ?? null, q.contains ?? null, q.limit])
-      return rows.map(toSession)
+      return rows.map(toReportedSession)
     },
     async nodes(broker, freshSince) {
       const { rows } = await pool.query<NodeRow>('SELECT * FROM session_nodes WHERE broker = $1 AND reported_at >= $2 ORDER BY node COLLATE "C"', [broker, freshSince])
-      return rows.map(toNode)
+      return rows.map(toReportingNode)
     },
     async revision(broker) {
       const { rows } = await pool.query<{ revision: number }>('SELECT revision FROM session_revisions WHERE broker = $1', [broker])

@@ -1,17 +1,6 @@
-import type { ReportedSession, ReportingNode, SessionReportOutcome, SessionReportStore } from '../store.js'
+import type { SessionReportOutcome, SessionReportStore } from '../store.js'
 import type { SqliteDatabase } from './sqlite-open.js'
-
-interface SessionRow {
-  broker: string; node: string; connection: string; client_id: string; username: string | null; jti: string
-  connected_at: number; expires_at: number | null; remote_address: string | null
-}
-interface NodeRow { broker: string; node: string; seq: number; reported_at: number; sessions: number }
-
-const toReportedSession = (r: SessionRow): ReportedSession => ({
-  broker: r.broker, node: r.node, connection: r.connection, clientId: r.client_id, username: r.username, jti: r.jti,
-  connectedAt: r.connected_at, expiresAt: r.expires_at, remoteAddress: r.remote_address,
-})
-const toReportingNode = (r: NodeRow): ReportingNode => ({ broker: r.broker, node: r.node, seq: r.seq, reportedAt: r.reported_at, sessions: r.sessions })
+import { SessionLimit, toReportedSession, toReportingNode, type NodeRow, type SessionRow } from './session-rows.js'
 
 /**
  * Reported sessions on SQLite: one transaction per report, a per-node
@@ -110,7 +99,3 @@ export function createSqliteSessionReports(db: SqliteDatabase): SessionReportSto
   }
 }
 
-/** A report that would take its broker past `limit` sessions (rolls the transaction back). */
-class SessionLimit extends Error {
-  constructor(readonly limit: number) { super(`more than ${limit} sessions`) }
-}
