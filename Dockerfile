@@ -29,9 +29,12 @@ COPY apps/exchange/package.json apps/exchange/
 COPY apps/broker/package.json apps/broker/
 COPY packages/core/package.json packages/core/
 COPY packages/jose/package.json packages/jose/
+COPY packages/store/package.json packages/store/
 COPY packages/broker-auth/package.json packages/broker-auth/
 COPY packages/client/package.json packages/client/
-COPY packages/client/bin/ packages/client/bin/
+COPY packages/cli/package.json packages/cli/
+COPY packages/cli/bin/ packages/cli/bin/
+COPY packages/test-support/package.json packages/test-support/
 
 # The addon is all better-sqlite3 needs at run time: its sources and objects go.
 FROM toolchain AS deps

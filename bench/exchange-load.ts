@@ -1,4 +1,5 @@
 import { Agent, request } from 'node:http'
+import { percentile } from './lib/broker-token-fixture.js'
 
 /** One closed-loop run: every latency (ms), the errors and the wall time. */
 export interface LoadRun {
@@ -65,7 +66,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadRun> {
 
 /** Throughput and latency percentiles over several runs, and every error. */
 export function summarize(runs: readonly LoadRun[]): LoadResult {
-  const latencies = runs.flatMap((r) => r.latencies).sort((a, b) => a - b)
+  const latencies = runs.flatMap((r) => r.latencies)
   const seconds = runs.reduce((sum, r) => sum + r.seconds, 0)
   const errorKinds: Record<string, number> = {}
   for (const r of runs) {
@@ -73,9 +74,9 @@ export function summarize(runs: readonly LoadRun[]): LoadResult {
     for (const [code, n] of Object.entries(r.transport)) errorKinds[code] = (errorKinds[code] ?? 0) + n
   }
   const errors = Object.values(errorKinds).reduce((sum, n) => sum + n, 0)
-  const at = (q: number): number => round(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0)
+  const at = (p: number): number => round(latencies.length === 0 ? 0 : percentile(latencies, p))
   return {
-    requests: latencies.length, errors, errorKinds, seconds: round(seconds), rps: round(latencies.length / seconds), p50: at(0.5), p99: at(0.99),
+    requests: latencies.length, errors, errorKinds, seconds: round(seconds), rps: round(latencies.length / seconds), p50: at(50), p99: at(99),
   }
 }
 

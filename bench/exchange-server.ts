@@ -8,15 +8,15 @@ import { createServer } from 'node:http'
 import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { generateKeyPairSync, sign } from 'node:crypto'
-import { createRequire } from 'node:module'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import express from 'express'
 import { pino } from 'pino'
-import { TOKEN_EXCHANGE_GRANT, createSqliteStore } from '@mqtt-oidc/core'
+import { TOKEN_EXCHANGE_GRANT } from '@mqtt-oidc/core'
+import { createSqliteStore } from '@mqtt-oidc/store'
 import { REDACT_PATHS, createExchange, ensureBroker } from '@mqtt-oidc/exchange'
 import { startBenchIdp } from './lib/bench-idp.js'
-
 
 async function listen(server: Server): Promise<string> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
@@ -44,15 +44,8 @@ async function startExchangeServer(): Promise<{ url: string; bodies: string[] }>
   return { url: `${url}/token`, bodies: idp.bodies }
 }
 
-interface MiniExpress {
-  (): { use(h: unknown): void; post(path: string, h: (req: unknown, res: { json(v: unknown): void }) => void): void }
-  urlencoded(o: { extended: boolean }): unknown
-}
-
 /** The baseline: express + the same form parser + one Ed25519 JWS, nothing else. */
 async function startBaselineServer(): Promise<{ url: string; bodies: string[] }> {
-  // express is a dependency of apps/exchange, not of the workspace root.
-  const express = createRequire(new URL('../apps/exchange/package.json', import.meta.url))('express') as MiniExpress
   const { privateKey } = generateKeyPairSync('ed25519')
   const header = Buffer.from(JSON.stringify({ alg: 'EdDSA', kid: 'bench', typ: 'mqtt-broker+jwt' })).toString('base64url')
   const app = express()
@@ -63,7 +56,7 @@ async function startBaselineServer(): Promise<{ url: string; bodies: string[] }>
     const input = `${header}.${payload}`
     res.json({ access_token: `${input}.${sign(null, Buffer.from(input), privateKey).toString('base64url')}` })
   })
-  const url = await listen(createServer(app as never))
+  const url = await listen(createServer(app))
   const bodies = [new URLSearchParams({ grant_type: TOKEN_EXCHANGE_GRANT, audience: 'demo' }).toString()]
   return { url: `${url}/token`, bodies }
 }

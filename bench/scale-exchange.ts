@@ -6,7 +6,7 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pino } from 'pino'
-import { openStore, withStartupLock } from '@mqtt-oidc/core'
+import { openStore, withStartupLock } from '@mqtt-oidc/store'
 import { REDACT_PATHS, createExchange, ensureBroker } from '@mqtt-oidc/exchange'
 
 const [storeUrl, idpIssuer, issuer] = process.argv.slice(2) as [string, string, string]

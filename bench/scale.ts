@@ -18,9 +18,11 @@ import type { ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 import { decodeJwt } from 'jose'
-import { startPostgres } from '../test/support/start-postgres.js'
+import { createSseParser } from '@mqtt-oidc/broker-auth'
+import { startPostgres } from '@mqtt-oidc/test-support/start-postgres'
 import { runLoad, summarize } from './exchange-load.js'
 import { startBenchIdp } from './lib/bench-idp.js'
+import { percentile } from './lib/broker-token-fixture.js'
 import type { LoadResult, LoadRun } from './exchange-load.js'
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 6)
@@ -59,17 +61,12 @@ function follow(url: string, feedCredential: string): { arrived(jti: string): Pr
   void (async () => {
     const res = await fetch(`${url}/brokers/demo/revocations/stream`, { headers: { authorization: `Bearer ${feedCredential}` }, signal: controller.signal })
     const decoder = new TextDecoder()
-    let buffer = ''
+    const parser = createSseParser()
     for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-      buffer += decoder.decode(chunk, { stream: true })
-      let end: number
-      while ((end = buffer.indexOf('\n\n')) >= 0) {
-        const frame = buffer.slice(0, end)
-        buffer = buffer.slice(end + 2)
-        if (frame.startsWith(': connected')) markReady()
-        const data = /^data: (.*)$/m.exec(frame)?.[1]
-        if (data) waiting.get((JSON.parse(data) as { jti: string }).jti)?.(performance.now())
-      }
+      const text = decoder.decode(chunk, { stream: true })
+      // The exchange's first line, a comment, says the stream is live; it carries no event.
+      if (text.includes(': connected')) markReady()
+      for (const event of parser.push(text)) waiting.get((JSON.parse(event.data) as { jti: string }).jti)?.(performance.now())
     }
   })().catch(() => {})
   return {
@@ -79,10 +76,7 @@ function follow(url: string, feedCredential: string): { arrived(jti: string): Pr
   }
 }
 
-const pct = (values: number[], q: number): number => {
-  const sorted = [...values].sort((a, b) => a - b)
-  return Math.round((sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0) * 100) / 100
-}
+const pct = (values: number[], q: number): number => (values.length === 0 ? 0 : Math.round(percentile(values, q * 100) * 100) / 100)
 
 const pg = await startPostgres()
 const idp = await startBenchIdp()

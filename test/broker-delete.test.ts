@@ -2,9 +2,9 @@ import { decodeJwt } from 'jose'
 import { connectAsync, type MqttClient } from 'mqtt'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createAdminClient, type AdminClient } from '@mqtt-oidc/client'
-import { connackOf } from '../apps/broker/test/helpers/mqtt.js'
+import { connackOf } from '@mqtt-oidc/test-support/mqtt'
 import { startTestStack, type TestStack } from './support/start-test-stack.js'
-import { until } from './support/until.js'
+import { until } from '@mqtt-oidc/test-support/until'
 
 // A broker deleted and created again under the same id, with a real aedes
 // broker following the exchange's revocation feed all along and restarted at

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { runCliInProcess } from '../packages/client/test/support/run-cli-in-process.js'
+import { runCliInProcess } from './support/run-cli-in-process.js'
 import { startTestStack, type TestStack } from './support/start-test-stack.js'
 
 // `mqtt-oidc clients ...` against a running IdP, authenticated as the admin

@@ -5,9 +5,10 @@ import { connectAsync } from 'mqtt'
 import type { MqttClient } from 'mqtt'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createAdminClient, createTokenStore, discoverIssuer, loginWithDeviceFlow, tokenStoreKey } from '@mqtt-oidc/client'
-import { BIN, runNode, startNode } from '../packages/client/test/support/run-tsx.js'
-import type { RunResult } from '../packages/client/test/support/run-tsx.js'
-import { completeDeviceLogin } from './support/idp-user-agent.js'
+import { BIN } from './support/cli-bin.js'
+import { runNode, startNode } from '@mqtt-oidc/test-support/run-tsx'
+import type { RunResult } from '@mqtt-oidc/test-support/run-tsx'
+import { completeDeviceLogin } from '@mqtt-oidc/test-support/idp-user-agent'
 import { startTestStack, type TestStack } from './support/start-test-stack.js'
 
 // The CLI against the whole stack (IdP, exchange, aedes broker) in-process on

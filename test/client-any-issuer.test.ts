@@ -1,7 +1,7 @@
 import { join } from 'node:path'
 import type { MqttClient } from 'mqtt'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createSqliteStore } from '@mqtt-oidc/core'
+import { createSqliteStore } from '@mqtt-oidc/store'
 import type { Store } from '@mqtt-oidc/core'
 import { createExchange, ensureBroker, ensureFeedCredential } from '@mqtt-oidc/exchange'
 import type { Exchange } from '@mqtt-oidc/exchange'
@@ -10,10 +10,11 @@ import type { Broker } from '@mqtt-oidc/broker'
 import {
   connect, createTokenStore, discoverIssuer, exchangeToken, getIdToken, loginWithDeviceFlow, TokenExchangeRefused, tokenStoreKey,
 } from '@mqtt-oidc/client'
-import { startMiniOidc } from '../packages/client/test/support/mini-oidc.js'
-import type { MiniOidc } from '../packages/client/test/support/mini-oidc.js'
-import { BIN, runNode } from '../packages/client/test/support/run-tsx.js'
-import { completeDeviceLogin } from './support/idp-user-agent.js'
+import { startMiniOidc } from '@mqtt-oidc/test-support/mini-oidc'
+import type { MiniOidc } from '@mqtt-oidc/test-support/mini-oidc'
+import { BIN } from './support/cli-bin.js'
+import { runNode } from '@mqtt-oidc/test-support/run-tsx'
+import { completeDeviceLogin } from '@mqtt-oidc/test-support/idp-user-agent'
 import { startTestStack, type TestStack } from './support/start-test-stack.js'
 
 // "Works with any OIDC issuer that the exchange trusts, not only ours": a

@@ -2,8 +2,9 @@ import { decodeJwt } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { discoverIssuer, getIdToken, LoginFailed, loginWithBrowser, createTokenStore, tokenStoreKey } from '@mqtt-oidc/client'
 import { join } from 'node:path'
-import { BIN, runNode, startNode } from '../packages/client/test/support/run-tsx.js'
-import { completeAuthCodeLogin } from './support/idp-user-agent.js'
+import { BIN } from './support/cli-bin.js'
+import { runNode, startNode } from '@mqtt-oidc/test-support/run-tsx'
+import { completeAuthCodeLogin } from '@mqtt-oidc/test-support/idp-user-agent'
 import { startTestStack, type TestStack } from './support/start-test-stack.js'
 
 // loginWithBrowser against the real IdP, the person played by the scripted

@@ -8,9 +8,9 @@ import { connect, createAdminClient, createTokenStore, discoverIssuer, loginWith
 import { BrokerTokenRevoked } from '@mqtt-oidc/client'
 import type { BrokerRefusal } from '@mqtt-oidc/client'
 import { decodeJwt } from 'jose'
-import { startTcpProxy } from '../packages/client/test/support/tcp-proxy.js'
-import type { TcpProxy } from '../packages/client/test/support/tcp-proxy.js'
-import { completeDeviceLogin } from './support/idp-user-agent.js'
+import { startTcpProxy } from './support/tcp-proxy.js'
+import type { TcpProxy } from './support/tcp-proxy.js'
+import { completeDeviceLogin } from '@mqtt-oidc/test-support/idp-user-agent'
 import { startTestStack, type TestStack } from './support/start-test-stack.js'
 
 // The headless gateway story, end to end: one device login, then the library's

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { decodeJwt } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTokenStore, discoverIssuer, login, tokenStoreKey } from '@mqtt-oidc/client'
-import { completeDeviceLogin } from './support/idp-user-agent.js'
+import { completeDeviceLogin } from '@mqtt-oidc/test-support/idp-user-agent'
 import { startTestStack, type TestStack } from './support/start-test-stack.js'
 
 let stack: TestStack

@@ -11,10 +11,11 @@ import {
   BrokerCertificateUntrusted, connect, connectWithToken, createAdminClient, createTokenStore, discoverIssuer, exchangeToken,
   getIdToken, loginWithDeviceFlow, tokenStoreKey,
 } from '@mqtt-oidc/client'
-import { runCli } from '../packages/client/src/cli/run-cli.js'
-import { BIN, runNode, startNode } from '../packages/client/test/support/run-tsx.js'
-import type { RunResult } from '../packages/client/test/support/run-tsx.js'
-import { completeDeviceLogin } from './support/idp-user-agent.js'
+import { runCli } from '@mqtt-oidc/cli'
+import { BIN } from './support/cli-bin.js'
+import { runNode, startNode } from '@mqtt-oidc/test-support/run-tsx'
+import type { RunResult } from '@mqtt-oidc/test-support/run-tsx'
+import { completeDeviceLogin } from '@mqtt-oidc/test-support/idp-user-agent'
 import { startTestStack, type TestStack } from './support/start-test-stack.js'
 
 // MQTT over TLS (mqtts://) from the library and the CLI against the aedes

@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs'
 import { connectAsync, type MqttClient } from 'mqtt'
 import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { launchChromium, type Chromium } from './support/launch-chromium.js'
+import { launchChromium, type Chromium } from '@mqtt-oidc/test-support/launch-chromium'
 import { startTestStack, type TestStack } from './support/start-test-stack.js'
 
 const ADMIN = { username: 'alice', password: 'alice-password-1' }

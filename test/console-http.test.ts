@@ -7,9 +7,10 @@
 import { createHash } from 'node:crypto'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createSqliteStore, type Store } from '@mqtt-oidc/core'
+import type { Store } from '@mqtt-oidc/core'
+import { createSqliteStore } from '@mqtt-oidc/store'
 import { createExchange, readConsoleClient } from '@mqtt-oidc/exchange'
-import { completeAuthCodeLogin, parsePage, ScriptedBrowser, type BrowserPage } from './support/idp-user-agent.js'
+import { completeAuthCodeLogin, parsePage, ScriptedBrowser, type BrowserPage } from '@mqtt-oidc/test-support/idp-user-agent'
 import { startTestStack, type TestStack } from './support/start-test-stack.js'
 
 const ADMIN = { username: 'carol', password: 'carol-password-1' }

@@ -3,8 +3,8 @@ import { connectAsync, type MqttClient } from 'mqtt'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { discoverIssuer, exchangeToken, loginWithDeviceFlow } from '@mqtt-oidc/client'
-import { runCliInProcess } from '../packages/client/test/support/run-cli-in-process.js'
-import { completeDeviceLogin } from './support/idp-user-agent.js'
+import { runCliInProcess } from './support/run-cli-in-process.js'
+import { completeDeviceLogin } from '@mqtt-oidc/test-support/idp-user-agent'
 import { startTestStack, type TestStack } from './support/start-test-stack.js'
 
 // `pnpm start`'s layout: the IdP on idp.sqlite, the exchange on exchange.sqlite

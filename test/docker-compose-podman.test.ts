@@ -3,10 +3,10 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { loadBrokerConfig } from '@mqtt-oidc/broker'
-import { launchChromium, type Chromium } from './support/launch-chromium.js'
-import { freePort } from './support/free-port.js'
-import { runCommand, type CommandRun } from './support/run-command.js'
-import { until } from './support/until.js'
+import { launchChromium, type Chromium } from '@mqtt-oidc/test-support/launch-chromium'
+import { freePort } from '@mqtt-oidc/test-support/free-port'
+import { runCommand, type CommandRun } from '@mqtt-oidc/test-support/run-command'
+import { until } from '@mqtt-oidc/test-support/until'
 
 // docker-compose.yml on a real container engine: podman, driven by
 // podman-compose, exactly as the README's podman notes say (scripts/podman-setup.sh

@@ -6,8 +6,8 @@ import { parse } from 'yaml'
 import { loadConfig as loadIdpConfig } from '@mqtt-oidc/idp'
 import { loadConfig as loadExchangeConfig } from '@mqtt-oidc/exchange'
 import { loadBrokerConfig } from '@mqtt-oidc/broker'
-import { CLI_ENVIRONMENT_VARIABLES, readCliEnv } from '../packages/client/src/cli/cli-env.js'
-import { createProgram } from '../packages/client/src/cli/create-program.js'
+import { CLI_ENVIRONMENT_VARIABLES, readCliEnv } from '@mqtt-oidc/cli'
+import { createProgram } from '@mqtt-oidc/cli'
 
 // docker-compose.yml and the Dockerfile checked against the code, for what a
 // run cannot show here: the EMQX service (no EMQX image on this machine; its
@@ -119,10 +119,10 @@ describe('docker-compose.yml', () => {
     for (const service of Object.values(services)) expect(service.network_mode).toBeUndefined()
   })
 
-  it('keeps the IdP and the exchange on the postgres service, which they wait for', () => {
+  it('keeps the IdP and the exchange on the postgres service, which they wait for; the CLI never opens it', () => {
     const pg = env('postgres')
     const expected = `postgres://${pg.POSTGRES_USER}:${pg.POSTGRES_PASSWORD}@postgres:5432/${pg.POSTGRES_DB}`
-    expect([loadIdpConfig(env('idp')).store, loadExchangeConfig(env('exchange')).store, env('cli').MQTT_OIDC_STORE]).toEqual([expected, expected, expected])
+    expect([loadIdpConfig(env('idp')).store, loadExchangeConfig(env('exchange')).store, env('cli').MQTT_OIDC_STORE]).toEqual([expected, expected, undefined])
     expect(services.idp?.depends_on?.postgres?.condition).toBe('service_healthy')
     expect(services.exchange?.depends_on?.postgres?.condition).toBe('service_healthy')
     expect(services.postgres?.healthcheck?.test).toContain('pg_isready')
@@ -242,8 +242,10 @@ describe('Dockerfile', () => {
     expect(packageJsonRoot().scripts?.['start:stack']).toBe('node --enable-source-maps dist/start-stack.js')
     expect(runtime).not.toMatch(/apt-get|g\+\+|pnpm|tsx|npm i/)
     expect(runtime).toMatch(/^ENV NODE_ENV=production /m)
-    // Nothing the apps run with needs tsx: it is a dev dependency everywhere.
-    for (const dir of ['.', ...workspaces]) expect(packageJson(dir).dependencies?.tsx, `${dir} has no tsx dependency`).toBeUndefined()
+    // Nothing the apps run with needs tsx: no package the production install holds depends on it.
+    const installed = productionWorkspaces()
+    expect(installed).not.toContain('packages/test-support')
+    for (const dir of installed) expect(packageJson(dir).dependencies?.tsx, `${dir} has no tsx dependency`).toBeUndefined()
   })
 
   it('bakes no secrets, data or local builds into the image, and takes a CA bundle only as a build secret', () => {
@@ -256,6 +258,19 @@ describe('Dockerfile', () => {
 
 function packageJsonRoot() {
   return packageJson('.')
+}
+
+/** The root and the workspace packages `pnpm install --prod` installs: the root's dependencies and theirs, transitively. */
+function productionWorkspaces(): string[] {
+  const byName = new Map(workspaces.map((dir) => [packageJson(dir).name, dir]))
+  const found = ['.']
+  for (let i = 0; i < found.length; i++) {
+    for (const name of Object.keys(packageJson(found[i]!).dependencies ?? {})) {
+      const dir = byName.get(name)
+      if (dir !== undefined && !found.includes(dir)) found.push(dir)
+    }
+  }
+  return found
 }
 
 /** Parses a `mqtt-oidc` command line as the CLI would, without running it: its options, or the CLI's own error. */

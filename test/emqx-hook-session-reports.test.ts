@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createEmqxHookServer, type EmqxHookServer } from '@mqtt-oidc/broker'
 import { adminApi, type AdminApi } from './support/admin-api.js'
 import { startTestStack, type TestStack } from './support/start-test-stack.js'
-import { until } from './support/until.js'
+import { until } from '@mqtt-oidc/test-support/until'
 
 let stack: TestStack
 let admin: AdminApi

@@ -15,16 +15,16 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { createAdminClient, discoverIssuer, exchangeToken, loginWithDeviceFlow, type AdminClient } from '@mqtt-oidc/client'
-import { openStore, withStartupLock, type Store } from '@mqtt-oidc/core'
-import { createAccount, createIdp, ensureDemoAccount, loadOrCreateAdminClient, type Idp } from '@mqtt-oidc/idp'
-import { createClientIdLeases } from '../apps/idp/src/lib/clientid-leases.js'
+import type { Store } from '@mqtt-oidc/core'
+import { openStore, withStartupLock } from '@mqtt-oidc/store'
+import { createAccount, createClientIdLeases, createIdp, ensureDemoAccount, loadOrCreateAdminClient, type Idp } from '@mqtt-oidc/idp'
 import { createExchange, ensureBroker, type Exchange } from '@mqtt-oidc/exchange'
 import { createBroker, type Broker } from '@mqtt-oidc/broker'
-import { completeDeviceLogin } from './support/idp-user-agent.js'
-import { startPostgres, type TestPostgres } from './support/start-postgres.js'
-import { startRedis, type TestRedis } from './support/start-redis.js'
-import { runCliInProcess as runCliIn } from '../packages/client/test/support/run-cli-in-process.js'
-import { until as untilWithin } from './support/until.js'
+import { completeDeviceLogin } from '@mqtt-oidc/test-support/idp-user-agent'
+import { startPostgres, type TestPostgres } from '@mqtt-oidc/test-support/start-postgres'
+import { startRedis, type TestRedis } from '@mqtt-oidc/test-support/start-redis'
+import { runCliInProcess as runCliIn } from './support/run-cli-in-process.js'
+import { until as untilWithin } from '@mqtt-oidc/test-support/until'
 
 const until = (check: () => Promise<boolean>): Promise<void> => untilWithin(check, 15_000)
 
@@ -84,7 +84,6 @@ const ROTATION_LEAD = 3600
 
 let pg: TestPostgres
 let redis: TestRedis
-let storeUrl: string
 let dir: string
 const stores: Store[] = []
 const closers: Array<() => Promise<void>> = []
@@ -127,7 +126,6 @@ async function startNode(exchangeUrl: string, issuer: string): Promise<{ broker:
 beforeAll(async () => {
   ;[pg, redis] = await Promise.all([startPostgres(), startRedis()])
   const url = await pg.createDatabase()
-  storeUrl = url
   dir = mkdtempSync(join(tmpdir(), 'mqtt-oidc-multi-'))
   idpLb = await startBalancer()
   exchangeLb = await startBalancer()
@@ -183,9 +181,9 @@ describe('two IdPs and two exchanges on one PostgreSQL', () => {
     expect((a as { keys: Array<{ kid: string }> }).keys.map((k) => k.kid).sort()).toEqual([...kids].sort())
   })
 
-  it('rotates the IdP keys once, through the CLI on the shared store: both instances publish them, then sign with them, without a restart', async () => {
+  it('rotates the IdP keys once, through the CLI and the admin API of whichever instance the balancer picks: both instances publish them, then sign with them, without a restart', async () => {
     const jwksOf = async (i: number) => (await (await fetch(`http://127.0.0.1:${idpLb.backends[i]}/jwks`)).json()) as { keys: Array<{ kid: string; key_ops?: string[] }> }
-    const env = { dataDir: dir, configDir: join(dir, 'cli'), store: storeUrl }
+    const env = { dataDir: dir, configDir: join(dir, 'cli') }
     const added = await runCliIn(['users', 'add', 'carol', '--client-id', 'carol-gw'], env, 'carol-password-1\n')
     expect(added.code, added.stderr).toBe(0)
     const rotated = await runCliIn(['idp', 'keys', 'rotate', '--lead', String(ROTATION_LEAD)], env)
@@ -280,18 +278,18 @@ describe('two IdPs and two exchanges on one PostgreSQL', () => {
     expect(refused).toBe(4)
   }, 15_000)
 
-  it('disables an account through the CLI on the shared store: its session closes, and the other exchange refuses its old ID token', async () => {
+  it('disables an account through the CLI and one IdP instance\'s admin API: its session closes, and the other exchange refuses its old ID token', async () => {
     await createAccount(stores[0]!, { username: 'dora', password: 'dora-password', clientIds: ['dora-1'] })
     const doraToken = await login('dora', 'dora-password')
     const { token } = await exchangeToken({ exchangeUrl: exchangeUrls[0]!, broker: 'demo', subjectToken: doraToken })
     const live = await connectTo(nodeB.url, token)
     const closed = new Promise<void>((resolve) => live.once('close', () => resolve()))
-    const disabled = await runCliIn(['users', 'disable', 'dora', '--store', storeUrl], { dataDir: dir, configDir: join(dir, 'cli') })
+    const disabled = await runCliIn(['users', 'disable', 'dora'], { dataDir: dir, configDir: join(dir, 'cli') })
     expect(disabled).toEqual({ code: 0, stdout: '', stderr: 'Disabled dora.\n' })
     await closed
     await live.endAsync(true)
     await expect(exchangeToken({ exchangeUrl: exchangeUrls[1]!, broker: 'demo', subjectToken: doraToken })).rejects.toMatchObject({ message: expect.stringContaining('account is disabled') })
-    expect((await runCliIn(['users', 'enable', 'dora', '--store', storeUrl], { dataDir: dir, configDir: join(dir, 'cli') })).code).toBe(0)
+    expect((await runCliIn(['users', 'enable', 'dora'], { dataDir: dir, configDir: join(dir, 'cli') })).code).toBe(0)
     await expect(exchangeToken({ exchangeUrl: exchangeUrls[1]!, broker: 'demo', subjectToken: doraToken }))
       .rejects.toMatchObject({ message: expect.stringContaining('issued before its account was disabled') })
     const fresh = await exchangeToken({ exchangeUrl: exchangeUrls[1]!, broker: 'demo', subjectToken: await login('dora', 'dora-password') })

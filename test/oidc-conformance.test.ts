@@ -6,8 +6,8 @@ import { createLocalJWKSet, createRemoteJWKSet, decodeProtectedHeader, jwtVerify
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createAdminClient, createIdpAdminClient, type AdminClient, type IdpAdminClient } from '@mqtt-oidc/client'
 import { TOKEN_EXCHANGE_GRANT, TOKEN_TYPE } from '@mqtt-oidc/core'
-import { now, startTestIdp as startJwtIssuer, type TestIdp as JwtIssuer } from '../apps/exchange/test/support/test-idp.js'
-import { completeAuthCodeLogin, completeDeviceLogin, ScriptedBrowser, type BrowserPage } from './support/idp-user-agent.js'
+import { now, startTestIdp as startJwtIssuer, type TestIdp as JwtIssuer } from '@mqtt-oidc/test-support/test-idp'
+import { completeAuthCodeLogin, completeDeviceLogin, ScriptedBrowser, type BrowserPage } from '@mqtt-oidc/test-support/idp-user-agent'
 import { startTestStack, type TestStack } from './support/start-test-stack.js'
 
 // The metadata both authorization servers publish, checked field by field

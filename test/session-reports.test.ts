@@ -8,7 +8,7 @@ import { connectAsync, type MqttClient } from 'mqtt'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startTestStack, type TestStack } from './support/start-test-stack.js'
 import { adminApi, type AdminApi } from './support/admin-api.js'
-import { until } from './support/until.js'
+import { until } from '@mqtt-oidc/test-support/until'
 
 interface SessionsView {
   nodes: Array<{ node: string; sessions: number }>

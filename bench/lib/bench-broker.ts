@@ -1,6 +1,6 @@
 /**
  * A bench broker in its own process (so the load generator gets the other
- * core): aedes on 127.0.0.1:0, either with broker-token auth
+ * core): aedes on 127.0.0.1:`BENCH_PORT` (default 0, any free port), either with broker-token auth
  * (`BENCH_MODE=jwt`, keys from `BENCH_JWKS`, configured as the broker app
  * is: its verified-cache size, connect timeout, and every connection through
  * the gate with its packet-size guard and failure budget), plain aedes
@@ -10,7 +10,9 @@
  * sends `{port}`; answers `mem` with memory usage after a full GC and the
  * live session count, `drain` once no session is left, `cpu` with
  * `process.cpuUsage()`, and `{verify: {n, data, signature}}` with the CPU of
- * `n` raw Ed25519 `crypto.verify` calls with the JWKS key.
+ * `n` raw Ed25519 `crypto.verify` calls with the JWKS key. With
+ * `BENCH_LISTEN=deferred` it sends `{ready}` once set up and listens only on
+ * the `listen` message (a restart whose downtime the parent controls).
  */
 import { createPublicKey, verify } from 'node:crypto'
 import type { JsonWebKeyInput } from 'node:crypto'
@@ -45,8 +47,13 @@ if (mode === 'verify') {
 }
 
 const server = createServer({ noDelay: true }, (socket) => accept(socket))
-server.listen(0, '127.0.0.1', () => process.send?.({ port: (server.address() as AddressInfo).port }))
+const listen = (): void => {
+  server.listen(Number(process.env.BENCH_PORT ?? 0), '127.0.0.1', () => process.send?.({ port: (server.address() as AddressInfo).port }))
+}
+if (process.env.BENCH_LISTEN === 'deferred') process.send?.({ ready: true })
+else listen()
 process.on('message', (msg: unknown) => {
+  if (msg === 'listen') listen()
   if (msg === 'mem') {
     for (let i = 0; i < 3; i++) globalThis.gc?.()
     process.send?.({ mem: process.memoryUsage(), sessions: sessions() })

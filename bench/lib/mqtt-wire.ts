@@ -1,6 +1,6 @@
 import { connect } from 'node:net'
 import type { Socket } from 'node:net'
-import { rawConnect } from '../../apps/broker/test/helpers/raw-mqtt.js'
+import { rawConnect } from '@mqtt-oidc/test-support/raw-mqtt'
 
 /** An MQTT 3.1.1 CONNECT (clean session, keepalive 0 = never pinged) with username and password. */
 export function connectPacket(clientId: string, username: string, password: string): Buffer {

@@ -9,7 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { until } from './until.js'
+import { until } from '@mqtt-oidc/test-support/until'
 
 const TOOLS = ['/usr/bin/oidc-agent', '/usr/bin/oidc-gen', '/usr/bin/oidc-token']
 

@@ -28,8 +28,8 @@ const schema = z.object({
   MQTT_OIDC_BROKER_WS_PORT: port.default(8083),
   /** Token exp/nbf leeway, in seconds. Default 5. */
   MQTT_OIDC_BROKER_CLOCK_TOLERANCE: z.coerce.number().int().min(0).max(300).default(5),
-  /** JWKS refresh interval, in seconds. Default 300. */
-  MQTT_OIDC_BROKER_JWKS_REFRESH_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
+  /** JWKS refresh interval, in seconds (a conditional GET: an unchanged JWKS costs a 304). Default 60. */
+  MQTT_OIDC_BROKER_JWKS_REFRESH_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
   /** Minimum time between JWKS fetches caused by unknown kids, in seconds. Default 30. */
   MQTT_OIDC_BROKER_JWKS_COOLDOWN_SECONDS: z.coerce.number().int().min(0).max(3600).default(30),
   /** How long the last good JWKS keeps verifying while the endpoint fails, in seconds. Default 3600. */

@@ -23,7 +23,7 @@ describe('MQTT_OIDC_BROKER_* configuration', () => {
       mqttPort: 1883,
       wsPort: 8083,
       clockTolerance: 5,
-      jwksRefreshIntervalMs: 300_000,
+      jwksRefreshIntervalMs: 60_000,
       jwksCooldownMs: 30_000,
       jwksMaxStaleMs: 3_600_000,
       feedMaxStaleMs: 60_000,

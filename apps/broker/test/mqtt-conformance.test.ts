@@ -3,12 +3,12 @@ import { pino } from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createBroker } from '../src/index.js'
 import type { Broker, BrokerAddresses } from '../src/index.js'
-import { startFakeExchange } from '../../../packages/broker-auth/test/helpers/fake-exchange.js'
-import type { FakeExchange } from '../../../packages/broker-auth/test/helpers/fake-exchange.js'
-import { createTokenKit, nowSeconds } from '../../../packages/broker-auth/test/helpers/token-kit.js'
-import type { TokenKit } from '../../../packages/broker-auth/test/helpers/token-kit.js'
-import { connected, nextMessage, spawnTool, subackCodes } from './helpers/mqtt.js'
-import { openRaw, rawConnect } from './helpers/raw-mqtt.js'
+import { startFakeExchange } from '@mqtt-oidc/test-support/fake-exchange'
+import type { FakeExchange } from '@mqtt-oidc/test-support/fake-exchange'
+import { createTokenKit, nowSeconds } from '@mqtt-oidc/test-support/token-kit'
+import type { TokenKit } from '@mqtt-oidc/test-support/token-kit'
+import { connected, nextMessage, spawnTool, subackCodes } from '@mqtt-oidc/test-support/mqtt'
+import { openRaw, rawConnect } from '@mqtt-oidc/test-support/raw-mqtt'
 
 // MQTT 3.1.1 rules a broker must keep whatever its authentication does,
 // checked with packets written byte by byte (clients refuse to send the

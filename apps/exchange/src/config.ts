@@ -4,7 +4,7 @@ import { brokerIdSchema, parseDuration, NO_EXPIRATION, readEnvironment } from '@
 import { DEFAULT_ADMIN_ISSUE_RATE_LIMIT, DEFAULT_MAX_LIVE_ADMIN_CREDENTIALS, DEFAULT_SUBJECT_RATE_LIMIT } from './create-exchange.js'
 import { DEFAULT_KEY_LEAD_SECONDS } from '@mqtt-oidc/jose'
 import type { ExchangeOptions } from './create-exchange.js'
-import type { RateLimit } from './lib/rate-limiter.js'
+import type { RateLimit } from '@mqtt-oidc/core'
 import { claimReader } from './lib/trusted-issuers.js'
 import { readConsoleClient } from './console/read-console-client.js'
 

@@ -1,9 +1,8 @@
-import { BROKER_TOKEN_TYP } from '@mqtt-oidc/core'
+import { BROKER_TOKEN_TYP, createId } from '@mqtt-oidc/core'
 import type { Acl, Credential } from '@mqtt-oidc/core'
 import type { SigningKey } from './lib/signing-keys.js'
 import type { BrokerSigner } from './lib/broker-signer.js'
 import { signJwt } from '@mqtt-oidc/jose'
-import { createJti } from './lib/create-jti.js'
 
 export interface BrokerTokenRequest {
   /** A BrokerSigner also shapes the token by the broker's profile (`aud`, `scope`, EMQX `acl`); a bare key gives the default shape. */
@@ -42,7 +41,7 @@ export interface IssuedBrokerToken {
  *   clientId: 'c1', acl: ALL_TOPICS_ACL, now, lifetime: 3600, source: 'admin', issuedBy: 'ops' })
  */
 export async function issueBrokerToken(req: BrokerTokenRequest): Promise<IssuedBrokerToken> {
-  const jti = createJti()
+  const jti = createId()
   const nbf = req.notBefore ?? req.now
   const expiresAt = req.lifetime === null ? null : nbf + req.lifetime
   const shape = 'shape' in req.key ? req.key.shape : undefined

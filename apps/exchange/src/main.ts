@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs'
 import { pino } from 'pino'
-import { openStore, withStartupLock } from '@mqtt-oidc/core'
+import { openStore, withStartupLock } from '@mqtt-oidc/store'
 import { ConfigError, exchangeOptionsFromConfig, loadConfig } from './config.js'
 import { REDACT_PATHS, createExchange } from './create-exchange.js'
 import { ensureBroker } from './ensure-broker.js'

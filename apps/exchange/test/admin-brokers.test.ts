@@ -2,8 +2,8 @@ import { decodeJwt } from 'jose'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { startExchange } from './support/harness.js'
 import type { Running } from './support/harness.js'
-import { startTestIdp } from './support/test-idp.js'
-import type { TestIdp } from './support/test-idp.js'
+import { startTestIdp } from '@mqtt-oidc/test-support/test-idp'
+import type { TestIdp } from '@mqtt-oidc/test-support/test-idp'
 
 let idp: TestIdp
 let ex: Running

@@ -4,8 +4,8 @@ import type { JWTPayload } from 'jose'
 import { ensureBroker } from '../src/ensure-broker.js'
 import { startExchange } from './support/harness.js'
 import type { Running } from './support/harness.js'
-import { startTestIdp } from './support/test-idp.js'
-import type { TestIdp } from './support/test-idp.js'
+import { startTestIdp } from '@mqtt-oidc/test-support/test-idp'
+import type { TestIdp } from '@mqtt-oidc/test-support/test-idp'
 
 let idp: TestIdp
 let ex: Running

@@ -3,9 +3,9 @@ import { decodeJwt } from 'jose'
 import { ensureBroker } from '../src/ensure-broker.js'
 import { startExchange } from './support/harness.js'
 import type { Running } from './support/harness.js'
-import { startTestIdp } from './support/test-idp.js'
-import type { TestIdp } from './support/test-idp.js'
-import { until } from '../../../test/support/until.js'
+import { startTestIdp } from '@mqtt-oidc/test-support/test-idp'
+import type { TestIdp } from '@mqtt-oidc/test-support/test-idp'
+import { until } from '@mqtt-oidc/test-support/until'
 
 let idp: TestIdp
 let ex: Running

@@ -3,8 +3,8 @@ import { pino } from 'pino'
 import { TOKEN_EXCHANGE_GRANT, TOKEN_TYPE } from '@mqtt-oidc/core'
 import { ensureBroker } from '../src/ensure-broker.js'
 import { startExchange } from './support/harness.js'
-import { startTestIdp } from './support/test-idp.js'
-import type { TestIdp } from './support/test-idp.js'
+import { startTestIdp } from '@mqtt-oidc/test-support/test-idp'
+import type { TestIdp } from '@mqtt-oidc/test-support/test-idp'
 
 let idp: TestIdp
 beforeAll(async () => { idp = await startTestIdp() })

@@ -4,8 +4,8 @@ import { pino } from 'pino'
 import { TOKEN_EXCHANGE_GRANT, TOKEN_TYPE } from '@mqtt-oidc/core'
 import { startExchange } from './support/harness.js'
 import type { Running } from './support/harness.js'
-import { now, startTestIdp } from './support/test-idp.js'
-import type { TestIdp } from './support/test-idp.js'
+import { now, startTestIdp } from '@mqtt-oidc/test-support/test-idp'
+import type { TestIdp } from '@mqtt-oidc/test-support/test-idp'
 
 let idp: TestIdp
 let corp: TestIdp

@@ -3,8 +3,8 @@ import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from '
 import { TOKEN_EXCHANGE_GRANT, TOKEN_TYPE, rabbitmqScopes } from '@mqtt-oidc/core'
 import { startExchange } from './support/harness.js'
 import type { Running } from './support/harness.js'
-import { startTestIdp } from './support/test-idp.js'
-import type { TestIdp } from './support/test-idp.js'
+import { startTestIdp } from '@mqtt-oidc/test-support/test-idp'
+import type { TestIdp } from '@mqtt-oidc/test-support/test-idp'
 
 let idp: TestIdp
 let ex: Running

@@ -3,12 +3,13 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { decodeJwt } from 'jose'
-import { createSqliteStore, TOKEN_EXCHANGE_GRANT, TOKEN_TYPE, type Store } from '@mqtt-oidc/core'
+import { TOKEN_EXCHANGE_GRANT, TOKEN_TYPE, type Store } from '@mqtt-oidc/core'
+import { createSqliteStore } from '@mqtt-oidc/store'
 import { ensureBroker } from '../src/ensure-broker.js'
 import { ensureFeedCredential } from '../src/ensure-feed-credential.js'
 import { startExchange, type Running } from './support/harness.js'
-import { now, startTestIdp, type TestIdp } from './support/test-idp.js'
-import { until } from '../../../test/support/until.js'
+import { now, startTestIdp, type TestIdp } from '@mqtt-oidc/test-support/test-idp'
+import { until } from '@mqtt-oidc/test-support/until'
 
 // The exchange and our IdP's accounts: `identity` plays the IdP's store
 // (accounts, the client id registry, cut-offs), as `pnpm start` shares it.

@@ -3,10 +3,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { decodeJwt } from 'jose'
-import { freePort, startChildExchange } from './support/child-exchange.js'
+import { freePort } from '@mqtt-oidc/test-support/free-port'
+import { startChildExchange } from './support/child-exchange.js'
 import type { ChildExchange } from './support/child-exchange.js'
-import { startTestIdp } from './support/test-idp.js'
-import type { TestIdp } from './support/test-idp.js'
+import { startTestIdp } from '@mqtt-oidc/test-support/test-idp'
+import type { TestIdp } from '@mqtt-oidc/test-support/test-idp'
 
 let idp: TestIdp
 let dir: string

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { createSqliteStore } from '@mqtt-oidc/core'
+import { createSqliteStore } from '@mqtt-oidc/store'
 import type { Store } from '@mqtt-oidc/core'
 import { ensureBroker } from '../src/ensure-broker.js'
 import { ensureFeedCredential } from '../src/ensure-feed-credential.js'

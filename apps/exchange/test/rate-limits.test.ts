@@ -5,8 +5,8 @@ import type { ExchangeOptions } from '../src/create-exchange.js'
 import { ensureBroker } from '../src/ensure-broker.js'
 import { startExchange } from './support/harness.js'
 import type { Running } from './support/harness.js'
-import { now as realNow, startTestIdp } from './support/test-idp.js'
-import type { TestIdp } from './support/test-idp.js'
+import { now as realNow, startTestIdp } from '@mqtt-oidc/test-support/test-idp'
+import type { TestIdp } from '@mqtt-oidc/test-support/test-idp'
 
 // The exchange's own limits, on by default: exchanges per subject, credentials
 // an admin issues per window, and live admin-issued credentials per broker.

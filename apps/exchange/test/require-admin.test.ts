@@ -1,8 +1,8 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { startExchange } from './support/harness.js'
 import type { Running } from './support/harness.js'
-import { now, startTestIdp } from './support/test-idp.js'
-import type { TestIdp } from './support/test-idp.js'
+import { now, startTestIdp } from '@mqtt-oidc/test-support/test-idp'
+import type { TestIdp } from '@mqtt-oidc/test-support/test-idp'
 
 let idp: TestIdp
 let ex: Running

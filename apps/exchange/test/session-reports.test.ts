@@ -3,8 +3,8 @@ import { pino } from 'pino'
 import { ensureBroker } from '../src/ensure-broker.js'
 import { startExchange } from './support/harness.js'
 import type { Running } from './support/harness.js'
-import { now as wallClock, startTestIdp } from './support/test-idp.js'
-import type { TestIdp } from './support/test-idp.js'
+import { now as wallClock, startTestIdp } from '@mqtt-oidc/test-support/test-idp'
+import type { TestIdp } from '@mqtt-oidc/test-support/test-idp'
 
 // Broker nodes report their sessions with their broker's feed credential;
 // admins read them (GET /admin/brokers/:id/sessions, and its SSE stream).

@@ -5,8 +5,8 @@ import { BROKER_TOKEN_TYP, TOKEN_EXCHANGE_GRANT, TOKEN_TYPE } from '@mqtt-oidc/c
 import { ensureBroker } from '../src/ensure-broker.js'
 import { startExchange } from './support/harness.js'
 import type { Running } from './support/harness.js'
-import { now, startTestIdp } from './support/test-idp.js'
-import type { TestIdp } from './support/test-idp.js'
+import { now, startTestIdp } from '@mqtt-oidc/test-support/test-idp'
+import type { TestIdp } from '@mqtt-oidc/test-support/test-idp'
 
 let idp: TestIdp
 let ex: Running

@@ -1,6 +1,7 @@
 import { CLIENT_ID_MODES, createId, InvalidRequest, type Account, type ClientIdMode, type Store } from '@mqtt-oidc/core'
 import { clientIdProblems } from './lib/client-id-problems.js'
 import { explainTakenClientId } from './lib/explain-taken-client-id.js'
+import { groupProblems } from './lib/group-problems.js'
 import { hashPassword } from './lib/password-hash.js'
 import { passwordProblem } from './lib/password-policy.js'
 
@@ -15,7 +16,7 @@ export interface CreateAccountInput {
    * subject. Default: one new ULID.
    */
   readonly clientIds?: readonly string[]
-  /** Free-form group names (for later ACL policy). Default: none. */
+  /** Group names (the `groups` claim, which brokers' ACL templates match): 1-256 characters each. Default: none. */
   readonly groups?: readonly string[]
   /**
    * `per-login` (default, for people): each sign-in gets its own client id;
@@ -57,6 +58,7 @@ function validateAccountInput(input: CreateAccountInput): string[] {
   const password = passwordProblem(input.password)
   if (password) problems.push(password)
   problems.push(...clientIdProblems(input.clientIds ?? []))
+  problems.push(...groupProblems(input.groups ?? []))
   if (input.clientIdMode !== undefined && !CLIENT_ID_MODES.includes(input.clientIdMode)) problems.push(`client id mode must be one of ${CLIENT_ID_MODES.join(', ')}`)
   return problems
 }

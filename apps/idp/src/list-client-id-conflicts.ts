@@ -1,11 +1,4 @@
-import type { Store } from '@mqtt-oidc/core'
-
-/** A client id that several accounts listed before each id had one owner. */
-export interface ClientIdConflict {
-  readonly clientId: string
-  /** The accounts listing it; none of them gets it until all but one drop it. */
-  readonly usernames: string[]
-}
+import type { ClientIdConflict, Store } from '@mqtt-oidc/core'
 
 /**
  * The client ids in conflict: listed by several accounts when the store

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { pino } from 'pino'
-import { openStore, withStartupLock } from '@mqtt-oidc/core'
+import { openStore, withStartupLock } from '@mqtt-oidc/store'
 import { ConfigError, loadConfig } from './config.js'
 import { createIdp, REDACT_PATHS } from './create-idp.js'
 import { DEMO_ACCOUNT_FILE, ensureDemoAccount } from './ensure-demo-account.js'

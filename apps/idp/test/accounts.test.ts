@@ -2,7 +2,8 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createSqliteStore, InvalidRequest, type Store } from '@mqtt-oidc/core'
+import { InvalidRequest, type Store } from '@mqtt-oidc/core'
+import { createSqliteStore } from '@mqtt-oidc/store'
 import {
   createAccount, ensureDemoAccount, loadOrCreateAdminClient, loadOrCreateCookieKeys, verifyAccountPassword, checkAccountPassword,
 } from '../src/index.js'

@@ -1,10 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { pino } from 'pino'
-import { createPostgresStore, type Store } from '@mqtt-oidc/core'
+import type { Store } from '@mqtt-oidc/core'
+import { createPostgresStore } from '@mqtt-oidc/store'
 import { createIdp, type Idp } from '../src/index.js'
-import { freePort } from '../../../test/support/free-port.js'
-import { startPostgres, type TestPostgres } from '../../../test/support/start-postgres.js'
+import { freePort } from '@mqtt-oidc/test-support/free-port'
+import { startPostgres, type TestPostgres } from '@mqtt-oidc/test-support/start-postgres'
 import { ADMIN_SECRET, EXCHANGE_URL } from './support/test-idp.js'
+import { adminToken } from './support/admin-api.js'
 
 // Two IdP instances on one PostgreSQL database, as behind a load balancer (one
 // public issuer URL, each instance its own connection pool). A client registered
@@ -38,21 +40,12 @@ afterAll(async () => {
   await pg?.stop()
 })
 
-async function adminToken(): Promise<string> {
-  const res = await fetch(`${urls[0]}/token`, {
-    method: 'POST',
-    headers: { authorization: `Basic ${Buffer.from(`mqtt-oidc-admin:${ADMIN_SECRET}`).toString('base64')}` },
-    body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'mqtt-oidc:admin', resource: issuer }),
-  })
-  return ((await res.json()) as { access_token: string }).access_token
-}
-
 const deviceAuth = (url: string, clientId: string) =>
   fetch(`${url}/device/auth`, { method: 'POST', body: new URLSearchParams({ client_id: clientId, scope: 'openid' }) })
 
 describe('/admin/clients on several instances sharing PostgreSQL', () => {
   it('a client registered, changed or removed through one instance is so on the other at once', async () => {
-    const token = await adminToken()
+    const token = await adminToken(urls[0]!, issuer)
     const api = (url: string, method: string, path: string, body?: unknown) => fetch(`${url}/admin${path}`, {
       method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body),
     })

@@ -1,54 +1,23 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import * as oidc from 'openid-client'
 import { createAccount } from '../src/index.js'
-import { completeDeviceLogin } from '../../../test/support/idp-user-agent.js'
-import { ADMIN_SECRET, DEVICE_GRANT, EXCHANGE_URL, startTestIdp, type TestIdp } from './support/test-idp.js'
+import { completeDeviceLogin } from '@mqtt-oidc/test-support/idp-user-agent'
+import { DEVICE_GRANT, EXCHANGE_URL, startTestIdp, type TestIdp } from './support/test-idp.js'
+import { adminApi, adminToken, basic, ok, refused, type AdminApi } from './support/admin-api.js'
 
 const ALICE = { username: 'alice', password: 'correct horse battery' }
 const NATIVE_SCOPE = 'openid offline_access mqtt groups'
 
 let t: TestIdp
 let admin: string
+let api: AdminApi
 
 beforeAll(async () => {
   t = await startTestIdp({}, async (store) => { await createAccount(store, { ...ALICE, clientIds: ['alice-1'], clientIdMode: 'shared' }) })
   admin = await adminToken(t.issuer)
+  api = adminApi(t.issuer, admin)
 })
 afterAll(async () => { await t?.close() })
-
-/** An admin access token from the IdP's client credentials grant, for `resource`. */
-async function adminToken(resource: string): Promise<string> {
-  const res = await fetch(`${t.issuer}/token`, {
-    method: 'POST',
-    headers: { authorization: basic('mqtt-oidc-admin', ADMIN_SECRET) },
-    body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'mqtt-oidc:admin', resource }),
-  })
-  const body = await res.json() as { access_token?: string }
-  if (!body.access_token) throw new Error(`no admin token: ${JSON.stringify(body)}`)
-  return body.access_token
-}
-
-function basic(user: string, password: string): string {
-  return `Basic ${Buffer.from(`${encodeURIComponent(user)}:${encodeURIComponent(password)}`).toString('base64')}`
-}
-
-function api(method: string, path: string, body?: unknown, token = admin): Promise<Response> {
-  return fetch(`${t.issuer}/admin${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  })
-}
-
-async function ok<T = Record<string, unknown>>(res: Response, status = 200): Promise<T> {
-  const body = await res.json() as T
-  expect(res.status, JSON.stringify(body)).toBe(status)
-  return body
-}
-
-async function refused(res: Response, status: number, body: Record<string, string>): Promise<void> {
-  expect({ status: res.status, body: await res.json() }).toEqual({ status, body })
-}
 
 describe('the admin API authentication', () => {
   it('asks for a Bearer token', async () => {
@@ -58,7 +27,7 @@ describe('the admin API authentication', () => {
   })
 
   it('refuses an admin token meant for the exchange: one token, one API', async () => {
-    const res = await api('GET', '/clients', undefined, await adminToken(EXCHANGE_URL))
+    const res = await api('GET', '/clients', undefined, await adminToken(t.issuer, EXCHANGE_URL))
     expect(res.headers.get('www-authenticate')).toBe('Bearer realm="mqtt-oidc", error="invalid_token"')
     await refused(res, 401, { error: 'invalid_token', error_description: 'the access token\'s aud claim is not accepted here' })
   })

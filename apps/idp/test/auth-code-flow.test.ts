@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import * as oidc from 'openid-client'
 import { createAccount } from '../src/index.js'
-import { completeAuthCodeLogin, ScriptedBrowser } from '../../../test/support/idp-user-agent.js'
+import { completeAuthCodeLogin, ScriptedBrowser } from '@mqtt-oidc/test-support/idp-user-agent'
 import { SCOPE, startTestIdp, tokenRequest, type TestIdp } from './support/test-idp.js'
 
 const ALICE = { username: 'alice', password: 'correct horse battery' }

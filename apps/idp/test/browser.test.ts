@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import * as oidc from 'openid-client'
 import { createAccount } from '../src/index.js'
-import { launchChromium, type Chromium } from '../../../test/support/launch-chromium.js'
+import { launchChromium, type Chromium } from '@mqtt-oidc/test-support/launch-chromium'
 import { SCOPE, startTestIdp, type TestIdp } from './support/test-idp.js'
 
 const ALICE = { username: 'alice', password: 'correct horse battery' }

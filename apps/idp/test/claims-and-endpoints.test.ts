@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import * as oidc from 'openid-client'
 import { decodeJwt } from 'jose'
 import { createAccount } from '../src/index.js'
-import { completeAuthCodeLogin, completeDeviceLogin, ScriptedBrowser, ScriptedLoginError, type BrowserPage } from '../../../test/support/idp-user-agent.js'
+import { completeAuthCodeLogin, completeDeviceLogin, ScriptedBrowser, ScriptedLoginError, type BrowserPage } from '@mqtt-oidc/test-support/idp-user-agent'
 import { DEVICE_GRANT, deviceAuthorization, SCOPE, startTestIdp, tokenRequest, type TestIdp } from './support/test-idp.js'
 
 const ALICE = { username: 'alice', password: 'correct horse battery' }

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import * as oidc from 'openid-client'
-import { completeDeviceLogin, ScriptedBrowser } from '../../../test/support/idp-user-agent.js'
+import { completeDeviceLogin, ScriptedBrowser } from '@mqtt-oidc/test-support/idp-user-agent'
 import { createAccount, setAccountClientIdMode } from '../src/index.js'
 import { SCOPE, startTestIdp, type TestIdp } from './support/test-idp.js'
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { decodeJwt } from 'jose'
 import { createAccount } from '../src/index.js'
-import { completeAuthCodeLogin } from '../../../test/support/idp-user-agent.js'
+import { completeAuthCodeLogin } from '@mqtt-oidc/test-support/idp-user-agent'
 import { EXCHANGE_URL, startTestIdp, tokenRequest, type TestIdp } from './support/test-idp.js'
 
 // The exchange's console as a built-in confidential client: the code flow

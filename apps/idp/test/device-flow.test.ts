@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import * as oidc from 'openid-client'
 import { decodeJwt } from 'jose'
 import { createAccount } from '../src/index.js'
-import { completeDeviceLogin, parsePage } from '../../../test/support/idp-user-agent.js'
+import { completeDeviceLogin, parsePage } from '@mqtt-oidc/test-support/idp-user-agent'
 import { DEVICE_GRANT, deviceAuthorization, requestFrom, SCOPE, startTestIdp, tokenRequest, type TestIdp } from './support/test-idp.js'
 
 const PENDING = { error: 'authorization_pending', error_description: "authorization request is still pending as the end-user hasn't yet completed the user interaction steps" }

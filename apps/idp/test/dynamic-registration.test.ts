@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createAccount } from '../src/index.js'
-import { completeDeviceLogin } from '../../../test/support/idp-user-agent.js'
-import { ADMIN_SECRET, DEVICE_GRANT, startTestIdp, type TestIdp } from './support/test-idp.js'
+import { completeDeviceLogin } from '@mqtt-oidc/test-support/idp-user-agent'
+import { DEVICE_GRANT, startTestIdp, type TestIdp } from './support/test-idp.js'
+import { adminToken } from './support/admin-api.js'
 
 // RFC 7591 dynamic client registration, off unless configured; then only with an
 // initial access token an admin made, and under the admin API's rules.
@@ -19,18 +20,9 @@ afterAll(async () => {
   await on?.close()
 })
 
-async function adminToken(t: TestIdp): Promise<string> {
-  const res = await fetch(`${t.issuer}/token`, {
-    method: 'POST',
-    headers: { authorization: `Basic ${Buffer.from(`mqtt-oidc-admin:${ADMIN_SECRET}`).toString('base64')}` },
-    body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'mqtt-oidc:admin', resource: t.issuer }),
-  })
-  return ((await res.json()) as { access_token: string }).access_token
-}
-
 async function registrationToken(t: TestIdp, body: unknown = {}): Promise<Response> {
   return fetch(`${t.issuer}/admin/registration-tokens`, {
-    method: 'POST', headers: { authorization: `Bearer ${await adminToken(t)}`, 'content-type': 'application/json' }, body: JSON.stringify(body),
+    method: 'POST', headers: { authorization: `Bearer ${await adminToken(t.issuer)}`, 'content-type': 'application/json' }, body: JSON.stringify(body),
   })
 }
 

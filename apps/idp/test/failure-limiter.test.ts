@@ -32,4 +32,26 @@ describe('createFailureLimiter', () => {
     now = 86_400_000
     expect(limiter.retryAfter('k')).toBe(0)
   })
+
+  it('forgets windows once they have ended, so keys that stop failing leave no trace', () => {
+    let now = 0
+    const limiter = createFailureLimiter({ limit: 5, windowSeconds: 60 }, () => now)
+    for (let i = 0; i < 1000; i++) limiter.fail(`10.0.${i >> 8}.${i & 255}`)
+    expect(limiter.size).toBe(1000)
+    now = 61_000
+    limiter.fail('10.9.9.9')
+    expect(limiter.size).toBe(1)
+  })
+
+  it('forgets a key on reset (a successful login), and counts only what failed', () => {
+    let now = 0
+    const limiter = createFailureLimiter({ limit: 1, windowSeconds: 60 }, () => now)
+    limiter.fail('k')
+    limiter.fail('k')
+    expect([limiter.count('k'), limiter.retryAfter('k')]).toEqual([2, 60])
+    now = 30_500
+    expect(limiter.retryAfter('k')).toBe(30)
+    limiter.reset('k')
+    expect([limiter.count('k'), limiter.retryAfter('k')]).toEqual([0, 0])
+  })
 })

@@ -2,10 +2,10 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import * as oidc from 'openid-client'
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from 'jose'
 import { pino } from 'pino'
-import { createSqliteStore } from '@mqtt-oidc/core'
+import { createSqliteStore } from '@mqtt-oidc/store'
 import { createAccount, createIdp, rotateSigningKeys } from '../src/index.js'
-import { until } from '../../../test/support/until.js'
-import { completeDeviceLogin, ScriptedBrowser, ScriptedLoginError, type BrowserPage } from '../../../test/support/idp-user-agent.js'
+import { until } from '@mqtt-oidc/test-support/until'
+import { completeDeviceLogin, ScriptedBrowser, ScriptedLoginError, type BrowserPage } from '@mqtt-oidc/test-support/idp-user-agent'
 import { ADMIN_SECRET, DEVICE_GRANT, deviceAuthorization, EXCHANGE_URL, SCOPE, startTestIdp, tokenRequest, type TestIdp } from './support/test-idp.js'
 
 const BOB = { username: 'bob', password: 'bob-password-1' }

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import * as oidc from 'openid-client'
 import { createAccount, setAccountDisabled } from '../src/index.js'
-import { completeDeviceLogin, CookieJar, ScriptedBrowser, ScriptedLoginError, type BrowserPage } from '../../../test/support/idp-user-agent.js'
+import { completeDeviceLogin, CookieJar, ScriptedBrowser, ScriptedLoginError, type BrowserPage } from '@mqtt-oidc/test-support/idp-user-agent'
 import { deviceAuthorization, SCOPE, startTestIdp, tokenRequest, type TestIdp } from './support/test-idp.js'
 
 const ALICE = { username: 'alice', password: 'correct horse battery' }

@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { pino } from 'pino'
-import { parsePage } from '../../../test/support/idp-user-agent.js'
+import { parsePage } from '@mqtt-oidc/test-support/idp-user-agent'
 import { startTestIdp, type TestIdp } from './support/test-idp.js'
 
 // Requests a browser makes without the IdP's session cookie (a stale tab, a

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import * as oidc from 'openid-client'
 import { createAccount } from '../src/index.js'
-import { completeDeviceLogin, parsePage, ScriptedBrowser, ScriptedLoginError, type BrowserPage } from '../../../test/support/idp-user-agent.js'
+import { completeDeviceLogin, parsePage, ScriptedBrowser, ScriptedLoginError, type BrowserPage } from '@mqtt-oidc/test-support/idp-user-agent'
 import { deviceAuthorization, EXCHANGE_URL, SCOPE, startTestIdp, type TestIdp } from './support/test-idp.js'
 
 // What a person reads on the IdP's pages: where the cursor starts, what a

@@ -1,5 +1,5 @@
 import type { Aedes, Client } from 'aedes'
-import { decodeJwt } from 'jose'
+import { decodeJwtPayload } from '@mqtt-oidc/jose'
 import { refusalFor } from '@mqtt-oidc/core'
 import { createAclHooks } from './lib/aedes-acl-hooks.js'
 import { createAclInterner } from './lib/acl-interner.js'
@@ -147,7 +147,7 @@ export function attachAedesAuth(aedes: Aedes, options: AedesAuthOptions): AedesA
 function unverifiedJti(password: Readonly<Buffer | undefined>): string | undefined {
   if (!password || password.length === 0 || password.length > 8192) return undefined
   try {
-    const jti = decodeJwt(password.toString('utf8').trim()).jti
+    const jti = decodeJwtPayload(password.toString('utf8').trim()).jti
     return typeof jti === 'string' ? jti.slice(0, 128) : undefined
   } catch {
     return undefined

@@ -25,7 +25,7 @@ export interface VerifierOptions {
   now?: () => number
   /** Minimum time between two JWKS fetches triggered by unknown `kid`s, in ms. Default 30000. */
   jwksCooldownMs?: number
-  /** JWKS refresh interval (a timer), in ms. Default 300000. */
+  /** JWKS revalidation interval (a timer; conditional GETs), in ms. Default 60000. */
   jwksCacheMaxAgeMs?: number
   /** How long the last good keys keep working while the JWKS endpoint fails, in ms. Default 3600000. */
   jwksMaxStaleMs?: number

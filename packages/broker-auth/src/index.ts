@@ -13,3 +13,7 @@ export * from './guard-packet-sizes.js'
 export * from './create-connection-gate.js'
 export * from './create-session-reporter.js'
 export type { Session, SessionObserver } from './lib/session-registry.js'
+// Building blocks of the revocation follower, for integrations that follow the feed their own way (and bench:revoke).
+export { createRevocationSet, type RevocationSet, type RevokedEntry } from './lib/revocation-set.js'
+export { parseFeedSnapshot, type FeedSnapshot } from './lib/feed-messages.js'
+export { createSseParser, type SseEvent, type SseParser } from './lib/sse-parser.js'

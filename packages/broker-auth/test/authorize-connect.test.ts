@@ -2,10 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { REFUSALS } from '@mqtt-oidc/core'
 import { authorizeConnect, createVerifier } from '../src/index.js'
 import type { Verifier } from '../src/index.js'
-import { startFakeExchange } from './helpers/fake-exchange.js'
-import type { FakeExchange } from './helpers/fake-exchange.js'
-import { createTokenKit } from './helpers/token-kit.js'
-import type { TokenKit } from './helpers/token-kit.js'
+import { startFakeExchange } from '@mqtt-oidc/test-support/fake-exchange'
+import type { FakeExchange } from '@mqtt-oidc/test-support/fake-exchange'
+import { createTokenKit } from '@mqtt-oidc/test-support/token-kit'
+import type { TokenKit } from '@mqtt-oidc/test-support/token-kit'
 
 let exchange: FakeExchange
 let kit: TokenKit

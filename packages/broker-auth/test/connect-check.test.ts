@@ -3,10 +3,10 @@ import { RevocationsUnavailable } from '@mqtt-oidc/core'
 import { createVerifier } from '../src/index.js'
 import type { Verifier } from '../src/index.js'
 import { createConnectCheck } from '../src/lib/connect-check.js'
-import { startFakeExchange } from './helpers/fake-exchange.js'
-import type { FakeExchange } from './helpers/fake-exchange.js'
-import { createTokenKit, nowSeconds } from './helpers/token-kit.js'
-import type { TokenKit } from './helpers/token-kit.js'
+import { startFakeExchange } from '@mqtt-oidc/test-support/fake-exchange'
+import type { FakeExchange } from '@mqtt-oidc/test-support/fake-exchange'
+import { createTokenKit, nowSeconds } from '@mqtt-oidc/test-support/token-kit'
+import type { TokenKit } from '@mqtt-oidc/test-support/token-kit'
 
 let exchange: FakeExchange
 let kit: TokenKit

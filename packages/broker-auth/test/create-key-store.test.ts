@@ -1,10 +1,10 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { createKeyStore, createVerifier } from '../src/index.js'
 import type { KeyStore } from '../src/index.js'
-import { startFakeExchange } from './helpers/fake-exchange.js'
-import type { FakeExchange } from './helpers/fake-exchange.js'
-import { createTokenKit } from './helpers/token-kit.js'
-import type { TokenKit } from './helpers/token-kit.js'
+import { startFakeExchange } from '@mqtt-oidc/test-support/fake-exchange'
+import type { FakeExchange } from '@mqtt-oidc/test-support/fake-exchange'
+import { createTokenKit } from '@mqtt-oidc/test-support/token-kit'
+import type { TokenKit } from '@mqtt-oidc/test-support/token-kit'
 
 const BROKER = 'demo'
 let exchange: FakeExchange
@@ -104,6 +104,28 @@ describe('createKeyStore: JWKS endpoint returns garbage', () => {
     exchange.jwksRaw = JSON.stringify({ keys: [{ kty: 'oct', k: 'c2VjcmV0', kid: 'h' }] })
     expect(await keys.refresh()).toBe(false)
     expect(keys.state().keys).toBe(0)
+  })
+})
+
+describe('createKeyStore: refreshing an unchanged JWKS', () => {
+  it('revalidates with If-None-Match: the exchange answers 304, the keys stay and count as freshly fetched', async () => {
+    const { clock, keys, verifier } = setup({ maxStaleMs: 60_000 })
+    await expect(verifier.verify(await kit.sign({ sub: 'a' }))).resolves.toMatchObject({ sub: 'a' })
+    const before = exchange.jwksNotModified
+    clock.ms += 50_000
+    expect(await keys.refresh()).toBe(true)
+    expect(exchange.jwksNotModified - before).toBe(1)
+    expect(keys.state()).toMatchObject({ keys: 1, failing: false, lastSuccessAt: clock.ms })
+    // past maxStaleMs since the last full body, but not since the last revalidation: still fresh
+    clock.ms += 50_000
+    await expect(verifier.verify(await kit.sign({ sub: 'b' }))).resolves.toMatchObject({ sub: 'b' })
+    // a changed JWKS is fetched whole
+    const rotated = await createTokenKit({ issuer: exchange.url, audience: BROKER })
+    exchange.jwks = { keys: [rotated.publicJwk] }
+    expect(await keys.refresh()).toBe(true)
+    expect(exchange.jwksNotModified - before).toBe(1)
+    await expect(verifier.verify(await rotated.sign({ sub: 'c' }))).resolves.toMatchObject({ sub: 'c' })
+    expect(await codeOf(verifier.verify(await kit.sign({ sub: 'd' })))).toBe('ERR_TOKEN_SIGNATURE')
   })
 })
 

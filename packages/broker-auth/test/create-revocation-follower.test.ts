@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createRevocationFollower } from '../src/index.js'
 import type { LogFn, RevocationEventName, RevocationFollower } from '../src/index.js'
-import { startFakeExchange } from './helpers/fake-exchange.js'
-import type { FakeExchange } from './helpers/fake-exchange.js'
+import { startFakeExchange } from '@mqtt-oidc/test-support/fake-exchange'
+import type { FakeExchange } from '@mqtt-oidc/test-support/fake-exchange'
 
 const BROKER = 'demo'
 const STREAM = `/brokers/${BROKER}/revocations/stream`

@@ -3,8 +3,8 @@ import { catchUp } from '../src/lib/catch-up.js'
 import { createFeedClient, FeedHttpError } from '../src/lib/feed-client.js'
 import type { FeedClient } from '../src/lib/feed-client.js'
 import { createRevocationState } from '../src/lib/revocation-state.js'
-import { startFakeExchange } from './helpers/fake-exchange.js'
-import type { FakeExchange } from './helpers/fake-exchange.js'
+import { startFakeExchange } from '@mqtt-oidc/test-support/fake-exchange'
+import type { FakeExchange } from '@mqtt-oidc/test-support/fake-exchange'
 
 const BROKER = 'demo'
 let exchange: FakeExchange

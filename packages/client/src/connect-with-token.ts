@@ -4,6 +4,7 @@ import { BrokerCertificateUntrusted } from './errors.js'
 import type { BrokerRefusal } from './errors.js'
 import { untrustedCertificateReason } from './lib/untrusted-certificate-reason.js'
 import { classifyRefusal, TRANSIENT_CONNACK } from './lib/classify-refusal.js'
+import { createBackoff } from './lib/create-backoff.js'
 import { reconnectNow } from './lib/reconnect-now.js'
 import { scheduleRenewal } from './lib/schedule-renewal.js'
 
@@ -26,15 +27,25 @@ export interface ConnectWithTokenOptions {
   readonly brokerUrl: string
   /** Fetches a fresh broker token (refresh + exchange). Called once to connect, then ahead of each expiry. */
   readonly getToken: () => Promise<ConnectToken>
-  /** Extra mqtt.js options. `clientId`, `password` and `username` are always taken from the token. */
+  /**
+   * Extra mqtt.js options. `clientId`, `password` and `username` are always taken from the token.
+   * `reconnectPeriod` (default 1000 ms; 0 = never reconnect) is the ceiling of the first reconnect
+   * delay, doubled per failed attempt up to `maxReconnectPeriod`, each delay drawn at random
+   * between half and all of its ceiling.
+   */
   readonly mqtt?: IClientOptions | undefined
+  /** Largest ceiling of the reconnect back-off, ms. Default 30000. */
+  readonly maxReconnectPeriod?: number | undefined
   /**
    * Send the token's `username` claim (else its `sub`) as CONNECT username.
    * Default false: an empty username (a password needs the username flag in
    * MQTT 3.1.1), so the token alone identifies the client.
    */
   readonly sendUsername?: boolean | undefined
-  /** Renew this many seconds before `expiresAt`. Default 60, capped at half the remaining lifetime. */
+  /**
+   * Renew at the latest this many seconds before `expiresAt`. Default 60, capped at half the
+   * remaining lifetime. Renewals are spread at random over the last quarter of the time until then.
+   */
   readonly renewBeforeSeconds?: number | undefined
   /**
    * Reconnect with the renewed token right away (default true), so the
@@ -61,6 +72,10 @@ export interface ConnectWithTokenOptions {
  * replaced at once, before the broker would cut it at the old expiry,
  * keeping unacknowledged QoS 1/2 messages (see `reconnectNow`).
  *
+ * Reconnects after a lost connection back off exponentially with jitter
+ * (see `mqtt.reconnectPeriod`), so a fleet whose broker restarted comes back
+ * spread out instead of in lockstep; a successful CONNACK starts over.
+ *
  * A CONNACK refusal rejects the first connect with a typed error
  * (`NotAuthorized`, `BrokerTokenExpired`, `BrokerTokenRevoked`,
  * `ProtocolVersionRefused`, else `ConnectRefused`); later it ends the client
@@ -81,12 +96,21 @@ export async function connectWithToken(options: ConnectWithTokenOptions): Promis
   let current = await options.getToken()
   let renewError: unknown
   const { username: _ignored, ...mqttOptions } = options.mqtt ?? {}
+  const reconnectPeriod = mqttOptions.reconnectPeriod ?? 1000
+  // Also paces CONNACK 3 retries, which happen even with reconnectPeriod 0 (not a refusal): then from 1 s.
+  const backoff = createBackoff({ initialMs: reconnectPeriod || 1000, maxMs: Math.max(reconnectPeriod, options.maxReconnectPeriod ?? 30_000) })
   const client = connect(options.brokerUrl, {
-    reconnectPeriod: 1000,
     ...mqttOptions,
+    reconnectPeriod,
     ...credentials(current, options.sendUsername === true),
     reconnectOnConnackError: false,
   })
+  if (reconnectPeriod > 0) {
+    // mqtt.js arms its reconnect timer from options.reconnectPeriod in its own 'close' listener:
+    // set the next back-off delay just before it reads it.
+    client.prependListener('close', () => { client.options.reconnectPeriod = backoff.next() })
+    client.on('connect', () => backoff.reset())
+  }
   let refusedCode: number | undefined
   client.on('packetreceive', (packet: Packet) => {
     if (packet.cmd !== 'connack') return
@@ -117,10 +141,13 @@ export async function connectWithToken(options: ConnectWithTokenOptions): Promis
     if (rc === undefined) return
     refusedCode = undefined
     if (TRANSIENT_CONNACK.has(rc)) {
-      const retry = setTimeout(() => {
-        if (!client.disconnecting) client.reconnect({ incomingStore: client.incomingStore, outgoingStore: client.outgoingStore })
-      }, client.options.reconnectPeriod || 1000)
-      retry.unref()
+      // The refused connection closes after this 'error'; its 'close' has set the back-off delay by then.
+      client.once('close', () => {
+        const retry = setTimeout(() => {
+          if (!client.disconnecting) client.reconnect({ incomingStore: client.incomingStore, outgoingStore: client.outgoingStore })
+        }, reconnectPeriod > 0 ? client.options.reconnectPeriod : backoff.next())
+        retry.unref()
+      })
       return
     }
     renewal.stop()

@@ -10,7 +10,7 @@ import type { BrokerRefusal } from './errors.js'
 import { exchangeToken } from './exchange-token.js'
 import type { BrokerToken } from './exchange-token.js'
 import { getIdToken } from './get-id-token.js'
-import { fetchTokenRevoked } from './lib/fetch-token-revoked.js'
+import { fetchTokenRevoked } from './fetch-token-revoked.js'
 
 /** The OIDC client id of the mqtt-oidc CLI, which `connect` uses unless told otherwise. */
 export const DEFAULT_CLIENT_ID = 'mqtt-oidc-cli'
@@ -32,13 +32,20 @@ export interface ConnectOptions {
   readonly tokenStore?: TokenStore | undefined
   readonly configDir?: string | undefined
   /**
-   * Extra mqtt.js options (`protocolVersion: 5`, `clean: false`, TLS `ca`, ...). Default `reconnectPeriod` 1000 ms.
+   * Extra mqtt.js options (`protocolVersion: 5`, `clean: false`, TLS `ca`, ...).
+   * `reconnectPeriod` (default 1000 ms) is the ceiling of the first reconnect delay, doubled per
+   * failed attempt up to `maxReconnectPeriod`, each delay random between half and all of it.
    * With `mqtts://`/`wss://`, `ca` replaces the system CAs; an untrusted broker certificate rejects with `BrokerCertificateUntrusted`.
    */
   readonly mqtt?: IClientOptions | undefined
+  /** Largest ceiling of the reconnect back-off, ms. Default 30000. */
+  readonly maxReconnectPeriod?: number | undefined
   /** Send the token's `username` claim as CONNECT username (default: empty username). */
   readonly sendUsername?: boolean | undefined
-  /** Renew this many seconds before the broker token expires. Default 60, capped at half its lifetime. */
+  /**
+   * Renew at the latest this many seconds before the broker token expires. Default 60, capped at
+   * half its lifetime; renewals are spread at random over the last quarter of the time until then.
+   */
   readonly renewBeforeSeconds?: number | undefined
   /** Each renewed broker token (after a refresh, if the ID token needed one, and an exchange). */
   readonly onRenewed?: ((token: BrokerToken) => void) | undefined
@@ -88,6 +95,7 @@ export async function connect(options: ConnectOptions): Promise<MqttClient> {
     // getToken above hands out BrokerTokens only
     onRenewed: (t: ConnectToken) => options.onRenewed?.(t as BrokerToken),
     mqtt: options.mqtt,
+    maxReconnectPeriod: options.maxReconnectPeriod,
     sendUsername: options.sendUsername,
     renewBeforeSeconds: options.renewBeforeSeconds,
     onRenewError: options.onRenewError,

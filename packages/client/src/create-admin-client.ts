@@ -2,7 +2,7 @@ import type { Acl } from '@mqtt-oidc/core'
 import { InvalidResponse } from './errors.js'
 import { createAdminApiCall } from './lib/admin-api-call.js'
 import { createAdminBearer } from './lib/admin-bearer.js'
-import { readAdminCredentials } from './lib/read-admin-credentials.js'
+import { readAdminCredentials } from './read-admin-credentials.js'
 import { exchangeBase } from './lib/exchange-base.js'
 
 /** The confidential admin client (`<dataDir>/admin-client.json`). */
@@ -101,6 +101,29 @@ export interface BrokerDeletion {
   readonly revoked: number
 }
 
+/** One of the exchange's broker-token signing keys: public information and dates only. */
+export interface ExchangeKeyRecord {
+  readonly kid: string
+  readonly alg: string
+  /** When it signs (or started signing), epoch seconds. */
+  readonly signsFrom: number
+  /** When it stopped (or stops) signing; null while it is the current key. */
+  readonly retiredAt: number | null
+  /** Whether its public key is in the JWKS now. */
+  readonly published: boolean
+}
+
+/** What a rotation of the exchange's key did. */
+export interface ExchangeKeyRotation {
+  /** The new key, published now. */
+  readonly kid: string
+  readonly alg: string
+  /** When it starts signing (and the current key retires), epoch seconds. */
+  readonly activatesAt: number
+  /** The key it replaces, if any. */
+  readonly retiring: string | undefined
+}
+
 export interface AdminClient {
   createBroker(id: string, input?: BrokerInput): Promise<BrokerRecord>
   listBrokers(): Promise<BrokerRecord[]>
@@ -119,6 +142,14 @@ export interface AdminClient {
   listRevocations(id: string): Promise<Revocation[]>
   /** Issues the broker's revocation-feed credential (the previous one stops working); shown once. */
   issueFeedCredential(id: string): Promise<{ broker: string; feedCredential: string }>
+  /** The exchange's broker-token signing keys (unrestricted admins only). */
+  listKeys(): Promise<ExchangeKeyRecord[]>
+  /**
+   * Publishes a new signing key now; it signs after `leadTime` seconds
+   * (default: the exchange's, 10 minutes), when the current key retires.
+   * `alg`: EdDSA (the default), ES256 or RS256.
+   */
+  rotateKey(input?: { readonly alg?: 'EdDSA' | 'ES256' | 'RS256' | undefined; readonly leadTime?: number | undefined }): Promise<ExchangeKeyRotation>
 }
 
 /**
@@ -153,6 +184,8 @@ export function createAdminClient(options: CreateAdminClientOptions): AdminClien
     unrevoke: async (id, jtis) => (await call('DELETE', `${b(id)}/revocations`, { jtis })) as { revision: number; unrevoked: string[] },
     listRevocations: async (id) => unwrapList(await call('GET', `${b(id)}/revocations`), 'revocations') as Revocation[],
     issueFeedCredential: async (id) => (await call('POST', `${b(id)}/feed-credential`)) as { broker: string; feedCredential: string },
+    listKeys: async () => unwrapList(await call('GET', '/admin/keys'), 'keys') as ExchangeKeyRecord[],
+    rotateKey: async (input = {}) => (await call('POST', '/admin/keys/rotate', input)) as ExchangeKeyRotation,
   }
 }
 

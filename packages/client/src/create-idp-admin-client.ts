@@ -1,9 +1,10 @@
-import type { OAuthClientView } from '@mqtt-oidc/core'
+import type { AccountView, ClientIdConflict, ClientIdMode, OAuthClientView, SigningKeyView } from '@mqtt-oidc/core'
+import type { KeyRotation } from '@mqtt-oidc/jose'
 import type { AdminCredentials, CreateAdminClientOptions } from './create-admin-client.js'
 import { InvalidResponse } from './errors.js'
 import { createAdminApiCall } from './lib/admin-api-call.js'
 import { createAdminBearer } from './lib/admin-bearer.js'
-import { readAdminCredentials } from './lib/read-admin-credentials.js'
+import { readAdminCredentials } from './read-admin-credentials.js'
 import { parseFetchFrom } from './lib/fetch-from.js'
 import { parseSecureUrl } from './lib/urls.js'
 
@@ -27,7 +28,50 @@ export interface OAuthClientInput {
 /** A registered client as the IdP's admin API shows it; `client_secret` only in the answer that made it (register, a client made confidential, a rotation). */
 export type OAuthClientRecord = OAuthClientView & { readonly client_secret?: string }
 
+/** A new account: the password goes in the request body only, and the IdP keeps only its scrypt hash. */
+export interface AccountInput {
+  /** 1-64 letters, digits and `. _ @ -`. */
+  readonly username: string
+  /** 8-1024 characters. */
+  readonly password: string
+  /** MQTT client ids it may use, the first the default; each held by nobody else. Default: one made up. */
+  readonly clientIds?: readonly string[] | undefined
+  /** Its `groups` claim. Default: none. */
+  readonly groups?: readonly string[] | undefined
+  /** `per-login` (each sign-in its own client id, the default) or `shared` (every sign-in the first). */
+  readonly clientIdMode?: ClientIdMode | undefined
+}
+
+/** Changes to an account; only the fields given change (lists are replaced). */
+export interface AccountChanges {
+  readonly clientIds?: readonly string[] | undefined
+  readonly groups?: readonly string[] | undefined
+  readonly clientIdMode?: ClientIdMode | undefined
+  /**
+   * true cuts every way in: sign-ins end, exchanges refuse the account's
+   * older ID tokens and revoke its live broker credentials (brokers close
+   * those sessions). false lets it sign in again.
+   */
+  readonly disabled?: boolean | undefined
+}
+
 export interface IdpAdminClient {
+  listAccounts(): Promise<AccountView[]>
+  getAccount(username: string): Promise<AccountView>
+  createAccount(input: AccountInput): Promise<AccountView>
+  updateAccount(username: string, changes: AccountChanges): Promise<AccountView>
+  setAccountPassword(username: string, password: string): Promise<void>
+  /** Client ids several accounts listed before each id had one owner; nobody gets them until all but one account drop them. */
+  listClientIdConflicts(): Promise<ClientIdConflict[]>
+  /** The IdP's signing keys: public information and dates only. */
+  listKeys(): Promise<SigningKeyView[]>
+  /**
+   * A new key per algorithm, published now and signing after `leadTime`
+   * seconds (default 600), when the current ones retire. Every IdP instance
+   * picks it up within a minute.
+   */
+  rotateKeys(options?: { readonly leadTime?: number | undefined }): Promise<KeyRotation>
+
   listClients(): Promise<OAuthClientRecord[]>
   getClient(clientId: string): Promise<OAuthClientRecord>
   /** Without `clientId` the IdP makes one up. */
@@ -45,12 +89,14 @@ export interface IdpAdminClient {
 }
 
 /**
- * A client for the IdP's admin API (`/admin/clients`): OAuth clients
- * registered at the IdP. It authenticates like `createAdminClient`, with an
- * admin access token whose resource is the IdP itself.
+ * A client for the IdP's admin API: accounts (`/admin/accounts`), signing
+ * keys (`/admin/keys`) and OAuth clients (`/admin/clients`). It
+ * authenticates like `createAdminClient`, with an admin access token whose
+ * resource is the IdP itself.
  *
  * @example
  * const idp = createIdpAdminClient({ dataDir: './.data' })
+ * await idp.createAccount({ username: 'alice', password, clientIds: ['gw-17'] })
  * const { client_secret } = await idp.createClient({ client_id: 'dashboard', redirect_uris: ['https://dash.example/cb'] })
  */
 export function createIdpAdminClient(options: CreateAdminClientOptions): IdpAdminClient {
@@ -60,12 +106,24 @@ export function createIdpAdminClient(options: CreateAdminClientOptions): IdpAdmi
   const base = fetchFrom === undefined ? issuer : parseFetchFrom(fetchFrom, issuer, 'issuer fetch-from URL')
   const call = createAdminApiCall(base, createAdminBearer(creds, creds.issuer.replace(/\/+$/, ''), fetchFrom))
   const c = (id: string): string => `/admin/clients/${encodeURIComponent(id)}`
+  const a = (username: string): string => `/admin/accounts/${encodeURIComponent(username)}`
+  const list = async (path: string, what: string): Promise<unknown[]> => {
+    const json = await call('GET', path)
+    if (!Array.isArray(json)) throw new InvalidResponse(`admin API returned no ${what} list`)
+    return json
+  }
   return {
-    listClients: async () => {
-      const list = await call('GET', '/admin/clients')
-      if (!Array.isArray(list)) throw new InvalidResponse('admin API returned no clients list')
-      return list as OAuthClientRecord[]
+    listAccounts: async () => (await list('/admin/accounts', 'accounts')) as AccountView[],
+    getAccount: async (username) => (await call('GET', a(username))) as AccountView,
+    createAccount: async (input) => (await call('POST', '/admin/accounts', input)) as AccountView,
+    updateAccount: async (username, changes) => (await call('PATCH', a(username), changes)) as AccountView,
+    setAccountPassword: async (username, password) => {
+      await call('PUT', `${a(username)}/password`, { password })
     },
+    listClientIdConflicts: async () => (await list('/admin/client-id-conflicts', 'conflicts')) as ClientIdConflict[],
+    listKeys: async () => (await list('/admin/keys', 'keys')) as SigningKeyView[],
+    rotateKeys: async (options = {}) => (await call('POST', '/admin/keys/rotate', options.leadTime === undefined ? {} : { leadTime: options.leadTime })) as KeyRotation,
+    listClients: async () => (await list('/admin/clients', 'clients')) as OAuthClientRecord[],
     getClient: async (id) => (await call('GET', c(id))) as OAuthClientRecord,
     createClient: async (input) => (await call('POST', '/admin/clients', input)) as OAuthClientRecord,
     updateClient: async (id, input) => (await call('PATCH', c(id), input)) as OAuthClientRecord,

@@ -1,7 +1,7 @@
 import { mkdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { writeSecretFile } from '@mqtt-oidc/core'
-import { isRecord } from './lib/is-record.js'
+import { isRecord } from '@mqtt-oidc/core'
 import { storeKey } from './lib/store-key.js'
 import { withFileLock } from './lib/with-file-lock.js'
 import type { TokenSet } from './token-set.js'

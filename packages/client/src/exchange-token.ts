@@ -1,8 +1,8 @@
-import { decodeJwt } from 'jose'
+import { decodeJwtPayload, type JwtPayload } from '@mqtt-oidc/jose'
 import type { Acl } from '@mqtt-oidc/core'
 import { TOKEN_EXCHANGE_GRANT, TOKEN_TYPE } from '@mqtt-oidc/core'
 import { InvalidResponse, TokenExchangeRefused } from './errors.js'
-import { isRecord } from './lib/is-record.js'
+import { isRecord } from '@mqtt-oidc/core'
 import { readOAuthError } from './lib/read-oauth-error.js'
 import { exchangeBase } from './lib/exchange-base.js'
 import { endpointUrl } from './lib/urls.js'
@@ -71,9 +71,9 @@ function brokerTokenFrom(json: unknown, status: number): BrokerToken {
   if (!isRecord(json) || typeof json.access_token !== 'string') {
     throw new InvalidResponse(`token exchange answered HTTP ${status} without an access_token`)
   }
-  let claims: ReturnType<typeof decodeJwt>
+  let claims: JwtPayload
   try {
-    claims = decodeJwt(json.access_token)
+    claims = decodeJwtPayload(json.access_token, 'the broker token')
   } catch (err) {
     throw new InvalidResponse('token exchange returned an access_token that is not a JWT', { cause: err })
   }
@@ -83,9 +83,9 @@ function brokerTokenFrom(json: unknown, status: number): BrokerToken {
     token: json.access_token,
     clientId: claims.sub,
     username: typeof claims.username === 'string' ? claims.username : undefined,
-    expiresAt: claims.exp ?? (expiresIn === undefined ? undefined : Math.floor(Date.now() / 1000) + expiresIn),
+    expiresAt: typeof claims.exp === 'number' ? claims.exp : (expiresIn === undefined ? undefined : Math.floor(Date.now() / 1000) + expiresIn),
     acl: isAcl(claims.acl) ? claims.acl : undefined,
-    jti: claims.jti,
+    jti: typeof claims.jti === 'string' ? claims.jti : undefined,
   }
 }
 

@@ -1,6 +1,6 @@
 import * as oidc from 'openid-client'
 import type { Configuration } from 'openid-client'
-import { decodeJwt } from 'jose'
+import { decodeJwtPayload } from '@mqtt-oidc/jose'
 import { LoginRequired } from './errors.js'
 import type { TokenStore } from './create-token-store.js'
 import { tokenSetFromResponse } from './lib/token-set-from-response.js'
@@ -65,8 +65,8 @@ async function refresh(config: Configuration, current: TokenSet, now: number): P
 function skewFor(t: TokenSet, skewSeconds: number): number {
   let lifetime: number | undefined
   try {
-    const { iat, exp } = decodeJwt(t.idToken)
-    lifetime = iat !== undefined && exp !== undefined && exp > iat ? exp - iat : undefined
+    const { iat, exp } = decodeJwtPayload(t.idToken, 'the ID token')
+    lifetime = typeof iat === 'number' && typeof exp === 'number' && exp > iat ? exp - iat : undefined
   } catch {
     lifetime = undefined
   }

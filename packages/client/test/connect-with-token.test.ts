@@ -43,6 +43,11 @@ afterAll(async () => {
   await new Promise<void>((resolve) => server.close(() => resolve()))
 })
 
+/** Resolves once `check()` holds (re-checked every 10 ms). */
+const until = async (check: () => boolean): Promise<void> => {
+  while (!check()) await new Promise((resolve) => setTimeout(resolve, 10))
+}
+
 /** Closes a client's connection from the broker side (what the broker does when a token expires). */
 const dropClient = (id: string): void => {
   (broker as unknown as { clients: Record<string, { close(): void } | undefined> }).clients[id]?.close()
@@ -220,6 +225,76 @@ describe('connectWithToken (MQTT CONNECT with a broker token)', () => {
     await reconnected
     expect(refusals).toEqual([])
     expect(connects).toHaveLength(3)
+  })
+})
+
+describe('connectWithToken: reconnecting after the broker went away', () => {
+  /** An accept-all aedes on `port` (0 = any), for a broker that can go away and come back. */
+  const startOwnBroker = async (port: number): Promise<{ port: number; close(): Promise<void> }> => {
+    const own = await Aedes.createBroker()
+    const srv = createServer((socket) => own.handle(socket))
+    await new Promise<void>((resolve) => srv.listen(port, '127.0.0.1', resolve))
+    return {
+      port: (srv.address() as AddressInfo).port,
+      close: async () => {
+        await new Promise<void>((resolve) => { own.close(() => resolve()) })
+        await new Promise<void>((resolve) => srv.close(() => resolve()))
+      },
+    }
+  }
+
+  it('backs off exponentially with jitter: each delay within its doubling bounds, two clients never in lockstep, and from the start again once connected', async () => {
+    const own = await startOwnBroker(0)
+    const fleet = await Promise.all([1, 2].map((n) => connectWithToken({
+      brokerUrl: `mqtt://127.0.0.1:${own.port}`,
+      getToken: async () => ({ ...token(n), clientId: `gateway-${n}` }),
+      mqtt: { reconnectPeriod: 40 },
+      maxReconnectPeriod: 320,
+    })))
+    clients.push(...fleet)
+    // the delay mqtt.js waits before each attempt: what the client set when its connection closed
+    const delays = fleet.map((client) => {
+      const seen: number[] = []
+      client.on('close', () => seen.push(client.options.reconnectPeriod ?? Number.NaN))
+      return seen
+    })
+    await own.close()
+    await until(() => delays.every((d) => d.length >= 7))
+    for (const d of delays) {
+      d.slice(0, 7).forEach((delay, i) => {
+        const ceiling = Math.min(320, 40 * 2 ** i)
+        expect(delay).toBeGreaterThanOrEqual(ceiling / 2)
+        expect(delay).toBeLessThanOrEqual(ceiling)
+      })
+    }
+    expect(delays[0]!.slice(0, 7)).not.toEqual(delays[1]!.slice(0, 7))
+
+    const back = await startOwnBroker(own.port)
+    await until(() => fleet.every((c) => c.connected))
+    const after = fleet.map((c) => new Promise<number>((resolve) => c.once('close', () => resolve(c.options.reconnectPeriod ?? Number.NaN))))
+    await back.close()
+    for (const delay of await Promise.all(after)) {
+      expect(delay).toBeGreaterThanOrEqual(20)
+      expect(delay).toBeLessThanOrEqual(40)
+    }
+  })
+
+  it('paces CONNACK 3 retries with the same back-off', async () => {
+    const client = await connectWithToken({ brokerUrl: url, getToken: async () => token(1), mqtt: { reconnectPeriod: 40 }, maxReconnectPeriod: 320 })
+    clients.push(client)
+    client.on('error', () => undefined)
+    const delays: number[] = []
+    client.on('close', () => delays.push(client.options.reconnectPeriod ?? Number.NaN))
+    refuseWith = 3
+    dropClient('gateway-1')
+    await until(() => delays.length >= 4)
+    refuseWith = undefined
+    delays.slice(0, 4).forEach((delay, i) => {
+      const ceiling = 40 * 2 ** i
+      expect(delay).toBeGreaterThanOrEqual(ceiling / 2)
+      expect(delay).toBeLessThanOrEqual(ceiling)
+    })
+    await until(() => client.connected)
   })
 })
 

@@ -3,15 +3,15 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { decodeJwt } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createSqliteStore } from '@mqtt-oidc/core'
+import { createSqliteStore } from '@mqtt-oidc/store'
 import type { Store } from '@mqtt-oidc/core'
 import { createExchange } from '@mqtt-oidc/exchange'
 import type { Exchange } from '@mqtt-oidc/exchange'
 import { createAdminClient } from '../src/create-admin-client.js'
 import type { AdminClient } from '../src/create-admin-client.js'
 import { AdminApiError, AdminCredentialsMissing } from '../src/errors.js'
-import { startMiniOidc } from './support/mini-oidc.js'
-import type { MiniOidc } from './support/mini-oidc.js'
+import { startMiniOidc } from '@mqtt-oidc/test-support/mini-oidc'
+import type { MiniOidc } from '@mqtt-oidc/test-support/mini-oidc'
 
 let idp: MiniOidc
 let exchange: Exchange

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createTokenStore } from '../src/create-token-store.js'
 import type { TokenSet } from '../src/token-set.js'
-import { runNode } from './support/run-tsx.js'
+import { runNode } from '@mqtt-oidc/test-support/run-tsx'
 
 const WORKER = fileURLToPath(new URL('./support/store-worker.ts', import.meta.url))
 const key = { issuer: 'http://localhost:4000', clientId: 'mqtt-oidc-cli' }

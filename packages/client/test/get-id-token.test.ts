@@ -9,8 +9,8 @@ import { discoverIssuer } from '../src/discover-issuer.js'
 import { LoginRequired } from '../src/errors.js'
 import { getIdToken } from '../src/get-id-token.js'
 import { tokenStoreKey } from '../src/token-store-key.js'
-import { startMiniOidc } from './support/mini-oidc.js'
-import type { MiniOidc } from './support/mini-oidc.js'
+import { startMiniOidc } from '@mqtt-oidc/test-support/mini-oidc'
+import type { MiniOidc } from '@mqtt-oidc/test-support/mini-oidc'
 
 let idp: MiniOidc
 let config: Configuration

@@ -4,8 +4,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { discoverIssuer } from '../src/discover-issuer.js'
 import { loginWithDeviceFlow } from '../src/login-with-device-flow.js'
 import type { DevicePrompt } from '../src/login-with-device-flow.js'
-import { startMiniOidc } from './support/mini-oidc.js'
-import type { MiniOidc } from './support/mini-oidc.js'
+import { startMiniOidc } from '@mqtt-oidc/test-support/mini-oidc'
+import type { MiniOidc } from '@mqtt-oidc/test-support/mini-oidc'
 
 let idp: MiniOidc
 let config: Configuration

@@ -1,8 +1,8 @@
 import type { Acl } from './acl.js'
 
 /**
- * The one Store interface. SQLite is the embedded default
- * (createSqliteStore); PostgreSQL (createPostgresStore) has the same contract.
+ * The one Store interface (types only: @mqtt-oidc/store implements it). SQLite
+ * is the embedded default (createSqliteStore); PostgreSQL (createPostgresStore) has the same contract.
  * All times are Unix epoch seconds. All methods are async so a networked
  * store fits the same contract.
  */

@@ -17,8 +17,12 @@ export const DEFAULT_MAX_TOKEN_LENGTH = 16_384
  */
 export const MAX_NUMERIC_DATE = 1e12
 
-/** JWKS cache: refresh on a timer this often, ms (each wait drawn from 80-100 % of it). */
-export const DEFAULT_JWKS_REFRESH_MS = 300_000
+/**
+ * JWKS cache: revalidate on a timer this often, ms (each wait drawn from 80-100 % of it). A
+ * conditional GET (If-None-Match): an unchanged JWKS costs one bodyless 304, and a removed key
+ * stops verifying within a minute.
+ */
+export const DEFAULT_JWKS_REFRESH_MS = 60_000
 
 /** JWKS cache: least time between two fetches caused by unknown `kid`s, ms. */
 export const DEFAULT_JWKS_COOLDOWN_MS = 30_000
@@ -33,9 +37,9 @@ export const DEFAULT_KEY_RELOAD_SECONDS = 60
  * Key sets: seconds a rotated-in key is published before it signs. Longer
  * than every instance takes to reload its keys (60 s), than a verifier waits
  * before refetching a JWKS for an unknown kid (30 s), and than a verifier
- * that only refreshes on a timer keeps a JWKS (300 s: the JWKS `max-age`,
- * the brokers' refresh, EMQX's JWKS refresh): whichever verifier a token
- * reaches already holds its key.
+ * that only refreshes on a timer keeps a JWKS (our brokers revalidate every
+ * 60 s; the JWKS `max-age` and EMQX's JWKS refresh are 300 s): whichever
+ * verifier a token reaches already holds its key.
  */
 export const DEFAULT_KEY_LEAD_SECONDS = 600
 

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { calculateJwkThumbprint } from 'jose'
 import type { JWK } from 'jose'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { createSqliteStore } from '@mqtt-oidc/core'
+import { createSqliteStore } from '@mqtt-oidc/store'
 import type { Store } from '@mqtt-oidc/core'
 import {
   DEFAULT_JWKS_COOLDOWN_MS, DEFAULT_JWKS_REFRESH_MS, DEFAULT_KEY_LEAD_SECONDS, DEFAULT_KEY_RELOAD_SECONDS, MIN_SAFE_KEY_LEAD_SECONDS,

@@ -1,10 +1,9 @@
 import type { Logger } from 'pino'
-import type { Acl, Store } from '@mqtt-oidc/core'
+import type { Acl, RateLimit, Store } from '@mqtt-oidc/core'
 import type { RevocationNotifier } from './revocation-notifier.js'
 import type { SigningKeys } from './signing-keys.js'
 import type { KeyUsage } from './key-usage.js'
 import type { BrokerCache } from './broker-cache.js'
-import type { RateLimit } from './rate-limiter.js'
 import type { TrustedIssuer } from './trusted-issuers.js'
 
 /** What the routes share; built once by createExchange. */

@@ -1,9 +1,8 @@
-import { InvalidRequest, InvalidTarget, mqttIdentifierProblem } from '@mqtt-oidc/core'
+import { InvalidRequest, InvalidTarget, mqttIdentifierProblem, createId } from '@mqtt-oidc/core'
 import type { Acl, Broker } from '@mqtt-oidc/core'
 import type { SubjectIdentity } from '../verify-subject-token.js'
 import type { BrokerPolicy } from './broker-policy.js'
 import { selectAcl } from './broker-policy.js'
-import { createJti } from './create-jti.js'
 import { exchangeLifetime } from './expiration.js'
 import { narrowAcl } from './narrow-acl.js'
 
@@ -32,7 +31,7 @@ export function decideExchange(identity: SubjectIdentity, broker: Broker, policy
     throw new InvalidTarget(`broker "${broker.id}" does not accept tokens from this issuer`)
   }
   const generated = policy.clientIdMode === 'generated'
-  const clientId = generated ? createJti() : identity.clientId
+  const clientId = generated ? createId() : identity.clientId
   if (clientId === undefined) {
     throw new InvalidRequest(`subject_token has no usable ${identity.issuer.clientIdClaim} claim (ask for scope mqtt)`)
   }

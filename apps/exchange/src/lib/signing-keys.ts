@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto'
+import { createId } from '@mqtt-oidc/core'
 import type { SigningKeyRecord, Store } from '@mqtt-oidc/core'
 import { createKeySet } from '@mqtt-oidc/jose'
 import type { PublicJwk, SigningKey } from '@mqtt-oidc/jose'
-import { createJti } from './create-jti.js'
 
 export type { SigningKey }
 
@@ -65,7 +65,7 @@ export async function loadSigningKeys(store: Store, options: {
       const t = options.now()
       await keys.retireHmac(broker)
       const secret = randomBytes(32).toString('base64url')
-      await store.keys.add({ kid: `${hmacPrefix(broker)}${createJti()}`, alg: 'HS256', owner: 'exchange', privateJwk: { kty: 'oct', k: secret }, createdAt: t, retiredAt: null })
+      await store.keys.add({ kid: `${hmacPrefix(broker)}${createId()}`, alg: 'HS256', owner: 'exchange', privateJwk: { kty: 'oct', k: secret }, createdAt: t, retiredAt: null })
       await keySet.reload()
       return secret
     },

@@ -1,16 +1,15 @@
 import { Router } from 'express'
 import type { Request, Response } from 'express'
 import { z } from 'zod'
-import { ALL_TOPICS_ACL, InvalidRequest, NO_EXPIRATION, TooManyRequests, mqttIdentifierProblem, parseDuration } from '@mqtt-oidc/core'
+import { ALL_TOPICS_ACL, InvalidRequest, NO_EXPIRATION, TooManyRequests, mqttIdentifierProblem, parseDuration, createId } from '@mqtt-oidc/core'
 import type { ExchangeContext } from '../lib/context.js'
 import { aclSchema, expirationSchema, getBroker } from '../lib/broker-fields.js'
 import { adminLifetime } from '../lib/expiration.js'
 import { parseBody } from '../lib/params.js'
 import { adminName } from '../require-admin.js'
 import { audit } from '../lib/audit.js'
-import { createJti } from '../lib/create-jti.js'
-import { createRateLimiter } from '../lib/rate-limiter.js'
-import type { RateLimiter } from '../lib/rate-limiter.js'
+import { createRateLimiter } from '@mqtt-oidc/core'
+import type { RateLimiter } from '@mqtt-oidc/core'
 import { getBrokerPolicy } from '../lib/broker-policy.js'
 import { brokerSigner } from '../lib/broker-signer.js'
 import { issueBrokerToken } from '../issue-broker-token.js'
@@ -136,7 +135,7 @@ async function checkLiveQuota(ctx: ExchangeContext, res: Response, broker: strin
 }
 
 function resolveClientIds(number: number | undefined, clientIds: string[] | undefined): string[] {
-  if (clientIds === undefined) return Array.from({ length: number ?? 1 }, () => createJti())
+  if (clientIds === undefined) return Array.from({ length: number ?? 1 }, () => createId())
   if (number !== undefined && number !== clientIds.length) {
     throw new InvalidRequest('number and clientIds disagree; give one of them')
   }

@@ -1,12 +1,11 @@
 import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
-import { createServer } from 'node:net'
-import type { AddressInfo } from 'node:net'
 import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 import { createInterface } from 'node:readline'
 
-const ROOT = fileURLToPath(new URL('../../../../', import.meta.url))
+// The exchange package's directory: tsx (its dev dependency) resolves from there.
+const PACKAGE_DIR = fileURLToPath(new URL('../..', import.meta.url))
 const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url))
 
 /**
@@ -20,20 +19,10 @@ export interface ChildExchange {
   kill(): Promise<void>
 }
 
-/** A port that was free a moment ago (the child must bind a fixed port, since its issuer names it). */
-export async function freePort(): Promise<number> {
-  const srv = createServer()
-  srv.listen(0, '127.0.0.1')
-  await once(srv, 'listening')
-  const { port } = srv.address() as AddressInfo
-  await new Promise<void>((resolve) => srv.close(() => resolve()))
-  return port
-}
-
 /** Starts the exchange with `env` (MQTT_OIDC_* only) and resolves once it logs "exchange ready". */
 export async function startChildExchange(env: Record<string, string>, port: number): Promise<ChildExchange> {
   const child = spawn(process.execPath, ['--conditions=@mqtt-oidc/source', '--import', 'tsx', MAIN], {
-    cwd: ROOT,
+    cwd: PACKAGE_DIR,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env, MQTT_OIDC_EXCHANGE_PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
   })

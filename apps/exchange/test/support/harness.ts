@@ -2,11 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pino } from 'pino'
-import { createSqliteStore } from '@mqtt-oidc/core'
+import { createSqliteStore } from '@mqtt-oidc/store'
 import type { Store } from '@mqtt-oidc/core'
 import { createExchange } from '../../src/create-exchange.js'
 import type { Exchange, ExchangeOptions } from '../../src/create-exchange.js'
-import type { TestIdp } from './test-idp.js'
+import type { TestIdp } from '@mqtt-oidc/test-support/test-idp'
 
 export interface Running {
   readonly url: string

@@ -3,7 +3,9 @@ import type { Logger } from 'pino'
 import { NotFound, bodyParserRefusal, refusalFor, type Store } from '@mqtt-oidc/core'
 import type { JWK } from 'jose'
 import type { ClientMetadata, Provider } from 'oidc-provider'
+import { adminAccountsRoutes } from './admin-accounts-routes.js'
 import { adminClientsRoutes } from './admin-clients-routes.js'
+import { adminKeysRoutes } from './admin-keys-routes.js'
 import { adminRegistrationTokenRoutes } from './admin-registration-token-routes.js'
 import { idpAdminName, requireIdpAdmin } from './require-idp-admin.js'
 
@@ -20,14 +22,17 @@ export interface AdminApiDeps {
 }
 
 /**
- * The IdP's admin HTTP API, mounted at /admin: the same admin OAuth as the
- * exchange's (requireIdpAdmin), JSON in and out, errors as `{error,
- * error_description}` with the status of core's refusal table.
+ * The IdP's admin HTTP API, mounted at /admin: accounts, signing keys, OAuth
+ * clients and registration tokens. The same admin OAuth as the exchange's
+ * (requireIdpAdmin), JSON in and out, errors as `{error, error_description}`
+ * with the status of core's refusal table.
  */
 export function createAdminApi(deps: AdminApiDeps): express.Router {
   const router = express.Router()
   router.use(requireIdpAdmin(deps.issuer, deps.jwks))
   router.use(express.json({ limit: '64kb' }))
+  router.use(adminAccountsRoutes({ store: deps.store, logger: deps.logger }))
+  router.use(adminKeysRoutes({ store: deps.store, logger: deps.logger }))
   router.use(adminClientsRoutes({ store: deps.store, provider: deps.provider, builtIn: deps.builtInClients, logger: deps.logger }))
   router.use(adminRegistrationTokenRoutes({ provider: deps.provider, enabled: deps.dynamicRegistration, logger: deps.logger }))
   router.use((req: Request) => { throw new NotFound(`no route for ${req.method} /admin${req.path}`) })

@@ -1,6 +1,5 @@
 import { Router, type Request, type Response } from 'express'
 import type { Logger } from 'pino'
-import type { z } from 'zod'
 import { Conflict, InvalidRequest, NotFound, type Store } from '@mqtt-oidc/core'
 import type { ClientMetadata, Provider } from 'oidc-provider'
 import { createClientSecret } from './client-secret.js'
@@ -8,6 +7,7 @@ import {
   builtInClientView, changedClient, clientView, createClientSchema, newClient, updateClientSchema, type ClientView,
 } from './client-registration.js'
 import { idpAdminName } from './require-idp-admin.js'
+import { parseAdminBody as parse } from './parse-admin-body.js'
 
 export interface AdminClientsDeps {
   readonly store: Store
@@ -96,12 +96,4 @@ export function adminClientsRoutes(deps: AdminClientsDeps): Router {
 
 function refuseBuiltIn(builtIn: ReadonlyMap<string, ClientView>, id: string): void {
   if (builtIn.has(id)) throw new InvalidRequest(`client "${id}" is built into the IdP; it cannot be changed or removed here`)
-}
-
-/** A JSON body through its schema; every problem is listed in one InvalidRequest. */
-function parse<T extends z.ZodType>(schema: T, body: unknown): z.output<T> {
-  const parsed = schema.safeParse(body ?? {})
-  if (parsed.success) return parsed.data
-  const problems = parsed.error.issues.map((i) => (i.path.length > 0 && !i.message.startsWith(String(i.path[0])) ? `${i.path.join('.')}: ${i.message}` : i.message))
-  throw new InvalidRequest(problems.join('; '))
 }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
 import type { KoaContextWithOIDC, Provider } from 'oidc-provider'
+import { isRecord } from '@mqtt-oidc/core'
 
 const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code'
 /** RFC 8628 §3.5: after `slow_down` the client adds 5 s to its interval. */
@@ -20,8 +21,8 @@ interface Poll { last: number; interval: number; expiresAt: number }
  * - a device code polled sooner than its interval gets `slow_down` instead of
  *   `authorization_pending` (RFC 8628 §3.5), and its interval grows by 5 s.
  * Only pending answers are rewritten, so the policy never changes an outcome.
- * The pacing state is per process (enough for one instance; a shared store
- * is issue 3's).
+ * The pacing state is per process: behind a load balancer each instance
+ * paces the polls it sees.
  */
 export function useDevicePolling(provider: Provider, intervalSeconds: number): void {
   const polls = new Map<string, Poll>()
@@ -29,13 +30,13 @@ export function useDevicePolling(provider: Provider, intervalSeconds: number): v
   provider.use(async (ctx: KoaContextWithOIDC, next: () => Promise<unknown>) => {
     await next()
     const route = (ctx as { oidc?: KoaContextWithOIDC['oidc'] }).oidc?.route
-    if (route === 'device_authorization' && ctx.status === 200 && isRecord(ctx.body)) {
+    if (route === 'device_authorization' && ctx.status === 200 && isBody(ctx.body)) {
       ctx.body = { ...ctx.body, interval: intervalSeconds }
     } else if (route === 'token' && ctx.oidc.params?.grant_type === DEVICE_CODE_GRANT) {
       const deviceCode = ctx.oidc.params.device_code
       if (typeof deviceCode !== 'string') return
       const key = createHash('sha256').update(deviceCode).digest('base64url')
-      const pending = ctx.status === 400 && isRecord(ctx.body) && ctx.body.error === 'authorization_pending'
+      const pending = ctx.status === 400 && isBody(ctx.body) && ctx.body.error === 'authorization_pending'
       if (!pending) {
         polls.delete(key)
         return
@@ -61,6 +62,7 @@ function sweep(polls: Map<string, Poll>, now: number): void {
   }
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Buffer.isBuffer(value)
+/** A JSON object oidc-provider is about to send (a Buffer body is already serialized). */
+function isBody(value: unknown): value is Record<string, unknown> {
+  return isRecord(value) && !Buffer.isBuffer(value)
 }

@@ -1,3 +1,5 @@
+import { createRateLimiter } from '@mqtt-oidc/core'
+
 /**
  * How many failures a key may have within a window, and what happens after.
  * Without `backoff`, a key over its budget waits until the window ends.
@@ -23,57 +25,43 @@ export interface FailureLimiter {
   fail(key: string): void
   /** Forgets `key` (e.g. after a successful login). */
   reset(key: string): void
+  /** Keys held (for tests and metrics). */
+  readonly size: number
 }
-
-interface Window { start: number; count: number; last: number }
 
 // Keys are client addresses and usernames; an attacker cycling keys must not
 // grow the map without bound. The oldest windows are dropped first.
 const MAX_KEYS = 50_000
 
 /**
- * Fixed-window failure counters in memory (per IdP process). Only failures
- * count, so a person who gets it right is never slowed down.
+ * Fixed-window failure counters in memory (per IdP process), on core's rate
+ * limiter: ended windows are forgotten, at most MAX_KEYS are held. Only
+ * failures count, and callers refuse an attempt that must wait before it can
+ * fail, so a person who gets it right is never slowed down.
  */
 export function createFailureLimiter(options: FailureLimit, now: () => number = Date.now): FailureLimiter {
-  const windows = new Map<string, Window>()
-  const windowMs = options.windowSeconds * 1000
-  const current = (key: string): Window | undefined => {
-    const window = windows.get(key)
-    if (window && now() - window.start >= windowMs) {
-      windows.delete(key)
-      return undefined
-    }
-    return window
-  }
+  const counters = createRateLimiter(MAX_KEYS)
+  // Failures are counted whatever the budget: retryAfter decides from the count.
+  const unbounded = { requests: Number.MAX_SAFE_INTEGER, windowSeconds: options.windowSeconds }
+  const seconds = (): number => now() / 1000
   return {
     retryAfter(key) {
-      const window = current(key)
+      const t = seconds()
+      const window = counters.window(key, t)
       if (!window || window.count < options.limit) return 0
-      const end = window.start + windowMs
       const backoff = options.backoff
       const until = backoff
-        ? Math.min(end, window.last + Math.min(backoff.baseSeconds * 2 ** (window.count - options.limit), backoff.maxSeconds) * 1000)
-        : end
-      const wait = until - now()
-      return wait > 0 ? Math.max(1, Math.ceil(wait / 1000)) : 0
+        ? Math.min(window.end, window.last + Math.min(backoff.baseSeconds * 2 ** (window.count - options.limit), backoff.maxSeconds))
+        : window.end
+      const wait = until - t
+      // Milliseconds divided into seconds may leave a hair above a whole number: 800.0000000001 is still 800.
+      return wait > 0 ? Math.max(1, Math.ceil(wait - 1e-9)) : 0
     },
-    count: (key) => current(key)?.count ?? 0,
+    count: (key) => counters.used(key, seconds()),
     fail(key) {
-      const window = current(key)
-      if (window) {
-        window.count += 1
-        window.last = now()
-        return
-      }
-      windows.set(key, { start: now(), count: 1, last: now() })
-      if (windows.size > MAX_KEYS) {
-        const oldest = windows.keys().next().value
-        if (oldest !== undefined) windows.delete(oldest)
-      }
+      counters.take(key, 1, unbounded, seconds())
     },
-    reset(key) {
-      windows.delete(key)
-    },
+    reset: (key) => counters.reset(key),
+    get size() { return counters.size },
   }
 }

@@ -1,3 +1,4 @@
+import { isRecord } from '@mqtt-oidc/core'
 import type { RevokedEntry } from './revocation-set.js'
 
 /** `GET /brokers/:id/revocations` */
@@ -20,7 +21,6 @@ export interface FeedEvents {
   readonly events: FeedEvent[]
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
 const isRevision = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0
 const isJti = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length <= 128
 const expiresAtOf = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null)
@@ -30,30 +30,30 @@ function fail(what: string): never {
 }
 
 export function parseFeedSnapshot(body: unknown): FeedSnapshot {
-  if (!isObject(body) || !isRevision(body.revision) || !Array.isArray(body.revoked)) fail('snapshot')
+  if (!isRecord(body) || !isRevision(body.revision) || !Array.isArray(body.revoked)) fail('snapshot')
   const revoked = body.revoked.map((e: unknown) => {
-    if (!isObject(e) || !isJti(e.jti)) fail('snapshot entry')
+    if (!isRecord(e) || !isJti(e.jti)) fail('snapshot entry')
     return { jti: e.jti, expiresAt: expiresAtOf(e.expiresAt) }
   })
   return { revision: body.revision, revoked }
 }
 
 export function parseFeedEvent(e: unknown): FeedEvent {
-  if (!isObject(e) || !isRevision(e.revision) || !isJti(e.jti) || (e.action !== 'revoke' && e.action !== 'unrevoke')) {
+  if (!isRecord(e) || !isRevision(e.revision) || !isJti(e.jti) || (e.action !== 'revoke' && e.action !== 'unrevoke')) {
     fail('event')
   }
   return { revision: e.revision, jti: e.jti, action: e.action, expiresAt: expiresAtOf(e.expiresAt) }
 }
 
 export function parseFeedEvents(body: unknown): FeedEvents {
-  if (!isObject(body) || !isRevision(body.revision) || !Array.isArray(body.events)) fail('events')
+  if (!isRecord(body) || !isRevision(body.revision) || !Array.isArray(body.events)) fail('events')
   return { revision: body.revision, events: body.events.map(parseFeedEvent) }
 }
 
 /** An SSE event block (`id: N`, `event: revoke|unrevoke`, `data: {jti, expiresAt}`) as a feed event. */
 export function parseSseFeedEvent(id: string | undefined, event: string, data: string): FeedEvent {
   const payload: unknown = JSON.parse(data)
-  if (!isObject(payload)) fail('stream event')
+  if (!isRecord(payload)) fail('stream event')
   const revision = id !== undefined && /^\d+$/.test(id) ? Number(id) : Number.NaN
   return parseFeedEvent({ ...payload, revision, action: event })
 }

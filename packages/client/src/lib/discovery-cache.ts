@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import type { ServerMetadata } from 'openid-client'
 import { writeSecretFile } from '@mqtt-oidc/core'
-import { isRecord } from './is-record.js'
+import { isRecord } from '@mqtt-oidc/core'
 
 interface Entry { readonly fetchedAt: number; readonly metadata: ServerMetadata }
 

@@ -1,5 +1,5 @@
 import type { OAuthErrorFields } from '../errors.js'
-import { isRecord } from './is-record.js'
+import { isRecord } from '@mqtt-oidc/core'
 
 /**
  * Reads an OAuth-style error body (`{error, error_description}`) from a

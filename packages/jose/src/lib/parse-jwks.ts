@@ -1,5 +1,6 @@
 import { createPublicKey } from 'node:crypto'
 import type { JsonWebKey, KeyObject } from 'node:crypto'
+import { isRecord } from '@mqtt-oidc/core/is-record'
 import { ASYMMETRIC } from './algorithms.js'
 import { keyFitsAlg } from './key-fits-alg.js'
 
@@ -15,7 +16,6 @@ const ALGS = Object.keys(ASYMMETRIC)
 /** Members only a private or secret JWK has (RFC 7518 §6.2.2, §6.3.2, §6.4.1). */
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k']
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
 
 /**
  * A JWKS document as node:crypto public KeyObjects. Skipped, never fatal:
@@ -27,10 +27,10 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
  * caller keeps its last good keys rather than dropping to none.
  */
 export function parseJwks(body: unknown): VerificationKey[] {
-  if (!isObject(body) || !Array.isArray(body.keys)) throw new TypeError('not a JWKS: no "keys" array')
+  if (!isRecord(body) || !Array.isArray(body.keys)) throw new TypeError('not a JWKS: no "keys" array')
   const keys: VerificationKey[] = []
   for (const jwk of body.keys) {
-    if (!isObject(jwk) || typeof jwk.kty !== 'string' || jwk.kty === 'oct') continue
+    if (!isRecord(jwk) || typeof jwk.kty !== 'string' || jwk.kty === 'oct') continue
     if (PRIVATE_MEMBERS.some((m) => m in jwk)) continue
     if (jwk.use !== undefined && jwk.use !== 'sig') continue
     if (jwk.key_ops !== undefined && !(Array.isArray(jwk.key_ops) && jwk.key_ops.includes('verify'))) continue

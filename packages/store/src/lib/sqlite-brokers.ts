@@ -1,0 +1,94 @@
+import type { Acl } from '@mqtt-oidc/core'
+import { Conflict, NotFound } from '@mqtt-oidc/core'
+import type { Broker, BrokerStore, Credential, CredentialStore } from '@mqtt-oidc/core'
+import { isForeignKeyViolation, isUniqueViolation, type SqliteDatabase } from './sqlite-open.js'
+import type { SqliteRevocations } from './sqlite-revocations.js'
+import type { SqliteCredentialWriter } from './sqlite-credential-writer.js'
+import { createSqliteCredentialSearch } from './sqlite-credential-search.js'
+
+interface BrokerRow { id: string; expiration: number | null; acl: string; url: string | null; created_at: number; updated_at: number }
+interface CredentialRow {
+  jti: string; broker: string; client_id: string; username: string | null; issued_at: number
+  expires_at: number | null; source: 'admin' | 'exchange'; issued_by: string
+}
+
+const toBroker = (r: BrokerRow): Broker => ({
+  id: r.id, expiration: r.expiration, acl: JSON.parse(r.acl) as Acl, url: r.url, createdAt: r.created_at, updatedAt: r.updated_at,
+})
+
+/** `revocations` deletes a broker: its live credentials are revoked in the same transaction. */
+export function createSqliteBrokers(db: SqliteDatabase, revocations: Pick<SqliteRevocations, 'deleteBroker'>): BrokerStore {
+  const insert = db.prepare(`INSERT INTO brokers (id, expiration, acl, url, created_at, updated_at)
+    VALUES (@id, @expiration, @acl, @url, @createdAt, @updatedAt)`)
+  const get = db.prepare('SELECT * FROM brokers WHERE id = ?')
+  const all = db.prepare('SELECT * FROM brokers ORDER BY id')
+  const save = db.prepare('UPDATE brokers SET expiration = @expiration, acl = @acl, url = @url, updated_at = @updatedAt WHERE id = @id')
+
+  return {
+    async create(broker) {
+      try { insert.run({ ...broker, acl: JSON.stringify(broker.acl) }) } catch (err) {
+        if (isUniqueViolation(err)) throw new Conflict(`broker "${broker.id}" already exists`)
+        throw err
+      }
+    },
+    async get(id) { const r = get.get(id) as BrokerRow | undefined; return r && toBroker(r) },
+    async list() { return (all.all() as BrokerRow[]).map(toBroker) },
+    async update(id, patch) {
+      const current = get.get(id) as BrokerRow | undefined
+      if (!current) throw new NotFound(`no broker "${id}"`)
+      const next: Broker = { ...toBroker(current), ...patch, id, createdAt: current.created_at }
+      save.run({ ...next, acl: JSON.stringify(next.acl) })
+      return next
+    },
+    delete: (id, now) => revocations.deleteBroker(id, now),
+  }
+}
+
+/** `writer`, when given, commits the inserts off the main thread (see createSqliteCredentialWriter); reads stay on `db`. */
+export function createSqliteCredentials(db: SqliteDatabase, writer?: SqliteCredentialWriter): CredentialStore {
+  const insert = db.prepare(`INSERT INTO credentials (jti, broker, client_id, username, issued_at, expires_at, source, issued_by)
+    VALUES (@jti, @broker, @clientId, @username, @issuedAt, @expiresAt, @source, @issuedBy)`)
+  const get = db.prepare('SELECT * FROM credentials WHERE broker = ? AND jti = ?')
+  const insertAll = db.transaction((list: readonly Credential[]) => { for (const c of list) insert.run(c) })
+  const liveWhere = `c.broker = @broker AND (c.expires_at IS NULL OR c.expires_at > @now) AND (@source IS NULL OR c.source = @source)
+    AND NOT EXISTS (SELECT 1 FROM revocations r WHERE r.broker = c.broker AND r.jti = c.jti)`
+  const countLive = db.prepare(`SELECT count(*) AS n FROM credentials c WHERE ${liveWhere}`)
+  const prune = db.prepare('DELETE FROM credentials WHERE expires_at IS NOT NULL AND expires_at < ?')
+  const nthExpiry = db.prepare(`SELECT c.expires_at FROM credentials c WHERE ${liveWhere} AND c.expires_at IS NOT NULL
+    ORDER BY c.expires_at LIMIT 1 OFFSET @offset`)
+  const issuedTo = db.prepare(`SELECT * FROM credentials WHERE issued_by = ? AND source = 'exchange' AND issued_at < ?
+    AND (expires_at IS NULL OR expires_at > ?) ORDER BY broker, jti`)
+  const toCredential = (r: CredentialRow): Credential => ({
+    jti: r.jti, broker: r.broker, clientId: r.client_id, username: r.username, issuedAt: r.issued_at,
+    expiresAt: r.expires_at, source: r.source, issuedBy: r.issued_by,
+  })
+
+  return {
+    async insertMany(list) {
+      try {
+        if (writer) await writer.insertMany(list)
+        else insertAll.immediate(list)
+      } catch (err) {
+        if (isUniqueViolation(err)) throw new Conflict('a credential with that jti already exists')
+        if (isForeignKeyViolation(err)) throw new NotFound(`no broker "${[...new Set(list.map((c) => c.broker))].join('", "')}"`)
+        throw err
+      }
+    },
+    async prune(before) { return prune.run(before).changes },
+    async countLive(broker, now, source) {
+      return (countLive.get({ broker, now, source: source ?? null }) as { n: number }).n
+    },
+    async nthLiveExpiry(broker, now, n, source) {
+      const row = nthExpiry.get({ broker, now, source: source ?? null, offset: Math.max(0, n - 1) }) as { expires_at: number } | undefined
+      return row?.expires_at ?? null
+    },
+    async get(broker, jti) {
+      const r = get.get(broker, jti) as CredentialRow | undefined
+      return r && toCredential(r)
+    },
+    async liveIssuedTo(issuedBy, issuedBefore, now) {
+      return (issuedTo.all(issuedBy, issuedBefore, now) as CredentialRow[]).map(toCredential)
+    },
+    search: createSqliteCredentialSearch(db),
+  }
+}
