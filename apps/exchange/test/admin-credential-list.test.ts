@@ -127,3 +127,51 @@ describe('GET /admin/brokers/:id/revocations/history', () => {
     expect(rest.next).toBeNull()
   })
 })
+
+describe('POST /admin/brokers/:id/revocations with clientIds', () => {
+  const revoke = async (body: unknown, method = 'POST'): Promise<{ status: number; body: unknown }> => {
+    const res = await ex.api(method, '/admin/brokers/demo/revocations', body)
+    return { status: res.status, body: await res.json() }
+  }
+
+  it('revokes every live credential of the client id, and only those: not its expired or revoked ones, not other client ids\'', async () => {
+    const expired = await issue(['gw-1'], { expiration: 60 })
+    clock += 100
+    const first = await issue(['gw-1', 'gw-2'], { expiration: '1h' })
+    clock += 1
+    const second = await issue(['gw-1'], { expiration: -1 })
+    const revokedBefore = await issue(['gw-1'])
+    await ex.api('POST', '/admin/brokers/demo/revocations', { jtis: [revokedBefore['gw-1']] })
+    const revision = (await (await ex.api('GET', '/admin/brokers/demo/revocations/history?limit=1')).json() as { revision: number }).revision
+
+    expect(await revoke({ clientIds: ['gw-1'] })).toEqual({ status: 200, body: { revision: revision + 2, revoked: [second['gw-1'], first['gw-1']] } })
+    const states = Object.fromEntries(((await list('?clientId=gw-1')).body.credentials as Array<{ jti: string; state: string }>).map((c) => [c.jti, c.state]))
+    expect(states).toEqual({ [expired['gw-1']!]: 'expired', [first['gw-1']!]: 'revoked', [second['gw-1']!]: 'revoked', [revokedBefore['gw-1']!]: 'revoked' })
+    expect((await list('?clientId=gw-2')).body.credentials).toMatchObject([{ jti: first['gw-2'], state: 'live' }])
+  })
+
+  it('takes jtis and client ids together, and answers an empty change when a client id has nothing live', async () => {
+    const a = await issue(['gw-1', 'gw-2'])
+    expect(await revoke({ jtis: [a['gw-2']], clientIds: ['gw-1'] })).toEqual({ status: 200, body: { revision: 2, revoked: [a['gw-2'], a['gw-1']] } })
+    expect(await revoke({ clientIds: ['gw-1', 'gw-2'] })).toEqual({ status: 200, body: { revision: 2, revoked: [] } })
+  })
+
+  it('answers 404 naming every client id the broker has no credential of, and revokes nothing', async () => {
+    const a = await issue(['gw-1'])
+    await issue(['elsewhere'], {}, 'other')
+    expect(await revoke({ clientIds: ['gw-1', 'nope', 'elsewhere'] })).toEqual({
+      status: 404, body: { error: 'not_found', error_description: 'no credential of broker "demo" has client id: nope, elsewhere' },
+    })
+    expect((await list(`?jti=${a['gw-1']}`)).body.credentials).toMatchObject([{ state: 'live' }])
+  })
+
+  it('refuses an empty or oversized list, and client ids when lifting revocations', async () => {
+    expect(await revoke({ clientIds: [] })).toEqual({ status: 400, body: { error: 'invalid_request', error_description: 'clientIds must list at least one client id' } })
+    expect(await revoke({ clientIds: Array.from({ length: 101 }, (_, i) => `c${i}`) })).toEqual({
+      status: 400, body: { error: 'invalid_request', error_description: 'clientIds must list at most 100 client ids' },
+    })
+    expect(await revoke({ clientIds: ['gw-1'] }, 'DELETE')).toEqual({
+      status: 400, body: { error: 'invalid_request', error_description: 'clientIds is for revoking; lift revocations by jti' },
+    })
+  })
+})
