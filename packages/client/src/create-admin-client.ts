@@ -1,4 +1,4 @@
-import type { Acl } from '@mqtt-oidc/core'
+import type { Acl, CredentialView } from '@mqtt-oidc/core'
 import { InvalidResponse } from './errors.js'
 import { createAdminApiCall } from './lib/admin-api-call.js'
 import { createAdminBearer } from './lib/admin-bearer.js'
@@ -94,25 +94,6 @@ export interface Revocation {
   readonly expiresAt: number | null
 }
 
-/** One credential record as the exchange lists it (never the token: the exchange does not keep it). */
-export interface CredentialInfo {
-  readonly jti: string
-  readonly clientId: string
-  readonly username: string | null
-  /** Epoch seconds. */
-  readonly issuedAt: number
-  /** Epoch seconds; null = never. */
-  readonly expiresAt: number | null
-  /** `admin`: issued through the admin API; `exchange`: a token exchange (a person's or device's sign-in). */
-  readonly source: 'admin' | 'exchange'
-  /** The admin client, person or subject it was issued to or by. */
-  readonly issuedBy: string
-  /** Epoch seconds; null = not revoked. */
-  readonly revokedAt: number | null
-  /** At the time of the answer; `revoked` wins over `expired`. */
-  readonly state: 'live' | 'expired' | 'revoked'
-}
-
 /** Filters of `listCredentials`; every one optional, all must match. Times are epoch seconds or ISO 8601. */
 export interface CredentialFilter {
   readonly clientId?: string | undefined
@@ -134,7 +115,7 @@ export interface CredentialFilter {
 
 /** One page of credential records, newest first; `next` continues it (null on the last page). */
 export interface CredentialPage {
-  readonly credentials: CredentialInfo[]
+  readonly credentials: CredentialView[]
   readonly next: string | null
 }
 

@@ -1,7 +1,7 @@
 import { html, type Html } from '@mqtt-oidc/core'
 import type { ConsolePage } from './console-page.js'
 import { time } from './console-format.js'
-import type { CredentialListEntry } from '../routes/admin-credential-list.js'
+import type { CredentialView } from '@mqtt-oidc/core'
 import type { SessionsView } from '../routes/admin-sessions.js'
 
 export type { SessionsView }
@@ -31,7 +31,7 @@ function jtiAction(broker: string, action: 'revoke' | 'unrevoke', jti: string, c
 </form>`
 }
 
-export function credentialsPage(broker: string, list: readonly CredentialListEntry[], search: CredentialSearch, next: string | null, csrf: string, returnTo: string): ConsolePage {
+export function credentialsPage(broker: string, list: readonly CredentialView[], search: CredentialSearch, next: string | null, csrf: string, returnTo: string): ConsolePage {
   const option = (value: string, label: string, current: string): Html => html`<option value="${value}"${value === current ? html` selected` : ''}>${label}</option>`
   const query = new URLSearchParams({ ...(search.search ? { search: search.search } : {}), ...(search.state ? { state: search.state } : {}), ...(search.source ? { source: search.source } : {}) })
   const rows = list.map((c) => html`<tr>

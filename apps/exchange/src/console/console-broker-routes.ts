@@ -4,7 +4,7 @@ import { decodeJwtPayload } from '@mqtt-oidc/jose'
 import { consolePath, csrfProblem, render, requireSession, wantsJson, type ConsoleContext, type Signed } from './console-context.js'
 import { brokerListPage, brokerPage, issuedPage, type BrokerView, type IssueInput, type IssuedCredential } from './broker-pages.js'
 import { credentialsPage, historyPage, sessionsPage, type CredentialSearch, type HistoryView, type SessionsView } from './activity-pages.js'
-import type { CredentialListEntry } from '../routes/admin-credential-list.js'
+import type { CredentialView } from '@mqtt-oidc/core'
 import { errorPage } from './message-pages.js'
 import type { AdminAnswer } from './admin-caller.js'
 
@@ -88,7 +88,7 @@ export function consoleBrokerRoutes(cc: ConsoleContext): Router {
     })
     const answer = await call(signed, 'GET', `${api(req.params.id)}/credentials?${query.toString()}`)
     if (answer.status !== 200) return refused(res, signed, answer, `/console/brokers/${encodeURIComponent(req.params.id)}/credentials`)
-    const { credentials, next } = answer.body as { credentials: CredentialListEntry[]; next: string | null }
+    const { credentials, next } = answer.body as { credentials: CredentialView[]; next: string | null }
     await render(cc, res, credentialsPage(req.params.id, credentials, search, next, signed.session.csrf, req.originalUrl), signed)
   }))
 

@@ -1,7 +1,7 @@
 import { Router } from 'express'
 import type { Request, Response } from 'express'
 import { InvalidRequest } from '@mqtt-oidc/core'
-import type { CredentialQuery, CredentialRecord } from '@mqtt-oidc/core'
+import type { CredentialQuery, CredentialRecord, CredentialView } from '@mqtt-oidc/core'
 import type { ExchangeContext } from '../lib/context.js'
 import { getBroker } from '../lib/broker-fields.js'
 import { booleanOrAbsent, countParam, singleParam, timeParam } from '../lib/params.js'
@@ -11,11 +11,6 @@ import { audit } from '../lib/audit.js'
 export const MAX_CREDENTIALS_PER_PAGE = 1000
 const DEFAULT_PAGE = 100
 
-/** What GET /admin/brokers/:id/credentials lists per credential (never the token: it is not kept). */
-export type CredentialListEntry = Omit<CredentialRecord, 'broker'> & {
-  /** At the time of the answer: `revoked` wins over `expired`. */
-  readonly state: 'live' | 'expired' | 'revoked'
-}
 
 /**
  * GET /admin/brokers/:id/credentials: the broker's credential records,
@@ -70,7 +65,7 @@ function credentialQuery(source: unknown, now: number): CredentialQuery {
   }
 }
 
-function listEntry(c: CredentialRecord, now: number): CredentialListEntry {
+function listEntry(c: CredentialRecord, now: number): CredentialView {
   const state = c.revokedAt !== null ? 'revoked' : c.expiresAt !== null && c.expiresAt <= now ? 'expired' : 'live'
   return {
     jti: c.jti, clientId: c.clientId, username: c.username, issuedAt: c.issuedAt, expiresAt: c.expiresAt,
