@@ -82,13 +82,26 @@ export function createSessionReporter(options: SessionReporterOptions): SessionR
   /** Sends one report; true when the exchange applied it. */
   async function send(report: ReturnType<typeof deltas.next>, signal: AbortSignal): Promise<{ ok: boolean; retryAfterMs?: number }> {
     const secret = credential()
-    const res = await doFetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json', ...(secret ? { authorization: `Bearer ${secret}` } : {}) },
-      body: JSON.stringify({ node: options.node, seq: seq + 1, ...report }),
-      signal: AbortSignal.any([signal, AbortSignal.timeout(requestTimeoutMs)]),
-    })
-    const body = await res.json().catch(() => undefined) as { heartbeatSeconds?: unknown; error_description?: unknown } | undefined
+    // One controller per request, its listener on the long-lived `signal` removed afterwards (AbortSignal.any
+    // would leave one behind per report until garbage collection).
+    const request = new AbortController()
+    const abort = (): void => request.abort()
+    const timer = setTimeout(abort, requestTimeoutMs)
+    signal.addEventListener('abort', abort)
+    let res: Response
+    let body: { heartbeatSeconds?: unknown; error_description?: unknown } | undefined
+    try {
+      res = await doFetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json', ...(secret ? { authorization: `Bearer ${secret}` } : {}) },
+        body: JSON.stringify({ node: options.node, seq: seq + 1, ...report }),
+        signal: request.signal,
+      })
+      body = await res.json().catch(() => undefined) as typeof body
+    } finally {
+      clearTimeout(timer)
+      signal.removeEventListener('abort', abort)
+    }
     if (res.ok) {
       seq += 1
       const seconds = body?.heartbeatSeconds
@@ -109,11 +122,10 @@ export function createSessionReporter(options: SessionReporterOptions): SessionR
   async function loop(): Promise<void> {
     while (!stop.signal.aborted) {
       if (!deltas.pending() && Date.now() - lastSent < heartbeatMs) {
-        await new Promise<void>((resolve) => {
-          wake = resolve
-          const timer = setTimeout(resolve, Math.max(0, heartbeatMs - (Date.now() - lastSent)))
-          stop.signal.addEventListener('abort', () => { clearTimeout(timer); resolve() }, { once: true })
-        })
+        // Until a change, the next heartbeat, or close() (each wakes this one wait).
+        const timer = setTimeout(() => wake?.(), Math.max(0, heartbeatMs - (Date.now() - lastSent)))
+        await new Promise<void>((resolve) => { wake = resolve })
+        clearTimeout(timer)
         wake = undefined
         if (stop.signal.aborted) return
         // Let the changes of this moment gather into one report.
@@ -162,6 +174,7 @@ export function createSessionReporter(options: SessionReporterOptions): SessionR
     },
     async close() {
       stop.abort()
+      wake?.()
       await running
       // The console should not show this node's sessions for three heartbeats: say it holds none.
       const farewell = new AbortController()
