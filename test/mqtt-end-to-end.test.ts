@@ -60,7 +60,7 @@ afterAll(async () => {
 })
 
 describe('device flow -> token exchange -> MQTT', () => {
-  it('gives an ID token carrying clientid and username, exchanged for a broker JWT per DESIGN.md', async () => {
+  it('gives an ID token carrying clientid and username, exchanged for a broker JWT whose sub is that clientid', async () => {
     expect(decodeJwt(idToken)).toMatchObject({ clientid: stack.demo.clientId, username: 'demo', aud: 'mqtt-oidc-cli', iss: stack.idpUrl })
     const broker = await exchangeToken({ exchangeUrl: stack.exchangeUrl, broker: 'demo', subjectToken: idToken })
     const claims = decodeJwt(broker.token)

@@ -33,8 +33,9 @@ export interface IssuedBrokerToken {
 }
 
 /**
- * Signs one broker token (DESIGN.md "Broker token"). Recording it in the
- * store is the caller's job, so a batch can be recorded atomically.
+ * Signs one broker token (its claims: docs/architecture.md, "The broker
+ * token"). Recording it in the store is the caller's job, so a batch can be
+ * recorded atomically.
  *
  * @example
  * const { token, credential } = await issueBrokerToken({ key, issuer, broker: 'demo',

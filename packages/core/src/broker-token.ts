@@ -36,7 +36,7 @@ export const aclSchema = z.object({
 /** Broker id: what `aud` holds; lowercase letters, digits and dashes. */
 export const brokerIdSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'a broker id is 1-63 lowercase letters, digits or dashes, starting with a letter or digit')
 
-/** The claims of a broker token, validated (see DESIGN.md "Broker token"). */
+/** The claims of a broker token, validated (docs/architecture.md, "The broker token", says what each means). */
 export const brokerTokenClaimsSchema = z.object({
   iss: z.string().min(1),
   aud: z.string().min(1),

@@ -3,7 +3,7 @@ import { aclSchema } from '@mqtt-oidc/core'
 import type { Acl, Store } from '@mqtt-oidc/core'
 
 /**
- * What a broker decides about exchanged tokens (issue 4 "Broker policy").
+ * What a broker decides about exchanged tokens.
  * Stored beside the broker record: core's Broker has no policy column yet, so
  * policies live in the store's generic record table under POLICY_MODEL
  * (never expiring) until core grows one.

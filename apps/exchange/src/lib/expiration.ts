@@ -14,7 +14,7 @@ export function exchangeLifetime(brokerExpiration: number | null, maxLifetime: n
  * - request N: the shorter of N and the broker's expiration;
  * - no request: the broker's expiration, or `fallback` when the broker has
  *   none. A token without `exp` is only ever made on an explicit -1
- *   (DESIGN.md: exp is absent only for expiration -1).
+ *   (a broker token lacks `exp` only for expiration -1).
  */
 export function adminLifetime(requested: number | undefined, brokerExpiration: number | null, fallback: number): number | null {
   if (requested === NO_EXPIRATION) return null
