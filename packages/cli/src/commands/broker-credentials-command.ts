@@ -16,7 +16,7 @@ const MAX_PAGE = 1000
  * newest first, filtered. A table on a terminal, JSON (the admin API's
  * `{credentials, next}`) with --json or into a pipe.
  */
-export function addBrokerCredentialsCommand(broker: Command, io: CliIo, admin: (cmd: Command) => AdminClient, help: string): void {
+export function addBrokerCredentialsCommand(broker: Command, io: CliIo, admin: (cmd: Command) => AdminClient | Promise<AdminClient>, help: string): void {
   const credentials = broker.command('credentials').description('the credentials issued for a broker: list them (admin)')
   addJsonOption(addGlobalOptions(credentials.command('list'), { clientId: false })
     .description('list a broker\'s credentials, newest first: client id, jti, issued, expires, revoked (a table on a terminal)')
@@ -34,7 +34,7 @@ export function addBrokerCredentialsCommand(broker: Command, io: CliIo, admin: (
     .option('--limit <n>', `how many, 1..${MAX_PAGE} (default 100)`, parsePageSize)
     .option('--cursor <next>', 'continue a listing: the `next` of the previous page', nonEmpty))
     .action(async (id: string, opts: ListOptions, cmd: Command) => {
-      const page = await admin(cmd).listCredentials(id, filterOf(opts))
+      const page = await (await admin(cmd)).listCredentials(id, filterOf(opts))
       if (wantsJson(opts, io)) return writeJson(io.stdout, page)
       printTable(page, io)
       if (page.next !== null) writeLine(io.stderr, `More credentials match: add --cursor ${page.next} for the next page, or narrow the filters.`)
