@@ -79,7 +79,10 @@ const cpuRatios: number[] = []
 for (let from = 0; from < CONNECTS; from += CHUNK) {
   const packets = fresh.slice(from, from + CHUNK)
   const runs: Array<[Case, BenchBroker, Buffer[]]> = [
-    ['jwt', jwt, packets], ['open', open, packets], ['rawVerify', rawBroker, packets], ['jwtReconnect', jwt, reused],
+    ['jwt', jwt, packets],
+    ['open', open, packets],
+    ['rawVerify', rawBroker, packets],
+    ['jwtReconnect', jwt, reused],
   ]
   const round: Partial<Record<Case, number>> = {}
   for (const [name, broker, list] of runs) {
@@ -100,7 +103,10 @@ const ratio = (x: number): number => Math.round((x / r.open) * 1000) / 1000
 const chunkRatio = Math.round(median(perChunk.jwt.map((v, i) => v / (perChunk.open[i] ?? Number.NaN))) * 1000) / 1000
 const us = (x: number): number => Math.round(x * 10) / 10
 const cpuPerConnect = {
-  jwt: us(cpu.jwt / CONNECTS), open: us(cpu.open / CONNECTS), rawVerify: us(cpu.rawVerify / CONNECTS), jwtReconnect: us(cpu.jwtReconnect / (reused.length * rounds)),
+  jwt: us(cpu.jwt / CONNECTS),
+  open: us(cpu.open / CONNECTS),
+  rawVerify: us(cpu.rawVerify / CONNECTS),
+  jwtReconnect: us(cpu.jwtReconnect / (reused.length * rounds)),
 }
 const addedCpu = us(cpuPerConnect.jwt - cpuPerConnect.open)
 // one raw verify where a CONNECT does it (the verify broker minus accept-all), and in a tight loop
@@ -113,17 +119,23 @@ const cpuRatioLoop = ratio2(addedCpu, rawVerifyLoop)
 
 console.log(`CONNECT->CONNACK, ${CONNECTS} connects per case, ${CONCURRENCY} in flight, brokers in child processes (2 cores shared), same packets for both`)
 console.log(`  accept-all aedes                  ${r.open.toString().padStart(7)} /s   1.000x   (chunk median ${Math.round(median(perChunk.open))})`)
-console.log(`  JWT auth, a new token each        ${r.jwt.toString().padStart(7)} /s   ${ratio(r.jwt).toFixed(3)}x   (chunk median ${Math.round(median(perChunk.jwt))})`)
+console.log(
+  `  JWT auth, a new token each        ${r.jwt.toString().padStart(7)} /s   ${ratio(r.jwt).toFixed(3)}x   (chunk median ${Math.round(median(perChunk.jwt))})`,
+)
 console.log(`  JWT auth vs accept-all, median of per-chunk ratios: ${chunkRatio.toFixed(3)}x`)
 console.log(`  JWT auth, reconnect (cache hits)  ${r.jwtReconnect.toString().padStart(7)} /s   ${ratio(r.jwtReconnect).toFixed(3)}x`)
 console.log(`CONNECT CPU in the broker process (process.cpuUsage, connect + close, ${rounds} interleaved rounds)`)
 console.log(`  accept-all                        ${cpuPerConnect.open.toFixed(1).padStart(7)} µs/connect`)
 console.log(`  accept-all + one raw verify       ${cpuPerConnect.rawVerify.toFixed(1).padStart(7)} µs/connect`)
 console.log(`  JWT auth, a new token each        ${cpuPerConnect.jwt.toFixed(1).padStart(7)} µs/connect`)
-console.log(`  JWT auth, reconnect (cache hits)  ${cpuPerConnect.jwtReconnect.toFixed(1).padStart(7)} µs/connect   (new client ids cost aedes more than reused ones)`)
+console.log(
+  `  JWT auth, reconnect (cache hits)  ${cpuPerConnect.jwtReconnect.toFixed(1).padStart(7)} µs/connect   (new client ids cost aedes more than reused ones)`,
+)
 console.log(`  added by JWT auth                 ${addedCpu.toFixed(1).padStart(7)} µs/connect`)
 console.log(`  one raw verify, in a CONNECT      ${rawVerifyInFlow.toFixed(1).padStart(7)} µs/op   (tight loop: ${rawVerifyLoop.toFixed(1)} µs/op)`)
-console.log(`  added / raw verify                ${cpuRatio.toFixed(2).padStart(7)}x   (median of rounds ${cpuRatioMedian.toFixed(2)}x; vs the tight loop ${cpuRatioLoop.toFixed(2)}x)   target <= ${CPU_TARGET}x`)
+console.log(
+  `  added / raw verify                ${cpuRatio.toFixed(2).padStart(7)}x   (median of rounds ${cpuRatioMedian.toFixed(2)}x; vs the tight loop ${cpuRatioLoop.toFixed(2)}x)   target <= ${CPU_TARGET}x`,
+)
 
 // --- memory: IDLE idle authenticated clients vs accept-all, the same CONNECT packets
 async function idleMemory(broker: BenchBroker, packets: Buffer[]): Promise<{ heapPerClient: number; rssPerClient: number; sessions: number }> {
@@ -145,16 +157,34 @@ const heapRatio = Math.round((idleJwt.heapPerClient / idleOpen.heapPerClient) * 
 const rssRatio = Math.round((idleJwt.rssPerClient / idleOpen.rssPerClient) * 100) / 100
 console.log(`Idle clients: ${IDLE} connected at once (sessions seen by the broker: jwt ${idleJwt.sessions}, open ${idleOpen.sessions})`)
 console.log(`  accept-all  heap ${idleOpen.heapPerClient} B/client, rss ${idleOpen.rssPerClient} B/client`)
-console.log(`  JWT auth    heap ${idleJwt.heapPerClient} B/client, rss ${idleJwt.rssPerClient} B/client   (heap ${heapRatio}x, target <= ${MEMORY_TARGET}x; rss ${rssRatio}x)`)
+console.log(
+  `  JWT auth    heap ${idleJwt.heapPerClient} B/client, rss ${idleJwt.rssPerClient} B/client   (heap ${heapRatio}x, target <= ${MEMORY_TARGET}x; rss ${rssRatio}x)`,
+)
 
 await Promise.all([jwt.stop(), open.stop(), rawBroker.stop()])
 fixture.keys.close()
-console.log(JSON.stringify({
-  bench: 'connect', connects: CONNECTS, concurrency: CONCURRENCY, openPerSec: r.open, jwtPerSec: r.jwt, ratio: ratio(r.jwt), chunkRatio,
-  reconnectPerSec: r.jwtReconnect, reconnectRatio: ratio(r.jwtReconnect),
-  cpuPerConnectMicros: cpuPerConnect, addedCpuMicros: addedCpu, rawVerifyMicros: { inConnect: rawVerifyInFlow, tightLoop: rawVerifyLoop },
-  cpuRatio, cpuRatioMedian, cpuRatioLoop,
-  idleClients: IDLE, idleHeapPerClient: { jwt: idleJwt.heapPerClient, open: idleOpen.heapPerClient },
-  idleRssPerClient: { jwt: idleJwt.rssPerClient, open: idleOpen.rssPerClient }, heapRatio, rssRatio,
-  pass: cpuRatio <= CPU_TARGET && heapRatio <= MEMORY_TARGET,
-}))
+console.log(
+  JSON.stringify({
+    bench: 'connect',
+    connects: CONNECTS,
+    concurrency: CONCURRENCY,
+    openPerSec: r.open,
+    jwtPerSec: r.jwt,
+    ratio: ratio(r.jwt),
+    chunkRatio,
+    reconnectPerSec: r.jwtReconnect,
+    reconnectRatio: ratio(r.jwtReconnect),
+    cpuPerConnectMicros: cpuPerConnect,
+    addedCpuMicros: addedCpu,
+    rawVerifyMicros: { inConnect: rawVerifyInFlow, tightLoop: rawVerifyLoop },
+    cpuRatio,
+    cpuRatioMedian,
+    cpuRatioLoop,
+    idleClients: IDLE,
+    idleHeapPerClient: { jwt: idleJwt.heapPerClient, open: idleOpen.heapPerClient },
+    idleRssPerClient: { jwt: idleJwt.rssPerClient, open: idleOpen.rssPerClient },
+    heapRatio,
+    rssRatio,
+    pass: cpuRatio <= CPU_TARGET && heapRatio <= MEMORY_TARGET,
+  }),
+)

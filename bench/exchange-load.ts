@@ -76,21 +76,32 @@ export function summarize(runs: readonly LoadRun[]): LoadResult {
   const errors = Object.values(errorKinds).reduce((sum, n) => sum + n, 0)
   const at = (p: number): number => round(latencies.length === 0 ? 0 : percentile(latencies, p))
   return {
-    requests: latencies.length, errors, errorKinds, seconds: round(seconds), rps: round(latencies.length / seconds), p50: at(50), p99: at(99),
+    requests: latencies.length,
+    errors,
+    errorKinds,
+    seconds: round(seconds),
+    rps: round(latencies.length / seconds),
+    p50: at(50),
+    p99: at(99),
   }
 }
 
 /** The answer's status, or the transport error's code when there was no answer. */
 function post(agent: Agent, url: URL, body: string): Promise<number | string> {
   return new Promise((resolve) => {
-    const req = request(url, {
-      method: 'POST', agent,
-      headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body) },
-    }, (res) => {
-      res.resume()
-      res.on('end', () => resolve(res.statusCode ?? 0))
-      res.on('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? 'response error'))
-    })
+    const req = request(
+      url,
+      {
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body) },
+      },
+      (res) => {
+        res.resume()
+        res.on('end', () => resolve(res.statusCode ?? 0))
+        res.on('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? 'response error'))
+      },
+    )
     req.on('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message))
     req.end(body)
   })

@@ -37,7 +37,10 @@ const PROFILE = process.env.BENCH_PROFILE
 const TARGET_RATIO = 0.8
 const TARGET_EXTRA_CPU_MICROS = 100
 
-interface Server { readonly child: ChildProcess; readonly load: Omit<LoadOptions, 'durationMs'> }
+interface Server {
+  readonly child: ChildProcess
+  readonly load: Omit<LoadOptions, 'durationMs'>
+}
 
 type Mode = 'baseline' | 'floor' | 'exchange'
 
@@ -47,7 +50,7 @@ async function startServer(mode: Mode, bodies?: readonly string[]): Promise<Serv
     execArgv: ['--conditions=@mqtt-oidc/source', '--import', 'tsx', ...(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE}`] : [])],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   })
-  const [info] = await once(child, 'message') as [{ url: string; bodies: string[] }]
+  const [info] = (await once(child, 'message')) as [{ url: string; bodies: string[] }]
   const load = { url: info.url, bodies: bodies ?? info.bodies, concurrency: CONCURRENCY }
   const warm = summarize([await runLoad({ ...load, durationMs: 1500 })]) // warm-up: JIT, JWKS fetch, key import
   if (warm.errors > 0) throw new Error(`${mode} failed during warm-up: ${JSON.stringify(warm.errorKinds)}`)
@@ -57,7 +60,7 @@ async function startServer(mode: Mode, bodies?: readonly string[]): Promise<Serv
 async function cpuMicros(server: Server): Promise<number> {
   const reply = once(server.child, 'message')
   server.child.send('cpu')
-  const [{ cpu }] = await reply as [{ cpu: NodeJS.CpuUsage }]
+  const [{ cpu }] = (await reply) as [{ cpu: NodeJS.CpuUsage }]
   return cpu.user + cpu.system
 }
 
@@ -107,13 +110,29 @@ console.log(line('baseline (express + EdDSA)', baseline))
 console.log(line('floor (node:http + EdDSA)', floor))
 console.log(line('exchange POST /token', exchange))
 console.log(`server CPU per request: baseline ${cpuPerRequest.baseline} µs, floor ${cpuPerRequest.floor} µs, exchange ${cpuPerRequest.exchange} µs`)
-console.log(`exchange - baseline = ${extraCpu >= 0 ? '+' : ''}${extraCpu} µs (target <= +${TARGET_EXTRA_CPU_MICROS} µs); exchange - floor = ${aboveFloor >= 0 ? '+' : ''}${aboveFloor} µs`)
+console.log(
+  `exchange - baseline = ${extraCpu >= 0 ? '+' : ''}${extraCpu} µs (target <= +${TARGET_EXTRA_CPU_MICROS} µs); exchange - floor = ${aboveFloor >= 0 ? '+' : ''}${aboveFloor} µs`,
+)
 console.log(`exchange / baseline = ${(ratio * 100).toFixed(1)}% (target >= ${TARGET_RATIO * 100}%)`)
 console.log(errors > 0 ? `FAILED: ${errors} requests failed` : targetMet ? 'target met' : 'BELOW TARGET on both counts')
-console.log(JSON.stringify({
-  bench: 'exchange', concurrency: CONCURRENCY, seconds: SECONDS, rounds: ROUNDS, store: process.env.BENCH_STORE_DIR ?? 'tmpdir', baseline, floor, exchange, ratio,
-  floorRatio: Math.round((exchange.rps / floor.rps) * 1000) / 1000,
-  cpuPerRequestMicros: cpuPerRequest, extraCpuMicros: extraCpu, aboveFloorCpuMicros: aboveFloor, errors,
-  target: { ratio: TARGET_RATIO, extraCpuMicros: TARGET_EXTRA_CPU_MICROS }, ok,
-}))
+console.log(
+  JSON.stringify({
+    bench: 'exchange',
+    concurrency: CONCURRENCY,
+    seconds: SECONDS,
+    rounds: ROUNDS,
+    store: process.env.BENCH_STORE_DIR ?? 'tmpdir',
+    baseline,
+    floor,
+    exchange,
+    ratio,
+    floorRatio: Math.round((exchange.rps / floor.rps) * 1000) / 1000,
+    cpuPerRequestMicros: cpuPerRequest,
+    extraCpuMicros: extraCpu,
+    aboveFloorCpuMicros: aboveFloor,
+    errors,
+    target: { ratio: TARGET_RATIO, extraCpuMicros: TARGET_EXTRA_CPU_MICROS },
+    ok,
+  }),
+)
 process.exitCode = ok ? 0 : 1

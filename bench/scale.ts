@@ -33,9 +33,10 @@ const ISSUER = 'http://exchange.bench.invalid'
 
 async function startExchange(storeUrl: string, idpIssuer: string): Promise<{ child: ChildProcess; url: string }> {
   const child = fork(fileURLToPath(new URL('./scale-exchange.ts', import.meta.url)), [storeUrl, idpIssuer, ISSUER], {
-    execArgv: ['--conditions=@mqtt-oidc/source', '--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    execArgv: ['--conditions=@mqtt-oidc/source', '--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   })
-  const [{ url }] = await once(child, 'message') as [{ url: string }]
+  const [{ url }] = (await once(child, 'message')) as [{ url: string }]
   return { child, url }
 }
 
@@ -57,7 +58,9 @@ function follow(url: string, feedCredential: string): { arrived(jti: string): Pr
   const waiting = new Map<string, (t: number) => void>()
   const controller = new AbortController()
   let markReady: () => void = () => {}
-  const ready = new Promise<void>((resolve) => { markReady = resolve })
+  const ready = new Promise<void>((resolve) => {
+    markReady = resolve
+  })
   void (async () => {
     const res = await fetch(`${url}/brokers/demo/revocations/stream`, { headers: { authorization: `Bearer ${feedCredential}` }, signal: controller.signal })
     const decoder = new TextDecoder()
@@ -103,7 +106,11 @@ try {
   const tokens: string[] = []
   const issueErrors: Record<string, number> = {}
   for (let i = 0; tokens.length < REVOCATIONS && i < REVOCATIONS * 2; i++) {
-    const res = await fetch(`${a.url}/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: idp.bodies[i % idp.bodies.length] })
+    const res = await fetch(`${a.url}/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: idp.bodies[i % idp.bodies.length],
+    })
     if (res.status === 200) tokens.push(((await res.json()) as { access_token: string }).access_token)
     else issueErrors[`HTTP ${res.status}`] = (issueErrors[`HTTP ${res.status}`] ?? 0) + 1
   }
@@ -121,7 +128,9 @@ try {
     const arrived = stream.arrived(jti)
     const t0 = performance.now()
     const res = await fetch(`${a.url}/admin/brokers/demo/revocations`, {
-      method: 'POST', headers: { authorization: admin, 'content-type': 'application/json' }, body: JSON.stringify({ jtis: [jti] }),
+      method: 'POST',
+      headers: { authorization: admin, 'content-type': 'application/json' },
+      body: JSON.stringify({ jtis: [jti] }),
     }).catch((err: Error & { cause?: { code?: string } }) => err.cause?.code ?? err.message)
     if (typeof res === 'string' || res.status !== 200) {
       const kind = typeof res === 'string' ? res : `HTTP ${res.status}`
@@ -136,22 +145,38 @@ try {
 
   const errorKinds = { ...oneRate.errorKinds }
   for (const [k, n] of Object.entries(twoRate.errorKinds)) errorKinds[k] = (errorKinds[k] ?? 0) + n
-  const errors = oneRate.errors + twoRate.errors + Object.values(issueErrors).reduce((s, n) => s + n, 0) + Object.values(revokeErrors).reduce((s, n) => s + n, 0)
+  const errors =
+    oneRate.errors + twoRate.errors + Object.values(issueErrors).reduce((s, n) => s + n, 0) + Object.values(revokeErrors).reduce((s, n) => s + n, 0)
   ok = errors === 0
   const result = {
-    bench: 'scale', store: 'postgresql', seconds: SECONDS, rounds: ROUNDS, concurrency: CONCURRENCY,
+    bench: 'scale',
+    store: 'postgresql',
+    seconds: SECONDS,
+    rounds: ROUNDS,
+    concurrency: CONCURRENCY,
     exchangesPerSecond: { oneInstance: oneRate.rps, twoInstances: twoRate.rps, ratio: Math.round((twoRate.rps / oneRate.rps) * 100) / 100 },
     exchangeLatencyMs: { oneInstance: { p50: oneRate.p50, p99: oneRate.p99 }, twoInstances: { p50: twoRate.p50, p99: twoRate.p99 } },
-    errors, errorKinds: { exchange: errorKinds, issue: issueErrors, revoke: revokeErrors },
+    errors,
+    errorKinds: { exchange: errorKinds, issue: issueErrors, revoke: revokeErrors },
     revocationPropagationMs: { samples: propagation.length, p50: pct(propagation, 0.5), p99: pct(propagation, 0.99), max: pct(propagation, 1) },
-    revocationRequestMs: { p50: pct(writes, 0.5), p99: pct(writes, 0.99), mean: Math.round(writes.reduce((x, y) => x + y, 0) / Math.max(1, writes.length) * 100) / 100 },
+    revocationRequestMs: {
+      p50: pct(writes, 0.5),
+      p99: pct(writes, 0.99),
+      mean: Math.round((writes.reduce((x, y) => x + y, 0) / Math.max(1, writes.length)) * 100) / 100,
+    },
     ok,
   }
   console.log(`concurrency ${CONCURRENCY}, ${SECONDS} s per setup in ${ROUNDS} alternating rounds, PostgreSQL store`)
   console.log(`exchanges/s, 1 instance    ${oneRate.rps}   (p50 ${oneRate.p50} ms, p99 ${oneRate.p99} ms, ${oneRate.requests} ok, ${oneRate.errors} failed)`)
-  console.log(`exchanges/s, 2 instances   ${twoRate.rps}   (p50 ${twoRate.p50} ms, p99 ${twoRate.p99} ms, ${twoRate.requests} ok, ${twoRate.errors} failed), ${result.exchangesPerSecond.ratio}x`)
-  console.log(`revocation, POST to A's admin API -> SSE event from B: p50 ${result.revocationPropagationMs.p50} ms, p99 ${result.revocationPropagationMs.p99} ms (${propagation.length} samples)`)
-  console.log(`revocation request (admin token check, transaction + NOTIFY, answer): p50 ${result.revocationRequestMs.p50} ms, mean ${result.revocationRequestMs.mean} ms`)
+  console.log(
+    `exchanges/s, 2 instances   ${twoRate.rps}   (p50 ${twoRate.p50} ms, p99 ${twoRate.p99} ms, ${twoRate.requests} ok, ${twoRate.errors} failed), ${result.exchangesPerSecond.ratio}x`,
+  )
+  console.log(
+    `revocation, POST to A's admin API -> SSE event from B: p50 ${result.revocationPropagationMs.p50} ms, p99 ${result.revocationPropagationMs.p99} ms (${propagation.length} samples)`,
+  )
+  console.log(
+    `revocation request (admin token check, transaction + NOTIFY, answer): p50 ${result.revocationRequestMs.p50} ms, mean ${result.revocationRequestMs.mean} ms`,
+  )
   if (errors > 0) console.log(`FAILED: ${errors} requests failed: ${JSON.stringify(result.errorKinds)}`)
   console.log(JSON.stringify(result))
 } finally {

@@ -89,13 +89,32 @@ const ratio = (x: number): number => Math.round((x / m.raw) * 1000) / 1000
 console.log(`Ed25519 broker tokens, ${TOKENS} distinct tokens x ${ROUNDS} rounds, interleaved per ${CHUNK} tokens (medians), one thread`)
 console.log('                              checks/s   vs raw (totals)   vs raw (median of per-chunk ratios: wall, CPU)')
 console.log(`  raw crypto.verify           ${m.raw.toString().padStart(9)}   1.000x            1.000x  1.000x`)
-console.log(`  createVerifier (no cache)   ${m.verifier.toString().padStart(9)}   ${ratio(m.verifier).toFixed(3)}x            ${chunkRatio('verifier').toFixed(3)}x  ${cpuChunkRatio('verifier').toFixed(3)}x   target >= ${TARGET.toFixed(2)}x`)
+console.log(
+  `  createVerifier (no cache)   ${m.verifier.toString().padStart(9)}   ${ratio(m.verifier).toFixed(3)}x            ${chunkRatio('verifier').toFixed(3)}x  ${cpuChunkRatio('verifier').toFixed(3)}x   target >= ${TARGET.toFixed(2)}x`,
+)
 console.log(`  createVerifier (cache hit)  ${m.verifierCached.toString().padStart(9)}   ${ratio(m.verifierCached).toFixed(3)}x`)
-console.log(`  jose jwtVerify (reference)  ${m.jose.toString().padStart(9)}   ${ratio(m.jose).toFixed(3)}x            ${chunkRatio('jose').toFixed(3)}x  ${cpuChunkRatio('jose').toFixed(3)}x`)
+console.log(
+  `  jose jwtVerify (reference)  ${m.jose.toString().padStart(9)}   ${ratio(m.jose).toFixed(3)}x            ${chunkRatio('jose').toFixed(3)}x  ${cpuChunkRatio('jose').toFixed(3)}x`,
+)
 cold.close()
 cached.close()
 fixture.keys.close()
-console.log(JSON.stringify({
-  bench: 'verify', tokens: TOKENS, rounds: ROUNDS, rawPerSec: m.raw, verifierPerSec: m.verifier, ratio: ratio(m.verifier), chunkRatio: chunkRatio('verifier'), cpuChunkRatio: cpuChunkRatio('verifier'),
-  cachedPerSec: m.verifierCached, cachedRatio: ratio(m.verifierCached), josePerSec: m.jose, joseRatio: ratio(m.jose), joseChunkRatio: chunkRatio('jose'), target: TARGET, pass: chunkRatio('verifier') >= TARGET,
-}))
+console.log(
+  JSON.stringify({
+    bench: 'verify',
+    tokens: TOKENS,
+    rounds: ROUNDS,
+    rawPerSec: m.raw,
+    verifierPerSec: m.verifier,
+    ratio: ratio(m.verifier),
+    chunkRatio: chunkRatio('verifier'),
+    cpuChunkRatio: cpuChunkRatio('verifier'),
+    cachedPerSec: m.verifierCached,
+    cachedRatio: ratio(m.verifierCached),
+    josePerSec: m.jose,
+    joseRatio: ratio(m.jose),
+    joseChunkRatio: chunkRatio('jose'),
+    target: TARGET,
+    pass: chunkRatio('verifier') >= TARGET,
+  }),
+)

@@ -60,7 +60,12 @@ export function checkPackageGraph(rootDir: string): GraphProblem[] {
 
 function findPackages(root: string): Pkg[] {
   const dirs = ['apps', 'packages'].flatMap((group) =>
-    existsSync(join(root, group)) ? readdirSync(join(root, group)).map((d) => join(root, group, d)).filter((d) => existsSync(join(d, 'package.json'))) : [])
+    existsSync(join(root, group))
+      ? readdirSync(join(root, group))
+          .map((d) => join(root, group, d))
+          .filter((d) => existsSync(join(d, 'package.json')))
+      : [],
+  )
   const packages = dirs.map((dir) => ({ dir, manifest: readJson(join(dir, 'package.json')) as Manifest, files: listFiles(dir, ['node_modules', 'dist']) }))
   const rootFiles = listFiles(root, ['node_modules', 'dist', 'apps', 'packages', '.git'])
   return [{ dir: root, manifest: readJson(join(root, 'package.json')) as Manifest, files: rootFiles }, ...packages]
@@ -68,7 +73,9 @@ function findPackages(root: string): Pkg[] {
 
 function checkImports(root: string, pkg: Pkg, packages: readonly Pkg[], byName: ReadonlyMap<string, Pkg>): GraphProblem[] {
   const problems: GraphProblem[] = []
-  const at = (file: string, message: string): void => { problems.push({ pkg: relative(root, pkg.dir) || '.', file: relative(root, file), message }) }
+  const at = (file: string, message: string): void => {
+    problems.push({ pkg: relative(root, pkg.dir) || '.', file: relative(root, file), message })
+  }
   const declared = new Map<string, string>()
   for (const field of DEPENDENCY_FIELDS) for (const name of Object.keys(pkg.manifest[field] ?? {})) if (!declared.has(name)) declared.set(name, field)
   const usedAtRunTime = new Set<string>()
@@ -120,9 +127,16 @@ function checkTsconfig(root: string, pkg: Pkg, byName: ReadonlyMap<string, Pkg>)
   if (!isBuilt(pkg.dir)) return []
   const tsconfig = readJson(tsconfigPath) as { references?: Array<{ path: string }> }
   const referenced = new Set((tsconfig.references ?? []).map((r) => resolve(pkg.dir, r.path)))
-  const expected = new Set(Object.keys(pkg.manifest.dependencies ?? {}).map((n) => byName.get(n)).filter((p): p is Pkg => p !== undefined && isBuilt(p.dir)).map((p) => p.dir))
+  const expected = new Set(
+    Object.keys(pkg.manifest.dependencies ?? {})
+      .map((n) => byName.get(n))
+      .filter((p): p is Pkg => p !== undefined && isBuilt(p.dir))
+      .map((p) => p.dir),
+  )
   const problems: GraphProblem[] = []
-  const at = (message: string): void => { problems.push({ pkg: relative(root, pkg.dir), file: relative(root, tsconfigPath), message }) }
+  const at = (message: string): void => {
+    problems.push({ pkg: relative(root, pkg.dir), file: relative(root, tsconfigPath), message })
+  }
   for (const dir of expected) if (!referenced.has(dir)) at(`does not reference ${relative(root, dir)}, a workspace dependency`)
   for (const dir of referenced) if (!expected.has(dir)) at(`references ${relative(root, dir)}, which is not among its workspace dependencies`)
   return problems
@@ -133,7 +147,8 @@ function checkBuildList(root: string, packages: readonly Pkg[]): GraphProblem[] 
   if (!existsSync(buildPath)) return []
   const build = readJson(buildPath) as { references?: Array<{ path: string }> }
   const referenced = new Set((build.references ?? []).map((r) => resolve(root, r.path)))
-  return packages.filter((p) => p.dir !== root && isBuilt(p.dir) && !referenced.has(p.dir))
+  return packages
+    .filter((p) => p.dir !== root && isBuilt(p.dir) && !referenced.has(p.dir))
     .map((p) => ({ pkg: '.', file: 'tsconfig.build.json', message: `does not build ${relative(root, p.dir)}` }))
 }
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The test suite drives real clients nobody here wrote (mosquitto_pub/sub,
-// Debian's mosquitto-clients, python3-paho-mqtt, oidc-agent-cli), a real OIDC
+// Debian's mosquitto-clients, python3-paho-mqtt, oidc-agent-cli), a real MQTT 5
+// broker (Debian's mosquitto, started by the tests on their own ports), a real OIDC
 // provider nobody here wrote (glewlwyd), a metadata validator
 // (python3-authlib), real Chromium, real PostgreSQL, RabbitMQ and Redis
 // servers, and a real container engine for docker-compose.yml (podman with
@@ -26,6 +27,7 @@ const PODMAN = [
 const NEEDED = [
   { path: '/usr/bin/mosquitto_pub', pkg: 'mosquitto-clients' },
   { path: '/usr/bin/mosquitto_sub', pkg: 'mosquitto-clients' },
+  { path: '/usr/sbin/mosquitto', pkg: 'mosquitto' },
   { path: '/usr/bin/chromium', pkg: 'chromium' },
   { path: postgresInitdb(), pkg: 'postgresql' },
   { path: '/usr/sbin/rabbitmq-server', pkg: 'rabbitmq-server' },
@@ -51,7 +53,8 @@ if (absent.length === 0) process.exit(0)
 
 const canApt = process.getuid?.() === 0 && existsSync('/usr/bin/apt-get')
 if (!canApt) {
-  if (missing.length > 0) console.error(`mqtt-oidc: the tests need Debian packages ${missing.join(' ')}; install them with: sudo apt-get install -y ${missing.join(' ')}`)
+  if (missing.length > 0)
+    console.error(`mqtt-oidc: the tests need Debian packages ${missing.join(' ')}; install them with: sudo apt-get install -y ${missing.join(' ')}`)
   if (podmanMissing) console.error('mqtt-oidc: the compose test needs podman set up as root: sudo bash scripts/podman-setup.sh')
   process.exit(1)
 }
@@ -64,6 +67,7 @@ if (others.length > 0) {
     console.error(`mqtt-oidc: apt-get install ${others.join(' ')} failed`)
     process.exit(1)
   }
+  if (others.includes('mosquitto')) stopMosquittoService()
 }
 if (podmanMissing) {
   console.error('mqtt-oidc: setting up podman for the compose test (scripts/podman-setup.sh)')
@@ -72,4 +76,23 @@ if (podmanMissing) {
     console.error('mqtt-oidc: scripts/podman-setup.sh failed')
     process.exit(1)
   }
+}
+
+// Debian's mosquitto package enables and may start a system broker on
+// localhost:1883, the port `npm start`'s broker listens on. The tests start
+// their own mosquitto on free ports, so the service we just installed is
+// stopped and disabled rather than left in the way.
+function stopMosquittoService() {
+  const ok = existsSync('/run/systemd/system')
+    ? run0('systemctl', ['disable', '--now', 'mosquitto.service'])
+    : run0('/etc/init.d/mosquitto', ['stop']) && run0('update-rc.d', ['mosquitto', 'disable'])
+  console.error(
+    ok
+      ? 'mqtt-oidc: stopped and disabled the mosquitto system service (the tests start their own)'
+      : 'mqtt-oidc: could not stop the mosquitto system service; it may hold localhost:1883, which `npm start` needs',
+  )
+}
+
+function run0(cmd, args) {
+  return spawnSync(cmd, args, { stdio: 'ignore' }).status === 0
 }

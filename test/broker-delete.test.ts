@@ -30,7 +30,9 @@ const jti = (token: string): string => decodeJwt(token).jti!
 async function session(url: string, clientId: string, password: string): Promise<{ client: MqttClient; closed: () => boolean }> {
   const client = await connectAsync(url, { clientId, username: clientId, password, reconnectPeriod: 0, protocolVersion: 4 })
   let closed = false
-  client.on('close', () => { closed = true })
+  client.on('close', () => {
+    closed = true
+  })
   return { client, closed: () => closed }
 }
 

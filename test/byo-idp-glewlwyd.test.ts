@@ -23,15 +23,20 @@ let stack: TestStack
 let env: NodeJS.ProcessEnv
 let sub: string
 
-const cli = (args: string[]): Promise<RunResult> =>
-  runNode(BIN, [...args, '--issuer', glewlwyd.issuer, '--client-id', CLIENT_ID], { cwd: stack.dataDir, env })
+const cli = (args: string[]): Promise<RunResult> => runNode(BIN, [...args, '--issuer', glewlwyd.issuer, '--client-id', CLIENT_ID], { cwd: stack.dataDir, env })
 
 beforeAll(async () => {
   glewlwyd = await startGlewlwyd({ user: ANN, client: { clientId: CLIENT_ID, redirectUris: ['http://127.0.0.1/callback'] } })
   stack = await startTestStack({
-    trustedIssuers: [{
-      issuer: glewlwyd.issuer, clientIds: [CLIENT_ID], clientIdClaim: 'sub', clientIdPrefix: 'gw-', usernameClaim: ['preferred_username', 'email'],
-    }],
+    trustedIssuers: [
+      {
+        issuer: glewlwyd.issuer,
+        clientIds: [CLIENT_ID],
+        clientIdClaim: 'sub',
+        clientIdPrefix: 'gw-',
+        usernameClaim: ['preferred_username', 'email'],
+      },
+    ],
   })
   env = {
     MQTT_OIDC_CLI_EXCHANGE_URL: stack.exchangeUrl,
@@ -47,7 +52,10 @@ afterAll(async () => {
 
 describe('Glewlwyd as the identity provider', () => {
   it('`mqtt-oidc login --device --issuer <glewlwyd>`: the person approves on Glewlwyd, the CLI keeps the login', async () => {
-    const login = startNode(BIN, ['login', '--device', '--no-qr', '--scope', 'openid', '--issuer', glewlwyd.issuer, '--client-id', CLIENT_ID], { cwd: stack.dataDir, env })
+    const login = startNode(BIN, ['login', '--device', '--no-qr', '--scope', 'openid', '--issuer', glewlwyd.issuer, '--client-id', CLIENT_ID], {
+      cwd: stack.dataDir,
+      env,
+    })
     await login.waitForStderr(/^Waiting for approval/m)
     const userCode = /enter the code: (\S+)$/m.exec(login.stderr())?.[1] ?? ''
     await glewlwyd.approveDevice(userCode, 'openid')
@@ -64,16 +72,42 @@ describe('Glewlwyd as the identity provider', () => {
     expect(sub).toMatch(/^[A-Za-z0-9]+$/)
   }, 60_000)
 
-  it('the exchange maps Glewlwyd\'s claims: client id from sub (prefixed), username from preferred_username', async () => {
+  it("the exchange maps Glewlwyd's claims: client id from sub (prefixed), username from preferred_username", async () => {
     const r = await cli(['token', '--broker', 'demo'])
     expect(r.code, r.stderr).toBe(0)
     expect(decodeJwt(r.stdout.trim())).toMatchObject({ iss: stack.exchangeUrl, aud: 'demo', sub: `gw-${sub}`, username: 'ann' })
   })
 
-  it('the person\'s gateway publishes through the broker, and a backend sees it', async () => {
-    const issued = await runNode(BIN, ['broker', 'issue', 'demo', '--client-id', 'backend', '--expiration', '15m', '--acl-sub', 'devices/#'], { cwd: stack.dataDir, env })
+  it("the person's gateway publishes through the broker, and a backend sees it", async () => {
+    const issued = await runNode(BIN, ['broker', 'issue', 'demo', '--client-id', 'backend', '--expiration', '15m', '--acl-sub', 'devices/#'], {
+      cwd: stack.dataDir,
+      env,
+    })
     const backendToken = (JSON.parse(issued.stdout) as Record<string, string>).backend ?? ''
-    const watcher = runTool('mosquitto_sub', ['-h', '127.0.0.1', '-p', String(stack.mqttPort), '-i', 'backend', '-u', 'backend', '-P', backendToken, '-t', 'devices/#', '-q', '1', '-C', '2', '-v', '-d'], 30_000)
+    const watcher = runTool(
+      'mosquitto_sub',
+      [
+        '-h',
+        '127.0.0.1',
+        '-p',
+        String(stack.mqttPort),
+        '-i',
+        'backend',
+        '-u',
+        'backend',
+        '-P',
+        backendToken,
+        '-t',
+        'devices/#',
+        '-q',
+        '1',
+        '-C',
+        '2',
+        '-v',
+        '-d',
+      ],
+      30_000,
+    )
     await watcher.printed('received SUBACK')
     const gateway = await cli(['gateway', '--broker', 'demo', '--every', '1s', '--count', '2'])
     expect(gateway.code, gateway.stderr).toBe(0)
@@ -81,6 +115,11 @@ describe('Glewlwyd as the identity provider', () => {
     const lines = gateway.stdout.trim().split('\n')
     expect(lines.map((line) => line.split(' ')[0])).toEqual([`devices/gw-${sub}/telemetry`, `devices/gw-${sub}/telemetry`])
     const watched = await watcher.exited
-    expect(watched.stdout.trim().split('\n').filter((l) => l.startsWith('devices/'))).toEqual(lines)
+    expect(
+      watched.stdout
+        .trim()
+        .split('\n')
+        .filter((l) => l.startsWith('devices/')),
+    ).toEqual(lines)
   }, 60_000)
 })

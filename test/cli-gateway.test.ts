@@ -48,7 +48,11 @@ async function watcherToken(clientId: string): Promise<string> {
 describe('mqtt-oidc gateway', () => {
   it('signs in with the device flow when it has no login, then publishes telemetry a backend sees', async () => {
     const token = await watcherToken('watcher-1')
-    const watcher = runTool('mosquitto_sub', ['-h', '127.0.0.1', '-p', String(stack.mqttPort), '-i', 'watcher-1', '-u', 'watcher-1', '-P', token, '-t', 'devices/#', '-q', '1', '-C', '3', '-v', '-d'], 60_000)
+    const watcher = runTool(
+      'mosquitto_sub',
+      ['-h', '127.0.0.1', '-p', String(stack.mqttPort), '-i', 'watcher-1', '-u', 'watcher-1', '-P', token, '-t', 'devices/#', '-q', '1', '-C', '3', '-v', '-d'],
+      60_000,
+    )
     await watcher.printed('received SUBACK')
 
     const statusFile = join(stack.dataDir, 'gateway-status.json')
@@ -81,7 +85,12 @@ describe('mqtt-oidc gateway', () => {
     // The backend saw the same three readings, through the broker.
     const watched = await watcher.exited
     expect(watched.code).toBe(0)
-    expect(watched.stdout.trim().split('\n').filter((l) => l.startsWith('devices/'))).toEqual(lines)
+    expect(
+      watched.stdout
+        .trim()
+        .split('\n')
+        .filter((l) => l.startsWith('devices/')),
+    ).toEqual(lines)
 
     expect(JSON.parse(readFileSync(statusFile, 'utf8'))).toMatchObject({ clientid, topic: `devices/${clientid}/telemetry`, seq: 2 })
     expect(statSync(statusFile).mode & 0o777).toBe(0o600)
@@ -135,7 +144,9 @@ describe('mqtt-oidc gateway', () => {
     const r = await cli(['gateway', '--broker', 'demo', '--topic', 'plant/{clientid}/telemetry', '--count', '1'])
     expect(r.code).toBe(1)
     expect(r.stdout).toBe('')
-    expect(r.stderr).toMatch(/^mqtt-oidc: the broker token does not allow publishing to plant\/\S+\/telemetry \(its publish ACL: devices\/\$\{clientid\}\/#\)$/m)
+    expect(r.stderr).toMatch(
+      /^mqtt-oidc: the broker token does not allow publishing to plant\/\S+\/telemetry \(its publish ACL: devices\/\$\{clientid\}\/#\)$/m,
+    )
   })
 
   it('rejects bad options before any request', async () => {

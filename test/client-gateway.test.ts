@@ -32,21 +32,29 @@ let observer: MqttClient | undefined
 
 const waiters = new Set<() => void>()
 /** Re-checks every pending `until` (called whenever the state they watch changes). */
-const changed = (): void => { for (const w of [...waiters]) w() }
+const changed = (): void => {
+  for (const w of [...waiters]) w()
+}
 /** Resolves once `check()` holds; re-evaluated on each `changed()`, no polling. */
-const until = (check: () => boolean): Promise<void> => new Promise((resolve) => {
-  const w = (): void => {
-    if (!check()) return
-    waiters.delete(w)
-    resolve()
-  }
-  waiters.add(w)
-  w()
-})
+const until = (check: () => boolean): Promise<void> =>
+  new Promise((resolve) => {
+    const w = (): void => {
+      if (!check()) return
+      waiters.delete(w)
+      resolve()
+    }
+    waiters.add(w)
+    w()
+  })
 
 const startBroker = async (port: number): Promise<number> => {
   broker = createBroker({
-    brokerId: 'demo', exchangeUrl: stack.exchangeUrl, host: '127.0.0.1', mqttPort: port, wsPort: 0, logLevel: 'silent',
+    brokerId: 'demo',
+    exchangeUrl: stack.exchangeUrl,
+    host: '127.0.0.1',
+    mqttPort: port,
+    wsPort: 0,
+    logLevel: 'silent',
     feedCredentialFile: await stack.feedCredentialFile('demo'),
   })
   return (await broker.listen()).mqttPort
@@ -59,7 +67,9 @@ beforeAll(async () => {
   // `mqtt-oidc login --device` once at install, the person played by a scripted browser.
   const config = await discoverIssuer(stack.idpUrl, 'mqtt-oidc-cli')
   const tokens = await loginWithDeviceFlow(config, {
-    onPrompt: async (p) => { await completeDeviceLogin({ verificationUriComplete: p.verificationUriComplete, username: 'gateway7', password: 'gateway-password-7' }) },
+    onPrompt: async (p) => {
+      await completeDeviceLogin({ verificationUriComplete: p.verificationUriComplete, username: 'gateway7', password: 'gateway-password-7' })
+    },
   })
   await createTokenStore(configDir).set(tokenStoreKey(config), tokens)
   brokerPort = await startBroker(0)
@@ -81,9 +91,19 @@ describe('connect(): a headless gateway against the IdP, exchange and broker', (
     let observerSubscribed = false
     observer = mqttConnect(`mqtt://127.0.0.1:${brokerPort}`, { clientId: 'backend', username: '', password: creds.backend ?? '', reconnectPeriod: 50 })
     observer.on('error', () => undefined)
-    observer.on('connect', () => observer?.subscribe(`devices/${CLIENT_ID}/#`, { qos: 1 }, () => { observerSubscribed = true; changed() }))
-    observer.on('close', () => { observerSubscribed = false })
-    observer.on('message', (_t, payload) => { received.add(Number(payload.toString())); changed() })
+    observer.on('connect', () =>
+      observer?.subscribe(`devices/${CLIENT_ID}/#`, { qos: 1 }, () => {
+        observerSubscribed = true
+        changed()
+      }),
+    )
+    observer.on('close', () => {
+      observerSubscribed = false
+    })
+    observer.on('message', (_t, payload) => {
+      received.add(Number(payload.toString()))
+      changed()
+    })
     await until(() => observerSubscribed)
 
     const connacks: number[] = []
@@ -93,13 +113,27 @@ describe('connect(): a headless gateway against the IdP, exchange and broker', (
     let renewals = 0
     let reconnectPending = false
     const gateway = await connect({
-      issuer: stack.idpUrl, exchangeUrl: stack.exchangeUrl, broker: 'demo', brokerUrl: proxy.url, configDir,
+      issuer: stack.idpUrl,
+      exchangeUrl: stack.exchangeUrl,
+      broker: 'demo',
+      brokerUrl: proxy.url,
+      configDir,
       mqtt: { reconnectPeriod: 100 },
-      onRenewed: () => { renewals += 1; reconnectPending = true; changed() },
+      onRenewed: () => {
+        renewals += 1
+        reconnectPending = true
+        changed()
+      },
       onRenewError: (err) => renewErrors.push(err),
       onRefused: (err) => refusals.push(err),
     })
-    gateway.on('packetreceive', (p: Packet) => { if (p.cmd === 'connack') { connacks.push(p.returnCode ?? 0); reconnectPending = false; changed() } })
+    gateway.on('packetreceive', (p: Packet) => {
+      if (p.cmd === 'connack') {
+        connacks.push(p.returnCode ?? 0)
+        reconnectPending = false
+        changed()
+      }
+    })
     expect(gateway.options.clientId).toBe(CLIENT_ID)
 
     // Publish at QoS 1 at a steady pace the whole time, whatever the connection state.
@@ -108,7 +142,13 @@ describe('connect(): a headless gateway against the IdP, exchange and broker', (
     const publisher = setInterval(() => {
       const n = sent.length
       sent.push(n)
-      gateway.publishAsync(TOPIC, String(n), { qos: 1 }).then(() => { acked.add(n); changed() }, (err: unknown) => publishErrors.push(err))
+      gateway.publishAsync(TOPIC, String(n), { qos: 1 }).then(
+        () => {
+          acked.add(n)
+          changed()
+        },
+        (err: unknown) => publishErrors.push(err),
+      )
     }, 40)
 
     try {
@@ -147,16 +187,25 @@ describe('connect(): a headless gateway against the IdP, exchange and broker', (
 
   it('ends with BrokerTokenRevoked, not a reconnect loop, when an operator revokes the token it holds', async () => {
     let refused!: (err: BrokerRefusal) => void
-    const refusal = new Promise<BrokerRefusal>((resolve) => { refused = resolve })
+    const refusal = new Promise<BrokerRefusal>((resolve) => {
+      refused = resolve
+    })
     const gateway = await connect({
-      issuer: stack.idpUrl, exchangeUrl: stack.exchangeUrl, broker: 'demo', brokerUrl: proxy.url, configDir,
-      mqtt: { reconnectPeriod: 50 }, onRefused: (err) => refused(err),
+      issuer: stack.idpUrl,
+      exchangeUrl: stack.exchangeUrl,
+      broker: 'demo',
+      brokerUrl: proxy.url,
+      configDir,
+      mqtt: { reconnectPeriod: 50 },
+      onRefused: (err) => refused(err),
     })
     // Forget the login, so no renewal can swap in a new token before the broker acts on the revocation.
     await createTokenStore(configDir).delete({ issuer: stack.idpUrl, clientId: 'mqtt-oidc-cli' })
     const jti = decodeJwt(String(gateway.options.password)).jti ?? ''
     let connacks = 0
-    gateway.on('packetreceive', (p: Packet) => { if (p.cmd === 'connack') connacks += 1 })
+    gateway.on('packetreceive', (p: Packet) => {
+      if (p.cmd === 'connack') connacks += 1
+    })
     await createAdminClient({ dataDir: stack.dataDir }).revoke('demo', [jti])
     const err = await refusal
     expect(err).toBeInstanceOf(BrokerTokenRevoked)

@@ -20,26 +20,32 @@ afterAll(async () => {
 })
 
 describe('login() (library)', () => {
-  it('runs the device flow, asks for one of the account\'s client ids, and saves the tokens for connect()', async () => {
+  it("runs the device flow, asks for one of the account's client ids, and saves the tokens for connect()", async () => {
     const tokenStore = createTokenStore(dir)
     const tokens = await login({
-      issuer: stack.idpUrl, flow: 'device', clientid: 'gw-b', tokenStore,
+      issuer: stack.idpUrl,
+      flow: 'device',
+      clientid: 'gw-b',
+      tokenStore,
       onPrompt: async ({ verificationUriComplete }) => {
         await completeDeviceLogin({ verificationUriComplete, username: 'gw-owner', password: 'gateway-owner-pw-1' })
       },
     })
-    expect(decodeJwt(tokens.idToken!)).toMatchObject({ clientid: 'gw-b', username: 'gw-owner' })
+    expect(decodeJwt(tokens.idToken)).toMatchObject({ clientid: 'gw-b', username: 'gw-owner' })
     const saved = await tokenStore.get(tokenStoreKey(await discoverIssuer(stack.idpUrl, 'mqtt-oidc-cli')))
     expect(saved?.idToken).toBe(tokens.idToken)
   })
 
   it('is refused for a client id the account does not hold', async () => {
-    await expect(login({
-      issuer: stack.idpUrl, clientid: 'not-mine',
-      onPrompt: async ({ verificationUriComplete }) => {
-        await completeDeviceLogin({ verificationUriComplete, username: 'gw-owner', password: 'gateway-owner-pw-1' }).catch(() => {})
-      },
-    })).rejects.toMatchObject({ error: 'invalid_request' })
+    await expect(
+      login({
+        issuer: stack.idpUrl,
+        clientid: 'not-mine',
+        onPrompt: async ({ verificationUriComplete }) => {
+          await completeDeviceLogin({ verificationUriComplete, username: 'gw-owner', password: 'gateway-owner-pw-1' }).catch(() => {})
+        },
+      }),
+    ).rejects.toMatchObject({ error: 'invalid_request' })
   })
 
   it('says what is missing when the flow has no way to reach the person', async () => {

@@ -39,12 +39,24 @@ describe('the published packages', () => {
     for (const name of PUBLISHED) {
       const { files, manifest } = packed.get(name)!
       expect(files, name).toEqual(expect.arrayContaining(['LICENSE', 'package.json', 'dist/index.js', 'dist/index.d.ts', 'src/index.ts']))
-      expect(files.filter((f) => /tsbuildinfo|(^|\/)test\//.test(f)), name).toEqual([])
+      expect(
+        files.filter((f) => /tsbuildinfo|(^|\/)test\//.test(f)),
+        name,
+      ).toEqual([])
       // Every compiled module comes from a source in the package: no stale output.
-      expect(files.filter((f) => f.startsWith('dist/') && f.endsWith('.js')).map((f) => f.replace(/^dist\/(.*)\.js$/, 'src/$1.ts')).filter((src) => !files.includes(src)), name).toEqual([])
+      expect(
+        files
+          .filter((f) => f.startsWith('dist/') && f.endsWith('.js'))
+          .map((f) => f.replace(/^dist\/(.*)\.js$/, 'src/$1.ts'))
+          .filter((src) => !files.includes(src)),
+        name,
+      ).toEqual([])
       expect(manifest).toMatchObject({ version: '0.1.0', license: 'Apache-2.0', type: 'module' })
       expect(manifest).not.toHaveProperty('private')
-      expect(Object.values(manifest.dependencies ?? {}).filter((spec) => /^(workspace|catalog):/.test(spec)), name).toEqual([])
+      expect(
+        Object.values(manifest.dependencies ?? {}).filter((spec) => /^(workspace|catalog):/.test(spec)),
+        name,
+      ).toEqual([])
       expect(readFileSync(join(workDir, 'workspace', 'packages', name, 'LICENSE'), 'utf8'), name).toBe(ROOT_LICENSE)
     }
     const deps = (name: string): string[] => Object.keys(packed.get(name)!.manifest.dependencies ?? {}).sort()
@@ -60,14 +72,24 @@ describe('the published packages', () => {
     const tarball = (name: string): string => `file:${packed.get(name)!.tarball}`
     writeFiles(app, {
       'package.json': JSON.stringify({
-        name: 'mqtt-oidc-pack-consumer', private: true, type: 'module',
+        name: 'mqtt-oidc-pack-consumer',
+        private: true,
+        type: 'module',
         dependencies: Object.fromEntries(PUBLISHED.map((name) => [`@mqtt-oidc/${name}`, tarball(name)])),
         devDependencies: { '@types/node': '^20.19.0' },
       }),
       'tsconfig.json': JSON.stringify({
         compilerOptions: {
-          target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noUncheckedIndexedAccess: true,
-          exactOptionalPropertyTypes: true, skipLibCheck: false, types: ['node'], rootDir: 'src', outDir: 'dist',
+          target: 'ES2022',
+          module: 'NodeNext',
+          moduleResolution: 'NodeNext',
+          strict: true,
+          noUncheckedIndexedAccess: true,
+          exactOptionalPropertyTypes: true,
+          skipLibCheck: false,
+          types: ['node'],
+          rootDir: 'src',
+          outDir: 'dist',
         },
         include: ['src'],
       }),
@@ -76,7 +98,12 @@ describe('the published packages', () => {
     const install = await runCommand('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: app, env: npmEnv() })
     expect(install.code, install.stderr).toBe(0)
     const tree = await runCommand('npm', ['ls', '--all', '--parseable'], { cwd: app, env: npmEnv() })
-    const installed = new Set(tree.stdout.split('\n').filter(Boolean).map((path) => path.replace(/^.*\/node_modules\//, '')))
+    const installed = new Set(
+      tree.stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((path) => path.replace(/^.*\/node_modules\//, '')),
+    )
     // What only the services load never reaches a client: no database driver, no IdP, no web framework.
     for (const name of ['better-sqlite3', 'pg', 'oidc-provider', 'express', 'koa', '@mqtt-oidc/store', '@mqtt-oidc/idp', '@mqtt-oidc/exchange']) {
       expect(installed.has(name), name).toBe(false)
@@ -91,7 +118,9 @@ describe('the published packages', () => {
 
     const child = spawn(process.execPath, ['dist/main.js', stack.idpUrl, stack.exchangeUrl, stack.brokerId, stack.mqttUrl, join(app, 'login')], { cwd: app })
     let stderr = ''
-    child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d })
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d
+    })
     const exited = new Promise<number | null>((resolve) => child.once('close', resolve))
     const lines = createInterface({ input: child.stdout })
     const printed: unknown[] = []
@@ -99,7 +128,8 @@ describe('the published packages', () => {
       const message = JSON.parse(line) as { prompt?: string }
       printed.push(message)
       // The person at the device: opens the link, signs in as the demo account, approves.
-      if (message.prompt !== undefined) await completeDeviceLogin({ verificationUriComplete: message.prompt, username: stack.demo.username, password: stack.demo.password })
+      if (message.prompt !== undefined)
+        await completeDeviceLogin({ verificationUriComplete: message.prompt, username: stack.demo.username, password: stack.demo.password })
     }
     expect(await exited, stderr).toBe(0)
     expect(printed).toEqual([

@@ -8,8 +8,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createBroker } from '@mqtt-oidc/broker'
 import type { Broker } from '@mqtt-oidc/broker'
 import {
-  BrokerCertificateUntrusted, connect, connectWithToken, createAdminClient, createTokenStore, discoverIssuer, exchangeToken,
-  getIdToken, loginWithDeviceFlow, tokenStoreKey,
+  BrokerCertificateUntrusted,
+  connect,
+  connectWithToken,
+  createAdminClient,
+  createTokenStore,
+  discoverIssuer,
+  exchangeToken,
+  getIdToken,
+  loginWithDeviceFlow,
+  tokenStoreKey,
 } from '@mqtt-oidc/client'
 import { runCli } from '@mqtt-oidc/cli'
 import { BIN } from './support/cli-bin.js'
@@ -34,10 +42,29 @@ let ca: Buffer
 let env: NodeJS.ProcessEnv
 
 function selfSigned(dir: string, name: string): string {
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1', '-subj', '/CN=localhost',
-    '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost', '-keyout', join(dir, `${name}-key.pem`), '-out', join(dir, `${name}.pem`),
-  ], { stdio: 'ignore' })
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1,DNS:localhost',
+      '-keyout',
+      join(dir, `${name}-key.pem`),
+      '-out',
+      join(dir, `${name}.pem`),
+    ],
+    { stdio: 'ignore' },
+  )
   return join(dir, `${name}.pem`)
 }
 
@@ -49,20 +76,32 @@ beforeAll(async () => {
   configDir = join(stack.dataDir, 'tls-config')
   const config = await discoverIssuer(stack.idpUrl, 'mqtt-oidc-cli')
   const tokens = await loginWithDeviceFlow(config, {
-    onPrompt: async (p) => { await completeDeviceLogin({ verificationUriComplete: p.verificationUriComplete, username: 'tlsuser', password: 'tls-password-1' }) },
+    onPrompt: async (p) => {
+      await completeDeviceLogin({ verificationUriComplete: p.verificationUriComplete, username: 'tlsuser', password: 'tls-password-1' })
+    },
   })
   await createTokenStore(configDir).set(tokenStoreKey(config), tokens)
   caFile = selfSigned(stack.dataDir, 'broker')
   otherCaFile = selfSigned(stack.dataDir, 'other')
   ca = readFileSync(caFile)
   broker = createBroker({
-    brokerId: 'demo', exchangeUrl: stack.exchangeUrl, host: '127.0.0.1', mqttPort: 0, wsPort: 0, logLevel: 'silent',
+    brokerId: 'demo',
+    exchangeUrl: stack.exchangeUrl,
+    host: '127.0.0.1',
+    mqttPort: 0,
+    wsPort: 0,
+    logLevel: 'silent',
     feedCredentialFile: await stack.feedCredentialFile('demo'),
     tls: { certPath: caFile, keyPath: join(stack.dataDir, 'broker-key.pem'), port: 0 },
   })
   const at = await broker.listen()
   mqttsUrl = at.mqttsUrl ?? ''
-  env = { MQTT_OIDC_CLI_ISSUER: stack.idpUrl, MQTT_OIDC_CLI_EXCHANGE_URL: stack.exchangeUrl, MQTT_OIDC_CLI_CONFIG_DIR: configDir, MQTT_OIDC_DATA_DIR: stack.dataDir }
+  env = {
+    MQTT_OIDC_CLI_ISSUER: stack.idpUrl,
+    MQTT_OIDC_CLI_EXCHANGE_URL: stack.exchangeUrl,
+    MQTT_OIDC_CLI_CONFIG_DIR: configDir,
+    MQTT_OIDC_DATA_DIR: stack.dataDir,
+  }
 }, 30_000)
 afterAll(async () => {
   await broker?.close()
@@ -77,8 +116,7 @@ async function observer(clientId: string): Promise<MqttClient> {
   return client
 }
 
-const nextMessage = (client: MqttClient): Promise<[string, string]> =>
-  new Promise((resolve) => client.once('message', (t, p) => resolve([t, p.toString()])))
+const nextMessage = (client: MqttClient): Promise<[string, string]> => new Promise((resolve) => client.once('message', (t, p) => resolve([t, p.toString()])))
 
 describe('library over mqtts:// (TLS)', () => {
   it('connect() with mqtt: { ca } logs in from the cache, exchanges, and publishes over TLS', async () => {
@@ -86,7 +124,12 @@ describe('library over mqtts:// (TLS)', () => {
     const obs = await observer('tls-observer-1')
     const message = nextMessage(obs)
     const client = await connect({
-      issuer: stack.idpUrl, exchangeUrl: stack.exchangeUrl, broker: 'demo', brokerUrl: mqttsUrl, configDir, mqtt: { ca },
+      issuer: stack.idpUrl,
+      exchangeUrl: stack.exchangeUrl,
+      broker: 'demo',
+      brokerUrl: mqttsUrl,
+      configDir,
+      mqtt: { ca },
     })
     expect(client.options.protocol).toBe('mqtts')
     expect(client.options.clientId).toBe(CLIENT_ID)
@@ -96,7 +139,7 @@ describe('library over mqtts:// (TLS)', () => {
     await obs.endAsync()
   })
 
-  it('connectWithToken with mqtt: { ca } connects over TLS with the token\'s sub as client id', async () => {
+  it("connectWithToken with mqtt: { ca } connects over TLS with the token's sub as client id", async () => {
     const config = await discoverIssuer(stack.idpUrl, 'mqtt-oidc-cli')
     const store = createTokenStore(configDir)
     const client = await connectWithToken({
@@ -114,12 +157,17 @@ describe('library over mqtts:// (TLS)', () => {
       let calls = 0
       const err: unknown = await connectWithToken({
         brokerUrl: mqttsUrl,
-        getToken: async () => { calls += 1; return { token: 'never-sent', clientId: CLIENT_ID } },
+        getToken: async () => {
+          calls += 1
+          return { token: 'never-sent', clientId: CLIENT_ID }
+        },
         mqtt,
       }).catch((e: unknown) => e)
       expect(err).toBeInstanceOf(BrokerCertificateUntrusted)
       expect(err).toMatchObject({ code: 'ERR_BROKER_CERTIFICATE_UNTRUSTED', reason: 'DEPTH_ZERO_SELF_SIGNED_CERT' })
-      expect((err as Error).message).toMatch(/^the broker's TLS certificate is not trusted \(.+\): give the CA that signed it \(CLI: --cafile <path>, library: mqtt: \{ ca \}\)$/)
+      expect((err as Error).message).toMatch(
+        /^the broker's TLS certificate is not trusted \(.+\): give the CA that signed it \(CLI: --cafile <path>, library: mqtt: \{ ca \}\)$/,
+      )
       expect(calls).toBe(1)
     }
   })
@@ -136,9 +184,17 @@ describe('mqtt-oidc pub/sub --cafile over mqtts://', () => {
   })
 
   it('`sub --url mqtts://... --cafile -C 1 --json` prints the message that arrives over TLS', async () => {
-    const sub = startNode(BIN, ['sub', '--broker', 'demo', '--url', mqttsUrl, '--cafile', caFile, '-t', `devices/${CLIENT_ID}/#`, '-q', '1', '-C', '1', '--json'], { cwd: stack.dataDir, env })
+    const sub = startNode(
+      BIN,
+      ['sub', '--broker', 'demo', '--url', mqttsUrl, '--cafile', caFile, '-t', `devices/${CLIENT_ID}/#`, '-q', '1', '-C', '1', '--json'],
+      { cwd: stack.dataDir, env },
+    )
     await sub.waitForStderr(/Subscribed to /)
-    const creds = await createAdminClient({ dataDir: stack.dataDir }).issueCredentials('demo', { clientIds: ['tls-publisher'], expiration: '15m', acl: { pub: ['#'], sub: [] } })
+    const creds = await createAdminClient({ dataDir: stack.dataDir }).issueCredentials('demo', {
+      clientIds: ['tls-publisher'],
+      expiration: '15m',
+      acl: { pub: ['#'], sub: [] },
+    })
     const pub = await connectAsync(mqttsUrl, { clientId: 'tls-publisher', username: '', password: creds['tls-publisher'] ?? '', reconnectPeriod: 0, ca })
     await pub.publishAsync(`devices/${CLIENT_ID}/down`, 'to the gateway', { qos: 1 })
     const r = await sub.done
@@ -152,7 +208,8 @@ describe('mqtt-oidc pub/sub --cafile over mqtts://', () => {
     expect(r).toEqual({
       code: 1,
       stdout: '',
-      stderr: 'mqtt-oidc: the broker\'s TLS certificate is not trusted (DEPTH_ZERO_SELF_SIGNED_CERT: self-signed certificate): give the CA that signed it (CLI: --cafile <path>, library: mqtt: { ca })\n',
+      stderr:
+        "mqtt-oidc: the broker's TLS certificate is not trusted (DEPTH_ZERO_SELF_SIGNED_CERT: self-signed certificate): give the CA that signed it (CLI: --cafile <path>, library: mqtt: { ca })\n",
     })
   })
 
@@ -160,17 +217,25 @@ describe('mqtt-oidc pub/sub --cafile over mqtts://', () => {
     const missing = await cli(['pub', '--broker', 'demo', '--url', mqttsUrl, '--cafile', join(stack.dataDir, 'nope.pem'), '-t', 'a', '-m', 'x'])
     expect(missing).toEqual({ code: 1, stdout: '', stderr: `mqtt-oidc: cannot read --cafile ${join(stack.dataDir, 'nope.pem')}: ENOENT\n` })
     const notPem = await cli(['sub', '--broker', 'demo', '--url', mqttsUrl, '--cafile', join(stack.dataDir, 'idp.sqlite'), '-t', 'a'])
-    expect(notPem).toEqual({ code: 1, stdout: '', stderr: `mqtt-oidc: --cafile ${join(stack.dataDir, 'idp.sqlite')} holds no PEM certificate (-----BEGIN CERTIFICATE-----)\n` })
+    expect(notPem).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `mqtt-oidc: --cafile ${join(stack.dataDir, 'idp.sqlite')} holds no PEM certificate (-----BEGIN CERTIFICATE-----)\n`,
+    })
   })
 
   it('`pub --help` and `sub --help` document --cafile', async () => {
     for (const command of ['pub', 'sub']) {
       const out = new PassThrough()
       let text = ''
-      out.on('data', (d: Buffer) => { text += d.toString() })
+      out.on('data', (d: Buffer) => {
+        text += d.toString()
+      })
       expect(await runCli([command, '--help'], { stdout: out, stderr: out, stdin: new PassThrough(), env: { configDir: '/nonexistent' } })).toBe(0)
       // Commander wraps help to the terminal width: compare with whitespace collapsed.
-      expect(text.replace(/\s+/g, ' ')).toContain("--cafile <path> PEM file of the CA that signed the broker's TLS certificate, for mqtts:// and wss:// (default: the system CAs)")
+      expect(text.replace(/\s+/g, ' ')).toContain(
+        "--cafile <path> PEM file of the CA that signed the broker's TLS certificate, for mqtts:// and wss:// (default: the system CAs)",
+      )
     }
   })
 })

@@ -47,7 +47,8 @@ function namedPaths(file: string, text: string): string[] {
   const paths: string[] = []
   for (const m of text.matchAll(/\]\(([^)\s]+)\)/g)) {
     const target = m[1]!.split('#')[0]!
-    if (target !== '' && !/^[a-z][a-z0-9+.-]*:/i.test(target)) paths.push(resolve(ROOT, dirname(file), target).slice(ROOT.length).replace(/^\//, '') + (target.endsWith('/') ? '/' : ''))
+    if (target !== '' && !/^[a-z][a-z0-9+.-]*:/i.test(target))
+      paths.push(resolve(ROOT, dirname(file), target).slice(ROOT.length).replace(/^\//, '') + (target.endsWith('/') ? '/' : ''))
   }
   for (const m of text.matchAll(/`([^`\s]+)`/g)) {
     const span = m[1]!.replace(/[.,;:]$/, '')
@@ -77,16 +78,13 @@ describe('the documentation', () => {
     // from scripts/podman-setup.sh's PACKAGES. The README's test paragraph must name them all.
     const ensure = read('scripts/ensure-test-deps.mjs')
     const podman = /^PACKAGES=\(([^)]*)\)/m.exec(read('scripts/podman-setup.sh'))![1]!.trim().split(/\s+/)
-    const packages = new Set([
-      ...[...ensure.matchAll(/pkg: '([a-z0-9][a-z0-9.+-]*)'/g)].map((m) => m[1]!),
-      ...podman,
-    ])
+    const packages = new Set([...[...ensure.matchAll(/pkg: '([a-z0-9][a-z0-9.+-]*)'/g)].map((m) => m[1]!), ...podman])
     expect(packages.size).toBeGreaterThan(10)
     const paragraph = /On Debian as root, `npm test`[\s\S]*?\n\n/.exec(read('README.md'))?.[0] ?? ''
     expect([...packages].filter((pkg) => !new RegExp(`(?<![\\w.+-])${pkg.replace(/[.+]/g, '\\$&')}(?![\\w.+-])`).test(paragraph))).toEqual([])
   })
 
-  it('has CI install every package the tests check for, outside podman\'s', () => {
+  it("has CI install every package the tests check for, outside podman's", () => {
     const ensure = read('scripts/ensure-test-deps.mjs')
     const podman = new Set(/^PACKAGES=\(([^)]*)\)/m.exec(read('scripts/podman-setup.sh'))![1]!.trim().split(/\s+/))
     const checked = [...ensure.matchAll(/pkg: '([a-z0-9][a-z0-9.+-]*)'/g)].map((m) => m[1]!).filter((pkg) => !podman.has(pkg))

@@ -30,7 +30,8 @@ let chromium: Chromium
 beforeAll(async () => {
   stack = await startTestStack({ idpClientIds: ['mqtt-oidc-cli', CLIENT], dynamicRegistration: true })
   const added = await runCliInProcess(['clients', 'add', CLIENT, '--native', '--name', 'oidc-agent', '--redirect-uri', 'http://localhost', '--scope', SCOPE], {
-    dataDir: stack.dataDir, configDir: stack.configDir,
+    dataDir: stack.dataDir,
+    configDir: stack.configDir,
   })
   expect(added.code, added.stderr).toBe(0)
   agent = await startOidcAgent()
@@ -43,18 +44,49 @@ afterAll(async () => {
 })
 
 /** oidc-gen for a client registered beforehand: public (empty secret), no prompts, the encryption password from a command. */
-const gen = (account: string, flow: string, extra: string[] = []) => agent.gen([
-  account, '--issuer', stack.idpUrl, '--client-id', CLIENT, '--client-secret=', '--flow', flow, '--scope', SCOPE,
-  '--pw-cmd', 'echo agent-encryption-password', '--prompt', 'none', '--confirm-yes', '--no-url-call', ...extra,
-])
+const gen = (account: string, flow: string, extra: string[] = []) =>
+  agent.gen([
+    account,
+    '--issuer',
+    stack.idpUrl,
+    '--client-id',
+    CLIENT,
+    '--client-secret=',
+    '--flow',
+    flow,
+    '--scope',
+    SCOPE,
+    '--pw-cmd',
+    'echo agent-encryption-password',
+    '--prompt',
+    'none',
+    '--confirm-yes',
+    '--no-url-call',
+    ...extra,
+  ])
 
 /** The ID token oidc-agent holds for `account`, exchanged for a broker token, as the MQTT password of mosquitto_pub. */
 async function connectWith(account: string): Promise<{ idToken: Record<string, unknown>; connack: string }> {
   const idToken = await agent.token(['--id-token', account])
   const { token, clientId } = await exchangeToken({ exchangeUrl: stack.exchangeUrl, subjectToken: idToken, broker: 'demo' })
   const pub = runTool('mosquitto_pub', [
-    '-h', '127.0.0.1', '-p', String(stack.mqttPort), '-i', clientId, '-u', clientId, '-P', token,
-    '-t', `devices/${clientId}/hello`, '-m', `from ${account}`, '-q', '1', '-d',
+    '-h',
+    '127.0.0.1',
+    '-p',
+    String(stack.mqttPort),
+    '-i',
+    clientId,
+    '-u',
+    clientId,
+    '-P',
+    token,
+    '-t',
+    `devices/${clientId}/hello`,
+    '-m',
+    `from ${account}`,
+    '-q',
+    '1',
+    '-d',
   ])
   const r = await pub.exited
   expect(r.code, r.stderr).toBe(0)
@@ -62,7 +94,7 @@ async function connectWith(account: string): Promise<{ idToken: Record<string, u
 }
 
 describe('oidc-agent with a client registered through mqtt-oidc clients add', () => {
-  it('oidc-gen --flow device: the person approves in Chromium; oidc-token\'s ID token connects through the exchange', async () => {
+  it("oidc-gen --flow device: the person approves in Chromium; oidc-token's ID token connects through the exchange", async () => {
     const run = gen('mqtt-device', 'device')
     const [, userCode] = await run.match(/enter the code: ([A-Z]{4}-[A-Z]{4}-[A-Z]{4})/)
     const page = await chromium.newPage()
@@ -122,8 +154,24 @@ describe('oidc-agent with a client registered through mqtt-oidc clients add', ()
     expect(made.code, made.stderr).toBe(0)
     const token = (JSON.parse(made.stdout) as { initial_access_token: string }).initial_access_token
     const run = agent.gen([
-      'mqtt-dyn', '--issuer', stack.idpUrl, '--at', token, '--flow', 'device', '--no-scheme', '--redirect-uri', 'http://localhost:8080',
-      '--scope', SCOPE, '--pw-cmd', 'echo agent-encryption-password', '--prompt', 'none', '--confirm-yes', '--no-url-call',
+      'mqtt-dyn',
+      '--issuer',
+      stack.idpUrl,
+      '--at',
+      token,
+      '--flow',
+      'device',
+      '--no-scheme',
+      '--redirect-uri',
+      'http://localhost:8080',
+      '--scope',
+      SCOPE,
+      '--pw-cmd',
+      'echo agent-encryption-password',
+      '--prompt',
+      'none',
+      '--confirm-yes',
+      '--no-url-call',
     ])
     const [, userCode] = await run.match(/enter the code: ([A-Z]{4}-[A-Z]{4}-[A-Z]{4})/)
     await completeDeviceLogin({ verificationUri: `${stack.idpUrl}/device`, userCode, username: stack.demo.username, password: stack.demo.password })
@@ -135,7 +183,8 @@ describe('oidc-agent with a client registered through mqtt-oidc clients add', ()
     const idToken = await agent.token(['--id-token', 'mqtt-dyn'])
     expect(decodeJwt(idToken).aud).toBe(registered?.clientId)
     await expect(exchangeToken({ exchangeUrl: stack.exchangeUrl, subjectToken: idToken, broker: 'demo' })).rejects.toMatchObject({
-      error: 'invalid_request', error_description: 'subject_token audience is not accepted here',
+      error: 'invalid_request',
+      error_description: 'subject_token audience is not accepted here',
     })
   }, 60_000)
 })

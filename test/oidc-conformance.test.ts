@@ -32,7 +32,10 @@ const secrets: Record<string, string> = {}
 
 beforeAll(async () => {
   jwtIssuer = await startJwtIssuer()
-  stack = await startTestStack({ idpClientIds: CLIENT_IDS, trustedIssuers: [{ issuer: jwtIssuer.issuer, clientIds: ['gateway-app'], clientIdClaim: 'device_id' }] })
+  stack = await startTestStack({
+    idpClientIds: CLIENT_IDS,
+    trustedIssuers: [{ issuer: jwtIssuer.issuer, clientIds: ['gateway-app'], clientIdClaim: 'device_id' }],
+  })
   idp = await getJson(`${stack.idpUrl}/.well-known/openid-configuration`)
   exchange = await getJson(`${stack.exchangeUrl}/.well-known/oauth-authorization-server`)
   idpAdmin = createIdpAdminClient({ dataDir: stack.dataDir })
@@ -56,7 +59,7 @@ async function getJson(url: string, headers: Record<string, string> = {}): Promi
   const res = await fetch(url, { headers })
   expect(res.status, url).toBe(200)
   expect(res.headers.get('content-type')).toMatch(/^application\/json/)
-  return await res.json() as Record<string, unknown>
+  return (await res.json()) as Record<string, unknown>
 }
 
 const str = (doc: Record<string, unknown>, key: string): string => {
@@ -78,7 +81,10 @@ function authlibValidate(kind: 'oidc' | 'oauth', doc: Record<string, unknown>): 
 }
 
 /** Every field the document has that names an endpoint. */
-const endpointsOf = (doc: Record<string, unknown>): string[] => Object.keys(doc).filter((k) => k.endsWith('_endpoint') || k === 'jwks_uri').sort()
+const endpointsOf = (doc: Record<string, unknown>): string[] =>
+  Object.keys(doc)
+    .filter((k) => k.endsWith('_endpoint') || k === 'jwks_uri')
+    .sort()
 
 describe('metadata: OpenID Connect Discovery 1.0, RFC 8414 and RFC 8628 (IdP)', () => {
   it('has every REQUIRED field, with the values the specifications demand', () => {
@@ -103,7 +109,8 @@ describe('metadata: OpenID Connect Discovery 1.0, RFC 8414 and RFC 8628 (IdP)', 
     expect(list(idp, 'token_endpoint_auth_methods_supported')).toEqual(methods)
     expect(list(idp, 'introspection_endpoint_auth_methods_supported')).toEqual(methods)
     expect(list(idp, 'revocation_endpoint_auth_methods_supported')).toEqual(methods)
-    for (const key of ['token_endpoint', 'introspection_endpoint', 'revocation_endpoint']) expect(idp).not.toHaveProperty(`${key}_auth_signing_alg_values_supported`)
+    for (const key of ['token_endpoint', 'introspection_endpoint', 'revocation_endpoint'])
+      expect(idp).not.toHaveProperty(`${key}_auth_signing_alg_values_supported`)
     expect(list(idp, 'code_challenge_methods_supported')).toEqual(['S256'])
   })
 
@@ -120,8 +127,14 @@ describe('metadata: OpenID Connect Discovery 1.0, RFC 8414 and RFC 8628 (IdP)', 
 
   it('lists exactly the endpoints this file drives', () => {
     expect(endpointsOf(idp)).toEqual([
-      'authorization_endpoint', 'device_authorization_endpoint', 'end_session_endpoint', 'introspection_endpoint', 'jwks_uri',
-      'revocation_endpoint', 'token_endpoint', 'userinfo_endpoint',
+      'authorization_endpoint',
+      'device_authorization_endpoint',
+      'end_session_endpoint',
+      'introspection_endpoint',
+      'jwks_uri',
+      'revocation_endpoint',
+      'token_endpoint',
+      'userinfo_endpoint',
     ])
   })
 })
@@ -147,7 +160,10 @@ describe('metadata: RFC 8414 (exchange)', () => {
 
 // ----- the IdP, used the way its metadata says -------------------------------------------------
 
-interface Pkce { verifier: string; challenge: string }
+interface Pkce {
+  verifier: string
+  challenge: string
+}
 function pkce(): Pkce {
   const verifier = randomBytes(32).toString('base64url')
   return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') }
@@ -156,8 +172,15 @@ function pkce(): Pkce {
 function authorizationUrl(clientId: string, p: Pkce, extra: Record<string, string> = {}): string {
   const url = new URL(str(idp, 'authorization_endpoint'))
   url.search = new URLSearchParams({
-    client_id: clientId, response_type: 'code', redirect_uri: REDIRECT, scope: 'openid mqtt groups offline_access', state: 'st', nonce: 'n0',
-    code_challenge: p.challenge, code_challenge_method: 'S256', ...extra,
+    client_id: clientId,
+    response_type: 'code',
+    redirect_uri: REDIRECT,
+    scope: 'openid mqtt groups offline_access',
+    state: 'st',
+    nonce: 'n0',
+    code_challenge: p.challenge,
+    code_challenge_method: 'S256',
+    ...extra,
   }).toString()
   return url.href
 }
@@ -165,7 +188,12 @@ function authorizationUrl(clientId: string, p: Pkce, extra: Record<string, strin
 const basic = (id: string, secret: string): string => `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`
 
 /** POST to an endpoint of the IdP's metadata, authenticating as `clientId` with `method`. */
-async function post(endpoint: string, clientId: string, method: 'none' | 'client_secret_basic' | 'client_secret_post', form: Record<string, string>): Promise<{ status: number; body: Record<string, unknown> }> {
+async function post(
+  endpoint: string,
+  clientId: string,
+  method: 'none' | 'client_secret_basic' | 'client_secret_post',
+  form: Record<string, string>,
+): Promise<{ status: number; body: Record<string, unknown> }> {
   const body = new URLSearchParams(form)
   const headers: Record<string, string> = {}
   if (method === 'client_secret_basic') headers.authorization = basic(clientId, secrets[clientId] ?? '')
@@ -198,7 +226,10 @@ describe('the IdP: every response mode, grant type, auth method, algorithm, scop
     expect(back.origin + back.pathname).toBe(REDIRECT)
     expect(back.searchParams.get('iss')).toBe(stack.idpUrl)
     const tokens = await post('token_endpoint', 'conf-basic', 'client_secret_basic', {
-      grant_type: 'authorization_code', code: back.searchParams.get('code') ?? '', redirect_uri: REDIRECT, code_verifier: p.verifier,
+      grant_type: 'authorization_code',
+      code: back.searchParams.get('code') ?? '',
+      redirect_uri: REDIRECT,
+      code_verifier: p.verifier,
     })
     expect(tokens.status, JSON.stringify(tokens.body)).toBe(200)
     expect(tokens.body).toMatchObject({ token_type: 'Bearer', refresh_token: expect.any(String) })
@@ -225,25 +256,43 @@ describe('the IdP: every response mode, grant type, auth method, algorithm, scop
     const fragment = await completeAuthCodeLogin(authorizationUrl('conf-post', p, { response_mode: 'fragment' }), { ...user(), browser })
     expect(fragment.search).toBe('')
     const code = new URLSearchParams(fragment.hash.slice(1)).get('code') ?? ''
-    const tokens = await post('token_endpoint', 'conf-post', 'client_secret_post', { grant_type: 'authorization_code', code, redirect_uri: REDIRECT, code_verifier: p.verifier })
+    const tokens = await post('token_endpoint', 'conf-post', 'client_secret_post', {
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: REDIRECT,
+      code_verifier: p.verifier,
+    })
     expect(tokens.status, JSON.stringify(tokens.body)).toBe(200)
 
     // form_post: the browser is signed in and has consented, so the IdP answers at once with the auto-posting form.
     const q = pkce()
-    const page = await browser.get(authorizationUrl('conf-post', q, { response_mode: 'form_post' })) as BrowserPage
+    const page = (await browser.get(authorizationUrl('conf-post', q, { response_mode: 'form_post' }))) as BrowserPage
     const form = page.forms.find((f) => f.action === REDIRECT)
     expect(form?.method).toBe('POST')
     const fields = Object.fromEntries(form?.fields ?? [])
     expect(fields).toMatchObject({ code: expect.any(String), state: 'st', iss: stack.idpUrl })
-    const posted = await post('token_endpoint', 'conf-post', 'client_secret_post', { grant_type: 'authorization_code', code: fields.code ?? '', redirect_uri: REDIRECT, code_verifier: q.verifier })
+    const posted = await post('token_endpoint', 'conf-post', 'client_secret_post', {
+      grant_type: 'authorization_code',
+      code: fields.code ?? '',
+      redirect_uri: REDIRECT,
+      code_verifier: q.verifier,
+    })
     expect(posted.status).toBe(200)
   })
 
   it('id_token_signing_alg_values_supported: a client gets ES256 or EdDSA ID tokens when it registered for them', async () => {
-    for (const [clientId, expected] of [['conf-es256', 'ES256'], ['conf-eddsa', 'EdDSA']] as const) {
+    for (const [clientId, expected] of [
+      ['conf-es256', 'ES256'],
+      ['conf-eddsa', 'EdDSA'],
+    ] as const) {
       const p = pkce()
       const back = await completeAuthCodeLogin(authorizationUrl(clientId, p), { ...user(), browser })
-      const tokens = await post('token_endpoint', clientId, 'client_secret_basic', { grant_type: 'authorization_code', code: back.searchParams.get('code') ?? '', redirect_uri: REDIRECT, code_verifier: p.verifier })
+      const tokens = await post('token_endpoint', clientId, 'client_secret_basic', {
+        grant_type: 'authorization_code',
+        code: back.searchParams.get('code') ?? '',
+        redirect_uri: REDIRECT,
+        code_verifier: p.verifier,
+      })
       const { payload, alg } = await verifyIdToken(tokens.body.id_token, clientId)
       expect(alg).toBe(expected)
       // subject_types_supported public: one account, one sub, whichever client asks.
@@ -261,29 +310,38 @@ describe('the IdP: every response mode, grant type, auth method, algorithm, scop
   })
 
   it('introspection_endpoint and revocation_endpoint work with every advertised method (basic, post, none)', async () => {
-    expect((await post('introspection_endpoint', 'conf-basic', 'client_secret_basic', { token: accessToken })).body).toMatchObject({ active: true, client_id: 'conf-basic' })
+    expect((await post('introspection_endpoint', 'conf-basic', 'client_secret_basic', { token: accessToken })).body).toMatchObject({
+      active: true,
+      client_id: 'conf-basic',
+    })
     expect((await post('introspection_endpoint', 'conf-post', 'client_secret_post', { token: 'not-a-token' })).body).toEqual({ active: false })
     expect((await post('revocation_endpoint', 'conf-post', 'client_secret_post', { token: 'not-a-token' })).status).toBe(200)
     expect((await post('revocation_endpoint', 'conf-basic', 'client_secret_basic', { token: refreshToken, token_type_hint: 'refresh_token' })).status).toBe(200)
-    expect((await post('token_endpoint', 'conf-basic', 'client_secret_basic', { grant_type: 'refresh_token', refresh_token: refreshToken })).body).toMatchObject({ error: 'invalid_grant' })
+    expect(
+      (await post('token_endpoint', 'conf-basic', 'client_secret_basic', { grant_type: 'refresh_token', refresh_token: refreshToken })).body,
+    ).toMatchObject({ error: 'invalid_grant' })
 
     // none: the public CLI client, with tokens of its own from the device flow.
     const da = await post('device_authorization_endpoint', 'mqtt-oidc-cli', 'none', { scope: 'openid mqtt offline_access' })
     await completeDeviceLogin({ verificationUriComplete: String(da.body.verification_uri_complete), ...user(), browser })
     const tokens = await post('token_endpoint', 'mqtt-oidc-cli', 'none', { grant_type: DEVICE_GRANT, device_code: String(da.body.device_code) })
     expect(tokens.status, JSON.stringify(tokens.body)).toBe(200)
-    expect((await post('introspection_endpoint', 'mqtt-oidc-cli', 'none', { token: String(tokens.body.access_token) })).body).toMatchObject({ active: true, client_id: 'mqtt-oidc-cli' })
+    expect((await post('introspection_endpoint', 'mqtt-oidc-cli', 'none', { token: String(tokens.body.access_token) })).body).toMatchObject({
+      active: true,
+      client_id: 'mqtt-oidc-cli',
+    })
     expect((await post('revocation_endpoint', 'mqtt-oidc-cli', 'none', { token: String(tokens.body.access_token) })).status).toBe(200)
     expect((await post('introspection_endpoint', 'mqtt-oidc-cli', 'none', { token: String(tokens.body.access_token) })).body).toEqual({ active: false })
   })
 
-  it('client_credentials gives the admin client a JWT access token for a resource (here the IdP\'s admin API)', async () => {
+  it("client_credentials gives the admin client a JWT access token for a resource (here the IdP's admin API)", async () => {
     const creds = JSON.parse(readFileSync(join(stack.dataDir, 'admin-client.json'), 'utf8')) as { clientId: string; clientSecret: string }
     const res = await fetch(str(idp, 'token_endpoint'), {
-      method: 'POST', headers: { authorization: basic(creds.clientId, creds.clientSecret) },
+      method: 'POST',
+      headers: { authorization: basic(creds.clientId, creds.clientSecret) },
       body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'mqtt-oidc:admin', resource: stack.idpUrl }),
     })
-    const body = await res.json() as Record<string, unknown>
+    const body = (await res.json()) as Record<string, unknown>
     expect(res.status, JSON.stringify(body)).toBe(200)
     idpJwks ??= createRemoteJWKSet(new URL(str(idp, 'jwks_uri')))
     const { payload } = await jwtVerify(String(body.access_token), idpJwks, { issuer: stack.idpUrl, audience: stack.idpUrl, typ: 'at+jwt' })
@@ -293,7 +351,7 @@ describe('the IdP: every response mode, grant type, auth method, algorithm, scop
   })
 
   it('end_session_endpoint asks the signed-in browser before it signs out (RP-initiated logout)', async () => {
-    const page = await browser.get(`${str(idp, 'end_session_endpoint')}?client_id=conf-basic`) as BrowserPage
+    const page = (await browser.get(`${str(idp, 'end_session_endpoint')}?client_id=conf-basic`)) as BrowserPage
     expect(page.name).toBe('logout')
     const done = await browser.submit(page.forms[0] ?? { action: '', method: 'POST', fields: [] }, { logout: 'yes' })
     expect(done).toMatchObject({ name: 'logged-out', status: 200 })
@@ -315,21 +373,32 @@ describe('the exchange: every subject token type, issued type and broker signing
   const exchangeJwks = () => createRemoteJWKSet(new URL(str(exchange, 'jwks_uri')))
   const exchangeFor = async (subjectToken: string, subjectTokenType: string, audience = 'demo') => {
     const res = await fetch(str(exchange, 'token_endpoint'), {
-      method: 'POST', body: new URLSearchParams({ grant_type: TOKEN_EXCHANGE_GRANT, subject_token: subjectToken, subject_token_type: subjectTokenType, audience }),
+      method: 'POST',
+      body: new URLSearchParams({ grant_type: TOKEN_EXCHANGE_GRANT, subject_token: subjectToken, subject_token_type: subjectTokenType, audience }),
     })
-    return { status: res.status, body: await res.json() as Record<string, unknown> }
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> }
   }
 
   beforeAll(async () => {
     const da = await post('device_authorization_endpoint', 'mqtt-oidc-cli', 'none', { scope: 'openid mqtt' })
     await completeDeviceLogin({ verificationUriComplete: String(da.body.verification_uri_complete), ...user() })
-    idToken = String((await post('token_endpoint', 'mqtt-oidc-cli', 'none', { grant_type: DEVICE_GRANT, device_code: String(da.body.device_code) })).body.id_token)
+    idToken = String(
+      (await post('token_endpoint', 'mqtt-oidc-cli', 'none', { grant_type: DEVICE_GRANT, device_code: String(da.body.device_code) })).body.id_token,
+    )
   })
 
   it('subject_token_types_supported: an ID token, an RFC 9068 access token and a jwt of either kind', async () => {
     expect(list(exchange, 'subject_token_types_supported')).toEqual([TOKEN_TYPE.idToken, TOKEN_TYPE.accessToken, TOKEN_TYPE.jwt])
-    const accessToken = await jwtIssuer.sign({ iss: jwtIssuer.issuer, aud: stack.exchangeUrl, sub: 'u1', client_id: 'gateway-app', device_id: 'press-1', iat: now(), exp: now() + 300 }, { typ: 'at+jwt' })
-    for (const [token, type] of [[idToken, TOKEN_TYPE.idToken], [idToken, TOKEN_TYPE.jwt], [accessToken, TOKEN_TYPE.accessToken], [accessToken, TOKEN_TYPE.jwt]] as const) {
+    const accessToken = await jwtIssuer.sign(
+      { iss: jwtIssuer.issuer, aud: stack.exchangeUrl, sub: 'u1', client_id: 'gateway-app', device_id: 'press-1', iat: now(), exp: now() + 300 },
+      { typ: 'at+jwt' },
+    )
+    for (const [token, type] of [
+      [idToken, TOKEN_TYPE.idToken],
+      [idToken, TOKEN_TYPE.jwt],
+      [accessToken, TOKEN_TYPE.accessToken],
+      [accessToken, TOKEN_TYPE.jwt],
+    ] as const) {
       const r = await exchangeFor(token, type)
       expect(r.status, JSON.stringify(r.body)).toBe(200)
       // issued_token_types_supported: jwt, verified with jwks_uri.
@@ -339,7 +408,7 @@ describe('the exchange: every subject token type, issued type and broker signing
     }
   })
 
-  it('broker_token_signing_alg_values_supported: each algorithm signs a broker\'s tokens', async () => {
+  it("broker_token_signing_alg_values_supported: each algorithm signs a broker's tokens", async () => {
     const algs = list(exchange, 'broker_token_signing_alg_values_supported')
     expect(algs).toEqual(['EdDSA', 'ES256', 'RS256', 'HS256'])
     for (const alg of algs) {
@@ -350,7 +419,7 @@ describe('the exchange: every subject token type, issued type and broker signing
       const token = String(r.body.access_token)
       expect(decodeProtectedHeader(token).alg).toBe(alg)
       if (alg === 'HS256') await jwtVerify(token, Buffer.from(String(broker.hmacSecret), 'base64url'), { issuer: stack.exchangeUrl, audience: id })
-      else await jwtVerify(token, createLocalJWKSet(await getJson(str(exchange, 'jwks_uri')) as never), { issuer: stack.exchangeUrl, audience: id })
+      else await jwtVerify(token, createLocalJWKSet((await getJson(str(exchange, 'jwks_uri'))) as never), { issuer: stack.exchangeUrl, audience: id })
     }
   })
 

@@ -7,7 +7,9 @@ import { checkPackageGraph } from '../scripts/check-package-graph.js'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const dirs: string[] = []
-afterAll(() => { for (const dir of dirs) rmSync(dir, { recursive: true, force: true }) })
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
+})
 
 /** A workspace on disk from `{ path: content }` (objects become JSON). */
 function workspace(files: Record<string, unknown>): string {
@@ -20,7 +22,11 @@ function workspace(files: Record<string, unknown>): string {
   return dir
 }
 
-const built = (references: string[] = []): unknown => ({ compilerOptions: { composite: true }, include: ['src'], references: references.map((path) => ({ path })) })
+const built = (references: string[] = []): unknown => ({
+  compilerOptions: { composite: true },
+  include: ['src'],
+  references: references.map((path) => ({ path })),
+})
 
 describe('the package graph', () => {
   it('holds in this repository: imports by name only, all declared, run-time ones as dependencies, references as the dependencies', () => {
@@ -41,16 +47,20 @@ describe('the package graph', () => {
         "import { readFileSync } from 'node:fs'",
         "import { a } from 'undeclared/sub'",
         "const doc = `import { x } from 'in-a-template'`",
-        "export const lib = (s: string) => s",
+        'export const lib = (s: string) => s',
       ].join('\n'),
-      'packages/lib/test/helper.ts': "export const helper = 1\n",
+      'packages/lib/test/helper.ts': 'export const helper = 1\n',
       'apps/app/package.json': { name: '@x/app', dependencies: { '@x/lib': 'workspace:*' } },
       'apps/app/tsconfig.json': built(),
       'apps/app/src/main.ts': "import { lib } from '@x/lib'\nimport { b } from '../../../packages/lib/src/index.js'\n",
     })
     expect(checkPackageGraph(dir)).toEqual([
       { pkg: '.', file: 'test/a.test.ts', message: 'imports ../packages/lib/test/helper.js by path, a file of @x/lib: import the package by name' },
-      { pkg: 'apps/app', file: 'apps/app/src/main.ts', message: 'imports ../../../packages/lib/src/index.js by path, a file of @x/lib: import the package by name' },
+      {
+        pkg: 'apps/app',
+        file: 'apps/app/src/main.ts',
+        message: 'imports ../../../packages/lib/src/index.js by path, a file of @x/lib: import the package by name',
+      },
       { pkg: 'apps/app', file: 'apps/app/tsconfig.json', message: 'does not reference packages/lib, a workspace dependency' },
       { pkg: 'packages/lib', file: 'packages/lib/src/index.ts', message: 'imports pino at run time, which its package.json declares as a devDependency only' },
       { pkg: 'packages/lib', file: 'packages/lib/src/index.ts', message: 'imports undeclared, which its package.json does not declare' },

@@ -37,7 +37,11 @@ describe('a quiet revocation feed', () => {
   it('keeps the EMQX hook allowing new clients after the same quiet spell', async () => {
     await createAdminClient({ dataDir: stack.dataDir }).createBroker('emqx-quiet', {})
     const hook = createEmqxHookServer({
-      brokerId: 'emqx-quiet', exchangeUrl: stack.exchangeUrl, port: 0, feedMaxStaleMs: FEED_MAX_STALE_MS, logger: pino({ level: 'silent' }),
+      brokerId: 'emqx-quiet',
+      exchangeUrl: stack.exchangeUrl,
+      port: 0,
+      feedMaxStaleMs: FEED_MAX_STALE_MS,
+      logger: pino({ level: 'silent' }),
       feedCredentialFile: await stack.feedCredentialFile('emqx-quiet'),
     })
     try {

@@ -20,7 +20,11 @@ function trackedFiles(): Array<{ path: string; text: string }> {
     .filter(({ text }) => !text.includes('\0'))
 }
 
-interface Hit { readonly file: string; readonly line: number; readonly text: string }
+interface Hit {
+  readonly file: string
+  readonly line: number
+  readonly text: string
+}
 
 function hits(files: ReadonlyArray<{ path: string; text: string }>, patterns: readonly RegExp[]): Hit[] {
   const found: Hit[] = []
@@ -90,7 +94,7 @@ describe('the repository refers to nothing outside itself', () => {
     expect(bad).toEqual([])
   })
 
-  it('builds no path from a source file\'s location that leaves the repository', () => {
+  it("builds no path from a source file's location that leaves the repository", () => {
     // `new URL('../x', import.meta.url)`, `resolve(import.meta.dirname, '../x')`, `join(import.meta.dirname, ...)`.
     const bad: Hit[] = []
     for (const { path, text } of files.filter((f) => /\.(?:ts|mts|cts|js|mjs|cjs)$/.test(f.path))) {
@@ -116,7 +120,7 @@ describe('the reference patterns', () => {
       'See [DESIGN.md](../shared/DESIGN.md) for the map.',
       '# Shared dependency versions, one place (STYLE.md: Workspace).',
       ' * What a broker decides about exchanged tokens (issue 4 "Broker policy").',
-      ' * is issue 3\'s).',
+      " * is issue 3's).",
       '// see issue 12 for why',
       '// fixed in issue #7',
       '// closes #41',
@@ -124,7 +128,8 @@ describe('the reference patterns', () => {
       '// as the issue says, the lead is 10 minutes',
       '// see the issue',
       'https://github.com/acme/mqtt-oidc/issues/3',
-    ]) expect(check(line), line).toBe(true)
+    ])
+      expect(check(line), line).toBe(true)
   })
 
   it('leave alone what the code legitimately says', () => {
@@ -138,6 +143,7 @@ describe('the reference patterns', () => {
       "expect(title).toBe('Sign in the device &#39;gw-18&#39;?')",
       'pnpm mqtt-oidc broker issue demo --number 5 --expiration 48h',
       '      and issue tracking systems that are managed by, or on behalf of, the',
-    ]) expect(check(line), line).toBe(false)
+    ])
+      expect(check(line), line).toBe(false)
   })
 })

@@ -28,23 +28,30 @@ function summary(r: SoakReport, lines: readonly string[]): string {
 
 describe.concurrent('soak (short form): the stack left alone under a fleet, with parts restarting', () => {
   for (const store of ['sqlite', 'postgres'] as const) {
-    it(`on ${store}: no valid credential refused, no acknowledged reading lost, every revocation enforced, memory flat, no error logged`, async () => {
-      const lines: string[] = []
-      const report = await runSoak({
-        ...SOAK_DEFAULTS, store, gateways: GATEWAYS, durationS: 1, // one round
-        // enforced, not timed: the 1 s figure belongs to `pnpm soak` on a machine it has to itself
-        revokeDeadlineMs: 10_000,
-        print: (line) => lines.push(line),
-      })
-      console.log(summary(report, lines))
-      expect(report.breach).toBeUndefined()
-      expect(report.rounds).toBe(1)
-      expect(report.quietS).toBeGreaterThanOrEqual(2 * report.longestIdleTimeoutS)
-      expect(report.renewals).toBeGreaterThan(GATEWAYS)
-      expect(report.readings.acked).toBeGreaterThan(GATEWAYS * 10)
-      expect(report.readings.acked - report.readings.delivered - report.readings.excused).toBe(0)
-      expect(report.faults.storms).toHaveLength(1)
-      expect(report.faults.streamReplacedMs.length).toBe(store === 'postgres' ? 2 : 1)
-    }, 15 * 60_000)
+    it(
+      `on ${store}: no valid credential refused, no acknowledged reading lost, every revocation enforced, memory flat, no error logged`,
+      async () => {
+        const lines: string[] = []
+        const report = await runSoak({
+          ...SOAK_DEFAULTS,
+          store,
+          gateways: GATEWAYS,
+          durationS: 1, // one round
+          // enforced, not timed: the 1 s figure belongs to `pnpm soak` on a machine it has to itself
+          revokeDeadlineMs: 10_000,
+          print: (line) => lines.push(line),
+        })
+        console.log(summary(report, lines))
+        expect(report.breach).toBeUndefined()
+        expect(report.rounds).toBe(1)
+        expect(report.quietS).toBeGreaterThanOrEqual(2 * report.longestIdleTimeoutS)
+        expect(report.renewals).toBeGreaterThan(GATEWAYS)
+        expect(report.readings.acked).toBeGreaterThan(GATEWAYS * 10)
+        expect(report.readings.acked - report.readings.delivered - report.readings.excused).toBe(0)
+        expect(report.faults.storms).toHaveLength(1)
+        expect(report.faults.streamReplacedMs.length).toBe(store === 'postgres' ? 2 : 1)
+      },
+      15 * 60_000,
+    )
   }
 })

@@ -28,21 +28,36 @@ export async function startBenchIdp(count = 256): Promise<BenchIdp> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
   const now = Math.floor(Date.now() / 1000)
-  const idTokens = await Promise.all(Array.from({ length: count }, (_, i) =>
-    new SignJWT({ clientid: `gateway-${i}`, username: `user-${i}` })
-      .setProtectedHeader({ alg: 'RS256', kid: 'bench' })
-      .setIssuer(issuer).setAudience('mqtt-oidc-cli').setSubject(`account-${i}`)
-      .setIssuedAt(now).setExpirationTime(now + 3600)
-      .sign(privateKey)))
-  const bodies = idTokens.map((t) => new URLSearchParams({
-    grant_type: TOKEN_EXCHANGE_GRANT, subject_token: t, subject_token_type: TOKEN_TYPE.idToken, audience: 'demo',
-  }).toString())
+  const idTokens = await Promise.all(
+    Array.from({ length: count }, (_, i) =>
+      new SignJWT({ clientid: `gateway-${i}`, username: `user-${i}` })
+        .setProtectedHeader({ alg: 'RS256', kid: 'bench' })
+        .setIssuer(issuer)
+        .setAudience('mqtt-oidc-cli')
+        .setSubject(`account-${i}`)
+        .setIssuedAt(now)
+        .setExpirationTime(now + 3600)
+        .sign(privateKey),
+    ),
+  )
+  const bodies = idTokens.map((t) =>
+    new URLSearchParams({
+      grant_type: TOKEN_EXCHANGE_GRANT,
+      subject_token: t,
+      subject_token_type: TOKEN_TYPE.idToken,
+      audience: 'demo',
+    }).toString(),
+  )
   const adminToken = (audience: string): Promise<string> => {
     const at = Math.floor(Date.now() / 1000)
     return new SignJWT({ client_id: 'bench-admin', scope: ADMIN_SCOPE })
       .setProtectedHeader({ alg: 'RS256', kid: 'bench', typ: 'at+jwt' })
-      .setIssuer(issuer).setAudience(audience).setSubject('bench-admin')
-      .setIssuedAt(at).setExpirationTime(at + 3600).setJti(`bench-${at}-${Math.random()}`)
+      .setIssuer(issuer)
+      .setAudience(audience)
+      .setSubject('bench-admin')
+      .setIssuedAt(at)
+      .setExpirationTime(at + 3600)
+      .setJti(`bench-${at}-${Math.random()}`)
       .sign(privateKey)
   }
   return { issuer, bodies, adminToken, close: () => server.close() }

@@ -29,8 +29,15 @@ export async function createFixture(): Promise<Fixture> {
   function token(sub: string, extra: Record<string, unknown> = {}): string {
     const now = Math.floor(Date.now() / 1000)
     const payload = b64({
-      iss: ISSUER, aud: BROKER, sub, jti: randomUUID(), iat: now, nbf: now, exp: now + 3600,
-      acl: { pub: ['devices/${clientid}/#'], sub: ['devices/${clientid}/#'] }, ...extra,
+      iss: ISSUER,
+      aud: BROKER,
+      sub,
+      jti: randomUUID(),
+      iat: now,
+      nbf: now,
+      exp: now + 3600,
+      acl: { pub: ['devices/${clientid}/#'], sub: ['devices/${clientid}/#'] },
+      ...extra,
     })
     return `${header}.${payload}.${sign(null, Buffer.from(`${header}.${payload}`), privateKey).toString('base64url')}`
   }

@@ -56,14 +56,15 @@ function forkBroker(mode: BenchMode, jwks: string, port: number, deferred: boole
 }
 
 function connected(child: ChildProcess): Promise<BenchBroker> {
-  const next = <T>(key: string): Promise<T> => new Promise((resolve) => {
-    const on = (msg: Record<string, unknown>): void => {
-      if (!(key in msg)) return
-      child.off('message', on)
-      resolve(msg as T)
-    }
-    child.on('message', on)
-  })
+  const next = <T>(key: string): Promise<T> =>
+    new Promise((resolve) => {
+      const on = (msg: Record<string, unknown>): void => {
+        if (!(key in msg)) return
+        child.off('message', on)
+        resolve(msg as T)
+      }
+      child.on('message', on)
+    })
   const ask = <T>(key: string, message: unknown): Promise<T> => {
     const reply = next<T>(key)
     child.send(message as object)
@@ -72,7 +73,9 @@ function connected(child: ChildProcess): Promise<BenchBroker> {
   return next<{ port: number }>('port').then(({ port }) => ({
     port,
     memory: () => ask<{ mem: NodeJS.MemoryUsage; sessions: number }>('mem', 'mem'),
-    drained: async () => { await ask('drained', 'drain') },
+    drained: async () => {
+      await ask('drained', 'drain')
+    },
     cpu: async () => {
       const { cpu } = await ask<{ cpu: NodeJS.CpuUsage }>('cpu', 'cpu')
       return cpu.user + cpu.system
@@ -82,9 +85,10 @@ function connected(child: ChildProcess): Promise<BenchBroker> {
       if (verified.ok !== n) throw new Error(`raw verify failed ${n - verified.ok} of ${n} times`)
       return verified.micros
     },
-    stop: () => new Promise<void>((resolve) => {
-      child.once('exit', () => resolve())
-      child.send('exit')
-    }),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        child.once('exit', () => resolve())
+        child.send('exit')
+      }),
   }))
 }

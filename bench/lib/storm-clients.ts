@@ -11,7 +11,11 @@
 import type { MqttClient, Packet } from 'mqtt'
 import { connectWithToken } from '@mqtt-oidc/client'
 
-interface ConnectMessage { type: 'connect'; port: number; tokens: Array<{ clientId: string; token: string }> }
+interface ConnectMessage {
+  type: 'connect'
+  port: number
+  tokens: Array<{ clientId: string; token: string }>
+}
 type Message = ConnectMessage | { type: 'storm' } | { type: 'close' }
 
 const CONNECTS_IN_FLIGHT = 100
@@ -21,9 +25,15 @@ let storm: { back: number[]; pending: number; attempts: number; refused: number;
 const send = (m: unknown): void => void process.send?.(m)
 
 function watch(client: MqttClient, i: number): void {
-  client.on('reconnect', () => { if (storm) storm.attempts += 1 })
-  client.on('packetreceive', (p: Packet) => { if (storm && p.cmd === 'connack' && (p.returnCode ?? 0) !== 0) storm.refused += 1 })
-  client.on('end', () => { if (storm) storm.gaveUp += 1 })
+  client.on('reconnect', () => {
+    if (storm) storm.attempts += 1
+  })
+  client.on('packetreceive', (p: Packet) => {
+    if (storm && p.cmd === 'connack' && (p.returnCode ?? 0) !== 0) storm.refused += 1
+  })
+  client.on('end', () => {
+    if (storm) storm.gaveUp += 1
+  })
   client.on('connect', () => {
     if (!storm || storm.back[i] !== 0) return
     storm.back[i] = Date.now()
@@ -35,27 +45,39 @@ function watch(client: MqttClient, i: number): void {
 async function connectAll(m: ConnectMessage): Promise<void> {
   clients = new Array<MqttClient>(m.tokens.length)
   let next = 0
-  await Promise.all(Array.from({ length: CONNECTS_IN_FLIGHT }, async () => {
-    while (next < m.tokens.length) {
-      const i = next++
-      const t = m.tokens[i]!
-      const client = await connectWithToken({ brokerUrl: `mqtt://127.0.0.1:${m.port}`, getToken: async () => ({ token: t.token, clientId: t.clientId }), mqtt: { keepalive: 0 } })
-      watch(client, i)
-      clients[i] = client
-    }
-  }))
+  await Promise.all(
+    Array.from({ length: CONNECTS_IN_FLIGHT }, async () => {
+      while (next < m.tokens.length) {
+        const i = next++
+        const t = m.tokens[i]!
+        const client = await connectWithToken({
+          brokerUrl: `mqtt://127.0.0.1:${m.port}`,
+          getToken: async () => ({ token: t.token, clientId: t.clientId }),
+          mqtt: { keepalive: 0 },
+        })
+        watch(client, i)
+        clients[i] = client
+      }
+    }),
+  )
 }
 
 process.on('message', (m: Message) => {
   if (m.type === 'connect') {
-    connectAll(m).then(() => send({ type: 'connected' }), (err: unknown) => send({ type: 'failed', error: String(err) }))
+    connectAll(m).then(
+      () => send({ type: 'connected' }),
+      (err: unknown) => send({ type: 'failed', error: String(err) }),
+    )
   } else if (m.type === 'storm') {
     storm = { back: clients.map(() => 0), pending: clients.length, attempts: 0, refused: 0, gaveUp: 0 }
   } else if (m.type === 'close') {
     storm = undefined
-    Promise.all(clients.map((c) => c.endAsync(true))).then(() => {
-      clients = []
-      send({ type: 'closed' })
-    }, () => send({ type: 'closed' }))
+    Promise.all(clients.map((c) => c.endAsync(true))).then(
+      () => {
+        clients = []
+        send({ type: 'closed' })
+      },
+      () => send({ type: 'closed' }),
+    )
   }
 })

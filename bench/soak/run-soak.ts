@@ -2,7 +2,19 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createAdminClient, createTokenStore } from '@mqtt-oidc/client'
-import { cutFeed, fleetBack, probeNewCredential, probeRevocation, restartBrokers, restartExchange, restartIdp, restartPostgres, revokeAtRandom, rotateKeys, stallFeed } from './lib/faults.js'
+import {
+  cutFeed,
+  fleetBack,
+  probeNewCredential,
+  probeRevocation,
+  restartBrokers,
+  restartExchange,
+  restartIdp,
+  restartPostgres,
+  revokeAtRandom,
+  rotateKeys,
+  stallFeed,
+} from './lib/faults.js'
 import type { FaultFigures, SoakContext } from './lib/faults.js'
 import { createFleet } from './lib/fleet.js'
 import { startObservers } from './lib/observers.js'
@@ -13,7 +25,7 @@ import type { MemoryFigures } from './lib/memory-watch.js'
 import { BreachError, Monitor } from './lib/monitor.js'
 import type { Breach, KnownFault } from './lib/monitor.js'
 import { describe, SoakState } from './lib/soak-state.js'
-import { BROKER_ID, startStack } from './lib/start-stack.js'
+import { startStack } from './lib/start-stack.js'
 import type { Stack } from './lib/start-stack.js'
 import { percentile } from '../lib/broker-token-fixture.js'
 import { longestIdleTimeout, systemTimeouts } from './lib/system-timeouts.js'
@@ -54,7 +66,14 @@ export interface SoakOptions {
 }
 
 export const SOAK_DEFAULTS = {
-  gateways: 200, durationS: 600, tokenLifetimeS: 90, idTokenTtlS: 300, readingEveryS: 15, revokeEveryS: 5, revokeDeadlineMs: 1000, keyLeadS: 150,
+  gateways: 200,
+  durationS: 600,
+  tokenLifetimeS: 90,
+  idTokenTtlS: 300,
+  readingEveryS: 15,
+  revokeEveryS: 5,
+  revokeDeadlineMs: 1000,
+  keyLeadS: 150,
 } as const
 
 export interface SoakReport {
@@ -118,7 +137,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     // renewals come before expiry: the broker never has to cut a session whose token expired
     for (const broker of stack.brokers) {
       broker.onEntry((e) => {
-        if (e.msg === 'session closed: token expired') monitor.fail('renewal-failed', `${broker.name} cut ${String(e.client_id)} off at its token's expiry: it was not renewed in time`)
+        if (e.msg === 'session closed: token expired')
+          monitor.fail('renewal-failed', `${broker.name} cut ${String(e.client_id)} off at its token's expiry: it was not renewed in time`)
       })
     }
     const admin = createAdminClient({ dataDir: stack.dataDir })
@@ -136,8 +156,16 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     memory = watchMemory(stack.apps, monitor, 10_000, () => !s.disrupted())
 
     const ctx: SoakContext = {
-      stack, monitor, state: s, gateways, backend: observers.backend, idles: observers.idles, admin,
-      revokeDeadlineMs: options.revokeDeadlineMs, keyLeadS: options.keyLeadS, figures,
+      stack,
+      monitor,
+      state: s,
+      gateways,
+      backend: observers.backend,
+      idles: observers.idles,
+      admin,
+      revokeDeadlineMs: options.revokeDeadlineMs,
+      keyLeadS: options.keyLeadS,
+      figures,
     }
     rounds = await runSchedule(ctx, options, quietS, fleetUpAt + options.durationS * 1000)
     await fleetBack(ctx, 'at the end')
@@ -161,12 +189,23 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const closeTimes = revocations.filter((r) => r.kind === 'live' && !r.superseded && r.closedAt !== undefined).map((r) => r.closedAt! - r.requestedAt)
   const renewals = state?.renewals ?? 0
   const report: SoakReport = {
-    store: options.store, gateways: options.gateways, ranS, rounds, quietS, longestIdleTimeoutS: longest,
-    breach: monitor.breach, breaches: monitor.breaches, knownFaultsSeen: monitor.knownFaultsSeen,
-    renewals, renewalsPerSec: Math.round((renewals / Math.max(1, ranS)) * 100) / 100,
+    store: options.store,
+    gateways: options.gateways,
+    ranS,
+    rounds,
+    quietS,
+    longestIdleTimeoutS: longest,
+    breach: monitor.breach,
+    breaches: monitor.breaches,
+    knownFaultsSeen: monitor.knownFaultsSeen,
+    renewals,
+    renewalsPerSec: Math.round((renewals / Math.max(1, ranS)) * 100) / 100,
     revocations: {
-      count: closeTimes.length, superseded: revocations.filter((r) => r.superseded).length,
-      p50Ms: percentile(closeTimes, 50), p99Ms: percentile(closeTimes, 99), maxMs: Math.max(0, ...closeTimes),
+      count: closeTimes.length,
+      superseded: revocations.filter((r) => r.superseded).length,
+      p50Ms: percentile(closeTimes, 50),
+      p99Ms: percentile(closeTimes, 99),
+      maxMs: Math.max(0, ...closeTimes),
     },
     readings: state?.readings ?? { acked: 0, delivered: 0, excused: 0 },
     expectedRefusals: state?.expectedRefusals ?? 0,
@@ -275,11 +314,19 @@ async function checkRotations(ctx: SoakContext, options: SoakOptions): Promise<v
     const kid = tokens ? (JSON.parse(Buffer.from(tokens.idToken.split('.')[0] ?? '', 'base64url').toString()) as { kid?: string }).kid : undefined
     if (kid !== undefined && last.idpKids.includes(kid)) idTokens += 1
   }
-  ctx.monitor.note(`${Math.round(now - last.activatesAt)} s after the rotated keys began to sign: ${renewed} renewed broker tokens signed by the new exchange key, ${idTokens} of ${ctx.gateways.length} gateways hold an ID token signed by a new IdP key`)
+  ctx.monitor.note(
+    `${Math.round(now - last.activatesAt)} s after the rotated keys began to sign: ${renewed} renewed broker tokens signed by the new exchange key, ${idTokens} of ${ctx.gateways.length} gateways hold an ID token signed by a new IdP key`,
+  )
   if (renewed === 0 && last.activatesAt + options.tokenLifetimeS / 2 + 15 < now) {
-    ctx.monitor.fail('key-rotation', `no renewed broker token was signed by the rotated exchange key ${last.exchangeKid}, ${Math.round(now - last.activatesAt)} s after it was due to sign`)
+    ctx.monitor.fail(
+      'key-rotation',
+      `no renewed broker token was signed by the rotated exchange key ${last.exchangeKid}, ${Math.round(now - last.activatesAt)} s after it was due to sign`,
+    )
   }
   if (idTokens === 0 && last.activatesAt + options.idTokenTtlS / 2 < now) {
-    ctx.monitor.fail('key-rotation', `no gateway holds an ID token signed by the rotated IdP keys (${last.idpKids.join(', ')}), ${Math.round(now - last.activatesAt)} s after they were due to sign`)
+    ctx.monitor.fail(
+      'key-rotation',
+      `no gateway holds an ID token signed by the rotated IdP keys (${last.idpKids.join(', ')}), ${Math.round(now - last.activatesAt)} s after they were due to sign`,
+    )
   }
 }

@@ -45,7 +45,9 @@ export async function packPackages(packages: readonly string[], workDir: string)
     const manifest = readManifest(from)
     // What the compiler needs (the dependencies, and the type packages among the dev dependencies), and
     // what pnpm pack reads the version of (workspace dev dependencies: it rewrites their `workspace:` too).
-    const dev = Object.entries(manifest.devDependencies ?? {}).filter(([name, spec]) => name.startsWith('@types/') || spec.startsWith('workspace:')).map(([name]) => name)
+    const dev = Object.entries(manifest.devDependencies ?? {})
+      .filter(([name, spec]) => name.startsWith('@types/') || spec.startsWith('workspace:'))
+      .map(([name]) => name)
     const needed = [...Object.keys(manifest.dependencies ?? {}), ...dev]
     for (const name of needed) {
       const sibling = names.get(name)
@@ -67,9 +69,14 @@ export async function packPackages(packages: readonly string[], workDir: string)
     const list = await runCommand('tar', ['-tzf', tarball], {})
     const inner = await runCommand('tar', ['-xzOf', tarball, 'package/package.json'], {})
     packed.set(dir, {
-      dir, tarball,
+      dir,
+      tarball,
       manifest: JSON.parse(inner.stdout) as Packed['manifest'],
-      files: list.stdout.split('\n').filter(Boolean).map((f) => f.replace(/^package\//, '')).sort(),
+      files: list.stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((f) => f.replace(/^package\//, ''))
+        .sort(),
     })
   }
   return packed

@@ -8,8 +8,12 @@ export async function runCliInProcess(args: string[], env: CliEnv, stdin = ''): 
   const stderr = new PassThrough()
   let out = ''
   let err = ''
-  stdout.on('data', (chunk: Buffer) => { out += chunk.toString() })
-  stderr.on('data', (chunk: Buffer) => { err += chunk.toString() })
+  stdout.on('data', (chunk: Buffer) => {
+    out += chunk.toString()
+  })
+  stderr.on('data', (chunk: Buffer) => {
+    err += chunk.toString()
+  })
   const code = await runCli(args, { stdout, stderr, stdin: Readable.from([stdin]), env })
   return { code, stdout: out, stderr: err }
 }

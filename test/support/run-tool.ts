@@ -28,7 +28,9 @@ export function runTool(command: string, args: readonly string[], timeoutMs = 15
       w.resolve()
     }
   })
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk })
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk
+  })
   const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
   const exited = new Promise<ToolRun>((resolve, reject) => {
     child.once('error', reject)

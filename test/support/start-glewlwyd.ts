@@ -21,8 +21,16 @@ const PYTHON = '/usr/bin/python3'
 /** The administrator the package's schema creates (its documented default password). */
 const ADMIN = { username: 'admin', password: 'password' }
 
-export interface GlewlwydUser { readonly username: string; readonly password: string; readonly email: string; readonly name: string }
-export interface GlewlwydClient { readonly clientId: string; readonly redirectUris: readonly string[] }
+export interface GlewlwydUser {
+  readonly username: string
+  readonly password: string
+  readonly email: string
+  readonly name: string
+}
+export interface GlewlwydClient {
+  readonly clientId: string
+  readonly redirectUris: readonly string[]
+}
 
 export interface TestGlewlwyd {
   /** The OIDC issuer (`iss`, and where /.well-known/openid-configuration is). */
@@ -57,7 +65,9 @@ export async function startGlewlwyd(options: { user: GlewlwydUser; client: Glewl
 
   let child: ChildProcess | undefined = spawn(GLEWLWYD, ['-c', join(dir, 'glewlwyd.conf'), '-m', 'file', '-f', logFile, '-l', 'INFO'], { stdio: 'ignore' })
   let exited = false
-  child.once('exit', () => { exited = true })
+  child.once('exit', () => {
+    exited = true
+  })
   const log = (): string => (existsSync(logFile) ? readFileSync(logFile, 'utf8') : '')
   const stop = async (): Promise<void> => {
     if (!child || exited) return
@@ -69,7 +79,10 @@ export async function startGlewlwyd(options: { user: GlewlwydUser; client: Glewl
   try {
     await until(async () => {
       if (exited) throw new Error(`glewlwyd exited at start: ${log()}`)
-      return fetch(`${base}/api/`).then(() => true, () => false)
+      return fetch(`${base}/api/`).then(
+        () => true,
+        () => false,
+      )
     }, 15_000)
     const admin = await signIn(base, ADMIN.username, ADMIN.password)
     await setUp(base, admin, issuer, options)
@@ -168,11 +181,20 @@ async function setUp(base: string, admin: Session, issuer: string, options: { us
     },
   })
   await admin.send('POST', '/api/user/', {
-    username: options.user.username, password: options.user.password, name: options.user.name, email: options.user.email, scope: ['openid'], enabled: true,
+    username: options.user.username,
+    password: options.user.password,
+    name: options.user.name,
+    email: options.user.email,
+    scope: ['openid'],
+    enabled: true,
   })
   await admin.send('POST', '/api/client/', {
-    client_id: options.client.clientId, name: 'mqtt-oidc gateway', confidential: false, enabled: true,
-    redirect_uri: [...options.client.redirectUris], authorization_type: ['code', 'device_authorization', 'refresh_token'],
+    client_id: options.client.clientId,
+    name: 'mqtt-oidc gateway',
+    confidential: false,
+    enabled: true,
+    redirect_uri: [...options.client.redirectUris],
+    authorization_type: ['code', 'device_authorization', 'refresh_token'],
     token_endpoint_auth_method: ['none'],
   })
 }

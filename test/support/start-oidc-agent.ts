@@ -30,7 +30,8 @@ export interface TestOidcAgent {
 }
 
 export async function startOidcAgent(): Promise<TestOidcAgent> {
-  for (const tool of TOOLS) if (!existsSync(tool)) throw new Error(`${tool} not found: apt-get install -y oidc-agent-cli (scripts/ensure-test-deps.mjs does this)`)
+  for (const tool of TOOLS)
+    if (!existsSync(tool)) throw new Error(`${tool} not found: apt-get install -y oidc-agent-cli (scripts/ensure-test-deps.mjs does this)`)
   const dir = mkdtempSync(join(tmpdir(), 'oidc-agent-'))
   const home = join(dir, 'home')
   mkdirSync(home, { mode: 0o700 })
@@ -38,13 +39,21 @@ export async function startOidcAgent(): Promise<TestOidcAgent> {
   const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, TMPDIR: dir, OIDC_SOCK: socket }
   // --always-allow-idtoken: oidc-token --id-token without a confirmation dialog (there is no desktop here).
   const agent = spawn('/usr/bin/oidc-agent', ['--console', '--socket-path', socket, '--always-allow-idtoken', '--no-autoreauthenticate', '--log-stderr'], {
-    env, stdio: ['ignore', 'pipe', 'pipe'], detached: true,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
   })
   let agentLog = ''
-  agent.stdout.setEncoding('utf8').on('data', (d: string) => { agentLog += d })
-  agent.stderr.setEncoding('utf8').on('data', (d: string) => { agentLog += d })
+  agent.stdout.setEncoding('utf8').on('data', (d: string) => {
+    agentLog += d
+  })
+  agent.stderr.setEncoding('utf8').on('data', (d: string) => {
+    agentLog += d
+  })
   let agentExited = false
-  agent.once('exit', () => { agentExited = true })
+  agent.once('exit', () => {
+    agentExited = true
+  })
   const children: ChildProcess[] = []
   const stopAgent = async (): Promise<void> => {
     if (agentExited || agent.pid === undefined) return
@@ -83,20 +92,27 @@ export async function startOidcAgent(): Promise<TestOidcAgent> {
         else waiters.push(w)
       }
     }
-    child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; check() })
-    child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; check() })
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      stdout += d
+      check()
+    })
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d
+      check()
+    })
     const exited = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
       child.once('error', reject)
       child.once('close', (code) => resolve({ code, stdout, stderr }))
     })
     return {
       exited,
-      match: (pattern) => new Promise((resolve, reject) => {
-        const m = pattern.exec(`${stdout}\n${stderr}`)
-        if (m) return resolve(m)
-        waiters.push({ pattern, resolve })
-        void exited.then((r) => reject(new Error(`${tool} exited (${String(r.code)}) before printing ${String(pattern)}: ${r.stdout}\n${r.stderr}`)))
-      }),
+      match: (pattern) =>
+        new Promise((resolve, reject) => {
+          const m = pattern.exec(`${stdout}\n${stderr}`)
+          if (m) return resolve(m)
+          waiters.push({ pattern, resolve })
+          void exited.then((r) => reject(new Error(`${tool} exited (${String(r.code)}) before printing ${String(pattern)}: ${r.stdout}\n${r.stderr}`)))
+        }),
     }
   }
 

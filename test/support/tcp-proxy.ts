@@ -68,9 +68,10 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
     resume() {
       paused = false
     },
-    close: () => new Promise<void>((resolve) => {
-      for (const drop of [...live]) drop()
-      server.close(() => resolve())
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const drop of [...live]) drop()
+        server.close(() => resolve())
+      }),
   }
 }

@@ -56,8 +56,14 @@ beforeAll(async () => {
   kit = await createTokenKit({ issuer: exchange.url, audience: BROKER })
   exchange.jwks = { keys: [kit.publicJwk] }
   broker = createBroker({
-    brokerId: BROKER, exchangeUrl: exchange.url, mqttPort: 0, wsPort: 0, logger: pino({ level: 'silent' }),
-    maxConnectBytes: MAX_CONNECT, maxPacketBytes: MAX_PACKET, connectTimeoutMs: 300,
+    brokerId: BROKER,
+    exchangeUrl: exchange.url,
+    mqttPort: 0,
+    wsPort: 0,
+    logger: pino({ level: 'silent' }),
+    maxConnectBytes: MAX_CONNECT,
+    maxPacketBytes: MAX_PACKET,
+    connectTimeoutMs: 300,
     connectFailures: { maxFailures: BUDGET, windowMs: 60_000, holdMs: 60_000 },
   })
   at = await broker.listen()
@@ -72,7 +78,7 @@ describe('packet size before authentication', () => {
   it('closes a CONNECT declaring 256 MB (the most MQTT allows) right after its fixed header, without a CONNACK', async () => {
     const raw = await openRaw(at.mqttPort, { localAddress: '127.0.0.11' })
     raw.socket.write(Buffer.concat([Buffer.from([0x10]), remainingLength(HUGE), Buffer.alloc(100)]))
-    expect([...await raw.closed]).toEqual([])
+    expect([...(await raw.closed)]).toEqual([])
   })
 
   it('reads a CONNECT of exactly the limit and closes one a byte over it', async () => {
@@ -80,10 +86,10 @@ describe('packet size before authentication', () => {
     const atLimit = await openRaw(at.mqttPort, { localAddress: '127.0.0.12' })
     atLimit.socket.write(connectOfSize('s1', MAX_CONNECT))
     // read and judged: a 4 KB garbage password is a bad credential
-    expect([...await atLimit.closed]).toEqual(CONNACK_BAD_CREDENTIALS)
+    expect([...(await atLimit.closed)]).toEqual(CONNACK_BAD_CREDENTIALS)
     const over = await openRaw(at.mqttPort, { localAddress: '127.0.0.12' })
     over.socket.write(connectOfSize('s1', MAX_CONNECT + 1))
-    expect([...await over.closed]).toEqual([])
+    expect([...(await over.closed)]).toEqual([])
   })
 
   it('closes a WebSocket whose first MQTT packet declares 256 MB (the most MQTT allows)', async () => {
@@ -101,27 +107,27 @@ describe('packet size before authentication', () => {
 describe('packet size after authentication', () => {
   it('takes a PUBLISH up to the configured maximum and closes the connection on a larger one', async () => {
     const raw = await valid('p1', '127.0.0.13')
-    expect([...await raw.bytes(4)]).toEqual(CONNACK_OK)
+    expect([...(await raw.bytes(4))]).toEqual(CONNACK_OK)
     const topic = Buffer.from('\u0000\u000ddevices/p1/up')
     const publish = (size: number, id: number): Buffer =>
       Buffer.concat([Buffer.from([0x32]), remainingLength(size), topic, Buffer.from([0, id]), Buffer.alloc(size - topic.length - 2)])
     raw.socket.write(publish(MAX_PACKET, 1))
-    expect([...await raw.bytes(8)].slice(4)).toEqual([0x40, 0x02, 0x00, 0x01]) // PUBACK
+    expect([...(await raw.bytes(8))].slice(4)).toEqual([0x40, 0x02, 0x00, 0x01]) // PUBACK
     raw.socket.write(publish(MAX_PACKET + 1, 2))
-    expect([...await raw.closed].slice(8)).toEqual([])
+    expect([...(await raw.closed)].slice(8)).toEqual([])
   })
 })
 
 describe('CONNECT timeout', () => {
   it('closes a connection that sends nothing', async () => {
     const raw = await openRaw(at.mqttPort, { localAddress: '127.0.0.14' })
-    expect([...await raw.closed]).toEqual([])
+    expect([...(await raw.closed)]).toEqual([])
   })
 
   it('closes a connection that never completes its CONNECT', async () => {
     const raw = await openRaw(at.mqttPort, { localAddress: '127.0.0.14' })
     raw.socket.write(rawConnect({ clientId: 'slow', username: 'slow', password: 'x'.repeat(200) }).subarray(0, 40))
-    expect([...await raw.closed]).toEqual([])
+    expect([...(await raw.closed)]).toEqual([])
   })
 })
 
@@ -130,12 +136,12 @@ describe('per-address budget of failed CONNECTs', () => {
     for (let i = 0; i <= BUDGET; i++) {
       const raw = await openRaw(at.mqttPort, { localAddress: '127.0.0.15' })
       raw.socket.write(rawConnect({ clientId: 'guess', username: 'guess', password: `guess-${i}` }))
-      expect([...await raw.closed]).toEqual(CONNACK_BAD_CREDENTIALS)
+      expect([...(await raw.closed)]).toEqual(CONNACK_BAD_CREDENTIALS)
     }
     // held off: even a good token from that address is cut before anything is read
-    expect([...await (await valid('h1', '127.0.0.15')).closed]).toEqual([])
+    expect([...(await (await valid('h1', '127.0.0.15')).closed)]).toEqual([])
     const other = await valid('h2', '127.0.0.16')
-    expect([...await other.bytes(4)]).toEqual(CONNACK_OK)
+    expect([...(await other.bytes(4))]).toEqual(CONNACK_OK)
     other.socket.destroy()
   })
 })
@@ -148,13 +154,15 @@ describe('memory held for connections that never authenticate', () => {
     const baseline = bufferBytes()
     const raws = await Promise.all(Array.from({ length: sockets }, () => openRaw(at.mqttPort, { localAddress: '127.0.0.17' })))
     // each declares 256 MB (the most MQTT allows), then sends 4 MB of it (unless the broker closes it first)
-    await Promise.all(raws.map(async (raw) => {
-      raw.socket.write(Buffer.concat([Buffer.from([0x10]), remainingLength(HUGE)]))
-      for (let sent = 0; sent < perSocket && !raw.socket.destroyed; sent += chunk.length) {
-        const ok = await new Promise<boolean>((resolve) => raw.socket.write(chunk, (err) => resolve(!err)))
-        if (!ok) break
-      }
-    }))
+    await Promise.all(
+      raws.map(async (raw) => {
+        raw.socket.write(Buffer.concat([Buffer.from([0x10]), remainingLength(HUGE)]))
+        for (let sent = 0; sent < perSocket && !raw.socket.destroyed; sent += chunk.length) {
+          const ok = await new Promise<boolean>((resolve) => raw.socket.write(chunk, (err) => resolve(!err)))
+          if (!ok) break
+        }
+      }),
+    )
     // whatever the broker did with them, it may not be holding (most of) one socket's worth
     expect(bufferBytes() - baseline).toBeLessThan(perSocket / 2)
     expect((await Promise.all(raws.map((raw) => raw.closed))).map((got) => got.length)).toEqual(new Array(sockets).fill(0))

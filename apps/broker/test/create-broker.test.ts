@@ -157,11 +157,17 @@ describe('ACL on PUBLISH and SUBSCRIBE', () => {
     const watcher = await connected(at.mqttUrl, await as('will-watcher', { acl: ALL }))
     expect(await subackCodes(watcher, { 'devices/#': { qos: 1 } })).toEqual([1])
     const first = nextMessage(watcher)
-    const outside = await connected(at.mqttUrl, await as('w1', {}, { will: { topic: 'devices/w2/status', payload: Buffer.from('forged'), qos: 1, retain: false } }))
+    const outside = await connected(
+      at.mqttUrl,
+      await as('w1', {}, { will: { topic: 'devices/w2/status', payload: Buffer.from('forged'), qos: 1, retain: false } }),
+    )
     const outsideGone = closed(outside)
     outside.stream.destroy() // no DISCONNECT: the broker must consider the will
     await outsideGone
-    const inside = await connected(at.mqttUrl, await as('w3', {}, { will: { topic: 'devices/w3/status', payload: Buffer.from('offline'), qos: 1, retain: false } }))
+    const inside = await connected(
+      at.mqttUrl,
+      await as('w3', {}, { will: { topic: 'devices/w3/status', payload: Buffer.from('offline'), qos: 1, retain: false } }),
+    )
     inside.stream.destroy()
     expect(await first).toEqual({ topic: 'devices/w3/status', payload: 'offline', retain: false })
     await watcher.endAsync()
@@ -169,12 +175,14 @@ describe('ACL on PUBLISH and SUBSCRIBE', () => {
 
   it('answers each filter of one SUBSCRIBE with its own SUBACK code', async () => {
     const client = await connected(at.mqttUrl, await as('c1'))
-    expect(await subackCodes(client, {
-      'devices/c1/#': { qos: 1 },
-      'devices/c2/#': { qos: 1 },
-      'devices/c1/status': { qos: 2 },
-      'devices/+/#': { qos: 0 },
-    })).toEqual([1, 128, 2, 128])
+    expect(
+      await subackCodes(client, {
+        'devices/c1/#': { qos: 1 },
+        'devices/c2/#': { qos: 1 },
+        'devices/c1/status': { qos: 2 },
+        'devices/+/#': { qos: 0 },
+      }),
+    ).toEqual([1, 128, 2, 128])
     await client.endAsync()
   })
 
@@ -239,11 +247,47 @@ describe('mosquitto-clients (a client nobody here wrote)', () => {
     const pubToken = await token({ sub: 'mq-pub' })
     // mosquitto 2.0 sends a password only with a username (MQTT 3.1.1 §3.1.2.9): -u = the client id.
     // stdbuf: line-buffered stdout, so the -d "received SUBACK" line arrives before we publish
-    const sub = spawnTool('stdbuf', ['-oL', 'mosquitto_sub', '-h', '127.0.0.1', '-p', port(), '-i', 'mq-sub', '-u', 'mq-sub', '-P', subToken,
-      '-t', 'devices/mq-pub/#', '-C', '1', '-W', '10', '-v', '-d'])
+    const sub = spawnTool('stdbuf', [
+      '-oL',
+      'mosquitto_sub',
+      '-h',
+      '127.0.0.1',
+      '-p',
+      port(),
+      '-i',
+      'mq-sub',
+      '-u',
+      'mq-sub',
+      '-P',
+      subToken,
+      '-t',
+      'devices/mq-pub/#',
+      '-C',
+      '1',
+      '-W',
+      '10',
+      '-v',
+      '-d',
+    ])
     await sub.printed('SUBACK')
-    const pub = await spawnTool('mosquitto_pub', ['-h', '127.0.0.1', '-p', port(), '-i', 'mq-pub', '-u', 'mq-pub', '-P', pubToken,
-      '-t', 'devices/mq-pub/hello', '-m', 'from mosquitto', '-q', '1']).exited
+    const pub = await spawnTool('mosquitto_pub', [
+      '-h',
+      '127.0.0.1',
+      '-p',
+      port(),
+      '-i',
+      'mq-pub',
+      '-u',
+      'mq-pub',
+      '-P',
+      pubToken,
+      '-t',
+      'devices/mq-pub/hello',
+      '-m',
+      'from mosquitto',
+      '-q',
+      '1',
+    ]).exited
     expect(pub).toMatchObject({ code: 0, stderr: '' })
     const received = await sub.exited
     expect(received.code).toBe(0)
@@ -251,18 +295,66 @@ describe('mosquitto-clients (a client nobody here wrote)', () => {
   })
 
   it('mosquitto_sub receives a retained message mosquitto_pub left', async () => {
-    const run = await spawnTool('mosquitto_pub', ['-h', '127.0.0.1', '-p', port(), '-i', 'mq-ret', '-u', 'mq-ret', '-P', await token({ sub: 'mq-ret' }),
-      '-t', 'devices/mq-ret/state', '-m', 'on', '-q', '1', '-r']).exited
+    const run = await spawnTool('mosquitto_pub', [
+      '-h',
+      '127.0.0.1',
+      '-p',
+      port(),
+      '-i',
+      'mq-ret',
+      '-u',
+      'mq-ret',
+      '-P',
+      await token({ sub: 'mq-ret' }),
+      '-t',
+      'devices/mq-ret/state',
+      '-m',
+      'on',
+      '-q',
+      '1',
+      '-r',
+    ]).exited
     expect(run).toMatchObject({ code: 0, stderr: '' })
     const reader = await token({ sub: 'mq-read', acl: { pub: [], sub: ['devices/mq-ret/#'] } })
-    const read = await spawnTool('mosquitto_sub', ['-h', '127.0.0.1', '-p', port(), '-i', 'mq-read', '-u', 'mq-read', '-P', reader,
-      '-t', 'devices/mq-ret/#', '-C', '1', '-W', '10', '-v']).exited
+    const read = await spawnTool('mosquitto_sub', [
+      '-h',
+      '127.0.0.1',
+      '-p',
+      port(),
+      '-i',
+      'mq-read',
+      '-u',
+      'mq-read',
+      '-P',
+      reader,
+      '-t',
+      'devices/mq-ret/#',
+      '-C',
+      '1',
+      '-W',
+      '10',
+      '-v',
+    ]).exited
     expect(read).toMatchObject({ code: 0, stdout: 'devices/mq-ret/state on\n' })
   })
 
   it('mosquitto_pub with a token for another client id is refused (not authorised)', async () => {
-    const run = await spawnTool('mosquitto_pub', ['-h', '127.0.0.1', '-p', port(), '-i', 'mq-x', '-u', 'mq-x', '-P', await token({ sub: 'mq-pub' }),
-      '-t', 'devices/mq-pub/hello', '-m', 'x']).exited
+    const run = await spawnTool('mosquitto_pub', [
+      '-h',
+      '127.0.0.1',
+      '-p',
+      port(),
+      '-i',
+      'mq-x',
+      '-u',
+      'mq-x',
+      '-P',
+      await token({ sub: 'mq-pub' }),
+      '-t',
+      'devices/mq-pub/hello',
+      '-m',
+      'x',
+    ]).exited
     expect(run.code).not.toBe(0)
     expect(run.stderr).toMatch(/not authori[sz]ed/i)
   })

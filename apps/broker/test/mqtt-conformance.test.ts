@@ -42,26 +42,26 @@ describe('CONNECT flags (MQTT 3.1.1 §3.1.2, §3.1.3)', () => {
   it('closes the connection, without a CONNACK, on a password flag without the user name flag [MQTT-3.1.2-22]', async () => {
     const raw = await openRaw(at.mqttPort)
     raw.socket.write(rawConnect({ clientId: 'np1', password: await kit.sign({ sub: 'np1' }) }))
-    expect([...await raw.closed]).toEqual([])
+    expect([...(await raw.closed)]).toEqual([])
   })
 
   it('still accepts the same token with the user name flag set', async () => {
     const raw = await openRaw(at.mqttPort)
     raw.socket.write(rawConnect({ clientId: 'np2', username: 'np2', password: await kit.sign({ sub: 'np2' }) }))
-    expect([...await raw.bytes(4)]).toEqual([0x20, 0x02, 0x00, 0x00])
+    expect([...(await raw.bytes(4))]).toEqual([0x20, 0x02, 0x00, 0x00])
     raw.socket.destroy()
   })
 
   it('answers an empty client id with CleanSession=0 with CONNACK 2 and closes [MQTT-3.1.3-8]', async () => {
     const raw = await openRaw(at.mqttPort)
     raw.socket.write(rawConnect({ clientId: '', clean: false, username: 'e1', password: await kit.sign({ sub: 'e1' }) }))
-    expect([...await raw.closed]).toEqual([0x20, 0x02, 0x00, 0x02])
+    expect([...(await raw.closed)]).toEqual([0x20, 0x02, 0x00, 0x02])
   })
 
   it('gives an empty client id with CleanSession=1 the token subject (CONNACK 0)', async () => {
     const raw = await openRaw(at.mqttPort)
     raw.socket.write(rawConnect({ clientId: '', clean: true, username: 'e2', password: await kit.sign({ sub: 'e2' }) }))
-    expect([...await raw.bytes(4)]).toEqual([0x20, 0x02, 0x00, 0x00])
+    expect([...(await raw.bytes(4))]).toEqual([0x20, 0x02, 0x00, 0x00])
     raw.socket.destroy()
   })
 })
@@ -73,9 +73,33 @@ describe('the will when the broker ends a session [MQTT-3.1.2-8]', () => {
     const watcher = await connected(at.mqttUrl, await as('will-exp-watcher', { acl: ALL }))
     expect(await subackCodes(watcher, { 'devices/#': { qos: 1 } })).toEqual([1])
     const first = nextMessage(watcher)
-    const sub = spawnTool('stdbuf', ['-oL', 'mosquitto_sub', '-h', '127.0.0.1', '-p', port(), '-i', 'will-exp', '-u', 'will-exp',
-      '-P', await kit.sign({ sub: 'will-exp', exp: nowSeconds() + 2 }), '--will-topic', 'devices/will-exp/status', '--will-payload', 'expired',
-      '--will-qos', '1', '-t', 'devices/will-exp/in', '-d'], 15_000)
+    const sub = spawnTool(
+      'stdbuf',
+      [
+        '-oL',
+        'mosquitto_sub',
+        '-h',
+        '127.0.0.1',
+        '-p',
+        port(),
+        '-i',
+        'will-exp',
+        '-u',
+        'will-exp',
+        '-P',
+        await kit.sign({ sub: 'will-exp', exp: nowSeconds() + 2 }),
+        '--will-topic',
+        'devices/will-exp/status',
+        '--will-payload',
+        'expired',
+        '--will-qos',
+        '1',
+        '-t',
+        'devices/will-exp/in',
+        '-d',
+      ],
+      15_000,
+    )
     await sub.printed('SUBACK')
     expect(await first).toEqual({ topic: 'devices/will-exp/status', payload: 'expired', retain: false })
     expect(await sub.exited).toMatchObject({ code: 4, stderr: 'Connection error: Connection Refused: bad user name or password.\n' })
@@ -86,9 +110,33 @@ describe('the will when the broker ends a session [MQTT-3.1.2-8]', () => {
     const watcher = await connected(at.mqttUrl, await as('will-rev-watcher', { acl: ALL }))
     expect(await subackCodes(watcher, { 'devices/#': { qos: 1 } })).toEqual([1])
     const first = nextMessage(watcher)
-    const sub = spawnTool('stdbuf', ['-oL', 'mosquitto_sub', '-h', '127.0.0.1', '-p', port(), '-i', 'will-rev', '-u', 'will-rev',
-      '-P', await kit.sign({ sub: 'will-rev', jti: 'jti-will-rev' }), '--will-topic', 'devices/will-rev/status', '--will-payload', 'revoked',
-      '--will-qos', '1', '-t', 'devices/will-rev/in', '-d'], 15_000)
+    const sub = spawnTool(
+      'stdbuf',
+      [
+        '-oL',
+        'mosquitto_sub',
+        '-h',
+        '127.0.0.1',
+        '-p',
+        port(),
+        '-i',
+        'will-rev',
+        '-u',
+        'will-rev',
+        '-P',
+        await kit.sign({ sub: 'will-rev', jti: 'jti-will-rev' }),
+        '--will-topic',
+        'devices/will-rev/status',
+        '--will-payload',
+        'revoked',
+        '--will-qos',
+        '1',
+        '-t',
+        'devices/will-rev/in',
+        '-d',
+      ],
+      15_000,
+    )
     await sub.printed('SUBACK')
     exchange.revoke('jti-will-rev')
     // mosquitto_sub reconnects with the revoked token, is refused and gives up

@@ -21,10 +21,9 @@ export async function ensureFeedCredential(store: Store, brokerId: string, file:
   const broker = await store.brokers.get(brokerId)
   if (!broker) throw new Error(`ensureFeedCredential: no broker "${brokerId}"`)
   const written = existsSync(file) ? readFileSync(file, 'utf8').trim() : ''
-  if (written !== '' && await checkFeedCredential(store, brokerId, written) !== undefined) return 'kept'
+  if (written !== '' && (await checkFeedCredential(store, brokerId, written)) !== undefined) return 'kept'
   if (await hasFeedCredential(store, broker)) return 'elsewhere'
   const { secret } = await issueFeedCredential(store, broker, now)
   writeSecretFile(file, `${secret}\n`)
   return 'issued'
 }
-

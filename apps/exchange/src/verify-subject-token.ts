@@ -47,13 +47,14 @@ const PEEK = { algorithms: IDP_TOKEN_ALGS, what: WHAT }
 export async function verifySubjectToken(token: string, tokenType: string, policy: SubjectTokenPolicy): Promise<SubjectIdentity> {
   const jws = decodeJws(token, PEEK)
   const typ = jws.header.typ === undefined ? undefined : normalizeTyp(jws.header.typ)
-  if (typ === BROKER_TOKEN_TYP) throw new TokenTypeInvalid(`${WHAT} is a broker token; broker tokens cannot be exchanged`, { claim: 'typ', reason: 'check_failed' })
+  if (typ === BROKER_TOKEN_TYP)
+    throw new TokenTypeInvalid(`${WHAT} is a broker token; broker tokens cannot be exchanged`, { claim: 'typ', reason: 'check_failed' })
   // Unverified: only to pick the issuer whose keys verify it.
   const issuer = policy.issuers.find((i) => i.issuer === decodeJwtPayload(jws, WHAT).iss)
   if (!issuer) throw new TokenIssuerInvalid(`${WHAT} issuer is not trusted`, { claim: 'iss', reason: 'check_failed' })
   const access = tokenType === TOKEN_TYPE.accessToken || (tokenType === TOKEN_TYPE.jwt && typ === 'at+jwt')
   const { payload } = await verifierFor(issuer, access, policy).verify(token, policy.now)
-  const client = access ? payload.client_id ?? payload.azp : payload.azp
+  const client = access ? (payload.client_id ?? payload.azp) : payload.azp
   if ((access || client !== undefined) && !issuer.clientIds.includes(String(client))) {
     throw new TokenAudienceInvalid(`${WHAT} was issued to a client that is not accepted here`, { claim: access ? 'client_id' : 'azp', reason: 'check_failed' })
   }
@@ -70,7 +71,7 @@ const verifiers = new WeakMap<TrustedIssuer, Map<string, JwtVerifier>>()
 /** The JOSE core's verifier for this issuer and kind of token, made once (options checked once, headers remembered). */
 function verifierFor(issuer: TrustedIssuer, access: boolean, policy: SubjectTokenPolicy): JwtVerifier {
   let mine = verifiers.get(issuer)
-  if (!mine) verifiers.set(issuer, (mine = new Map()))
+  if (!mine) verifiers.set(issuer, (mine = new Map<string, JwtVerifier>()))
   const key = `${access}\0${policy.maxAge}\0${policy.audiences.join('\0')}`
   let verifier = mine.get(key)
   if (!verifier) {

@@ -12,27 +12,49 @@ let corp: TestIdp
 let ex: Running
 let lines: string[]
 
-beforeAll(async () => { [idp, corp] = await Promise.all([startTestIdp(), startTestIdp()]) })
-afterAll(async () => { await Promise.all([idp.close(), corp.close()]) })
+beforeAll(async () => {
+  ;[idp, corp] = await Promise.all([startTestIdp(), startTestIdp()])
+})
+afterAll(async () => {
+  await Promise.all([idp.close(), corp.close()])
+})
 beforeEach(async () => {
   lines = []
-  const logger = pino({ level: 'info' }, { write: (line: string) => { lines.push(line) } })
+  const logger = pino(
+    { level: 'info' },
+    {
+      write: (line: string) => {
+        lines.push(line)
+      },
+    },
+  )
   ex = await startExchange(idp, { logger, trustedIssuers: [{ issuer: corp.issuer, clientIds: ['mqtt-oidc-cli'] }] })
 })
-afterEach(async () => { await ex.close() })
+afterEach(async () => {
+  await ex.close()
+})
 
 const exchange = async (broker: string, claims: Record<string, unknown> = {}, extra: Record<string, string> = {}, from = idp) => {
   const res = await ex.exchangeToken({
-    grant_type: TOKEN_EXCHANGE_GRANT, subject_token: await from.idToken(claims), subject_token_type: TOKEN_TYPE.idToken, audience: broker, ...extra,
+    grant_type: TOKEN_EXCHANGE_GRANT,
+    subject_token: await from.idToken(claims),
+    subject_token_type: TOKEN_TYPE.idToken,
+    audience: broker,
+    ...extra,
   })
-  const body = await res.json() as Record<string, unknown>
-  return { status: res.status, body, retryAfter: res.headers.get('retry-after'), claims: typeof body.access_token === 'string' ? decodeJwt(body.access_token) : undefined }
+  const body = (await res.json()) as Record<string, unknown>
+  return {
+    status: res.status,
+    body,
+    retryAfter: res.headers.get('retry-after'),
+    claims: typeof body.access_token === 'string' ? decodeJwt(body.access_token) : undefined,
+  }
 }
 
 const createBroker = async (body: Record<string, unknown>): Promise<Record<string, unknown>> => {
   const res = await ex.api('POST', '/admin/brokers', body)
   expect(res.status).toBe(201)
-  return await res.json() as Record<string, unknown>
+  return (await res.json()) as Record<string, unknown>
 }
 
 describe('broker policy on POST /token', () => {
@@ -46,7 +68,8 @@ describe('broker policy on POST /token', () => {
 
   it('picks the ACL template keyed by group, then by claim, else the broker ACL', async () => {
     await createBroker({
-      id: 'plant', acl: { pub: [], sub: ['public/#'] },
+      id: 'plant',
+      acl: { pub: [], sub: ['public/#'] },
       policy: {
         aclTemplates: [
           { when: { group: 'operators' }, acl: { pub: ['devices/${clientid}/#'], sub: ['commands/${clientid}/#'] } },
@@ -54,8 +77,10 @@ describe('broker policy on POST /token', () => {
         ],
       },
     })
-    expect((await exchange('plant', { groups: ['staff', 'operators'] })).claims?.acl)
-      .toEqual({ pub: ['devices/${clientid}/#'], sub: ['commands/${clientid}/#'] })
+    expect((await exchange('plant', { groups: ['staff', 'operators'] })).claims?.acl).toEqual({
+      pub: ['devices/${clientid}/#'],
+      sub: ['commands/${clientid}/#'],
+    })
     expect((await exchange('plant', { role: 'auditor' })).claims?.acl).toEqual({ pub: [], sub: ['#'] })
     expect((await exchange('plant')).claims?.acl).toEqual({ pub: [], sub: ['public/#'] })
   })
@@ -72,7 +97,8 @@ describe('broker policy on POST /token', () => {
     expect((await exchange('strict')).status).toBe(200)
     const refused = await exchange('strict', {}, {}, corp)
     expect({ status: refused.status, body: refused.body }).toEqual({
-      status: 400, body: { error: 'invalid_target', error_description: 'broker "strict" does not accept tokens from this issuer' },
+      status: 400,
+      body: { error: 'invalid_target', error_description: 'broker "strict" does not accept tokens from this issuer' },
     })
   })
 
@@ -82,7 +108,8 @@ describe('broker policy on POST /token', () => {
     expect((await exchange('limited')).status).toBe(200)
     const third = await exchange('limited')
     expect({ status: third.status, body: third.body }).toEqual({
-      status: 429, body: { error: 'slow_down', error_description: expect.stringMatching(/^too many token exchanges for this subject; retry in \d+ s$/) },
+      status: 429,
+      body: { error: 'slow_down', error_description: expect.stringMatching(/^too many token exchanges for this subject; retry in \d+ s$/) },
     })
     expect(Number(third.retryAfter)).toBeGreaterThan(0)
     // Another subject (with its own client id: one id belongs to one subject).
@@ -94,9 +121,14 @@ describe('broker policy on POST /token', () => {
     const res = await ex.api('PATCH', '/admin/brokers/edit', {
       policy: { profile: 'emqx', allowedIssuers: [corp.issuer], aclTemplates: [{ when: {}, acl: { pub: ['a/#'], sub: [] } }] },
     })
-    expect((await res.json() as { policy: unknown }).policy).toEqual({
-      clientIdMode: 'claim', aclTemplates: [{ when: {}, acl: { pub: ['a/#'], sub: [] } }], maxLifetime: 300,
-      rateLimit: null, profile: 'emqx', allowedIssuers: [corp.issuer], alg: 'EdDSA',
+    expect(((await res.json()) as { policy: unknown }).policy).toEqual({
+      clientIdMode: 'claim',
+      aclTemplates: [{ when: {}, acl: { pub: ['a/#'], sub: [] } }],
+      maxLifetime: 300,
+      rateLimit: null,
+      profile: 'emqx',
+      allowedIssuers: [corp.issuer],
+      alg: 'EdDSA',
     })
     expect((await exchange('edit', {}, {}, corp)).claims?.acl).toEqual({ pub: ['a/#'], sub: [] })
   })
@@ -107,7 +139,7 @@ describe('admin issuance notBefore', () => {
     await createBroker({ id: 'later' })
     const before = now()
     const res = await ex.api('POST', '/admin/brokers/later/credentials', { clientIds: ['gw-9'], notBefore: '10m', expiration: '1h' })
-    const claims = decodeJwt((await res.json() as Record<string, string>)['gw-9']!)
+    const claims = decodeJwt(((await res.json()) as Record<string, string>)['gw-9']!)
     expect(claims.nbf).toBeGreaterThanOrEqual(before + 600)
     expect(claims.exp).toBe(claims.nbf! + 3600)
     expect(claims.iat).toBeLessThan(claims.nbf!)
@@ -118,10 +150,11 @@ describe('admin issuance notBefore', () => {
     // A whole day 30 days ahead (notBefore may be at most 365 days ahead).
     const day = (Math.floor(now() / 86400) + 30) * 86400
     const res = await ex.api('POST', '/admin/brokers/later/credentials', { clientIds: ['gw-9'], notBefore: new Date(day * 1000).toISOString() })
-    expect(decodeJwt((await res.json() as Record<string, string>)['gw-9']!).nbf).toBe(day)
+    expect(decodeJwt(((await res.json()) as Record<string, string>)['gw-9']!).nbf).toBe(day)
     const bad = await ex.api('POST', '/admin/brokers/later/credentials', { notBefore: 'tomorrow-ish' })
     expect({ status: bad.status, body: await bad.json() }).toEqual({
-      status: 400, body: { error: 'invalid_request', error_description: 'notBefore must be epoch seconds, an ISO 8601 time or a duration such as 10m' },
+      status: 400,
+      body: { error: 'invalid_request', error_description: 'notBefore must be epoch seconds, an ISO 8601 time or a duration such as 10m' },
     })
   })
 })
@@ -132,7 +165,7 @@ describe('admin tokens scoped to one broker', () => {
     await createBroker({ id: 'theirs' })
     const token = await idp.accessToken(ex.exchange.issuer, { scope: 'mqtt-oidc:admin:broker:mine', sub: 'ops-mine' })
     expect((await ex.api('POST', '/admin/brokers/mine/credentials', { number: 1 }, token)).status).toBe(200)
-    const listed = await (await ex.api('GET', '/admin/brokers', undefined, token)).json() as { id: string }[]
+    const listed = (await (await ex.api('GET', '/admin/brokers', undefined, token)).json()) as { id: string }[]
     expect(listed.map((b) => b.id)).toEqual(['mine'])
 
     const other = await ex.api('POST', '/admin/brokers/theirs/credentials', { number: 1 }, token)
@@ -143,7 +176,8 @@ describe('admin tokens scoped to one broker', () => {
     })
     const create = await ex.api('POST', '/admin/brokers', { id: 'new-one' }, token)
     expect({ status: create.status, body: await create.json() }).toEqual({
-      status: 403, body: { error: 'insufficient_scope', error_description: 'this action needs scope mqtt-oidc:admin' },
+      status: 403,
+      body: { error: 'insufficient_scope', error_description: 'this action needs scope mqtt-oidc:admin' },
     })
     const audits = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((r) => r.audit === true && r.who === 'ops-mine')
     expect(audits.map((a) => [a.action, a.refused ?? 'ok'])).toEqual([

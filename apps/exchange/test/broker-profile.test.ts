@@ -9,22 +9,33 @@ import type { TestIdp } from '@mqtt-oidc/test-support/test-idp'
 let idp: TestIdp
 let ex: Running
 
-beforeAll(async () => { idp = await startTestIdp() })
-afterAll(async () => { await idp.close() })
-beforeEach(async () => { ex = await startExchange(idp) })
-afterEach(async () => { await ex.close() })
+beforeAll(async () => {
+  idp = await startTestIdp()
+})
+afterAll(async () => {
+  await idp.close()
+})
+beforeEach(async () => {
+  ex = await startExchange(idp)
+})
+afterEach(async () => {
+  await ex.close()
+})
 
 const DEVICE_ACL = { pub: ['devices/${clientid}/#'], sub: ['commands/${clientid}/#'] }
 
 async function createBroker(body: Record<string, unknown>): Promise<Record<string, unknown>> {
   const res = await ex.api('POST', '/admin/brokers', body)
   expect(res.status).toBe(201)
-  return await res.json() as Record<string, unknown>
+  return (await res.json()) as Record<string, unknown>
 }
 
 async function exchanged(broker: string): Promise<string> {
   const res = await ex.exchangeToken({
-    grant_type: TOKEN_EXCHANGE_GRANT, subject_token: await idp.idToken(), subject_token_type: TOKEN_TYPE.idToken, audience: broker,
+    grant_type: TOKEN_EXCHANGE_GRANT,
+    subject_token: await idp.idToken(),
+    subject_token_type: TOKEN_TYPE.idToken,
+    audience: broker,
   })
   expect(res.status).toBe(200)
   return ((await res.json()) as { access_token: string }).access_token
@@ -33,12 +44,12 @@ async function exchanged(broker: string): Promise<string> {
 async function adminIssued(broker: string, body: Record<string, unknown>): Promise<Record<string, string>> {
   const res = await ex.api('POST', `/admin/brokers/${broker}/credentials`, body)
   expect(res.status).toBe(200)
-  return await res.json() as Record<string, string>
+  return (await res.json()) as Record<string, string>
 }
 
 /** Verifies against the exchange's published JWKS, as a broker would. */
 async function verify(token: string, audience: string): Promise<Record<string, unknown>> {
-  const jwks = await (await fetch(`${ex.url}/.well-known/jwks.json`)).json() as Parameters<typeof createLocalJWKSet>[0]
+  const jwks = (await (await fetch(`${ex.url}/.well-known/jwks.json`)).json()) as Parameters<typeof createLocalJWKSet>[0]
   const { payload } = await jwtVerify(token, createLocalJWKSet(jwks), { issuer: ex.exchange.issuer, audience })
   return payload
 }
@@ -87,7 +98,11 @@ describe('broker profile rabbitmq', () => {
 
 describe('broker profile emqx', () => {
   it('puts the ACL in EMQX 5 old-format {pub, sub} lists with ${clientid}/${username} left for EMQX, aud = broker id, no scope', async () => {
-    await createBroker({ id: 'emqx', acl: { pub: ['devices/${clientid}/#', 'users/${username}/#'], sub: ['commands/${clientid}/#'] }, policy: { profile: 'emqx' } })
+    await createBroker({
+      id: 'emqx',
+      acl: { pub: ['devices/${clientid}/#', 'users/${username}/#'], sub: ['commands/${clientid}/#'] },
+      policy: { profile: 'emqx' },
+    })
     const claims = await verify(await exchanged('emqx'), 'emqx')
     expect(claims.acl).toEqual({ pub: ['devices/${clientid}/#', 'users/${username}/#'], sub: ['commands/${clientid}/#'] })
     expect(Object.keys(claims.acl as object)).toEqual(['pub', 'sub'])

@@ -19,12 +19,24 @@ let ex: Running
 let identity: Store
 let dir: string
 
-beforeAll(async () => { [idp, corp] = await Promise.all([startTestIdp(), startTestIdp()]) })
-afterAll(async () => { await Promise.all([idp.close(), corp.close()]) })
+beforeAll(async () => {
+  ;[idp, corp] = await Promise.all([startTestIdp(), startTestIdp()])
+})
+afterAll(async () => {
+  await Promise.all([idp.close(), corp.close()])
+})
 beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'exchange-owners-'))
   identity = createSqliteStore(join(dir, 'idp.sqlite'))
-  await identity.accounts.create({ id: 'demo-account', username: 'demo', passwordHash: 'h', clientIds: ['demo-1'], groups: [], disabled: false, createdAt: now() })
+  await identity.accounts.create({
+    id: 'demo-account',
+    username: 'demo',
+    passwordHash: 'h',
+    clientIds: ['demo-1'],
+    groups: [],
+    disabled: false,
+    createdAt: now(),
+  })
   ex = await startExchange(idp, { identityStore: identity, trustedIssuers: [{ issuer: corp.issuer, clientIds: ['mqtt-oidc-cli'] }] })
   await ensureBroker(ex.store, { id: 'demo' })
 })
@@ -35,13 +47,16 @@ afterEach(async () => {
 })
 
 const form = (subjectToken: string): Record<string, string> => ({
-  grant_type: TOKEN_EXCHANGE_GRANT, subject_token: subjectToken, subject_token_type: TOKEN_TYPE.idToken, audience: 'demo',
+  grant_type: TOKEN_EXCHANGE_GRANT,
+  subject_token: subjectToken,
+  subject_token_type: TOKEN_TYPE.idToken,
+  audience: 'demo',
 })
 const corpToken = (sub: string, clientid: unknown, extra: Record<string, unknown> = {}) => corp.idToken({ iss: corp.issuer, sub, clientid, ...extra })
 const demoToken = (extra: Record<string, unknown> = {}) => idp.idToken({ sub: 'demo-account', clientid: 'demo-1', username: 'demo', ...extra })
 
 async function outcome(res: Response): Promise<{ status: number; body: Record<string, unknown> }> {
-  return { status: res.status, body: await res.json() as Record<string, unknown> }
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> }
 }
 const refusedWith = (description: string) => ({ status: 400, body: { error: 'invalid_request', error_description: description } })
 
@@ -53,42 +68,53 @@ describe('POST /token: one owner per MQTT client id', () => {
   })
 
   it('refuses an ID token of another trusted issuer that claims a client id of one of our accounts', async () => {
-    expect(await outcome(await ex.exchangeToken(form(await corpToken('corp-user', 'demo-1')))))
-      .toEqual(refusedWith('subject_token\'s clientid "demo-1" belongs to another account'))
+    expect(await outcome(await ex.exchangeToken(form(await corpToken('corp-user', 'demo-1'))))).toEqual(
+      refusedWith('subject_token\'s clientid "demo-1" belongs to another account'),
+    )
   })
 
   it('gives a client id to the first subject of another issuer that uses it, and refuses it to every other subject', async () => {
     expect((await ex.exchangeToken(form(await corpToken('corp-user', 'press-42')))).status).toBe(200)
-    expect(await identity.clientIds.holder('press-42', now())).toMatchObject({ owner: { kind: 'subject', issuer: corp.issuer, subject: 'corp-user' }, source: 'exchange' })
+    expect(await identity.clientIds.holder('press-42', now())).toMatchObject({
+      owner: { kind: 'subject', issuer: corp.issuer, subject: 'corp-user' },
+      source: 'exchange',
+    })
     expect((await ex.exchangeToken(form(await corpToken('corp-user', 'press-42')))).status).toBe(200)
-    expect(await outcome(await ex.exchangeToken(form(await corpToken('corp-intruder', 'press-42')))))
-      .toEqual(refusedWith('subject_token\'s clientid "press-42" belongs to another account'))
+    expect(await outcome(await ex.exchangeToken(form(await corpToken('corp-intruder', 'press-42'))))).toEqual(
+      refusedWith('subject_token\'s clientid "press-42" belongs to another account'),
+    )
     // ... also to an ID token of our own IdP, for an account that does not own it.
-    expect(await outcome(await ex.exchangeToken(form(await demoToken({ clientid: 'press-42' })))))
-      .toEqual(refusedWith('subject_token\'s clientid "press-42" belongs to another account'))
+    expect(await outcome(await ex.exchangeToken(form(await demoToken({ clientid: 'press-42' }))))).toEqual(
+      refusedWith('subject_token\'s clientid "press-42" belongs to another account'),
+    )
   })
 
   it('refuses an ID token of our IdP whose client id its account no longer owns', async () => {
     await identity.accounts.update('demo-account', { clientIds: ['demo-2'] })
-    expect(await outcome(await ex.exchangeToken(form(await demoToken()))))
-      .toEqual(refusedWith('subject_token\'s clientid "demo-1" is not one of its account\'s client ids'))
+    expect(await outcome(await ex.exchangeToken(form(await demoToken())))).toEqual(
+      refusedWith('subject_token\'s clientid "demo-1" is not one of its account\'s client ids'),
+    )
   })
 })
 
 describe('POST /token: client ids and usernames that could widen an ACL', () => {
   it('refuses a client id with wildcards or level separators from any trusted issuer, naming the rule', async () => {
-    expect(await outcome(await ex.exchangeToken(form(await corpToken('corp-user', 'a/+/#')))))
-      .toEqual(refusedWith('subject_token\'s clientid claim: client id "a/+/#" may not contain "/", "+" or "#"'))
-    expect(await outcome(await ex.exchangeToken(form(await corpToken('corp-user', '$SYS')))))
-      .toEqual(refusedWith('subject_token\'s clientid claim: client id "$SYS" may not start with "$"'))
-    expect(await outcome(await ex.exchangeToken(form(await demoToken({ clientid: 'demo-1\u0000' })))))
-      .toEqual(refusedWith('subject_token\'s clientid claim: client id "demo-1\\u0000" may not contain spaces, control or invisible characters'))
+    expect(await outcome(await ex.exchangeToken(form(await corpToken('corp-user', 'a/+/#'))))).toEqual(
+      refusedWith('subject_token\'s clientid claim: client id "a/+/#" may not contain "/", "+" or "#"'),
+    )
+    expect(await outcome(await ex.exchangeToken(form(await corpToken('corp-user', '$SYS'))))).toEqual(
+      refusedWith('subject_token\'s clientid claim: client id "$SYS" may not start with "$"'),
+    )
+    expect(await outcome(await ex.exchangeToken(form(await demoToken({ clientid: 'demo-1\u0000' }))))).toEqual(
+      refusedWith('subject_token\'s clientid claim: client id "demo-1\\u0000" may not contain spaces, control or invisible characters'),
+    )
     expect(await identity.clientIds.holder('$SYS', now())).toBeUndefined()
   })
 
   it('refuses a username that could not stand as one topic level', async () => {
-    expect(await outcome(await ex.exchangeToken(form(await corpToken('corp-user', 'press-1', { username: 'ops/#' })))))
-      .toEqual(refusedWith('subject_token\'s username claim: username "ops/#" may not contain "/", "+" or "#"'))
+    expect(await outcome(await ex.exchangeToken(form(await corpToken('corp-user', 'press-1', { username: 'ops/#' }))))).toEqual(
+      refusedWith('subject_token\'s username claim: username "ops/#" may not contain "/", "+" or "#"'),
+    )
   })
 })
 
@@ -98,11 +124,13 @@ describe('POST /token: a disabled account', () => {
     await identity.accounts.update('demo-account', { disabled: true })
     await identity.cutoffs.set('demo-account', now() - 2)
     expect(await outcome(await ex.exchangeToken(form(before)))).toEqual({
-      status: 400, body: { error: 'invalid_request', error_description: 'subject_token\'s account is disabled' },
+      status: 400,
+      body: { error: 'invalid_request', error_description: "subject_token's account is disabled" },
     })
     await identity.accounts.update('demo-account', { disabled: false })
     expect(await outcome(await ex.exchangeToken(form(before)))).toEqual({
-      status: 400, body: { error: 'invalid_request', error_description: 'subject_token was issued before its account was disabled; sign in again' },
+      status: 400,
+      body: { error: 'invalid_request', error_description: 'subject_token was issued before its account was disabled; sign in again' },
     })
     expect((await ex.exchangeToken(form(await demoToken()))).status).toBe(200)
   })
@@ -110,7 +138,7 @@ describe('POST /token: a disabled account', () => {
 
 describe('account cut-offs at the exchange', () => {
   it('revokes the live exchanged credentials of an account whose cut-off was set while the exchange was down, before it listens', async () => {
-    const jtiOf = async (res: Response) => decodeJwt((await res.json() as { access_token: string }).access_token).jti!
+    const jtiOf = async (res: Response) => decodeJwt(((await res.json()) as { access_token: string }).access_token).jti!
     const first = await jtiOf(await ex.exchangeToken(form(await demoToken())))
     await ex.close({ keepStore: true })
     await identity.cutoffs.set('demo-account', now() + 1)
@@ -121,13 +149,13 @@ describe('account cut-offs at the exchange', () => {
     const file = join(dir, 'feed-credentials', 'demo')
     await ensureFeedCredential(ex.store, 'demo', file)
     const headers = { authorization: `Bearer ${readFileSync(file, 'utf8').trim()}` }
-    const feed = await (await fetch(`${ex.url}/brokers/demo/revocations`, { headers })).json() as { revoked: Array<{ jti: string }> }
+    const feed = (await (await fetch(`${ex.url}/brokers/demo/revocations`, { headers })).json()) as { revoked: Array<{ jti: string }> }
     expect(feed.revoked.map((r) => r.jti)).toContain(first)
   })
 
   it('follows a cut-off set while it runs', async () => {
     const res = await ex.exchangeToken(form(await demoToken()))
-    const jti = decodeJwt((await res.json() as { access_token: string }).access_token).jti!
+    const jti = decodeJwt(((await res.json()) as { access_token: string }).access_token).jti!
     await identity.cutoffs.set('demo-account', now() + 1)
     await until(() => ex.store.revocations.isRevoked('demo', jti))
   })
@@ -141,20 +169,23 @@ describe('POST /admin/brokers/:id/credentials: client ids an account or subject 
       status: 409,
       body: {
         error: 'conflict',
-        error_description: 'client ids "demo-1", "press-42" belong to accounts or subjects: a credential for one takes over its owner\'s MQTT session; set allowOwnedClientIds (CLI --allow-owned-client-id) to issue anyway',
+        error_description:
+          'client ids "demo-1", "press-42" belong to accounts or subjects: a credential for one takes over its owner\'s MQTT session; set allowOwnedClientIds (CLI --allow-owned-client-id) to issue anyway',
       },
     })
     expect(await identity.clientIds.holder('backend-1', now())).toBeUndefined()
     const allowed = await ex.api('POST', '/admin/brokers/demo/credentials', { clientIds: ['demo-1'], allowOwnedClientIds: true })
-    expect(Object.keys(await allowed.json() as object)).toEqual(['demo-1'])
+    expect(Object.keys((await allowed.json()) as object)).toEqual(['demo-1'])
   })
 
   it('refuses client ids and usernames that break the identifier rule', async () => {
     expect(await outcome(await ex.api('POST', '/admin/brokers/demo/credentials', { clientIds: ['$SYS'] }))).toEqual({
-      status: 400, body: { error: 'invalid_request', error_description: 'clientIds.0: client id "$SYS" may not start with "$"' },
+      status: 400,
+      body: { error: 'invalid_request', error_description: 'clientIds.0: client id "$SYS" may not start with "$"' },
     })
     expect(await outcome(await ex.api('POST', '/admin/brokers/demo/credentials', { clientIds: ['gw'], username: 'ops+1' }))).toEqual({
-      status: 400, body: { error: 'invalid_request', error_description: 'username "ops+1" may not contain "/", "+" or "#"' },
+      status: 400,
+      body: { error: 'invalid_request', error_description: 'username "ops+1" may not contain "/", "+" or "#"' },
     })
   })
 })

@@ -35,19 +35,24 @@ describe('revocations survive SIGKILL of the exchange process', () => {
     }
     child = await startChildExchange(env, port)
     const admin = await idp.accessToken(issuer)
-    const api = (method: string, path: string, body?: unknown): Promise<Response> => fetch(`${issuer}${path}`, {
-      method, headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, body: JSON.stringify(body),
-    })
+    const api = (method: string, path: string, body?: unknown): Promise<Response> =>
+      fetch(`${issuer}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      })
 
     const issued = await api('POST', '/admin/brokers/demo/credentials', { number: 100, expiration: '1h' })
     expect(issued.status).toBe(200)
-    const jtis = Object.values(await issued.json() as Record<string, string>).map((t) => decodeJwt(t).jti!)
+    const jtis = Object.values((await issued.json()) as Record<string, string>).map((t) => decodeJwt(t).jti!)
 
     // A burst of 100 concurrent single-jti revocations; each 200 is an acknowledgement.
-    const answers = await Promise.all(jtis.map(async (jti) => {
-      const res = await api('POST', '/admin/brokers/demo/revocations', { jtis: [jti] })
-      return { status: res.status, body: await res.json() as { revision: number; revoked: string[] } }
-    }))
+    const answers = await Promise.all(
+      jtis.map(async (jti) => {
+        const res = await api('POST', '/admin/brokers/demo/revocations', { jtis: [jti] })
+        return { status: res.status, body: (await res.json()) as { revision: number; revoked: string[] } }
+      }),
+    )
     expect(answers.every((a) => a.status === 200 && a.body.revoked.length === 1)).toBe(true)
     const acknowledged = answers.map((a) => a.body.revoked[0]!).sort()
     const lastRevision = Math.max(...answers.map((a) => a.body.revision))
@@ -59,7 +64,7 @@ describe('revocations survive SIGKILL of the exchange process', () => {
     // the feed credential the exchange wrote for the demo broker on its first start
     const feed = readFileSync(join(dir, 'feed-credentials', 'demo'), 'utf8').trim()
     const res = await fetch(`${issuer}/brokers/demo/revocations`, { headers: { authorization: `Bearer ${feed}` } })
-    const snapshot = await res.json() as { revision: number; revoked: { jti: string }[] }
+    const snapshot = (await res.json()) as { revision: number; revoked: { jti: string }[] }
     expect(snapshot.revision).toBe(lastRevision)
     expect(snapshot.revoked.map((r) => r.jti).sort()).toEqual(acknowledged)
     expect(acknowledged).toEqual([...jtis].sort())

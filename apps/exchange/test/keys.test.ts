@@ -11,27 +11,36 @@ let idp: TestIdp
 let ex: Running
 let clock: number
 
-beforeAll(async () => { idp = await startTestIdp() })
-afterAll(async () => { await idp.close() })
+beforeAll(async () => {
+  idp = await startTestIdp()
+})
+afterAll(async () => {
+  await idp.close()
+})
 beforeEach(async () => {
   clock = now()
   ex = await startExchange(idp, { now: () => clock })
 })
-afterEach(async () => { await ex.close() })
+afterEach(async () => {
+  await ex.close()
+})
 
 const exchange = async (broker: string): Promise<string> => {
   const res = await ex.exchangeToken({
-    grant_type: TOKEN_EXCHANGE_GRANT, subject_token: await idp.idToken({ iat: clock, exp: clock + 300 }), subject_token_type: TOKEN_TYPE.idToken, audience: broker,
+    grant_type: TOKEN_EXCHANGE_GRANT,
+    subject_token: await idp.idToken({ iat: clock, exp: clock + 300 }),
+    subject_token_type: TOKEN_TYPE.idToken,
+    audience: broker,
   })
-  const body = await res.json() as { access_token: string }
+  const body = (await res.json()) as { access_token: string }
   expect(res.status, JSON.stringify(body)).toBe(200)
   return body.access_token
 }
-const jwks = async (): Promise<JSONWebKeySet> => await (await fetch(`${ex.url}/.well-known/jwks.json`)).json() as JSONWebKeySet
+const jwks = async (): Promise<JSONWebKeySet> => (await (await fetch(`${ex.url}/.well-known/jwks.json`)).json()) as JSONWebKeySet
 const createBroker = async (id: string, policy: Record<string, unknown> = {}): Promise<Record<string, unknown>> => {
   const res = await ex.api('POST', '/admin/brokers', { id, policy })
   expect(res.status).toBe(201)
-  return await res.json() as Record<string, unknown>
+  return (await res.json()) as Record<string, unknown>
 }
 
 describe('signing algorithms per broker', () => {
@@ -39,12 +48,15 @@ describe('signing algorithms per broker', () => {
     await createBroker('b1', { alg })
     const token = await exchange('b1')
     const { protectedHeader } = await jwtVerify(token, createLocalJWKSet(await jwks()), {
-      issuer: ex.exchange.issuer, audience: 'b1', typ: 'mqtt-broker+jwt', algorithms: [alg],
+      issuer: ex.exchange.issuer,
+      audience: 'b1',
+      typ: 'mqtt-broker+jwt',
+      algorithms: [alg],
     })
     expect(protectedHeader.alg).toBe(alg)
   })
 
-  it('gives an HS256 broker its own secret once, never publishes it, and it verifies no other broker\'s tokens', async () => {
+  it("gives an HS256 broker its own secret once, never publishes it, and it verifies no other broker's tokens", async () => {
     const created = await createBroker('hmac-a', { alg: 'HS256' })
     const secretA = created.hmacSecret as string
     expect(secretA).toMatch(/^[A-Za-z0-9_-]{43}$/)
@@ -64,10 +76,10 @@ describe('signing algorithms per broker', () => {
 })
 
 describe('POST /admin/brokers/:id/hmac-secret', () => {
-  it('replaces an HS256 broker\'s secret (shown once) and refuses brokers that do not use HS256', async () => {
+  it("replaces an HS256 broker's secret (shown once) and refuses brokers that do not use HS256", async () => {
     const first = (await createBroker('hmac-r', { alg: 'HS256' })).hmacSecret as string
     const res = await ex.api('POST', '/admin/brokers/hmac-r/hmac-secret')
-    const { hmacSecret } = await res.json() as { hmacSecret: string }
+    const { hmacSecret } = (await res.json()) as { hmacSecret: string }
     expect([res.status, res.headers.get('cache-control'), hmacSecret === first]).toEqual([200, 'no-store', false])
     const token = await exchange('hmac-r')
     await expect(jwtVerify(token, Buffer.from(hmacSecret, 'base64url'), { algorithms: ['HS256'] })).resolves.toBeTruthy()
@@ -75,7 +87,8 @@ describe('POST /admin/brokers/:id/hmac-secret', () => {
     await createBroker('plain')
     const refused = await ex.api('POST', '/admin/brokers/plain/hmac-secret')
     expect({ status: refused.status, body: await refused.json() }).toEqual({
-      status: 400, body: { error: 'invalid_request', error_description: 'broker "plain" does not use HS256' },
+      status: 400,
+      body: { error: 'invalid_request', error_description: 'broker "plain" does not use HS256' },
     })
   })
 })
@@ -85,7 +98,7 @@ describe('key rotation (POST /admin/keys/rotate)', () => {
     await createBroker('rot')
     const oldKid = decodeProtectedHeader(await exchange('rot')).kid
     const res = await ex.api('POST', '/admin/keys/rotate', { leadTime: '10m' })
-    const rotated = await res.json() as { kid: string; activatesAt: number; retiring: string }
+    const rotated = (await res.json()) as { kid: string; activatesAt: number; retiring: string }
     expect(rotated).toEqual({ kid: expect.any(String), alg: 'EdDSA', activatesAt: clock + 600, retiring: oldKid })
     expect((await jwks()).keys.map((k) => k.kid)).toEqual(expect.arrayContaining([oldKid, rotated.kid]))
     expect(decodeProtectedHeader(await exchange('rot')).kid).toBe(oldKid)
@@ -97,7 +110,7 @@ describe('key rotation (POST /admin/keys/rotate)', () => {
     await createBroker('rot')
     const token = await exchange('rot')
     const { kid: oldKid } = decodeProtectedHeader(token)
-    const { kid: newKid } = await (await ex.api('POST', '/admin/keys/rotate', { leadTime: 0 })).json() as { kid: string }
+    const { kid: newKid } = (await (await ex.api('POST', '/admin/keys/rotate', { leadTime: 0 })).json()) as { kid: string }
     clock += 3600 // the old key's last token (1 h) has just expired, within the hour its usage is rounded to
     expect((await jwks()).keys.map((k) => k.kid)).toContain(oldKid)
     clock = Math.ceil((decodeJwt(token).exp! + 1) / 3600) * 3600 + 61
@@ -109,7 +122,8 @@ describe('key rotation (POST /admin/keys/rotate)', () => {
     const token = await idp.accessToken(ex.exchange.issuer, { scope: 'mqtt-oidc:admin:broker:rot' })
     const res = await ex.api('POST', '/admin/keys/rotate', {}, token)
     expect({ status: res.status, body: await res.json() }).toEqual({
-      status: 403, body: { error: 'insufficient_scope', error_description: 'this action needs scope mqtt-oidc:admin' },
+      status: 403,
+      body: { error: 'insufficient_scope', error_description: 'this action needs scope mqtt-oidc:admin' },
     })
   })
 })

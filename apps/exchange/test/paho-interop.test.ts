@@ -54,16 +54,23 @@ function paho(clientId: string, username: string, token: string, topic?: string)
 /** POST /token: the test IdP's ID token with `clientid` exchanged for a token for this broker. */
 async function exchanged(clientId: string): Promise<string> {
   const res = await ex.exchangeToken({
-    grant_type: TOKEN_EXCHANGE_GRANT, subject_token: await idp.idToken({ clientid: clientId }), subject_token_type: TOKEN_TYPE.idToken, audience: BROKER,
+    grant_type: TOKEN_EXCHANGE_GRANT,
+    subject_token: await idp.idToken({ clientid: clientId }),
+    subject_token_type: TOKEN_TYPE.idToken,
+    audience: BROKER,
   })
-  const body = await res.json() as { access_token?: string }
+  const body = (await res.json()) as { access_token?: string }
   if (res.status !== 200 || !body.access_token) throw new Error(`token exchange failed: ${res.status} ${JSON.stringify(body)}`)
   return body.access_token
 }
 
 async function issued(clientId: string): Promise<string> {
-  const res = await ex.api('POST', `/admin/brokers/${BROKER}/credentials`, { clientIds: [clientId], expiration: '1h', acl: { pub: ['sensors/${clientid}/#'], sub: ['sensors/${clientid}/#'] } })
-  const body = await res.json() as Record<string, string>
+  const res = await ex.api('POST', `/admin/brokers/${BROKER}/credentials`, {
+    clientIds: [clientId],
+    expiration: '1h',
+    acl: { pub: ['sensors/${clientid}/#'], sub: ['sensors/${clientid}/#'] },
+  })
+  const body = (await res.json()) as Record<string, string>
   if (res.status !== 200 || !body[clientId]) throw new Error(`issue failed: ${res.status} ${JSON.stringify(body)}`)
   return body[clientId]
 }
@@ -81,7 +88,7 @@ beforeAll(async () => {
   revokedBeforeStart = await exchanged('p-revoked')
   await revoke(revokedBeforeStart)
   const feed = await ex.api('POST', `/admin/brokers/${BROKER}/feed-credential`)
-  const { feedCredential } = await feed.json() as { feedCredential: string }
+  const { feedCredential } = (await feed.json()) as { feedCredential: string }
   broker = createBroker({ brokerId: BROKER, exchangeUrl: ex.url, mqttPort: 0, wsPort: 0, logger: pino({ level: 'silent' }), feedCredential })
   at = await broker.listen()
 }, 30_000)

@@ -23,9 +23,12 @@ let rabbit: Rabbitmq
 /** A token from POST /token (an ID token whose `clientid` claim is `clientId`, exchanged for the rabbitmq broker). */
 async function exchanged(clientId: string, broker = RESOURCE_SERVER): Promise<string> {
   const res = await ex.exchangeToken({
-    grant_type: TOKEN_EXCHANGE_GRANT, subject_token: await idp.idToken({ clientid: clientId }), subject_token_type: TOKEN_TYPE.idToken, audience: broker,
+    grant_type: TOKEN_EXCHANGE_GRANT,
+    subject_token: await idp.idToken({ clientid: clientId }),
+    subject_token_type: TOKEN_TYPE.idToken,
+    audience: broker,
   })
-  const body = await res.json() as { access_token?: string }
+  const body = (await res.json()) as { access_token?: string }
   if (res.status !== 200 || !body.access_token) throw new Error(`token exchange failed: ${res.status} ${JSON.stringify(body)}`)
   return body.access_token
 }
@@ -33,7 +36,7 @@ async function exchanged(clientId: string, broker = RESOURCE_SERVER): Promise<st
 /** Admin-issued credential (POST /admin/brokers/rabbitmq/credentials) for one client id. */
 async function issued(clientId: string, body: Record<string, unknown> = {}): Promise<string> {
   const res = await ex.api('POST', `/admin/brokers/${RESOURCE_SERVER}/credentials`, { clientIds: [clientId], ...body })
-  const tokens = await res.json() as Record<string, string>
+  const tokens = (await res.json()) as Record<string, string>
   if (res.status !== 200 || !tokens[clientId]) throw new Error(`issue failed: ${res.status} ${JSON.stringify(tokens)}`)
   return tokens[clientId]
 }
@@ -46,7 +49,11 @@ async function forged(clientId: string): Promise<string> {
 }
 
 const pub = (clientId: string, password: string, topic: string) =>
-  spawnTool('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(rabbit.mqttPort), '-V', 'mqttv311', '-i', clientId, '-u', clientId, '-P', password, '-q', '1', '-t', topic, '-m', 'hello'], 20_000).exited
+  spawnTool(
+    'mosquitto_pub',
+    ['-h', '127.0.0.1', '-p', String(rabbit.mqttPort), '-V', 'mqttv311', '-i', clientId, '-u', clientId, '-P', password, '-q', '1', '-t', topic, '-m', 'hello'],
+    20_000,
+  ).exited
 
 beforeAll(async () => {
   idp = await startTestIdp()
@@ -73,10 +80,34 @@ describe('RabbitMQ 3.10 (rabbitmq_mqtt + rabbitmq_auth_backend_oauth2) with exch
 
   it('an exchanged token connects and subscribes, an admin-issued one publishes, inside the ACL (mosquitto_sub/mosquitto_pub)', async () => {
     // stdbuf: mosquitto_sub's debug lines (-d, which show the SUBACK) are block-buffered on a pipe
-    const sub = spawnTool('stdbuf', ['-oL', 'mosquitto_sub',
-      '-h', '127.0.0.1', '-p', String(rabbit.mqttPort), '-V', 'mqttv311', '-i', 'r1', '-u', 'r1', '-P', await exchanged('r1'),
-      '-q', '1', '-t', 'devices/r1/#', '-C', '1', '-v', '-d',
-    ], 20_000)
+    const sub = spawnTool(
+      'stdbuf',
+      [
+        '-oL',
+        'mosquitto_sub',
+        '-h',
+        '127.0.0.1',
+        '-p',
+        String(rabbit.mqttPort),
+        '-V',
+        'mqttv311',
+        '-i',
+        'r1',
+        '-u',
+        'r1',
+        '-P',
+        await exchanged('r1'),
+        '-q',
+        '1',
+        '-t',
+        'devices/r1/#',
+        '-C',
+        '1',
+        '-v',
+        '-d',
+      ],
+      20_000,
+    )
     await sub.printed('received SUBACK')
     // another client id (the same one would take the subscriber's session over), allowed to publish to r1's topics
     const run = await pub('r1-pub', await issued('r1-pub', { acl: { pub: ['devices/r1/#'], sub: [] } }), 'devices/r1/temp')
@@ -95,7 +126,7 @@ describe('RabbitMQ 3.10 (rabbitmq_mqtt + rabbitmq_auth_backend_oauth2) with exch
     ['a token the exchange issued for another broker (aud)', async () => exchanged('x1', 'other-broker')],
     // issued valid from two hours ago for one hour: exp is an hour past
     ['an expired token the exchange issued', async () => issued('x2', { notBefore: now() - 7200, expiration: '1h' })],
-    ['a forged token (another key, the exchange key\'s kid)', async () => forged('x3')],
+    ["a forged token (another key, the exchange key's kid)", async () => forged('x3')],
     ['garbage', async () => 'not-a-token'],
   ])('refuses %s at CONNECT', async (_name, make) => {
     const run = await pub('x', await make(), 'devices/x/t')
@@ -120,9 +151,12 @@ describe('RabbitMQ does not bind a token to a client id; what the rabbitmq profi
 
   /** What a QoS 1 SUBSCRIBE gets: its SUBACK codes, or the connection closed. */
   const subscribeOutcome = (client: MqttClient, filter: string): Promise<string> =>
-    Promise.race([closed(client).then(() => 'connection closed'), subackCodes(client, { [filter]: { qos: 1 } }).then((codes) => `SUBACK ${JSON.stringify(codes)}`)])
+    Promise.race([
+      closed(client).then(() => 'connection closed'),
+      subackCodes(client, { [filter]: { qos: 1 } }).then((codes) => `SUBACK ${JSON.stringify(codes)}`),
+    ])
 
-  it('a token connects under another client id and publishes into its owner\'s topic tree', async () => {
+  it("a token connects under another client id and publishes into its owner's topic tree", async () => {
     const owner = await as('r3', await exchanged('r3'))
     expect(owner.returnCode).toBe(0)
     expect(await subackCodes(owner.client, { 'devices/r3/#': { qos: 1 } })).toEqual([1])
@@ -145,7 +179,7 @@ describe('RabbitMQ does not bind a token to a client id; what the rabbitmq profi
     await until(async () => rabbit.output().includes("access to queue 'mqtt-subscription-impostor-2qos1' in vhost '/' refused for user 'r4'"))
   })
 
-  it('another client\'s persistent session stays its own: an impostor under its client id gets none of its queued messages', async () => {
+  it("another client's persistent session stays its own: an impostor under its client id gets none of its queued messages", async () => {
     const owner = await as('r5', await exchanged('r5'), { clean: false })
     expect(await subackCodes(owner.client, { 'devices/r5/#': { qos: 1 } })).toEqual([1])
     await owner.client.endAsync()
@@ -178,9 +212,31 @@ describe('RabbitMQ does not bind a token to a client id; what the rabbitmq profi
     const client = await as('r7', await exchanged('r7'))
     expect(await subackCodes(client.client, { 'devices/r7/#': { qos: 2 } })).toEqual([1])
     await client.client.endAsync()
-    const run = await spawnTool('mosquitto_pub', [
-      '-h', '127.0.0.1', '-p', String(rabbit.mqttPort), '-V', 'mqttv311', '-i', 'r8', '-u', 'r8', '-P', await exchanged('r8'), '-q', '2', '-t', 'devices/r8/x', '-m', 'hello', '-d',
-    ], 20_000).exited
+    const run = await spawnTool(
+      'mosquitto_pub',
+      [
+        '-h',
+        '127.0.0.1',
+        '-p',
+        String(rabbit.mqttPort),
+        '-V',
+        'mqttv311',
+        '-i',
+        'r8',
+        '-u',
+        'r8',
+        '-P',
+        await exchanged('r8'),
+        '-q',
+        '2',
+        '-t',
+        'devices/r8/x',
+        '-m',
+        'hello',
+        '-d',
+      ],
+      20_000,
+    ).exited
     expect(run.stdout).toContain('received PUBACK (Mid: 1, RC:0)')
     expect(run.stdout).not.toContain('PUBREC')
     expect([run.code, run.stderr]).toEqual([2, 'Error: A network protocol error occurred when communicating with the broker.\n'])

@@ -16,9 +16,15 @@ let idp: TestIdp
 let ex: Running | undefined
 let t: number
 
-beforeAll(async () => { idp = await startTestIdp() })
-afterAll(async () => { await idp.close() })
-afterEach(async () => { await ex?.close() })
+beforeAll(async () => {
+  idp = await startTestIdp()
+})
+afterAll(async () => {
+  await idp.close()
+})
+afterEach(async () => {
+  await ex?.close()
+})
 
 async function start(options: Partial<ExchangeOptions> = {}): Promise<Running> {
   t = realNow()
@@ -29,14 +35,17 @@ async function start(options: Partial<ExchangeOptions> = {}): Promise<Running> {
 
 async function exchange(claims: Record<string, unknown> = {}, broker = 'demo') {
   const res = await ex!.exchangeToken({
-    grant_type: TOKEN_EXCHANGE_GRANT, subject_token: await idp.idToken(claims), subject_token_type: TOKEN_TYPE.idToken, audience: broker,
+    grant_type: TOKEN_EXCHANGE_GRANT,
+    subject_token: await idp.idToken(claims),
+    subject_token_type: TOKEN_TYPE.idToken,
+    audience: broker,
   })
-  return { status: res.status, retryAfter: res.headers.get('retry-after'), body: await res.json() as Record<string, unknown> }
+  return { status: res.status, retryAfter: res.headers.get('retry-after'), body: (await res.json()) as Record<string, unknown> }
 }
 
 async function issue(body: Record<string, unknown>, broker = 'demo') {
   const res = await ex!.api('POST', `/admin/brokers/${broker}/credentials`, body)
-  return { status: res.status, retryAfter: res.headers.get('retry-after'), body: await res.json() as Record<string, unknown> }
+  return { status: res.status, retryAfter: res.headers.get('retry-after'), body: (await res.json()) as Record<string, unknown> }
 }
 
 const slowDown = (description: string) => ({ error: 'slow_down', error_description: description })
@@ -85,7 +94,8 @@ describe('POST /admin/brokers/:id/credentials: admin quotas', () => {
     expect((await issue({ number: 99 })).status).toBe(200)
     t += 20
     expect(await issue({ number: 2 })).toEqual({
-      status: 429, retryAfter: '40',
+      status: 429,
+      retryAfter: '40',
       body: slowDown('this admin may issue 1000 credentials per 60 s and has 1 left; retry in 40 s'),
     })
     expect(await ex!.store.credentials.countLive('demo', t)).toBe(999)
@@ -100,7 +110,8 @@ describe('POST /admin/brokers/:id/credentials: admin quotas', () => {
   it('refuses a batch larger than the whole per-admin limit as invalid', async () => {
     await start({ adminIssueRateLimit: { requests: 50, windowSeconds: 60 } })
     expect(await issue({ number: 51 })).toEqual({
-      status: 400, retryAfter: null,
+      status: 400,
+      retryAfter: null,
       body: { error: 'invalid_request', error_description: 'an admin may issue at most 50 credentials per 60 s; ask for fewer' },
     })
   })
@@ -112,8 +123,11 @@ describe('POST /admin/brokers/:id/credentials: admin quotas', () => {
     await issue({ clientIds: ['d'], expiration: -1 })
     expect((await exchange()).status).toBe(200) // exchanged tokens do not count
     expect(await issue({ clientIds: ['e', 'f', 'g'] })).toEqual({
-      status: 429, retryAfter: '7200',
-      body: slowDown('broker "demo" has 4 live admin-issued credentials (quota 4): 3 more do not fit; retry in 7200 s, when enough of them have expired, or revoke some'),
+      status: 429,
+      retryAfter: '7200',
+      body: slowDown(
+        'broker "demo" has 4 live admin-issued credentials (quota 4): 3 more do not fit; retry in 7200 s, when enough of them have expired, or revoke some',
+      ),
     })
     await ex!.api('POST', '/admin/brokers/demo/revocations', { jtis: [decodeJwt((first.body as Record<string, string>).a!).jti] })
     expect((await issue({ clientIds: ['e'] })).status).toBe(200) // live: b, c, d, e
@@ -122,7 +136,8 @@ describe('POST /admin/brokers/:id/credentials: admin quotas', () => {
     expect((await issue({ clientIds: ['y'], expiration: -1 })).status).toBe(200)
     // live: d, e, x, y; only e ever expires, so waiting cannot make room for 3
     expect(await issue({ clientIds: ['z', 'zz', 'zzz'] })).toEqual({
-      status: 429, retryAfter: null,
+      status: 429,
+      retryAfter: null,
       body: slowDown('broker "demo" has 4 live admin-issued credentials (quota 4): 3 more do not fit; revoke some first'),
     })
     expect(await ex!.store.credentials.countLive('demo', t, 'admin')).toBe(4)

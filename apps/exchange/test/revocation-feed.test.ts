@@ -13,18 +13,24 @@ let exps: Record<string, number>
 /** The demo broker's feed credential. */
 let feed: string
 
-beforeAll(async () => { idp = await startTestIdp() })
-afterAll(async () => { await idp.close() })
+beforeAll(async () => {
+  idp = await startTestIdp()
+})
+afterAll(async () => {
+  await idp.close()
+})
 beforeEach(async () => {
   ex = await startExchange(idp)
   await ensureBroker(ex.store, { id: 'demo' })
   const res = await ex.api('POST', '/admin/brokers/demo/credentials', { number: 3, expiration: '1h' })
-  const claims = Object.values(await res.json() as Record<string, string>).map((t) => decodeJwt(t))
+  const claims = Object.values((await res.json()) as Record<string, string>).map((t) => decodeJwt(t))
   jtis = claims.map((c) => c.jti!) as [string, string, string]
   exps = Object.fromEntries(claims.map((c) => [c.jti!, c.exp!]))
   feed = await issueFeed('demo')
 })
-afterEach(async () => { await ex.close() })
+afterEach(async () => {
+  await ex.close()
+})
 
 const revoke = (list: string[]): Promise<Response> => ex.api('POST', '/admin/brokers/demo/revocations', { jtis: list })
 const unrevoke = (list: string[]): Promise<Response> => ex.api('DELETE', '/admin/brokers/demo/revocations', { jtis: list })
@@ -69,7 +75,8 @@ describe('GET /brokers/:id/revocations (feed)', () => {
     await revoke([jtis[0], jtis[1]])
     await unrevoke([jtis[1]])
     expect(await getJson('/brokers/demo/revocations')).toEqual({
-      status: 200, body: { broker: 'demo', revision: 3, revoked: [{ jti: jtis[0], expiresAt: exps[jtis[0]] }] },
+      status: 200,
+      body: { broker: 'demo', revision: 3, revoked: [{ jti: jtis[0], expiresAt: exps[jtis[0]] }] },
     })
   })
 
@@ -79,7 +86,9 @@ describe('GET /brokers/:id/revocations (feed)', () => {
     expect(await getJson('/brokers/demo/revocations?since=1')).toEqual({
       status: 200,
       body: {
-        broker: 'demo', revision: 3, events: [
+        broker: 'demo',
+        revision: 3,
+        events: [
           { revision: 2, jti: jtis[1], action: 'revoke', expiresAt: exps[jtis[1]] },
           { revision: 3, jti: jtis[0], action: 'unrevoke', expiresAt: exps[jtis[0]] },
         ],
@@ -89,8 +98,10 @@ describe('GET /brokers/:id/revocations (feed)', () => {
   })
 
   it('answers 400 for a bad since', async () => {
-    expect(await getJson('/brokers/demo/revocations?since=-4'))
-      .toEqual({ status: 400, body: { error: 'invalid_request', error_description: 'since must be a revision number (0 or more)' } })
+    expect(await getJson('/brokers/demo/revocations?since=-4')).toEqual({
+      status: 400,
+      body: { error: 'invalid_request', error_description: 'since must be a revision number (0 or more)' },
+    })
   })
 })
 
@@ -174,10 +185,16 @@ const REFUSED = {
 }
 
 describe('the feed credential (each broker reads its own feed only)', () => {
-  it('refuses a request without a credential, a wrong one, and another broker\'s, with one answer whether the broker exists or not', async () => {
+  it("refuses a request without a credential, a wrong one, and another broker's, with one answer whether the broker exists or not", async () => {
     await ensureBroker(ex.store, { id: 'other' })
     const others = await issueFeed('other')
-    for (const path of ['/brokers/demo/revocations', '/brokers/demo/revocations?since=0', '/brokers/demo/revocations/stream', '/brokers/ghost/revocations', '/brokers/ghost/revocations/stream']) {
+    for (const path of [
+      '/brokers/demo/revocations',
+      '/brokers/demo/revocations?since=0',
+      '/brokers/demo/revocations/stream',
+      '/brokers/ghost/revocations',
+      '/brokers/ghost/revocations/stream',
+    ]) {
       expect(await answer(path)).toEqual(REFUSED)
       expect(await answer(path, { authorization: 'Bearer mqof_not-it' })).toEqual(REFUSED)
       expect(await answer(path, { authorization: `Bearer ${others}` })).toEqual(REFUSED)
@@ -226,13 +243,15 @@ describe('stream caps', () => {
       expect((await open('demo', feed)).status).toBe(200)
       const perBroker = await open('demo', feed)
       expect({ status: perBroker.status, retryAfter: perBroker.headers.get('retry-after'), body: await perBroker.json() }).toEqual({
-        status: 429, retryAfter: '30',
+        status: 429,
+        retryAfter: '30',
         body: { error: 'slow_down', error_description: 'broker "demo" already has 2 revocation streams open; close one, or poll ?since=N' },
       })
       expect((await open('b2', f2)).status).toBe(200)
       const total = await open('b3', f3)
       expect({ status: total.status, retryAfter: total.headers.get('retry-after'), body: await total.json() }).toEqual({
-        status: 503, retryAfter: '30',
+        status: 503,
+        retryAfter: '30',
         body: { error: 'temporarily_unavailable', error_description: 'this exchange holds as many revocation streams as it may; poll ?since=N or retry later' },
       })
       // polling stays open to every broker with its credential

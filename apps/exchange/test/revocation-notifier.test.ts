@@ -6,10 +6,22 @@ import { createRevocationNotifier } from '../src/lib/revocation-notifier.js'
 function storeWatch() {
   let report: (broker: string) => void = () => {}
   let markReady: () => void = () => {}
-  const ready = new Promise<void>((resolve) => { markReady = resolve })
+  const ready = new Promise<void>((resolve) => {
+    markReady = resolve
+  })
   let stopped = false
   return {
-    revocations: { watch: (listener: (broker: string) => void): RevocationWatch => { report = listener; return { ready, stop: () => { stopped = true } } } },
+    revocations: {
+      watch: (listener: (broker: string) => void): RevocationWatch => {
+        report = listener
+        return {
+          ready,
+          stop: () => {
+            stopped = true
+          },
+        }
+      },
+    },
     report: (broker: string) => report(broker),
     markReady: () => markReady(),
     stopped: () => stopped,
@@ -64,7 +76,9 @@ describe('revocation notifier fed by the store', () => {
     notifier.notify('error')
     await turn()
     let woken = 0
-    notifier.subscribe('error', () => { woken++ })
+    notifier.subscribe('error', () => {
+      woken++
+    })
     notifier.notify('error')
     await turn()
     expect(woken).toBe(1)

@@ -65,7 +65,7 @@ describe('GET /.well-known/jwks.json', () => {
   // validators (authlib), and `none` (OAuth 2.0 Multiple Response Type Encoding Practices §4) issues nothing.
   it('states response_types_supported, which RFC 8414 requires, and no authorization endpoint', async () => {
     const ex = await startExchange(idp)
-    const body = await (await fetch(`${ex.url}/.well-known/oauth-authorization-server`)).json() as Record<string, unknown>
+    const body = (await (await fetch(`${ex.url}/.well-known/oauth-authorization-server`)).json()) as Record<string, unknown>
     expect(body.response_types_supported).toEqual(['none'])
     expect(body).not.toHaveProperty('authorization_endpoint')
   })
@@ -76,7 +76,7 @@ describe('store sharing', () => {
     const store = createSqliteStore(join(dir, 'shared.sqlite'))
     await store.keys.add({ kid: 'idp-k', alg: 'RS256', owner: 'idp', privateJwk: { kty: 'RSA' }, createdAt: 1, retiredAt: null })
     const ex = await startExchange(idp, { store })
-    const { body } = await jwks(ex.url) as { body: { keys: { kid: string }[] } }
+    const { body } = (await jwks(ex.url)) as { body: { keys: { kid: string }[] } }
     expect(body.keys.map((k) => k.kid)).not.toContain('idp-k')
     await ex.close()
   })

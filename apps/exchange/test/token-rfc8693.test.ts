@@ -12,32 +12,53 @@ let idp: TestIdp
 let corp: TestIdp
 let ex: Running
 
-beforeAll(async () => { [idp, corp] = await Promise.all([startTestIdp(), startTestIdp()]) })
-afterAll(async () => { await Promise.all([idp.close(), corp.close()]) })
+beforeAll(async () => {
+  ;[idp, corp] = await Promise.all([startTestIdp(), startTestIdp()])
+})
+afterAll(async () => {
+  await Promise.all([idp.close(), corp.close()])
+})
 beforeEach(async () => {
   ex = await startExchange(idp, {
     maxSubjectTokenAge: 600,
     trustedIssuers: [{ issuer: corp.issuer, clientIds: ['gateway-app'], clientIdClaim: 'device_id', usernameClaim: 'preferred_username' }],
   })
   await ensureBroker(ex.store, {
-    id: 'demo', acl: { pub: ['devices/${clientid}/#'], sub: ['devices/${clientid}/#', 'broadcast/#'] },
+    id: 'demo',
+    acl: { pub: ['devices/${clientid}/#'], sub: ['devices/${clientid}/#', 'broadcast/#'] },
   })
 })
-afterEach(async () => { await ex.close() })
+afterEach(async () => {
+  await ex.close()
+})
 
 const form = (subjectToken: string, extra: Record<string, string> = {}): Record<string, string> => ({
-  grant_type: TOKEN_EXCHANGE_GRANT, subject_token: subjectToken, subject_token_type: TOKEN_TYPE.idToken, audience: 'demo', ...extra,
+  grant_type: TOKEN_EXCHANGE_GRANT,
+  subject_token: subjectToken,
+  subject_token_type: TOKEN_TYPE.idToken,
+  audience: 'demo',
+  ...extra,
 })
 
 /** An RFC 9068 access token from the second issuer, for this exchange. */
 const corpAccessToken = (claims: Record<string, unknown> = {}, header: Record<string, unknown> = {}): Promise<string> =>
-  corp.sign({
-    iss: corp.issuer, aud: ex.exchange.issuer, sub: 'corp-user-7', client_id: 'gateway-app', device_id: 'press-42',
-    preferred_username: 'bob', iat: now(), exp: now() + 300, ...claims,
-  }, { typ: 'at+jwt', ...header })
+  corp.sign(
+    {
+      iss: corp.issuer,
+      aud: ex.exchange.issuer,
+      sub: 'corp-user-7',
+      client_id: 'gateway-app',
+      device_id: 'press-42',
+      preferred_username: 'bob',
+      iat: now(),
+      exp: now() + 300,
+      ...claims,
+    },
+    { typ: 'at+jwt', ...header },
+  )
 
 async function granted(res: Response): Promise<{ body: Record<string, unknown>; claims: Record<string, unknown> }> {
-  const body = await res.json() as Record<string, unknown>
+  const body = (await res.json()) as Record<string, unknown>
   expect(res.status, JSON.stringify(body)).toBe(200)
   return { body, claims: decodeJwt(body.access_token as string) }
 }
@@ -62,27 +83,31 @@ describe('POST /token subject tokens from trusted issuers', () => {
   it('refuses an access token issued to a client that is not accepted', async () => {
     const token = await corpAccessToken({ client_id: 'some-web-app' })
     await refused(await ex.exchangeToken(form(token, { subject_token_type: TOKEN_TYPE.accessToken })), 400, {
-      error: 'invalid_request', error_description: 'subject_token was issued to a client that is not accepted here',
+      error: 'invalid_request',
+      error_description: 'subject_token was issued to a client that is not accepted here',
     })
   })
 
   it('refuses an access token meant for another resource server', async () => {
     const token = await corpAccessToken({ aud: 'https://api.example' })
     await refused(await ex.exchangeToken(form(token, { subject_token_type: TOKEN_TYPE.accessToken })), 400, {
-      error: 'invalid_request', error_description: 'subject_token audience is not accepted here',
+      error: 'invalid_request',
+      error_description: 'subject_token audience is not accepted here',
     })
   })
 
   it('refuses an ID token presented as an access token (its audience is a client, not this exchange)', async () => {
     await refused(await ex.exchangeToken(form(await idp.idToken(), { subject_token_type: TOKEN_TYPE.accessToken })), 400, {
-      error: 'invalid_request', error_description: 'subject_token audience is not accepted here',
+      error: 'invalid_request',
+      error_description: 'subject_token audience is not accepted here',
     })
   })
 
   it('refuses an ID token of the second issuer for a client id it does not accept', async () => {
     const token = await corp.sign({ iss: corp.issuer, aud: 'mqtt-oidc-cli', sub: 'u', device_id: 'd', iat: now(), exp: now() + 60 })
     await refused(await ex.exchangeToken(form(token)), 400, {
-      error: 'invalid_request', error_description: 'subject_token audience is not accepted here',
+      error: 'invalid_request',
+      error_description: 'subject_token audience is not accepted here',
     })
   })
 
@@ -96,7 +121,8 @@ describe('POST /token subject tokens from trusted issuers', () => {
     await granted(await ex.exchangeToken(form(await idp.idToken())))
     const fetches = idp.jwksFetches
     await refused(await ex.exchangeToken(form(await idp.idToken({}, { kid: 'no-such-key' }))), 400, {
-      error: 'invalid_request', error_description: 'subject_token is not signed by a known key of the identity provider',
+      error: 'invalid_request',
+      error_description: 'subject_token is not signed by a known key of the identity provider',
     })
     expect(idp.jwksFetches).toBe(fetches)
   })
@@ -109,8 +135,8 @@ describe('POST /token subject tokens from trusted issuers', () => {
       const fetches = idp.jwksFetches
       await idp.rotate()
       const [a, b] = await Promise.all([eager.exchangeToken(form(await idp.idToken())), eager.exchangeToken(form(await idp.idToken()))])
-      await granted(a!)
-      await granted(b!)
+      await granted(a)
+      await granted(b)
       expect(idp.jwksFetches).toBe(fetches + 1)
     } finally {
       await eager.close()
@@ -124,26 +150,42 @@ describe('POST /token subject tokens from trusted issuers', () => {
 describe('POST /token claim mapping of a trusted issuer', () => {
   let mapped: Running
   let kc: TestIdp
-  beforeAll(async () => { kc = await startTestIdp() })
-  afterAll(async () => { await kc.close() })
+  beforeAll(async () => {
+    kc = await startTestIdp()
+  })
+  afterAll(async () => {
+    await kc.close()
+  })
   beforeEach(async () => {
     mapped = await startExchange(idp, {
-      trustedIssuers: [{
-        issuer: kc.issuer, clientIds: ['mqtt-gateway'], clientIdClaim: 'sub', clientIdPrefix: 'kc-',
-        usernameClaim: ['preferred_username', 'email'], groupsClaim: '/realm_access/roles',
-      }],
+      trustedIssuers: [
+        {
+          issuer: kc.issuer,
+          clientIds: ['mqtt-gateway'],
+          clientIdClaim: 'sub',
+          clientIdPrefix: 'kc-',
+          usernameClaim: ['preferred_username', 'email'],
+          groupsClaim: '/realm_access/roles',
+        },
+      ],
     })
     const created = await mapped.api('POST', '/admin/brokers', {
-      id: 'demo', acl: { pub: ['devices/${clientid}/#'], sub: ['devices/${clientid}/#'] },
+      id: 'demo',
+      acl: { pub: ['devices/${clientid}/#'], sub: ['devices/${clientid}/#'] },
       policy: { aclTemplates: [{ when: { group: 'operators' }, acl: { pub: ['devices/#'], sub: ['devices/#'] } }] },
     })
     expect(created.status).toBe(201)
   })
-  afterEach(async () => { await mapped.close() })
-  const kcToken = (claims: Record<string, unknown>) => kc.sign({ iss: kc.issuer, aud: 'mqtt-gateway', sub: '5f1c0e2a-77aa', iat: now(), exp: now() + 300, ...claims })
+  afterEach(async () => {
+    await mapped.close()
+  })
+  const kcToken = (claims: Record<string, unknown>) =>
+    kc.sign({ iss: kc.issuer, aud: 'mqtt-gateway', sub: '5f1c0e2a-77aa', iat: now(), exp: now() + 300, ...claims })
 
   it('derives the client id from sub with the prefix, the username from the first claim present, groups from a JSON pointer', async () => {
-    const { claims } = await granted(await mapped.exchangeToken(form(await kcToken({ email: 'ann@example.com', realm_access: { roles: ['operators', 'offline_access'] } }))))
+    const { claims } = await granted(
+      await mapped.exchangeToken(form(await kcToken({ email: 'ann@example.com', realm_access: { roles: ['operators', 'offline_access'] } }))),
+    )
     expect(claims).toMatchObject({ sub: 'kc-5f1c0e2a-77aa', username: 'ann@example.com', acl: { pub: ['devices/#'], sub: ['devices/#'] } })
     const second = await granted(await mapped.exchangeToken(form(await kcToken({ preferred_username: 'ann', email: 'ann@example.com' }))))
     expect(second.claims).toMatchObject({ sub: 'kc-5f1c0e2a-77aa', username: 'ann', acl: { pub: ['devices/${clientid}/#'] } })
@@ -151,7 +193,8 @@ describe('POST /token claim mapping of a trusted issuer', () => {
 
   it('refuses a mapped username that is not a short string, naming the claim', async () => {
     await refused(await mapped.exchangeToken(form(await kcToken({ preferred_username: ['not', 'a', 'string'] }))), 400, {
-      error: 'invalid_request', error_description: 'subject_token has an invalid preferred_username claim',
+      error: 'invalid_request',
+      error_description: 'subject_token has an invalid preferred_username claim',
     })
   })
 })
@@ -165,7 +208,8 @@ describe('POST /token resource and scope', () => {
 
   it('refuses audience and resource naming different brokers with invalid_target', async () => {
     await refused(await ex.exchangeToken(form(await idp.idToken(), { resource: 'mqtt://h/other' })), 400, {
-      error: 'invalid_target', error_description: 'audience and resource name different brokers',
+      error: 'invalid_target',
+      error_description: 'audience and resource name different brokers',
     })
   })
 
@@ -184,16 +228,19 @@ describe('POST /token resource and scope', () => {
 
   it('refuses a scope wider than the broker allows with invalid_scope', async () => {
     await refused(await ex.exchangeToken(form(await idp.idToken(), { scope: 'pub:devices/+/telemetry' })), 400, {
-      error: 'invalid_scope', error_description: 'scope "pub:devices/+/telemetry" is wider than this broker allows',
+      error: 'invalid_scope',
+      error_description: 'scope "pub:devices/+/telemetry" is wider than this broker allows',
     })
     await refused(await ex.exchangeToken(form(await idp.idToken(), { scope: 'pub:broadcast/x' })), 400, {
-      error: 'invalid_scope', error_description: 'scope "pub:broadcast/x" is wider than this broker allows',
+      error: 'invalid_scope',
+      error_description: 'scope "pub:broadcast/x" is wider than this broker allows',
     })
   })
 
   it('refuses a scope token it does not understand with invalid_scope', async () => {
     await refused(await ex.exchangeToken(form(await idp.idToken(), { scope: 'admin' })), 400, {
-      error: 'invalid_scope', error_description: 'unknown scope "admin": use pub:<topic filter> or sub:<topic filter>',
+      error: 'invalid_scope',
+      error_description: 'unknown scope "admin": use pub:<topic filter> or sub:<topic filter>',
     })
   })
 })

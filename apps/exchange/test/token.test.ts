@@ -11,13 +11,19 @@ import type { TestIdp } from '@mqtt-oidc/test-support/test-idp'
 let idp: TestIdp
 let ex: Running
 
-beforeAll(async () => { idp = await startTestIdp() })
-afterAll(async () => { await idp.close() })
+beforeAll(async () => {
+  idp = await startTestIdp()
+})
+afterAll(async () => {
+  await idp.close()
+})
 beforeEach(async () => {
   ex = await startExchange(idp, { maxLifetime: 3600 })
   await ensureBroker(ex.store, { id: 'demo', url: 'mqtt://localhost:1883' })
 })
-afterEach(async () => { await ex.close() })
+afterEach(async () => {
+  await ex.close()
+})
 
 const form = (subjectToken: string, extra: Record<string, string> = {}): Record<string, string> => ({
   grant_type: TOKEN_EXCHANGE_GRANT,
@@ -38,34 +44,52 @@ describe('POST /token grant_type=token-exchange', () => {
     const res = await ex.exchangeToken(form(await idp.idToken()))
     expect(res.status).toBe(200)
     expect(res.headers.get('cache-control')).toBe('no-store')
-    const body = await res.json() as Record<string, unknown>
+    const body = (await res.json()) as Record<string, unknown>
     expect(body).toEqual({
-      access_token: expect.any(String), issued_token_type: TOKEN_TYPE.jwt, token_type: 'N_A', expires_in: 3600,
+      access_token: expect.any(String),
+      issued_token_type: TOKEN_TYPE.jwt,
+      token_type: 'N_A',
+      expires_in: 3600,
     })
     const token = body.access_token as string
     const jwks = createRemoteJWKSet(new URL(`${ex.url}/.well-known/jwks.json`))
     const { payload, protectedHeader } = await jwtVerify(token, jwks, {
-      issuer: ex.exchange.issuer, audience: 'demo', typ: BROKER_TOKEN_TYP, algorithms: ['EdDSA'],
+      issuer: ex.exchange.issuer,
+      audience: 'demo',
+      typ: BROKER_TOKEN_TYP,
+      algorithms: ['EdDSA'],
     })
-    const { keys } = await (await fetch(`${ex.url}/.well-known/jwks.json`)).json() as { keys: { kid: string }[] }
+    const { keys } = (await (await fetch(`${ex.url}/.well-known/jwks.json`)).json()) as { keys: { kid: string }[] }
     expect(protectedHeader).toEqual({ alg: 'EdDSA', kid: keys[0]!.kid, typ: 'mqtt-broker+jwt' })
     expect(payload).toEqual({
-      iss: ex.exchange.issuer, aud: 'demo', sub: 'gateway-1', username: 'alice', jti: expect.stringMatching(/^[0-9A-HJKMNP-TV-Z]{26}$/),
-      iat: expect.any(Number), nbf: payload.iat, exp: (payload.iat ?? 0) + 3600,
+      iss: ex.exchange.issuer,
+      aud: 'demo',
+      sub: 'gateway-1',
+      username: 'alice',
+      jti: expect.stringMatching(/^[0-9A-HJKMNP-TV-Z]{26}$/),
+      iat: expect.any(Number),
+      nbf: payload.iat,
+      exp: (payload.iat ?? 0) + 3600,
       acl: { pub: ['devices/${clientid}/#'], sub: ['devices/${clientid}/#'] },
     })
     expect(payload.iat).toBeGreaterThanOrEqual(before)
     const record = await ex.store.credentials.get('demo', payload.jti!)
     expect(record).toEqual({
-      jti: payload.jti, broker: 'demo', clientId: 'gateway-1', username: 'alice', issuedAt: payload.iat,
-      expiresAt: payload.exp, source: 'exchange', issuedBy: 'account-1',
+      jti: payload.jti,
+      broker: 'demo',
+      clientId: 'gateway-1',
+      username: 'alice',
+      issuedAt: payload.iat,
+      expiresAt: payload.exp,
+      source: 'exchange',
+      issuedBy: 'account-1',
     })
   })
 
   it('caps the lifetime at the broker expiration when it is shorter than the maximum', async () => {
     await ex.store.brokers.update('demo', { expiration: 600 })
     const res = await ex.exchangeToken(form(await idp.idToken(), { requested_token_type: TOKEN_TYPE.jwt }))
-    const body = await res.json() as { access_token: string; expires_in: number }
+    const body = (await res.json()) as { access_token: string; expires_in: number }
     const claims = decodeJwt(body.access_token)
     expect(body.expires_in).toBe(600)
     expect(claims.exp! - claims.iat!).toBe(600)
@@ -74,7 +98,7 @@ describe('POST /token grant_type=token-exchange', () => {
   it('caps the lifetime at the configured maximum when the broker allows longer', async () => {
     await ex.store.brokers.update('demo', { expiration: 7 * 86400 })
     const res = await ex.exchangeToken(form(await idp.idToken()))
-    const claims = decodeJwt((await res.json() as { access_token: string }).access_token)
+    const claims = decodeJwt(((await res.json()) as { access_token: string }).access_token)
     expect(claims.exp! - claims.iat!).toBe(3600)
   })
 
@@ -83,7 +107,7 @@ describe('POST /token grant_type=token-exchange', () => {
     delete f.audience
     const res = await ex.exchangeToken(f)
     expect(res.status).toBe(200)
-    expect(decodeJwt((await res.json() as { access_token: string }).access_token).aud).toBe('demo')
+    expect(decodeJwt(((await res.json()) as { access_token: string }).access_token).aud).toBe('demo')
   })
 
   it('refuses an ID token issued to another client with invalid_request', async () => {
@@ -114,7 +138,8 @@ describe('POST /token grant_type=token-exchange', () => {
 
   it('refuses an HS256 token', async () => {
     const token = await new SignJWT({ iss: idp.issuer, aud: 'mqtt-oidc-cli', sub: 'a', clientid: 'x', exp: now() + 60 })
-      .setProtectedHeader({ alg: 'HS256', kid: idp.kid }).sign(new TextEncoder().encode('a-shared-secret-of-32-bytes-long!'))
+      .setProtectedHeader({ alg: 'HS256', kid: idp.kid })
+      .sign(new TextEncoder().encode('a-shared-secret-of-32-bytes-long!'))
     const res = await ex.exchangeToken(form(token))
     await refused(res, 400, { error: 'invalid_request', error_description: 'subject_token alg is not allowed' })
   })
@@ -128,7 +153,7 @@ describe('POST /token grant_type=token-exchange', () => {
 
   it('refuses a broker token as subject token (no privilege chaining)', async () => {
     const first = await ex.exchangeToken(form(await idp.idToken()))
-    const brokerToken = (await first.json() as { access_token: string }).access_token
+    const brokerToken = ((await first.json()) as { access_token: string }).access_token
     expect(decodeProtectedHeader(brokerToken).typ).toBe(BROKER_TOKEN_TYP)
     const res = await ex.exchangeToken(form(brokerToken, { subject_token_type: TOKEN_TYPE.jwt }))
     await refused(res, 400, { error: 'invalid_request', error_description: 'subject_token is a broker token; broker tokens cannot be exchanged' })
@@ -176,7 +201,9 @@ describe('POST /token grant_type=token-exchange', () => {
 
   it('refuses a JSON body', async () => {
     const res = await fetch(`${ex.url}/token`, {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(form(await idp.idToken())),
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(form(await idp.idToken())),
     })
     await refused(res, 400, { error: 'invalid_request', error_description: 'the token request must be application/x-www-form-urlencoded' })
   })
@@ -186,23 +213,30 @@ describe('POST /token grant_type=token-exchange', () => {
     const big = await fetch(`${ex.url}/token`, { method: 'POST', body: new URLSearchParams(form(subjectToken, { scope: 'x'.repeat(70_000) })) })
     await refused(big, 400, { error: 'invalid_request', error_description: 'the request body is too large' })
     const latin1 = await fetch(`${ex.url}/token`, {
-      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded; charset=iso-8859-1' }, body: new URLSearchParams(form(subjectToken)).toString(),
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded; charset=iso-8859-1' },
+      body: new URLSearchParams(form(subjectToken)).toString(),
     })
     await refused(latin1, 400, { error: 'invalid_request', error_description: 'the request body cannot be read' })
     const many = new URLSearchParams(form(subjectToken))
     for (let i = 0; i < 50; i++) many.append(`x${i}`, '1')
-    await refused(await fetch(`${ex.url}/token`, { method: 'POST', body: many }), 400, { error: 'invalid_request', error_description: 'the request body cannot be read' })
+    await refused(await fetch(`${ex.url}/token`, { method: 'POST', body: many }), 400, {
+      error: 'invalid_request',
+      error_description: 'the request body cannot be read',
+    })
     expect((await ex.exchangeToken(form(subjectToken))).status).toBe(200)
   })
 
   it('records every token of a burst before answering it (group commit)', async () => {
-    const tokens = await Promise.all(Array.from({ length: 60 }, async (_, i) => {
-      const res = await ex.exchangeToken(form(await idp.idToken({ sub: `account-${i}`, clientid: `gateway-of-${i}` })))
-      const { access_token: token } = await res.json() as { access_token: string }
-      // checked the moment the answer is in: its record must already be committed
-      expect(await ex.store.credentials.get('demo', decodeJwt(token).jti!)).toMatchObject({ source: 'exchange', issuedBy: `account-${i}` })
-      return token
-    }))
+    const tokens = await Promise.all(
+      Array.from({ length: 60 }, async (_, i) => {
+        const res = await ex.exchangeToken(form(await idp.idToken({ sub: `account-${i}`, clientid: `gateway-of-${i}` })))
+        const { access_token: token } = (await res.json()) as { access_token: string }
+        // checked the moment the answer is in: its record must already be committed
+        expect(await ex.store.credentials.get('demo', decodeJwt(token).jti!)).toMatchObject({ source: 'exchange', issuedBy: `account-${i}` })
+        return token
+      }),
+    )
     expect(new Set(tokens.map((t) => decodeJwt(t).jti)).size).toBe(60)
     expect(await ex.store.credentials.countLive('demo', now(), 'exchange')).toBe(60)
   })
@@ -238,7 +272,7 @@ describe('POST /token grant_type=token-exchange', () => {
   })
 })
 
-describe('POST /token: the strict JWT rules on subject tokens (the same as the brokers\')', () => {
+describe("POST /token: the strict JWT rules on subject tokens (the same as the brokers')", () => {
   /** An ID token signed over this exact payload text (JSON.stringify cannot name a claim twice). */
   const idTokenText = (payload: string): string => {
     const input = `${Buffer.from(JSON.stringify({ alg: 'RS256', kid: idp.kid })).toString('base64url')}.${Buffer.from(payload).toString('base64url')}`
@@ -250,14 +284,16 @@ describe('POST /token: the strict JWT rules on subject tokens (the same as the b
   it('refuses an ID token naming a claim twice, which JSON.parse would read as its last value', async () => {
     expect((await ex.exchangeToken(form(idTokenText(payload(''))))).status).toBe(200)
     await refused(await ex.exchangeToken(form(idTokenText(payload(',"clientid":"someone-else"')))), 400, {
-      error: 'invalid_request', error_description: 'subject_token payload names "clientid" more than once',
+      error: 'invalid_request',
+      error_description: 'subject_token payload names "clientid" more than once',
     })
   })
 
   it('refuses an access token or a logout token of the IdP presented as an ID token', async () => {
     for (const typ of ['at+jwt', 'logout+jwt', 'application/logout+jwt']) {
       await refused(await ex.exchangeToken(form(await idp.idToken({}, { typ }))), 400, {
-        error: 'invalid_request', error_description: 'subject_token has the wrong typ header',
+        error: 'invalid_request',
+        error_description: 'subject_token has the wrong typ header',
       })
     }
     expect((await ex.exchangeToken(form(await idp.idToken({}, { typ: 'JWT' })))).status).toBe(200)
@@ -265,19 +301,22 @@ describe('POST /token: the strict JWT rules on subject tokens (the same as the b
 
   it('refuses an ID token issued in the future beyond the clock tolerance', async () => {
     await refused(await ex.exchangeToken(form(await idp.idToken({ iat: now() + 120 }))), 400, {
-      error: 'invalid_request', error_description: 'subject_token was issued in the future (check the clocks)',
+      error: 'invalid_request',
+      error_description: 'subject_token was issued in the future (check the clocks)',
     })
   })
 
   it('refuses times written in milliseconds', async () => {
     await refused(await ex.exchangeToken(form(await idp.idToken({ exp: Date.now() + 300_000 }))), 400, {
-      error: 'invalid_request', error_description: 'subject_token has an invalid exp claim: a time in milliseconds (NumericDate is in seconds)',
+      error: 'invalid_request',
+      error_description: 'subject_token has an invalid exp claim: a time in milliseconds (NumericDate is in seconds)',
     })
   })
 
   it('refuses an ID token whose aud names another client too (OpenID Connect Core 3.1.3.7)', async () => {
     await refused(await ex.exchangeToken(form(await idp.idToken({ aud: ['mqtt-oidc-cli', 'some-other-client'] }))), 400, {
-      error: 'invalid_request', error_description: 'subject_token audience names other recipients too',
+      error: 'invalid_request',
+      error_description: 'subject_token audience names other recipients too',
     })
   })
 })
@@ -286,7 +325,8 @@ describe('POST /token: the strict JWT rules on subject tokens (the same as the b
 // an authentication this endpoint cannot perform, so they fail as RFC 6749 §5.2 says (invalid_client;
 // 401 with a WWW-Authenticate of the scheme the client used when it sent an Authorization header).
 describe('POST /token client authentication (none only)', () => {
-  const NO_CREDENTIALS = 'this token endpoint authenticates no clients (token_endpoint_auth_methods_supported: ["none"]); send the request without client credentials'
+  const NO_CREDENTIALS =
+    'this token endpoint authenticates no clients (token_endpoint_auth_methods_supported: ["none"]); send the request without client credentials'
   const post = (body: Record<string, string>, headers: Record<string, string> = {}): Promise<Response> =>
     fetch(`${ex.url}/token`, { method: 'POST', headers, body: new URLSearchParams(body) })
   const basic = (user: string, password: string): string => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`
@@ -310,7 +350,10 @@ describe('POST /token client authentication (none only)', () => {
   })
 
   it('refuses client_secret or client_assertion in the body (401 invalid_client, no challenge)', async () => {
-    const bodies: Array<Record<string, string>> = [{ client_secret: 's' }, { client_assertion: 'a.b.c', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer' }]
+    const bodies: Array<Record<string, string>> = [
+      { client_secret: 's' },
+      { client_assertion: 'a.b.c', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer' },
+    ]
     for (const extra of bodies) {
       const res = await post(form(await idp.idToken(), { client_id: 'mqtt-oidc-cli', ...extra }))
       expect(res.headers.get('www-authenticate')).toBeNull()

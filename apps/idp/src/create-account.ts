@@ -48,7 +48,9 @@ export async function createAccount(store: Store, input: CreateAccountInput): Pr
     createdAt: Math.floor(Date.now() / 1000),
     clientIdMode: input.clientIdMode ?? 'per-login',
   }
-  await store.accounts.create(account).catch(async (err: unknown) => { throw await explainTakenClientId(store, err) })
+  await store.accounts.create(account).catch(async (err: unknown) => {
+    throw await explainTakenClientId(store, err)
+  })
   return account
 }
 
@@ -59,6 +61,7 @@ function validateAccountInput(input: CreateAccountInput): string[] {
   if (password) problems.push(password)
   problems.push(...clientIdProblems(input.clientIds ?? []))
   problems.push(...groupProblems(input.groups ?? []))
-  if (input.clientIdMode !== undefined && !CLIENT_ID_MODES.includes(input.clientIdMode)) problems.push(`client id mode must be one of ${CLIENT_ID_MODES.join(', ')}`)
+  if (input.clientIdMode !== undefined && !CLIENT_ID_MODES.includes(input.clientIdMode))
+    problems.push(`client id mode must be one of ${CLIENT_ID_MODES.join(', ')}`)
   return problems
 }

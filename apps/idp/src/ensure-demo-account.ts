@@ -50,7 +50,11 @@ export async function ensureDemoAccount(store: Store, dataDir: string): Promise<
   if (account) {
     // The file was lost: the old password cannot be recovered, so it is reset.
     clientId = account.clientIds[0] ?? `demo-${randomBase32(8)}`
-    await store.accounts.update(account.id, { passwordHash: await hashPassword(password), clientIds: [clientId, ...account.clientIds.slice(1)], disabled: false })
+    await store.accounts.update(account.id, {
+      passwordHash: await hashPassword(password),
+      clientIds: [clientId, ...account.clientIds.slice(1)],
+      disabled: false,
+    })
   } else {
     clientId = `demo-${randomBase32(8)}`
     await createAccount(store, { username: DEMO_USERNAME, password, clientIds: [clientId] })

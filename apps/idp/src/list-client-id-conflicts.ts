@@ -8,8 +8,10 @@ import type { ClientIdConflict, Store } from '@mqtt-oidc/core'
  */
 export async function listClientIdConflicts(store: Store): Promise<ClientIdConflict[]> {
   const conflicts = await store.clientIds.conflicts()
-  return Promise.all(conflicts.map(async ({ clientId, accountIds }) => ({
-    clientId,
-    usernames: (await Promise.all(accountIds.map(async (id) => (await store.accounts.findById(id))?.username ?? id))).sort(),
-  })))
+  return Promise.all(
+    conflicts.map(async ({ clientId, accountIds }) => ({
+      clientId,
+      usernames: (await Promise.all(accountIds.map(async (id) => (await store.accounts.findById(id))?.username ?? id))).sort(),
+    })),
+  )
 }

@@ -16,6 +16,7 @@ export async function setAccountClientIds(store: Store, username: string, client
   if (problems.length > 0) throw new InvalidRequest(problems.join('; '))
   const account = await store.accounts.findByUsername(username)
   if (!account) throw new NotFound(`no account ${JSON.stringify(username)}`)
-  return store.accounts.update(account.id, { clientIds: [...clientIds] })
-    .catch(async (err: unknown) => { throw await explainTakenClientId(store, err) })
+  return store.accounts.update(account.id, { clientIds: [...clientIds] }).catch(async (err: unknown) => {
+    throw await explainTakenClientId(store, err)
+  })
 }

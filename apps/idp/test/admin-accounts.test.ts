@@ -15,14 +15,26 @@ let t: TestIdp
 let api: AdminApi
 
 beforeAll(async () => {
-  const sink = new Writable({ write(chunk: Buffer, _enc, done) { logged.push(chunk.toString()); done() } })
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      logged.push(chunk.toString())
+      done()
+    },
+  })
   t = await startTestIdp({ logger: pino({ level: 'debug' }, sink) })
   api = adminApi(t.issuer, await adminToken(t.issuer))
 })
-afterAll(async () => { await t?.close() })
+afterAll(async () => {
+  await t?.close()
+})
 
 const account = (fields: Record<string, unknown>): Record<string, unknown> => ({
-  id: expect.stringMatching(/^[0-9A-Z]{26}$/), groups: [], disabled: false, createdAt: expect.any(Number), clientIdMode: 'per-login', ...fields,
+  id: expect.stringMatching(/^[0-9A-Z]{26}$/),
+  groups: [],
+  disabled: false,
+  createdAt: expect.any(Number),
+  clientIdMode: 'per-login',
+  ...fields,
 })
 
 describe('POST /admin/accounts', () => {
@@ -42,8 +54,9 @@ describe('POST /admin/accounts', () => {
   it('refuses bad input listing every problem, and creates nothing', async () => {
     await refused(await api('POST', '/accounts', { username: 'bad name', password: 'short', clientIds: ['a/+/#'], groups: ['', 'ops', 'ops'] }), 400, {
       error: 'invalid_request',
-      error_description: 'username must be 1-64 letters, digits or . _ @ -; password must be 8-1024 characters; client id "a/+/#" may not contain "/", "+" or "#"; '
-        + 'group "" must be 1-256 characters without control characters; groups must be unique',
+      error_description:
+        'username must be 1-64 letters, digits or . _ @ -; password must be 8-1024 characters; client id "a/+/#" may not contain "/", "+" or "#"; ' +
+        'group "" must be 1-256 characters without control characters; groups must be unique',
     })
     await refused(await api('POST', '/accounts', { username: 'eve', clientIdMode: 'everyone', pasword: PASSWORD }), 400, {
       error: 'invalid_request',
@@ -54,10 +67,12 @@ describe('POST /admin/accounts', () => {
 
   it('refuses a taken username and a client id another account holds, saying whose', async () => {
     await refused(await api('POST', '/accounts', { username: 'gw-owner', password: PASSWORD }), 409, {
-      error: 'conflict', error_description: 'account "gw-owner" already exists',
+      error: 'conflict',
+      error_description: 'account "gw-owner" already exists',
     })
     await refused(await api('POST', '/accounts', { username: 'mallory', password: PASSWORD, clientIds: ['gw-17'] }), 409, {
-      error: 'conflict', error_description: 'client id "gw-17" belongs to account "gw-owner"; pick another, or take it from gw-owner first (users set gw-owner --client-id ...)',
+      error: 'conflict',
+      error_description: 'client id "gw-17" belongs to account "gw-owner"; pick another, or take it from gw-owner first (users set gw-owner --client-id ...)',
     })
   })
 })
@@ -72,7 +87,10 @@ describe('GET /admin/accounts', () => {
   })
 
   it('asks for the admin token like the rest of the admin API', async () => {
-    await refused(await fetch(`${t.issuer}/admin/accounts`), 401, { error: 'invalid_token', error_description: 'an access token with scope mqtt-oidc:admin is required' })
+    await refused(await fetch(`${t.issuer}/admin/accounts`), 401, {
+      error: 'invalid_token',
+      error_description: 'an access token with scope mqtt-oidc:admin is required',
+    })
   })
 })
 
@@ -85,11 +103,16 @@ describe('PATCH /admin/accounts/:username', () => {
 
   it('checks every field before it changes anything', async () => {
     await refused(await api('PATCH', '/accounts/gw-owner', { clientIds: ['gw-20'], groups: ['ok', 'bad\u0007'] }), 400, {
-      error: 'invalid_request', error_description: 'group "bad\\u0007" must be 1-256 characters without control characters',
+      error: 'invalid_request',
+      error_description: 'group "bad\\u0007" must be 1-256 characters without control characters',
     })
-    await refused(await api('PATCH', '/accounts/gw-owner', { clientIds: [] }), 400, { error: 'invalid_request', error_description: 'an account needs at least one client id' })
+    await refused(await api('PATCH', '/accounts/gw-owner', { clientIds: [] }), 400, {
+      error: 'invalid_request',
+      error_description: 'an account needs at least one client id',
+    })
     await refused(await api('PATCH', '/accounts/gw-owner', {}), 400, {
-      error: 'invalid_request', error_description: 'nothing to change: give clientIds, groups, clientIdMode or disabled',
+      error: 'invalid_request',
+      error_description: 'nothing to change: give clientIds, groups, clientIdMode or disabled',
     })
     await refused(await api('PATCH', '/accounts/nobody', { disabled: true }), 404, { error: 'not_found', error_description: 'no account "nobody"' })
     expect(await ok(await api('GET', '/accounts/gw-owner'))).toMatchObject({ clientIds: ['gw-19', 'gw-17'], groups: [] })
@@ -119,19 +142,34 @@ describe('PUT /admin/accounts/:username/password', () => {
   })
 
   it('refuses an unacceptable password and an unknown account', async () => {
-    await refused(await api('PUT', '/accounts/gw-owner/password', { password: 'short' }), 400, { error: 'invalid_request', error_description: 'password must be 8-1024 characters' })
+    await refused(await api('PUT', '/accounts/gw-owner/password', { password: 'short' }), 400, {
+      error: 'invalid_request',
+      error_description: 'password must be 8-1024 characters',
+    })
     await refused(await api('PUT', '/accounts/gw-owner/password', {}), 400, { error: 'invalid_request', error_description: 'password must be a string' })
-    await refused(await api('PUT', '/accounts/nobody/password', { password: 'third-password-1' }), 404, { error: 'not_found', error_description: 'no account "nobody"' })
+    await refused(await api('PUT', '/accounts/nobody/password', { password: 'third-password-1' }), 404, {
+      error: 'not_found',
+      error_description: 'no account "nobody"',
+    })
   })
 
   it('never writes a password into a log line, while every change is audited', () => {
     const lines = logged.join('')
     for (const secret of [PASSWORD, 'second-password-9931', 'third-password-1', 'short']) expect(lines).not.toContain(secret)
-    const audited = logged.map((l) => JSON.parse(l) as { audit?: boolean; action?: string; username?: string; refused?: string }).filter((l) => l.audit === true)
-    expect(new Set(audited.map((l) => l.refused))).toEqual(new Set([undefined, 'ERR_INVALID_REQUEST', 'ERR_CONFLICT', 'ERR_CLIENT_ID_TAKEN', 'ERR_NOT_FOUND', 'ERR_UNAUTHENTICATED']))
+    const audited = logged
+      .map((l) => JSON.parse(l) as { audit?: boolean; action?: string; username?: string; refused?: string })
+      .filter((l) => l.audit === true)
+    expect(new Set(audited.map((l) => l.refused))).toEqual(
+      new Set([undefined, 'ERR_INVALID_REQUEST', 'ERR_CONFLICT', 'ERR_CLIENT_ID_TAKEN', 'ERR_NOT_FOUND', 'ERR_UNAUTHENTICATED']),
+    )
     expect(audited.filter((l) => l.refused === undefined).map((l) => `${l.action} ${l.username}`)).toEqual([
-      'account created gw-owner', 'account created kiosk', 'account updated gw-owner', 'account updated gw-owner',
-      'account disabled gw-owner', 'account enabled gw-owner', 'account password set gw-owner',
+      'account created gw-owner',
+      'account created kiosk',
+      'account updated gw-owner',
+      'account updated gw-owner',
+      'account disabled gw-owner',
+      'account enabled gw-owner',
+      'account password set gw-owner',
     ])
   })
 })
@@ -153,7 +191,11 @@ describe('/admin/keys', () => {
     const before = await ok<Array<{ kid: string }>>(await api('GET', '/keys'))
     const start = Math.floor(Date.now() / 1000)
     const rotation = await ok<{ added: string[]; retired: string[]; activatesAt: number }>(await api('POST', '/keys/rotate', { leadTime: 600 }))
-    expect(rotation).toEqual({ added: [expect.any(String), expect.any(String), expect.any(String)], retired: expect.any(Array), activatesAt: expect.any(Number) })
+    expect(rotation).toEqual({
+      added: [expect.any(String), expect.any(String), expect.any(String)],
+      retired: expect.any(Array),
+      activatesAt: expect.any(Number),
+    })
     expect(rotation.retired.sort()).toEqual(before.map((k) => k.kid).sort())
     expect(rotation.activatesAt - start).toBeGreaterThanOrEqual(600)
     expect(rotation.activatesAt - start).toBeLessThanOrEqual(602)
@@ -163,7 +205,13 @@ describe('/admin/keys', () => {
   })
 
   it('refuses a lead that is not a whole number of seconds from 0 to a year', async () => {
-    await refused(await api('POST', '/keys/rotate', { leadTime: -1 }), 400, { error: 'invalid_request', error_description: 'leadTime must be 0 or more seconds' })
-    await refused(await api('POST', '/keys/rotate', { leadTime: '10m' }), 400, { error: 'invalid_request', error_description: 'leadTime must be a number of seconds' })
+    await refused(await api('POST', '/keys/rotate', { leadTime: -1 }), 400, {
+      error: 'invalid_request',
+      error_description: 'leadTime must be 0 or more seconds',
+    })
+    await refused(await api('POST', '/keys/rotate', { leadTime: '10m' }), 400, {
+      error: 'invalid_request',
+      error_description: 'leadTime must be a number of seconds',
+    })
   })
 })

@@ -11,12 +11,21 @@ let t: TestIdp
 let redirectUri: string
 
 beforeAll(async () => {
-  t = await startTestIdp({}, async (store) => { await createAccount(store, { ...ALICE, clientIds: ['alice-laptop'], clientIdMode: 'shared' }) })
+  t = await startTestIdp({}, async (store) => {
+    await createAccount(store, { ...ALICE, clientIds: ['alice-laptop'], clientIdMode: 'shared' })
+  })
   redirectUri = 'http://127.0.0.1:49152/callback'
 })
-afterAll(async () => { await t?.close() })
+afterAll(async () => {
+  await t?.close()
+})
 
-interface Authorized { callback: URL; verifier: string; state: string; nonce: string }
+interface Authorized {
+  callback: URL
+  verifier: string
+  state: string
+  nonce: string
+}
 
 /** Runs the browser part of the flow as alice and returns where the IdP sent her back. */
 async function authorize(extra: Record<string, string | undefined> = {}, browser = new ScriptedBrowser(), consentSeen?: string[][]): Promise<Authorized> {
@@ -24,11 +33,22 @@ async function authorize(extra: Record<string, string | undefined> = {}, browser
   const state = oidc.randomState()
   const nonce = oidc.randomNonce()
   const params = Object.entries({
-    redirect_uri: redirectUri, scope: SCOPE, state, nonce, prompt: 'consent',
-    code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', ...extra,
+    redirect_uri: redirectUri,
+    scope: SCOPE,
+    state,
+    nonce,
+    prompt: 'consent',
+    code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+    ...extra,
   }).filter((entry): entry is [string, string] => entry[1] !== undefined)
   const url = oidc.buildAuthorizationUrl(t.config, Object.fromEntries(params))
-  return { callback: await completeAuthCodeLogin(url, { ...ALICE, browser, onConsent: consentSeen && ((items) => consentSeen.push(items)) }), verifier, state, nonce }
+  return {
+    callback: await completeAuthCodeLogin(url, { ...ALICE, browser, onConsent: consentSeen && ((items) => consentSeen.push(items)) }),
+    verifier,
+    state,
+    nonce,
+  }
 }
 
 const exchange = (a: Authorized, verifier = a.verifier) =>
@@ -40,12 +60,19 @@ const rawExchange = (code: string, verifier: string) =>
 describe('GET /auth: PKCE (RFC 7636, S256 only)', () => {
   it('refuses code_challenge_method=plain with invalid_request at the redirect URI', async () => {
     const url = oidc.buildAuthorizationUrl(t.config, {
-      redirect_uri: redirectUri, scope: SCOPE, state: 's1', code_challenge: oidc.randomPKCECodeVerifier(), code_challenge_method: 'plain',
+      redirect_uri: redirectUri,
+      scope: SCOPE,
+      state: 's1',
+      code_challenge: oidc.randomPKCECodeVerifier(),
+      code_challenge_method: 'plain',
     })
     const res = await fetch(url, { redirect: 'manual' })
     expect(res.status).toBe(303)
     expect(Object.fromEntries(new URL(res.headers.get('location') ?? '').searchParams)).toEqual({
-      error: 'invalid_request', error_description: 'not supported value of code_challenge_method', state: 's1', iss: t.issuer,
+      error: 'invalid_request',
+      error_description: 'not supported value of code_challenge_method',
+      state: 's1',
+      iss: t.issuer,
     })
   })
 
@@ -73,7 +100,8 @@ describe('POST /token grant_type=authorization_code', () => {
     const a = await authorize()
     const code = a.callback.searchParams.get('code') ?? ''
     expect(await rawExchange(code, 'too-short-verifier')).toEqual({
-      status: 400, body: { error: 'invalid_request', error_description: 'code_verifier must be a string with a minimum length of 43 characters' },
+      status: 400,
+      body: { error: 'invalid_request', error_description: 'code_verifier must be a string with a minimum length of 43 characters' },
     })
   })
 
@@ -101,8 +129,10 @@ describe('POST /token grant_type=refresh_token: rotation and reuse detection', (
     const first = await exchange(await authorize())
     const second = await oidc.refreshTokenGrant(t.config, first.refresh_token ?? '')
     // The thief replays the first token: refused, and the grant is revoked...
-    expect(await tokenRequest(t.issuer, { grant_type: 'refresh_token', refresh_token: first.refresh_token ?? '' }))
-      .toEqual({ status: 400, body: INVALID_GRANT })
+    expect(await tokenRequest(t.issuer, { grant_type: 'refresh_token', refresh_token: first.refresh_token ?? '' })).toEqual({
+      status: 400,
+      body: INVALID_GRANT,
+    })
     // ...so the legitimate holder's current token and access token stop working too.
     await expect(oidc.refreshTokenGrant(t.config, second.refresh_token ?? '')).rejects.toMatchObject({ error: 'invalid_grant' })
     expect((await oidc.tokenIntrospection(t.config, second.access_token)).active).toBe(false)

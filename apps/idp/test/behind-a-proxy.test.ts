@@ -16,7 +16,9 @@ let direct: TestIdp
 
 beforeAll(async () => {
   const limits = { loginRateLimit: { perAccount: { limit: 100, windowSeconds: 900 }, perIp: { limit: 2, windowSeconds: 900 } } }
-  const seed = async (store: Parameters<NonNullable<Parameters<typeof startTestIdp>[1]>>[0]) => { await createAccount(store, ALICE) }
+  const seed = async (store: Parameters<NonNullable<Parameters<typeof startTestIdp>[1]>>[0]) => {
+    await createAccount(store, ALICE)
+  }
   ;[behind, direct] = await Promise.all([startTestIdp({ ...limits, trustedProxies: 1 }, seed), startTestIdp(limits, seed)])
 })
 afterAll(async () => {
@@ -60,11 +62,11 @@ describe('an IdP behind a reverse proxy', () => {
     /** A browser behind the proxy at `xff` that types wrong codes until it is told to wait; how many it got to type. */
     const wrongCodesUntilRefused = async (xff: string, most: number): Promise<number> => {
       const browser = new ScriptedBrowser(new CookieJar(), { 'x-forwarded-for': xff })
-      let page = await browser.get(`${behind.issuer}/device`) as BrowserPage
+      let page = (await browser.get(`${behind.issuer}/device`)) as BrowserPage
       for (let typed = 0; typed < most; typed++) {
         const form = page.forms.find((f) => f.fields.some(([name]) => name === 'user_code'))
         if (!form) return typed
-        page = await browser.submit(form, { user_code: 'BCDF-GHJK-LMNP' }) as BrowserPage
+        page = (await browser.submit(form, { user_code: 'BCDF-GHJK-LMNP' })) as BrowserPage
         if (page.status === 429) return typed
       }
       return most
@@ -76,8 +78,12 @@ describe('an IdP behind a reverse proxy', () => {
   it('sets Secure cookies when the proxy says the request came over https, and only then', async () => {
     const interactionCookie = async (t: TestIdp, headers: Record<string, string>): Promise<string> => {
       const url = oidc.buildAuthorizationUrl(t.config, {
-        redirect_uri: 'http://127.0.0.1:49152/callback', scope: 'openid', state: 's', nonce: 'n',
-        code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()), code_challenge_method: 'S256',
+        redirect_uri: 'http://127.0.0.1:49152/callback',
+        scope: 'openid',
+        state: 's',
+        nonce: 'n',
+        code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()),
+        code_challenge_method: 'S256',
       })
       const res = await fetch(url, { redirect: 'manual', headers })
       expect(res.status).toBe(303)

@@ -1,12 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import * as oidc from 'openid-client'
-import { decodeJwt } from 'jose'
 import { createAccount } from '../src/index.js'
 import { completeAuthCodeLogin, completeDeviceLogin, ScriptedBrowser, ScriptedLoginError, type BrowserPage } from '@mqtt-oidc/test-support/idp-user-agent'
 import { DEVICE_GRANT, deviceAuthorization, SCOPE, startTestIdp, tokenRequest, type TestIdp } from './support/test-idp.js'
 
 const ALICE = { username: 'alice', password: 'correct horse battery' }
-const NOT_HELD = 'the requested clientid is not one of this account\'s client ids'
+const NOT_HELD = "the requested clientid is not one of this account's client ids"
 const REDIRECT_URI = 'http://127.0.0.1:50001/callback'
 
 let t: TestIdp
@@ -17,13 +16,20 @@ beforeAll(async () => {
     aliceId = (await createAccount(store, { ...ALICE, clientIds: ['gw-17', 'gw-18'], groups: ['ops', 'site-a'] })).id
   })
 })
-afterAll(async () => { await t?.close() })
+afterAll(async () => {
+  await t?.close()
+})
 
 async function authorize(params: Record<string, string>, browser = new ScriptedBrowser()) {
   const verifier = oidc.randomPKCECodeVerifier()
   const url = oidc.buildAuthorizationUrl(t.config, {
-    redirect_uri: REDIRECT_URI, scope: SCOPE, prompt: 'consent', state: 'st',
-    code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', ...params,
+    redirect_uri: REDIRECT_URI,
+    scope: SCOPE,
+    prompt: 'consent',
+    state: 'st',
+    code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+    ...params,
   })
   const callback = await completeAuthCodeLogin(url, { ...ALICE, browser })
   return { callback, verifier }
@@ -43,7 +49,7 @@ describe('clientid authorization parameter', () => {
     expect(refreshed.claims()).toMatchObject({ clientid: 'gw-18' })
   })
 
-  it('uses the account\'s first client id when none is requested', async () => {
+  it("uses the account's first client id when none is requested", async () => {
     expect((await signIn()).claims()).toMatchObject({ clientid: 'gw-17' })
   })
 
@@ -51,7 +57,13 @@ describe('clientid authorization parameter', () => {
     const da = await oidc.initiateDeviceAuthorization(t.config, { scope: SCOPE, clientid: 'gw-18' })
     const polling = oidc.pollDeviceAuthorizationGrant(t.config, da)
     let title: string | undefined
-    await completeDeviceLogin({ verificationUriComplete: da.verification_uri_complete, ...ALICE, onPage: (p) => { if (p.name === 'device-confirm') title = /<h1>([^<]*)<\/h1>/.exec(p.html)?.[1] } })
+    await completeDeviceLogin({
+      verificationUriComplete: da.verification_uri_complete,
+      ...ALICE,
+      onPage: (p) => {
+        if (p.name === 'device-confirm') title = /<h1>([^<]*)<\/h1>/.exec(p.html)?.[1]
+      },
+    })
     expect(title).toBe('Sign in the device &#39;gw-18&#39;?')
     expect((await polling).claims()).toMatchObject({ clientid: 'gw-18', username: 'alice' })
   })
@@ -64,19 +76,35 @@ describe('clientid authorization parameter', () => {
   it('refuses a client id the account does not hold, to the polling device', async () => {
     const da = await deviceAuthorization(t.issuer, SCOPE, { clientid: 'gw-99' })
     let last: BrowserPage | undefined
-    const err = await completeDeviceLogin({ verificationUriComplete: String(da.verification_uri_complete), ...ALICE, onPage: (p) => { last = p } })
-      .catch((e: unknown) => e)
+    const err = await completeDeviceLogin({
+      verificationUriComplete: String(da.verification_uri_complete),
+      ...ALICE,
+      onPage: (p) => {
+        last = p
+      },
+    }).catch((e: unknown) => e)
     expect(err).toBeInstanceOf(ScriptedLoginError)
-    expect(last).toMatchObject({ name: 'device-code', alert: 'Your account cannot sign in this device: the device asked for an MQTT client id your account does not have.' })
-    expect(await tokenRequest(t.issuer, { grant_type: DEVICE_GRANT, device_code: String(da.device_code) }))
-      .toEqual({ status: 400, body: { error: 'invalid_request', error_description: NOT_HELD } })
+    expect(last).toMatchObject({
+      name: 'device-code',
+      alert: 'Your account cannot sign in this device: the device asked for an MQTT client id your account does not have.',
+    })
+    expect(await tokenRequest(t.issuer, { grant_type: DEVICE_GRANT, device_code: String(da.device_code) })).toEqual({
+      status: 400,
+      body: { error: 'invalid_request', error_description: NOT_HELD },
+    })
   })
 
   it('refuses a malformed client id at the device authorization endpoint', async () => {
-    const res = await fetch(`${t.issuer}/device/auth`, { method: 'POST', body: new URLSearchParams({ client_id: 'mqtt-oidc-cli', scope: SCOPE, clientid: 'a/#' }) })
+    const res = await fetch(`${t.issuer}/device/auth`, {
+      method: 'POST',
+      body: new URLSearchParams({ client_id: 'mqtt-oidc-cli', scope: SCOPE, clientid: 'a/#' }),
+    })
     expect(res.status).toBe(400)
     expect(await res.json()).toEqual({ error: 'invalid_request', error_description: 'clientid: client id "a/#" may not contain "/", "+" or "#"' })
-    const dollar = await fetch(`${t.issuer}/device/auth`, { method: 'POST', body: new URLSearchParams({ client_id: 'mqtt-oidc-cli', scope: SCOPE, clientid: '$SYS' }) })
+    const dollar = await fetch(`${t.issuer}/device/auth`, {
+      method: 'POST',
+      body: new URLSearchParams({ client_id: 'mqtt-oidc-cli', scope: SCOPE, clientid: '$SYS' }),
+    })
     expect(await dollar.json()).toEqual({ error: 'invalid_request', error_description: 'clientid: client id "$SYS" may not start with "$"' })
   })
 })
@@ -124,10 +152,14 @@ describe('GET /.well-known/openid-configuration', () => {
 })
 
 describe('POST /token/introspection and /token/revocation', () => {
-  it('introspects the client\'s own access token, and revoking it makes it inactive', async () => {
+  it("introspects the client's own access token, and revoking it makes it inactive", async () => {
     const tokens = await signIn()
     expect(await oidc.tokenIntrospection(t.config, tokens.access_token)).toMatchObject({
-      active: true, client_id: 'mqtt-oidc-cli', sub: aliceId, token_type: 'Bearer', iss: t.issuer,
+      active: true,
+      client_id: 'mqtt-oidc-cli',
+      sub: aliceId,
+      token_type: 'Bearer',
+      iss: t.issuer,
     })
     await oidc.tokenRevocation(t.config, tokens.access_token)
     expect(await oidc.tokenIntrospection(t.config, tokens.access_token)).toEqual({ active: false })
@@ -155,13 +187,20 @@ describe('GET/POST /session/end (RP-initiated logout)', () => {
 
     let sawLogin = false
     const da = await deviceAuthorization(t.issuer)
-    await completeDeviceLogin({ verificationUriComplete: String(da.verification_uri_complete), ...ALICE, browser, onPage: (p) => { sawLogin ||= p.name === 'login' } })
+    await completeDeviceLogin({
+      verificationUriComplete: String(da.verification_uri_complete),
+      ...ALICE,
+      browser,
+      onPage: (p) => {
+        sawLogin ||= p.name === 'login'
+      },
+    })
     expect(sawLogin).toBe(true)
   })
 })
 
 describe('client ids taken from an account', () => {
-  it('stop appearing in refreshed ID tokens: no clientid rather than another device\'s', async () => {
+  it("stop appearing in refreshed ID tokens: no clientid rather than another device's", async () => {
     const tokens = await signIn({ clientid: 'gw-18' })
     const account = await t.store.accounts.findById(aliceId)
     await t.store.accounts.update(aliceId, { clientIds: ['gw-17'] })

@@ -9,7 +9,9 @@ beforeAll(async () => {
   t = await startTestIdp()
   issuer = t.issuer
 })
-afterAll(async () => { await t?.close() })
+afterAll(async () => {
+  await t?.close()
+})
 
 async function adminToken(params: Record<string, string>, secret = ADMIN_SECRET): Promise<Response> {
   return fetch(`${issuer}/token`, {

@@ -37,13 +37,18 @@ describe('per-login client id leases', () => {
     expect(await store.clientIds.holder('gw-bbbbbbbbbb', now())).toMatchObject({ owner: { kind: 'account', accountId: alice.id }, source: 'lease' })
     // The lease is alice's while its grant lives: no other account may take the id.
     await expect(createAccount(store, { username: 'carol', password: 'carol-password', clientIds: ['gw-bbbbbbbbbb'] })).rejects.toMatchObject({
-      code: 'ERR_CLIENT_ID_TAKEN', message: 'client id "gw-bbbbbbbbbb" belongs to account "alice"; pick another, or take it from alice first (users set alice --client-id ...)',
+      code: 'ERR_CLIENT_ID_TAKEN',
+      message: 'client id "gw-bbbbbbbbbb" belongs to account "alice"; pick another, or take it from alice first (users set alice --client-id ...)',
     })
   })
 
   it('never derive an id a subject of another issuer claimed at the exchange', async () => {
     const alice = await createAccount(store, { username: 'alice', password: 'alice-password', clientIds: ['gw'] })
-    await store.clientIds.claim('gw-aaaaaaaaaa', { kind: 'subject', issuer: 'https://other.example', subject: 's1' }, { source: 'exchange', expiresAt: null, now: now() })
+    await store.clientIds.claim(
+      'gw-aaaaaaaaaa',
+      { kind: 'subject', issuer: 'https://other.example', subject: 's1' },
+      { source: 'exchange', expiresAt: null, now: now() },
+    )
     const suffixes = ['aaaaaaaaaa', 'bbbbbbbbbb']
     const leases = createClientIdLeases(store, () => suffixes.shift() ?? 'cccccccccc')
     await leases.clientIdFor(alice, await grant(alice, 'g1'))

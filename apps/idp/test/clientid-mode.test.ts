@@ -18,7 +18,9 @@ beforeAll(async () => {
     await createAccount(store, { username: 'gateway', password: PASSWORD, clientIds: ['gw-shared'], clientIdMode: 'shared' })
   })
 })
-afterAll(async () => { await t?.close() })
+afterAll(async () => {
+  await t?.close()
+})
 
 /** One device's sign-in: device authorization, the person confirms in `browser` (default a fresh one). */
 async function deviceSignIn(username: string, params: Record<string, string> = {}, browser?: ScriptedBrowser) {
@@ -45,7 +47,7 @@ describe('clientid claim of a per-login account (the default)', () => {
     expect(a.claims()?.sub).toBe(b.claims()?.sub)
   })
 
-  it('keeps the grant\'s client id in every refreshed ID token, across rotations', async () => {
+  it("keeps the grant's client id in every refreshed ID token, across rotations", async () => {
     const device = await deviceSignIn('person')
     const clientid = device.claims()?.clientid
     expect(clientid).toMatch(DERIVED('phone'))
@@ -72,7 +74,7 @@ describe('clientid claim of a per-login account (the default)', () => {
 })
 
 describe('clientid claim of a shared account', () => {
-  it('gives every device sign-in the account\'s first client id', async () => {
+  it("gives every device sign-in the account's first client id", async () => {
     const first = await deviceSignIn('gateway')
     const second = await deviceSignIn('gateway')
     expect([first.claims()?.clientid, second.claims()?.clientid]).toEqual(['gw-shared', 'gw-shared'])

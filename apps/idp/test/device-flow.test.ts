@@ -5,7 +5,10 @@ import { createAccount } from '../src/index.js'
 import { completeDeviceLogin, parsePage } from '@mqtt-oidc/test-support/idp-user-agent'
 import { DEVICE_GRANT, deviceAuthorization, requestFrom, SCOPE, startTestIdp, tokenRequest, type TestIdp } from './support/test-idp.js'
 
-const PENDING = { error: 'authorization_pending', error_description: "authorization request is still pending as the end-user hasn't yet completed the user interaction steps" }
+const PENDING = {
+  error: 'authorization_pending',
+  error_description: "authorization request is still pending as the end-user hasn't yet completed the user interaction steps",
+}
 const SLOW_DOWN = { error: 'slow_down', error_description: 'you are polling too quickly and should back off at a reasonable rate' }
 const DENIED = { error: 'access_denied', error_description: 'End-User aborted interaction' }
 const EXPIRED = { error: 'expired_token', error_description: 'device code is expired' }
@@ -16,11 +19,16 @@ let t: TestIdp
 const poll = (deviceCode: string | number) => tokenRequest(t.issuer, { grant_type: DEVICE_GRANT, device_code: String(deviceCode) })
 
 beforeAll(async () => {
-  t = await startTestIdp({ userCodeRateLimit: { perIp: { limit: 20, windowSeconds: 600 }, global: { limit: 45, windowSeconds: 600 }, perIpUnderAttack: 3 } }, async (store) => {
-    await createAccount(store, { ...ALICE, clientIds: ['alice-gw'] })
-  })
+  t = await startTestIdp(
+    { userCodeRateLimit: { perIp: { limit: 20, windowSeconds: 600 }, global: { limit: 45, windowSeconds: 600 }, perIpUnderAttack: 3 } },
+    async (store) => {
+      await createAccount(store, { ...ALICE, clientIds: ['alice-gw'] })
+    },
+  )
 })
-afterAll(async () => { await t?.close() })
+afterAll(async () => {
+  await t?.close()
+})
 
 describe('POST /device/auth (RFC 8628 §3.2)', () => {
   it('issues base-20 user codes of 12 characters shown as XXXX-XXXX-XXXX', async () => {
@@ -36,8 +44,12 @@ describe('GET/POST /device: user code entry (RFC 8628 §3.3)', () => {
     const typed = String(da.user_code).replace('-', '').toLowerCase()
     let confirmed: string | undefined
     const page = await completeDeviceLogin({
-      verificationUri: String(da.verification_uri), userCode: typed, ...ALICE,
-      onPage: (p) => { if (p.name === 'device-confirm') confirmed = /<p class="code">([^<]*)<\/p>/.exec(p.html)?.[1] },
+      verificationUri: String(da.verification_uri),
+      userCode: typed,
+      ...ALICE,
+      onPage: (p) => {
+        if (p.name === 'device-confirm') confirmed = /<p class="code">([^<]*)<\/p>/.exec(p.html)?.[1]
+      },
     })
     expect(page.name).toBe('device-success')
     expect(confirmed).toBe(da.user_code)
@@ -99,7 +111,10 @@ async function openCodePage(ip: string): Promise<{ cookies: Map<string, string>;
   return session
 }
 
-function remember(session: { cookies: Map<string, string>; xsrf: string }, res: { headers: Record<string, string | string[] | undefined>; text: string }): void {
+function remember(
+  session: { cookies: Map<string, string>; xsrf: string },
+  res: { headers: Record<string, string | string[] | undefined>; text: string },
+): void {
   for (const line of [res.headers['set-cookie'] ?? []].flat()) {
     const [pair = ''] = line.split(';')
     const eq = pair.indexOf('=')

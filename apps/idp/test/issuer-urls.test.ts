@@ -25,7 +25,12 @@ function call(t: TestIdp, method: string, path: string, headers: Record<string, 
   return new Promise((resolve, reject) => {
     const req = request(url, { method, headers: { ...headers, ...(body ? { 'content-type': 'application/x-www-form-urlencoded' } : {}) } }, (res) => {
       let text = ''
-      res.setEncoding('utf8').on('data', (d: string) => { text += d }).on('end', () => resolve(JSON.parse(text) as Record<string, unknown>))
+      res
+        .setEncoding('utf8')
+        .on('data', (d: string) => {
+          text += d
+        })
+        .on('end', () => resolve(JSON.parse(text) as Record<string, unknown>))
     })
     req.on('error', reject)
     req.end(body)
@@ -41,7 +46,7 @@ describe('URLs the IdP writes', () => {
     }
   })
 
-  it('sends a person to the issuer\'s code page when the device asked under another Host', async () => {
+  it("sends a person to the issuer's code page when the device asked under another Host", async () => {
     const body = new URLSearchParams({ client_id: CLI_CLIENT_ID, scope: SCOPE }).toString()
     const da = await call(direct, 'POST', '/device/auth', { host: 'idp:4000' }, body)
     expect(da.verification_uri).toBe(`${direct.issuer}/device`)

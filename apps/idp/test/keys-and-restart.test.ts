@@ -20,7 +20,9 @@ const RETENTION = 60 + 300
 let t: TestIdp
 
 beforeAll(async () => {
-  t = await startTestIdp({ ttl: TTL, keyReloadSeconds: RELOAD }, async (store) => { await createAccount(store, BOB) })
+  t = await startTestIdp({ ttl: TTL, keyReloadSeconds: RELOAD }, async (store) => {
+    await createAccount(store, BOB)
+  })
 })
 afterAll(async () => {
   vi.useRealTimers()
@@ -43,8 +45,14 @@ describe('signing key rotation', () => {
     // A second instance on the same store and issuer, as behind a load balancer.
     const store2 = createSqliteStore(t.dbPath)
     const idp2 = createIdp({
-      store: store2, issuer: t.issuer, exchangeUrl: EXCHANGE_URL, adminClient: { clientId: 'mqtt-oidc-admin', clientSecret: ADMIN_SECRET },
-      cookieKeys: ['cookie-key-for-tests-0123456789abcdef'], logger: pino({ level: 'silent' }), ttl: TTL, keyReloadSeconds: RELOAD,
+      store: store2,
+      issuer: t.issuer,
+      exchangeUrl: EXCHANGE_URL,
+      adminClient: { clientId: 'mqtt-oidc-admin', clientSecret: ADMIN_SECRET },
+      cookieKeys: ['cookie-key-for-tests-0123456789abcdef'],
+      logger: pino({ level: 'silent' }),
+      ttl: TTL,
+      keyReloadSeconds: RELOAD,
     })
     const { port: port2 } = await idp2.listen()
     const jwks2 = async () => (await (await fetch(`http://127.0.0.1:${port2}/jwks`)).json()) as { keys: Array<Record<string, unknown>> }
@@ -79,11 +87,13 @@ describe('signing key rotation', () => {
         expect(new Set(during.keys.slice(3).map((k) => k.kid))).toEqual(new Set(retired))
         expect(during.keys.slice(3).map((k) => k.key_ops)).toEqual([['verify'], ['verify'], ['verify']])
         expect(during.keys.every((k) => k.d === undefined)).toBe(true)
-        await expect(jwtVerify(oldToken, createLocalJWKSet(during as JSONWebKeySet), { issuer: t.issuer, currentDate: new Date((activatesAt - LEAD) * 1000) })).resolves.toBeDefined()
+        await expect(
+          jwtVerify(oldToken, createLocalJWKSet(during), { issuer: t.issuer, currentDate: new Date((activatesAt - LEAD) * 1000) }),
+        ).resolves.toBeDefined()
       }
       const newToken = await deviceSignIn()
       expect(decodeProtectedHeader(newToken).kid).toBe(added[0])
-      await expect(jwtVerify(newToken, createLocalJWKSet(await jwks2() as JSONWebKeySet), { issuer: t.issuer })).resolves.toBeDefined()
+      await expect(jwtVerify(newToken, createLocalJWKSet(await jwks2()), { issuer: t.issuer })).resolves.toBeDefined()
 
       // Once every token the old keys signed has expired, they leave every JWKS (no restart either).
       vi.setSystemTime((activatesAt + RETENTION + 5) * 1000)
@@ -103,7 +113,7 @@ describe('signing key rotation', () => {
     const before = (await t.store.keys.list('idp')).filter((k) => k.createdAt <= now && (k.retiredAt === null || k.retiredAt > now)).map((k) => k.kid)
     const first = await rotateSigningKeys(t.store, { leadSeconds: 3600 })
     const second = await rotateSigningKeys(t.store, { leadSeconds: 0 })
-    expect(second.retired.sort()).toEqual([...before].sort() as string[])
+    expect(second.retired.sort()).toEqual([...before].sort())
     await t.restart()
     const keys = (await jwks()).keys
     expect(keys.slice(0, 3).map((k) => k.kid)).toEqual(second.added)
@@ -114,10 +124,13 @@ describe('signing key rotation', () => {
 })
 
 describe('restart in the middle of a device flow', () => {
-  it('completes after the restart: the device code, the browser\'s interaction and the user code survive', async () => {
+  it("completes after the restart: the device code, the browser's interaction and the user code survive", async () => {
     await t.restart()
     const da = await deviceAuthorization(t.issuer)
-    expect(await tokenRequest(t.issuer, { grant_type: DEVICE_GRANT, device_code: String(da.device_code) })).toMatchObject({ status: 400, body: { error: 'authorization_pending' } })
+    expect(await tokenRequest(t.issuer, { grant_type: DEVICE_GRANT, device_code: String(da.device_code) })).toMatchObject({
+      status: 400,
+      body: { error: 'authorization_pending' },
+    })
 
     // The person confirmed the code and is on the login page when the IdP restarts.
     const browser = new ScriptedBrowser()
@@ -127,7 +140,7 @@ describe('restart in the middle of a device flow', () => {
     if (!loginForm) throw new Error('no login form')
     await t.restart()
 
-    const consent = await browser.submit(loginForm, BOB) as BrowserPage
+    const consent = (await browser.submit(loginForm, BOB)) as BrowserPage
     expect(consent.name).toBe('consent')
     const allow = consent.forms.find((f) => f.action.endsWith('/consent'))
     if (!allow) throw new Error('no consent form')

@@ -16,21 +16,29 @@ const TOO_MANY = 'Too many failed sign-in attempts. Wait 15 minutes and try agai
 let t: TestIdp
 
 beforeAll(async () => {
-  t = await startTestIdp({
-    trustedProxies: 1,
-    loginRateLimit: {
-      perAccountIp: { limit: 3, windowSeconds: 900 },
-      perIp: { limit: 6, windowSeconds: 900 },
-      perAccount: { limit: 5, windowSeconds: 86400, backoff: { baseSeconds: 120, maxSeconds: 3600 } },
+  t = await startTestIdp(
+    {
+      trustedProxies: 1,
+      loginRateLimit: {
+        perAccountIp: { limit: 3, windowSeconds: 900 },
+        perIp: { limit: 6, windowSeconds: 900 },
+        perAccount: { limit: 5, windowSeconds: 86400, backoff: { baseSeconds: 120, maxSeconds: 3600 } },
+      },
     },
-  }, async (store) => {
-    for (const account of [ALICE, BOB, CAROL, DAVE]) await createAccount(store, account)
-  })
+    async (store) => {
+      for (const account of [ALICE, BOB, CAROL, DAVE]) await createAccount(store, account)
+    },
+  )
 })
-afterAll(async () => { await t?.close() })
+afterAll(async () => {
+  await t?.close()
+})
 
 /** A browser at `address` on the login page of a fresh device authorization, and a way to submit that form. */
-async function loginPage(address: string, jar = new CookieJar()): Promise<{ browser: ScriptedBrowser; submit(credentials: { username: string; password: string }): Promise<BrowserPage> }> {
+async function loginPage(
+  address: string,
+  jar = new CookieJar(),
+): Promise<{ browser: ScriptedBrowser; submit(credentials: { username: string; password: string }): Promise<BrowserPage> }> {
   const da = await deviceAuthorization(t.issuer)
   const browser = new ScriptedBrowser(jar, { 'x-forwarded-for': address })
   const err = await completeDeviceLogin({ verificationUriComplete: String(da.verification_uri_complete), browser }).catch((e: unknown) => e)
@@ -52,14 +60,18 @@ function knownBrowserCookies(jar: CookieJar): CookieJar {
   const fresh = new CookieJar()
   const url = new URL(`${t.issuer}/interaction/x/login`)
   const known = (jar.header(url) ?? '').split('; ').filter((c) => c.startsWith('mqtt_oidc_known='))
-  fresh.store(url, known.map((c) => `${c}; Path=/interaction`))
+  fresh.store(
+    url,
+    known.map((c) => `${c}; Path=/interaction`),
+  )
   return fresh
 }
 
 describe('POST /interaction/:uid/login rate limits', () => {
   it('refuses an account at the address that spent its budget, even with the right password, and lets the same account in from another address', async () => {
     const attacker = await loginPage('203.0.113.1')
-    for (let i = 0; i < 3; i++) expect(await attacker.submit({ ...ALICE, password: `wrong-${i}-password` })).toMatchObject({ status: 400, alert: 'Incorrect username or password.' })
+    for (let i = 0; i < 3; i++)
+      expect(await attacker.submit({ ...ALICE, password: `wrong-${i}-password` })).toMatchObject({ status: 400, alert: 'Incorrect username or password.' })
     const blocked = await attacker.submit(ALICE)
     expect(blocked).toMatchObject({ name: 'login', status: 429, alert: TOO_MANY })
     expect(blocked.headers.get('retry-after')).toMatch(/^\d+$/)
@@ -77,17 +89,22 @@ describe('POST /interaction/:uid/login rate limits', () => {
 
   it('refuses every login from an address after its budget of failures over all usernames (password spraying)', async () => {
     const page = await loginPage('203.0.113.3')
-    for (const username of ['u1', 'u2', 'u3', 'u4', 'u5', 'u6']) expect(await page.submit({ username, password: 'spray-password' })).toMatchObject({ status: 400 })
+    for (const username of ['u1', 'u2', 'u3', 'u4', 'u5', 'u6'])
+      expect(await page.submit({ username, password: 'spray-password' })).toMatchObject({ status: 400 })
     expect(await page.submit(CAROL)).toMatchObject({ status: 429, alert: TOO_MANY })
   })
 
-  it('slows down unknown clients once failures from many addresses pass the account\'s budget, never locking out the browser or address that signed in before', async () => {
+  it("slows down unknown clients once failures from many addresses pass the account's budget, never locking out the browser or address that signed in before", async () => {
     // The real user signs in once from home: that browser and that address are known for dave from now on.
     const home = await loginPage('198.51.100.20')
     expect((await home.submit(DAVE)).name).toBe('consent')
 
     // Three addresses, none over its own budget of 3: 5 failures, the account's budget for unknown clients.
-    for (const [address, guesses] of [['192.0.2.1', 2], ['192.0.2.2', 2], ['192.0.2.3', 1]] as const) {
+    for (const [address, guesses] of [
+      ['192.0.2.1', 2],
+      ['192.0.2.2', 2],
+      ['192.0.2.3', 1],
+    ] as const) {
       const page = await loginPage(address)
       for (let i = 0; i < guesses; i++) expect(await page.submit({ ...DAVE, password: `guess-${address}-${i}` })).toMatchObject({ status: 400 })
     }
@@ -110,15 +127,19 @@ describe('POST /interaction/:uid/login rate limits', () => {
 
 describe('disabled accounts', () => {
   it('stop refreshing: a refresh token of a disabled account is refused with invalid_grant', async () => {
-    const fresh = await startTestIdp({}, async (store) => { await createAccount(store, BOB) })
+    const fresh = await startTestIdp({}, async (store) => {
+      await createAccount(store, BOB)
+    })
     try {
       const da = await oidc.initiateDeviceAuthorization(fresh.config, { scope: SCOPE })
       const polling = oidc.pollDeviceAuthorizationGrant(fresh.config, da)
       await completeDeviceLogin({ verificationUriComplete: da.verification_uri_complete, ...BOB })
       const tokens = await polling
       await setAccountDisabled(fresh.store, 'bob', true)
-      expect(await tokenRequest(fresh.issuer, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token ?? '' }))
-        .toEqual({ status: 400, body: { error: 'invalid_grant', error_description: 'grant request is invalid' } })
+      expect(await tokenRequest(fresh.issuer, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token ?? '' })).toEqual({
+        status: 400,
+        body: { error: 'invalid_grant', error_description: 'grant request is invalid' },
+      })
       await setAccountDisabled(fresh.store, 'bob', false)
     } finally {
       await fresh.close()

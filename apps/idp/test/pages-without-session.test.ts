@@ -12,17 +12,26 @@ let t: TestIdp
 const logged: Array<{ level: number; msg: string }> = []
 
 beforeAll(async () => {
-  const sink = new Writable({ write(chunk: Buffer, _enc, done) { logged.push(JSON.parse(chunk.toString()) as { level: number; msg: string }); done() } })
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      logged.push(JSON.parse(chunk.toString()) as { level: number; msg: string })
+      done()
+    },
+  })
   t = await startTestIdp({ logger: pino({ level: 'debug' }, sink) })
 })
-afterAll(async () => { await t?.close() })
+afterAll(async () => {
+  await t?.close()
+})
 
 const errorsLogged = () => logged.filter((line) => line.level >= 50)
 
 describe('POST /device without a session cookie', () => {
   it('answers a 400 page that sends the person back to the code page, and logs no error', async () => {
     const res = await fetch(`${t.issuer}/device`, {
-      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'xsrf=forged&user_code=BCDF-GHJK-LMNP',
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'xsrf=forged&user_code=BCDF-GHJK-LMNP',
     })
     const page = parsePage(`${t.issuer}/device`, res.status, res.headers, await res.text())
     expect(page).toMatchObject({ status: 400, name: 'error', forms: [] })

@@ -96,13 +96,12 @@ export function createAppProcess(spec: AppSpec, monitor: Monitor): AppProcess {
       return // plain lines (the broker's "listening on") are not log entries
     }
     const level = typeof entry?.level === 'number' ? entry.level : 0
-    const msg = String(entry?.msg ?? '')
-    const kind = `${msg}|${String(entry?.err?.message ?? '')}`
+    const msg = typeof entry?.msg === 'string' ? entry.msg : ''
+    const kind = `${msg}|${typeof entry?.err?.message === 'string' ? entry.err.message : ''}`
     if (level >= 50 && !errorsSeen.has(kind)) {
       errorsSeen.add(kind) // once per kind: a run that goes on past its first breach is still readable
       monitor.fail('error-logged', `${spec.name} logged at level ${level}: ${line.slice(0, 600)}`)
-    }
-    else if (level === 40) warnings.set(msg, (warnings.get(msg) ?? 0) + 1)
+    } else if (level === 40) warnings.set(msg, (warnings.get(msg) ?? 0) + 1)
     lastLogged.set(msg, Date.now())
     for (const listener of entryListeners) listener(entry as Record<string, unknown>)
     if (msg === spec.readyMsg) onReady()
@@ -122,7 +121,10 @@ export function createAppProcess(spec: AppSpec, monitor: Monitor): AppProcess {
     child = proc
     log.write(`--- start ${starts} pid ${proc.pid} at ${new Date().toISOString()}\n`)
     return new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${spec.name} did not log "${spec.readyMsg}" within ${START_TIMEOUT_MS / 1000} s (see ${spec.logFile})`)), START_TIMEOUT_MS)
+      const timer = setTimeout(
+        () => reject(new Error(`${spec.name} did not log "${spec.readyMsg}" within ${START_TIMEOUT_MS / 1000} s (see ${spec.logFile})`)),
+        START_TIMEOUT_MS,
+      )
       const ready = (): void => {
         clearTimeout(timer)
         readyAt = Date.now()
@@ -131,7 +133,8 @@ export function createAppProcess(spec: AppSpec, monitor: Monitor): AppProcess {
       createInterface({ input: proc.stdout! }).on('line', (line) => onLine(line, ready))
       createInterface({ input: proc.stderr! }).on('line', (line) => {
         log.write(`stderr: ${line}\n`)
-        if (line.trim() !== '' && !BENIGN_STDERR.some((re) => re.test(line))) monitor.fail('error-logged', `${spec.name} wrote to stderr: ${line.slice(0, 600)}`)
+        if (line.trim() !== '' && !BENIGN_STDERR.some((re) => re.test(line)))
+          monitor.fail('error-logged', `${spec.name} wrote to stderr: ${line.slice(0, 600)}`)
       })
       proc.once('exit', (code, signal) => {
         log.write(`--- exit ${code ?? signal} at ${new Date().toISOString()}\n`)
@@ -176,7 +179,7 @@ export function createAppProcess(spec: AppSpec, monitor: Monitor): AppProcess {
         try {
           resolve({ at: Date.now(), heapUsed: reply.heapUsed ?? 0, rss: vmRss(pid), fds: readdirSync(`/proc/${pid}/fd`).length })
         } catch (err) {
-          reject(err as Error)
+          reject(err)
         }
       }
       proc.on('message', onMessage)
@@ -186,9 +189,15 @@ export function createAppProcess(spec: AppSpec, monitor: Monitor): AppProcess {
 
   return {
     name: spec.name,
-    get pid() { return child?.pid },
-    get readyAt() { return readyAt },
-    get starts() { return starts },
+    get pid() {
+      return child?.pid
+    },
+    get readyAt() {
+      return readyAt
+    },
+    get starts() {
+      return starts
+    },
     warnings,
     logged: (msg) => lastLogged.get(msg) ?? 0,
     onEntry: (listener) => void entryListeners.push(listener),

@@ -2,7 +2,10 @@ import { connect } from 'mqtt'
 import type { MqttClient, Packet } from 'mqtt'
 
 /** When the backend's subscription was not in place: from its connection's close to the next SUBACK. */
-export interface AwayWindow { readonly from: number; until: number | undefined }
+export interface AwayWindow {
+  readonly from: number
+  until: number | undefined
+}
 
 /**
  * The backend: a client nobody here wrote (plain mqtt.js) with an
@@ -17,10 +20,17 @@ export class Backend {
   subscribed = false
   readonly client: MqttClient
 
-  constructor(brokerUrl: string, clientId: string, token: string, private readonly onConnack: (rc: number) => void) {
+  constructor(
+    brokerUrl: string,
+    clientId: string,
+    token: string,
+    private readonly onConnack: (rc: number) => void,
+  ) {
     this.client = connect(brokerUrl, { clientId, username: '', password: token, clean: false, reconnectPeriod: 500, connectTimeout: 10_000 })
     this.client.on('error', () => undefined)
-    this.client.on('packetreceive', (p: Packet) => { if (p.cmd === 'connack') this.onConnack(p.returnCode ?? 0) })
+    this.client.on('packetreceive', (p: Packet) => {
+      if (p.cmd === 'connack') this.onConnack(p.returnCode ?? 0)
+    })
     this.client.on('connect', () => {
       this.client.subscribe('devices/+/telemetry', { qos: 1 }, (err) => {
         if (err) return
@@ -66,7 +76,9 @@ export class IdleClient {
   constructor(brokerUrl: string, clientId: string, token: string, onConnack: (rc: number) => void) {
     this.client = connect(brokerUrl, { clientId, username: '', password: token, reconnectPeriod: 500, connectTimeout: 10_000 })
     this.client.on('error', () => undefined)
-    this.client.on('packetreceive', (p: Packet) => { if (p.cmd === 'connack') onConnack(p.returnCode ?? 0) })
+    this.client.on('packetreceive', (p: Packet) => {
+      if (p.cmd === 'connack') onConnack(p.returnCode ?? 0)
+    })
   }
 
   close(): Promise<void> {

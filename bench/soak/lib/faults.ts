@@ -55,7 +55,10 @@ export async function fleetBack(ctx: SoakContext, what: string): Promise<number>
   const back = (): boolean => ctx.gateways.every((g) => g.connected) && ctx.backend.subscribed && ctx.idles.every((c) => c.client.connected)
   return ctx.monitor.until(back, BACK_WITHIN_MS, 'fleet-not-back', () => {
     const missing = ctx.gateways.filter((g) => !g.connected)
-    return `${what}: ${missing.length} gateways not connected after ${BACK_WITHIN_MS / 1000} s (${missing.slice(0, 5).map((g) => `${g.index}/${g.clientId}`).join(', ')}${ctx.backend.subscribed ? '' : '; backend not subscribed'})`
+    return `${what}: ${missing.length} gateways not connected after ${BACK_WITHIN_MS / 1000} s (${missing
+      .slice(0, 5)
+      .map((g) => `${g.index}/${g.clientId}`)
+      .join(', ')}${ctx.backend.subscribed ? '' : '; backend not subscribed'})`
   })
 }
 
@@ -96,12 +99,17 @@ export async function restartBrokers(ctx: SoakContext): Promise<void> {
   const backAt = Date.now()
   ctx.state.connackLatencies = undefined
   const storm = {
-    connects: latencies.length, p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99),
-    backAfterKillMs: backAt - killAt, backAfterReadyMs: backAt - readyAt,
+    connects: latencies.length,
+    p50Ms: percentile(latencies, 50),
+    p99Ms: percentile(latencies, 99),
+    backAfterKillMs: backAt - killAt,
+    backAfterReadyMs: backAt - readyAt,
   }
   ctx.figures.storms.push(storm)
   for (const b of ctx.stack.brokers) counted(ctx, b.name)
-  ctx.monitor.note(`broker restart: ${ctx.gateways.length} gateways back ${storm.backAfterKillMs} ms after SIGTERM (${storm.backAfterReadyMs} ms after ready); CONNECT p50 ${storm.p50Ms} ms, p99 ${storm.p99Ms} ms over ${storm.connects} CONNECTs`)
+  ctx.monitor.note(
+    `broker restart: ${ctx.gateways.length} gateways back ${storm.backAfterKillMs} ms after SIGTERM (${storm.backAfterReadyMs} ms after ready); CONNECT p50 ${storm.p50Ms} ms, p99 ${storm.p99Ms} ms over ${storm.connects} CONNECTs`,
+  )
 }
 
 export async function restartPostgres(ctx: SoakContext): Promise<void> {
@@ -132,7 +140,11 @@ export async function cutFeed(ctx: SoakContext, cutS: number): Promise<void> {
   if (revocation) {
     const took = await ctx.state.enforced(revocation, FEED_POLL_MS + ctx.revokeDeadlineMs, restoredAt)
     if (!revocation.superseded) ctx.figures.revokedDuringCutMs.push(took)
-    ctx.monitor.note(revocation.superseded ? 'the gateway revoked during the cut switched to a renewed token before the feed came back' : `the revocation made during the cut closed its session ${took} ms after the feed came back`)
+    ctx.monitor.note(
+      revocation.superseded
+        ? 'the gateway revoked during the cut switched to a renewed token before the feed came back'
+        : `the revocation made during the cut closed its session ${took} ms after the feed came back`,
+    )
   }
 }
 
@@ -152,14 +164,23 @@ const STREAM_LOST = ['revocation stream dropped', 'revocation stream ended', 're
 export async function stallFeed(ctx: SoakContext, limitS: number): Promise<void> {
   const brokers = ctx.stack.brokers
   // a follower that lost its stream polls and backs off (up to 30 s) before it opens a new one
-  await ctx.monitor.until(() => brokers.every(streamOpen), 60_000, 'revocation-not-enforced', () => 'a broker did not reopen its revocation stream within 60 s after the feed came back')
+  await ctx.monitor.until(
+    () => brokers.every(streamOpen),
+    60_000,
+    'revocation-not-enforced',
+    () => 'a broker did not reopen its revocation stream within 60 s after the feed came back',
+  )
   await ctx.monitor.sleep(1000)
   const opened = brokers.map((b) => b.logged('revocation stream open'))
   const at = Date.now()
   const stalled = ctx.stack.feedRelays.map((r) => r.stallOpenConnections())
   ctx.monitor.note(`revocation feed stalled: ${stalled.join(' + ')} open connection(s) silent from now on, new ones fine`)
-  await ctx.monitor.until(() => brokers.every((b, i) => b.logged('revocation stream open') > opened[i]!), limitS * 1000, 'revocation-not-enforced',
-    () => `a broker kept a silent revocation stream for over ${limitS} s (it must notice within its idle timeout, under the feed staleness limit)`)
+  await ctx.monitor.until(
+    () => brokers.every((b, i) => b.logged('revocation stream open') > opened[i]!),
+    limitS * 1000,
+    'revocation-not-enforced',
+    () => `a broker kept a silent revocation stream for over ${limitS} s (it must notice within its idle timeout, under the feed staleness limit)`,
+  )
   const replaced = brokers.map((b) => b.logged('revocation stream open') - at)
   ctx.figures.streamReplacedMs.push(...replaced)
   ctx.monitor.note(`every broker replaced its silent revocation stream (after ${replaced.map((t) => `${(t / 1000).toFixed(1)} s`).join(', ')})`)
@@ -178,7 +199,9 @@ export async function rotateKeys(ctx: SoakContext): Promise<void> {
   const idp = JSON.parse(idpOut) as { added: string[]; activatesAt: number }
   const idpKids = idp.added
   ctx.figures.rotations.push({ exchangeKid: exchange.kid, idpKids, activatesAt: exchange.activatesAt })
-  ctx.monitor.note(`keys rotated with the CLI (exchange ${exchange.kid.slice(0, 8)}..., idp ${idpKids.map((k) => `${k.slice(0, 8)}...`).join(', ')}), signing in ${lead}`)
+  ctx.monitor.note(
+    `keys rotated with the CLI (exchange ${exchange.kid.slice(0, 8)}..., idp ${idpKids.map((k) => `${k.slice(0, 8)}...`).join(', ')}), signing in ${lead}`,
+  )
 }
 
 /** One revocation that must close its session within the deadline. */
@@ -188,7 +211,9 @@ export async function probeRevocation(ctx: SoakContext, label: string): Promise<
   const r = await ctx.state.revoke(victim)
   if (!r) return undefined
   const took = await ctx.state.enforced(r, ctx.revokeDeadlineMs)
-  ctx.monitor.note(`revocation ${label}: ${r.superseded ? `the gateway had switched to a renewed token first (${took} ms)` : `session closed ${took} ms after the request`}`)
+  ctx.monitor.note(
+    `revocation ${label}: ${r.superseded ? `the gateway had switched to a renewed token first (${took} ms)` : `session closed ${took} ms after the request`}`,
+  )
   return took
 }
 
@@ -199,12 +224,15 @@ export async function probeNewCredential(ctx: SoakContext, n: number): Promise<v
   for (const url of ctx.stack.brokerUrls) {
     const rc = await new Promise<number>((resolve) => {
       const c = connect(url, { clientId, username: '', password: creds[clientId] ?? '', reconnectPeriod: 0, connectTimeout: 10_000 })
-      c.on('packetreceive', (p) => { if (p.cmd === 'connack') resolve(p.returnCode ?? 0) })
+      c.on('packetreceive', (p) => {
+        if (p.cmd === 'connack') resolve(p.returnCode ?? 0)
+      })
       c.on('error', () => undefined)
       c.on('close', () => resolve(-1))
       c.on('connect', () => void c.endAsync())
     })
-    if (rc !== 0) ctx.monitor.fail('credential-refused', `a credential issued just now was refused by ${url}: ${rc === -1 ? 'closed without CONNACK' : `CONNACK ${rc}`}`)
+    if (rc !== 0)
+      ctx.monitor.fail('credential-refused', `a credential issued just now was refused by ${url}: ${rc === -1 ? 'closed without CONNACK' : `CONNACK ${rc}`}`)
   }
 }
 

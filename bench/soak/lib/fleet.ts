@@ -16,9 +16,11 @@ const STARTS_IN_FLIGHT = 20
 /** Runs `work` over `items`, `limit` at a time. */
 export async function eachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
   let next = 0
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await work(items[next++]!)
-  }))
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) await work(items[next++]!)
+    }),
+  )
 }
 
 /** A queue of work run one at a time (one person approving devices in one browser). */
@@ -39,18 +41,31 @@ function serial(): (work: () => Promise<void>) => Promise<void> {
  */
 export async function createFleet(stack: Stack, runDir: string, size: number, events: GatewayEvents, monitor: Monitor): Promise<Gateway[]> {
   const accounts = Math.ceil(size / GATEWAYS_PER_ACCOUNT)
-  const people = await Promise.all(Array.from({ length: accounts }, async (_, k) => {
-    const username = `soak-${k}`
-    const password = `soak-password-${k}-${Math.random().toString(36).slice(2)}`
-    await runCli(['users', 'add', username, '--client-id', `gw${k}`, '--data-dir', stack.dataDir], {}, `${password}\n`)
-    return { username, password, browser: new ScriptedBrowser(), approve: serial() }
-  }))
+  const people = await Promise.all(
+    Array.from({ length: accounts }, async (_, k) => {
+      const username = `soak-${k}`
+      const password = `soak-password-${k}-${Math.random().toString(36).slice(2)}`
+      await runCli(['users', 'add', username, '--client-id', `gw${k}`, '--data-dir', stack.dataDir], {}, `${password}\n`)
+      return { username, password, browser: new ScriptedBrowser(), approve: serial() }
+    }),
+  )
   monitor.note(`${accounts} accounts created with mqtt-oidc users add; ${size} device logins`)
 
-  const gateways = Array.from({ length: size }, (_, i) => new Gateway({
-    index: i, issuer: stack.idpUrl, exchangeUrl: stack.exchangeUrl, broker: BROKER_ID,
-    brokerUrl: stack.brokerUrls[i % stack.brokerUrls.length]!, configDir: join(runDir, 'gateways', `gw-${i}`),
-  }, events))
+  const gateways = Array.from(
+    { length: size },
+    (_, i) =>
+      new Gateway(
+        {
+          index: i,
+          issuer: stack.idpUrl,
+          exchangeUrl: stack.exchangeUrl,
+          broker: BROKER_ID,
+          brokerUrl: stack.brokerUrls[i % stack.brokerUrls.length]!,
+          configDir: join(runDir, 'gateways', `gw-${i}`),
+        },
+        events,
+      ),
+  )
 
   const started = Date.now()
   await eachLimited(gateways, LOGINS_IN_FLIGHT, async (g) => {
@@ -61,7 +76,12 @@ export async function createFleet(stack: Stack, runDir: string, size: number, ev
       // the person approves while the device polls, as at a real install
       onPrompt: (p) => {
         approval = person.approve(async () => {
-          await completeDeviceLogin({ verificationUriComplete: p.verificationUriComplete, username: person.username, password: person.password, browser: person.browser })
+          await completeDeviceLogin({
+            verificationUriComplete: p.verificationUriComplete,
+            username: person.username,
+            password: person.password,
+            browser: person.browser,
+          })
         })
         approval.catch(() => undefined)
       },

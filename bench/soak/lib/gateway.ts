@@ -27,7 +27,10 @@ export interface GatewaySettings {
 }
 
 /** A reading the broker acknowledged: when it was handed to the client and when its PUBACK came. */
-export interface Acked { readonly sentAt: number; readonly ackAt: number }
+export interface Acked {
+  readonly sentAt: number
+  readonly ackAt: number
+}
 
 const jtiOf = (password: unknown): string | undefined => {
   const token = Buffer.isBuffer(password) ? password.toString() : typeof password === 'string' ? password : ''
@@ -65,7 +68,10 @@ export class Gateway {
   /** A renewal has replaced the token and the library is closing the connection to switch. */
   #switching = false
 
-  constructor(readonly settings: GatewaySettings, private readonly events: GatewayEvents) {}
+  constructor(
+    readonly settings: GatewaySettings,
+    private readonly events: GatewayEvents,
+  ) {}
 
   get index(): number {
     return this.settings.index
@@ -80,7 +86,11 @@ export class Gateway {
     this.starts += 1
     const s = this.settings
     const client = await connect({
-      issuer: s.issuer, exchangeUrl: s.exchangeUrl, broker: s.broker, brokerUrl: s.brokerUrl, configDir: s.configDir,
+      issuer: s.issuer,
+      exchangeUrl: s.exchangeUrl,
+      broker: s.broker,
+      brokerUrl: s.brokerUrl,
+      configDir: s.configDir,
       mqtt: { reconnectPeriod: 1000, connectTimeout: 10_000 },
       onRenewed: (t) => {
         // the library has just begun replacing the open connection (reconnectNow), if there was one

@@ -45,7 +45,12 @@ export interface MemoryFigures {
  * process (each start is a new life) against `FLAT`. Sampling pauses while
  * `paused()` says so (a process is being restarted).
  */
-export function watchMemory(apps: readonly AppProcess[], monitor: Monitor, everyMs: number, steady: () => boolean): { figures(): MemoryFigures[]; stop(): void } {
+export function watchMemory(
+  apps: readonly AppProcess[],
+  monitor: Monitor,
+  everyMs: number,
+  steady: () => boolean,
+): { figures(): MemoryFigures[]; stop(): void } {
   const lives = new Map<string, Life[]>()
   const first = new Map<string, MemorySample>()
 
@@ -59,39 +64,52 @@ export function watchMemory(apps: readonly AppProcess[], monitor: Monitor, every
       return
     }
     const b = life.baseline
-    const limits = { heapUsed: b.heapUsed * FLAT.heap.ratio + FLAT.heap.plus, rss: b.rss * FLAT.rss.ratio + FLAT.rss.plus, fds: b.fds * FLAT.fds.ratio + FLAT.fds.plus }
+    const limits = {
+      heapUsed: b.heapUsed * FLAT.heap.ratio + FLAT.heap.plus,
+      rss: b.rss * FLAT.rss.ratio + FLAT.rss.plus,
+      fds: b.fds * FLAT.fds.ratio + FLAT.fds.plus,
+    }
     const over = (['heapUsed', 'rss', 'fds'] as const).filter((k) => s[k] > limits[k])
     life.over = over.length > 0 ? life.over + 1 : 0
     if (life.over >= FLAT.sustained) {
-      const show = (k: 'heapUsed' | 'rss' | 'fds'): string => k === 'fds' ? `fds ${b.fds} -> ${s.fds} (limit ${Math.floor(limits.fds)})` : `${k} ${mib(b[k])} -> ${mib(s[k])} MiB (limit ${mib(limits[k])})`
-      monitor.fail('memory-growth', `${app.name} (pid ${life.pid}) grew past its level after warm-up for ${FLAT.sustained} samples in a row: ${over.map(show).join(', ')}`)
+      const show = (k: 'heapUsed' | 'rss' | 'fds'): string =>
+        k === 'fds' ? `fds ${b.fds} -> ${s.fds} (limit ${Math.floor(limits.fds)})` : `${k} ${mib(b[k])} -> ${mib(s[k])} MiB (limit ${mib(limits[k])})`
+      monitor.fail(
+        'memory-growth',
+        `${app.name} (pid ${life.pid}) grew past its level after warm-up for ${FLAT.sustained} samples in a row: ${over.map(show).join(', ')}`,
+      )
     }
   }
 
   const sample = async (): Promise<void> => {
-    await Promise.all(apps.map(async (app) => {
-      const pid = app.pid
-      if (pid === undefined) return
-      const s = await app.memory().catch(() => undefined)
-      if (!s || app.pid !== pid) return
-      if (!first.has(app.name)) first.set(app.name, s)
-      const list = lives.get(app.name) ?? []
-      lives.set(app.name, list)
-      let life = list.at(-1)
-      if (life?.pid !== pid) list.push(life = { pid, samples: [], baseline: undefined, over: 0 })
-      life.samples.push(s)
-      check(app, life)
-    }))
+    await Promise.all(
+      apps.map(async (app) => {
+        const pid = app.pid
+        if (pid === undefined) return
+        const s = await app.memory().catch(() => undefined)
+        if (!s || app.pid !== pid) return
+        if (!first.has(app.name)) first.set(app.name, s)
+        const list = lives.get(app.name) ?? []
+        lives.set(app.name, list)
+        let life = list.at(-1)
+        if (life?.pid !== pid) list.push((life = { pid, samples: [], baseline: undefined, over: 0 }))
+        life.samples.push(s)
+        check(app, life)
+      }),
+    )
   }
 
   let running: Promise<void> = Promise.resolve()
-  const timer = setInterval(() => { running = running.then(sample) }, everyMs)
+  const timer = setInterval(() => {
+    running = running.then(sample)
+  }, everyMs)
   void sample()
   return {
-    figures: () => apps.map((app) => {
-      const last = lives.get(app.name)?.at(-1)
-      return { name: app.name, start: first.get(app.name), end: last?.samples.at(-1), baseline: last?.baseline }
-    }),
+    figures: () =>
+      apps.map((app) => {
+        const last = lives.get(app.name)?.at(-1)
+        return { name: app.name, start: first.get(app.name), end: last?.samples.at(-1), baseline: last?.baseline }
+      }),
     stop: () => clearInterval(timer),
   }
 }

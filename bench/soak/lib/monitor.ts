@@ -1,6 +1,17 @@
 /** One broken invariant: what kind, and what happened, for a person to act on. */
 export interface Breach {
-  readonly invariant: 'credential-refused' | 'reading-lost' | 'revocation-not-enforced' | 'memory-growth' | 'error-logged' | 'process-died' | 'fleet-not-back' | 'renewal-failed' | 'idle-client-cut' | 'key-rotation' | 'setup'
+  readonly invariant:
+    | 'credential-refused'
+    | 'reading-lost'
+    | 'revocation-not-enforced'
+    | 'memory-growth'
+    | 'error-logged'
+    | 'process-died'
+    | 'fleet-not-back'
+    | 'renewal-failed'
+    | 'idle-client-cut'
+    | 'key-rotation'
+    | 'setup'
   readonly message: string
   /** Seconds since the run started. */
   readonly atS: number
@@ -19,7 +30,11 @@ export class Monitor {
   readonly #breaches: Breach[] = []
   readonly #known = new Map<KnownFault, number>()
 
-  constructor(private readonly print: (line: string) => void, private readonly keepGoing = false, private readonly knownFaults: readonly KnownFault[] = []) {}
+  constructor(
+    private readonly print: (line: string) => void,
+    private readonly keepGoing = false,
+    private readonly knownFaults: readonly KnownFault[] = [],
+  ) {}
 
   get signal(): AbortSignal {
     return this.#abort.signal
@@ -52,7 +67,7 @@ export class Monitor {
   }
 
   fail(invariant: Breach['invariant'], message: string): void {
-    if (this.#finished || (this.signal.aborted)) return
+    if (this.#finished || this.signal.aborted) return
     const known = this.knownFaults.find((k) => k.invariant === invariant && k.match.test(message))
     if (known) {
       if (!this.#known.has(known)) this.print(`KNOWN FAULT (${known.why}), not failing this run: ${message.slice(0, 300)}`)

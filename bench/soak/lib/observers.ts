@@ -19,9 +19,11 @@ export interface Observers {
  * before the broker gets the soak's short expiration, which would cap theirs.
  */
 export async function startObservers(stack: Stack, admin: AdminClient, state: SoakState, monitor: Monitor, tokenLifetimeS: number): Promise<Observers> {
-  const never = (who: string) => (rc: number): void => {
-    if (rc !== 0) monitor.fail('credential-refused', `${who} (admin-issued credential, never revoked) got CONNACK ${rc}`)
-  }
+  const never =
+    (who: string) =>
+    (rc: number): void => {
+      if (rc !== 0) monitor.fail('credential-refused', `${who} (admin-issued credential, never revoked) got CONNACK ${rc}`)
+    }
   const idleIds = stack.brokerUrls.map((_, i) => `soak-idle-${i + 1}`)
   const creds = await admin.issueCredentials(BROKER_ID, { clientIds: ['soak-backend', ...idleIds], expiration: '1d' })
   await admin.updateBroker(BROKER_ID, { expiration: tokenLifetimeS })
@@ -35,7 +37,12 @@ export async function startObservers(stack: Stack, admin: AdminClient, state: So
   }
   backend.client.on('close', cutOff('the backend'))
   idles.forEach((c, i) => c.client.on('close', cutOff(idleIds[i]!)))
-  await monitor.until(() => backend.subscribed && idles.every((c) => c.client.connected), 30_000, 'setup', () => 'the backend or an idle client was not connected within 30 s')
+  await monitor.until(
+    () => backend.subscribed && idles.every((c) => c.client.connected),
+    30_000,
+    'setup',
+    () => 'the backend or an idle client was not connected within 30 s',
+  )
   return {
     backend,
     idles,

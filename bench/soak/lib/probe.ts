@@ -4,10 +4,12 @@
  * channel with the process's heap after a full GC (`--expose-gc`) and its
  * RSS. It adds nothing else, and does not keep the process alive.
  */
-interface MemoryRequest { type: 'soak:memory'; id: number }
+interface MemoryRequest {
+  type: 'soak:memory'
+  id: number
+}
 
-const isRequest = (m: unknown): m is MemoryRequest =>
-  typeof m === 'object' && m !== null && (m as { type?: unknown }).type === 'soak:memory'
+const isRequest = (m: unknown): m is MemoryRequest => typeof m === 'object' && m !== null && (m as { type?: unknown }).type === 'soak:memory'
 
 if (process.send) {
   process.on('message', (message: unknown) => {

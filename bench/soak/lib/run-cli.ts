@@ -13,10 +13,15 @@ const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
 export function runCli(args: readonly string[], env: Readonly<Record<string, string>>, stdin = ''): Promise<string> {
   const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('MQTT_OIDC_')))
   return new Promise((resolve, reject) => {
-    const child = execFile(process.execPath, [...SOURCE_EXEC_ARGV, BIN, ...args], { cwd: ROOT, env: { ...clean, ...env }, timeout: 60_000 }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`mqtt-oidc ${args.join(' ')} failed: ${stderr.trim() || err.message}`))
-      else resolve(stdout)
-    })
+    const child = execFile(
+      process.execPath,
+      [...SOURCE_EXEC_ARGV, BIN, ...args],
+      { cwd: ROOT, env: { ...clean, ...env }, timeout: 60_000 },
+      (err, stdout, stderr) => {
+        if (err) reject(new Error(`mqtt-oidc ${args.join(' ')} failed: ${stderr.trim() || err.message}`))
+        else resolve(stdout)
+      },
+    )
     child.stdin?.end(stdin)
   })
 }

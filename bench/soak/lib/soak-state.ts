@@ -6,7 +6,11 @@ import type { Monitor } from './monitor.js'
 import { BROKER_ID } from './start-stack.js'
 
 /** A fault that makes some renewals fail for a while (the exchange, IdP or PostgreSQL is down). */
-export interface Disruption { readonly kind: string; readonly from: number; until: number | undefined }
+export interface Disruption {
+  readonly kind: string
+  readonly from: number
+  until: number | undefined
+}
 
 /** One revocation of a live gateway credential, and when its session closed. */
 export interface Revocation {
@@ -50,7 +54,10 @@ export class SoakState implements GatewayEvents {
   excuseBackendAway = false
   readonly #byJti = new Map<string, Revocation>()
 
-  constructor(private readonly monitor: Monitor, private readonly admin: AdminClient) {}
+  constructor(
+    private readonly monitor: Monitor,
+    private readonly admin: AdminClient,
+  ) {}
 
   connack(g: Gateway, rc: number, jti: string | undefined, latencyMs: number): void {
     this.connackLatencies?.push(latencyMs)
@@ -60,7 +67,10 @@ export class SoakState implements GatewayEvents {
       return
     }
     const exp = g.token?.expiresAt
-    this.monitor.fail('credential-refused', `gateway ${g.index} (${g.clientId}) got CONNACK ${rc} for a token never revoked (jti ${jti ?? '?'}${exp ? `, ${Math.round(exp - Date.now() / 1000)} s before its exp` : ''})`)
+    this.monitor.fail(
+      'credential-refused',
+      `gateway ${g.index} (${g.clientId}) got CONNACK ${rc} for a token never revoked (jti ${jti ?? '?'}${exp ? `, ${Math.round(exp - Date.now() / 1000)} s before its exp` : ''})`,
+    )
   }
 
   closed(_g: Gateway, jti: string | undefined, renewal: boolean): void {
@@ -80,7 +90,10 @@ export class SoakState implements GatewayEvents {
     const explained = this.disrupted()
     const refusal = err instanceof LoginRequired || (err instanceof TokenExchangeRefused && err.status < 500)
     if (refusal || !explained) {
-      this.monitor.fail('renewal-failed', `gateway ${g.index} (${g.clientId}): renewal failed ${explained ? 'with a refusal' : 'while nothing was down'}: ${describe(err)}`)
+      this.monitor.fail(
+        'renewal-failed',
+        `gateway ${g.index} (${g.clientId}): renewal failed ${explained ? 'with a refusal' : 'while nothing was down'}: ${describe(err)}`,
+      )
     }
   }
 
@@ -151,10 +164,16 @@ export class SoakState implements GatewayEvents {
   /** Fails the run unless `r`'s session closed within `deadlineMs` of `from` (default: the request). */
   async enforced(r: Revocation, deadlineMs: number, from = r.requestedAt): Promise<number> {
     const wait = from + deadlineMs + 500 - Date.now()
-    await this.monitor.until(() => r.closedAt !== undefined, Math.max(wait, 0), 'revocation-not-enforced',
-      () => `gateway ${r.gateway.index} (${r.gateway.clientId}) still connected with revoked jti ${r.jti} ${((Date.now() - from) / 1000).toFixed(1)} s after ${from === r.requestedAt ? 'the revocation' : 'the feed came back'}`)
+    await this.monitor.until(
+      () => r.closedAt !== undefined,
+      Math.max(wait, 0),
+      'revocation-not-enforced',
+      () =>
+        `gateway ${r.gateway.index} (${r.gateway.clientId}) still connected with revoked jti ${r.jti} ${((Date.now() - from) / 1000).toFixed(1)} s after ${from === r.requestedAt ? 'the revocation' : 'the feed came back'}`,
+    )
     const took = r.closedAt! - from
-    if (took > deadlineMs && !r.superseded) this.monitor.fail('revocation-not-enforced', `gateway ${r.gateway.index}: revoked jti ${r.jti} closed after ${took} ms (limit ${deadlineMs} ms)`)
+    if (took > deadlineMs && !r.superseded)
+      this.monitor.fail('revocation-not-enforced', `gateway ${r.gateway.index}: revoked jti ${r.jti} closed after ${took} ms (limit ${deadlineMs} ms)`)
     return took
   }
 
@@ -189,7 +208,10 @@ export class SoakState implements GatewayEvents {
         else if (this.excuseBackendAway && backend.wasAway(a.sentAt, a.ackAt, AWAY_MARGIN_MS)) this.readings.excused += 1
         else {
           const ago = ((Date.now() - a.ackAt) / 1000).toFixed(1)
-          this.monitor.fail('reading-lost', `gateway ${g.index} (${g.clientId}) reading ${seq}, acknowledged by the broker ${ago} s ago, never reached the backend`)
+          this.monitor.fail(
+            'reading-lost',
+            `gateway ${g.index} (${g.clientId}) reading ${seq}, acknowledged by the broker ${ago} s ago, never reached the backend`,
+          )
           return
         }
       }

@@ -80,45 +80,88 @@ export async function startStack(options: StackOptions, monitor: Monitor): Promi
     const idpPort = await freePort()
     const idpUrl = `http://127.0.0.1:${idpPort}`
 
-    const idp = createAppProcess({
-      name: 'idp', cwd: join(APPS, 'idp'), entry: 'src/main.ts', readyMsg: 'idp ready', logFile: join(logs, 'idp.log'),
-      env: {
-        ...shared, MQTT_OIDC_IDP_ISSUER: idpUrl, MQTT_OIDC_IDP_PORT: String(idpPort), MQTT_OIDC_IDP_EXCHANGE_URL: exchangeUrl,
-        MQTT_OIDC_IDP_ID_TOKEN_TTL: `${options.idTokenTtlS}s`, MQTT_OIDC_IDP_DEMO_ACCOUNT: 'false',
+    const idp = createAppProcess(
+      {
+        name: 'idp',
+        cwd: join(APPS, 'idp'),
+        entry: 'src/main.ts',
+        readyMsg: 'idp ready',
+        logFile: join(logs, 'idp.log'),
+        env: {
+          ...shared,
+          MQTT_OIDC_IDP_ISSUER: idpUrl,
+          MQTT_OIDC_IDP_PORT: String(idpPort),
+          MQTT_OIDC_IDP_EXCHANGE_URL: exchangeUrl,
+          MQTT_OIDC_IDP_ID_TOKEN_TTL: `${options.idTokenTtlS}s`,
+          MQTT_OIDC_IDP_DEMO_ACCOUNT: 'false',
+        },
       },
-    }, monitor)
+      monitor,
+    )
     closers.push(() => idp.stop())
     await idp.start()
 
-    const exchanges = exchangePorts.map((port, i) => createAppProcess({
-      name: nodes > 1 ? `exchange-${i + 1}` : 'exchange', cwd: join(APPS, 'exchange'), entry: 'src/main.ts', readyMsg: 'exchange ready',
-      logFile: join(logs, `exchange-${i + 1}.log`),
-      env: {
-        ...shared, MQTT_OIDC_EXCHANGE_ISSUER: exchangeUrl, MQTT_OIDC_EXCHANGE_PORT: String(port), MQTT_OIDC_EXCHANGE_IDP_ISSUER: idpUrl,
-        MQTT_OIDC_EXCHANGE_BOOTSTRAP_BROKERS: `${BROKER_ID}=mqtt://127.0.0.1:${brokerPorts[0]}`,
-      },
-    }, monitor))
+    const exchanges = exchangePorts.map((port, i) =>
+      createAppProcess(
+        {
+          name: nodes > 1 ? `exchange-${i + 1}` : 'exchange',
+          cwd: join(APPS, 'exchange'),
+          entry: 'src/main.ts',
+          readyMsg: 'exchange ready',
+          logFile: join(logs, `exchange-${i + 1}.log`),
+          env: {
+            ...shared,
+            MQTT_OIDC_EXCHANGE_ISSUER: exchangeUrl,
+            MQTT_OIDC_EXCHANGE_PORT: String(port),
+            MQTT_OIDC_EXCHANGE_IDP_ISSUER: idpUrl,
+            MQTT_OIDC_EXCHANGE_BOOTSTRAP_BROKERS: `${BROKER_ID}=mqtt://127.0.0.1:${brokerPorts[0]}`,
+          },
+        },
+        monitor,
+      ),
+    )
     closers.push(() => Promise.all(exchanges.map((e) => e.stop())).then(() => undefined))
     await Promise.all(exchanges.map((e) => e.start()))
 
-    const brokers = brokerPorts.map((port, i) => createAppProcess({
-      name: nodes > 1 ? `broker-${i + 1}` : 'broker', cwd: join(APPS, 'broker'), entry: 'src/main.ts', readyMsg: 'broker listening',
-      logFile: join(logs, `broker-${i + 1}.log`),
-      // the data dir, as in the embedded stack and compose: the exchange writes the broker's
-      // revocation-feed credential there when it creates the bootstrap broker
-      env: {
-        MQTT_OIDC_DATA_DIR: dataDir,
-        MQTT_OIDC_BROKER_ID: BROKER_ID, MQTT_OIDC_BROKER_EXCHANGE_URL: feedRelays[i]!.url, MQTT_OIDC_BROKER_ISSUER: exchangeUrl,
-        MQTT_OIDC_BROKER_MQTT_PORT: String(port), MQTT_OIDC_BROKER_WS_PORT: '0',
-        ...(redis ? { MQTT_OIDC_BROKER_REDIS_URL: redis.url } : {}),
-      },
-    }, monitor))
+    const brokers = brokerPorts.map((port, i) =>
+      createAppProcess(
+        {
+          name: nodes > 1 ? `broker-${i + 1}` : 'broker',
+          cwd: join(APPS, 'broker'),
+          entry: 'src/main.ts',
+          readyMsg: 'broker listening',
+          logFile: join(logs, `broker-${i + 1}.log`),
+          // the data dir, as in the embedded stack and compose: the exchange writes the broker's
+          // revocation-feed credential there when it creates the bootstrap broker
+          env: {
+            MQTT_OIDC_DATA_DIR: dataDir,
+            MQTT_OIDC_BROKER_ID: BROKER_ID,
+            MQTT_OIDC_BROKER_EXCHANGE_URL: feedRelays[i]!.url,
+            MQTT_OIDC_BROKER_ISSUER: exchangeUrl,
+            MQTT_OIDC_BROKER_MQTT_PORT: String(port),
+            MQTT_OIDC_BROKER_WS_PORT: '0',
+            ...(redis ? { MQTT_OIDC_BROKER_REDIS_URL: redis.url } : {}),
+          },
+        },
+        monitor,
+      ),
+    )
     closers.push(() => Promise.all(brokers.map((b) => b.stop())).then(() => undefined))
     await Promise.all(brokers.map((b) => b.start()))
 
     return {
-      store: options.store, dataDir, storeUrl, idpUrl, exchangeUrl, idp, exchanges, brokers,
-      brokerUrls: brokerPorts.map((p) => `mqtt://127.0.0.1:${p}`), feedRelays, postgres, redis,
+      store: options.store,
+      dataDir,
+      storeUrl,
+      idpUrl,
+      exchangeUrl,
+      idp,
+      exchanges,
+      brokers,
+      brokerUrls: brokerPorts.map((p) => `mqtt://127.0.0.1:${p}`),
+      feedRelays,
+      postgres,
+      redis,
       apps: [idp, ...exchanges, ...brokers],
       close,
     }

@@ -66,7 +66,9 @@ export async function startTcpRelay(backends: readonly number[]): Promise<TcpRel
   return {
     url: `http://127.0.0.1:${port}`,
     port,
-    get accepted() { return accepted },
+    get accepted() {
+      return accepted
+    },
     cut() {
       cut = true
       for (const client of [...live.keys()]) client.destroy()
@@ -85,9 +87,10 @@ export async function startTcpRelay(backends: readonly number[]): Promise<TcpRel
       }
       return live.size
     },
-    close: () => new Promise<void>((resolve) => {
-      for (const client of [...live.keys()]) client.destroy()
-      server.close(() => resolve())
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const client of [...live.keys()]) client.destroy()
+        server.close(() => resolve())
+      }),
   }
 }

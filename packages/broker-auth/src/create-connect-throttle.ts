@@ -64,7 +64,8 @@ export function createConnectThrottle(options: ConnectThrottleOptions = {}): Con
       if (maxFailures <= 0) return 0
       const t = now()
       let entry = entries.get(address)
-      if (entry) entries.delete(address) // re-inserted below: the map stays ordered by last failure
+      if (entry)
+        entries.delete(address) // re-inserted below: the map stays ordered by last failure
       else entry = { failures: 0, windowStart: t, heldUntil: 0, strikes: 0 }
       entries.set(address, entry)
       if (entries.size > maxAddresses) entries.delete(entries.keys().next().value as string)

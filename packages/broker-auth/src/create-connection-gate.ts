@@ -66,8 +66,12 @@ export function createConnectionGate(aedes: Aedes, options: ConnectionGateOption
   function guard(conn: Duplex, address: string | undefined): void {
     guardPacketSizes(conn, limits, (v: PacketSizeViolation) => {
       log('warn', 'connection closed: packet too large', {
-        code: 'ERR_INVALID_REQUEST', address, declared: Number.isNaN(v.declared) ? 'malformed' : v.declared, limit: v.limit,
-        packet: v.first ? 'CONNECT' : 'after CONNECT', bytes_read: v.bytesRead,
+        code: 'ERR_INVALID_REQUEST',
+        address,
+        declared: Number.isNaN(v.declared) ? 'malformed' : v.declared,
+        limit: v.limit,
+        packet: v.first ? 'CONNECT' : 'after CONNECT',
+        bytes_read: v.bytesRead,
       })
       conn.destroy()
       fail(conn, address, 'packet too large')

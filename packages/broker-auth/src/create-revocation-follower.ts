@@ -96,8 +96,13 @@ export function createRevocationFollower(options: RevocationFollowerOptions): Re
   }
   const state = createRevocationState(log, fields)
   const client = createFeedClient({
-    feedUrl: options.feedUrl, broker: options.broker, fetch: options.fetch ?? fetch, credential,
-    requestTimeoutMs: options.requestTimeoutMs ?? 10_000, signal, onContact: touch,
+    feedUrl: options.feedUrl,
+    broker: options.broker,
+    fetch: options.fetch ?? fetch,
+    credential,
+    requestTimeoutMs: options.requestTimeoutMs ?? 10_000,
+    signal,
+    onContact: touch,
   })
   const refusals = createFeedFailureLog(log, fields)
 
@@ -133,7 +138,10 @@ export function createRevocationFollower(options: RevocationFollowerOptions): Re
     mode = 'poll'
     const until = Date.now() + ms
     do {
-      await catchUp(client, state).then(() => refusals.cleared(), (err: unknown) => refusals.failed(err, 'revocation poll failed'))
+      await catchUp(client, state).then(
+        () => refusals.cleared(),
+        (err: unknown) => refusals.failed(err, 'revocation poll failed'),
+      )
       await abortableSleep(Math.max(0, Math.min(pollIntervalMs, until - Date.now())), signal)
     } while (!signal.aborted && Date.now() < until)
   }
@@ -143,7 +151,12 @@ export function createRevocationFollower(options: RevocationFollowerOptions): Re
     resolveReady()
     for (let failures = 0; !signal.aborted;) {
       const { opened, status } = await followStream({
-        client, state, idleTimeoutMs: options.idleTimeoutMs ?? 45_000, signal, log, fields,
+        client,
+        state,
+        idleTimeoutMs: options.idleTimeoutMs ?? 45_000,
+        signal,
+        log,
+        fields,
         onOpen: () => {
           mode = 'stream'
           refusals.cleared()

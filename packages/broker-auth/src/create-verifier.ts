@@ -66,15 +66,17 @@ export interface Verifier {
  */
 export function createVerifier(options: VerifierOptions): Verifier {
   const clock = options.now ?? (() => Date.now() / 1000)
-  const keys = options.keys ?? createKeyStore({
-    jwksUri: options.jwksUri,
-    cooldownMs: options.jwksCooldownMs,
-    refreshIntervalMs: options.jwksCacheMaxAgeMs,
-    maxStaleMs: options.jwksMaxStaleMs,
-    timeoutMs: options.jwksTimeoutMs,
-    now: options.now ? () => clock() * 1000 : undefined,
-    log: options.log,
-  })
+  const keys =
+    options.keys ??
+    createKeyStore({
+      jwksUri: options.jwksUri,
+      cooldownMs: options.jwksCooldownMs,
+      refreshIntervalMs: options.jwksCacheMaxAgeMs,
+      maxStaleMs: options.jwksMaxStaleMs,
+      timeoutMs: options.jwksTimeoutMs,
+      now: options.now ? () => clock() * 1000 : undefined,
+      log: options.log,
+    })
   const maxTokenLength = options.maxTokenLength ?? 8192
   const jwt = createJwtVerifier(keys, {
     algorithms: options.algorithms ?? BROKER_TOKEN_ALGS,
@@ -100,7 +102,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
       jwt.checkTimes(hit.claims, now)
       return notRevoked(hit.claims)
     }
-    const { payload, key } = jwt.verifyIfKeysHeld(token, now) ?? await jwt.verify(token, now)
+    const { payload, key } = jwt.verifyIfKeysHeld(token, now) ?? (await jwt.verify(token, now))
     const claims = parseBrokerTokenClaims(payload)
     cache.set(token, { claims, key })
     return notRevoked(claims)

@@ -53,7 +53,10 @@ describe('authorizeConnect (MQTT CONNECT credentials)', () => {
     const token = await kit.sign({ sub: 'c1', username: 'alice' })
     await expect(authorizeConnect(verifier, { clientId: 'c1', username: 'alice', password: token })).resolves.toBeDefined()
     await expect(authorizeConnect(verifier, { clientId: 'c1', username: 'c1', password: token })).resolves.toBeDefined()
-    expect(await refusal(authorizeConnect(verifier, { clientId: 'c1', username: 'bob', password: token }))).toEqual({ code: 'ERR_USERNAME_MISMATCH', connack: 5 })
+    expect(await refusal(authorizeConnect(verifier, { clientId: 'c1', username: 'bob', password: token }))).toEqual({
+      code: 'ERR_USERNAME_MISMATCH',
+      connack: 5,
+    })
   })
 
   it('refuses a valid token whose client id breaks the identifier rule with CONNACK 2, with or without a CONNECT client id', async () => {
@@ -66,7 +69,10 @@ describe('authorizeConnect (MQTT CONNECT credentials)', () => {
 
   it('refuses a CONNECT username that breaks the identifier rule with CONNACK 4, even when the token names it', async () => {
     const token = await kit.sign({ sub: 'c1', username: 'ops/#' })
-    expect(await refusal(authorizeConnect(verifier, { clientId: 'c1', username: 'ops/#', password: token }))).toEqual({ code: 'ERR_USERNAME_INVALID', connack: 4 })
+    expect(await refusal(authorizeConnect(verifier, { clientId: 'c1', username: 'ops/#', password: token }))).toEqual({
+      code: 'ERR_USERNAME_INVALID',
+      connack: 4,
+    })
   })
 
   it('refuses a missing or empty password with CONNACK 4', async () => {

@@ -12,7 +12,11 @@ let exchange: FakeExchange
 let kit: TokenKit
 let verifier: Verifier
 
-const codeOf = (p: Promise<unknown>): Promise<unknown> => p.then(() => 'accepted', (err: { code?: string }) => err.code)
+const codeOf = (p: Promise<unknown>): Promise<unknown> =>
+  p.then(
+    () => 'accepted',
+    (err: { code?: string }) => err.code,
+  )
 
 beforeAll(async () => {
   exchange = await startFakeExchange({ broker: 'demo' })
@@ -45,7 +49,12 @@ describe('createConnectCheck (the CONNECT decision of the aedes and EMQX hooks)'
 
   it('asks the feed policy only for an otherwise good token', async () => {
     let asked = 0
-    const feedGuard = { check: () => { asked++; throw new RevocationsUnavailable('feed down') } }
+    const feedGuard = {
+      check: () => {
+        asked++
+        throw new RevocationsUnavailable('feed down')
+      },
+    }
     const check = createConnectCheck({ verifier, feedGuard })
     expect(await codeOf(check({ password: 'garbage' }))).toBe('ERR_TOKEN_MALFORMED')
     expect(asked).toBe(0)

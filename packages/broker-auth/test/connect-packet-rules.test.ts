@@ -4,8 +4,15 @@ import type { ConnectPacket } from 'aedes'
 import { clientIdRefusal, connectPacketViolation } from '../src/lib/connect-packet-rules.js'
 
 /** A CONNECT as mqtt-packet parses it: `username`/`password` are present only when their flags are set. */
-const connect = (fields: Partial<ConnectPacket>): ConnectPacket =>
-  ({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, clientId: 'c', keepalive: 0, ...fields }) as ConnectPacket
+const connect = (fields: Partial<ConnectPacket>): ConnectPacket => ({
+  cmd: 'connect',
+  protocolId: 'MQTT',
+  protocolVersion: 4,
+  clean: true,
+  clientId: 'c',
+  keepalive: 0,
+  ...fields,
+})
 
 describe('connectPacketViolation [MQTT-3.1.2-22]', () => {
   it('refuses a password flag without the user name flag', () => {

@@ -55,7 +55,7 @@ describe('createConnectionGate', () => {
     expect(await connectFrom('127.0.0.22')).toEqual([0x20, 0x02, 0x00, 0x00])
   })
 
-  it('does not count a refusal that is the server\'s fault (CONNACK 3)', async () => {
+  it("does not count a refusal that is the server's fault (CONNACK 3)", async () => {
     for (const _ of [1, 2, 3]) gate.refused('ERR_REVOCATIONS_UNAVAILABLE', await clientFrom('127.0.0.23'))
     expect(await connectFrom('127.0.0.23')).toEqual([0x20, 0x02, 0x00, 0x00])
   })

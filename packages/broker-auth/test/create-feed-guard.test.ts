@@ -36,8 +36,10 @@ describe('createFeedGuard: feed-unreachable policy', () => {
     expect(codeOf(guard.check)).toBe('ok')
     // one line per transition, not one per CONNECT
     expect(logs).toEqual([
-      'error revocation feed unreachable beyond the limit', 'info revocation feed reachable again',
-      'error revocation feed unreachable beyond the limit', 'info revocation feed reachable again',
+      'error revocation feed unreachable beyond the limit',
+      'info revocation feed reachable again',
+      'error revocation feed unreachable beyond the limit',
+      'info revocation feed reachable again',
     ])
   })
 

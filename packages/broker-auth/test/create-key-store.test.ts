@@ -24,7 +24,15 @@ const codeOf = async (p: Promise<unknown>): Promise<string> => {
 function setup(options: { cooldownMs?: number; maxStaleMs?: number; refreshIntervalMs?: number; onFetch?: (o: 'ok' | 'error') => void } = {}) {
   const clock = { ms: Date.now() }
   // the back-off retry timer runs on real time: kept minutes away, so only the test's own fetches count
-  const keys = createKeyStore({ jwksUri: exchange.jwksUri, now: () => clock.ms, cooldownMs: 1000, maxStaleMs: 60_000, backoffMs: 600_000, maxBackoffMs: 600_000, ...options })
+  const keys = createKeyStore({
+    jwksUri: exchange.jwksUri,
+    now: () => clock.ms,
+    cooldownMs: 1000,
+    maxStaleMs: 60_000,
+    backoffMs: 600_000,
+    maxBackoffMs: 600_000,
+    ...options,
+  })
   stores.push(keys)
   const verifier = createVerifier({ issuer: exchange.url, audience: BROKER, jwksUri: exchange.jwksUri, keys, cacheSize: 0 })
   return { clock, keys, verifier }
@@ -90,7 +98,15 @@ describe('createKeyStore: JWKS endpoint returns garbage', () => {
     ['not JSON', '<html>oops</html>'],
     ['JSON without keys', '{"error":"x"}'],
     ['an empty key set', '{"keys":[]}'],
-    ['only unusable keys', JSON.stringify({ keys: [{ kty: 'OKP', crv: 'Ed25519', x: '!!' }, { kty: 'oct', k: 'c2VjcmV0' }] })],
+    [
+      'only unusable keys',
+      JSON.stringify({
+        keys: [
+          { kty: 'OKP', crv: 'Ed25519', x: '!!' },
+          { kty: 'oct', k: 'c2VjcmV0' },
+        ],
+      }),
+    ],
   ])('keeps the last good keys when the body is %s', async (_name, body) => {
     const { keys, verifier } = setup()
     await verifier.verify(await kit.sign())

@@ -27,7 +27,11 @@ function follow(overrides: Overrides = {}): RevocationFollower {
   return follower
 }
 
-interface Line { level: string; msg: string; fields: Record<string, unknown> }
+interface Line {
+  level: string
+  msg: string
+  fields: Record<string, unknown>
+}
 /** A log callback that keeps every line; `logged(pred)` resolves once the lines so far satisfy `pred`. */
 function recorder(): { log: LogFn; lines: Line[]; logged(pred: (lines: Line[]) => boolean): Promise<void> } {
   const lines: Line[] = []
@@ -168,10 +172,12 @@ describe('createRevocationFollower: retries (exponential back-off, full jitter)'
       // five failed snapshots each
       await Promise.all([a, b].map((r) => r.logged((lines) => retries(lines).length >= 5)))
       for (const r of [a, b]) {
-        retries(r.lines).slice(0, 5).forEach((delay, i) => {
-          expect(delay).toBeGreaterThanOrEqual(0)
-          expect(delay).toBeLessThan(Math.min(maxRetryMs, retryMs * 2 ** i))
-        })
+        retries(r.lines)
+          .slice(0, 5)
+          .forEach((delay, i) => {
+            expect(delay).toBeGreaterThanOrEqual(0)
+            expect(delay).toBeLessThan(Math.min(maxRetryMs, retryMs * 2 ** i))
+          })
       }
       expect(retries(a.lines).slice(0, 5)).not.toEqual(retries(b.lines).slice(0, 5))
     } finally {
@@ -180,7 +186,7 @@ describe('createRevocationFollower: retries (exponential back-off, full jitter)'
   })
 })
 
-describe('createRevocationFollower: the broker\'s feed credential', () => {
+describe("createRevocationFollower: the broker's feed credential", () => {
   it('sends it on the snapshot, the stream and the polls', async () => {
     exchange.feedCredential = 'feed-secret'
     const opened = exchange.nextFeedRequest((r) => r.path === STREAM)
@@ -201,11 +207,13 @@ describe('createRevocationFollower: the broker\'s feed credential', () => {
     await exchange.nextFeedRequest((r) => r.path === SNAPSHOT)
     await exchange.nextFeedRequest((r) => r.path === SNAPSHOT)
     await exchange.nextFeedRequest((r) => r.path === SNAPSHOT)
-    expect(lines.filter((l) => l.level === 'error')).toEqual([{
-      level: 'error',
-      msg: 'revocation feed refused this broker\'s credential: give the broker its feed credential (see the exchange\'s feed-credential command)',
-      fields: { broker: BROKER, code: 'ERR_UNAUTHENTICATED', status: 401, attempt: 1, retry_ms: expect.any(Number) },
-    }])
+    expect(lines.filter((l) => l.level === 'error')).toEqual([
+      {
+        level: 'error',
+        msg: "revocation feed refused this broker's credential: give the broker its feed credential (see the exchange's feed-credential command)",
+        fields: { broker: BROKER, code: 'ERR_UNAUTHENTICATED', status: 401, attempt: 1, retry_ms: expect.any(Number) },
+      },
+    ])
     credential = 'new-secret'
     await f.ready()
     expect(f.state().revision).toBe(0)

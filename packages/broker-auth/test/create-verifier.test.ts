@@ -143,7 +143,7 @@ describe('createVerifier: claim rules', () => {
   })
 })
 
-describe('createVerifier: strict JWT rules (the same as the exchange\'s)', () => {
+describe("createVerifier: strict JWT rules (the same as the exchange's)", () => {
   const claims = (now: number, extra = ''): string =>
     `{"iss":${JSON.stringify(exchange.url)},"aud":"${BROKER}","sub":"c1","jti":"strict","iat":${now},"exp":${now + 60}${extra}}`
   const header = (extra = ''): string => `{"alg":"EdDSA","kid":"${kit.kid}","typ":"mqtt-broker+jwt"${extra}}`
@@ -167,7 +167,11 @@ describe('createVerifier: strict JWT rules (the same as the exchange\'s)', () =>
   it('refuses iat in the future beyond the clock tolerance, and accepts it within', async () => {
     const now = nowSeconds()
     await expect(verifier.verify(await kit.sign({ iat: now + 3, nbf: undefined }))).resolves.toMatchObject({ iat: now + 3 })
-    await expect(verifier.verify(await kit.sign({ iat: now + 60, nbf: undefined }))).rejects.toMatchObject({ code: 'ERR_TOKEN_NOT_YET_VALID', claim: 'iat', reason: 'check_failed' })
+    await expect(verifier.verify(await kit.sign({ iat: now + 60, nbf: undefined }))).rejects.toMatchObject({
+      code: 'ERR_TOKEN_NOT_YET_VALID',
+      claim: 'iat',
+      reason: 'check_failed',
+    })
   })
 
   it('refuses times written in milliseconds', async () => {
@@ -177,8 +181,16 @@ describe('createVerifier: strict JWT rules (the same as the exchange\'s)', () =>
   })
 
   it('names the claim at fault, as jose does', async () => {
-    await expect(verifier.verify(await kit.sign({ exp: nowSeconds() - 60 }))).rejects.toMatchObject({ code: 'ERR_TOKEN_EXPIRED', claim: 'exp', reason: 'check_failed' })
-    await expect(verifier.verify(await kit.sign({ aud: 'other-broker' }))).rejects.toMatchObject({ code: 'ERR_TOKEN_AUDIENCE', claim: 'aud', reason: 'check_failed' })
+    await expect(verifier.verify(await kit.sign({ exp: nowSeconds() - 60 }))).rejects.toMatchObject({
+      code: 'ERR_TOKEN_EXPIRED',
+      claim: 'exp',
+      reason: 'check_failed',
+    })
+    await expect(verifier.verify(await kit.sign({ aud: 'other-broker' }))).rejects.toMatchObject({
+      code: 'ERR_TOKEN_AUDIENCE',
+      claim: 'aud',
+      reason: 'check_failed',
+    })
     await expect(verifier.verify(await kit.sign({ iss: undefined }))).rejects.toMatchObject({ code: 'ERR_TOKEN_ISSUER', claim: 'iss', reason: 'missing' })
   })
 })

@@ -13,7 +13,13 @@ let contacts: number
 
 function client(credential: () => string | undefined = () => undefined): FeedClient {
   return createFeedClient({
-    feedUrl: exchange.url, broker: BROKER, fetch, credential, requestTimeoutMs: 5000, signal: stop.signal, onContact: () => contacts++,
+    feedUrl: exchange.url,
+    broker: BROKER,
+    fetch,
+    credential,
+    requestTimeoutMs: 5000,
+    signal: stop.signal,
+    onContact: () => contacts++,
   })
 }
 
@@ -27,7 +33,7 @@ afterEach(async () => {
   await exchange.close()
 })
 
-describe('createFeedClient: the broker\'s credential', () => {
+describe("createFeedClient: the broker's credential", () => {
   it('sends the credential as a Bearer token, read anew for each request', async () => {
     let current = 'first'
     const feed = client(() => current)
@@ -45,7 +51,9 @@ describe('createFeedClient: the broker\'s credential', () => {
 
   it('rejects with FeedHttpError 401 when the exchange refuses the credential, and counts no contact', async () => {
     exchange.feedCredential = 'right'
-    const err = await client(() => 'wrong').snapshot().catch((e: unknown) => e)
+    const err = await client(() => 'wrong')
+      .snapshot()
+      .catch((e: unknown) => e)
     expect(err).toBeInstanceOf(FeedHttpError)
     expect((err as FeedHttpError).status).toBe(401)
     expect(contacts).toBe(0)

@@ -10,8 +10,20 @@ describe('createRevocationState', () => {
     const heard: string[] = []
     state.on('revoked', (jti) => heard.push(`+${jti}`))
     state.on('unrevoked', (jti) => heard.push(`-${jti}`))
-    state.load({ revision: 2, revoked: [{ jti: 'a', expiresAt: null }, { jti: 'b', expiresAt: null }] })
-    state.load({ revision: 3, revoked: [{ jti: 'b', expiresAt: null }, { jti: 'c', expiresAt: null }] })
+    state.load({
+      revision: 2,
+      revoked: [
+        { jti: 'a', expiresAt: null },
+        { jti: 'b', expiresAt: null },
+      ],
+    })
+    state.load({
+      revision: 3,
+      revoked: [
+        { jti: 'b', expiresAt: null },
+        { jti: 'c', expiresAt: null },
+      ],
+    })
     expect(heard).toEqual(['+a', '+b', '+c', '-a'])
     expect({ revision: state.revision, size: state.size, a: state.has('a'), c: state.has('c') }).toEqual({ revision: 3, size: 2, a: false, c: true })
   })
@@ -32,7 +44,9 @@ describe('createRevocationState', () => {
     const lines: string[] = []
     const state = createRevocationState((level, msg) => lines.push(`${level} ${msg}`), {})
     const heard: string[] = []
-    state.on('revoked', () => { throw new Error('boom') })
+    state.on('revoked', () => {
+      throw new Error('boom')
+    })
     state.on('revoked', (jti) => heard.push(jti))
     state.apply({ revision: 1, jti: 'a', action: 'revoke', expiresAt: null })
     expect(heard).toEqual(['a'])

@@ -4,9 +4,7 @@ import { createSseParser } from '../src/lib/sse-parser.js'
 describe('text/event-stream parsing', () => {
   it('dispatches on a blank line, with id, event and multi-line data', () => {
     const p = createSseParser()
-    expect(p.push('id: 7\nevent: revoke\ndata: {"jti":\ndata: "a"}\n\n')).toEqual([
-      { id: '7', event: 'revoke', data: '{"jti":\n"a"}' },
-    ])
+    expect(p.push('id: 7\nevent: revoke\ndata: {"jti":\ndata: "a"}\n\n')).toEqual([{ id: '7', event: 'revoke', data: '{"jti":\n"a"}' }])
   })
 
   it('ignores comments (keepalives) and events without data; event defaults to message', () => {
@@ -18,7 +16,10 @@ describe('text/event-stream parsing', () => {
     const p = createSseParser()
     const chunks = ['\ufeffid: 1\r', '\nevent: revoke\r\ndata: a\r', '\r', 'id: 2\rdata: b\r\r']
     const events = chunks.flatMap((c) => p.push(c))
-    expect(events.map((e) => [e.id, e.event, e.data])).toEqual([['1', 'revoke', 'a'], ['2', 'message', 'b']])
+    expect(events.map((e) => [e.id, e.event, e.data])).toEqual([
+      ['1', 'revoke', 'a'],
+      ['2', 'message', 'b'],
+    ])
   })
 
   it('keeps the last event id across events and ignores ids containing NUL', () => {

@@ -108,7 +108,9 @@ export async function connectWithToken(options: ConnectWithTokenOptions): Promis
   if (reconnectPeriod > 0) {
     // mqtt.js arms its reconnect timer from options.reconnectPeriod in its own 'close' listener:
     // set the next back-off delay just before it reads it.
-    client.prependListener('close', () => { client.options.reconnectPeriod = backoff.next() })
+    client.prependListener('close', () => {
+      client.options.reconnectPeriod = backoff.next()
+    })
     client.on('connect', () => backoff.reset())
   }
   let refusedCode: number | undefined
@@ -143,9 +145,12 @@ export async function connectWithToken(options: ConnectWithTokenOptions): Promis
     if (TRANSIENT_CONNACK.has(rc)) {
       // The refused connection closes after this 'error'; its 'close' has set the back-off delay by then.
       client.once('close', () => {
-        const retry = setTimeout(() => {
-          if (!client.disconnecting) client.reconnect({ incomingStore: client.incomingStore, outgoingStore: client.outgoingStore })
-        }, reconnectPeriod > 0 ? client.options.reconnectPeriod : backoff.next())
+        const retry = setTimeout(
+          () => {
+            if (!client.disconnecting) client.reconnect({ incomingStore: client.incomingStore, outgoingStore: client.outgoingStore })
+          },
+          reconnectPeriod > 0 ? client.options.reconnectPeriod : backoff.next(),
+        )
         retry.unref()
       })
       return
@@ -160,7 +165,7 @@ export async function connectWithToken(options: ConnectWithTokenOptions): Promis
 // MQTT 3.1.1 (and mqtt.js for every version) sends a password only with a
 // username, so "no username" is the empty string, which brokers treat as none.
 function credentials(t: ConnectToken, sendUsername: boolean): Pick<IClientOptions, 'clientId' | 'password' | 'username'> {
-  return { clientId: t.clientId, password: t.token, username: sendUsername ? t.username ?? t.clientId : '' }
+  return { clientId: t.clientId, password: t.token, username: sendUsername ? (t.username ?? t.clientId) : '' }
 }
 
 function firstConnect(client: MqttClient, refusal: () => number | undefined, classify: (rc: number) => Promise<BrokerRefusal>): Promise<void> {

@@ -84,7 +84,10 @@ export interface ConnectOptions {
 export async function connect(options: ConnectOptions): Promise<MqttClient> {
   const store = options.tokenStore ?? (options.configDir === undefined ? undefined : createTokenStore(options.configDir))
   if (store === undefined) throw new TypeError('connect: give tokenStore or configDir')
-  const config = await discoverIssuer(options.issuer, options.clientId ?? DEFAULT_CLIENT_ID, { cacheDir: dirname(store.path), fetchFrom: options.fetchFrom?.issuer })
+  const config = await discoverIssuer(options.issuer, options.clientId ?? DEFAULT_CLIENT_ID, {
+    cacheDir: dirname(store.path),
+    fetchFrom: options.fetchFrom?.issuer,
+  })
   const getToken = async (): Promise<BrokerToken> => {
     const subjectToken = await getIdToken(config, store)
     return exchangeToken({ exchangeUrl: options.exchangeUrl, fetchFrom: options.fetchFrom?.exchange, broker: options.broker, subjectToken })
@@ -93,7 +96,7 @@ export async function connect(options: ConnectOptions): Promise<MqttClient> {
     brokerUrl: options.brokerUrl,
     getToken,
     // getToken above hands out BrokerTokens only
-    onRenewed: (t: ConnectToken) => options.onRenewed?.(t as BrokerToken),
+    onRenewed: (t: ConnectToken) => options.onRenewed?.(t),
     mqtt: options.mqtt,
     maxReconnectPeriod: options.maxReconnectPeriod,
     sendUsername: options.sendUsername,

@@ -110,7 +110,7 @@ export function createIdpAdminClient(options: CreateAdminClientOptions): IdpAdmi
   const list = async (path: string, what: string): Promise<unknown[]> => {
     const json = await call('GET', path)
     if (!Array.isArray(json)) throw new InvalidResponse(`admin API returned no ${what} list`)
-    return json
+    return json as unknown[]
   }
   return {
     listAccounts: async () => (await list('/admin/accounts', 'accounts')) as AccountView[],
@@ -122,7 +122,8 @@ export function createIdpAdminClient(options: CreateAdminClientOptions): IdpAdmi
     },
     listClientIdConflicts: async () => (await list('/admin/client-id-conflicts', 'conflicts')) as ClientIdConflict[],
     listKeys: async () => (await list('/admin/keys', 'keys')) as SigningKeyView[],
-    rotateKeys: async (options = {}) => (await call('POST', '/admin/keys/rotate', options.leadTime === undefined ? {} : { leadTime: options.leadTime })) as KeyRotation,
+    rotateKeys: async (options = {}) =>
+      (await call('POST', '/admin/keys/rotate', options.leadTime === undefined ? {} : { leadTime: options.leadTime })) as KeyRotation,
     listClients: async () => (await list('/admin/clients', 'clients')) as OAuthClientRecord[],
     getClient: async (id) => (await call('GET', c(id))) as OAuthClientRecord,
     createClient: async (input) => (await call('POST', '/admin/clients', input)) as OAuthClientRecord,
@@ -132,6 +133,9 @@ export function createIdpAdminClient(options: CreateAdminClientOptions): IdpAdmi
       await call('DELETE', c(id))
     },
     createRegistrationToken: async (options = {}) =>
-      (await call('POST', '/admin/registration-tokens', options.expiresIn === undefined ? {} : { expires_in: options.expiresIn })) as { initial_access_token: string; expires_in: number },
+      (await call('POST', '/admin/registration-tokens', options.expiresIn === undefined ? {} : { expires_in: options.expiresIn })) as {
+        initial_access_token: string
+        expires_in: number
+      },
   }
 }

@@ -45,8 +45,7 @@ export async function discoverIssuer(issuer: string, clientId: string, options: 
   const auth = options.clientSecret === undefined ? oidc.None() : oidc.ClientSecretBasic(options.clientSecret)
   const metadata = options.clientSecret === undefined ? undefined : { client_secret: options.clientSecret }
   const execute = isLoopbackHttp(url) ? [oidc.allowInsecureRequests] : []
-  const fetchFrom = options.fetchFrom === undefined ? undefined
-    : fetchFromFor(url, parseFetchFrom(options.fetchFrom, url, 'issuer fetch-from URL'))
+  const fetchFrom = options.fetchFrom === undefined ? undefined : fetchFromFor(url, parseFetchFrom(options.fetchFrom, url, 'issuer fetch-from URL'))
   const transport: { [oidc.customFetch]?: oidc.CustomFetch } = fetchFrom === undefined ? {} : { [oidc.customFetch]: (input, init) => fetchFrom(input, init) }
   const fromMetadata = (server: oidc.ServerMetadata): Configuration => {
     const config = new oidc.Configuration(server, clientId, metadata, auth)
@@ -57,8 +56,8 @@ export async function discoverIssuer(issuer: string, clientId: string, options: 
   }
   const cacheDir = options.cacheDir
   // Cached under the issuer the metadata names: `https://idp` is stored without the slash URL parsing adds.
-  const cached = cacheDir === undefined ? undefined
-    : (await readCachedDiscovery(cacheDir, url.href.replace(/\/$/, ''))) ?? (await readCachedDiscovery(cacheDir, url.href))
+  const cached =
+    cacheDir === undefined ? undefined : ((await readCachedDiscovery(cacheDir, url.href.replace(/\/$/, ''))) ?? (await readCachedDiscovery(cacheDir, url.href)))
   if (cached && Date.now() / 1000 - cached.fetchedAt < (options.cacheMaxAgeSeconds ?? 3600)) return fromMetadata(cached.metadata)
   let config: Configuration
   try {

@@ -83,7 +83,7 @@ function brokerTokenFrom(json: unknown, status: number): BrokerToken {
     token: json.access_token,
     clientId: claims.sub,
     username: typeof claims.username === 'string' ? claims.username : undefined,
-    expiresAt: typeof claims.exp === 'number' ? claims.exp : (expiresIn === undefined ? undefined : Math.floor(Date.now() / 1000) + expiresIn),
+    expiresAt: typeof claims.exp === 'number' ? claims.exp : expiresIn === undefined ? undefined : Math.floor(Date.now() / 1000) + expiresIn,
     acl: isAcl(claims.acl) ? claims.acl : undefined,
     jti: typeof claims.jti === 'string' ? claims.jti : undefined,
   }

@@ -1,15 +1,15 @@
 import { createServer } from 'node:net'
-import type { Server } from 'node:net'
+import type { Server, Socket } from 'node:net'
 import type { AddressInfo } from 'node:net'
 import { Aedes } from 'aedes'
-import type { MqttClient } from 'mqtt'
+import type { IClientOptions, MqttClient } from 'mqtt'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { connectWithToken } from '../src/connect-with-token.js'
 import type { ConnectToken } from '../src/connect-with-token.js'
 import { BrokerTokenExpired, BrokerTokenRevoked, ConnectRefused, LoginRequired, NotAuthorized, ProtocolVersionRefused } from '../src/errors.js'
 import type { BrokerRefusal } from '../src/errors.js'
-import { startMqtt5Stub } from './support/mqtt5-connack-stub.js'
-import type { Mqtt5Stub } from './support/mqtt5-connack-stub.js'
+import { startMosquitto } from '@mqtt-oidc/test-support/start-mosquitto'
+import type { TestMosquitto } from '@mqtt-oidc/test-support/start-mosquitto'
 
 interface Connect { clientId: string; username: string | undefined; password: string | undefined }
 
@@ -299,10 +299,35 @@ describe('connectWithToken: reconnecting after the broker went away', () => {
 })
 
 describe('connectWithToken with protocolVersion 5', () => {
-  let stub: Mqtt5Stub
-  beforeAll(async () => { stub = await startMqtt5Stub() })
-  afterEach(() => { stub.reasonCode = 0 })
-  afterAll(async () => { await stub.close() })
+  // Debian's mosquitto 2.0.11, a real MQTT 5 broker, with one listener per refusal it can give.
+  let mosquitto: TestMosquitto
+  beforeAll(async () => {
+    mosquitto = await startMosquitto({
+      users: { alice: 'token-7', 'user-1': 'token-1', 'user-2': 'token-2' },
+      tls: true,
+      listeners: (files) => ({
+        open: ['allow_anonymous true'],
+        // a username/password not in the file: 0x87 (mosquitto 2.0.11 answers a wrong password "not authorized", never 0x86)
+        password: ['allow_anonymous false', `password_file ${files.passwordFile}`],
+        // the username must come from a client certificate, and none is asked for: 0x86 (bad user name or password) to every CONNECT
+        certificateIdentity: ['allow_anonymous true', `certfile ${files.certFile}`, `keyfile ${files.keyFile}`, 'require_certificate false', 'use_identity_as_username true'],
+      }),
+    })
+  })
+  afterAll(async () => { await mosquitto.stop() })
+
+  const mqttUrl = (listener: string): string => `mqtt://127.0.0.1:${mosquitto.port(listener)}`
+  /**
+   * How the broker logged the CONNECT it accepted on `client`'s connection (found by the client's
+   * source port): "as <client id> (p<protocol level>, c<clean start>, k<keepalive>[, u'<username>'])."
+   * mosquitto writes it before its CONNACK, so it is there once our pipe from it is read.
+   */
+  const acceptedConnect = async (client: MqttClient): Promise<string> => {
+    const from = `New client connected from 127.0.0.1:${(client.stream as Socket).localPort} `
+    const line = (): string | undefined => mosquitto.output().split('\n').find((l) => l.startsWith(from))
+    await until(() => line() !== undefined)
+    return line()!.slice(from.length)
+  }
 
   it('against aedes (MQTT 3.1.1 only) rejects with ProtocolVersionRefused, before any authentication', async () => {
     let calls = 0
@@ -316,26 +341,50 @@ describe('connectWithToken with protocolVersion 5', () => {
     expect(calls).toBe(1)
   })
 
-  it('connects to an MQTT 5 server with a level-5 CONNECT carrying client id = sub and password = token', async () => {
-    const client = await connectWithToken({ brokerUrl: stub.url, getToken: async () => token(7), mqtt: { protocolVersion: 5, reconnectPeriod: 0 } })
+  it('connects to an MQTT 5 broker with a level-5 CONNECT carrying client id = sub, and password = token', async () => {
+    const client = await connectWithToken({ brokerUrl: mqttUrl('open'), getToken: async () => ({ ...token(7), clientId: 'gateway-5' }), mqtt: { protocolVersion: 5, reconnectPeriod: 0 } })
     clients.push(client)
     expect(client.connected).toBe(true)
-    expect(stub.connects).toHaveLength(1)
-    expect(stub.connects[0]?.level).toBe(5)
-    expect(stub.connects[0]?.raw.includes('gateway-1')).toBe(true)
-    expect(stub.connects[0]?.raw.includes('token-7')).toBe(true)
+    // no u'...': mosquitto takes the empty username for none, as the client means it
+    expect(await acceptedConnect(client)).toBe('as gateway-5 (p5, c1, k60).')
+    // The password: a listener that only lets alice in with her password, the token.
+    const withUsername = await connectWithToken({ brokerUrl: mqttUrl('password'), getToken: async () => ({ ...token(7), clientId: 'gateway-6' }), sendUsername: true, mqtt: { protocolVersion: 5, reconnectPeriod: 0 } })
+    clients.push(withUsername)
+    expect(withUsername.connected).toBe(true)
+    expect(await acceptedConnect(withUsername)).toBe("as gateway-6 (p5, c1, k60, u'alice').")
   })
 
-  it('maps MQTT 5 CONNACK reason codes to typed errors', async () => {
-    const refusal = async (reasonCode: number, t: ConnectToken): Promise<unknown> => {
-      stub.reasonCode = reasonCode
-      return connectWithToken({ brokerUrl: stub.url, getToken: async () => t, mqtt: { protocolVersion: 5, reconnectPeriod: 0 } }).catch((e: unknown) => e)
-    }
-    expect(await refusal(0x87, token(1, 300))).toMatchObject({ code: 'ERR_NOT_AUTHORIZED', returnCode: 0x87 })
-    expect(await refusal(0x85, token(1, 300))).toMatchObject({ code: 'ERR_NOT_AUTHORIZED', returnCode: 0x85 })
-    expect(await refusal(0x86, token(1, -1))).toMatchObject({ code: 'ERR_BROKER_TOKEN_EXPIRED', returnCode: 0x86 })
-    expect(await refusal(0x86, token(1, 300))).toMatchObject({ code: 'ERR_CONNECT_REFUSED', returnCode: 0x86, message: 'broker refused the connection (CONNACK 134: bad user name or password)' })
-    expect(await refusal(0x84, token(1, 300))).toMatchObject({ code: 'ERR_PROTOCOL_VERSION_REFUSED', returnCode: 0x84, protocolVersion: 5 })
-    expect(await refusal(0x8c, token(1, 300))).toBeInstanceOf(ConnectRefused)
+  it('maps the MQTT 5 CONNACK reason codes mosquitto refuses with to typed errors', async () => {
+    const refusal = async (brokerUrl: string, t: ConnectToken, mqtt: IClientOptions = {}): Promise<unknown> =>
+      connectWithToken({ brokerUrl, getToken: async () => t, sendUsername: true, mqtt: { protocolVersion: 5, reconnectPeriod: 0, ca: mosquitto.ca, ...mqtt } }).catch((e: unknown) => e)
+    const certificateIdentity = `mqtts://127.0.0.1:${mosquitto.port('certificateIdentity')}`
+    // alice with another token than the one the broker knows
+    expect(await refusal(mqttUrl('password'), token(1, 300))).toMatchObject({ code: 'ERR_NOT_AUTHORIZED', returnCode: 0x87 })
+    expect(await refusal(certificateIdentity, token(1, -1))).toMatchObject({ code: 'ERR_BROKER_TOKEN_EXPIRED', returnCode: 0x86 })
+    expect(await refusal(certificateIdentity, token(1, 300))).toMatchObject({ code: 'ERR_CONNECT_REFUSED', returnCode: 0x86, message: 'broker refused the connection (CONNACK 134: bad user name or password)' })
+    // a CONNECT asking for extended authentication, which mosquitto without an auth plugin does not offer
+    const badMethod = await refusal(mqttUrl('open'), token(1, 300), { properties: { authenticationMethod: 'SCRAM-SHA-1' } })
+    expect(badMethod).toBeInstanceOf(ConnectRefused)
+    expect(badMethod).toMatchObject({ code: 'ERR_CONNECT_REFUSED', returnCode: 0x8c, message: 'broker refused the connection (CONNACK 140: bad authentication method)' })
+  })
+
+  it('reconnects with each renewed token, and ends the client with NotAuthorized once mosquitto refuses one (0x87)', async () => {
+    // token n is user-n's password; the broker knows user-1 and user-2 only
+    let n = 0
+    const refusals: BrokerRefusal[] = []
+    const client = await connectWithToken({
+      brokerUrl: mqttUrl('password'), sendUsername: true, renewBeforeSeconds: 0.8,
+      mqtt: { protocolVersion: 5, reconnectPeriod: 60_000 }, // only the proactive reconnect can reconnect within this test
+      getToken: async () => { n += 1; return { token: `token-${n}`, clientId: 'gateway-7', username: `user-${n}`, expiresAt: Date.now() / 1000 + 1 } },
+      onRefused: (err) => refusals.push(err),
+    })
+    clients.push(client)
+    client.on('error', () => undefined)
+    await new Promise<void>((resolve) => client.once('end', () => resolve()))
+    await until(() => refusals.length > 0)
+    expect(refusals.map((e) => [e.constructor, e.code, e.returnCode])).toEqual([[NotAuthorized, 'ERR_NOT_AUTHORIZED', 0x87]])
+    const accepted = (): string[] => mosquitto.output().split('\n').filter((l) => l.includes(' as gateway-7 (')).map((l) => l.replace(/^.* as /, ''))
+    await until(() => accepted().length >= 2)
+    expect(accepted()).toEqual(["gateway-7 (p5, c1, k60, u'user-1').", "gateway-7 (p5, c1, k60, u'user-2')."])
   })
 })

@@ -52,8 +52,9 @@ describe('createTokenStore (file tokens.json)', () => {
   it('serialises update(): concurrent read-modify-writes never lose an increment', async () => {
     const a = createTokenStore(dir)
     const b = createTokenStore(dir)
-    await Promise.all(Array.from({ length: 10 }, (_, i) =>
-      (i % 2 ? a : b).update(key, async (cur) => ({ idToken: 'x', expiresAt: (cur?.expiresAt ?? 0) + 1 }))))
+    await Promise.all(
+      Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).update(key, async (cur) => ({ idToken: 'x', expiresAt: (cur?.expiresAt ?? 0) + 1 }))),
+    )
     expect((await a.get(key))?.expiresAt).toBe(10)
   })
 

@@ -7,7 +7,9 @@ import { startMiniOidc } from '@mqtt-oidc/test-support/mini-oidc'
 
 const WELL_KNOWN = 'GET /.well-known/openid-configuration'
 let dir: string
-beforeAll(() => { dir = mkdtempSync(join(tmpdir(), 'mqtt-oidc-discovery-')) })
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'mqtt-oidc-discovery-'))
+})
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
 describe('discoverIssuer with a cache dir', () => {

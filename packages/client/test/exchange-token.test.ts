@@ -6,8 +6,17 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { InsecureUrl, TokenExchangeRefused } from '../src/errors.js'
 import { exchangeToken } from '../src/exchange-token.js'
 
-interface Seen { method: string; url: string; contentType: string | undefined; form: Record<string, string> }
-interface Reply { status: number; body: string; contentType?: string }
+interface Seen {
+  method: string
+  url: string
+  contentType: string | undefined
+  form: Record<string, string>
+}
+interface Reply {
+  status: number
+  body: string
+  contentType?: string
+}
 
 let server: Server
 let base: string
@@ -36,20 +45,34 @@ beforeEach(() => {
 describe('exchangeToken: POST <exchange>/token (RFC 8693)', () => {
   it('sends the token-exchange form and returns the broker token with its sub, username, expiry and ACL', async () => {
     const acl = { pub: ['devices/${clientid}/#'], sub: ['devices/${clientid}/#'] }
-    const token = await brokerJwt({ iss: base, aud: 'demo', sub: 'gateway-1', username: 'alice', jti: '01J0000000000000000000000', iat: 1_700_000_000, exp: 1_700_000_600, acl })
-    reply = { status: 200, body: JSON.stringify({ access_token: token, issued_token_type: 'urn:ietf:params:oauth:token-type:jwt', token_type: 'N_A', expires_in: 600 }) }
+    const token = await brokerJwt({
+      iss: base,
+      aud: 'demo',
+      sub: 'gateway-1',
+      username: 'alice',
+      jti: '01J0000000000000000000000',
+      iat: 1_700_000_000,
+      exp: 1_700_000_600,
+      acl,
+    })
+    reply = {
+      status: 200,
+      body: JSON.stringify({ access_token: token, issued_token_type: 'urn:ietf:params:oauth:token-type:jwt', token_type: 'N_A', expires_in: 600 }),
+    }
     const result = await exchangeToken({ exchangeUrl: `${base}/`, broker: 'demo', subjectToken: 'the.id.token' })
-    expect(seen).toEqual([{
-      method: 'POST',
-      url: '/token',
-      contentType: 'application/x-www-form-urlencoded',
-      form: {
-        grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
-        subject_token: 'the.id.token',
-        subject_token_type: 'urn:ietf:params:oauth:token-type:id_token',
-        audience: 'demo',
+    expect(seen).toEqual([
+      {
+        method: 'POST',
+        url: '/token',
+        contentType: 'application/x-www-form-urlencoded',
+        form: {
+          grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
+          subject_token: 'the.id.token',
+          subject_token_type: 'urn:ietf:params:oauth:token-type:id_token',
+          audience: 'demo',
+        },
       },
-    }])
+    ])
     expect(result).toEqual({ token, clientId: 'gateway-1', username: 'alice', expiresAt: 1_700_000_600, acl, jti: '01J0000000000000000000000' })
   })
 
@@ -76,13 +99,15 @@ describe('exchangeToken: POST <exchange>/token (RFC 8693)', () => {
   it('turns a response that is not an OAuth error into server_error naming the status', async () => {
     reply = { status: 502, body: '<html>Bad Gateway</html>', contentType: 'text/html' }
     await expect(exchangeToken({ exchangeUrl: base, broker: 'demo', subjectToken: 't' })).rejects.toMatchObject({
-      code: 'ERR_TOKEN_EXCHANGE_REFUSED', error: 'server_error', error_description: 'HTTP 502 Bad Gateway', status: 502,
+      code: 'ERR_TOKEN_EXCHANGE_REFUSED',
+      error: 'server_error',
+      error_description: 'HTTP 502 Bad Gateway',
+      status: 502,
     })
   })
 
   it('refuses to send an ID token over plain http to a host that is not loopback', async () => {
-    await expect(exchangeToken({ exchangeUrl: 'http://exchange.example.com', broker: 'demo', subjectToken: 't' }))
-      .rejects.toBeInstanceOf(InsecureUrl)
+    await expect(exchangeToken({ exchangeUrl: 'http://exchange.example.com', broker: 'demo', subjectToken: 't' })).rejects.toBeInstanceOf(InsecureUrl)
     expect(seen).toEqual([])
   })
 })

@@ -14,7 +14,9 @@ beforeAll(async () => {
   config = await discoverIssuer(idp.issuer, idp.clientId)
 })
 afterAll(async () => idp.close())
-afterEach(() => { vi.useRealTimers() })
+afterEach(() => {
+  vi.useRealTimers()
+})
 
 describe('loginWithDeviceFlow (RFC 8628)', () => {
   it('prompts with the verification URL and user code, polls until approved, and returns the tokens', async () => {
@@ -41,15 +43,20 @@ describe('loginWithDeviceFlow (RFC 8628)', () => {
   })
 
   it('fails with the OAuth error when the person denies', async () => {
-    await expect(loginWithDeviceFlow(config, { onPrompt: (p) => idp.decide(p.userCode, false) }))
-      .rejects.toMatchObject({ error: 'access_denied' })
+    await expect(loginWithDeviceFlow(config, { onPrompt: (p) => idp.decide(p.userCode, false) })).rejects.toMatchObject({ error: 'access_denied' })
   })
 
   it('stops polling when the signal aborts', async () => {
     const abort = new AbortController()
     const reason = new Error('cancelled by the test')
-    await expect(loginWithDeviceFlow(config, { signal: abort.signal, onPrompt: () => { setTimeout(() => abort.abort(reason), 100) } }))
-      .rejects.toBe(reason)
+    await expect(
+      loginWithDeviceFlow(config, {
+        signal: abort.signal,
+        onPrompt: () => {
+          setTimeout(() => abort.abort(reason), 100)
+        },
+      }),
+    ).rejects.toBe(reason)
   })
 
   it('honours slow_down: after it, the next poll waits the interval plus 5 seconds', async () => {
@@ -59,7 +66,11 @@ describe('loginWithDeviceFlow (RFC 8628)', () => {
     vi.useFakeTimers({ toFake: ['setTimeout'] })
     idp.slowDown(1)
     let userCode = ''
-    const login = loginWithDeviceFlow(config, { onPrompt: (p) => { userCode = p.userCode } })
+    const login = loginWithDeviceFlow(config, {
+      onPrompt: (p) => {
+        userCode = p.userCode
+      },
+    })
     const polls = (): number => idp.hitCount('grant:device_code')
     const before = polls()
     const runUntil = async (done: () => boolean): Promise<number> => {

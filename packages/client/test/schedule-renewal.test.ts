@@ -20,15 +20,17 @@ describe('scheduleRenewal: when a fleet renews', () => {
   it('spreads the renewals of tokens issued together over the last quarter before the renewal point, all before expiry', async () => {
     // 90 s tokens, renewBeforeSeconds 60 -> capped at 45 s: the latest renewal is at +45 s
     const calls: number[] = []
-    const schedules = Array.from({ length: 50 }, () => scheduleRenewal(token(90), {
-      renewBeforeSeconds: 60,
-      getToken: async () => {
-        calls.push(Date.now() - T0)
-        return { token: 'renewed', clientId: 'gw' } // no expiresAt: nothing more to schedule
-      },
-      onToken: () => undefined,
-      onError: () => undefined,
-    }))
+    const schedules = Array.from({ length: 50 }, () =>
+      scheduleRenewal(token(90), {
+        renewBeforeSeconds: 60,
+        getToken: async () => {
+          calls.push(Date.now() - T0)
+          return { token: 'renewed', clientId: 'gw' } // no expiresAt: nothing more to schedule
+        },
+        onToken: () => undefined,
+        onError: () => undefined,
+      }),
+    )
     await vi.advanceTimersByTimeAsync(90_000)
     schedules.forEach((s) => s.stop())
     expect(calls).toHaveLength(50)
@@ -39,12 +41,18 @@ describe('scheduleRenewal: when a fleet renews', () => {
     expect(Math.max(...calls) - Math.min(...calls)).toBeGreaterThan(5_000)
   })
 
-  it.each([[0, 3540_000], [0.5, 3097_500]])('with a draw of %s, renews a 1 h token at +%s ms: the latest point is 60 s before expiry', async (draw, expected) => {
+  it.each([
+    [0, 3540_000],
+    [0.5, 3097_500],
+  ])('with a draw of %s, renews a 1 h token at +%s ms: the latest point is 60 s before expiry', async (draw, expected) => {
     const at: number[] = []
     const s = scheduleRenewal(token(3600), {
       renewBeforeSeconds: 60,
       random: () => draw,
-      getToken: async () => { at.push(Date.now() - T0); return { token: 'x', clientId: 'gw' } },
+      getToken: async () => {
+        at.push(Date.now() - T0)
+        return { token: 'x', clientId: 'gw' }
+      },
       onToken: () => undefined,
       onError: () => undefined,
     })
@@ -59,7 +67,10 @@ describe('scheduleRenewal: when a fleet renews', () => {
       const errors: unknown[] = []
       const s = scheduleRenewal(token(90), {
         renewBeforeSeconds: 45,
-        getToken: async () => { calls.push(Date.now() - T0); throw new Error('exchange unreachable') },
+        getToken: async () => {
+          calls.push(Date.now() - T0)
+          throw new Error('exchange unreachable')
+        },
         onToken: () => undefined,
         onError: (err) => errors.push(err),
       })
@@ -109,7 +120,10 @@ describe('scheduleRenewal: when a fleet renews', () => {
     let calls = 0
     const s = scheduleRenewal(token(90), {
       renewBeforeSeconds: 45,
-      getToken: async () => { calls += 1; throw new LoginRequired() },
+      getToken: async () => {
+        calls += 1
+        throw new LoginRequired()
+      },
       onToken: () => undefined,
       onError: () => undefined,
     })

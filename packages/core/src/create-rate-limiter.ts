@@ -92,7 +92,11 @@ export function createRateLimiter(maxKeys = MAX_RATE_LIMIT_KEYS): RateLimiter {
       const w = current(key, now)
       return w && { ...w }
     },
-    reset: (key) => { windows.delete(key) },
-    get size() { return windows.size },
+    reset: (key) => {
+      windows.delete(key)
+    },
+    get size() {
+      return windows.size
+    },
   }
 }

@@ -81,60 +81,114 @@ export type ErrorCode =
   | 'ERR_SERVER'
 
 /** A request parameter is missing, repeated or malformed. */
-export class InvalidRequest extends MqttOidcError { readonly code = 'ERR_INVALID_REQUEST' }
+export class InvalidRequest extends MqttOidcError {
+  readonly code = 'ERR_INVALID_REQUEST'
+}
 /** Client authentication failed. */
-export class InvalidClient extends MqttOidcError { readonly code = 'ERR_INVALID_CLIENT' }
+export class InvalidClient extends MqttOidcError {
+  readonly code = 'ERR_INVALID_CLIENT'
+}
 /** A grant (code, refresh token, subject token) is invalid. */
-export class InvalidGrant extends MqttOidcError { readonly code = 'ERR_INVALID_GRANT' }
+export class InvalidGrant extends MqttOidcError {
+  readonly code = 'ERR_INVALID_GRANT'
+}
 /** The requested audience/resource (a broker) is unknown or not allowed. */
-export class InvalidTarget extends MqttOidcError { readonly code = 'ERR_INVALID_TARGET' }
+export class InvalidTarget extends MqttOidcError {
+  readonly code = 'ERR_INVALID_TARGET'
+}
 /** The grant_type is not supported by this endpoint. */
-export class UnsupportedGrantType extends MqttOidcError { readonly code = 'ERR_UNSUPPORTED_GRANT_TYPE' }
+export class UnsupportedGrantType extends MqttOidcError {
+  readonly code = 'ERR_UNSUPPORTED_GRANT_TYPE'
+}
 /** RFC 7009 §2.2.1: a revocation request names a token type the server cannot revoke. (Token exchange answers an unsupported token type with invalid_request, RFC 8693 §2.2.2.) */
-export class UnsupportedTokenType extends MqttOidcError { readonly code = 'ERR_UNSUPPORTED_TOKEN_TYPE' }
+export class UnsupportedTokenType extends MqttOidcError {
+  readonly code = 'ERR_UNSUPPORTED_TOKEN_TYPE'
+}
 /** The requested scope is invalid or exceeds what is granted. */
-export class InvalidScope extends MqttOidcError { readonly code = 'ERR_INVALID_SCOPE' }
+export class InvalidScope extends MqttOidcError {
+  readonly code = 'ERR_INVALID_SCOPE'
+}
 /** A rate limit was hit. */
-export class TooManyRequests extends MqttOidcError { readonly code = 'ERR_TOO_MANY_REQUESTS' }
+export class TooManyRequests extends MqttOidcError {
+  readonly code = 'ERR_TOO_MANY_REQUESTS'
+}
 /** No (valid) bearer credential on an authenticated API. */
-export class Unauthenticated extends MqttOidcError { readonly code = 'ERR_UNAUTHENTICATED' }
+export class Unauthenticated extends MqttOidcError {
+  readonly code = 'ERR_UNAUTHENTICATED'
+}
 /** The bearer credential lacks the scope for this action. */
-export class InsufficientScope extends MqttOidcError { readonly code = 'ERR_INSUFFICIENT_SCOPE' }
+export class InsufficientScope extends MqttOidcError {
+  readonly code = 'ERR_INSUFFICIENT_SCOPE'
+}
 /** A named resource (broker, jti, account) does not exist. */
-export class NotFound extends MqttOidcError { readonly code = 'ERR_NOT_FOUND' }
+export class NotFound extends MqttOidcError {
+  readonly code = 'ERR_NOT_FOUND'
+}
 /** A resource with that name already exists. */
-export class Conflict extends MqttOidcError { readonly code = 'ERR_CONFLICT' }
+export class Conflict extends MqttOidcError {
+  readonly code = 'ERR_CONFLICT'
+}
 
 /** No token where one is required (e.g. an empty CONNECT password). */
-export class TokenMissing extends TokenError { readonly code = 'ERR_TOKEN_MISSING' }
+export class TokenMissing extends TokenError {
+  readonly code = 'ERR_TOKEN_MISSING'
+}
 /** Not a compact JWS, or its header/payload is not JSON. */
-export class TokenMalformed extends TokenError { readonly code = 'ERR_TOKEN_MALFORMED' }
+export class TokenMalformed extends TokenError {
+  readonly code = 'ERR_TOKEN_MALFORMED'
+}
 /** The signature does not verify with any known key. */
-export class TokenSignatureInvalid extends TokenError { readonly code = 'ERR_TOKEN_SIGNATURE' }
+export class TokenSignatureInvalid extends TokenError {
+  readonly code = 'ERR_TOKEN_SIGNATURE'
+}
 /** The header `alg` is not on the allow-list (`none`, HS* against a public key, ...). */
-export class TokenAlgorithmNotAllowed extends TokenError { readonly code = 'ERR_TOKEN_ALG_NOT_ALLOWED' }
+export class TokenAlgorithmNotAllowed extends TokenError {
+  readonly code = 'ERR_TOKEN_ALG_NOT_ALLOWED'
+}
 /** The header `typ` is not the one expected here (a broker token used as an ID token, ...). */
-export class TokenTypeInvalid extends TokenError { readonly code = 'ERR_TOKEN_TYPE' }
+export class TokenTypeInvalid extends TokenError {
+  readonly code = 'ERR_TOKEN_TYPE'
+}
 /** `iss` is not the expected issuer. */
-export class TokenIssuerInvalid extends TokenError { readonly code = 'ERR_TOKEN_ISSUER' }
+export class TokenIssuerInvalid extends TokenError {
+  readonly code = 'ERR_TOKEN_ISSUER'
+}
 /** `aud` does not name this recipient (another broker, another client). */
-export class TokenAudienceInvalid extends TokenError { readonly code = 'ERR_TOKEN_AUDIENCE' }
+export class TokenAudienceInvalid extends TokenError {
+  readonly code = 'ERR_TOKEN_AUDIENCE'
+}
 /** `exp` has passed. */
-export class TokenExpired extends TokenError { readonly code = 'ERR_TOKEN_EXPIRED' }
+export class TokenExpired extends TokenError {
+  readonly code = 'ERR_TOKEN_EXPIRED'
+}
 /** `nbf` (or `iat`, beyond the clock tolerance) is in the future. */
-export class TokenNotYetValid extends TokenError { readonly code = 'ERR_TOKEN_NOT_YET_VALID' }
+export class TokenNotYetValid extends TokenError {
+  readonly code = 'ERR_TOKEN_NOT_YET_VALID'
+}
 /** The token's `jti` has been revoked. */
-export class TokenRevoked extends TokenError { readonly code = 'ERR_TOKEN_REVOKED' }
+export class TokenRevoked extends TokenError {
+  readonly code = 'ERR_TOKEN_REVOKED'
+}
 /** A required claim is missing or malformed (e.g. an ill-formed `acl`). */
-export class TokenClaimsInvalid extends TokenError { readonly code = 'ERR_TOKEN_CLAIMS' }
+export class TokenClaimsInvalid extends TokenError {
+  readonly code = 'ERR_TOKEN_CLAIMS'
+}
 /** No verification keys are available (JWKS unreachable and nothing cached). */
-export class KeysUnavailable extends MqttOidcError { readonly code = 'ERR_KEYS_UNAVAILABLE' }
+export class KeysUnavailable extends MqttOidcError {
+  readonly code = 'ERR_KEYS_UNAVAILABLE'
+}
 /** The revocation feed has been unreachable for longer than the broker's policy allows (fail closed). */
-export class RevocationsUnavailable extends MqttOidcError { readonly code = 'ERR_REVOCATIONS_UNAVAILABLE' }
+export class RevocationsUnavailable extends MqttOidcError {
+  readonly code = 'ERR_REVOCATIONS_UNAVAILABLE'
+}
 /** The MQTT client id is neither empty nor the token's `sub`. */
-export class ClientIdMismatch extends MqttOidcError { readonly code = 'ERR_CLIENT_ID_MISMATCH' }
+export class ClientIdMismatch extends MqttOidcError {
+  readonly code = 'ERR_CLIENT_ID_MISMATCH'
+}
 /** The MQTT client id breaks the identifier rule (mqttIdentifierProblem): wildcards, `/`, a leading `$`, ... */
-export class ClientIdInvalid extends MqttOidcError { readonly code = 'ERR_CLIENT_ID_INVALID' }
+export class ClientIdInvalid extends MqttOidcError {
+  readonly code = 'ERR_CLIENT_ID_INVALID'
+}
 /** The MQTT client id belongs to another account or subject (the client-id owner registry). */
 export class ClientIdTaken extends MqttOidcError {
   readonly code = 'ERR_CLIENT_ID_TAKEN'
@@ -146,15 +200,25 @@ export class ClientIdTaken extends MqttOidcError {
   }
 }
 /** The MQTT username breaks the identifier rule (mqttIdentifierProblem). */
-export class UsernameInvalid extends MqttOidcError { readonly code = 'ERR_USERNAME_INVALID' }
+export class UsernameInvalid extends MqttOidcError {
+  readonly code = 'ERR_USERNAME_INVALID'
+}
 /** The MQTT client id is not acceptable in this CONNECT (an empty one with a persistent session, [MQTT-3.1.3-8]). */
-export class ClientIdRejected extends MqttOidcError { readonly code = 'ERR_CLIENT_ID_REJECTED' }
+export class ClientIdRejected extends MqttOidcError {
+  readonly code = 'ERR_CLIENT_ID_REJECTED'
+}
 /** The MQTT username is neither the token's `username` nor its `sub`. */
-export class UsernameMismatch extends MqttOidcError { readonly code = 'ERR_USERNAME_MISMATCH' }
+export class UsernameMismatch extends MqttOidcError {
+  readonly code = 'ERR_USERNAME_MISMATCH'
+}
 /** A publish or subscribe outside the token's ACL. */
-export class AclDenied extends MqttOidcError { readonly code = 'ERR_ACL_DENIED' }
+export class AclDenied extends MqttOidcError {
+  readonly code = 'ERR_ACL_DENIED'
+}
 /** Anything unexpected; the detail goes to the log, never to the peer. */
-export class ServerError extends MqttOidcError { readonly code = 'ERR_SERVER' }
+export class ServerError extends MqttOidcError {
+  readonly code = 'ERR_SERVER'
+}
 
 /** True when `err` is one of ours (and so has a stable `code`). */
 export function isMqttOidcError(err: unknown): err is MqttOidcError {

@@ -36,7 +36,12 @@ function checkSeconds(value: number, shown: string): number {
 /** Formats seconds back into the largest exact unit (`172800` -> `"2d"`); `-1` stays `"-1"`. */
 export function formatDuration(seconds: number): string {
   if (seconds === NO_EXPIRATION) return '-1'
-  for (const [unit, size] of [['w', 604800], ['d', 86400], ['h', 3600], ['m', 60]] as const) {
+  for (const [unit, size] of [
+    ['w', 604800],
+    ['d', 86400],
+    ['h', 3600],
+    ['m', 60],
+  ] as const) {
     if (seconds % size === 0) return `${seconds / size}${unit}`
   }
   return `${seconds}s`

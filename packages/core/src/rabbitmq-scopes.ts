@@ -14,7 +14,10 @@ export interface RabbitmqScopeOptions {
  * wildcard (a literal `#` would only match the binding key `#` itself).
  */
 function routingKeyPattern(filter: string): string {
-  return filter.split('/').map((level) => (level === '+' || level === '#' ? '*' : level.replaceAll('.', '/'))).join('.')
+  return filter
+    .split('/')
+    .map((level) => (level === '+' || level === '#' ? '*' : level.replaceAll('.', '/')))
+    .join('.')
 }
 
 /**
@@ -49,10 +52,11 @@ function subscriptionQueues(clientid: string): string[] {
 export function rabbitmqScopes(acl: Acl, ctx: AclContext, options: RabbitmqScopeOptions): string[] {
   const id = options.resourceServerId
   const vhost = options.vhost ?? '*'
-  const expand = (filters: readonly string[]): string[] => filters
-    .map((f) => expandAclFilter(f, ctx))
-    .filter((f): f is string => f !== undefined && !f.startsWith('$'))
-    .map(routingKeyPattern)
+  const expand = (filters: readonly string[]): string[] =>
+    filters
+      .map((f) => expandAclFilter(f, ctx))
+      .filter((f): f is string => f !== undefined && !f.startsWith('$'))
+      .map(routingKeyPattern)
   const pub = expand(acl.pub)
   const sub = expand(acl.sub)
   const scopes: string[] = []
@@ -61,7 +65,8 @@ export function rabbitmqScopes(acl: Acl, ctx: AclContext, options: RabbitmqScope
     const queues = subscriptionQueues(ctx.clientid)
     scopes.push(
       ...queues.flatMap((queue) => (['configure', 'write', 'read'] as const).map((permission) => `${id}.${permission}:${vhost}/${queue}`)),
-      `${id}.read:${vhost}/amq.topic`, ...sub.map((rk) => `${id}.read:${vhost}/*/${rk}`),
+      `${id}.read:${vhost}/amq.topic`,
+      ...sub.map((rk) => `${id}.read:${vhost}/*/${rk}`),
     )
   }
   // RabbitMQ's backend crashes on a token without any scope: grant vhost access and nothing else

@@ -12,8 +12,7 @@ const MAX_TOPIC_BYTES = 65535
 
 /** True when `topic` is a valid topic name for PUBLISH. */
 export function isValidTopicName(topic: string): boolean {
-  return topic.length > 0 && Buffer.byteLength(topic) <= MAX_TOPIC_BYTES &&
-    !topic.includes('+') && !topic.includes('#') && !topic.includes('\u0000')
+  return topic.length > 0 && Buffer.byteLength(topic) <= MAX_TOPIC_BYTES && !topic.includes('+') && !topic.includes('#') && !topic.includes('\u0000')
 }
 
 /** True when `filter` is a valid topic filter for SUBSCRIBE. */

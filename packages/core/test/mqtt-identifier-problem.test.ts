@@ -3,7 +3,15 @@ import { MAX_MQTT_IDENTIFIER_BYTES, mqttIdentifierProblem } from '../src/mqtt-id
 
 describe('mqttIdentifierProblem', () => {
   it('accepts ids a person or a fleet would use, Unicode included', () => {
-    for (const id of ['gw-17', 'demo-01JQ3ZK5B7V1E2W3X4Y5Z6A7B8', 'alice@example.com', 'sensor.kitchen_2', 'Gerät-Küche', 'a$b', 'x'.repeat(MAX_MQTT_IDENTIFIER_BYTES)]) {
+    for (const id of [
+      'gw-17',
+      'demo-01JQ3ZK5B7V1E2W3X4Y5Z6A7B8',
+      'alice@example.com',
+      'sensor.kitchen_2',
+      'Gerät-Küche',
+      'a$b',
+      'x'.repeat(MAX_MQTT_IDENTIFIER_BYTES),
+    ]) {
       expect(mqttIdentifierProblem('client id', id)).toBeUndefined()
     }
   })

@@ -3,8 +3,15 @@ import { formatDuration, NO_EXPIRATION, parseDuration } from '../src/parse-durat
 
 describe('parseDuration', () => {
   it.each([
-    ['30s', 30], ['15m', 900], ['48h', 172800], ['7d', 604800], ['2w', 1209600],
-    ['3600', 3600], [3600, 3600], [' 48H ', 172800], ['1', 1],
+    ['30s', 30],
+    ['15m', 900],
+    ['48h', 172800],
+    ['7d', 604800],
+    ['2w', 1209600],
+    ['3600', 3600],
+    [3600, 3600],
+    [' 48H ', 172800],
+    ['1', 1],
   ] as const)('reads %j as %i seconds', (input, seconds) => {
     expect(parseDuration(input)).toBe(seconds)
   })

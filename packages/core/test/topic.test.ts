@@ -16,25 +16,57 @@ describe('topic names and filters', () => {
 
 describe('topicMatchesFilter', () => {
   it.each([
-    ['a/b', 'a/b'], ['a/b', 'a/+'], ['a/b', '#'], ['a/b', 'a/#'], ['a', 'a/#'], ['a/b/c', 'a/#'],
-    ['a/b/c', '+/b/+'], ['/a', '+/a'], ['a/', 'a/+'], ['$SYS/x', '$SYS/#'], ['$SYS/x', '$SYS/+'],
+    ['a/b', 'a/b'],
+    ['a/b', 'a/+'],
+    ['a/b', '#'],
+    ['a/b', 'a/#'],
+    ['a', 'a/#'],
+    ['a/b/c', 'a/#'],
+    ['a/b/c', '+/b/+'],
+    ['/a', '+/a'],
+    ['a/', 'a/+'],
+    ['$SYS/x', '$SYS/#'],
+    ['$SYS/x', '$SYS/+'],
   ])('%j matches %j', (t, f) => expect(topicMatchesFilter(t, f)).toBe(true))
 
   it.each([
-    ['a/b', 'a'], ['a', 'a/b'], ['a/b/c', 'a/+'], ['b/a', 'a/#'], ['a/b', 'a/b/c'],
-    ['$SYS/x', '#'], ['$SYS/x', '+/x'], ['$foo', '+'], ['A/b', 'a/b'],
+    ['a/b', 'a'],
+    ['a', 'a/b'],
+    ['a/b/c', 'a/+'],
+    ['b/a', 'a/#'],
+    ['a/b', 'a/b/c'],
+    ['$SYS/x', '#'],
+    ['$SYS/x', '+/x'],
+    ['$foo', '+'],
+    ['A/b', 'a/b'],
   ])('%j does not match %j', (t, f) => expect(topicMatchesFilter(t, f)).toBe(false))
 })
 
 describe('filterWithinFilter', () => {
   it.each([
-    ['dev/c1/x', 'dev/c1/#'], ['dev/c1/#', 'dev/c1/#'], ['dev/c1', 'dev/c1/#'], ['dev/c1/+', 'dev/c1/#'],
-    ['dev/c1/+/y', 'dev/+/+/y'], ['a/b', 'a/+'], ['a/+', 'a/+'], ['#', '#'], ['a/#', '#'], ['$SYS/x', '$SYS/#'],
+    ['dev/c1/x', 'dev/c1/#'],
+    ['dev/c1/#', 'dev/c1/#'],
+    ['dev/c1', 'dev/c1/#'],
+    ['dev/c1/+', 'dev/c1/#'],
+    ['dev/c1/+/y', 'dev/+/+/y'],
+    ['a/b', 'a/+'],
+    ['a/+', 'a/+'],
+    ['#', '#'],
+    ['a/#', '#'],
+    ['$SYS/x', '$SYS/#'],
   ])('%j lies within %j', (q, a) => expect(filterWithinFilter(q, a)).toBe(true))
 
   it.each([
-    ['#', 'dev/c1/#'], ['+/c1/#', 'dev/c1/#'], ['dev/+/#', 'dev/c1/#'], ['dev/#', 'dev/c1/#'],
-    ['a/#', 'a/+'], ['a/+', 'a/b'], ['a', 'a/+'], ['a/b/c', 'a/+'], ['$SYS/x', '#'], ['$SYS/#', '+/#'],
+    ['#', 'dev/c1/#'],
+    ['+/c1/#', 'dev/c1/#'],
+    ['dev/+/#', 'dev/c1/#'],
+    ['dev/#', 'dev/c1/#'],
+    ['a/#', 'a/+'],
+    ['a/+', 'a/b'],
+    ['a', 'a/+'],
+    ['a/b/c', 'a/+'],
+    ['$SYS/x', '#'],
+    ['$SYS/#', '+/#'],
   ])('%j does not lie within %j', (q, a) => expect(filterWithinFilter(q, a)).toBe(false))
 })
 

@@ -1,5 +1,5 @@
 import { createPrivateKey, createSecretKey } from 'node:crypto'
-import type { JsonWebKeyInput, KeyObject } from 'node:crypto'
+import type { KeyObject } from 'node:crypto'
 import { DEFAULT_KEY_RELOAD_SECONDS } from './defaults.js'
 import { generateSigningKey } from './generate-signing-key.js'
 import { SIGNING_ALGS } from './key-record.js'
@@ -59,11 +59,9 @@ export interface KeySet<Owner extends string = string> {
    * (a rotation by any process, a key starting to sign, a retired key
    * leaving). Incomplete views (a rotation half written) are skipped.
    */
-  watch(options: {
-    readonly everySeconds: number
-    readonly onChange: (view: KeySetView<Owner>) => void
-    readonly onError: (err: unknown) => void
-  }): { stop(): void }
+  watch(options: { readonly everySeconds: number; readonly onChange: (view: KeySetView<Owner>) => void; readonly onError: (err: unknown) => void }): {
+    stop(): void
+  }
 }
 
 /**
@@ -92,7 +90,9 @@ export async function createKeySet<Owner extends string>(options: KeySetOptions<
     loadedAt = now()
     cachedView = undefined
   }
-  const fresh = async (): Promise<void> => { if (now() - loadedAt >= reloadSeconds) await reload() }
+  const fresh = async (): Promise<void> => {
+    if (now() - loadedAt >= reloadSeconds) await reload()
+  }
   const use = (r: KeyRecord<Owner>): SigningKey => {
     let key = imported.get(r.kid)
     if (!key) {
@@ -105,7 +105,9 @@ export async function createKeySet<Owner extends string>(options: KeySetOptions<
   /** The view at `t`, and the next moment it changes by itself (a key starts signing, retires, or leaves). */
   async function computeView(t: number): Promise<{ view: KeySetView<Owner>; changesAt: number }> {
     let changesAt = Infinity
-    const later = (at: number | null): void => { if (at !== null && at > t && at < changesAt) changesAt = at }
+    const later = (at: number | null): void => {
+      if (at !== null && at > t && at < changesAt) changesAt = at
+    }
     const signing: KeyRecord<Owner>[] = []
     const order = [...options.algorithms, ...SIGNING_ALGS.filter((a) => !options.algorithms.includes(a))]
     for (const alg of order) {
@@ -181,12 +183,18 @@ export async function createKeySet<Owner extends string>(options: KeySetOptions<
       const timer = setInterval(() => {
         if (busy) return
         busy = true
-        reload().then(() => keySet.view()).then((v) => {
-          const print = fingerprint(v)
-          if (!v.complete || print === last) return
-          onChange(v)
-          last = print
-        }).catch(onError).finally(() => { busy = false })
+        reload()
+          .then(() => keySet.view())
+          .then((v) => {
+            const print = fingerprint(v)
+            if (!v.complete || print === last) return
+            onChange(v)
+            last = print
+          })
+          .catch(onError)
+          .finally(() => {
+            busy = false
+          })
       }, everySeconds * 1000)
       timer.unref()
       return { stop: () => clearInterval(timer) }
@@ -213,5 +221,5 @@ const fingerprint = (v: KeySetView): string => `${v.signing.map((r) => r.kid).jo
 
 function importPrivate(r: KeyRecord): KeyObject {
   if (r.privateJwk.kty === 'oct') return createSecretKey(Buffer.from(String(r.privateJwk.k), 'base64url'))
-  return createPrivateKey({ key: r.privateJwk, format: 'jwk' } as JsonWebKeyInput)
+  return createPrivateKey({ key: r.privateJwk, format: 'jwk' })
 }

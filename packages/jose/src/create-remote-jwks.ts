@@ -93,7 +93,7 @@ export function createRemoteJwks(options: RemoteJwksOptions): RemoteJwks {
   const maxBytes = options.maxBytes ?? 262_144
   const log: LogFn = options.log ?? (() => {})
   const locator = typeof options.jwksUri === 'function' ? options.jwksUri : undefined
-  let url = locator ? undefined : new URL(options.jwksUri as string | URL)
+  let url = locator ? undefined : new URL(options.jwksUri)
   let keys: readonly VerificationKey[] = []
   let held = new Set<KeyObject>()
   /** Keys per alg and kid, so the hot path builds no array (cleared whenever the keys change). */
@@ -144,7 +144,12 @@ export function createRemoteJwks(options: RemoteJwksOptions): RemoteJwks {
         const wait = backoffWait(failures)
         options.onFetch?.('error')
         log(keys.length > 0 ? 'warn' : 'error', keys.length > 0 ? 'JWKS fetch failed; keeping the last good keys' : 'JWKS fetch failed; no keys yet', {
-          code: 'ERR_KEYS_UNAVAILABLE', jwks_uri: url?.href, keys: keys.length, failures, retry_in_ms: Math.round(wait), err: describeError(err),
+          code: 'ERR_KEYS_UNAVAILABLE',
+          jwks_uri: url?.href,
+          keys: keys.length,
+          failures,
+          retry_in_ms: Math.round(wait),
+          err: describeError(err),
         })
         schedule(wait)
         return false
@@ -157,14 +162,17 @@ export function createRemoteJwks(options: RemoteJwksOptions): RemoteJwks {
 
   const fresh = (): boolean => lastSuccessAt !== null && now() - lastSuccessAt <= maxStaleMs
   const mayFetch = (): boolean => lastAttemptAt === null || now() - lastAttemptAt >= cooldownMs
-  const unavailable = (): KeysUnavailable => new KeysUnavailable(lastSuccessAt === null || fresh()
-    ? `${label}'s keys are unavailable`
-    : `${label}'s keys are unavailable: no good JWKS for over ${Math.round(maxStaleMs / 1000)} s`)
+  const unavailable = (): KeysUnavailable =>
+    new KeysUnavailable(
+      lastSuccessAt === null || fresh()
+        ? `${label}'s keys are unavailable`
+        : `${label}'s keys are unavailable: no good JWKS for over ${Math.round(maxStaleMs / 1000)} s`,
+    )
 
   function lookup(kid: string | undefined, alg: string): readonly KeyObject[] | undefined {
     if (!fresh()) return undefined
     let byKid = matches.get(alg)
-    if (!byKid) matches.set(alg, (byKid = new Map()))
+    if (!byKid) matches.set(alg, (byKid = new Map<string | undefined, readonly KeyObject[]>()))
     let match = byKid.get(kid)
     if (!match) {
       match = matchingKeys(keys, kid, alg)

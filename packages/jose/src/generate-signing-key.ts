@@ -14,17 +14,24 @@ const generate = promisify(generateKeyPair)
  *
  * @example await store.keys.add(await generateSigningKey('EdDSA', { owner: 'exchange', activatesAt: now }))
  */
-export async function generateSigningKey<Owner extends string>(alg: SigningAlg, options: { readonly owner: Owner; readonly activatesAt: number }): Promise<KeyRecord<Owner>> {
+export async function generateSigningKey<Owner extends string>(
+  alg: SigningAlg,
+  options: { readonly owner: Owner; readonly activatesAt: number },
+): Promise<KeyRecord<Owner>> {
   const { privateKey } = await pair(alg)
   const jwk = privateKey.export({ format: 'jwk' }) as Record<string, unknown>
-  const kid = jwkThumbprint(createPublicKey(privateKey).export({ format: 'jwk' }) as Record<string, unknown>)
+  const kid = jwkThumbprint(createPublicKey(privateKey).export({ format: 'jwk' }))
   return { kid, alg, owner: options.owner, privateJwk: { ...jwk, kid, alg, use: 'sig' }, createdAt: options.activatesAt, retiredAt: null }
 }
 
 function pair(alg: SigningAlg): Promise<{ privateKey: KeyObject }> {
   switch (alg) {
-    case 'EdDSA': return generate('ed25519')
-    case 'ES256': return generate('ec', { namedCurve: 'P-256' })
-    case 'RS256': case 'PS256': return generate('rsa', { modulusLength: 2048 })
+    case 'EdDSA':
+      return generate('ed25519')
+    case 'ES256':
+      return generate('ec', { namedCurve: 'P-256' })
+    case 'RS256':
+    case 'PS256':
+      return generate('rsa', { modulusLength: 2048 })
   }
 }

@@ -21,9 +21,12 @@ function signature(data: Buffer, { alg, key }: SigningKey): Buffer {
   const spec = ASYMMETRIC[alg]
   if (!spec) throw new TypeError(`unsupported signing alg ${alg}`)
   switch (spec.family) {
-    case 'ecdsa': return sign(spec.hash, data, { key, dsaEncoding: 'ieee-p1363' })
-    case 'rsa-pss': return sign(spec.hash, data, { key, ...PSS })
-    default: return sign(spec.hash, data, key)
+    case 'ecdsa':
+      return sign(spec.hash, data, { key, dsaEncoding: 'ieee-p1363' })
+    case 'rsa-pss':
+      return sign(spec.hash, data, { key, ...PSS })
+    default:
+      return sign(spec.hash, data, key)
   }
 }
 

@@ -3,7 +3,14 @@ import type { AddressInfo } from 'node:net'
 import { generateKeyPairSync } from 'node:crypto'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import {
-  DEFAULT_CLOCK_TOLERANCE, ID_TOKEN_TYP, MAX_NUMERIC_DATE, createJwtVerifier, createLocalJwks, createRemoteJwks, decodeJws, verifyJwt,
+  DEFAULT_CLOCK_TOLERANCE,
+  ID_TOKEN_TYP,
+  MAX_NUMERIC_DATE,
+  createJwtVerifier,
+  createLocalJwks,
+  createRemoteJwks,
+  decodeJws,
+  verifyJwt,
 } from '../src/index.js'
 import type { JwtVerifier, KeySource, RemoteJwks, RemoteJwksOptions } from '../src/index.js'
 import { b64, createTestKey, nowSeconds, rawSignature, refusal } from './support/mint.js'
@@ -63,11 +70,19 @@ describe('alg attacks', () => {
 
   it('refuses HS256 signed with the public key as the HMAC secret (SPKI PEM, DER, JWK JSON, raw x)', async () => {
     const spki = ed.publicKey.export({ format: 'pem', type: 'spki' })
-    const secrets = [Buffer.from(spki), ed.publicKey.export({ format: 'der', type: 'spki' }), Buffer.from(JSON.stringify(ed.jwk)), Buffer.from(String(ed.jwk.x), 'base64url')]
+    const secrets = [
+      Buffer.from(spki),
+      ed.publicKey.export({ format: 'der', type: 'spki' }),
+      Buffer.from(JSON.stringify(ed.jwk)),
+      Buffer.from(String(ed.jwk.x), 'base64url'),
+    ]
     for (const secret of secrets) {
       const input = `${b64(JSON.stringify({ alg: 'HS256', kid: ed.kid, typ: BROKER_TYP }))}.${b64(JSON.stringify(claims()))}`
       const { createSecretKey } = await import('node:crypto')
-      expect(await verify(`${input}.${rawSignature('HS256', createSecretKey(secret), input)}`)).toMatchObject({ code: 'ERR_TOKEN_ALG_NOT_ALLOWED', claim: 'alg' })
+      expect(await verify(`${input}.${rawSignature('HS256', createSecretKey(secret), input)}`)).toMatchObject({
+        code: 'ERR_TOKEN_ALG_NOT_ALLOWED',
+        claim: 'alg',
+      })
     }
   })
 
@@ -79,7 +94,9 @@ describe('alg attacks', () => {
 
   it('refuses a missing or non-string alg', async () => {
     expect(await verify(ed.sign(claims(), { alg: undefined }))).toEqual({ code: 'ERR_TOKEN_ALG_NOT_ALLOWED', claim: 'alg', reason: 'missing' })
-    expect(await verify(ed.signText(`{"alg":["EdDSA"],"kid":"${ed.kid}","typ":"${BROKER_TYP}"}`, JSON.stringify(claims())))).toMatchObject({ code: 'ERR_TOKEN_ALG_NOT_ALLOWED' })
+    expect(await verify(ed.signText(`{"alg":["EdDSA"],"kid":"${ed.kid}","typ":"${BROKER_TYP}"}`, JSON.stringify(claims())))).toMatchObject({
+      code: 'ERR_TOKEN_ALG_NOT_ALLOWED',
+    })
   })
 
   it('cannot be configured with none, HS*, an unknown alg or no alg at all (a TypeError at once)', () => {
@@ -111,7 +128,7 @@ describe('keys that do not fit', () => {
     expect(() => createLocalJwks({ keys: [key.jwk] })).toThrow('no usable signature key')
   })
 
-  it('never verifies with a key of another type under the same kid, nor against the JWK\'s own alg', async () => {
+  it("never verifies with a key of another type under the same kid, nor against the JWK's own alg", async () => {
     const rsaWithEdKid = { ...rs.jwk, kid: ed.kid, alg: undefined }
     const forged = createTestKey('RS256', { kid: ed.kid, pair: { privateKey: rs.privateKey, publicKey: rs.publicKey } })
     await expect(only(createLocalJwks({ keys: [ed.jwk, { ...rsaWithEdKid, alg: 'PS256' }] }), ['RS256']).verify(forged.sign(claims()))).rejects.toThrow(NO_KEY)
@@ -126,14 +143,23 @@ describe('keys that do not fit', () => {
   })
 
   it('skips keys marked for another use', async () => {
-    expect(() => createLocalJwks({ keys: [{ ...ed.jwk, use: 'enc' }, { ...ed.jwk, key_ops: ['encrypt'] }] })).toThrow('no usable signature key')
+    expect(() =>
+      createLocalJwks({
+        keys: [
+          { ...ed.jwk, use: 'enc' },
+          { ...ed.jwk, key_ops: ['encrypt'] },
+        ],
+      }),
+    ).toThrow('no usable signature key')
   })
 
   it('refuses a token whose signature does not verify, and an ES256 signature of the wrong length', async () => {
     const [h, , s] = ed.sign(claims()).split('.')
     await expect(broker.verify(`${h}.${b64(JSON.stringify(claims({ sub: 'admin' })))}.${s}`)).rejects.toThrow(/^token signature is invalid$/)
     const [eh, ep, esig] = es.sign(claims()).split('.')
-    expect(await verify(`${eh}.${ep}.${Buffer.concat([Buffer.from(esig!, 'base64url'), Buffer.alloc(1)]).toString('base64url')}`)).toEqual({ code: 'ERR_TOKEN_SIGNATURE' })
+    expect(await verify(`${eh}.${ep}.${Buffer.concat([Buffer.from(esig!, 'base64url'), Buffer.alloc(1)]).toString('base64url')}`)).toEqual({
+      code: 'ERR_TOKEN_SIGNATURE',
+    })
   })
 
   it('does not read the payload of a token whose signature fails', async () => {
@@ -167,19 +193,30 @@ describe('header attacks', () => {
 
   it('refuses a kid that is not a string', async () => {
     for (const kid of ['1', '{"a":1}', '["x"]', 'null']) {
-      expect(await verify(ed.signText(`{"alg":"EdDSA","kid":${kid},"typ":"${BROKER_TYP}"}`, payload()))).toEqual({ code: 'ERR_TOKEN_MALFORMED', claim: 'kid', reason: 'invalid' })
+      expect(await verify(ed.signText(`{"alg":"EdDSA","kid":${kid},"typ":"${BROKER_TYP}"}`, payload()))).toEqual({
+        code: 'ERR_TOKEN_MALFORMED',
+        claim: 'kid',
+        reason: 'invalid',
+      })
     }
   })
 
   it('refuses a header naming a parameter twice, also when escaped', async () => {
-    expect(await verify(ed.signText(`{"alg":"none","alg":"EdDSA","kid":"${ed.kid}","typ":"${BROKER_TYP}"}`, payload()))).toEqual({ code: 'ERR_TOKEN_MALFORMED', claim: 'alg', reason: 'duplicate' })
+    expect(await verify(ed.signText(`{"alg":"none","alg":"EdDSA","kid":"${ed.kid}","typ":"${BROKER_TYP}"}`, payload()))).toEqual({
+      code: 'ERR_TOKEN_MALFORMED',
+      claim: 'alg',
+      reason: 'duplicate',
+    })
     expect(await verify(ed.signText(header(',"\\u0074yp":"JWT"'), payload()))).toEqual({ code: 'ERR_TOKEN_MALFORMED', claim: 'typ', reason: 'duplicate' })
   })
 
   it('ignores jku, x5u, jwk and x5c: keys come from the configured JWKS only', async () => {
     const attacker = createTestKey('EdDSA', { kid: ed.kid })
     let hits = 0
-    const evil = createServer((_req, res) => { hits++; res.end(JSON.stringify({ keys: [attacker.jwk] })) })
+    const evil = createServer((_req, res) => {
+      hits++
+      res.end(JSON.stringify({ keys: [attacker.jwk] }))
+    })
     await new Promise<void>((resolve) => evil.listen(0, '127.0.0.1', resolve))
     const url = `http://127.0.0.1:${(evil.address() as AddressInfo).port}/`
     try {
@@ -202,7 +239,11 @@ describe('payload attacks', () => {
   it('refuses a claim named twice: at the top, nested, escaped, with whitespace', async () => {
     await expect(broker.verify(signPayload(`${base()}}`))).resolves.toBeDefined()
     expect(await verify(signPayload(`${base()},"sub":"victim"}`))).toEqual({ code: 'ERR_TOKEN_MALFORMED', claim: 'sub', reason: 'duplicate' })
-    expect(await verify(signPayload(`${base()},"acl":{"pub":[],"sub":[] , "pub" :["#"]}}`))).toEqual({ code: 'ERR_TOKEN_MALFORMED', claim: 'pub', reason: 'duplicate' })
+    expect(await verify(signPayload(`${base()},"acl":{"pub":[],"sub":[] , "pub" :["#"]}}`))).toEqual({
+      code: 'ERR_TOKEN_MALFORMED',
+      claim: 'pub',
+      reason: 'duplicate',
+    })
     expect(await verify(signPayload(`${base()},"\\u0061ud":"other"}`))).toEqual({ code: 'ERR_TOKEN_MALFORMED', claim: 'aud', reason: 'duplicate' })
     expect(await verify(signPayload(`${base()},"list":[{"a":1,"a":2}]}`))).toEqual({ code: 'ERR_TOKEN_MALFORMED', claim: 'a', reason: 'duplicate' })
   })
@@ -217,7 +258,8 @@ describe('payload attacks', () => {
     const input = (bytes: Buffer): string => `${b64(header.replace('PLACEHOLDER', key))}.${bytes.toString('base64url')}`
     const signed = (bytes: Buffer): string => `${input(bytes)}.${rawSignature('EdDSA', ed.privateKey, input(bytes))}`
     expect(await verify(signed(Buffer.from([0x7b, 0x22, 0xff, 0x22, 0x3a, 0x31, 0x7d])))).toEqual({ code: 'ERR_TOKEN_MALFORMED' })
-    for (const text of ['[1,2]', '"a string"', 'null', '42', '{"iss":', '']) expect(await verify(signed(Buffer.from(text)))).toEqual({ code: 'ERR_TOKEN_MALFORMED' })
+    for (const text of ['[1,2]', '"a string"', 'null', '42', '{"iss":', ''])
+      expect(await verify(signed(Buffer.from(text)))).toEqual({ code: 'ERR_TOKEN_MALFORMED' })
   })
 })
 
@@ -280,13 +322,26 @@ describe('claim rules', () => {
   it('maxTokenAge needs iat and refuses older tokens', async () => {
     const fresh = { algorithms: ['EdDSA'], typ: BROKER_TYP, issuer: ISS, audience: AUD, maxTokenAge: 600 }
     expect(await refusal(verifyJwt(ed.sign(claims({ iat: undefined })), jwks, fresh))).toEqual({ code: 'ERR_TOKEN_CLAIMS', claim: 'iat', reason: 'missing' })
-    expect(await refusal(verifyJwt(ed.sign(claims({ iat: now - 600 - tol - 1 })), jwks, { ...fresh, now }))).toEqual({ code: 'ERR_TOKEN_EXPIRED', claim: 'iat', reason: 'check_failed' })
+    expect(await refusal(verifyJwt(ed.sign(claims({ iat: now - 600 - tol - 1 })), jwks, { ...fresh, now }))).toEqual({
+      code: 'ERR_TOKEN_EXPIRED',
+      claim: 'iat',
+      reason: 'check_failed',
+    })
     expect(await refusal(verifyJwt(ed.sign(claims({ iat: now - 600 })), jwks, { ...fresh, now }))).toBe('resolved')
   })
 
   it('requiredClaims: a missing one is named', async () => {
-    expect(await refusal(verifyJwt(ed.sign(claims({ exp: undefined })), jwks, { algorithms: ['EdDSA'], typ: BROKER_TYP, issuer: ISS, audience: AUD, requiredClaims: ['exp', 'sub'] })))
-      .toEqual({ code: 'ERR_TOKEN_CLAIMS', claim: 'exp', reason: 'missing' })
+    expect(
+      await refusal(
+        verifyJwt(ed.sign(claims({ exp: undefined })), jwks, {
+          algorithms: ['EdDSA'],
+          typ: BROKER_TYP,
+          issuer: ISS,
+          audience: AUD,
+          requiredClaims: ['exp', 'sub'],
+        }),
+      ),
+    ).toEqual({ code: 'ERR_TOKEN_CLAIMS', claim: 'exp', reason: 'missing' })
   })
 
   it('cannot be configured without an issuer or an audience', () => {
@@ -299,7 +354,11 @@ describe('typ: one kind of token is never taken for another', () => {
   let idTokens: JwtVerifier
   beforeAll(() => {
     idTokens = createJwtVerifier(createLocalJwks({ keys: [ed.jwk] }, 'the identity provider'), {
-      algorithms: ['EdDSA'], ...ID_TOKEN_TYP, issuer: ISS, audience: 'mqtt-oidc-cli', what: 'subject_token',
+      algorithms: ['EdDSA'],
+      ...ID_TOKEN_TYP,
+      issuer: ISS,
+      audience: 'mqtt-oidc-cli',
+      what: 'subject_token',
     })
   })
   const idClaims = (): Record<string, unknown> => claims({ aud: 'mqtt-oidc-cli' })
@@ -340,10 +399,25 @@ describe('structure attacks', () => {
     ['base64 (not url) characters', (t: string) => t.replace(/-|_/g, '+') + (t.includes('-') || t.includes('_') ? '' : '+')],
     ['a dangling base64url character', (t: string) => `${t.split('.').slice(0, 2).join('.')}.${'A'.repeat(85)}`],
     ['whitespace', (t: string) => ` ${t}`],
-    ...['$', '!', '%', '*', 'é', '\n', ' ', '=', '+', '/', '\u0100'].flatMap((c) => [
-      [`${JSON.stringify(c)} inside the payload`, (t: string) => { const [h, p, s] = t.split('.'); return `${h}.${p!.slice(0, 10)}${c}${p!.slice(11)}.${s}` }],
-      [`${JSON.stringify(c)} inside the signature`, (t: string) => { const [h, p, s] = t.split('.'); return `${h}.${p}.${s!.slice(0, 10)}${c}${s!.slice(11)}` }],
-    ] as Array<[string, (t: string) => string]>),
+    ...['$', '!', '%', '*', 'é', '\n', ' ', '=', '+', '/', '\u0100'].flatMap(
+      (c) =>
+        [
+          [
+            `${JSON.stringify(c)} inside the payload`,
+            (t: string) => {
+              const [h, p, s] = t.split('.')
+              return `${h}.${p!.slice(0, 10)}${c}${p!.slice(11)}.${s}`
+            },
+          ],
+          [
+            `${JSON.stringify(c)} inside the signature`,
+            (t: string) => {
+              const [h, p, s] = t.split('.')
+              return `${h}.${p}.${s!.slice(0, 10)}${c}${s!.slice(11)}`
+            },
+          ],
+        ] as Array<[string, (t: string) => string]>,
+    ),
     ['not a JWT at all', () => 'not-a-jwt-secret-value'],
   ])('refuses %s as malformed', async (_name, mangle) => {
     expect(await verify(mangle(ed.sign(claims())))).toMatchObject({ code: 'ERR_TOKEN_MALFORMED' })
@@ -359,15 +433,28 @@ describe('structure attacks', () => {
 
 describe('JWKS faults', () => {
   const open: Array<() => Promise<void>> = []
-  afterEach(async () => { for (const close of open.splice(0)) await close() })
+  afterEach(async () => {
+    for (const close of open.splice(0)) await close()
+  })
   const setup = async (options: Partial<RemoteJwksOptions> = {}) => {
     const endpoint = await startJwksServer([ed.jwk])
     const clock = { ms: Date.now() }
     // the back-off timer runs on real time: kept minutes away unless a test sets it
-    const keys = createRemoteJwks({ jwksUri: endpoint.url, label: 'the exchange', now: () => clock.ms, cooldownMs: 1000, backoffMs: 600_000, maxBackoffMs: 600_000, ...options })
+    const keys = createRemoteJwks({
+      jwksUri: endpoint.url,
+      label: 'the exchange',
+      now: () => clock.ms,
+      cooldownMs: 1000,
+      backoffMs: 600_000,
+      maxBackoffMs: 600_000,
+      ...options,
+    })
     const v = createJwtVerifier(keys, { algorithms: ['EdDSA', 'ES256'], typ: BROKER_TYP, issuer: ISS, audience: AUD })
     const at = (token: string) => refusal(v.verify(token, clock.ms / 1000))
-    open.push(async () => { keys.close(); await endpoint.close() })
+    open.push(async () => {
+      keys.close()
+      await endpoint.close()
+    })
     return { endpoint, clock, keys, at }
   }
 
@@ -377,7 +464,9 @@ describe('JWKS faults', () => {
       Object.assign(t.endpoint, fault)
       await expect(t.keys.refresh()).resolves.toBe(false)
       expect(await t.at(ed.sign(claims()))).toEqual({ code: 'ERR_KEYS_UNAVAILABLE' })
-      await expect(createJwtVerifier(t.keys, { algorithms: ['EdDSA'], issuer: ISS, audience: AUD }).verify(ed.sign(claims()))).rejects.toThrow("the exchange's keys are unavailable")
+      await expect(createJwtVerifier(t.keys, { algorithms: ['EdDSA'], issuer: ISS, audience: AUD }).verify(ed.sign(claims()))).rejects.toThrow(
+        "the exchange's keys are unavailable",
+      )
     }
   })
 
@@ -408,8 +497,9 @@ describe('JWKS faults', () => {
     expect(await t.at(ed.sign(claims()))).toBe('resolved')
     t.clock.ms += 30_001
     expect(await t.at(ed.sign(claims()))).toEqual({ code: 'ERR_KEYS_UNAVAILABLE' })
-    await expect(createJwtVerifier(t.keys, { algorithms: ['EdDSA'], issuer: ISS, audience: AUD }).verify(ed.sign(claims()), t.clock.ms / 1000))
-      .rejects.toThrow("the exchange's keys are unavailable: no good JWKS for over 60 s")
+    await expect(createJwtVerifier(t.keys, { algorithms: ['EdDSA'], issuer: ISS, audience: AUD }).verify(ed.sign(claims()), t.clock.ms / 1000)).rejects.toThrow(
+      "the exchange's keys are unavailable: no good JWKS for over 60 s",
+    )
     t.endpoint.status = undefined
     t.clock.ms += 1000
     expect(await t.at(ed.sign(claims()))).toBe('resolved')
@@ -446,15 +536,25 @@ describe('JWKS faults', () => {
   })
 
   it('retries a failing endpoint on a doubling back-off with jitter, then returns to the refresh interval', async () => {
-    for (const [random, factor] of [[() => 0, 0.5], [() => 0.999999, 1]] as const) {
+    for (const [random, factor] of [
+      [() => 0, 0.5],
+      [() => 0.999999, 1],
+    ] as const) {
       // the retries are the timer's own (real time, a few ms each); the log says each planned wait
       const waits: number[] = []
       let fifth: () => void = () => {}
       let recovered: () => void = () => {}
-      const fifthFailure = new Promise<void>((resolve) => { fifth = resolve })
-      const back = new Promise<void>((resolve) => { recovered = resolve })
+      const fifthFailure = new Promise<void>((resolve) => {
+        fifth = resolve
+      })
+      const back = new Promise<void>((resolve) => {
+        recovered = resolve
+      })
       const t = await setup({
-        backoffMs: 10, maxBackoffMs: 40, refreshIntervalMs: 600_000, random,
+        backoffMs: 10,
+        maxBackoffMs: 40,
+        refreshIntervalMs: 600_000,
+        random,
         log: (_level, msg, fields) => {
           if (msg === 'JWKS fetch recovered') recovered()
           else if (waits.push(fields?.retry_in_ms as number) === 5) fifth()
@@ -473,10 +573,12 @@ describe('JWKS faults', () => {
   })
 
   it('spreads the refresh timer over 80-100 % of the interval, so a fleet does not refresh in lockstep', async () => {
-    const waits = await Promise.all([0, 0.5, 0.999999].map(async (r) => {
-      const t = await setup({ refreshIntervalMs: 100_000, random: () => r })
-      return t.keys.state().nextFetchAt! - t.clock.ms
-    }))
+    const waits = await Promise.all(
+      [0, 0.5, 0.999999].map(async (r) => {
+        const t = await setup({ refreshIntervalMs: 100_000, random: () => r })
+        return t.keys.state().nextFetchAt! - t.clock.ms
+      }),
+    )
     expect(waits.map(Math.round)).toEqual([80_000, 90_000, 100_000])
   })
 
@@ -500,7 +602,9 @@ describe('JWKS faults', () => {
         if (calls === 1) throw new Error('discovery down')
         return endpoint.url
       },
-      cooldownMs: 0, backoffMs: 600_000, maxBackoffMs: 600_000,
+      cooldownMs: 0,
+      backoffMs: 600_000,
+      maxBackoffMs: 600_000,
     })
     try {
       expect(await keys.refresh()).toBe(false)
@@ -515,10 +619,11 @@ describe('JWKS faults', () => {
 })
 
 describe('decodeJwtPayload (unverified, for routing and display)', () => {
-  it('reads a token\'s payload under the same JSON rules, and nothing but three segments', async () => {
+  it("reads a token's payload under the same JSON rules, and nothing but three segments", async () => {
     const { decodeJwtPayload } = await import('../src/index.js')
     expect(decodeJwtPayload(ed.sign(claims()))).toMatchObject({ iss: ISS, sub: 'c1' })
     expect(() => decodeJwtPayload(ed.signText('{"alg":"EdDSA"}', '{"sub":"a","sub":"b"}'))).toThrow('token payload names "sub" more than once')
-    for (const bad of ['a.b', 'a.b.c.d', `x.${b64('{}')}=.y`]) expect(() => decodeJwtPayload(bad, 'subject_token')).toThrow('subject_token is not a well-formed signed JWT')
+    for (const bad of ['a.b', 'a.b.c.d', `x.${b64('{}')}=.y`])
+      expect(() => decodeJwtPayload(bad, 'subject_token')).toThrow('subject_token is not a well-formed signed JWT')
   })
 })

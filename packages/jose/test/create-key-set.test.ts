@@ -7,8 +7,17 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createSqliteStore } from '@mqtt-oidc/store'
 import type { Store } from '@mqtt-oidc/core'
 import {
-  DEFAULT_JWKS_COOLDOWN_MS, DEFAULT_JWKS_REFRESH_MS, DEFAULT_KEY_LEAD_SECONDS, DEFAULT_KEY_RELOAD_SECONDS, MIN_SAFE_KEY_LEAD_SECONDS,
-  createKeySet, createLocalJwks, generateSigningKey, rotateKeys, signJwt, verifyJwt,
+  DEFAULT_JWKS_COOLDOWN_MS,
+  DEFAULT_JWKS_REFRESH_MS,
+  DEFAULT_KEY_LEAD_SECONDS,
+  DEFAULT_KEY_RELOAD_SECONDS,
+  MIN_SAFE_KEY_LEAD_SECONDS,
+  createKeySet,
+  createLocalJwks,
+  generateSigningKey,
+  rotateKeys,
+  signJwt,
+  verifyJwt,
 } from '../src/index.js'
 import type { KeySetOptions, KeySetView } from '../src/index.js'
 
@@ -52,7 +61,9 @@ describe('createKeySet', () => {
     await keys.reload()
     const { keys: published } = await keys.jwks()
     expect(published.map((k) => Object.keys(k).sort())).toEqual([
-      ['alg', 'crv', 'kid', 'kty', 'use', 'x'], ['alg', 'crv', 'kid', 'kty', 'use', 'x', 'y'], ['alg', 'e', 'kid', 'kty', 'n', 'use'],
+      ['alg', 'crv', 'kid', 'kty', 'use', 'x'],
+      ['alg', 'crv', 'kid', 'kty', 'use', 'x', 'y'],
+      ['alg', 'e', 'kid', 'kty', 'n', 'use'],
     ])
     expect((await keys.current('HS256', 'hs256.b.'))?.kid).toBe('hs256.b.1')
   })
@@ -61,7 +72,11 @@ describe('createKeySet', () => {
     const keys = await keySet()
     await keys.ensure()
     const old = (await keys.signer('EdDSA')).kid
-    const { added: [next], retired, activatesAt } = await keys.rotate(['EdDSA'], 600)
+    const {
+      added: [next],
+      retired,
+      activatesAt,
+    } = await keys.rotate(['EdDSA'], 600)
     expect([retired, activatesAt]).toEqual([[old], clock + 600])
     expect(kids(await keys.view())).toEqual({ signing: [old], verifyOnly: [next] })
     clock += 599
@@ -94,8 +109,13 @@ describe('createKeySet', () => {
     const keys = await keySet()
     await keys.ensure()
     const current = (await keys.signer('EdDSA')).kid
-    const { added: [pending] } = await keys.rotate(['EdDSA'], 3600)
-    const { added: [next], retired } = await keys.rotate(['EdDSA'], 600)
+    const {
+      added: [pending],
+    } = await keys.rotate(['EdDSA'], 3600)
+    const {
+      added: [next],
+      retired,
+    } = await keys.rotate(['EdDSA'], 600)
     expect(retired).toEqual([current])
     clock += 3600
     expect((await keys.signer('EdDSA')).kid).toBe(next)
@@ -111,7 +131,7 @@ describe('createKeySet', () => {
     }
   })
 
-  it('watch: another process\'s rotation is seen at the next look, and only changes are reported', async () => {
+  it("watch: another process's rotation is seen at the next look, and only changes are reported", async () => {
     const keys = await keySet()
     await keys.ensure()
     const views: KeySetView[] = []
@@ -119,15 +139,24 @@ describe('createKeySet', () => {
     const reported = (n: number): Promise<void> => new Promise((resolve) => (views.length >= n ? resolve() : waiting.push(resolve)))
     const watch = keys.watch({
       everySeconds: 0.02,
-      onChange: (v) => { views.push(v); waiting.splice(0).forEach((wake) => wake()) },
-      onError: (err) => { throw err },
+      onChange: (v) => {
+        views.push(v)
+        waiting.splice(0).forEach((wake) => wake())
+      },
+      onError: (err) => {
+        throw err
+      },
     })
     try {
       await reported(1)
-      const { added: [next] } = await rotateKeys(store.keys, { owner: 'exchange', algorithms: ['EdDSA'], leadSeconds: 600, now: clock })
+      const {
+        added: [next],
+      } = await rotateKeys(store.keys, { owner: 'exchange', algorithms: ['EdDSA'], leadSeconds: 600, now: clock })
       await reported(2)
       expect(kids(views[1]!).verifyOnly).toEqual([next])
-      const { added: [third] } = await rotateKeys(store.keys, { owner: 'exchange', algorithms: ['EdDSA'], leadSeconds: 600, now: clock })
+      const {
+        added: [third],
+      } = await rotateKeys(store.keys, { owner: 'exchange', algorithms: ['EdDSA'], leadSeconds: 600, now: clock })
       await reported(3)
       // the looks in between saw no change and reported none
       expect(views.map((v) => new Set(kids(v).verifyOnly))).toEqual([new Set(), new Set([next]), new Set([third, next])])

@@ -1,5 +1,12 @@
 /** The scripted browser's cookies (see idp-user-agent.ts). */
-interface StoredCookie { name: string; value: string; host: string; path: string; secure: boolean; expiresAt: number | undefined }
+interface StoredCookie {
+  name: string
+  value: string
+  host: string
+  path: string
+  secure: boolean
+  expiresAt: number | undefined
+}
 
 /** RFC 6265 in miniature: host-only cookies, path matching, expiry, `Secure`. */
 export class CookieJar {
@@ -11,8 +18,12 @@ export class CookieJar {
       const eq = pair.indexOf('=')
       if (eq <= 0) continue
       const cookie: StoredCookie = {
-        name: pair.slice(0, eq).trim(), value: pair.slice(eq + 1).trim(), host: url.hostname,
-        path: defaultPath(url), secure: false, expiresAt: undefined,
+        name: pair.slice(0, eq).trim(),
+        value: pair.slice(eq + 1).trim(),
+        host: url.hostname,
+        path: defaultPath(url),
+        secure: false,
+        expiresAt: undefined,
       }
       for (const attribute of attributes) {
         const [rawKey = '', ...rest] = attribute.split('=')
@@ -41,7 +52,10 @@ export class CookieJar {
 
   /** Names of the cookies currently held for `url`. */
   names(url: URL): string[] {
-    return (this.header(url) ?? '').split('; ').filter(Boolean).map((pair) => pair.split('=')[0] ?? '')
+    return (this.header(url) ?? '')
+      .split('; ')
+      .filter(Boolean)
+      .map((pair) => pair.split('=')[0] ?? '')
   }
 }
 

@@ -4,9 +4,18 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { JWK } from 'jose'
 
-interface Event { revision: number; jti: string; action: 'revoke' | 'unrevoke'; expiresAt: number | null }
+interface Event {
+  revision: number
+  jti: string
+  action: 'revoke' | 'unrevoke'
+  expiresAt: number | null
+}
 
-export interface FeedRequest { readonly path: string; readonly lastEventId: string | undefined; readonly authorization?: string | undefined }
+export interface FeedRequest {
+  readonly path: string
+  readonly lastEventId: string | undefined
+  readonly authorization?: string | undefined
+}
 
 /**
  * The parts of apps/exchange a broker talks to, served for real over HTTP on
@@ -103,7 +112,9 @@ export async function startFakeExchange(options: { broker: string }): Promise<Fa
       }
       if (exchange.snapshotFailure) return json(res, exchange.snapshotFailure, { error: 'server_error' })
       return json(res, 200, {
-        broker: options.broker, revision: revision(), revoked: [...revoked].map(([jti, expiresAt]) => ({ jti, expiresAt })),
+        broker: options.broker,
+        revision: revision(),
+        revoked: [...revoked].map(([jti, expiresAt]) => ({ jti, expiresAt })),
       })
     }
     if (url.pathname === `${base}/stream`) {

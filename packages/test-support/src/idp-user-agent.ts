@@ -39,7 +39,10 @@ export interface ExternalRedirect {
 
 /** The scripted login could not go on; `page` is where it stopped. */
 export class ScriptedLoginError extends Error {
-  constructor(message: string, readonly page: BrowserPage) {
+  constructor(
+    message: string,
+    readonly page: BrowserPage,
+  ) {
     super(`${message} (page ${page.name ?? 'unnamed'} at ${page.url}, status ${page.status}${page.alert ? `, alert "${page.alert}"` : ''})`)
     this.name = 'ScriptedLoginError'
   }
@@ -50,7 +53,10 @@ const MAX_REDIRECTS = 20
 /** A browser session: one cookie jar, navigation with redirects, form submission. */
 export class ScriptedBrowser {
   /** `headers` go with every request (e.g. the X-Forwarded-For a reverse proxy adds). */
-  constructor(readonly jar: CookieJar = new CookieJar(), readonly headers: Readonly<Record<string, string>> = {}) {}
+  constructor(
+    readonly jar: CookieJar = new CookieJar(),
+    readonly headers: Readonly<Record<string, string>> = {},
+  ) {}
 
   /** GET `url`, following redirects that stay on its origin. */
   get(url: string | URL): Promise<BrowserPage | ExternalRedirect> {
@@ -105,7 +111,10 @@ export function parsePage(url: string, status: number, headers: Headers, html: s
   const name = /<main\b[^>]*\bdata-page="([^"]*)"/i.exec(html)?.[1]
   const alertMatch = /<(\w+)\b[^>]*\brole="alert"[^>]*>([\s\S]*?)<\/\1>/i.exec(html)
   return {
-    url, status, headers, html,
+    url,
+    status,
+    headers,
+    html,
     name: name === undefined ? undefined : decodeEntities(name),
     forms: parseForms(html, url),
     alert: alertMatch ? decodeEntities(alertMatch[2]?.replace(/<[^>]*>/g, '').trim() ?? '') : undefined,
@@ -218,7 +227,10 @@ export async function completeDeviceLogin(options: DeviceLoginOptions): Promise<
         break
       case 'device-code':
         if (page.alert || !options.userCode) throw new ScriptedLoginError('the device code was not accepted', page)
-        result = await browser.submit(requireForm(page, 'device code', (f) => hasField(f, 'user_code')), { user_code: options.userCode })
+        result = await browser.submit(
+          requireForm(page, 'device code', (f) => hasField(f, 'user_code')),
+          { user_code: options.userCode },
+        )
         break
       case 'device-confirm': {
         const choice = approve || denyAt === 'consent' ? 'confirm' : 'abort'
@@ -239,9 +251,15 @@ export async function completeDeviceLogin(options: DeviceLoginOptions): Promise<
   throw new Error('the device login did not finish within 12 steps')
 }
 
-async function signIn(browser: ScriptedBrowser, page: BrowserPage, credentials: Partial<Credentials>, alreadyTried: boolean): Promise<BrowserPage | ExternalRedirect> {
+async function signIn(
+  browser: ScriptedBrowser,
+  page: BrowserPage,
+  credentials: Partial<Credentials>,
+  alreadyTried: boolean,
+): Promise<BrowserPage | ExternalRedirect> {
   if (alreadyTried || page.alert) throw new ScriptedLoginError('login refused', page)
-  if (credentials.username === undefined || credentials.password === undefined) throw new ScriptedLoginError('a login is required but no credentials were given', page)
+  if (credentials.username === undefined || credentials.password === undefined)
+    throw new ScriptedLoginError('a login is required but no credentials were given', page)
   const form = requireForm(page, 'login', (f) => hasField(f, 'password'))
   return browser.submit(form, { username: credentials.username, password: credentials.password })
 }

@@ -3,10 +3,15 @@ import { createServer } from 'node:http'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { SignJWT, exportJWK, generateKeyPair } from 'jose'
-import type { CryptoKey } from 'jose'
 
 /** A login's tokens as mini-oidc issues them: a @mqtt-oidc/client TokenSet with every field present (its token store takes it as is). */
-export type LoginTokens = { readonly idToken: string; readonly refreshToken: string; readonly accessToken: string; readonly expiresAt: number; readonly scope: string }
+export type LoginTokens = {
+  readonly idToken: string
+  readonly refreshToken: string
+  readonly accessToken: string
+  readonly expiresAt: number
+  readonly scope: string
+}
 
 /**
  * A small but real OIDC issuer on 127.0.0.1:0 for the client's tests:
@@ -54,8 +59,12 @@ export async function startMiniOidc(options: { issuer?: string } = {}): Promise<
   let issuer = ''
   let address = ''
   const self: MiniOidc = {
-    get issuer() { return issuer },
-    get address() { return address },
+    get issuer() {
+      return issuer
+    },
+    get address() {
+      return address
+    },
     clientId,
     hits,
     hitCount: (key) => hits.get(key) ?? 0,
@@ -63,18 +72,23 @@ export async function startMiniOidc(options: { issuer?: string } = {}): Promise<
       for (const d of devices.values()) if (d.userCode === userCode) d.state = approve ? 'approved' : 'denied'
     },
     login: async (ttl = 300, claims = {}) => tokenSet(ttl, claims),
-    failRefreshWith(error) { refreshError = error },
-    slowDown(n) { slowDowns = n },
+    failRefreshWith(error) {
+      refreshError = error
+    },
+    slowDown(n) {
+      slowDowns = n
+    },
     idTokenTtl: 300,
     adminClient,
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve())
-      server.closeAllConnections()
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve())
+        server.closeAllConnections()
+      }),
   }
 
   const sign = (claims: Record<string, unknown>, typ?: string): Promise<string> =>
-    new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid: 'k1', ...(typ ? { typ } : {}) }).sign(privateKey as CryptoKey)
+    new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid: 'k1', ...(typ ? { typ } : {}) }).sign(privateKey)
 
   async function tokenSet(ttl: number, claims: Record<string, unknown> = {}): Promise<LoginTokens> {
     const iat = now() - (ttl < 0 ? 600 : 0)
@@ -112,10 +126,19 @@ export async function startMiniOidc(options: { issuer?: string } = {}): Promise<
     if (short === 'client_credentials') {
       if (!basicAuthMatches(req.headers.authorization, adminClient)) return fail('invalid_client', 401)
       const resource = form.get('resource') ?? issuer
-      const accessToken = await sign({
-        iss: issuer, aud: resource, sub: adminClient.clientId, client_id: adminClient.clientId,
-        scope: form.get('scope') ?? '', iat: now(), exp: now() + 300, jti: randomBytes(8).toString('hex'),
-      }, 'at+jwt')
+      const accessToken = await sign(
+        {
+          iss: issuer,
+          aud: resource,
+          sub: adminClient.clientId,
+          client_id: adminClient.clientId,
+          scope: form.get('scope') ?? '',
+          iat: now(),
+          exp: now() + 300,
+          jti: randomBytes(8).toString('hex'),
+        },
+        'at+jwt',
+      )
       return send(res, 200, { access_token: accessToken, token_type: 'Bearer', expires_in: 300, scope: form.get('scope') ?? '' })
     }
     return fail('unsupported_grant_type')
@@ -125,34 +148,40 @@ export async function startMiniOidc(options: { issuer?: string } = {}): Promise<
     const path = (req.url ?? '/').split('?')[0] ?? '/'
     const key = `${req.method ?? 'GET'} ${path}`
     hits.set(key, (hits.get(key) ?? 0) + 1)
-    readBody(req).then(async (body) => {
-      const form = new URLSearchParams(body)
-      if (key === 'GET /.well-known/openid-configuration') {
-        return send(res, 200, {
-          issuer,
-          jwks_uri: `${issuer}/jwks`,
-          token_endpoint: `${issuer}/token`,
-          device_authorization_endpoint: `${issuer}/device/auth`,
-          grant_types_supported: ['urn:ietf:params:oauth:grant-type:device_code', 'refresh_token', 'client_credentials'],
-          id_token_signing_alg_values_supported: ['RS256'],
-          token_endpoint_auth_methods_supported: ['none', 'client_secret_basic'],
-          response_types_supported: ['code'],
-          subject_types_supported: ['public'],
-        })
-      }
-      if (key === 'GET /jwks') return send(res, 200, jwks)
-      if (key === 'POST /device/auth') {
-        const deviceCode = randomBytes(16).toString('hex')
-        const userCode = randomBytes(4).toString('hex').toUpperCase()
-        devices.set(deviceCode, { userCode, state: 'pending' })
-        return send(res, 200, {
-          device_code: deviceCode, user_code: userCode, verification_uri: `${issuer}/device`,
-          verification_uri_complete: `${issuer}/device?user_code=${userCode}`, expires_in: 60, interval: 0.05,
-        })
-      }
-      if (key === 'POST /token') return token(form, req, res)
-      return send(res, 404, { error: 'not_found' })
-    }).catch((err: unknown) => send(res, 500, { error: 'server_error', error_description: String(err) }))
+    readBody(req)
+      .then(async (body) => {
+        const form = new URLSearchParams(body)
+        if (key === 'GET /.well-known/openid-configuration') {
+          return send(res, 200, {
+            issuer,
+            jwks_uri: `${issuer}/jwks`,
+            token_endpoint: `${issuer}/token`,
+            device_authorization_endpoint: `${issuer}/device/auth`,
+            grant_types_supported: ['urn:ietf:params:oauth:grant-type:device_code', 'refresh_token', 'client_credentials'],
+            id_token_signing_alg_values_supported: ['RS256'],
+            token_endpoint_auth_methods_supported: ['none', 'client_secret_basic'],
+            response_types_supported: ['code'],
+            subject_types_supported: ['public'],
+          })
+        }
+        if (key === 'GET /jwks') return send(res, 200, jwks)
+        if (key === 'POST /device/auth') {
+          const deviceCode = randomBytes(16).toString('hex')
+          const userCode = randomBytes(4).toString('hex').toUpperCase()
+          devices.set(deviceCode, { userCode, state: 'pending' })
+          return send(res, 200, {
+            device_code: deviceCode,
+            user_code: userCode,
+            verification_uri: `${issuer}/device`,
+            verification_uri_complete: `${issuer}/device?user_code=${userCode}`,
+            expires_in: 60,
+            interval: 0.05,
+          })
+        }
+        if (key === 'POST /token') return token(form, req, res)
+        return send(res, 404, { error: 'not_found' })
+      })
+      .catch((err: unknown) => send(res, 500, { error: 'server_error', error_description: String(err) }))
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   address = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
@@ -164,7 +193,10 @@ export async function startMiniOidc(options: { issuer?: string } = {}): Promise<
 function basicAuthMatches(header: string | undefined, client: { clientId: string; clientSecret: string }): boolean {
   const m = /^Basic ([A-Za-z0-9+/=]+)$/.exec(header ?? '')
   if (!m?.[1]) return false
-  const [id, secret] = Buffer.from(m[1], 'base64').toString('utf8').split(':').map((p) => decodeURIComponent(p.replace(/\+/g, ' ')))
+  const [id, secret] = Buffer.from(m[1], 'base64')
+    .toString('utf8')
+    .split(':')
+    .map((p) => decodeURIComponent(p.replace(/\+/g, ' ')))
   return id === client.clientId && secret === client.clientSecret
 }
 

@@ -76,12 +76,14 @@ export function openRaw(port: number, options: { localAddress?: string } = {}): 
     })
     socket.on('error', () => {}) // a reset is one way of being closed; `closed` reports it
     const closed = new Promise<Buffer>((done) => socket.once('close', () => done(got)))
-    socket.once('connect', () => resolve({
-      socket,
-      received: () => got,
-      closed,
-      bytes: (n) => (got.length >= n ? Promise.resolve(got) : new Promise((done) => waiters.push({ n, resolve: done }))),
-    }))
+    socket.once('connect', () =>
+      resolve({
+        socket,
+        received: () => got,
+        closed,
+        bytes: (n) => (got.length >= n ? Promise.resolve(got) : new Promise((done) => waiters.push({ n, resolve: done }))),
+      }),
+    )
     socket.once('error', reject)
   })
 }

@@ -17,7 +17,11 @@ export type RunResult = CommandRun
 
 /** Runs `node <SOURCE_EXEC_ARGV> <script> ...args` to completion, collecting output. */
 export function runNode(script: string, args: readonly string[], options: { env?: NodeJS.ProcessEnv; input?: string; cwd?: string } = {}): Promise<RunResult> {
-  return runCommand(process.execPath, [...SOURCE_EXEC_ARGV, script, ...args], { env: { ...process.env, ...options.env }, cwd: options.cwd, input: options.input })
+  return runCommand(process.execPath, [...SOURCE_EXEC_ARGV, script, ...args], {
+    env: { ...process.env, ...options.env },
+    cwd: options.cwd,
+    input: options.input,
+  })
 }
 
 export interface RunningProcess {
@@ -31,11 +35,17 @@ export interface RunningProcess {
 
 /** Starts `node <SOURCE_EXEC_ARGV> <script> ...args` and lets the test watch its stderr. */
 export function startNode(script: string, args: readonly string[], options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): RunningProcess {
-  const child = spawn(process.execPath, [...SOURCE_EXEC_ARGV, script, ...args], { env: { ...process.env, ...options.env }, cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [...SOURCE_EXEC_ARGV, script, ...args], {
+    env: { ...process.env, ...options.env },
+    cwd: options.cwd,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   let stdout = ''
   let stderr = ''
   const waiters: Array<{ pattern: RegExp; resolve: () => void }> = []
-  child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d })
+  child.stdout.setEncoding('utf8').on('data', (d: string) => {
+    stdout += d
+  })
   child.stderr.setEncoding('utf8').on('data', (d: string) => {
     stderr += d
     for (const w of waiters.splice(0)) {
@@ -50,11 +60,14 @@ export function startNode(script: string, args: readonly string[], options: { en
   return {
     done,
     stderr: () => stderr,
-    kill: (signal = 'SIGTERM') => { child.kill(signal) },
-    waitForStderr: (pattern) => new Promise<void>((resolve, reject) => {
-      if (pattern.test(stderr)) return resolve()
-      waiters.push({ pattern, resolve })
-      void done.then((r) => reject(new Error(`exited (${String(r.code)}) before printing ${String(pattern)}: ${r.stderr}`)))
-    }),
+    kill: (signal = 'SIGTERM') => {
+      child.kill(signal)
+    },
+    waitForStderr: (pattern) =>
+      new Promise<void>((resolve, reject) => {
+        if (pattern.test(stderr)) return resolve()
+        waiters.push({ pattern, resolve })
+        void done.then((r) => reject(new Error(`exited (${String(r.code)}) before printing ${String(pattern)}: ${r.stderr}`)))
+      }),
   }
 }

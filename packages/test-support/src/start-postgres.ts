@@ -27,7 +27,6 @@ function serverBin(): string {
   return join(root, newest, 'bin')
 }
 
-
 /** A server binary's command line, as the `postgres` user when we are root (initdb refuses root). */
 function command(bin: string, args: string[]): [string, string[]] {
   return process.getuid?.() === 0 ? ['runuser', ['-u', 'postgres', '--', bin, ...args]] : [bin, args]
@@ -65,7 +64,11 @@ export async function startPostgres(): Promise<TestPostgres> {
       const name = `t${process.pid}_${++n}`
       const client = new pg.Client({ connectionString: admin })
       await client.connect()
-      try { await client.query(`CREATE DATABASE ${name}`) } finally { await client.end() }
+      try {
+        await client.query(`CREATE DATABASE ${name}`)
+      } finally {
+        await client.end()
+      }
       return `postgres://postgres@127.0.0.1:${port}/${name}`
     },
     async restart(downMs = 0) {
@@ -74,7 +77,11 @@ export async function startPostgres(): Promise<TestPostgres> {
       await runAsync(join(bin, 'pg_ctl'), startArgs)
     },
     async stop() {
-      try { run(join(bin, 'pg_ctl'), ['-D', data, '-m', 'immediate', 'stop']) } finally { rmSync(dir, { recursive: true, force: true }) }
+      try {
+        run(join(bin, 'pg_ctl'), ['-D', data, '-m', 'immediate', 'stop'])
+      } finally {
+        rmSync(dir, { recursive: true, force: true })
+      }
     },
   }
 }

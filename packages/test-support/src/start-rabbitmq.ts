@@ -45,12 +45,18 @@ export async function startRabbitmq(options: { jwksUrl: string; resourceServerId
   const dir = mkdtempSync(join(tmpdir(), 'rabbitmq-'))
   const [mqttPort, amqpPort, distPort, epmdPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()])
   for (const d of ['mnesia', 'log', 'home']) mkdirSync(join(dir, d))
-  writeFileSync(join(dir, 'rabbitmq.conf'), [
-    `listeners.tcp.default = 127.0.0.1:${amqpPort}`,
-    `mqtt.listeners.tcp.default = 127.0.0.1:${mqttPort}`, 'mqtt.allow_anonymous = false',
-    'auth_backends.1 = rabbit_auth_backend_oauth2', `auth_oauth2.resource_server_id = ${options.resourceServerId}`,
-    'loopback_users = none', '',
-  ].join('\n'))
+  writeFileSync(
+    join(dir, 'rabbitmq.conf'),
+    [
+      `listeners.tcp.default = 127.0.0.1:${amqpPort}`,
+      `mqtt.listeners.tcp.default = 127.0.0.1:${mqttPort}`,
+      'mqtt.allow_anonymous = false',
+      'auth_backends.1 = rabbit_auth_backend_oauth2',
+      `auth_oauth2.resource_server_id = ${options.resourceServerId}`,
+      'loopback_users = none',
+      '',
+    ].join('\n'),
+  )
   writeFileSync(join(dir, 'advanced.config'), `[{rabbitmq_auth_backend_oauth2, [{key_config, [{jwks_url, "${options.jwksUrl}"}]}]}].\n`)
   writeFileSync(join(dir, 'enabled_plugins'), '[rabbitmq_mqtt,rabbitmq_auth_backend_oauth2].\n')
   const env = {
@@ -78,7 +84,11 @@ export async function startRabbitmq(options: { jwksUrl: string; resourceServerId
     if (!exited && child.pid) process.kill(-child.pid, 'SIGTERM')
     await exit
     // the epmd this node started on its own port (not the system one)
-    await new Promise<void>((resolve) => spawn('epmd', ['-kill'], { env, stdio: 'ignore' }).once('exit', () => resolve()).once('error', () => resolve()))
+    await new Promise<void>((resolve) =>
+      spawn('epmd', ['-kill'], { env, stdio: 'ignore' })
+        .once('exit', () => resolve())
+        .once('error', () => resolve()),
+    )
     rmSync(dir, { recursive: true, force: true })
   }
 

@@ -37,9 +37,7 @@ export async function startTestIdp(): Promise<TestIdp> {
   let generation = 1
   const server = createServer((req, res) => {
     if (req.url === '/jwks') jwksFetches++
-    const body = req.url === '/.well-known/openid-configuration'
-      ? { issuer, jwks_uri: `${issuer}/jwks` }
-      : req.url === '/jwks' ? jwks : undefined
+    const body = req.url === '/.well-known/openid-configuration' ? { issuer, jwks_uri: `${issuer}/jwks` } : req.url === '/jwks' ? jwks : undefined
     res.writeHead(body ? 200 : 404, { 'content-type': 'application/json' })
     res.end(JSON.stringify(body ?? { error: 'not_found' }))
   })
@@ -52,27 +50,55 @@ export async function startTestIdp(): Promise<TestIdp> {
   }
   return {
     issuer,
-    get privateKey() { return privateKey },
-    get kid() { return kid },
-    get jwksFetches() { return jwksFetches },
+    get privateKey() {
+      return privateKey
+    },
+    get kid() {
+      return kid
+    },
+    get jwksFetches() {
+      return jwksFetches
+    },
     async rotate(options = {}) {
-      ({ privateKey, publicKey } = await generateKeyPair('RS256'))
+      ;({ privateKey, publicKey } = await generateKeyPair('RS256'))
       kid = `test-idp-key-${++generation}`
       const jwk = { ...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' }
       jwks = { keys: options.dropOld ? [jwk] : [...jwks.keys, jwk] }
     },
     sign,
-    idToken: (claims = {}, header = {}) => sign({
-      iss: issuer, aud: 'mqtt-oidc-cli', sub: 'account-1', clientid: 'gateway-1', username: 'alice',
-      iat: now(), exp: now() + 300, ...claims,
-    }, header),
-    accessToken: (audience, claims = {}, header = {}) => sign({
-      iss: issuer, aud: audience, sub: 'mqtt-oidc-admin', client_id: 'mqtt-oidc-admin', scope: 'mqtt-oidc:admin',
-      iat: now(), exp: now() + 300, jti: `at-${Math.random()}`, ...claims,
-    }, { typ: 'at+jwt', ...header }),
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve())
-      server.closeAllConnections()
-    }),
+    idToken: (claims = {}, header = {}) =>
+      sign(
+        {
+          iss: issuer,
+          aud: 'mqtt-oidc-cli',
+          sub: 'account-1',
+          clientid: 'gateway-1',
+          username: 'alice',
+          iat: now(),
+          exp: now() + 300,
+          ...claims,
+        },
+        header,
+      ),
+    accessToken: (audience, claims = {}, header = {}) =>
+      sign(
+        {
+          iss: issuer,
+          aud: audience,
+          sub: 'mqtt-oidc-admin',
+          client_id: 'mqtt-oidc-admin',
+          scope: 'mqtt-oidc:admin',
+          iat: now(),
+          exp: now() + 300,
+          jti: `at-${Math.random()}`,
+          ...claims,
+        },
+        { typ: 'at+jwt', ...header },
+      ),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve())
+        server.closeAllConnections()
+      }),
   }
 }

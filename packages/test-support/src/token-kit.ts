@@ -33,7 +33,13 @@ export async function createTokenKit(options: { issuer: string; audience: string
   async function sign(claims: Record<string, unknown> = {}, header: Record<string, unknown> = {}): Promise<string> {
     const now = nowSeconds()
     const payload: Record<string, unknown> = {
-      iss: options.issuer, aud: options.audience, sub: 'c1', jti: randomUUID(), iat: now, nbf: now, exp: now + 300,
+      iss: options.issuer,
+      aud: options.audience,
+      sub: 'c1',
+      jti: randomUUID(),
+      iat: now,
+      nbf: now,
+      exp: now + 300,
       acl: { pub: ['devices/${clientid}/#'], sub: ['devices/${clientid}/#'] },
       ...claims,
     }

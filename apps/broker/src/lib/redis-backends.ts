@@ -23,7 +23,9 @@ export function createRedisBackends(url: string): RedisBackends {
 
 /** Closes the persistence's Redis connection after aedes closed (aedes closes only the mq). */
 export async function closeRedisBackends(backends: RedisBackends): Promise<void> {
-  await backends.connection.quit().catch(() => { backends.connection.disconnect() })
+  await backends.connection.quit().catch(() => {
+    backends.connection.disconnect()
+  })
 }
 
 /** ioredis options from a redis:// URL (both backends take ioredis options). */

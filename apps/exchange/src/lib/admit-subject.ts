@@ -28,19 +28,17 @@ export async function admitSubject(admission: Admission, identity: SubjectIdenti
     ours ? store.cutoffs.get(identity.sub) : undefined,
     claimed ? store.clientIds.holder(clientId, now) : undefined,
   ])
-  if (account?.disabled) throw new TokenRevoked('subject_token\'s account is disabled')
+  if (account?.disabled) throw new TokenRevoked("subject_token's account is disabled")
   const iat = identity.claims.iat
   if (cutoff && !(typeof iat === 'number' && iat >= cutoff.notBefore)) {
     throw new TokenRevoked('subject_token was issued before its account was disabled; sign in again')
   }
   if (!claimed) return
-  const owner: ClientIdOwner = ours
-    ? { kind: 'account', accountId: identity.sub }
-    : { kind: 'subject', issuer: identity.issuer.issuer, subject: identity.sub }
+  const owner: ClientIdOwner = ours ? { kind: 'account', accountId: identity.sub } : { kind: 'subject', issuer: identity.issuer.issuer, subject: identity.sub }
   const id = JSON.stringify(clientId)
   // Our IdP registers every id it puts in a token: a free one was taken from the account since.
   if (!holding && account) throw new InvalidRequest(`subject_token's clientid ${id} is not one of its account's client ids`)
-  const held = holding ?? await store.clientIds.claim(clientId, owner, { source: 'exchange', expiresAt: null, now })
+  const held = holding ?? (await store.clientIds.claim(clientId, owner, { source: 'exchange', expiresAt: null, now }))
   if (!isOwner(held.owner, owner)) throw new InvalidRequest(`subject_token's clientid ${id} belongs to another account`)
 }
 

@@ -43,7 +43,11 @@ function tooLongDuration(text: string): boolean | undefined {
   return m ? Number(m[1]) * (UNIT_SECONDS[m[2]!.toLowerCase()] ?? 1) > MAX_EXPIRATION : undefined
 }
 
-export const brokerUrlSchema = z.string().max(2048).refine((v) => URL.canParse(v), { message: 'not an absolute URL' }).nullable()
+export const brokerUrlSchema = z
+  .string()
+  .max(2048)
+  .refine((v) => URL.canParse(v), { message: 'not an absolute URL' })
+  .nullable()
 
 export { aclSchema }
 

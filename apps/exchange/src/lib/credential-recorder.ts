@@ -34,10 +34,11 @@ export function createCredentialRecorder(store: Store): RecordCredential {
     }
     committing = false
   }
-  return (credential) => new Promise<void>((resolve, reject) => {
-    // The first record of a turn schedules a flush, unless a commit is running: it takes this one next.
-    if (queue.push({ credential, resolve, reject }) === 1 && !committing) setImmediate(() => void flush())
-  })
+  return (credential) =>
+    new Promise<void>((resolve, reject) => {
+      // The first record of a turn schedules a flush, unless a commit is running: it takes this one next.
+      if (queue.push({ credential, resolve, reject }) === 1 && !committing) setImmediate(() => void flush())
+    })
 }
 
 interface Pending {

@@ -47,7 +47,8 @@ export function createCutoffFollower(options: CutoffFollowerOptions): CutoffFoll
         for (const c of live) byBroker.set(c.broker, [...(byBroker.get(c.broker) ?? []), c.jti])
         for (const [broker, jtis] of byBroker) {
           const { changed } = await store.revocations.revoke(broker, jtis, now)
-          if (changed.length > 0) log.info({ code: 'ERR_TOKEN_REVOKED', sub: cutoff.accountId, broker, jtis: changed }, 'credentials of a disabled account revoked')
+          if (changed.length > 0)
+            log.info({ code: 'ERR_TOKEN_REVOKED', sub: cutoff.accountId, broker, jtis: changed }, 'credentials of a disabled account revoked')
         }
         cursor = cutoff.revision
       }
@@ -56,7 +57,9 @@ export function createCutoffFollower(options: CutoffFollowerOptions): CutoffFoll
   const look = (): Promise<void> => {
     running ??= pass()
       .catch((err: unknown) => log.error({ err }, 'following account cut-offs failed; trying again'))
-      .finally(() => { running = undefined })
+      .finally(() => {
+        running = undefined
+      })
     return running
   }
 

@@ -26,7 +26,13 @@ export interface ExchangeDecision {
  * (the shortest of the broker's expiration, the policy's and the exchange's
  * maximum).
  */
-export function decideExchange(identity: SubjectIdentity, broker: Broker, policy: BrokerPolicy, scope: string | undefined, maxLifetime: number): ExchangeDecision {
+export function decideExchange(
+  identity: SubjectIdentity,
+  broker: Broker,
+  policy: BrokerPolicy,
+  scope: string | undefined,
+  maxLifetime: number,
+): ExchangeDecision {
   if (policy.allowedIssuers.length > 0 && !policy.allowedIssuers.includes(identity.issuer.issuer)) {
     throw new InvalidTarget(`broker "${broker.id}" does not accept tokens from this issuer`)
   }

@@ -11,7 +11,7 @@ export async function discoverJwksUri(issuer: string, timeoutMs: number): Promis
   try {
     const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), headers: { accept: 'application/json' }, redirect: 'error' })
     if (!res.ok) throw new Error(`HTTP ${res.status}`)
-    meta = await res.json() as typeof meta
+    meta = (await res.json()) as typeof meta
   } catch (cause) {
     throw new KeysUnavailable(`cannot read the discovery document at ${url}`, { cause })
   }

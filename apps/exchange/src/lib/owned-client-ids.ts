@@ -15,5 +15,8 @@ export async function refuseOwnedClientIds(identityStore: Store, clientIds: read
   const owned = clientIds.filter((_id, i) => holdings[i] !== undefined)
   if (owned.length === 0 || allow) return owned
   const names = owned.map((id) => JSON.stringify(id)).join(', ')
-  throw new ClientIdTaken(`client ids ${names} belong to accounts or subjects: a credential for one takes over its owner's MQTT session; set allowOwnedClientIds (CLI --allow-owned-client-id) to issue anyway`, owned[0]!)
+  throw new ClientIdTaken(
+    `client ids ${names} belong to accounts or subjects: a credential for one takes over its owner's MQTT session; set allowOwnedClientIds (CLI --allow-owned-client-id) to issue anyway`,
+    owned[0]!,
+  )
 }

@@ -32,7 +32,11 @@ export async function readFormBody(req: IncomingMessage): Promise<FormRequest> {
   if (declared > MAX_FORM_BYTES) throw new InvalidRequest('the request body is too large')
   const raw = await readBody(req)
   if (mediaType !== 'application/x-www-form-urlencoded') return { mediaType, body: {} }
-  const charset = params.map((p) => p.trim().toLowerCase()).find((p) => p.startsWith('charset='))?.slice(8).replace(/"/g, '')
+  const charset = params
+    .map((p) => p.trim().toLowerCase())
+    .find((p) => p.startsWith('charset='))
+    ?.slice(8)
+    .replace(/"/g, '')
   if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') throw new InvalidRequest('the request body cannot be read')
   return { mediaType, body: parseForm(raw) }
 }

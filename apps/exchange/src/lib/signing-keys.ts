@@ -42,13 +42,21 @@ export interface SigningKeys {
  * key's tokens may be valid (KeyUsage); `retainSeconds` is the bound when it
  * does not know.
  */
-export async function loadSigningKeys(store: Store, options: {
-  readonly now: () => number
-  readonly retainSeconds: number
-  readonly retainedUntil: (record: SigningKeyRecord) => Promise<number | null | undefined>
-}): Promise<SigningKeys> {
+export async function loadSigningKeys(
+  store: Store,
+  options: {
+    readonly now: () => number
+    readonly retainSeconds: number
+    readonly retainedUntil: (record: SigningKeyRecord) => Promise<number | null | undefined>
+  },
+): Promise<SigningKeys> {
   const keySet = await createKeySet({
-    store: store.keys, owner: 'exchange', algorithms: [SIGNING_ALG], retainSeconds: options.retainSeconds, retainedUntil: options.retainedUntil, now: options.now,
+    store: store.keys,
+    owner: 'exchange',
+    algorithms: [SIGNING_ALG],
+    retainSeconds: options.retainSeconds,
+    retainedUntil: options.retainedUntil,
+    now: options.now,
   })
   await keySet.ensure()
   const hmacPrefix = (broker: string): string => `hs256.${broker}.`
@@ -65,7 +73,14 @@ export async function loadSigningKeys(store: Store, options: {
       const t = options.now()
       await keys.retireHmac(broker)
       const secret = randomBytes(32).toString('base64url')
-      await store.keys.add({ kid: `${hmacPrefix(broker)}${createId()}`, alg: 'HS256', owner: 'exchange', privateJwk: { kty: 'oct', k: secret }, createdAt: t, retiredAt: null })
+      await store.keys.add({
+        kid: `${hmacPrefix(broker)}${createId()}`,
+        alg: 'HS256',
+        owner: 'exchange',
+        privateJwk: { kty: 'oct', k: secret },
+        createdAt: t,
+        retiredAt: null,
+      })
       await keySet.reload()
       return secret
     },

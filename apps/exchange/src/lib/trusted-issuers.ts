@@ -66,7 +66,7 @@ const FETCH_TIMEOUT_MS = 5000
 export function createTrustedIssuer(options: TrustedIssuerOptions, log?: LogFn): TrustedIssuer {
   const clientIdClaim = options.clientIdClaim ?? 'clientid'
   const prefix = options.clientIdPrefix ?? ''
-  const usernameClaims = typeof options.usernameClaim === 'string' ? [options.usernameClaim] : [...options.usernameClaim ?? ['username']]
+  const usernameClaims = typeof options.usernameClaim === 'string' ? [options.usernameClaim] : [...(options.usernameClaim ?? ['username'])]
   const groupsClaim = options.groupsClaim ?? 'groups'
   const readers = new Map([clientIdClaim, groupsClaim, ...usernameClaims].map((ref) => [ref, claimReader(ref)]))
   const read = (payload: Readonly<Record<string, unknown>>, ref: ClaimReference): unknown => readers.get(ref)?.(payload)
@@ -99,10 +99,13 @@ export function createTrustedIssuer(options: TrustedIssuerOptions, log?: LogFn):
  */
 export function claimReader(ref: ClaimReference): (payload: Readonly<Record<string, unknown>>) => unknown {
   if (!ref.startsWith('/')) return (payload) => payload[ref]
-  const path = ref.slice(1).split('/').map((token) => {
-    if (/~[^01]|~$/.test(token)) throw new TypeError(`"${ref}" is not a JSON pointer (RFC 6901): "~" must be followed by 0 or 1`)
-    return token.replace(/~1/g, '/').replace(/~0/g, '~')
-  })
+  const path = ref
+    .slice(1)
+    .split('/')
+    .map((token) => {
+      if (/~[^01]|~$/.test(token)) throw new TypeError(`"${ref}" is not a JSON pointer (RFC 6901): "~" must be followed by 0 or 1`)
+      return token.replace(/~1/g, '/').replace(/~0/g, '~')
+    })
   return (payload) => {
     let value: unknown = payload
     for (const key of path) {

@@ -11,11 +11,15 @@ import type { ExchangeContext } from './context.js'
 export async function verifyOwnBrokerToken(ctx: ExchangeContext, broker: string, token: string): Promise<string | undefined> {
   let payload: Record<string, unknown>
   try {
-    payload = verifyOwnJwt(token, (kid) => {
-      const key = ctx.signingKeys().key(kid)
-      // an HMAC key belongs to one broker (kid `hs256.<broker>.<id>`)
-      return key && (key.alg !== 'HS256' || key.kid.startsWith(`hs256.${broker}.`)) ? key : undefined
-    }, 'broker token')
+    payload = verifyOwnJwt(
+      token,
+      (kid) => {
+        const key = ctx.signingKeys().key(kid)
+        // an HMAC key belongs to one broker (kid `hs256.<broker>.<id>`)
+        return key && (key.alg !== 'HS256' || key.kid.startsWith(`hs256.${broker}.`)) ? key : undefined
+      },
+      'broker token',
+    )
   } catch {
     return undefined
   }

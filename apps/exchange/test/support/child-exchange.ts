@@ -27,8 +27,10 @@ export async function startChildExchange(env: Record<string, string>, port: numb
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let stderr = ''
-  child.stderr?.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
-  const lines = createInterface({ input: child.stdout! })
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString()
+  })
+  const lines = createInterface({ input: child.stdout })
   await new Promise<void>((resolve, reject) => {
     const onExit = (code: number | null): void => reject(new Error(`exchange exited (${code}) before ready: ${stderr}`))
     child.once('exit', onExit)

@@ -23,20 +23,24 @@ const names = (what: string) => z.array(z.string({ error: `${what} must be strin
 const mode = z.enum(CLIENT_ID_MODES as ['per-login', 'shared'], { error: `clientIdMode must be one of ${CLIENT_ID_MODES.join(', ')}` })
 const password = z.string({ error: 'password must be a string' })
 
-const createSchema = z.object({
-  username: z.string({ error: 'username must be a string' }),
-  password,
-  clientIds: names('clientIds').optional(),
-  groups: names('groups').optional(),
-  clientIdMode: mode.optional(),
-}).strict()
+const createSchema = z
+  .object({
+    username: z.string({ error: 'username must be a string' }),
+    password,
+    clientIds: names('clientIds').optional(),
+    groups: names('groups').optional(),
+    clientIdMode: mode.optional(),
+  })
+  .strict()
 
-const updateSchema = z.object({
-  clientIds: names('clientIds').optional(),
-  groups: names('groups').optional(),
-  clientIdMode: mode.optional(),
-  disabled: z.boolean({ error: 'disabled must be true or false' }).optional(),
-}).strict()
+const updateSchema = z
+  .object({
+    clientIds: names('clientIds').optional(),
+    groups: names('groups').optional(),
+    clientIdMode: mode.optional(),
+    disabled: z.boolean({ error: 'disabled must be true or false' }).optional(),
+  })
+  .strict()
 
 const passwordSchema = z.object({ password }).strict()
 
@@ -78,7 +82,11 @@ export function adminAccountsRoutes(deps: AdminAccountsDeps): Router {
     const input = parseAdminBody(createSchema, req.body)
     const account = await createAccount(store, input)
     audit(res, 'account created', account.username, { client_ids: account.clientIds, groups: account.groups, client_id_mode: account.clientIdMode })
-    res.status(201).location(`/admin/accounts/${encodeURIComponent(account.username)}`).set('Cache-Control', 'no-store').json(accountView(account))
+    res
+      .status(201)
+      .location(`/admin/accounts/${encodeURIComponent(account.username)}`)
+      .set('Cache-Control', 'no-store')
+      .json(accountView(account))
   })
 
   router.get('/accounts/:username', async (req: Request<{ username: string }>, res: Response) => {
@@ -90,8 +98,10 @@ export function adminAccountsRoutes(deps: AdminAccountsDeps): Router {
     if (Object.keys(input).length === 0) throw new InvalidRequest('nothing to change: give clientIds, groups, clientIdMode or disabled')
     const { username } = await existing(req.params.username)
     // Every field is checked before anything changes; then client ids go first, the one change the store may still refuse (taken).
-    const problems = [...(input.clientIds === undefined ? [] : input.clientIds.length === 0 ? ['an account needs at least one client id'] : clientIdProblems(input.clientIds)),
-      ...groupProblems(input.groups ?? [])]
+    const problems = [
+      ...(input.clientIds === undefined ? [] : input.clientIds.length === 0 ? ['an account needs at least one client id'] : clientIdProblems(input.clientIds)),
+      ...groupProblems(input.groups ?? []),
+    ]
     if (problems.length > 0) throw new InvalidRequest(problems.join('; '))
     if (input.clientIds !== undefined) await setAccountClientIds(store, username, input.clientIds)
     if (input.groups !== undefined) await setAccountGroups(store, username, input.groups)

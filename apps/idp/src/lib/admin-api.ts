@@ -35,14 +35,20 @@ export function createAdminApi(deps: AdminApiDeps): express.Router {
   router.use(adminKeysRoutes({ store: deps.store, logger: deps.logger }))
   router.use(adminClientsRoutes({ store: deps.store, provider: deps.provider, builtIn: deps.builtInClients, logger: deps.logger }))
   router.use(adminRegistrationTokenRoutes({ provider: deps.provider, enabled: deps.dynamicRegistration, logger: deps.logger }))
-  router.use((req: Request) => { throw new NotFound(`no route for ${req.method} /admin${req.path}`) })
+  router.use((req: Request) => {
+    throw new NotFound(`no route for ${req.method} /admin${req.path}`)
+  })
   router.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     const error = bodyParserRefusal(err) ?? err
     const refusal = refusalFor(error)
     const known = refusal.code !== 'ERR_SERVER' && error instanceof Error
     const description = known ? error.message : 'the server could not complete the request'
     if (!known) deps.logger.error({ err, method: req.method, path: `/admin${req.path}` }, 'admin request failed')
-    else deps.logger.info({ audit: true, who: idpAdminName(res), action: `${req.method} /admin${req.path}`, refused: refusal.code, reason: description }, 'admin: refused')
+    else
+      deps.logger.info(
+        { audit: true, who: idpAdminName(res), action: `${req.method} /admin${req.path}`, refused: refusal.code, reason: description },
+        'admin: refused',
+      )
     res.status(refusal.httpStatus).set('Cache-Control', 'no-store').json({ error: refusal.oauthError, error_description: description })
   })
   return router

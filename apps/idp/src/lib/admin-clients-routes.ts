@@ -3,9 +3,7 @@ import type { Logger } from 'pino'
 import { Conflict, InvalidRequest, NotFound, type Store } from '@mqtt-oidc/core'
 import type { ClientMetadata, Provider } from 'oidc-provider'
 import { createClientSecret } from './client-secret.js'
-import {
-  builtInClientView, changedClient, clientView, createClientSchema, newClient, updateClientSchema, type ClientView,
-} from './client-registration.js'
+import { builtInClientView, changedClient, clientView, createClientSchema, newClient, updateClientSchema, type ClientView } from './client-registration.js'
 import { idpAdminName } from './require-idp-admin.js'
 import { parseAdminBody as parse } from './parse-admin-body.js'
 
@@ -56,7 +54,10 @@ export function adminClientsRoutes(deps: AdminClientsDeps): Router {
     const { client, secret } = await newClient(deps.provider, input, now())
     await deps.store.oauthClients.create(client)
     audit(res, 'client registered', client.clientId)
-    res.status(201).location(`/admin/clients/${encodeURIComponent(client.clientId)}`).set('Cache-Control', 'no-store')
+    res
+      .status(201)
+      .location(`/admin/clients/${encodeURIComponent(client.clientId)}`)
+      .set('Cache-Control', 'no-store')
       .json({ ...clientView(client), ...(secret === undefined ? {} : { client_secret: secret }) })
   })
 
@@ -77,7 +78,8 @@ export function adminClientsRoutes(deps: AdminClientsDeps): Router {
 
   router.post('/clients/:id/secret', async (req: Request<{ id: string }>, res: Response) => {
     const current = await registered(req.params.id)
-    if (current.tokenEndpointAuthMethod === 'none') throw new InvalidRequest(`client "${current.clientId}" is public (token_endpoint_auth_method none): it has no secret`)
+    if (current.tokenEndpointAuthMethod === 'none')
+      throw new InvalidRequest(`client "${current.clientId}" is public (token_endpoint_auth_method none): it has no secret`)
     const { secret, hash } = createClientSecret()
     await deps.store.oauthClients.update(current.clientId, { secretHash: hash, updatedAt: now() })
     audit(res, 'client secret rotated', current.clientId)

@@ -14,10 +14,16 @@ export interface AdminKeysDeps {
 /** Longest lead of a rotation: a year, in seconds. */
 const MAX_LEAD_SECONDS = 365 * 86400
 
-const rotateSchema = z.object({
-  leadTime: z.number({ error: 'leadTime must be a number of seconds' }).int('leadTime must be a whole number of seconds')
-    .min(0, 'leadTime must be 0 or more seconds').max(MAX_LEAD_SECONDS, `leadTime must be at most ${MAX_LEAD_SECONDS} seconds (a year)`).optional(),
-}).strict()
+const rotateSchema = z
+  .object({
+    leadTime: z
+      .number({ error: 'leadTime must be a number of seconds' })
+      .int('leadTime must be a whole number of seconds')
+      .min(0, 'leadTime must be 0 or more seconds')
+      .max(MAX_LEAD_SECONDS, `leadTime must be at most ${MAX_LEAD_SECONDS} seconds (a year)`)
+      .optional(),
+  })
+  .strict()
 
 /**
  * /admin/keys: the IdP's signing keys (the CLI's `idp keys` commands).

@@ -24,7 +24,9 @@ export function clientMetadata(client: OAuthClient): ClientMetadata {
     response_types: client.grantTypes.includes('authorization_code') ? ['code'] : [],
     scope: client.scopes.join(' '),
     // Validated against IDP_SIGNING_ALGS at registration; oidc-provider checks it again on load.
-    ...(client.idTokenSignedResponseAlg === null ? {} : { id_token_signed_response_alg: client.idTokenSignedResponseAlg as ClientMetadata['id_token_signed_response_alg'] }),
+    ...(client.idTokenSignedResponseAlg === null
+      ? {}
+      : { id_token_signed_response_alg: client.idTokenSignedResponseAlg as ClientMetadata['id_token_signed_response_alg'] }),
   }
 }
 

@@ -32,10 +32,19 @@ const fields = {
 }
 
 /** POST /admin/clients (RFC 7591 metadata names). */
-export const createClientSchema = z.object({ client_id: clientIdSchema.optional(), ...fields }).partial({
-  client_name: true, application_type: true, redirect_uris: true, post_logout_redirect_uris: true, grant_types: true, scope: true, token_endpoint_auth_method: true,
-  id_token_signed_response_alg: true,
-}).strict()
+export const createClientSchema = z
+  .object({ client_id: clientIdSchema.optional(), ...fields })
+  .partial({
+    client_name: true,
+    application_type: true,
+    redirect_uris: true,
+    post_logout_redirect_uris: true,
+    grant_types: true,
+    scope: true,
+    token_endpoint_auth_method: true,
+    id_token_signed_response_alg: true,
+  })
+  .strict()
 
 /** PATCH /admin/clients/:id: the fields given change. */
 export const updateClientSchema = z.object(fields).partial().strict()
@@ -121,7 +130,12 @@ export async function newClient(provider: Provider, input: CreateClientInput, no
  * `current` with an admin's changes. A client that becomes confidential gets
  * a new secret (returned once); one that becomes public loses its hash.
  */
-export async function changedClient(provider: Provider, current: OAuthClient, input: UpdateClientInput, now: number): Promise<{ client: OAuthClient; secret: string | undefined }> {
+export async function changedClient(
+  provider: Provider,
+  current: OAuthClient,
+  input: UpdateClientInput,
+  now: number,
+): Promise<{ client: OAuthClient; secret: string | undefined }> {
   const applicationType = input.application_type ?? current.applicationType
   const method = input.token_endpoint_auth_method ?? (input.application_type === 'native' ? 'none' : current.tokenEndpointAuthMethod)
   const created = method !== 'none' && current.secretHash === null ? createClientSecret() : undefined
@@ -130,7 +144,7 @@ export async function changedClient(provider: Provider, current: OAuthClient, in
     name: input.client_name ?? current.name,
     applicationType,
     tokenEndpointAuthMethod: method,
-    secretHash: method === 'none' ? null : created?.hash ?? current.secretHash,
+    secretHash: method === 'none' ? null : (created?.hash ?? current.secretHash),
     redirectUris: input.redirect_uris ?? current.redirectUris,
     postLogoutRedirectUris: input.post_logout_redirect_uris ?? current.postLogoutRedirectUris,
     grantTypes: input.grant_types ?? current.grantTypes,
@@ -185,7 +199,8 @@ export function clientProblems(client: OAuthClient): string[] {
     problems.push('grant_types: refresh_token needs a grant that signs people in (authorization_code or the device code grant)')
   }
   const unknownScopes = client.scopes.filter((s) => !(OIDC_SCOPES as readonly string[]).includes(s))
-  if (unknownScopes.length > 0) problems.push(`scope: unknown ${unknownScopes.map((s) => `"${s.slice(0, 64)}"`).join(', ')}; a client may have ${OIDC_SCOPES.join(', ')}`)
+  if (unknownScopes.length > 0)
+    problems.push(`scope: unknown ${unknownScopes.map((s) => `"${s.slice(0, 64)}"`).join(', ')}; a client may have ${OIDC_SCOPES.join(', ')}`)
   else if (!client.scopes.includes('openid')) problems.push('scope: must include openid (the IdP signs people in with OpenID Connect)')
   return problems
 }

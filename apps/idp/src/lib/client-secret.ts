@@ -36,7 +36,8 @@ export function clientSecretMatches(presented: string, storedHash: string | unde
 export function useHashedClientSecrets(provider: Provider): void {
   const prototype = provider.Client.prototype as unknown as { compareClientSecret?: unknown }
   // Fail at start, not at the first sign-in, if an oidc-provider upgrade renames the hook.
-  if (typeof prototype.compareClientSecret !== 'function') throw new Error('oidc-provider has no Client#compareClientSecret: hashed client secrets cannot be checked')
+  if (typeof prototype.compareClientSecret !== 'function')
+    throw new Error('oidc-provider has no Client#compareClientSecret: hashed client secrets cannot be checked')
   prototype.compareClientSecret = function compareClientSecret(this: { clientSecret?: string }, presented: unknown): boolean {
     return typeof presented === 'string' && clientSecretMatches(presented, this.clientSecret)
   }

@@ -10,7 +10,7 @@ export function validateClientIdParam(_ctx: KoaContextWithOIDC, value: string | 
   if (problem !== undefined) throw new errors.InvalidRequest(`clientid: ${problem}`)
 }
 
-const NOT_HELD = 'the requested clientid is not one of this account\'s client ids'
+const NOT_HELD = "the requested clientid is not one of this account's client ids"
 
 /** `invalid_request` on the wire; its own name so the device page can say what went wrong. */
 export class ClientIdNotHeld extends errors.InvalidRequest {
@@ -21,7 +21,9 @@ export class ClientIdNotHeld extends errors.InvalidRequest {
 }
 
 /** What our findAccount adds to oidc-provider's account object. */
-export interface AccountWithClientIds { readonly clientIds?: readonly string[] }
+export interface AccountWithClientIds {
+  readonly clientIds?: readonly string[]
+}
 
 /**
  * The login prompt with one more check. Once the account is known (after
@@ -36,24 +38,26 @@ export function buildInteractionPolicy(): interactionPolicy.Prompt[] {
   const policy = interactionPolicy.base()
   const login = policy.get('login')
   if (!login) throw new Error('oidc-provider has no login prompt')
-  login.checks.add(new interactionPolicy.Check('clientid_not_held', 'the requested clientid is not one of the account\'s client ids', async (ctx) => {
-    const requested = ctx.oidc.params?.[CLIENTID_PARAM]
-    const account = ctx.oidc.account as AccountWithClientIds | undefined
-    if (typeof requested !== 'string' || !account) return interactionPolicy.Check.NO_NEED_TO_PROMPT
-    if (!account.clientIds?.includes(requested)) {
-      const deviceCode = ctx.oidc.entities.DeviceCode
-      if (deviceCode) {
-        Object.assign(deviceCode, { error: 'invalid_request', errorDescription: NOT_HELD })
-        await deviceCode.save()
+  login.checks.add(
+    new interactionPolicy.Check('clientid_not_held', "the requested clientid is not one of the account's client ids", async (ctx) => {
+      const requested = ctx.oidc.params?.[CLIENTID_PARAM]
+      const account = ctx.oidc.account as AccountWithClientIds | undefined
+      if (typeof requested !== 'string' || !account) return interactionPolicy.Check.NO_NEED_TO_PROMPT
+      if (!account.clientIds?.includes(requested)) {
+        const deviceCode = ctx.oidc.entities.DeviceCode
+        if (deviceCode) {
+          Object.assign(deviceCode, { error: 'invalid_request', errorDescription: NOT_HELD })
+          await deviceCode.save()
+        }
+        throw new ClientIdNotHeld()
       }
-      throw new ClientIdNotHeld()
-    }
-    const value = { value: requested }
-    // ctx.oidc.claims is read-only in the typings only; assignClaims sets it the same way.
-    const oidc = ctx.oidc as { claims?: { id_token?: Record<string, unknown>; userinfo?: Record<string, unknown> } }
-    const claims = oidc.claims ?? {}
-    oidc.claims = { ...claims, id_token: { ...claims.id_token, clientid: value }, userinfo: { ...claims.userinfo, clientid: value } }
-    return interactionPolicy.Check.NO_NEED_TO_PROMPT
-  }))
+      const value = { value: requested }
+      // ctx.oidc.claims is read-only in the typings only; assignClaims sets it the same way.
+      const oidc = ctx.oidc as { claims?: { id_token?: Record<string, unknown>; userinfo?: Record<string, unknown> } }
+      const claims = oidc.claims ?? {}
+      oidc.claims = { ...claims, id_token: { ...claims.id_token, clientid: value }, userinfo: { ...claims.userinfo, clientid: value } }
+      return interactionPolicy.Check.NO_NEED_TO_PROMPT
+    }),
+  )
   return policy
 }

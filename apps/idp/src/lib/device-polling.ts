@@ -13,7 +13,11 @@ const ENTRY_LIFETIME_MS = 30 * 60 * 1000
 const SWEEP_ABOVE = 1000
 const MAX_ENTRIES = 10_000
 
-interface Poll { last: number; interval: number; expiresAt: number }
+interface Poll {
+  last: number
+  interval: number
+  expiresAt: number
+}
 
 /**
  * Device-flow polling policy, added around oidc-provider's routes:

@@ -12,14 +12,23 @@ export async function explainTakenClientId(store: Store, err: unknown): Promise<
   const owner = holding?.owner
   if (holding?.source === 'conflict') {
     const names = await usernames(store, (await store.clientIds.conflicts()).find((c) => c.clientId === err.clientId)?.accountIds ?? [])
-    return new ClientIdTaken(`client id ${id} is listed by several accounts (${names.join(', ')}) and belongs to none until all but one drop it (users set <name> --client-id ...)`, err.clientId)
+    return new ClientIdTaken(
+      `client id ${id} is listed by several accounts (${names.join(', ')}) and belongs to none until all but one drop it (users set <name> --client-id ...)`,
+      err.clientId,
+    )
   }
   if (owner?.kind === 'account') {
     const [name = owner.accountId] = await usernames(store, [owner.accountId])
-    return new ClientIdTaken(`client id ${id} belongs to account ${JSON.stringify(name)}; pick another, or take it from ${name} first (users set ${name} --client-id ...)`, err.clientId)
+    return new ClientIdTaken(
+      `client id ${id} belongs to account ${JSON.stringify(name)}; pick another, or take it from ${name} first (users set ${name} --client-id ...)`,
+      err.clientId,
+    )
   }
   if (owner?.kind === 'subject') {
-    return new ClientIdTaken(`client id ${id} belongs to subject ${JSON.stringify(owner.subject)} of ${owner.issuer}, which signed in with it through the exchange; pick another`, err.clientId)
+    return new ClientIdTaken(
+      `client id ${id} belongs to subject ${JSON.stringify(owner.subject)} of ${owner.issuer}, which signed in with it through the exchange; pick another`,
+      err.clientId,
+    )
   }
   return err
 }

@@ -62,6 +62,8 @@ export function createFailureLimiter(options: FailureLimit, now: () => number = 
       counters.take(key, 1, unbounded, seconds())
     },
     reset: (key) => counters.reset(key),
-    get size() { return counters.size },
+    get size() {
+      return counters.size
+    },
   }
 }

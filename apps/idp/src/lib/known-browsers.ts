@@ -54,7 +54,11 @@ export function createKnownBrowsers(cookieKeys: readonly string[], maxAgeSeconds
       const accounts = [entry(username), ...read(req).filter((u) => u !== entry(username))].slice(0, MAX_ACCOUNTS)
       const payload = Buffer.from(JSON.stringify({ u: accounts, t: Math.floor(Date.now() / 1000) })).toString('base64url')
       res.cookie(KNOWN_BROWSER_COOKIE, `${payload}.${sign(keys[0]!, payload)}`, {
-        path: COOKIE_PATH, maxAge: maxAgeSeconds * 1000, httpOnly: true, sameSite: 'lax', secure: req.secure,
+        path: COOKIE_PATH,
+        maxAge: maxAgeSeconds * 1000,
+        httpOnly: true,
+        sameSite: 'lax',
+        secure: req.secure,
       })
     },
   }

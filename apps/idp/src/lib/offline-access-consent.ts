@@ -20,10 +20,12 @@ const OFFLINE_ACCESS = 'offline_access'
 export function withOfflineAccessConsent(policy: interactionPolicy.Prompt[]): interactionPolicy.Prompt[] {
   const login = policy.find((prompt) => prompt.name === 'login')
   if (!login) throw new Error('oidc-provider has no login prompt')
-  login.checks.unshift(new interactionPolicy.Check('offline_access_kept', 'offline_access is asked for on the consent page', async (ctx) => {
-    restoreOfflineAccess(ctx)
-    return interactionPolicy.Check.NO_NEED_TO_PROMPT
-  }))
+  login.checks.unshift(
+    new interactionPolicy.Check('offline_access_kept', 'offline_access is asked for on the consent page', async (ctx) => {
+      restoreOfflineAccess(ctx)
+      return interactionPolicy.Check.NO_NEED_TO_PROMPT
+    }),
+  )
   return policy
 }
 

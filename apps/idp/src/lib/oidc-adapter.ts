@@ -1,5 +1,5 @@
 import type { Store } from '@mqtt-oidc/core'
-import type { Adapter, AdapterFactory, AdapterPayload } from 'oidc-provider'
+import type { Adapter, AdapterFactory } from 'oidc-provider'
 import { clientFromMetadata, clientMetadata } from './client-metadata.js'
 
 // oidc-provider passes no expiry only for models that have none (e.g.
@@ -16,29 +16,32 @@ const KEEP_EXPIRED: Readonly<Record<string, number>> = Object.freeze({ DeviceCod
  * interactions therefore survive a restart with the same store.
  */
 export function createOidcAdapter(store: Store): AdapterFactory {
-  return (model: string): Adapter => (model === 'Client' ? createClientAdapter(store) : {
-    async upsert(id, payload, expiresIn) {
-      await store.oidc.upsert(model, id, payload as Record<string, unknown>, (expiresIn ?? DEFAULT_EXPIRES_IN) + (KEEP_EXPIRED[model] ?? 0))
-    },
-    async find(id) {
-      return (await store.oidc.find(model, id)) as AdapterPayload | undefined
-    },
-    async findByUserCode(userCode) {
-      return (await store.oidc.findByUserCode(model, userCode)) as AdapterPayload | undefined
-    },
-    async findByUid(uid) {
-      return (await store.oidc.findByUid(model, uid)) as AdapterPayload | undefined
-    },
-    async consume(id) {
-      await store.oidc.consume(model, id)
-    },
-    async destroy(id) {
-      await store.oidc.destroy(model, id)
-    },
-    async revokeByGrantId(grantId) {
-      await store.oidc.revokeByGrantId(model, grantId)
-    },
-  })
+  return (model: string): Adapter =>
+    model === 'Client'
+      ? createClientAdapter(store)
+      : {
+          async upsert(id, payload, expiresIn) {
+            await store.oidc.upsert(model, id, payload, (expiresIn ?? DEFAULT_EXPIRES_IN) + (KEEP_EXPIRED[model] ?? 0))
+          },
+          async find(id) {
+            return await store.oidc.find(model, id)
+          },
+          async findByUserCode(userCode) {
+            return await store.oidc.findByUserCode(model, userCode)
+          },
+          async findByUid(uid) {
+            return await store.oidc.findByUid(model, uid)
+          },
+          async consume(id) {
+            await store.oidc.consume(model, id)
+          },
+          async destroy(id) {
+            await store.oidc.destroy(model, id)
+          },
+          async revokeByGrantId(grantId) {
+            await store.oidc.revokeByGrantId(model, grantId)
+          },
+        }
 }
 
 /**
@@ -50,14 +53,16 @@ export function createOidcAdapter(store: Store): AdapterFactory {
  * store it, its secret hashed.
  */
 function createClientAdapter(store: Store): Adapter {
-  const managedElsewhere = async (): Promise<never> => { throw new Error('OAuth clients are changed and removed through the admin API (Store.oauthClients)') }
+  const managedElsewhere = async (): Promise<never> => {
+    throw new Error('OAuth clients are changed and removed through the admin API (Store.oauthClients)')
+  }
   return {
     async find(id) {
       const client = await store.oauthClients.get(id)
-      return client && (clientMetadata(client) as AdapterPayload)
+      return client && clientMetadata(client)
     },
     async upsert(id, payload) {
-      await store.oauthClients.create(clientFromMetadata(id, payload as Record<string, unknown>, Math.floor(Date.now() / 1000)))
+      await store.oauthClients.create(clientFromMetadata(id, payload, Math.floor(Date.now() / 1000)))
     },
     findByUserCode: async () => undefined,
     findByUid: async () => undefined,

@@ -5,6 +5,8 @@ import { InvalidRequest } from '@mqtt-oidc/core'
 export function parseAdminBody<T extends z.ZodType>(schema: T, body: unknown): z.output<T> {
   const parsed = schema.safeParse(body ?? {})
   if (parsed.success) return parsed.data
-  const problems = parsed.error.issues.map((i) => (i.path.length > 0 && !i.message.startsWith(String(i.path[0])) ? `${i.path.join('.')}: ${i.message}` : i.message))
+  const problems = parsed.error.issues.map((i) =>
+    i.path.length > 0 && !i.message.startsWith(String(i.path[0])) ? `${i.path.join('.')}: ${i.message}` : i.message,
+  )
   throw new InvalidRequest(problems.join('; '))
 }

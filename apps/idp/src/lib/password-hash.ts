@@ -28,7 +28,13 @@ export async function hashPassword(password: string): Promise<string> {
   return `scrypt$${N}$${r}$${p}$${salt.toString('base64url')}$${key.toString('base64url')}`
 }
 
-interface ParsedHash { N: number; r: number; p: number; salt: Buffer; key: Buffer }
+interface ParsedHash {
+  N: number
+  r: number
+  p: number
+  salt: Buffer
+  key: Buffer
+}
 
 function parseHash(encoded: string): ParsedHash | undefined {
   const parts = encoded.split('$')

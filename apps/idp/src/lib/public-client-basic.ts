@@ -76,7 +76,7 @@ function replaceRequest(ctx: KoaContextWithOIDC, body: string, dropAuthorization
   next.httpVersion = original.httpVersion
   const headers: Record<string, string | string[] | undefined> = { ...original.headers, 'content-length': String(Buffer.byteLength(body)) }
   if (dropAuthorization) delete headers.authorization
-  next.headers = headers as IncomingMessage['headers']
+  next.headers = headers
   next.push(body)
   next.push(null)
   // Marks the message as fully received: otherwise destroying it once read would destroy the socket.

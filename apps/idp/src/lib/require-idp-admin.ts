@@ -35,7 +35,11 @@ export function requireIdpAdmin(issuer: string, jwks: readonly JWK[]): RequestHa
     try {
       if (token === undefined) throw new Error('not a Bearer token68')
       ;({ payload } = await jwtVerify(token, keys, {
-        issuer, audience: [issuer, `${issuer}/`], typ: 'at+jwt', algorithms: ADMIN_TOKEN_ALGS, requiredClaims: ['exp'],
+        issuer,
+        audience: [issuer, `${issuer}/`],
+        typ: 'at+jwt',
+        algorithms: ADMIN_TOKEN_ALGS,
+        requiredClaims: ['exp'],
       }))
     } catch (err) {
       res.set('WWW-Authenticate', `${REALM}, error="invalid_token"`)
@@ -65,7 +69,7 @@ function publicJwk(jwk: JWK): JWK {
   const copy: Record<string, unknown> = { ...jwk }
   for (const field of PRIVATE_FIELDS) delete copy[field]
   delete copy.key_ops
-  return copy as JWK
+  return copy
 }
 
 /** Why a token was refused, without echoing it. */
@@ -73,6 +77,7 @@ function describe(err: unknown): string {
   if (err instanceof joseErrors.JWTExpired) return 'the access token has expired'
   if (err instanceof joseErrors.JWTClaimValidationFailed) return `the access token's ${err.claim} claim is not accepted here`
   if (err instanceof joseErrors.JOSEAlgNotAllowed) return 'the access token is not signed with an accepted algorithm'
-  if (err instanceof joseErrors.JWSSignatureVerificationFailed || err instanceof joseErrors.JWKSNoMatchingKey) return 'the access token signature does not verify'
+  if (err instanceof joseErrors.JWSSignatureVerificationFailed || err instanceof joseErrors.JWKSNoMatchingKey)
+    return 'the access token signature does not verify'
   return 'the Authorization header is not a well-formed Bearer access token'
 }

@@ -17,7 +17,7 @@ export async function adminToken(issuer: string, resource = issuer): Promise<str
     headers: { authorization: basic('mqtt-oidc-admin', ADMIN_SECRET) },
     body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'mqtt-oidc:admin', resource }),
   })
-  const body = await res.json() as { access_token?: string }
+  const body = (await res.json()) as { access_token?: string }
   if (!body.access_token) throw new Error(`no admin token: ${JSON.stringify(body)}`)
   return body.access_token
 }
@@ -26,16 +26,17 @@ export async function adminToken(issuer: string, resource = issuer): Promise<str
 export type AdminApi = (method: string, path: string, body?: unknown, token?: string) => Promise<Response>
 
 export function adminApi(issuer: string, adminToken: string): AdminApi {
-  return (method, path, body, token = adminToken) => fetch(`${issuer}/admin${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  })
+  return (method, path, body, token = adminToken) =>
+    fetch(`${issuer}/admin${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    })
 }
 
 /** The JSON body of a response that must have `status`. */
 export async function ok<T = Record<string, unknown>>(res: Response, status = 200): Promise<T> {
-  const body = await res.json() as T
+  const body = (await res.json()) as T
   expect(res.status, JSON.stringify(body)).toBe(status)
   return body
 }

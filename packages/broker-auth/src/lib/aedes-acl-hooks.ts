@@ -33,7 +33,11 @@ export function createAclHooks(registry: SessionRegistry<Client>, options: AclHo
 
   function denied(what: string, session: Session | undefined, topic: string): AclDenied {
     options.log('warn', `${what} denied`, {
-      code: 'ERR_ACL_DENIED', client_id: session?.clientid, jti: session?.jti, topic, session: session?.ended ?? (session ? 'live' : 'none'),
+      code: 'ERR_ACL_DENIED',
+      client_id: session?.clientid,
+      jti: session?.jti,
+      topic,
+      session: session?.ended ?? (session ? 'live' : 'none'),
     })
     return new AclDenied(`${what} to ${topic} denied`)
   }

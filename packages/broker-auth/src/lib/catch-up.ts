@@ -15,7 +15,7 @@ export async function catchUp(client: FeedClient, state: RevocationState): Promi
     const first = events[0]
     const gap = first ? first.revision > state.revision + 1 : revision > state.revision
     if (revision < state.revision || gap) return state.load(await client.snapshot())
-    events.forEach(state.apply)
+    for (const event of events) state.apply(event)
     if (state.revision >= revision) return
   }
 }

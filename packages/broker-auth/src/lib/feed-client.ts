@@ -18,7 +18,10 @@ export interface FeedClientOptions {
 
 /** The feed answered with a status other than 200 (401: this broker's credential was refused). */
 export class FeedHttpError extends Error {
-  constructor(readonly status: number, what: string) {
+  constructor(
+    readonly status: number,
+    what: string,
+  ) {
     super(`${what} answered ${status}`)
     this.name = 'FeedHttpError'
   }
@@ -26,8 +29,7 @@ export class FeedHttpError extends Error {
 
 /** An opened SSE stream, or why it did not open. */
 export type StreamOpening =
-  | { readonly ok: true; readonly body: ReadableStream<Uint8Array> }
-  | { readonly ok: false; readonly status?: number; readonly err?: unknown }
+  { readonly ok: true; readonly body: ReadableStream<Uint8Array> } | { readonly ok: false; readonly status?: number; readonly err?: unknown }
 
 export interface FeedClient {
   /** `GET /brokers/:id/revocations` */

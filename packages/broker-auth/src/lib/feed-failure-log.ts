@@ -6,7 +6,10 @@ import type { LogFn } from '../types.js'
  * Failure logging: a refused credential (401/403) is an operator's problem, logged at error
  * once per streak with what to do; anything else is transient, logged at warn.
  */
-export function createFeedFailureLog(log: LogFn, fields: Record<string, unknown>): {
+export function createFeedFailureLog(
+  log: LogFn,
+  fields: Record<string, unknown>,
+): {
   failed(err: unknown, msg: string, extra?: Record<string, unknown>): void
   cleared(): void
 } {
@@ -15,8 +18,11 @@ export function createFeedFailureLog(log: LogFn, fields: Record<string, unknown>
     failed(err, msg, extra = {}) {
       if (err instanceof FeedHttpError && (err.status === 401 || err.status === 403)) {
         if (!refused) {
-          log('error', 'revocation feed refused this broker\'s credential: give the broker its feed credential (see the exchange\'s feed-credential command)', {
-            ...fields, code: 'ERR_UNAUTHENTICATED', status: err.status, ...extra,
+          log('error', "revocation feed refused this broker's credential: give the broker its feed credential (see the exchange's feed-credential command)", {
+            ...fields,
+            code: 'ERR_UNAUTHENTICATED',
+            status: err.status,
+            ...extra,
           })
         }
         refused = true

@@ -8,11 +8,7 @@ import type { SseEvent } from './sse-parser.js'
  * `onIdle` runs when no byte arrived for `idleTimeoutMs`; it should abort
  * the request, which ends the loop.
  */
-export async function* readEventStream(
-  body: ReadableStream<Uint8Array>,
-  idleTimeoutMs: number,
-  onIdle: () => void,
-): AsyncGenerator<SseEvent[]> {
+export async function* readEventStream(body: ReadableStream<Uint8Array>, idleTimeoutMs: number, onIdle: () => void): AsyncGenerator<SseEvent[]> {
   const parser = createSseParser()
   const decoder = new TextDecoder()
   const reader = body.getReader()

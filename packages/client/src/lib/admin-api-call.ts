@@ -36,7 +36,7 @@ export function createAdminApiCall(base: URL, bearer: AdminBearer): AdminApiCall
     const text = await res.text()
     if (text === '') return undefined
     try {
-      return JSON.parse(text)
+      return JSON.parse(text) as unknown
     } catch (err) {
       throw new InvalidResponse(`admin API ${method} ${path} answered HTTP ${res.status} with a body that is not JSON`, { cause: err })
     }

@@ -5,7 +5,10 @@ import type { ServerMetadata } from 'openid-client'
 import { writeSecretFile } from '@mqtt-oidc/core'
 import { isRecord } from '@mqtt-oidc/core'
 
-interface Entry { readonly fetchedAt: number; readonly metadata: ServerMetadata }
+interface Entry {
+  readonly fetchedAt: number
+  readonly metadata: ServerMetadata
+}
 
 /** `<dir>/discovery.json`: the IdP metadata documents last discovered, by issuer URL. */
 export function discoveryCachePath(dir: string): string {

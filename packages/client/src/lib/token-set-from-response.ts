@@ -7,10 +7,7 @@ import type { TokenSet } from '../token-set.js'
  * already validated its ID token). A refresh response without a new refresh
  * token keeps the previous one (no rotation).
  */
-export function tokenSetFromResponse(
-  res: TokenEndpointResponse & TokenEndpointResponseHelpers,
-  previous?: TokenSet,
-): TokenSet {
+export function tokenSetFromResponse(res: TokenEndpointResponse & TokenEndpointResponseHelpers, previous?: TokenSet): TokenSet {
   const claims = res.claims()
   if (res.id_token === undefined || claims === undefined) {
     throw new LoginRequired('the identity provider returned no ID token (is the scope "openid" granted?)')

@@ -19,7 +19,10 @@ export async function withFileLock<T>(lockPath: string, fn: () => Promise<T>, op
   // Callers in this process queue in memory; only one of them at a time contends for the file.
   const previous = queues.get(lockPath) ?? Promise.resolve()
   const run = previous.then(() => acquire(lockPath, fn, options))
-  const tail = run.then(() => undefined, () => undefined)
+  const tail = run.then(
+    () => undefined,
+    () => undefined,
+  )
   queues.set(lockPath, tail)
   void tail.then(() => {
     if (queues.get(lockPath) === tail) queues.delete(lockPath)

@@ -30,7 +30,8 @@ try {
   console.error(`connected as ${String(client.options.clientId)}; publishing to ${topic} (Ctrl-C to stop)`)
   let n = 0
   const timer = setInterval(() => {
-    client.publishAsync(topic, JSON.stringify({ n: n++, at: new Date().toISOString() }), { qos: 1 })
+    client
+      .publishAsync(topic, JSON.stringify({ n: n++, at: new Date().toISOString() }), { qos: 1 })
       .catch((err: unknown) => console.error(`publish failed: ${String(err)}`))
   }, 5_000)
   process.once('SIGINT', () => {

@@ -1,6 +1,4 @@
-import {
-  TokenAudienceInvalid, TokenClaimsInvalid, TokenExpired, TokenIssuerInvalid, TokenNotYetValid,
-} from '@mqtt-oidc/core/errors'
+import { TokenAudienceInvalid, TokenClaimsInvalid, TokenExpired, TokenIssuerInvalid, TokenNotYetValid } from '@mqtt-oidc/core/errors'
 import type { JwtPayload } from '../types.js'
 import { MAX_NUMERIC_DATE } from '../defaults.js'
 import type { ClaimRules } from './compile-rules.js'
@@ -21,7 +19,8 @@ export function checkClaims(p: JwtPayload, r: ClaimRules, now: number): void {
   if (p.nbf !== undefined) checkNumericDate(p.nbf, 'nbf', what)
   if (p.exp !== undefined) checkNumericDate(p.exp, 'exp', what)
 
-  if (p.iss !== r.issuer) throw new TokenIssuerInvalid(`${what} issuer is not trusted`, { claim: 'iss', reason: typeof p.iss === 'string' ? 'check_failed' : 'invalid' })
+  if (p.iss !== r.issuer)
+    throw new TokenIssuerInvalid(`${what} issuer is not trusted`, { claim: 'iss', reason: typeof p.iss === 'string' ? 'check_failed' : 'invalid' })
   checkAudience(p.aud, r)
 
   checkTimes(p, r, now)
@@ -40,7 +39,8 @@ export function checkTimes(p: JwtPayload, r: ClaimRules, now: number): void {
   if (p.iat !== undefined && (p.iat as number) > now + skew) {
     throw new TokenNotYetValid(`${what} was issued in the future (check the clocks)`, { claim: 'iat', reason: 'check_failed' })
   }
-  if (r.maxTokenAge !== undefined && now - (p.iat as number) - skew > r.maxTokenAge) throw new TokenExpired(`${what} is too old`, { claim: 'iat', reason: 'check_failed' })
+  if (r.maxTokenAge !== undefined && now - (p.iat as number) - skew > r.maxTokenAge)
+    throw new TokenExpired(`${what} is too old`, { claim: 'iat', reason: 'check_failed' })
 }
 
 /**

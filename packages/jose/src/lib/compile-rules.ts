@@ -26,7 +26,9 @@ export interface ClaimRules {
 
 /** Validates a caller's header options; a mistake (none, HS*, an unknown alg) is a TypeError at once, not a silent acceptance later. */
 export function compileHeaderRules(o: DecodeJwsOptions): HeaderRules {
-  if (!Array.isArray(o.algorithms) || o.algorithms.length === 0) throw new TypeError('algorithms: give at least one')
+  // Read as unknown: JavaScript callers may pass anything, and narrowing the typed field would make it `any[]`.
+  const algorithms: unknown = o.algorithms
+  if (!Array.isArray(algorithms) || algorithms.length === 0) throw new TypeError('algorithms: give at least one')
   const refused = o.algorithms.filter((alg) => alg.toLowerCase() === 'none' || alg.toUpperCase().startsWith('HS'))
   if (refused.length > 0) throw new TypeError(`algorithms must be asymmetric (keys come from a JWKS of public keys); refused: ${refused.join(', ')}`)
   const unknown = o.algorithms.filter((alg) => !ASYMMETRIC[alg])

@@ -12,9 +12,11 @@ const REQUIRED: Readonly<Record<string, readonly string[]>> = {
 export function jwkThumbprint(jwk: Record<string, unknown>): string {
   const members = REQUIRED[String(jwk.kty)]
   if (!members) throw new TypeError(`no thumbprint for kty ${String(jwk.kty)}`)
-  const canonical = `{${members.map((m) => {
-    if (typeof jwk[m] !== 'string') throw new TypeError(`JWK member ${m} missing`)
-    return `${JSON.stringify(m)}:${JSON.stringify(jwk[m])}`
-  }).join(',')}}`
+  const canonical = `{${members
+    .map((m) => {
+      if (typeof jwk[m] !== 'string') throw new TypeError(`JWK member ${m} missing`)
+      return `${JSON.stringify(m)}:${JSON.stringify(jwk[m])}`
+    })
+    .join(',')}}`
   return createHash('sha256').update(canonical).digest('base64url')
 }

@@ -14,9 +14,13 @@ export function keyFitsAlg(key: KeyObject, jwkAlg: string | undefined, alg: stri
   const type = key.asymmetricKeyType
   const details = key.asymmetricKeyDetails
   switch (spec.family) {
-    case 'eddsa': return type === 'ed25519' || type === 'ed448'
-    case 'ecdsa': return type === 'ec' && details?.namedCurve === spec.curve
-    case 'rsa': return type === 'rsa' && (details?.modulusLength ?? 0) >= MIN_RSA_BITS
-    case 'rsa-pss': return (type === 'rsa' || type === 'rsa-pss') && (details?.modulusLength ?? 0) >= MIN_RSA_BITS
+    case 'eddsa':
+      return type === 'ed25519' || type === 'ed448'
+    case 'ecdsa':
+      return type === 'ec' && details?.namedCurve === spec.curve
+    case 'rsa':
+      return type === 'rsa' && (details?.modulusLength ?? 0) >= MIN_RSA_BITS
+    case 'rsa-pss':
+      return (type === 'rsa' || type === 'rsa-pss') && (details?.modulusLength ?? 0) >= MIN_RSA_BITS
   }
 }

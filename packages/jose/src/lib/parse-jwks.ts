@@ -16,7 +16,6 @@ const ALGS = Object.keys(ASYMMETRIC)
 /** Members only a private or secret JWK has (RFC 7518 §6.2.2, §6.3.2, §6.4.1). */
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k']
 
-
 /**
  * A JWKS document as node:crypto public KeyObjects. Skipped, never fatal:
  * keys that are not for signatures (`use` other than `sig`, `key_ops`
@@ -42,7 +41,7 @@ export function parseJwks(body: unknown): VerificationKey[] {
       continue // an unimportable key is skipped: the others may still be good
     }
     const algs = new Set(ALGS.filter((alg) => keyFitsAlg(key, jwk.alg as string | undefined, alg)))
-    if (algs.size > 0) keys.push({ kid: jwk.kid as string | undefined, key, algs })
+    if (algs.size > 0) keys.push({ kid: jwk.kid, key, algs })
   }
   if (keys.length === 0) throw new TypeError('the JWKS holds no usable signature key')
   return keys

@@ -6,7 +6,7 @@ export async function readLimited(res: Response, maxBytes: number): Promise<stri
     throw tooLarge()
   }
   if (!res.body) return ''
-  const reader = res.body.getReader()
+  const reader: ReadableStreamDefaultReader<Uint8Array> = res.body.getReader()
   const chunks: Uint8Array[] = []
   let size = 0
   for (;;) {

@@ -15,8 +15,10 @@ export function verifySignature(alg: string, key: KeyObject, signingInput: Buffe
       case 'ecdsa':
         if (signature.length !== spec.signatureBytes) return false
         return verify(spec.hash, signingInput, { key, dsaEncoding: 'ieee-p1363' }, signature)
-      case 'rsa-pss': return verify(spec.hash, signingInput, { key, ...PSS }, signature)
-      default: return verify(spec.hash, signingInput, key, signature)
+      case 'rsa-pss':
+        return verify(spec.hash, signingInput, { key, ...PSS }, signature)
+      default:
+        return verify(spec.hash, signingInput, key, signature)
     }
   } catch {
     return false

@@ -12,16 +12,30 @@ import { verifySignature } from './verify-signature.js'
  * decode → key → signature → payload → claims. The payload is parsed only
  * once the signature verified (a forged token costs one verify, no JSON).
  */
-export async function verifyToken(token: string, keys: KeySource, header: HeaderRules, claims: ClaimRules, now: number, memo?: HeaderMemo): Promise<VerifiedJwt> {
+export async function verifyToken(
+  token: string,
+  keys: KeySource,
+  header: HeaderRules,
+  claims: ClaimRules,
+  now: number,
+  memo?: HeaderMemo,
+): Promise<VerifiedJwt> {
   const jws = splitJws(token, header, memo)
-  return finish(jws, keys.lookup(jws.kid, jws.alg) ?? await keys.keysFor(jws.kid, jws.alg), keys, header, claims, now)
+  return finish(jws, keys.lookup(jws.kid, jws.alg) ?? (await keys.keysFor(jws.kid, jws.alg)), keys, header, claims, now)
 }
 
 /**
  * verifyToken without a promise when the key source holds the token's keys
  * (the hot path); undefined when it would have to fetch. Throws refusals.
  */
-export function verifyTokenIfHeld(token: string, keys: KeySource, header: HeaderRules, claims: ClaimRules, now: number, memo?: HeaderMemo): VerifiedJwt | undefined {
+export function verifyTokenIfHeld(
+  token: string,
+  keys: KeySource,
+  header: HeaderRules,
+  claims: ClaimRules,
+  now: number,
+  memo?: HeaderMemo,
+): VerifiedJwt | undefined {
   const jws = splitJws(token, header, memo)
   const held = keys.lookup(jws.kid, jws.alg)
   return held && finish(jws, held, keys, header, claims, now)
@@ -36,7 +50,9 @@ function finish(jws: DecodedJws, candidates: readonly KeyObject[], keys: KeySour
     }
   }
   if (!key) {
-    throw new TokenSignatureInvalid(candidates.length > 0 ? `${header.what} signature is invalid` : `${header.what} is not signed by a known key of ${keys.label}`)
+    throw new TokenSignatureInvalid(
+      candidates.length > 0 ? `${header.what} signature is invalid` : `${header.what} is not signed by a known key of ${keys.label}`,
+    )
   }
   const payload = parseJsonObject(jws.payload, header.what, 'payload')
   checkClaims(payload, claims, now)

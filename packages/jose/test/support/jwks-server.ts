@@ -44,10 +44,11 @@ export async function startJwksServer(keys: unknown[] = []): Promise<JwksServer>
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks.json`
   return Object.assign(state, {
     url,
-    close: () => new Promise<void>((resolve) => {
-      for (const res of hanging) res.destroy()
-      server.closeAllConnections()
-      server.close(() => resolve())
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const res of hanging) res.destroy()
+        server.closeAllConnections()
+        server.close(() => resolve())
+      }),
   })
 }

@@ -36,7 +36,8 @@ export function rawSignature(alg: string, key: KeyObject, input: string): string
   if (alg === 'EdDSA') return sign(null, data, key).toString('base64url')
   if (alg.startsWith('HS')) return createHmac(hash, key).update(data).digest('base64url')
   if (alg.startsWith('ES')) return sign(hash, data, { key, dsaEncoding: 'ieee-p1363' }).toString('base64url')
-  if (alg.startsWith('PS')) return sign(hash, data, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST }).toString('base64url')
+  if (alg.startsWith('PS'))
+    return sign(hash, data, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST }).toString('base64url')
   return sign(hash, data, key).toString('base64url')
 }
 
