@@ -26,7 +26,9 @@ const admin = createAdminClient({ adminCredentials: readAdminCredentials(stack.d
 const api = adminApi(stack.dataDir, stack.exchangeUrl)
 
 /** The session stream, as the console's page reads it: resolves `waitFor` once a `sessions` event satisfies it. */
-const stream = await fetch(`${stack.exchangeUrl}/admin/brokers/${stack.brokerId}/sessions/stream`, { headers: { authorization: `Bearer ${await api.token()}` } })
+const stream = await fetch(`${stack.exchangeUrl}/admin/brokers/${stack.brokerId}/sessions/stream`, {
+  headers: { authorization: `Bearer ${await api.token()}` },
+})
 if (stream.status !== 200 || !stream.body) throw new Error(`session stream: ${stream.status}`)
 let waiter: { test: (jtis: Set<string>) => boolean; resolve: (at: bigint) => void } | undefined
 void (async () => {
@@ -44,7 +46,10 @@ void (async () => {
     }
   }
 })().catch(() => {})
-const waitFor = (test: (jtis: Set<string>) => boolean): Promise<bigint> => new Promise((resolve) => { waiter = { test, resolve } })
+const waitFor = (test: (jtis: Set<string>) => boolean): Promise<bigint> =>
+  new Promise((resolve) => {
+    waiter = { test, resolve }
+  })
 
 const dropMs: number[] = []
 const closeMs: number[] = []

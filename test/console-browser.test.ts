@@ -41,10 +41,16 @@ afterAll(async () => {
 async function tabTo(page: Page, matches: string): Promise<void> {
   for (let i = 0; i < 60; i++) {
     await page.keyboard.press('Tab')
-    const focused = String(await page.evaluate(`(() => { const e = document.activeElement; return e ? (e.getAttribute('aria-label') || e.textContent || e.getAttribute('name') || '').trim() : '' })()`))
+    const focused = String(
+      await page.evaluate(
+        `(() => { const e = document.activeElement; return e ? (e.getAttribute('aria-label') || e.textContent || e.getAttribute('name') || '').trim() : '' })()`,
+      ),
+    )
     if (focused === matches) {
       // Visible focus: the focused control draws an outline.
-      const outline = String(await page.evaluate(`getComputedStyle(document.activeElement).outlineStyle + ' ' + getComputedStyle(document.activeElement).outlineWidth`))
+      const outline = String(
+        await page.evaluate(`getComputedStyle(document.activeElement).outlineStyle + ' ' + getComputedStyle(document.activeElement).outlineWidth`),
+      )
       expect(outline, `focus outline of "${matches}"`).not.toMatch(/^none|0px$/)
       return
     }
@@ -87,7 +93,8 @@ describe('the console in Chromium', () => {
     page = await desktop.newPage()
     const responses: Array<Promise<{ csp: string | undefined; html: string }>> = []
     page.on('response', (res) => {
-      if (!res.url().startsWith(`${stack.exchangeUrl}/console`) || res.request().resourceType() !== 'document' || (res.status() >= 300 && res.status() < 400)) return
+      if (!res.url().startsWith(`${stack.exchangeUrl}/console`) || res.request().resourceType() !== 'document' || (res.status() >= 300 && res.status() < 400))
+        return
       responses.push(res.text().then((html) => ({ csp: res.headers()['content-security-policy'], html })))
     })
     await signIn(page, ADMIN, 'console')
@@ -96,7 +103,9 @@ describe('the console in Chromium', () => {
     await desktop.screenshot(page, 'console-04-brokers')
     expect(responses).toHaveLength(2) // the sign-in page, the brokers
     for (const { csp, html } of await Promise.all(responses)) {
-      expect(csp).toMatch(/^default-src 'none'; script-src 'nonce-[A-Za-z0-9+/=]{24}'; style-src 'nonce-[A-Za-z0-9+/=]{24}'; connect-src 'self'; form-action 'self' http:\/\/127\.0\.0\.1:\d+; frame-ancestors 'none'; base-uri 'none'; require-trusted-types-for 'script'; trusted-types 'none'$/)
+      expect(csp).toMatch(
+        /^default-src 'none'; script-src 'nonce-[A-Za-z0-9+/=]{24}'; style-src 'nonce-[A-Za-z0-9+/=]{24}'; connect-src 'self'; form-action 'self' http:\/\/127\.0\.0\.1:\d+; frame-ancestors 'none'; base-uri 'none'; require-trusted-types-for 'script'; trusted-types 'none'$/,
+      )
       expectNoInlineCode(html)
     }
     expect(desktop.problems).toEqual([])
@@ -115,7 +124,10 @@ describe('the console in Chromium', () => {
     await desktop.screenshot(page, 'console-05-broker')
     await tabTo(page, 'Issue credentials')
     await page.keyboard.press('Enter')
-    await page.waitForSelector('main[data-page="issued"]').catch(async (err: unknown) => { console.log(await page.locator('main').textContent()); throw err })
+    await page.waitForSelector('main[data-page="issued"]').catch(async (err: unknown) => {
+      console.log(await page.locator('main').textContent())
+      throw err
+    })
     expect(await page.locator('h1').textContent()).toBe('3 credentials issued for demo')
     await desktop.screenshot(page, 'console-06-issued')
 
@@ -153,7 +165,10 @@ describe('the console in Chromium', () => {
     await page.goto(`${stack.exchangeUrl}/console/brokers/demo`)
     await page.fill('#clientIds', 'console-gw-1')
     await page.getByRole('button', { name: 'Issue credentials' }).click()
-    await page.waitForSelector('main[data-page="issued"]').catch(async (err: unknown) => { console.log(await page.locator('main').textContent()); throw err })
+    await page.waitForSelector('main[data-page="issued"]').catch(async (err: unknown) => {
+      console.log(await page.locator('main').textContent())
+      throw err
+    })
     const token = (await page.locator('td.token code').textContent())!
     const client = await connectAsync(stack.mqttUrl, { clientId: 'console-gw-1', username: 'console-gw-1', password: token, reconnectPeriod: 0 })
     clients.push(client)
@@ -210,7 +225,8 @@ describe('the console in Chromium', () => {
     await signIn(other, OUTSIDER)
     await other.waitForSelector('main[data-page="not-admin"]')
     expect(await other.locator('[role="alert"]').textContent()).toBe(
-      'You signed in as bob, an account that may not administer brokers: the console is for accounts in the identity provider\'s admin group.')
+      "You signed in as bob, an account that may not administer brokers: the console is for accounts in the identity provider's admin group.",
+    )
     await desktop.screenshot(other, 'console-11-not-admin')
     // No session was made: the console still asks to sign in.
     expect((await fetch(`${stack.exchangeUrl}/console`, { headers: { cookie: await cookieHeader(other) } })).status).toBe(401)
@@ -229,7 +245,7 @@ describe('the console at 390 px', () => {
     await page.keyboard.type(ADMIN.password)
     await page.keyboard.press('Enter')
     await page.waitForSelector('main[data-page="consent"], main[data-page="brokers"]')
-    if (await page.locator('main[data-page="consent"]').count() > 0) await page.getByRole('button', { name: 'Allow' }).click()
+    if ((await page.locator('main[data-page="consent"]').count()) > 0) await page.getByRole('button', { name: 'Allow' }).click()
     const issued = await (async () => {
       await page.waitForSelector('main[data-page="brokers"]')
       await phone.screenshot(page, 'console-mobile-01-brokers')
@@ -247,7 +263,13 @@ describe('the console at 390 px', () => {
     await phone.screenshot(page, 'console-mobile-04-sessions')
     await page.goto(`${stack.exchangeUrl}/console/brokers/demo/credentials`)
     await phone.screenshot(page, 'console-mobile-05-credentials')
-    for (const path of ['/console', '/console/brokers/demo', '/console/brokers/demo/sessions', '/console/brokers/demo/credentials', '/console/brokers/demo/revocations']) {
+    for (const path of [
+      '/console',
+      '/console/brokers/demo',
+      '/console/brokers/demo/sessions',
+      '/console/brokers/demo/credentials',
+      '/console/brokers/demo/revocations',
+    ]) {
       await page.goto(`${stack.exchangeUrl}${path}`)
       expect(await page.evaluate('document.scrollingElement.scrollWidth'), path).toBeLessThanOrEqual(390)
     }

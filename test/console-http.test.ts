@@ -21,7 +21,9 @@ beforeAll(async () => {
   stack = await startTestStack()
   await stack.addAccount(ADMIN.username, ADMIN.password, ['carol-gw'], ['mqtt-oidc-admins'])
 }, 30_000)
-afterAll(async () => { await stack?.close() })
+afterAll(async () => {
+  await stack?.close()
+})
 
 /** Signs in to the console as `who`; returns the browser (its jar holds the session cookie) and the console page it lands on. */
 async function signIn(who = ADMIN): Promise<{ browser: ScriptedBrowser; page: BrowserPage; setCookies: string[] }> {
@@ -39,7 +41,8 @@ const csrfOf = (page: BrowserPage): string => /<meta name="csrf-token" content="
 
 async function post(browser: ScriptedBrowser, path: string, form: Record<string, string>, headers: Record<string, string> = {}): Promise<Response> {
   return fetch(`${stack.exchangeUrl}${path}`, {
-    method: 'POST', redirect: 'manual',
+    method: 'POST',
+    redirect: 'manual',
     headers: { cookie: browser.jar.header(new URL(`${stack.exchangeUrl}${path}`)) ?? '', 'content-type': 'application/x-www-form-urlencoded', ...headers },
     body: new URLSearchParams(form),
   })
@@ -49,27 +52,40 @@ describe('console sessions', () => {
   it('starts with a sign-in cookie and ends with a session cookie: HttpOnly, SameSite=Lax, path /console, not Secure over http', async () => {
     const start = await fetch(`${stack.exchangeUrl}/console/login`, { redirect: 'manual' })
     expect(start.status).toBe(303)
-    expect(start.headers.getSetCookie()).toEqual([expect.stringMatching(/^mqtt-oidc-console-login=[\w-]{43}; Max-Age=600; Path=\/console; HttpOnly; SameSite=Lax$/)])
+    expect(start.headers.getSetCookie()).toEqual([
+      expect.stringMatching(/^mqtt-oidc-console-login=[\w-]{43}; Max-Age=600; Path=\/console; HttpOnly; SameSite=Lax$/),
+    ])
     const location = new URL(start.headers.get('location')!)
     expect(Object.fromEntries(location.searchParams)).toEqual({
-      client_id: 'mqtt-oidc-console', response_type: 'code', redirect_uri: `${stack.exchangeUrl}/console/callback`, scope: 'openid mqtt-oidc:admin',
-      resource: stack.exchangeUrl, state: expect.stringMatching(/^[\w-]{43}$/), nonce: expect.stringMatching(/^[\w-]{43}$/),
-      code_challenge: expect.stringMatching(/^[\w-]{43}$/), code_challenge_method: 'S256',
+      client_id: 'mqtt-oidc-console',
+      response_type: 'code',
+      redirect_uri: `${stack.exchangeUrl}/console/callback`,
+      scope: 'openid mqtt-oidc:admin',
+      resource: stack.exchangeUrl,
+      state: expect.stringMatching(/^[\w-]{43}$/),
+      nonce: expect.stringMatching(/^[\w-]{43}$/),
+      code_challenge: expect.stringMatching(/^[\w-]{43}$/),
+      code_challenge_method: 'S256',
     })
     const { page } = await signIn()
     expect(page.name).toBe('brokers')
   })
 
-  it('uses __Secure- cookies marked Secure when the exchange\'s public URL is https', async () => {
+  it("uses __Secure- cookies marked Secure when the exchange's public URL is https", async () => {
     const store = createSqliteStore(join(stack.dataDir, 'https-exchange.sqlite'))
     const exchange = createExchange({
-      store, issuer: 'https://exchange.example.com', idp: { issuer: stack.idpUrl }, logLevel: 'silent',
+      store,
+      issuer: 'https://exchange.example.com',
+      idp: { issuer: stack.idpUrl },
+      logLevel: 'silent',
       console: { client: readConsoleClient(join(stack.dataDir, 'console-client.json')) },
     })
     const { url } = await exchange.listen()
     try {
       const start = await fetch(`${url}/console/login`, { redirect: 'manual' })
-      expect(start.headers.getSetCookie()).toEqual([expect.stringMatching(/^__Secure-mqtt-oidc-console-login=[\w-]{43}; Max-Age=600; Path=\/console; HttpOnly; SameSite=Lax; Secure$/)])
+      expect(start.headers.getSetCookie()).toEqual([
+        expect.stringMatching(/^__Secure-mqtt-oidc-console-login=[\w-]{43}; Max-Age=600; Path=\/console; HttpOnly; SameSite=Lax; Secure$/),
+      ])
     } finally {
       await exchange.close()
       await store.close()
@@ -83,7 +99,7 @@ describe('console sessions', () => {
     const stored = await stack.exchangeStore.oidc.find('MqttOidcConsoleSession', createHash('sha256').update(id).digest('hex'))
     expect(stored).toMatchObject({ username: 'carol', accessToken: expect.any(String), refreshToken: expect.any(String) })
     expect(await stack.exchangeStore.oidc.find('MqttOidcConsoleSession', id)).toBeUndefined()
-    const sessions = await browser.get(`${stack.exchangeUrl}/console/brokers/demo/sessions`) as BrowserPage
+    const sessions = (await browser.get(`${stack.exchangeUrl}/console/brokers/demo/sessions`)) as BrowserPage
     for (const html of [page.html, sessions.html]) {
       for (const token of [stored!.accessToken, stored!.refreshToken, stored!.idToken] as string[]) {
         for (const part of token.split('.')) expect(html).not.toContain(part)
@@ -105,7 +121,9 @@ describe('console sessions', () => {
     ] as Array<[Record<string, string>, Record<string, string>]>) {
       const res = await post(browser, '/console/brokers/demo/issue', form, headers)
       expect(res.status).toBe(403)
-      expect(parsePage(res.url, res.status, res.headers, await res.text()).alert).toMatch(/^Nothing was done: the (form has expired|request came from another site)\. Reload the page and try again\.$/)
+      expect(parsePage(res.url, res.status, res.headers, await res.text()).alert).toMatch(
+        /^Nothing was done: the (form has expired|request came from another site)\. Reload the page and try again\.$/,
+      )
     }
     expect(await count()).toBe(before)
     const ok = await post(browser, '/console/brokers/demo/issue', { ...issue, csrf }, { origin: stack.exchangeUrl, 'sec-fetch-site': 'same-origin' })
@@ -113,7 +131,7 @@ describe('console sessions', () => {
     expect(await count()).toBe(before + 1)
   })
 
-  it('answers the console\'s script with JSON: a revoke with the CSRF header, a 401 once signed out', async () => {
+  it("answers the console's script with JSON: a revoke with the CSRF header, a 401 once signed out", async () => {
     const { browser, page } = await signIn()
     const issued = await post(browser, '/console/brokers/demo/issue', { clientIds: 'json-gw', csrf: csrfOf(page) })
     const jti = /<td data-label="jti"><code>([^<]+)<\/code>/.exec(await issued.text())![1]!
@@ -122,7 +140,10 @@ describe('console sessions', () => {
     expect({ status: revoked.status, body: await revoked.json() }).toEqual({ status: 200, body: { revision: expect.any(Number), revoked: [jti] } })
     await post(browser, '/console/logout', { csrf: csrfOf(page) })
     const after = await post(browser, '/console/brokers/demo/revoke', { jti }, json)
-    expect({ status: after.status, body: await after.json() }).toEqual({ status: 401, body: { error: 'invalid_token', error_description: 'sign in to the console again' } })
+    expect({ status: after.status, body: await after.json() }).toEqual({
+      status: 401,
+      body: { error: 'invalid_token', error_description: 'sign in to the console again' },
+    })
   })
 })
 
@@ -142,9 +163,9 @@ describe('a sign-in that ends', () => {
     const dave = (await stack.idpStore.accounts.findByUsername('dave'))!
     await stack.idpStore.accounts.update(dave.id, { groups: [] })
     await expireAccessToken(browser)
-    const page = await browser.get(`${stack.exchangeUrl}/console`) as BrowserPage
+    const page = (await browser.get(`${stack.exchangeUrl}/console`)) as BrowserPage
     expect({ status: page.status, name: page.name }).toEqual({ status: 403, name: 'not-admin' })
-    expect((await browser.get(`${stack.exchangeUrl}/console`) as BrowserPage).name).toBe('sign-in')
+    expect(((await browser.get(`${stack.exchangeUrl}/console`)) as BrowserPage).name).toBe('sign-in')
   })
 
   it('asks to sign in again once the account is disabled (the IdP refuses the refresh)', async () => {
@@ -153,7 +174,7 @@ describe('a sign-in that ends', () => {
     const erin = (await stack.idpStore.accounts.findByUsername('erin'))!
     await stack.idpStore.accounts.update(erin.id, { disabled: true })
     await expireAccessToken(browser)
-    const page = await browser.get(`${stack.exchangeUrl}/console/brokers/demo`) as BrowserPage
+    const page = (await browser.get(`${stack.exchangeUrl}/console/brokers/demo`)) as BrowserPage
     expect({ status: page.status, name: page.name }).toEqual({ status: 401, name: 'sign-in' })
     expect(page.html).toContain('Your sign-in has ended. Sign in again.')
   })

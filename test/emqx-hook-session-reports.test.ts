@@ -29,21 +29,34 @@ afterAll(async () => {
   await stack?.close()
 })
 
-const authn = async (clientid: string, password: string, peerhost = '198.51.100.7') => (await fetch(`${hookUrl}/emqx/authn`, {
-  method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ clientid, username: clientid, password, peerhost }),
-})).json() as Promise<{ result: string }>
+const authn = async (clientid: string, password: string, peerhost = '198.51.100.7') =>
+  (
+    await fetch(`${hookUrl}/emqx/authn`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ clientid, username: clientid, password, peerhost }),
+    })
+  ).json() as Promise<{ result: string }>
 const listed = async () => (await admin.get<{ sessions: Array<Record<string, unknown>> }>('/admin/brokers/emqx/sessions')).sessions
 
 describe('session reports from the EMQX hook', () => {
-  it('lists an authenticated EMQX client with EMQX\'s peer address, and drops it when its jti is revoked', async () => {
+  it("lists an authenticated EMQX client with EMQX's peer address, and drops it when its jti is revoked", async () => {
     const issued = await admin.send<Record<string, string>>('POST', '/admin/brokers/emqx/credentials', { clientIds: ['emqx-gw-1'], expiration: '1h' })
     const token = issued['emqx-gw-1']!
     const { jti, exp } = decodeJwt(token)
     expect(await authn('emqx-gw-1', token)).toMatchObject({ result: 'allow' })
     await until(async () => (await listed()).length === 1)
-    expect(await listed()).toEqual([{
-      node: 'emqx-hook-1', clientId: 'emqx-gw-1', username: null, jti, connectedAt: expect.any(Number), expiresAt: exp, remoteAddress: '198.51.100.7',
-    }])
+    expect(await listed()).toEqual([
+      {
+        node: 'emqx-hook-1',
+        clientId: 'emqx-gw-1',
+        username: null,
+        jti,
+        connectedAt: expect.any(Number),
+        expiresAt: exp,
+        remoteAddress: '198.51.100.7',
+      },
+    ])
     await admin.send('POST', '/admin/brokers/emqx/revocations', { jtis: [jti] })
     await until(async () => (await listed()).length === 0)
   })

@@ -22,7 +22,10 @@ import { startPostgres, type TestPostgres } from '@mqtt-oidc/test-support/start-
 import { startRedis, type TestRedis } from '@mqtt-oidc/test-support/start-redis'
 import { until } from '@mqtt-oidc/test-support/until'
 
-interface SessionsView { nodes: Array<{ node: string; sessions: number }>; sessions: Array<{ node: string; clientId: string; jti: string }> }
+interface SessionsView {
+  nodes: Array<{ node: string; sessions: number }>
+  sessions: Array<{ node: string; clientId: string; jti: string }>
+}
 
 let pg: TestPostgres
 let redis: TestRedis
@@ -45,7 +48,15 @@ beforeAll(async () => {
   const idpPort = await freePort()
   const idpUrl = `http://127.0.0.1:${idpPort}`
   const adminClient = loadOrCreateAdminClient(dir, { issuer: idpUrl, exchange: issuer })
-  const idp = createIdp({ store: idpStore, issuer: idpUrl, port: idpPort, exchangeUrl: issuer, adminClient, cookieKeys: ['sessions-multi-cookie-key-0123456789'], logLevel: 'silent' })
+  const idp = createIdp({
+    store: idpStore,
+    issuer: idpUrl,
+    port: idpPort,
+    exchangeUrl: issuer,
+    adminClient,
+    cookieKeys: ['sessions-multi-cookie-key-0123456789'],
+    logLevel: 'silent',
+  })
   await idp.listen()
   closers.push(() => idp.close())
 
@@ -61,8 +72,16 @@ beforeAll(async () => {
   nodes = []
   for (const [i, exchangeUrl] of exchangeUrls.entries()) {
     const broker = createBroker({
-      brokerId: 'demo', exchangeUrl, issuer, feedCredential, redisUrl: redis.url, nodeId: `node-${'ab'[i]}`,
-      host: '127.0.0.1', mqttPort: 0, wsPort: 0, logLevel: 'silent',
+      brokerId: 'demo',
+      exchangeUrl,
+      issuer,
+      feedCredential,
+      redisUrl: redis.url,
+      nodeId: `node-${'ab'[i]}`,
+      host: '127.0.0.1',
+      mqttPort: 0,
+      wsPort: 0,
+      logLevel: 'silent',
     })
     const { mqttUrl } = await broker.listen()
     closers.push(() => broker.close())
@@ -90,7 +109,7 @@ const where = async (exchange: number): Promise<string[]> =>
   (await admins[exchange]!.get<SessionsView>('/admin/brokers/demo/sessions')).sessions.map((s) => `${s.node}:${s.clientId}`).sort()
 
 describe('session reports on two exchanges (PostgreSQL) from two aedes nodes (Redis)', () => {
-  it('lists both nodes\' sessions on either exchange, each under its own node', async () => {
+  it("lists both nodes' sessions on either exchange, each under its own node", async () => {
     await connect(0, 'multi-a')
     await connect(1, 'multi-b')
     await until(async () => (await where(0)).length === 2)
@@ -99,7 +118,9 @@ describe('session reports on two exchanges (PostgreSQL) from two aedes nodes (Re
   })
 
   it('streams on exchange 1 what node B reported through exchange 2, and the drop of a session revoked through exchange 2', async () => {
-    const res = await fetch(`${exchangeUrls[0]}/admin/brokers/demo/sessions/stream?search=stream-`, { headers: { authorization: `Bearer ${await admins[0]!.token()}` } })
+    const res = await fetch(`${exchangeUrls[0]}/admin/brokers/demo/sessions/stream?search=stream-`, {
+      headers: { authorization: `Bearer ${await admins[0]!.token()}` },
+    })
     const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader()
     let seen: string[] = []
     let buffer = ''

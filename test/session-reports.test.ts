@@ -12,7 +12,15 @@ import { until } from '@mqtt-oidc/test-support/until'
 
 interface SessionsView {
   nodes: Array<{ node: string; sessions: number }>
-  sessions: Array<{ node: string; clientId: string; username: string | null; jti: string; connectedAt: number; expiresAt: number | null; remoteAddress: string | null }>
+  sessions: Array<{
+    node: string
+    clientId: string
+    username: string | null
+    jti: string
+    connectedAt: number
+    expiresAt: number | null
+    remoteAddress: string | null
+  }>
 }
 
 let stack: TestStack
@@ -29,7 +37,11 @@ afterAll(async () => {
 })
 
 async function issue(clientId: string, broker = 'demo'): Promise<{ token: string; jti: string; exp: number }> {
-  const issued = await admin.send<Record<string, string>>('POST', `/admin/brokers/${broker}/credentials`, { clientIds: [clientId], username: `${clientId}-user`, expiration: '1h' })
+  const issued = await admin.send<Record<string, string>>('POST', `/admin/brokers/${broker}/credentials`, {
+    clientIds: [clientId],
+    username: `${clientId}-user`,
+    expiration: '1h',
+  })
   const token = issued[clientId]!
   const { jti, exp } = decodeJwt(token)
   return { token, jti: jti!, exp: exp! }
@@ -52,7 +64,13 @@ describe('session reports from the aedes broker', () => {
     await until(async () => (await listed('report-1')).length === 1)
     const [session] = await listed('report-1')
     expect(session).toEqual({
-      node: expect.any(String), clientId: 'report-1', username: 'report-1-user', jti, connectedAt: expect.any(Number), expiresAt: exp, remoteAddress: '127.0.0.1',
+      node: expect.any(String),
+      clientId: 'report-1',
+      username: 'report-1-user',
+      jti,
+      connectedAt: expect.any(Number),
+      expiresAt: exp,
+      remoteAddress: '127.0.0.1',
     })
     expect(session!.connectedAt).toBeGreaterThanOrEqual(before)
     expect((await sessions()).nodes).toEqual([{ node: session!.node, reportedAt: expect.any(Number), sessions: expect.any(Number) }])

@@ -17,7 +17,12 @@ export interface AdminApi {
 
 /** `dataDir` holds admin-client.json (as `pnpm start` lays it out); `exchangeUrl` is where requests go. */
 export function adminApi(dataDir: string, exchangeUrl: string): AdminApi {
-  const creds = JSON.parse(readFileSync(join(dataDir, 'admin-client.json'), 'utf8')) as { issuer: string; exchange: string; clientId: string; clientSecret: string }
+  const creds = JSON.parse(readFileSync(join(dataDir, 'admin-client.json'), 'utf8')) as {
+    issuer: string
+    exchange: string
+    clientId: string
+    clientSecret: string
+  }
   const token = async (): Promise<string> => {
     const res = await fetch(`${creds.issuer}/token`, {
       method: 'POST',
@@ -34,7 +39,7 @@ export function adminApi(dataDir: string, exchangeUrl: string): AdminApi {
       body: body === undefined ? undefined : JSON.stringify(body),
     })
     if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`)
-    return await res.json() as T
+    return (await res.json()) as T
   }
   return { get: (path) => send('GET', path), send, token }
 }

@@ -7,9 +7,7 @@ import { verifyAgainstDummy, verifyPasswordHash } from './lib/password-hash.js'
  * disabled account: only someone who knows the password learns it is disabled).
  */
 export type PasswordCheck =
-  | { readonly outcome: 'ok'; readonly account: Account }
-  | { readonly outcome: 'disabled'; readonly account: Account }
-  | { readonly outcome: 'wrong' }
+  { readonly outcome: 'ok'; readonly account: Account } | { readonly outcome: 'disabled'; readonly account: Account } | { readonly outcome: 'wrong' }
 
 /**
  * Checks `password` for `username`. An unknown username costs the same scrypt

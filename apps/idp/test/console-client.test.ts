@@ -23,7 +23,9 @@ beforeAll(async () => {
     patId = (await createAccount(store, { ...PERSON, groups: ['ops'] })).id
   })
 })
-afterAll(async () => { await t?.close() })
+afterAll(async () => {
+  await t?.close()
+})
 
 /** Signs `who` in to the console client and redeems the code as the console's server would. */
 async function signIn(who: { username: string; password: string }, consent: string[] = []): Promise<Record<string, unknown>> {
@@ -31,26 +33,40 @@ async function signIn(who: { username: string; password: string }, consent: stri
   const challenge = Buffer.from(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(verifier))).toString('base64url')
   const url = new URL(`${t.issuer}/auth`)
   url.search = new URLSearchParams({
-    client_id: 'mqtt-oidc-console', response_type: 'code', redirect_uri: REDIRECT_URI, scope: 'openid mqtt-oidc:admin', resource: EXCHANGE_URL,
-    state: 'state-1', nonce: 'nonce-1', code_challenge: challenge, code_challenge_method: 'S256',
+    client_id: 'mqtt-oidc-console',
+    response_type: 'code',
+    redirect_uri: REDIRECT_URI,
+    scope: 'openid mqtt-oidc:admin',
+    resource: EXCHANGE_URL,
+    state: 'state-1',
+    nonce: 'nonce-1',
+    code_challenge: challenge,
+    code_challenge_method: 'S256',
   }).toString()
   const back = await completeAuthCodeLogin(url, { ...who, onConsent: (items) => consent.push(...items) })
   expect(back.origin + back.pathname).toBe(REDIRECT_URI)
   const res = await fetch(`${t.issuer}/token`, {
     method: 'POST',
     headers: { authorization: basic },
-    body: new URLSearchParams({ grant_type: 'authorization_code', code: back.searchParams.get('code') ?? '', redirect_uri: REDIRECT_URI, code_verifier: verifier, resource: EXCHANGE_URL }),
+    body: new URLSearchParams({
+      grant_type: 'authorization_code',
+      code: back.searchParams.get('code') ?? '',
+      redirect_uri: REDIRECT_URI,
+      code_verifier: verifier,
+      resource: EXCHANGE_URL,
+    }),
   })
   expect(res.status).toBe(200)
-  return await res.json() as Record<string, unknown>
+  return (await res.json()) as Record<string, unknown>
 }
 
 async function refresh(refreshToken: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
   const res = await fetch(`${t.issuer}/token`, {
-    method: 'POST', headers: { authorization: basic },
+    method: 'POST',
+    headers: { authorization: basic },
     body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: String(refreshToken), resource: EXCHANGE_URL }),
   })
-  return { status: res.status, body: await res.json() as Record<string, unknown> }
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> }
 }
 
 describe('the console client', () => {
@@ -60,7 +76,12 @@ describe('the console client', () => {
     expect(consent).toEqual(['Know who you are (your account id)', 'Administer brokers, credentials, revocations and live sessions'])
     expect(tokens).toMatchObject({ token_type: 'Bearer', scope: 'mqtt-oidc:admin', refresh_token: expect.any(String), id_token: expect.any(String) })
     expect(decodeJwt(String(tokens.access_token))).toMatchObject({
-      iss: t.issuer, aud: EXCHANGE_URL, client_id: 'mqtt-oidc-console', scope: 'mqtt-oidc:admin', username: 'ada', sub: expect.any(String),
+      iss: t.issuer,
+      aud: EXCHANGE_URL,
+      client_id: 'mqtt-oidc-console',
+      scope: 'mqtt-oidc:admin',
+      username: 'ada',
+      sub: expect.any(String),
     })
     expect(decodeJwt(String(tokens.id_token))).toMatchObject({ aud: 'mqtt-oidc-console', nonce: 'nonce-1' })
     const renewed = await refresh(tokens.refresh_token)
@@ -95,7 +116,8 @@ describe('the console client', () => {
 
   it('is confidential: its code is redeemed with its secret only, and nothing but the console may ask for the exchange as a person', async () => {
     const res = await fetch(`${t.issuer}/token`, {
-      method: 'POST', body: new URLSearchParams({ client_id: 'mqtt-oidc-console', grant_type: 'refresh_token', refresh_token: 'x' }),
+      method: 'POST',
+      body: new URLSearchParams({ client_id: 'mqtt-oidc-console', grant_type: 'refresh_token', refresh_token: 'x' }),
     })
     expect(res.status).toBe(401)
     const cli = await tokenRequest(t.issuer, { grant_type: 'refresh_token', refresh_token: 'x', resource: EXCHANGE_URL })

@@ -22,7 +22,9 @@ beforeAll(async () => {
     await store.accounts.update(mallory.id, { disabled: true })
   })
 })
-afterAll(async () => { await t?.close() })
+afterAll(async () => {
+  await t?.close()
+})
 
 /** The markup of the element whose opening tag has `id="<id>"`. */
 const tagWithId = (page: BrowserPage, id: string): string => new RegExp(`<input id="${id}"[^>]*>`).exec(page.html)?.[0] ?? ''
@@ -39,31 +41,43 @@ describe('autofocus', () => {
   it('puts the cursor in the code field of the device page', async () => {
     const res = await fetch(`${t.issuer}/device`)
     const page = parsePage(`${t.issuer}/device`, res.status, res.headers, await res.text())
-    expect(tagWithId(page, 'user_code')).toBe('<input id="user_code" name="user_code" type="text" autocomplete="off" autocapitalize="characters" spellcheck="false" required autofocus value="">')
+    expect(tagWithId(page, 'user_code')).toBe(
+      '<input id="user_code" name="user_code" type="text" autocomplete="off" autocapitalize="characters" spellcheck="false" required autofocus value="">',
+    )
   })
 
   it('puts the cursor in the username field of a fresh login page, and in the password field once the username is filled in', async () => {
     const da = await deviceAuthorization(t.issuer)
     let fresh: BrowserPage | undefined
     const refused = await completeDeviceLogin({
-      verificationUriComplete: String(da.verification_uri_complete), username: 'alice', password: 'not her password',
-      onPage: (p) => { if (p.name === 'login' && !p.alert) fresh = p },
+      verificationUriComplete: String(da.verification_uri_complete),
+      username: 'alice',
+      password: 'not her password',
+      onPage: (p) => {
+        if (p.name === 'login' && !p.alert) fresh = p
+      },
     }).catch((e: unknown) => (e as ScriptedLoginError).page)
-    expect(tagWithId(fresh!, 'username')).toBe('<input id="username" name="username" type="text" autocomplete="username" autocapitalize="none" spellcheck="false" required autofocus value="">')
+    expect(tagWithId(fresh!, 'username')).toBe(
+      '<input id="username" name="username" type="text" autocomplete="username" autocapitalize="none" spellcheck="false" required autofocus value="">',
+    )
     expect(tagWithId(fresh!, 'password')).toBe('<input id="password" name="password" type="password" autocomplete="current-password" required>')
     expect(tagWithId(refused, 'username')).not.toContain('autofocus')
-    expect(tagWithId(refused, 'password')).toBe('<input id="password" name="password" type="password" autocomplete="current-password" required autofocus aria-invalid="true" aria-describedby="login-error">')
+    expect(tagWithId(refused, 'password')).toBe(
+      '<input id="password" name="password" type="password" autocomplete="current-password" required autofocus aria-invalid="true" aria-describedby="login-error">',
+    )
   })
 })
 
 describe('messages for a refused account or code', () => {
   it('tells a disabled account so after its right password, and a wrong password only that it is wrong', async () => {
     const right = await loginPageAfter(MALLORY)
-    expect({ status: right.status, name: right.name, alert: right.alert })
-      .toEqual({ status: 403, name: 'login', alert: 'This account is disabled. Ask an administrator to enable it.' })
+    expect({ status: right.status, name: right.name, alert: right.alert }).toEqual({
+      status: 403,
+      name: 'login',
+      alert: 'This account is disabled. Ask an administrator to enable it.',
+    })
     const wrong = await loginPageAfter({ ...MALLORY, password: 'not-the-password' })
-    expect({ status: wrong.status, name: wrong.name, alert: wrong.alert })
-      .toEqual({ status: 400, name: 'login', alert: 'Incorrect username or password.' })
+    expect({ status: wrong.status, name: wrong.name, alert: wrong.alert }).toEqual({ status: 400, name: 'login', alert: 'Incorrect username or password.' })
   })
 
   it('says a code was already used, also once that code has expired', async () => {
@@ -120,7 +134,7 @@ describe('the device-approved page', () => {
   })
 })
 
-describe('GET / (the IdP\'s root)', () => {
+describe("GET / (the IdP's root)", () => {
   it('says what this is and links to the console, the device page and the discovery document, under the strict CSP', async () => {
     const res = await fetch(`${t.issuer}/`)
     const page = parsePage(`${t.issuer}/`, res.status, res.headers, await res.text())
@@ -133,7 +147,9 @@ describe('GET / (the IdP\'s root)', () => {
       [`${EXCHANGE_URL}/console`, 'Administration console'],
       ['/.well-known/openid-configuration', 'OpenID Connect discovery'],
     ])
-    expect(res.headers.get('content-security-policy')).toMatch(/^default-src 'none'; style-src 'sha256-[^']+'; script-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'$/)
+    expect(res.headers.get('content-security-policy')).toMatch(
+      /^default-src 'none'; style-src 'sha256-[^']+'; script-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'$/,
+    )
     expect(res.headers.get('x-frame-options')).toBe('DENY')
   })
 

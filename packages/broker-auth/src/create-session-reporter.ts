@@ -97,7 +97,7 @@ export function createSessionReporter(options: SessionReporterOptions): SessionR
         body: JSON.stringify({ node: options.node, seq: seq + 1, ...report }),
         signal: request.signal,
       })
-      body = await res.json().catch(() => undefined) as typeof body
+      body = (await res.json().catch(() => undefined)) as typeof body
     } finally {
       clearTimeout(timer)
       signal.removeEventListener('abort', abort)
@@ -113,8 +113,11 @@ export function createSessionReporter(options: SessionReporterOptions): SessionR
     // 409: a report got lost (or the exchange forgot this node); the next one resends everything.
     if (res.status !== 409 && !failureLogged) {
       failureLogged = true
-      log(res.status === 404 ? 'warn' : 'error', res.status === 404 ? 'the exchange does not take session reports (404); retrying now and then' : 'session report refused',
-        { status: res.status, reason: why, node: options.node })
+      log(
+        res.status === 404 ? 'warn' : 'error',
+        res.status === 404 ? 'the exchange does not take session reports (404); retrying now and then' : 'session report refused',
+        { status: res.status, reason: why, node: options.node },
+      )
     }
     return { ok: false, ...(Number.isFinite(retryAfter) && retryAfter > 0 ? { retryAfterMs: retryAfter * 1000 } : {}) }
   }
@@ -124,7 +127,9 @@ export function createSessionReporter(options: SessionReporterOptions): SessionR
       if (!deltas.pending() && Date.now() - lastSent < heartbeatMs) {
         // Until a change, the next heartbeat, or close() (each wakes this one wait).
         const timer = setTimeout(() => wake?.(), Math.max(0, heartbeatMs - (Date.now() - lastSent)))
-        await new Promise<void>((resolve) => { wake = resolve })
+        await new Promise<void>((resolve) => {
+          wake = resolve
+        })
         clearTimeout(timer)
         wake = undefined
         if (stop.signal.aborted) return

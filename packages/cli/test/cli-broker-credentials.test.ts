@@ -62,7 +62,12 @@ beforeAll(async () => {
   const creds = { issuer: idp.issuer, exchange: exchangeUrl, ...idp.adminClient }
   admin = createAdminClient({ adminCredentials: creds })
   writeSecretFile(join(dataDir, 'admin-client.json'), JSON.stringify(creds))
-  env = { MQTT_OIDC_CLI_ISSUER: idp.issuer, MQTT_OIDC_CLI_EXCHANGE_URL: exchangeUrl, MQTT_OIDC_CLI_CONFIG_DIR: join(dir, 'config'), MQTT_OIDC_DATA_DIR: dataDir }
+  env = {
+    MQTT_OIDC_CLI_ISSUER: idp.issuer,
+    MQTT_OIDC_CLI_EXCHANGE_URL: exchangeUrl,
+    MQTT_OIDC_CLI_CONFIG_DIR: join(dir, 'config'),
+    MQTT_OIDC_DATA_DIR: dataDir,
+  }
 })
 afterAll(async () => {
   await exchange.close()
@@ -82,17 +87,19 @@ describe('mqtt-oidc broker credentials list', () => {
     const revoked = await issue('table', ['gw-22'], '1h')
     await admin.revoke('table', [revoked['gw-22']!])
 
-    expect(await onTerminal(['broker', 'credentials', 'list', 'table'])).toBe([
-      'CLIENT ID  JTI                         ISSUED                      EXPIRES                               REVOKED                     SOURCE',
-      `gw-22      ${revoked['gw-22']}  ${utc(start + 121)}  ${utc(start + 3721)}            ${utc(start + 121)}  admin`,
-      `gw-1       ${fresh['gw-1']}  ${utc(start + 120)}  never                                 -                           admin`,
-      `sensor-1   ${old['sensor-1']}  ${utc(start)}  ${utc(start + 60)} (expired)  -                           admin`,
-      '',
-    ].join('\n'))
+    expect(await onTerminal(['broker', 'credentials', 'list', 'table'])).toBe(
+      [
+        'CLIENT ID  JTI                         ISSUED                      EXPIRES                               REVOKED                     SOURCE',
+        `gw-22      ${revoked['gw-22']}  ${utc(start + 121)}  ${utc(start + 3721)}            ${utc(start + 121)}  admin`,
+        `gw-1       ${fresh['gw-1']}  ${utc(start + 120)}  never                                 -                           admin`,
+        `sensor-1   ${old['sensor-1']}  ${utc(start)}  ${utc(start + 60)} (expired)  -                           admin`,
+        '',
+      ].join('\n'),
+    )
     expect(await onTerminal(['broker', 'credentials', 'list', 'table', '--client-id', 'nobody'])).toBe('No credentials match.\n')
   })
 
-  it('prints the admin API\'s JSON into a pipe (or with --json), filtered by state, client id, search, source and times', async () => {
+  it("prints the admin API's JSON into a pipe (or with --json), filtered by state, client id, search, source and times", async () => {
     await admin.createBroker('json')
     const start = clock
     const a = await issue('json', ['dev-1', 'dev-2'], 60)
@@ -100,10 +107,22 @@ describe('mqtt-oidc broker credentials list', () => {
     const b = await issue('json', ['dev-1', 'pump-7'], '1h')
     await admin.revoke('json', [b['pump-7']!])
     const list = async (...args: string[]): Promise<string[]> =>
-      ((ok(await cli(['broker', 'credentials', 'list', 'json', ...args])) as { credentials: Array<{ jti: string }> }).credentials).map((c) => c.jti)
+      (ok(await cli(['broker', 'credentials', 'list', 'json', ...args])) as { credentials: Array<{ jti: string }> }).credentials.map((c) => c.jti)
 
     expect(ok(await cli(['broker', 'credentials', 'list', 'json', '--client-id', 'dev-2', '--json']))).toEqual({
-      credentials: [{ jti: a['dev-2'], clientId: 'dev-2', username: null, issuedAt: start, expiresAt: start + 60, source: 'admin', issuedBy: idp.adminClient.clientId, revokedAt: null, state: 'expired' }],
+      credentials: [
+        {
+          jti: a['dev-2'],
+          clientId: 'dev-2',
+          username: null,
+          issuedAt: start,
+          expiresAt: start + 60,
+          source: 'admin',
+          issuedBy: idp.adminClient.clientId,
+          revokedAt: null,
+          state: 'expired',
+        },
+      ],
       next: null,
     })
     expect(await list('--state', 'live')).toEqual([b['dev-1']])
@@ -117,23 +136,39 @@ describe('mqtt-oidc broker credentials list', () => {
     expect((await list('--expires-before', String(start + 61))).sort()).toEqual([a['dev-1'], a['dev-2']].sort())
   })
 
-  it('pages: --limit, then the answer\'s next as --cursor; a terminal is told how to go on', async () => {
+  it("pages: --limit, then the answer's next as --cursor; a terminal is told how to go on", async () => {
     await admin.createBroker('pages')
     await issue('pages', ['p1', 'p2', 'p3'])
     const first = ok(await cli(['broker', 'credentials', 'list', 'pages', '--limit', '2'])) as { credentials: unknown[]; next: string }
     expect(first.credentials).toHaveLength(2)
     const rest = ok(await cli(['broker', 'credentials', 'list', 'pages', '--limit', '2', '--cursor', first.next])) as { credentials: unknown[]; next: unknown }
     expect([rest.credentials.length, rest.next]).toEqual([1, null])
-    expect(await onTerminal(['broker', 'credentials', 'list', 'pages', '--limit', '2'])).toMatch(new RegExp(`\nMore credentials match: add --cursor ${first.next} for the next page, or narrow the filters\\.\n$`))
+    expect(await onTerminal(['broker', 'credentials', 'list', 'pages', '--limit', '2'])).toMatch(
+      new RegExp(`\nMore credentials match: add --cursor ${first.next} for the next page, or narrow the filters\\.\n$`),
+    )
   })
 
-  it('refuses bad filters before asking the exchange, and an unknown broker with the exchange\'s words', async () => {
+  it("refuses bad filters before asking the exchange, and an unknown broker with the exchange's words", async () => {
     expect(await cli(['broker', 'credentials', 'list', 'json', '--issued-after', 'yesterday'])).toMatchObject({
-      code: 1, stdout: '', stderr: expect.stringContaining("--issued-after takes epoch seconds, an ISO 8601 time such as 2030-01-31T12:00:00Z, or a duration ago such as 2h or 7d."),
+      code: 1,
+      stdout: '',
+      stderr: expect.stringContaining('--issued-after takes epoch seconds, an ISO 8601 time such as 2030-01-31T12:00:00Z, or a duration ago such as 2h or 7d.'),
     })
-    expect(await cli(['broker', 'credentials', 'list', 'json', '--limit', '0'])).toMatchObject({ code: 1, stdout: '', stderr: expect.stringContaining('use a whole number from 1 to 1000.') })
-    expect(await cli(['broker', 'credentials', 'list', 'json', '--state', 'alive'])).toMatchObject({ code: 1, stdout: '', stderr: expect.stringContaining("Allowed choices are live, expired, revoked.") })
-    expect(await cli(['broker', 'credentials', 'list', 'nope'])).toMatchObject({ code: 1, stdout: '', stderr: expect.stringContaining('unknown broker "nope"') })
+    expect(await cli(['broker', 'credentials', 'list', 'json', '--limit', '0'])).toMatchObject({
+      code: 1,
+      stdout: '',
+      stderr: expect.stringContaining('use a whole number from 1 to 1000.'),
+    })
+    expect(await cli(['broker', 'credentials', 'list', 'json', '--state', 'alive'])).toMatchObject({
+      code: 1,
+      stdout: '',
+      stderr: expect.stringContaining('Allowed choices are live, expired, revoked.'),
+    })
+    expect(await cli(['broker', 'credentials', 'list', 'nope'])).toMatchObject({
+      code: 1,
+      stdout: '',
+      stderr: expect.stringContaining('unknown broker "nope"'),
+    })
   })
 })
 
@@ -144,8 +179,9 @@ describe('mqtt-oidc broker revoke --client-id', () => {
     clock += 1
     const second = await issue('cut', ['gw-1'])
     expect(ok(await cli(['broker', 'revoke', 'cut', '--client-id', 'gw-1']))).toEqual({ revision: 2, revoked: [second['gw-1'], first['gw-1']] })
-    const states = (ok(await cli(['broker', 'credentials', 'list', 'cut'])) as { credentials: Array<{ clientId: string; state: string }> }).credentials
-      .map((c) => `${c.clientId} ${c.state}`)
+    const states = (ok(await cli(['broker', 'credentials', 'list', 'cut'])) as { credentials: Array<{ clientId: string; state: string }> }).credentials.map(
+      (c) => `${c.clientId} ${c.state}`,
+    )
     expect(states.sort()).toEqual(['gw-1 revoked', 'gw-1 revoked', 'gw-2 live'])
   })
 
@@ -154,14 +190,20 @@ describe('mqtt-oidc broker revoke --client-id', () => {
     const a = await issue('none', ['gw-1', 'gw-2'])
     await admin.revoke('none', [a['gw-1']!])
     expect(await cli(['broker', 'revoke', 'none', '--client-id', 'gw-1'])).toMatchObject({
-      code: 0, stdout: `${JSON.stringify({ revision: 1, revoked: [] }, null, 2)}\n`, stderr: 'Nothing was revoked: gw-1 had no live credential.\n',
+      code: 0,
+      stdout: `${JSON.stringify({ revision: 1, revoked: [] }, null, 2)}\n`,
+      stderr: 'Nothing was revoked: gw-1 had no live credential.\n',
     })
     expect(await cli(['broker', 'revoke', 'none', '--client-id', 'gw-2', '--client-id', 'ghost'])).toMatchObject({
-      code: 1, stdout: '', stderr: expect.stringContaining('no credential of broker "none" has client id: ghost'),
+      code: 1,
+      stdout: '',
+      stderr: expect.stringContaining('no credential of broker "none" has client id: ghost'),
     })
     expect((await admin.listCredentials('none', { clientId: 'gw-2' })).credentials).toMatchObject([{ state: 'live' }])
     expect(await cli(['broker', 'revoke', 'none'])).toMatchObject({
-      code: 1, stdout: '', stderr: expect.stringContaining('give --jti or --client-id (see `mqtt-oidc broker revoke --help`); nothing was revoked'),
+      code: 1,
+      stdout: '',
+      stderr: expect.stringContaining('give --jti or --client-id (see `mqtt-oidc broker revoke --help`); nothing was revoked'),
     })
   })
 })

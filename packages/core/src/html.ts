@@ -26,7 +26,9 @@ export function html(strings: TemplateStringsArray, ...values: unknown[]): Html 
 /** Already-safe markup (built with `html`, or trusted). */
 export class Html {
   constructor(readonly value: string) {}
-  toString(): string { return this.value }
+  toString(): string {
+    return this.value
+  }
 }
 
 /** Marks `markup` as safe: only for markup built here, never for input. */

@@ -26,8 +26,12 @@ export function createEmqxSessionReports(reporter: SessionReporter): EmqxSession
       const key = held.get(clientId)?.key ?? {}
       held.set(clientId, { key, exp: session.exp })
       reporter.connected(key, {
-        clientId, username: session.username, jti: session.jti, connectedAt: Math.floor(Date.now() / 1000),
-        expiresAt: session.exp ?? null, remoteAddress: session.remoteAddress,
+        clientId,
+        username: session.username,
+        jti: session.jti,
+        connectedAt: Math.floor(Date.now() / 1000),
+        expiresAt: session.exp ?? null,
+        remoteAddress: session.remoteAddress,
       })
     },
     ended,

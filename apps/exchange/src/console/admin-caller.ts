@@ -87,7 +87,11 @@ export function createAdminCaller(deps: {
   const request = (session: ConsoleSession, method: string, path: string, body: unknown, signal?: AbortSignal): Promise<Response> =>
     fetch(`${deps.selfUrl()}${path}`, {
       method,
-      headers: { authorization: `Bearer ${session.accessToken}`, accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: {
+        authorization: `Bearer ${session.accessToken}`,
+        accept: 'application/json',
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
       signal,
     })

@@ -28,7 +28,12 @@ export function consoleAuthRoutes(cc: ConsoleContext): Router {
       idTokens = {
         audience: clientId,
         verifier: createJwtVerifier(cc.idpKeys, {
-          algorithms: IDP_TOKEN_ALGS, ...ID_TOKEN_TYP, issuer: cc.idpIssuer, audience: clientId, requiredClaims: ['exp', 'sub', 'nonce'], what: 'ID token',
+          algorithms: IDP_TOKEN_ALGS,
+          ...ID_TOKEN_TYP,
+          issuer: cc.idpIssuer,
+          audience: clientId,
+          requiredClaims: ['exp', 'sub', 'nonce'],
+          what: 'ID token',
         }),
       }
     }
@@ -41,7 +46,11 @@ export function consoleAuthRoutes(cc: ConsoleContext): Router {
     if (!client) return render(cc, res, notSetUpPage('The exchange has no client credentials for the console.'))
     const login = { state: randomToken(), nonce: randomToken(), codeVerifier: randomToken(), returnTo: consolePath(req.query.return) }
     const url = await cc.idp.authorizationUrl({
-      state: login.state, nonce: login.nonce, codeChallenge: pkceChallenge(login.codeVerifier), redirectUri: redirectUri(), resource: cc.issuer(),
+      state: login.state,
+      nonce: login.nonce,
+      codeChallenge: pkceChallenge(login.codeVerifier),
+      redirectUri: redirectUri(),
+      resource: cc.issuer(),
       prompt: req.query.prompt === 'login' ? 'login' : undefined,
     })
     cc.cookies.setLogin(res, await cc.sessions.startLogin(login))
@@ -61,17 +70,26 @@ export function consoleAuthRoutes(cc: ConsoleContext): Router {
       const message = req.query.error === 'access_denied' ? 'The sign-in was cancelled.' : `The identity provider refused the sign-in (${req.query.error}).`
       return render(cc, res, errorPage('Not signed in', message, 400, '/console/login'))
     }
-    if (typeof req.query.code !== 'string') return render(cc, res, errorPage('Sign in again', 'The identity provider sent no authorization code.', 400, '/console/login'))
+    if (typeof req.query.code !== 'string')
+      return render(cc, res, errorPage('Sign in again', 'The identity provider sent no authorization code.', 400, '/console/login'))
     const tokens = await cc.idp.redeem({ code: req.query.code, codeVerifier: login.codeVerifier, redirectUri: redirectUri(), resource: cc.issuer() })
     const idToken = tokens.id_token
     const claims = idToken === undefined ? undefined : (await idTokenVerifier(client.clientId).verify(idToken)).payload
     if (!idToken || !claims || claims.nonce !== login.nonce || typeof claims.sub !== 'string') {
-      return render(cc, res, errorPage('Sign in again', 'The identity provider\'s answer did not match this sign-in.', 400, '/console/login'))
+      return render(cc, res, errorPage('Sign in again', "The identity provider's answer did not match this sign-in.", 400, '/console/login'))
     }
     const username = usernameOf(tokens, claims.sub)
-    const started = await cc.sessions.create({
-      sub: claims.sub, username, idToken, accessToken: tokens.access_token, accessTokenExpiresAt: cc.now() + (tokens.expires_in ?? 300), refreshToken: tokens.refresh_token,
-    }, cc.now())
+    const started = await cc.sessions.create(
+      {
+        sub: claims.sub,
+        username,
+        idToken,
+        accessToken: tokens.access_token,
+        accessTokenExpiresAt: cc.now() + (tokens.expires_in ?? 300),
+        refreshToken: tokens.refresh_token,
+      },
+      cc.now(),
+    )
     // The admin API decides, exactly as for the CLI: a token without the admin scope is refused.
     const who = await cc.admin.call(started.id, started.session, 'GET', '/admin/whoami')
     if (who.status !== 200) {
@@ -79,7 +97,15 @@ export function consoleAuthRoutes(cc: ConsoleContext): Router {
       if (tokens.refresh_token) await cc.idp.revoke(tokens.refresh_token)
       cc.log.warn({ code: 'ERR_INSUFFICIENT_SCOPE', sub: claims.sub, status: who.status }, 'console: sign-in refused by the admin API')
       if (who.status === 403) return render(cc, res, notAdminPage(username))
-      return render(cc, res, errorPage('Sign-in failed', `The admin API did not accept the console's token (${describe(who.body)}): the identity provider must know this exchange as ${cc.issuer()} (MQTT_OIDC_IDP_EXCHANGE_URL).`, 502))
+      return render(
+        cc,
+        res,
+        errorPage(
+          'Sign-in failed',
+          `The admin API did not accept the console's token (${describe(who.body)}): the identity provider must know this exchange as ${cc.issuer()} (MQTT_OIDC_IDP_EXCHANGE_URL).`,
+          502,
+        ),
+      )
     }
     cc.log.info({ audit: true, who: username, sub: claims.sub, action: 'console.sign-in' }, 'admin: console.sign-in')
     cc.cookies.setSession(res, started.id, cc.options.sessionSeconds ?? 8 * 3600)
@@ -99,7 +125,9 @@ export function consoleAuthRoutes(cc: ConsoleContext): Router {
     res.redirect(303, endSession ?? '/console/signed-out')
   })
 
-  router.get('/signed-out', async (_req: Request, res: Response) => { await render(cc, res, signedOutPage()) })
+  router.get('/signed-out', async (_req: Request, res: Response) => {
+    await render(cc, res, signedOutPage())
+  })
 
   return router
 }
@@ -118,4 +146,3 @@ function describe(body: unknown): string {
   const b = body as { error?: unknown; error_description?: unknown } | null
   return typeof b?.error_description === 'string' ? b.error_description : typeof b?.error === 'string' ? b.error : 'no answer'
 }
-

@@ -56,7 +56,11 @@ export async function requireSession(cc: ConsoleContext, req: Request, res: Resp
   if (wantsJson(req)) {
     res.status(401).set('Cache-Control', 'no-store').json({ error: 'invalid_token', error_description: 'sign in to the console again' })
   } else {
-    await render(cc, res, signInPage(req.method === 'GET' ? req.originalUrl : '/console', id === undefined ? undefined : 'Your console session has ended. Sign in again.'))
+    await render(
+      cc,
+      res,
+      signInPage(req.method === 'GET' ? req.originalUrl : '/console', id === undefined ? undefined : 'Your console session has ended. Sign in again.'),
+    )
   }
   return undefined
 }

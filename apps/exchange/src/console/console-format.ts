@@ -15,7 +15,11 @@ export function time(seconds: number | null | undefined): Html {
 /** A lifetime in seconds as `7d`, `48h`, `15m`, `30s` (the largest unit that divides it), or `none`. */
 export function formatDuration(seconds: number | null | undefined): string {
   if (seconds === null || seconds === undefined) return 'none'
-  for (const [unit, size] of [['d', 86400], ['h', 3600], ['m', 60]] as const) {
+  for (const [unit, size] of [
+    ['d', 86400],
+    ['h', 3600],
+    ['m', 60],
+  ] as const) {
     if (seconds % size === 0) return `${seconds / size}${unit}`
   }
   return `${seconds}s`

@@ -51,7 +51,11 @@ export function consoleCsp(nonce: string, idpOrigin: string): string {
 }
 
 /** Renders `page` in the console's frame and sends it with its headers (CSP with a fresh nonce, no caching, no framing). */
-export function sendConsolePage(res: Response, page: ConsolePage, frame: { readonly user?: SignedIn | undefined; readonly notice?: string | undefined; readonly idpOrigin: string }): void {
+export function sendConsolePage(
+  res: Response,
+  page: ConsolePage,
+  frame: { readonly user?: SignedIn | undefined; readonly notice?: string | undefined; readonly idpOrigin: string },
+): void {
   const nonce = randomBytes(16).toString('base64')
   res.status(page.status ?? 200).set({
     'Content-Type': 'text/html; charset=utf-8',
@@ -69,13 +73,19 @@ export function sendConsolePage(res: Response, page: ConsolePage, frame: { reado
 function renderDocument(page: ConsolePage, frame: { readonly user?: SignedIn | undefined; readonly notice?: string | undefined }, nonce: string): string {
   const user = frame.user
   const header = html`<header class="top">
-<a class="brand" href="/console">mqtt-oidc console</a>
-<nav aria-label="Main">
-${user ? html`<a href="/console">Brokers</a>
-<span>Signed in as <strong>${user.username}</strong></span>
-<form class="inline" method="post" action="/console/logout"><input type="hidden" name="csrf" value="${user.csrf}"><button type="submit" class="secondary">Sign out</button></form>` : ''}
-</nav>
-</header>`
+    <a class="brand" href="/console">mqtt-oidc console</a>
+    <nav aria-label="Main">
+      ${
+        user
+          ? html`<a href="/console">Brokers</a>
+              <span>Signed in as <strong>${user.username}</strong></span>
+              <form class="inline" method="post" action="/console/logout">
+                <input type="hidden" name="csrf" value="${user.csrf}" /><button type="submit" class="secondary">Sign out</button>
+              </form>`
+          : ''
+      }
+    </nav>
+  </header>`
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -89,7 +99,7 @@ ${user ? `<meta name="csrf-token" content="${escapeHtml(user.csrf)}">\n` : ''}<t
 <a class="skip" href="#content">Skip to content</a>
 ${header.value}
 <main id="content" tabindex="-1" data-page="${escapeHtml(page.name)}">
-${frame.notice ? html`<p class="notice" role="status">${frame.notice}</p>\n`.value : ''}<h1>${escapeHtml(page.title)}</h1>
+${frame.notice ? html`<p class="notice" role="status">${frame.notice}</p> `.value : ''}<h1>${escapeHtml(page.title)}</h1>
 ${page.body.value}
 </main>
 </body>

@@ -60,8 +60,7 @@ const key = (id: string): string => createHash('sha256').update(id).digest('hex'
  * any exchange instance behind a load balancer serves any request.
  */
 export function createConsoleSessions(store: Store, limits: { sessionSeconds: number; idleSeconds: number }): ConsoleSessions {
-  const expiresIn = (s: ConsoleSession, now: number): number =>
-    Math.max(1, Math.min(s.createdAt + limits.sessionSeconds, now + limits.idleSeconds) - now)
+  const expiresIn = (s: ConsoleSession, now: number): number => Math.max(1, Math.min(s.createdAt + limits.sessionSeconds, now + limits.idleSeconds) - now)
   const alive = (s: ConsoleSession, now: number): boolean => now < s.createdAt + limits.sessionSeconds && now < s.lastSeenAt + limits.idleSeconds
   return {
     async create(fields, now) {
@@ -72,7 +71,7 @@ export function createConsoleSessions(store: Store, limits: { sessionSeconds: nu
     },
     async get(id, now) {
       if (id.length > 128) return undefined
-      const session = await store.oidc.find(SESSION_MODEL, key(id)) as ConsoleSession | undefined
+      const session = (await store.oidc.find(SESSION_MODEL, key(id))) as ConsoleSession | undefined
       return session && alive(session, now) ? session : undefined
     },
     async save(id, session, now) {
@@ -87,7 +86,7 @@ export function createConsoleSessions(store: Store, limits: { sessionSeconds: nu
     },
     async takeLogin(id) {
       if (id.length > 128) return undefined
-      const login = await store.oidc.find(LOGIN_MODEL, key(id)) as PendingLogin | undefined
+      const login = (await store.oidc.find(LOGIN_MODEL, key(id))) as PendingLogin | undefined
       if (login) await store.oidc.destroy(LOGIN_MODEL, key(id))
       return login
     },

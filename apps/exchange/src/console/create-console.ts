@@ -45,7 +45,9 @@ export function createConsole(deps: ConsoleDeps): Router {
   const options = deps.options
   if (!options) {
     router.use((_req: Request, res: Response) => {
-      sendConsolePage(res, notSetUpPage('The console is turned off on this exchange (MQTT_OIDC_EXCHANGE_CONSOLE=false).'), { idpOrigin: new URL(deps.idpIssuer).origin })
+      sendConsolePage(res, notSetUpPage('The console is turned off on this exchange (MQTT_OIDC_EXCHANGE_CONSOLE=false).'), {
+        idpOrigin: new URL(deps.idpIssuer).origin,
+      })
     })
     return router
   }
@@ -59,7 +61,9 @@ export function createConsole(deps: ConsoleDeps): Router {
     options,
     sessions,
     // Secure cookies exactly when the exchange's public URL is https (known after listen()).
-    get cookies() { return (cookies ??= consoleCookies(deps.issuer().startsWith('https:'))) },
+    get cookies() {
+      return (cookies ??= consoleCookies(deps.issuer().startsWith('https:')))
+    },
     idp,
     admin: createAdminCaller({ selfUrl: deps.selfUrl, sessions, idp, resource: deps.issuer, now: deps.now }),
     issuer: deps.issuer,
@@ -75,7 +79,8 @@ export function createConsole(deps: ConsoleDeps): Router {
     if (res.headersSent) return void res.end()
     if (err instanceof SignInEnded) {
       cc.cookies.clearSession(res)
-      if (req.get('accept')?.startsWith('application/json')) return void res.status(401).json({ error: 'invalid_token', error_description: 'sign in to the console again' })
+      if (req.get('accept')?.startsWith('application/json'))
+        return void res.status(401).json({ error: 'invalid_token', error_description: 'sign in to the console again' })
       return void render(cc, res, signInPage(req.method === 'GET' ? req.originalUrl : '/console', 'Your sign-in has ended. Sign in again.'))
     }
     if (err instanceof NotAnAdmin) {
@@ -91,7 +96,7 @@ export function createConsole(deps: ConsoleDeps): Router {
       return void render(cc, res, errorPage('Try again shortly', 'The identity provider cannot be reached from the exchange right now.', 503))
     }
     deps.log.error({ err, path: req.path }, 'console request failed')
-    void render(cc, res, errorPage('Something went wrong', 'The console could not complete the request; the exchange\'s log says why. Try again.', 500))
+    void render(cc, res, errorPage('Something went wrong', "The console could not complete the request; the exchange's log says why. Try again.", 500))
   })
   return router
 }

@@ -21,7 +21,10 @@ export interface TokenResponse {
 
 /** The IdP refused a grant (`invalid_grant`: the sign-in is over) or could not be reached. */
 export class IdpRefused extends Error {
-  constructor(message: string, readonly error: string | undefined) {
+  constructor(
+    message: string,
+    readonly error: string | undefined,
+  ) {
     super(message)
     this.name = 'IdpRefused'
   }
@@ -29,7 +32,14 @@ export class IdpRefused extends Error {
 
 export interface IdpClient {
   /** Where to send the browser to sign in: the IdP's public authorization endpoint with these parameters. */
-  authorizationUrl(params: { state: string; nonce: string; codeChallenge: string; redirectUri: string; resource: string; prompt?: 'login' | undefined }): Promise<string>
+  authorizationUrl(params: {
+    state: string
+    nonce: string
+    codeChallenge: string
+    redirectUri: string
+    resource: string
+    prompt?: 'login' | undefined
+  }): Promise<string>
   /** The authorization code grant (client_secret_basic). */
   redeem(params: { code: string; codeVerifier: string; redirectUri: string; resource: string }): Promise<TokenResponse>
   /** The refresh token grant; throws IdpRefused with `invalid_grant` when the sign-in has ended. */
@@ -61,7 +71,7 @@ export function createIdpClient(issuer: string, client: () => ConsoleClient | un
       try {
         const res = await fetch(url, { signal: AbortSignal.timeout(TIMEOUT_MS), redirect: 'error', headers: { accept: 'application/json' } })
         if (!res.ok) throw new Error(`HTTP ${res.status}`)
-        meta = await res.json() as Record<string, unknown>
+        meta = (await res.json()) as Record<string, unknown>
       } catch (cause) {
         throw new KeysUnavailable(`cannot read the identity provider's discovery document at ${url}`, { cause })
       }
@@ -73,7 +83,9 @@ export function createIdpClient(issuer: string, client: () => ConsoleClient | un
       }
       return { authorization, token, revocation: str('revocation_endpoint'), endSession: str('end_session_endpoint') }
     })()
-    endpoints.catch(() => { endpoints = undefined }) // try again next time
+    endpoints.catch(() => {
+      endpoints = undefined
+    }) // try again next time
     return endpoints
   }
 
@@ -83,21 +95,28 @@ export function createIdpClient(issuer: string, client: () => ConsoleClient | un
     return c
   }
   // RFC 6749 §2.3.1: the id and secret are form-encoded before they are joined.
-  const basic = (c: ConsoleClient): string => `Basic ${Buffer.from(`${encodeURIComponent(c.clientId)}:${encodeURIComponent(c.clientSecret)}`).toString('base64')}`
+  const basic = (c: ConsoleClient): string =>
+    `Basic ${Buffer.from(`${encodeURIComponent(c.clientId)}:${encodeURIComponent(c.clientSecret)}`).toString('base64')}`
 
   const grant = async (form: Record<string, string>): Promise<TokenResponse> => {
     const { token } = await discover()
     let res: Response
     try {
       res = await fetch(backChannel(token), {
-        method: 'POST', headers: { authorization: basic(credentials()), accept: 'application/json' }, body: new URLSearchParams(form), signal: AbortSignal.timeout(TIMEOUT_MS),
+        method: 'POST',
+        headers: { authorization: basic(credentials()), accept: 'application/json' },
+        body: new URLSearchParams(form),
+        signal: AbortSignal.timeout(TIMEOUT_MS),
       })
     } catch (cause) {
-      throw new KeysUnavailable('cannot reach the identity provider\'s token endpoint', { cause })
+      throw new KeysUnavailable("cannot reach the identity provider's token endpoint", { cause })
     }
-    const body = await res.json().catch(() => ({})) as Partial<TokenResponse> & { error?: string; error_description?: string }
+    const body = (await res.json().catch(() => ({}))) as Partial<TokenResponse> & { error?: string; error_description?: string }
     if (!res.ok || typeof body.access_token !== 'string') {
-      throw new IdpRefused(`the identity provider refused the ${form.grant_type} grant: ${body.error ?? res.status}${body.error_description ? ` (${body.error_description})` : ''}`, body.error)
+      throw new IdpRefused(
+        `the identity provider refused the ${form.grant_type} grant: ${body.error ?? res.status}${body.error_description ? ` (${body.error_description})` : ''}`,
+        body.error,
+      )
     }
     return body as TokenResponse
   }
@@ -106,8 +125,16 @@ export function createIdpClient(issuer: string, client: () => ConsoleClient | un
     async authorizationUrl(p) {
       const url = new URL((await discover()).authorization)
       url.search = new URLSearchParams({
-        client_id: credentials().clientId, response_type: 'code', redirect_uri: p.redirectUri, scope: 'openid mqtt-oidc:admin', resource: p.resource,
-        state: p.state, nonce: p.nonce, code_challenge: p.codeChallenge, code_challenge_method: 'S256', ...(p.prompt ? { prompt: p.prompt } : {}),
+        client_id: credentials().clientId,
+        response_type: 'code',
+        redirect_uri: p.redirectUri,
+        scope: 'openid mqtt-oidc:admin',
+        resource: p.resource,
+        state: p.state,
+        nonce: p.nonce,
+        code_challenge: p.codeChallenge,
+        code_challenge_method: 'S256',
+        ...(p.prompt ? { prompt: p.prompt } : {}),
       }).toString()
       return url.href
     },
@@ -118,7 +145,9 @@ export function createIdpClient(issuer: string, client: () => ConsoleClient | un
         const { revocation } = await discover()
         if (!revocation) return
         await fetch(backChannel(revocation), {
-          method: 'POST', headers: { authorization: basic(credentials()) }, body: new URLSearchParams({ token: refreshToken, token_type_hint: 'refresh_token' }),
+          method: 'POST',
+          headers: { authorization: basic(credentials()) },
+          body: new URLSearchParams({ token: refreshToken, token_type_hint: 'refresh_token' }),
           signal: AbortSignal.timeout(TIMEOUT_MS),
         })
       } catch {
@@ -129,7 +158,11 @@ export function createIdpClient(issuer: string, client: () => ConsoleClient | un
       const { endSession } = await discover().catch(() => ({ endSession: undefined }))
       if (!endSession) return undefined
       const url = new URL(endSession)
-      url.search = new URLSearchParams({ id_token_hint: idToken, post_logout_redirect_uri: postLogoutRedirectUri, client_id: credentials().clientId }).toString()
+      url.search = new URLSearchParams({
+        id_token_hint: idToken,
+        post_logout_redirect_uri: postLogoutRedirectUri,
+        client_id: credentials().clientId,
+      }).toString()
       return url.href
     },
   }

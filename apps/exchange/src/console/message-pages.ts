@@ -8,8 +8,10 @@ export function signInPage(returnTo: string, reason?: string): ConsolePage {
     title: 'Sign in',
     status: 401,
     body: html`${reason ? html`<p class="notice" role="status">${reason}</p>` : ''}
-<p>The console shows your brokers, their credentials and live sessions, and lets you issue and revoke credentials. It is for accounts in the admin group.</p>
-<p><a class="button" href="/console/login?return=${encodeURIComponent(returnTo)}">Sign in</a></p>`,
+      <p>
+        The console shows your brokers, their credentials and live sessions, and lets you issue and revoke credentials. It is for accounts in the admin group.
+      </p>
+      <p><a class="button" href="/console/login?return=${encodeURIComponent(returnTo)}">Sign in</a></p>`,
   }
 }
 
@@ -19,9 +21,15 @@ export function notAdminPage(username: string): ConsolePage {
     name: 'not-admin',
     title: 'Not an administrator',
     status: 403,
-    body: html`<p role="alert">You signed in as <strong>${username}</strong>, an account that may not administer brokers: the console is for accounts in the identity provider's admin group.</p>
-<p>An administrator can add you to it (<code>mqtt-oidc users add &lt;name&gt; --group mqtt-oidc-admins</code>, or the group set in <code>MQTT_OIDC_IDP_ADMIN_GROUP</code>); then sign in again.</p>
-<p><a class="button" href="/console/login?prompt=login">Sign in as someone else</a></p>`,
+    body: html`<p role="alert">
+        You signed in as <strong>${username}</strong>, an account that may not administer brokers: the console is for accounts in the identity provider's admin
+        group.
+      </p>
+      <p>
+        An administrator can add you to it (<code>mqtt-oidc users add &lt;name&gt; --group mqtt-oidc-admins</code>, or the group set in
+        <code>MQTT_OIDC_IDP_ADMIN_GROUP</code>); then sign in again.
+      </p>
+      <p><a class="button" href="/console/login?prompt=login">Sign in as someone else</a></p>`,
   }
 }
 
@@ -30,7 +38,7 @@ export function signedOutPage(): ConsolePage {
     name: 'signed-out',
     title: 'Signed out',
     body: html`<p>You are signed out of the console.</p>
-<p><a class="button" href="/console/login">Sign in again</a></p>`,
+      <p><a class="button" href="/console/login">Sign in again</a></p>`,
   }
 }
 
@@ -41,7 +49,10 @@ export function notSetUpPage(why: string): ConsolePage {
     title: 'The console is not set up',
     status: 503,
     body: html`<p role="alert">${why}</p>
-<p>The identity provider writes the console's client credentials to <code>console-client.json</code> in its data directory; the exchange reads that file (<code>MQTT_OIDC_EXCHANGE_CONSOLE_CLIENT_FILE</code>).</p>`,
+      <p>
+        The identity provider writes the console's client credentials to <code>console-client.json</code> in its data directory; the exchange reads that file
+        (<code>MQTT_OIDC_EXCHANGE_CONSOLE_CLIENT_FILE</code>).
+      </p>`,
   }
 }
 
@@ -51,6 +62,6 @@ export function errorPage(title: string, message: string, status: number, back?:
     title,
     status,
     body: html`<p role="alert">${message}</p>
-${back ? html`<p><a href="${back}">Back</a></p>` : html`<p><a href="/console">Back to the brokers</a></p>`}`,
+      ${back ? html`<p><a href="${back}">Back</a></p>` : html`<p><a href="/console">Back to the brokers</a></p>`}`,
   }
 }

@@ -11,7 +11,6 @@ import { audit } from '../lib/audit.js'
 export const MAX_CREDENTIALS_PER_PAGE = 1000
 const DEFAULT_PAGE = 100
 
-
 /**
  * GET /admin/brokers/:id/credentials: the broker's credential records,
  * newest first, filtered by `clientId`, `jti`, `search` (a part of either),
@@ -68,8 +67,15 @@ function credentialQuery(source: unknown, now: number): CredentialQuery {
 function listEntry(c: CredentialRecord, now: number): CredentialView {
   const state = c.revokedAt !== null ? 'revoked' : c.expiresAt !== null && c.expiresAt <= now ? 'expired' : 'live'
   return {
-    jti: c.jti, clientId: c.clientId, username: c.username, issuedAt: c.issuedAt, expiresAt: c.expiresAt,
-    source: c.source, issuedBy: c.issuedBy, revokedAt: c.revokedAt, state,
+    jti: c.jti,
+    clientId: c.clientId,
+    username: c.username,
+    issuedAt: c.issuedAt,
+    expiresAt: c.expiresAt,
+    source: c.source,
+    issuedBy: c.issuedBy,
+    revokedAt: c.revokedAt,
+    state,
   }
 }
 
@@ -86,7 +92,7 @@ function decodeCursor(value: string | undefined): CredentialQuery['after'] {
   } catch {
     // reported below
   }
-  throw new InvalidRequest('cursor is not one this API gave out (use the answer\'s next)')
+  throw new InvalidRequest("cursor is not one this API gave out (use the answer's next)")
 }
 
 const max = (a: number | undefined, b: number | undefined): number | undefined => (a === undefined ? b : b === undefined ? a : Math.max(a, b))

@@ -34,7 +34,14 @@ export function adminRevocationHistoryRoutes(ctx: ExchangeContext): Router {
     res.set('Cache-Control', 'no-store').json({
       broker,
       revision,
-      events: events.map((e) => ({ revision: e.revision, jti: e.jti, clientId: clientIds.get(e.jti) ?? null, action: e.action, at: e.at, expiresAt: e.expiresAt })),
+      events: events.map((e) => ({
+        revision: e.revision,
+        jti: e.jti,
+        clientId: clientIds.get(e.jti) ?? null,
+        action: e.action,
+        at: e.at,
+        expiresAt: e.expiresAt,
+      })),
       next: from > 0 ? String(from + 1) : null,
     })
   })

@@ -25,8 +25,13 @@ export interface SessionsView {
   readonly heartbeatSeconds: number
   readonly nodes: ReadonlyArray<{ readonly node: string; readonly reportedAt: number; readonly sessions: number }>
   readonly sessions: ReadonlyArray<{
-    readonly node: string; readonly clientId: string; readonly username: string | null; readonly jti: string
-    readonly connectedAt: number; readonly expiresAt: number | null; readonly remoteAddress: string | null
+    readonly node: string
+    readonly clientId: string
+    readonly username: string | null
+    readonly jti: string
+    readonly connectedAt: number
+    readonly expiresAt: number | null
+    readonly remoteAddress: string | null
   }>
   /** More sessions matched than `limit`. */
   readonly truncated: boolean
@@ -68,10 +73,15 @@ export function adminSessionRoutes(ctx: ExchangeContext): Router {
     let last = ''
     let running: Promise<void> | undefined
     let again = false
-    const send = (chunk: string): void => { if (!closed && !res.writableEnded) res.write(chunk) }
+    const send = (chunk: string): void => {
+      if (!closed && !res.writableEnded) res.write(chunk)
+    }
     // One read at a time; a change signalled meanwhile makes one more read after it.
     const refresh = (): void => {
-      if (running) { again = true; return }
+      if (running) {
+        again = true
+        return
+      }
       running = (async () => {
         do {
           again = false
@@ -79,10 +89,14 @@ export function adminSessionRoutes(ctx: ExchangeContext): Router {
           if (text !== last) send(`event: sessions\ndata: ${text}\n\n`)
           last = text
         } while (again && !closed)
-      })().catch((err: unknown) => {
-        ctx.log.error({ err, broker }, 'session stream failed')
-        res.end()
-      }).finally(() => { running = undefined })
+      })()
+        .catch((err: unknown) => {
+          ctx.log.error({ err, broker }, 'session stream failed')
+          res.end()
+        })
+        .finally(() => {
+          running = undefined
+        })
     }
     const unsubscribe = ctx.sessions.notifier.subscribe(broker, refresh)
     // A node that stops reporting changes nothing in the store: look again once per heartbeat.
@@ -132,7 +146,13 @@ async function sessionsView(ctx: ExchangeContext, broker: string, query: Omit<Se
     heartbeatSeconds: ctx.sessions.heartbeatSeconds,
     nodes: nodes.map(({ node, reportedAt, sessions: n }) => ({ node, reportedAt, sessions: n })),
     sessions: sessions.slice(0, query.limit).map((s) => ({
-      node: s.node, clientId: s.clientId, username: s.username, jti: s.jti, connectedAt: s.connectedAt, expiresAt: s.expiresAt, remoteAddress: s.remoteAddress,
+      node: s.node,
+      clientId: s.clientId,
+      username: s.username,
+      jti: s.jti,
+      connectedAt: s.connectedAt,
+      expiresAt: s.expiresAt,
+      remoteAddress: s.remoteAddress,
     })),
     truncated: sessions.length > query.limit,
   }

@@ -13,7 +13,11 @@ export function adminWhoamiRoutes(): Router {
   router.get('/admin/whoami', (_req: Request, res: Response) => {
     const admin = res.locals.admin as AdminIdentity
     res.set('Cache-Control', 'no-store').json({
-      sub: admin.sub ?? null, username: admin.username ?? null, clientId: admin.clientId ?? null, brokers: admin.brokers, expiresAt: admin.expiresAt ?? null,
+      sub: admin.sub ?? null,
+      username: admin.username ?? null,
+      clientId: admin.clientId ?? null,
+      brokers: admin.brokers,
+      expiresAt: admin.expiresAt ?? null,
     })
   })
   return router

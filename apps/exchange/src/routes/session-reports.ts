@@ -11,24 +11,29 @@ import { freshSince } from '../lib/session-freshness.js'
 export const MAX_SESSIONS_PER_REPORT = 500
 
 const connectionId = z.string().min(1).max(128)
-const sessionSchema = z.object({
-  connection: connectionId,
-  clientId: z.string().min(1).max(1024),
-  username: z.string().max(1024).nullable(),
-  jti: z.string().min(1).max(128),
-  connectedAt: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
-  expiresAt: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).nullable(),
-  remoteAddress: z.string().max(128).nullable(),
-}).strict()
-const reportSchema = z.object({
-  node: z.string().regex(/^[\x21-\x7e]{1,128}$/, 'node must be 1 to 128 printable ASCII characters'),
-  seq: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
-  reset: z.boolean().default(false),
-  connected: z.array(sessionSchema).default([]),
-  disconnected: z.array(connectionId).default([]),
-}).strict().refine((r) => r.connected.length + r.disconnected.length <= MAX_SESSIONS_PER_REPORT, {
-  message: `a report carries at most ${MAX_SESSIONS_PER_REPORT} sessions (connected and disconnected); send the rest in the next one`,
-})
+const sessionSchema = z
+  .object({
+    connection: connectionId,
+    clientId: z.string().min(1).max(1024),
+    username: z.string().max(1024).nullable(),
+    jti: z.string().min(1).max(128),
+    connectedAt: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+    expiresAt: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).nullable(),
+    remoteAddress: z.string().max(128).nullable(),
+  })
+  .strict()
+const reportSchema = z
+  .object({
+    node: z.string().regex(/^[\x21-\x7e]{1,128}$/, 'node must be 1 to 128 printable ASCII characters'),
+    seq: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+    reset: z.boolean().default(false),
+    connected: z.array(sessionSchema).default([]),
+    disconnected: z.array(connectionId).default([]),
+  })
+  .strict()
+  .refine((r) => r.connected.length + r.disconnected.length <= MAX_SESSIONS_PER_REPORT, {
+    message: `a report carries at most ${MAX_SESSIONS_PER_REPORT} sessions (connected and disconnected); send the rest in the next one`,
+  })
 
 /**
  * POST /brokers/:id/sessions: a broker node reports the sessions that
@@ -55,14 +60,21 @@ export function sessionReportRoutes(ctx: ExchangeContext): Router {
     )
     if (!outcome.applied) {
       if (outcome.reason === 'out-of-sequence') {
-        throw new Conflict(`report ${body.seq} of node "${body.node}" is out of sequence${outcome.expectedSeq === null ? '' : ` (expected ${outcome.expectedSeq})`}; send all sessions with reset`)
+        throw new Conflict(
+          `report ${body.seq} of node "${body.node}" is out of sequence${outcome.expectedSeq === null ? '' : ` (expected ${outcome.expectedSeq})`}; send all sessions with reset`,
+        )
       }
       res.set('Retry-After', String(heartbeatSeconds * 4))
-      throw new TooManyRequests(outcome.reason === 'too-many-nodes'
-        ? `broker "${broker}" already has ${outcome.limit} reporting nodes; nothing was recorded`
-        : `broker "${broker}" would have more than ${outcome.limit} reported sessions; nothing was recorded`)
+      throw new TooManyRequests(
+        outcome.reason === 'too-many-nodes'
+          ? `broker "${broker}" already has ${outcome.limit} reporting nodes; nothing was recorded`
+          : `broker "${broker}" would have more than ${outcome.limit} reported sessions; nothing was recorded`,
+      )
     }
-    ctx.log.debug({ broker, node: body.node, seq: body.seq, reset: body.reset, connected: body.connected.length, disconnected: body.disconnected.length }, 'session report')
+    ctx.log.debug(
+      { broker, node: body.node, seq: body.seq, reset: body.reset, connected: body.connected.length, disconnected: body.disconnected.length },
+      'session report',
+    )
     res.set('Cache-Control', 'no-store').json({ applied: true, revision: outcome.revision, sessions: outcome.sessions, heartbeatSeconds })
   })
   return router

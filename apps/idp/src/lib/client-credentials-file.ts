@@ -20,7 +20,12 @@ export interface ClientCredentialsFile<Id extends string> {
  * when the configuration changed, so whoever reads the file finds the
  * current URLs next to the secret.
  */
-export function loadOrCreateClientFile<Id extends string>(dataDir: string, file: string, clientId: Id, urls: { issuer: string; exchange: string }): ClientCredentialsFile<Id> {
+export function loadOrCreateClientFile<Id extends string>(
+  dataDir: string,
+  file: string,
+  clientId: Id,
+  urls: { issuer: string; exchange: string },
+): ClientCredentialsFile<Id> {
   const path = join(dataDir, file)
   const schema = z.object({ issuer: z.string(), exchange: z.string(), clientId: z.literal(clientId), clientSecret: z.string().min(32) })
   const stored = existsSync(path) ? schema.parse(JSON.parse(readFileSync(path, 'utf8'))) : undefined

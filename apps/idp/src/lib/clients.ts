@@ -15,18 +15,23 @@ import { ADMIN_CLIENT_ID, CLI_CLIENT_ID, CONSOLE_CALLBACK_PATH, CONSOLE_CLIENT_I
  */
 export function staticClients(admin: { clientSecret: string }, console?: { clientSecret: string; exchangeUrl: string }): ClientMetadata[] {
   const exchange = console?.exchangeUrl.replace(/\/+$/, '')
-  const consoleClient: ClientMetadata[] = console && exchange ? [{
-      client_id: CONSOLE_CLIENT_ID,
-      client_name: 'mqtt-oidc console',
-      application_type: 'web',
-      client_secret: hashClientSecret(console.clientSecret),
-      token_endpoint_auth_method: 'client_secret_basic',
-      grant_types: ['authorization_code', 'refresh_token'],
-      response_types: ['code'],
-      redirect_uris: [`${exchange}${CONSOLE_CALLBACK_PATH}`],
-      post_logout_redirect_uris: [`${exchange}/console/signed-out`],
-      scope: 'openid',
-    }] : []
+  const consoleClient: ClientMetadata[] =
+    console && exchange
+      ? [
+          {
+            client_id: CONSOLE_CLIENT_ID,
+            client_name: 'mqtt-oidc console',
+            application_type: 'web',
+            client_secret: hashClientSecret(console.clientSecret),
+            token_endpoint_auth_method: 'client_secret_basic',
+            grant_types: ['authorization_code', 'refresh_token'],
+            response_types: ['code'],
+            redirect_uris: [`${exchange}${CONSOLE_CALLBACK_PATH}`],
+            post_logout_redirect_uris: [`${exchange}/console/signed-out`],
+            scope: 'openid',
+          },
+        ]
+      : []
   return [
     ...consoleClient,
     {

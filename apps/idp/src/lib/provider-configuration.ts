@@ -75,7 +75,10 @@ export function buildProviderConfiguration(input: ProviderConfigurationInput): C
   return {
     adapter: createOidcAdapter(input.store),
     jwks: { keys: [...input.jwks] },
-    clients: staticClients({ clientSecret: input.adminClientSecret }, input.consoleClientSecret === undefined ? undefined : { clientSecret: input.consoleClientSecret, exchangeUrl }),
+    clients: staticClients(
+      { clientSecret: input.adminClientSecret },
+      input.consoleClientSecret === undefined ? undefined : { clientSecret: input.consoleClientSecret, exchangeUrl },
+    ),
     findAccount,
     // Authorization code only: no implicit or hybrid responses.
     responseTypes: ['code'],
@@ -99,7 +102,8 @@ export function buildProviderConfiguration(input: ProviderConfigurationInput): C
     clientBasedCORS: () => false,
     // The console's server keeps its session alive with refresh tokens bound to the IdP session
     // (no offline_access: signing out at the IdP ends them).
-    issueRefreshToken: async (_ctx, client, code) => client.grantTypeAllowed('refresh_token') && (code.scopes.has('offline_access') || client.clientId === CONSOLE_CLIENT_ID),
+    issueRefreshToken: async (_ctx, client, code) =>
+      client.grantTypeAllowed('refresh_token') && (code.scopes.has('offline_access') || client.clientId === CONSOLE_CLIENT_ID),
     // A person's access token for the exchange names them, so its audit log can.
     extraTokenClaims: async (_ctx, token) => personClaims(input.store, (token as { accountId?: string }).accountId),
     // Public clients cannot keep a refresh token secret: every use rotates it.

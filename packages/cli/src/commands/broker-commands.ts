@@ -102,9 +102,9 @@ export function addBrokerCommands(program: Command, io: CliIo): void {
     .action(async (id: string, opts: { jti?: string[]; clientId?: string[] }, cmd: Command) => {
       if (opts.clientId === undefined) {
         if (opts.jti === undefined) throw new CliError('give --jti or --client-id (see `mqtt-oidc broker revoke --help`); nothing was revoked')
-        return writeJson(io.stdout, await (await admin(cmd)).revoke(id, opts.jti))
+        return writeJson(io.stdout, await admin(cmd).revoke(id, opts.jti))
       }
-      const change = await (await admin(cmd)).revokeClientIds(id, opts.clientId, opts.jti)
+      const change = await admin(cmd).revokeClientIds(id, opts.clientId, opts.jti)
       writeJson(io.stdout, change)
       if (change.revoked.length === 0) writeLine(io.stderr, `Nothing was revoked: ${opts.clientId.join(', ')} had no live credential${opts.jti ? ' and the jtis were revoked already' : ''}.`)
     })

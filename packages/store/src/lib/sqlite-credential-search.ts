@@ -2,8 +2,15 @@ import type { CredentialQuery, CredentialRecord } from '@mqtt-oidc/core'
 import type { SqliteDatabase } from './sqlite-open.js'
 
 interface Row {
-  jti: string; broker: string; client_id: string; username: string | null; issued_at: number
-  expires_at: number | null; source: 'admin' | 'exchange'; issued_by: string; revoked_at: number | null
+  jti: string
+  broker: string
+  client_id: string
+  username: string | null
+  issued_at: number
+  expires_at: number | null
+  source: 'admin' | 'exchange'
+  issued_by: string
+  revoked_at: number | null
 }
 
 /**
@@ -24,22 +31,32 @@ export function createSqliteCredentialSearch(db: SqliteDatabase): (broker: strin
       AND (@revoked IS NULL OR (r.jti IS NOT NULL) = @revoked)
       AND (@afterIssuedAt IS NULL OR c.issued_at < @afterIssuedAt OR (c.issued_at = @afterIssuedAt AND c.jti < @afterJti))
     ORDER BY c.issued_at DESC, c.jti DESC LIMIT @limit`)
-  return async (broker, q) => (search.all({
-    broker,
-    clientId: q.clientId ?? null,
-    jti: q.jti ?? null,
-    contains: q.contains ?? null,
-    source: q.source ?? null,
-    issuedFrom: q.issuedFrom ?? null,
-    issuedUntil: q.issuedUntil ?? null,
-    expiresFrom: q.expiresFrom ?? null,
-    expiresUntil: q.expiresUntil ?? null,
-    revoked: q.revoked === undefined ? null : Number(q.revoked),
-    afterIssuedAt: q.after?.issuedAt ?? null,
-    afterJti: q.after?.jti ?? null,
-    limit: q.limit,
-  }) as Row[]).map((r) => ({
-    jti: r.jti, broker: r.broker, clientId: r.client_id, username: r.username, issuedAt: r.issued_at,
-    expiresAt: r.expires_at, source: r.source, issuedBy: r.issued_by, revokedAt: r.revoked_at,
-  }))
+  return async (broker, q) =>
+    (
+      search.all({
+        broker,
+        clientId: q.clientId ?? null,
+        jti: q.jti ?? null,
+        contains: q.contains ?? null,
+        source: q.source ?? null,
+        issuedFrom: q.issuedFrom ?? null,
+        issuedUntil: q.issuedUntil ?? null,
+        expiresFrom: q.expiresFrom ?? null,
+        expiresUntil: q.expiresUntil ?? null,
+        revoked: q.revoked === undefined ? null : Number(q.revoked),
+        afterIssuedAt: q.after?.issuedAt ?? null,
+        afterJti: q.after?.jti ?? null,
+        limit: q.limit,
+      }) as Row[]
+    ).map((r) => ({
+      jti: r.jti,
+      broker: r.broker,
+      clientId: r.client_id,
+      username: r.username,
+      issuedAt: r.issued_at,
+      expiresAt: r.expires_at,
+      source: r.source,
+      issuedBy: r.issued_by,
+      revokedAt: r.revoked_at,
+    }))
 }

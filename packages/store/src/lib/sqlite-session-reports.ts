@@ -38,8 +38,9 @@ export function createSqliteSessionReports(db: SqliteDatabase): SessionReportSto
       return { outcome: { applied: false, reason: 'out-of-sequence', expectedSeq: node === undefined ? null : node.seq + 1 }, changed: false }
     }
     const others = (freshNodes.all(report.broker, limits.freshSince) as NodeRow[]).filter((n) => n.node !== report.node)
-    if (node === undefined && others.length >= limits.maxNodes) return { outcome: { applied: false, reason: 'too-many-nodes', limit: limits.maxNodes }, changed: false }
-    let sessions = report.reset ? 0 : node?.sessions ?? 0
+    if (node === undefined && others.length >= limits.maxNodes)
+      return { outcome: { applied: false, reason: 'too-many-nodes', limit: limits.maxNodes }, changed: false }
+    let sessions = report.reset ? 0 : (node?.sessions ?? 0)
     let changed = report.reset && (node?.sessions ?? 0) > 0
     if (report.reset) clearNode.run(report.broker, report.node)
     for (const connection of report.disconnected) {
@@ -84,18 +85,35 @@ export function createSqliteSessionReports(db: SqliteDatabase): SessionReportSto
       return result.outcome
     },
     async list(broker, query) {
-      return (list.all({
-        broker, freshSince: query.freshSince, node: query.node ?? null, clientId: query.clientId ?? null, jti: query.jti ?? null,
-        contains: query.contains ?? null, limit: query.limit,
-      }) as SessionRow[]).map(toReportedSession)
+      return (
+        list.all({
+          broker,
+          freshSince: query.freshSince,
+          node: query.node ?? null,
+          clientId: query.clientId ?? null,
+          jti: query.jti ?? null,
+          contains: query.contains ?? null,
+          limit: query.limit,
+        }) as SessionRow[]
+      ).map(toReportedSession)
     },
-    async nodes(broker, freshSince) { return (freshNodes.all(broker, freshSince) as NodeRow[]).map(toReportingNode) },
-    async revision(broker) { return revisionOf(broker) },
-    async prune(before) { return prune.immediate(before) },
+    async nodes(broker, freshSince) {
+      return (freshNodes.all(broker, freshSince) as NodeRow[]).map(toReportingNode)
+    },
+    async revision(broker) {
+      return revisionOf(broker)
+    },
+    async prune(before) {
+      return prune.immediate(before)
+    },
     watch(listener) {
       listeners.add(listener)
-      return { ready: Promise.resolve(), stop: () => { listeners.delete(listener) } }
+      return {
+        ready: Promise.resolve(),
+        stop: () => {
+          listeners.delete(listener)
+        },
+      }
     },
   }
 }
-

@@ -12,11 +12,23 @@ export function describeConsoleStoreContract(name: string, open: () => Promise<S
     const now = 1_800_000_000
     const broker = (id: string): Broker => ({ id, expiration: null, acl: { pub: ['#'], sub: ['#'] }, url: null, createdAt: now, updatedAt: now })
     const credential = (jti: string, fields: Partial<Credential> = {}): Credential => ({
-      jti, broker: 'demo', clientId: `c-${jti}`, username: null, issuedAt: now, expiresAt: now + 3600, source: 'admin', issuedBy: 'admin', ...fields,
+      jti,
+      broker: 'demo',
+      clientId: `c-${jti}`,
+      username: null,
+      issuedAt: now,
+      expiresAt: now + 3600,
+      source: 'admin',
+      issuedBy: 'admin',
+      ...fields,
     })
 
-    beforeEach(async () => { store = await open() })
-    afterEach(async () => { await store.close() })
+    beforeEach(async () => {
+      store = await open()
+    })
+    afterEach(async () => {
+      await store.close()
+    })
 
     describe('credential search', () => {
       beforeEach(async () => {
@@ -34,7 +46,7 @@ export function describeConsoleStoreContract(name: string, open: () => Promise<S
       const jtis = async (query: Partial<Parameters<Store['credentials']['search']>[1]>) =>
         (await store.credentials.search('demo', { limit: 100, ...query })).map((c) => c.jti)
 
-      it('lists a broker\'s credentials newest first (then by jti, descending), each with its revocation time', async () => {
+      it("lists a broker's credentials newest first (then by jti, descending), each with its revocation time", async () => {
         expect(await store.credentials.search('demo', { limit: 100 })).toEqual([
           { ...credential('j4', { clientId: 'gw-1', issuedAt: now - 10, expiresAt: now - 5 }), revokedAt: null },
           { ...credential('j3', { clientId: 'sensor-1', issuedAt: now - 20, source: 'exchange', issuedBy: 'sub-1' }), revokedAt: null },
@@ -76,29 +88,51 @@ export function describeConsoleStoreContract(name: string, open: () => Promise<S
     describe('session reports', () => {
       const limits = { maxNodes: 2, maxSessions: 3, freshSince: now - 60 }
       const session = (connection: string, fields: Partial<ReportedSession> = {}): Omit<ReportedSession, 'broker' | 'node'> => ({
-        connection, clientId: `client-${connection}`, username: null, jti: `jti-${connection}`, connectedAt: now, expiresAt: now + 600,
-        remoteAddress: '127.0.0.1', ...fields,
+        connection,
+        clientId: `client-${connection}`,
+        username: null,
+        jti: `jti-${connection}`,
+        connectedAt: now,
+        expiresAt: now + 600,
+        remoteAddress: '127.0.0.1',
+        ...fields,
       })
       const report = (node: string, seq: number, fields: Partial<SessionReport> = {}): SessionReport => ({
-        broker: 'demo', node, seq, reset: false, connected: [], disconnected: [], at: now, ...fields,
+        broker: 'demo',
+        node,
+        seq,
+        reset: false,
+        connected: [],
+        disconnected: [],
+        at: now,
+        ...fields,
       })
       const listed = async (query: Partial<Parameters<Store['sessions']['list']>[1]> = {}) =>
         (await store.sessions.list('demo', { freshSince: now - 60, limit: 100, ...query })).map((s) => `${s.node}/${s.connection}`)
 
       it('applies a reset and then reports in sequence, listing the sessions most recently connected first', async () => {
-        expect(await store.sessions.apply(report('a', 1, { reset: true, connected: [session('1', { connectedAt: now - 5 }), session('2')] }), limits))
-          .toEqual({ applied: true, revision: 1, sessions: 2 })
+        expect(await store.sessions.apply(report('a', 1, { reset: true, connected: [session('1', { connectedAt: now - 5 }), session('2')] }), limits)).toEqual({
+          applied: true,
+          revision: 1,
+          sessions: 2,
+        })
         expect(await store.sessions.apply(report('a', 2, { disconnected: ['1'] }), limits)).toEqual({ applied: true, revision: 2, sessions: 1 })
         expect(await store.sessions.list('demo', { freshSince: now - 60, limit: 10 })).toEqual([{ broker: 'demo', node: 'a', ...session('2') }])
         expect(await store.sessions.nodes('demo', now - 60)).toEqual([{ broker: 'demo', node: 'a', seq: 2, reportedAt: now, sessions: 1 }])
       })
 
       it('refuses a report out of sequence (or from a node it never heard reset) and writes nothing', async () => {
-        expect(await store.sessions.apply(report('a', 1, { connected: [session('1')] }), limits))
-          .toEqual({ applied: false, reason: 'out-of-sequence', expectedSeq: null })
+        expect(await store.sessions.apply(report('a', 1, { connected: [session('1')] }), limits)).toEqual({
+          applied: false,
+          reason: 'out-of-sequence',
+          expectedSeq: null,
+        })
         await store.sessions.apply(report('a', 5, { reset: true }), limits)
-        expect(await store.sessions.apply(report('a', 7, { connected: [session('1')] }), limits))
-          .toEqual({ applied: false, reason: 'out-of-sequence', expectedSeq: 6 })
+        expect(await store.sessions.apply(report('a', 7, { connected: [session('1')] }), limits)).toEqual({
+          applied: false,
+          reason: 'out-of-sequence',
+          expectedSeq: 6,
+        })
         expect(await listed()).toEqual([])
         expect(await store.sessions.revision('demo')).toBe(0)
       })
@@ -113,7 +147,11 @@ export function describeConsoleStoreContract(name: string, open: () => Promise<S
         await store.sessions.apply(report('a', 1, { reset: true, connected: [session('1'), session('2')] }), limits)
         await store.sessions.apply(report('a', 2, { connected: [session('2', { clientId: 'again' })] }), limits)
         expect((await store.sessions.list('demo', { freshSince: 0, limit: 10 })).find((s) => s.connection === '2')?.clientId).toBe('again')
-        expect(await store.sessions.apply(report('a', 9, { reset: true, connected: [session('3')] }), limits)).toEqual({ applied: true, revision: 3, sessions: 1 })
+        expect(await store.sessions.apply(report('a', 9, { reset: true, connected: [session('3')] }), limits)).toEqual({
+          applied: true,
+          revision: 3,
+          sessions: 1,
+        })
         expect(await listed()).toEqual(['a/3'])
       })
 
@@ -129,7 +167,10 @@ export function describeConsoleStoreContract(name: string, open: () => Promise<S
       })
 
       it('filters by client id, jti and a part of either', async () => {
-        await store.sessions.apply(report('a', 1, { reset: true, connected: [session('1', { clientId: 'gw-1', jti: 'J-A' }), session('2', { clientId: 'sensor', jti: 'J-B' })] }), limits)
+        await store.sessions.apply(
+          report('a', 1, { reset: true, connected: [session('1', { clientId: 'gw-1', jti: 'J-A' }), session('2', { clientId: 'sensor', jti: 'J-B' })] }),
+          limits,
+        )
         expect(await listed({ clientId: 'gw-1' })).toEqual(['a/1'])
         expect(await listed({ jti: 'J-B' })).toEqual(['a/2'])
         expect(await listed({ contains: 'ens' })).toEqual(['a/2'])
@@ -141,7 +182,11 @@ export function describeConsoleStoreContract(name: string, open: () => Promise<S
         await store.sessions.apply(report('a', 1, { reset: true, connected: [session('1'), session('2')] }), limits)
         await store.sessions.apply(report('b', 1, { reset: true }), limits)
         expect(await store.sessions.apply(report('c', 1, { reset: true }), limits)).toEqual({ applied: false, reason: 'too-many-nodes', limit: 2 })
-        expect(await store.sessions.apply(report('b', 2, { connected: [session('3'), session('4')] }), limits)).toEqual({ applied: false, reason: 'too-many-sessions', limit: 3 })
+        expect(await store.sessions.apply(report('b', 2, { connected: [session('3'), session('4')] }), limits)).toEqual({
+          applied: false,
+          reason: 'too-many-sessions',
+          limit: 3,
+        })
         expect(await listed()).toEqual(['a/1', 'a/2'])
         // The refused report left the node's sequence where it was.
         expect(await store.sessions.apply(report('b', 2, { connected: [session('3')] }), limits)).toEqual({ applied: true, revision: 2, sessions: 1 })
@@ -159,12 +204,18 @@ export function describeConsoleStoreContract(name: string, open: () => Promise<S
         expect(await store.sessions.list('other', { freshSince: 0, limit: 10 })).toHaveLength(1)
       })
 
-      it('tells watchers which broker\'s sessions changed after the commit, and not after a heartbeat', async () => {
+      it("tells watchers which broker's sessions changed after the commit, and not after a heartbeat", async () => {
         const seen: string[] = []
         let wake: () => void = () => {}
-        const watching = store.sessions.watch((b) => { seen.push(b); wake() })
+        const watching = store.sessions.watch((b) => {
+          seen.push(b)
+          wake()
+        })
         await watching.ready
-        const next = () => new Promise<void>((resolve) => { wake = resolve })
+        const next = () =>
+          new Promise<void>((resolve) => {
+            wake = resolve
+          })
         let woken = next()
         await store.sessions.apply(report('a', 1, { reset: true, connected: [session('1')] }), limits)
         await woken
