@@ -224,7 +224,7 @@ describe('the console in Chromium', () => {
     const other = await desktop.newPage()
     await signIn(other, OUTSIDER)
     await other.waitForSelector('main[data-page="not-admin"]')
-    expect(await other.locator('[role="alert"]').textContent()).toBe(
+    expect(await other.locator('[role="alert"]').innerText()).toBe(
       "You signed in as bob, an account that may not administer brokers: the console is for accounts in the identity provider's admin group.",
     )
     await desktop.screenshot(other, 'console-11-not-admin')
