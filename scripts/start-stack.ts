@@ -51,6 +51,7 @@ runService('mqtt-oidc', async (service) => {
     `  OIDC server     ${idp.issuer}   (listening on ${idpConfig.host}:${idpPort})`,
     `  token exchange  ${exchange.issuer}   (listening on ${new URL(exchangeListen).host}; JWKS ${exchange.issuer}/.well-known/jwks.json)`,
     `  MQTT broker     ${mqttUrl}   ${wsUrl}   (broker id "${brokerConfig.brokerId}")`,
+    `  console         ${exchange.issuer}/console   (accounts in ${idpConfig.adminGroup}: pnpm mqtt-oidc users add <name> --group ${idpConfig.adminGroup})`,
     `  state           ${idpConfig.store ? 'PostgreSQL (MQTT_OIDC_STORE)' : dataDir}`,
   ]
   if (demo) {

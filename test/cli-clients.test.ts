@@ -54,7 +54,7 @@ describe('mqtt-oidc clients', () => {
 
   it('list shows built-in and registered clients; update changes only what is given; remove removes', async () => {
     const list = JSON.parse((await cli(['clients', 'list'])).stdout) as Array<{ client_id: string; built_in: boolean }>
-    expect(list.map((c) => `${c.client_id}${c.built_in ? ' (built in)' : ''}`)).toEqual(['dashboard', 'mqtt-oidc-admin (built in)', 'mqtt-oidc-cli (built in)', 'oidc-agent'])
+    expect(list.map((c) => `${c.client_id}${c.built_in ? ' (built in)' : ''}`)).toEqual(['dashboard', 'mqtt-oidc-admin (built in)', 'mqtt-oidc-cli (built in)', 'mqtt-oidc-console (built in)', 'oidc-agent'])
     const updated = json(await cli(['clients', 'update', 'oidc-agent', '--redirect-uri', 'http://127.0.0.1/callback', '--redirect-uri', 'http://localhost']))
     expect(updated).toMatchObject({ redirect_uris: ['http://127.0.0.1/callback', 'http://localhost'], scope: 'openid offline_access mqtt', client_name: 'oidc-agent' })
     // Not at a terminal, so nothing is asked: --yes is what confirms (see cli-confirm.test.ts).

@@ -23,15 +23,18 @@ beforeAll(async () => {
 afterAll(async () => { await stack?.close() })
 
 /** The browser's last hop: follow the redirect to the loopback callback and read the page. */
-async function follow(redirect: URL): Promise<{ status: number; text: string }> {
+async function follow(redirect: URL): Promise<{ status: number; text: string; csp: string | null }> {
   const res = await fetch(redirect)
-  return { status: res.status, text: await res.text() }
+  return { status: res.status, text: await res.text(), csp: res.headers.get('content-security-policy') }
 }
+
+/** The callback page's `<main>`, as served. */
+const mainOf = (html: string | undefined): string | undefined => /<main[\s\S]*<\/main>/.exec(html ?? '')?.[0]
 
 describe('loginWithBrowser (authorization code + PKCE on a loopback redirect)', () => {
   it('signs in, gets an ID token with the MQTT claims and a refresh token that refreshes', async () => {
     let asked: URL | undefined
-    let page: { status: number; text: string } | undefined
+    let page: { status: number; text: string; csp: string | null } | undefined
     const tokens = await loginWithBrowser(config, {
       onAuthorizationUrl: async (url) => {
         asked = new URL(url)
@@ -48,7 +51,14 @@ describe('loginWithBrowser (authorization code + PKCE on a loopback redirect)', 
     expect(q.get('prompt')).toBe('consent')
     expect(q.get('scope')).toBe('openid mqtt offline_access')
     expect(page?.status).toBe(200)
-    expect(page?.text).toContain('Signed in')
+    // Styled like the IdP's pages, says who signed in with which MQTT client id, under a CSP that allows its one stylesheet only.
+    expect(mainOf(page?.text)).toBe([
+      '<main data-page="cli-callback">', '<p class="brand">mqtt-oidc</p>', '<h1 class="ok">Signed in</h1>',
+      `<p>Signed in as <strong>${user.username}</strong>, MQTT client id <code>browser-client-1</code>.</p>`,
+      '<p>You can close this window and return to the terminal.</p>', '</main>',
+    ].join('\n'))
+    expect(page?.text).toContain('<title>Signed in · mqtt-oidc</title>')
+    expect(page?.csp).toMatch(/^default-src 'none'; style-src 'sha256-[A-Za-z0-9+/]+='; frame-ancestors 'none'; base-uri 'none'; form-action 'none'$/)
     expect(decodeJwt(tokens.idToken)).toMatchObject({ sub: expect.any(String), clientid: 'browser-client-1', username: user.username, nonce: q.get('nonce') })
     expect(tokens.refreshToken).toEqual(expect.any(String))
 
@@ -65,7 +75,9 @@ describe('loginWithBrowser (authorization code + PKCE on a loopback redirect)', 
       onAuthorizationUrl: async (url) => {
         const redirect = await completeAuthCodeLogin(url, user)
         redirect.searchParams.set('state', 'forged-state')
-        expect((await follow(redirect)).status).toBe(400)
+        const page = await follow(redirect)
+        expect(page.status).toBe(400)
+        expect(mainOf(page.text)).toBe('<main data-page="cli-callback">\n<p class="brand">mqtt-oidc</p>\n<h1 class="failed">Sign-in failed</h1>\n<p>Return to the terminal to see why.</p>\n</main>')
       },
     }).catch((e: unknown) => e)
     expect(err).toBeInstanceOf(LoginFailed)

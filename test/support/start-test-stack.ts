@@ -9,8 +9,8 @@ import { join } from 'node:path'
 import { freePort } from '@mqtt-oidc/test-support/free-port'
 import type { Store } from '@mqtt-oidc/core'
 import { createSqliteStore } from '@mqtt-oidc/store'
-import { createAccount, createIdp, ensureDemoAccount, loadOrCreateAdminClient } from '@mqtt-oidc/idp'
-import { createExchange, ensureBroker, ensureFeedCredential, type TrustedIssuerOptions } from '@mqtt-oidc/exchange'
+import { createAccount, createIdp, ensureDemoAccount, loadOrCreateAdminClient, loadOrCreateConsoleClient } from '@mqtt-oidc/idp'
+import { createExchange, ensureBroker, ensureFeedCredential, readConsoleClient, type TrustedIssuerOptions } from '@mqtt-oidc/exchange'
 import { createBroker } from '@mqtt-oidc/broker'
 
 export interface TestStack {
@@ -24,8 +24,8 @@ export interface TestStack {
   readonly demo: { username: string; password: string; clientId: string }
   readonly idpStore: Store
   readonly exchangeStore: Store
-  /** Adds an account to the IdP (for a second user). */
-  addAccount(username: string, password: string, clientIds: string[]): Promise<void>
+  /** Adds an account to the IdP (for a second user), in `groups` (e.g. mqtt-oidc-admins, for the console). */
+  addAccount(username: string, password: string, clientIds: string[], groups?: string[]): Promise<void>
   /** The file holding the broker's revocation-feed credential (issued on first call), as the embedded stack lays it out. */
   feedCredentialFile(brokerId: string): Promise<string>
   /** Starts another aedes broker for another broker id, following the same exchange. */
@@ -47,6 +47,8 @@ export interface TestStackOptions {
   trustedIssuers?: TrustedIssuerOptions[]
   /** RFC 7591 registration at the IdP (default off). */
   dynamicRegistration?: boolean
+  /** How often idle broker nodes report their sessions, seconds (default: the exchange's). */
+  sessionHeartbeatSeconds?: number
 }
 
 export async function startTestStack(options: TestStackOptions = {}): Promise<TestStack> {
@@ -74,6 +76,8 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
       devicePollInterval: 1,
       logLevel: 'silent',
       dynamicRegistration: options.dynamicRegistration ?? false,
+      // The console, as `pnpm start` has it: a built-in client whose secret the exchange reads from the data dir.
+      consoleClient: loadOrCreateConsoleClient(dataDir, { issuer: idpUrl, exchange: exchangeUrl }),
       ...(options.idTokenTtl ? { ttl: { idToken: options.idTokenTtl } } : {}),
     })
     const demo = await ensureDemoAccount(idpStore, dataDir)
@@ -90,6 +94,8 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
       idp: { issuer: idpUrl, clientIds: options.idpClientIds ?? ['mqtt-oidc-cli'] },
       trustedIssuers: options.trustedIssuers,
       logLevel: 'silent',
+      console: { client: readConsoleClient(join(dataDir, 'console-client.json')) },
+      ...(options.sessionHeartbeatSeconds ? { sessionHeartbeatSeconds: options.sessionHeartbeatSeconds } : {}),
       ...(options.maxLifetime ? { maxLifetime: options.maxLifetime } : {}),
       ...(options.keepaliveMs ? { keepaliveMs: options.keepaliveMs } : {}),
     })
@@ -115,7 +121,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     return {
       dataDir, configDir, idpUrl, exchangeUrl, mqttUrl: broker.mqttUrl, mqttPort: broker.mqttPort, brokerId: 'demo',
       demo, idpStore, exchangeStore, feedCredentialFile,
-      async addAccount(username, password, clientIds) { await createAccount(idpStore, { username, password, clientIds }) },
+      async addAccount(username, password, clientIds, groups = []) { await createAccount(idpStore, { username, password, clientIds, groups }) },
       startBroker,
       async close() {
         for (const close of closers.reverse()) await close().catch(() => {})

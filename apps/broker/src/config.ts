@@ -5,7 +5,7 @@ import { ConfigError, brokerIdSchema, envSchemas, readEnvironment, stackPorts, s
 /** Env vars of this app start with this prefix; an unknown one is an error. */
 export const ENV_PREFIX = 'MQTT_OIDC_BROKER_'
 
-const { logLevel, oneOf, wholeNumber } = envSchemas
+const { flag, logLevel, oneOf, wholeNumber } = envSchemas
 const port = envSchemas.port()
 /** MQTT's largest remaining length is 268,435,455 bytes (§2.2.3). */
 const packetBytes = wholeNumber(256, 268_435_455)
@@ -91,6 +91,13 @@ const schema = z.object({
   MQTT_OIDC_BROKER_EMQX_API_SECRET: z.string().min(1).optional(),
   /** `redis://host:port[/db]`: nodes of this broker share subscriptions and sessions through Redis. Default: none (one node). */
   MQTT_OIDC_BROKER_REDIS_URL: z.string().refine((v) => URL.canParse(v) && /^rediss?:$/.test(new URL(v).protocol), 'must be a redis:// URL').optional(),
+  /**
+   * Report this node's live sessions (client id, username, jti, connected since, token expiry, address) to the
+   * exchange with the feed credential, for the console: `true` or `false`. Default true.
+   */
+  MQTT_OIDC_BROKER_REPORT_SESSIONS: flag().default(true),
+  /** This node's id in session reports (1-128 printable ASCII), unique among the broker's nodes. Default `<hostname>-<6 random hex>`. */
+  MQTT_OIDC_BROKER_NODE_ID: z.string().regex(/^[\x21-\x7e]{1,128}$/, 'must be 1 to 128 printable ASCII characters').optional(),
   /** pino level. Default `info`. */
   MQTT_OIDC_BROKER_LOG_LEVEL: logLevel().default('info'),
 })
@@ -126,6 +133,10 @@ export interface BrokerConfig {
   readonly emqxApi: { readonly url: string; readonly apiKey: string; readonly apiSecret: string } | undefined
   /** Redis shared by the nodes of this broker; undefined = one node, in memory. */
   readonly redisUrl: string | undefined
+  /** Report live sessions to the exchange. */
+  readonly reportSessions: boolean
+  /** undefined = `<hostname>-<random>`. */
+  readonly nodeId: string | undefined
   readonly logLevel: string
   /** Development-only settings in use (say so once, at start). */
   readonly warnings: readonly string[]
@@ -193,6 +204,8 @@ export function loadBrokerConfig(env: NodeJS.ProcessEnv = process.env, app: 'bro
       ? { url: c.MQTT_OIDC_BROKER_EMQX_API_URL, apiKey: c.MQTT_OIDC_BROKER_EMQX_API_KEY, apiSecret: c.MQTT_OIDC_BROKER_EMQX_API_SECRET }
       : undefined,
     redisUrl: c.MQTT_OIDC_BROKER_REDIS_URL,
+    reportSessions: c.MQTT_OIDC_BROKER_REPORT_SESSIONS,
+    nodeId: c.MQTT_OIDC_BROKER_NODE_ID,
     logLevel: c.MQTT_OIDC_BROKER_LOG_LEVEL,
     warnings,
   }

@@ -1,11 +1,13 @@
-import { randomUUID } from 'node:crypto'
+import { randomBytes, randomUUID } from 'node:crypto'
+import { hostname } from 'node:os'
 import { Aedes } from 'aedes'
 import type { Logger } from 'pino'
 import {
-  attachAedesAuth, createConnectionGate, createConnectThrottle, createFeedGuard, createKeyStore, createRevocationFollower, createVerifier,
+  attachAedesAuth, createConnectionGate, createConnectThrottle, createFeedGuard, createKeyStore, createRevocationFollower, createSessionReporter, createVerifier,
 } from '@mqtt-oidc/broker-auth'
-import type { AedesAuth, ConnectThrottleOptions, FeedPolicy, KeyStore, LogFn, RevocationFollower } from '@mqtt-oidc/broker-auth'
+import type { AedesAuth, ConnectThrottleOptions, FeedPolicy, KeyStore, LogFn, RevocationFollower, SessionReporter } from '@mqtt-oidc/broker-auth'
 import { createBrokerLogger } from './create-broker-logger.js'
+import { reportSessions } from './lib/report-sessions.js'
 import { feedCredentialReader } from './lib/feed-credential-file.js'
 import { createMetrics } from './lib/create-metrics.js'
 import { closeRedisBackends, createRedisBackends } from './lib/redis-backends.js'
@@ -87,6 +89,13 @@ export interface BrokerOptions {
    * Default: none (one node, in memory).
    */
   redisUrl?: string
+  /**
+   * Report this node's live sessions (client id, username, jti, connected since, token expiry,
+   * address) to the exchange with the feed credential, for the console. Default true.
+   */
+  reportSessions?: boolean
+  /** This node's id in session reports, unique among the broker's nodes. Default `<hostname>-<6 random hex>`. */
+  nodeId?: string
 }
 
 export interface BrokerAddresses {
@@ -132,6 +141,7 @@ export function createBroker(options: BrokerOptions): Broker {
   let aedes: Aedes | undefined
   let auth: AedesAuth | undefined
   let redis: RedisBackends | undefined
+  let reporter: SessionReporter | undefined
   let redisClosed: Promise<void> | undefined
   let servers: Closable[] = []
 
@@ -183,8 +193,11 @@ export function createBroker(options: BrokerOptions): Broker {
       throttle: observeThrottle(createConnectThrottle(options.connectFailures), metrics),
       log,
     })
+    reporter = options.reportSessions === false ? undefined : createSessionReporter({
+      exchangeUrl: options.exchangeUrl, broker: options.brokerId, node: options.nodeId ?? `${hostname()}-${randomBytes(3).toString('hex')}`, credential, log,
+    })
     auth = attachAedesAuth(broker, {
-      verifier, follower: f, feedGuard, log,
+      verifier, follower: f, feedGuard, log, sessions: reporter && reportSessions(reporter),
       onConnect: (code, client, connack) => {
         metrics.connect(code, connack === undefined ? 'none' : String(connack))
         if (code !== undefined) gate.refused(code, client)
@@ -228,9 +241,11 @@ export function createBroker(options: BrokerOptions): Broker {
     keys?.close()
     closing.push(follower?.close() ?? Promise.resolve())
     await Promise.all(closing)
+    // After aedes closed its clients: the last report says this node holds nothing.
+    await reporter?.close()
     await redisClosed
     servers = []
-    redis = redisClosed = undefined
+    redis = redisClosed = reporter = undefined
     aedes = auth = undefined
     logger.info({ broker: options.brokerId }, 'broker closed')
   }

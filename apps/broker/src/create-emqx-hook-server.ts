@@ -1,7 +1,9 @@
 import { createServer } from 'node:http'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Logger } from 'pino'
-import { createEmqxHooks, createFeedGuard, createKeyStore, createRevocationFollower, createVerifier } from '@mqtt-oidc/broker-auth'
+import { randomBytes } from 'node:crypto'
+import { hostname } from 'node:os'
+import { createEmqxHooks, createFeedGuard, createKeyStore, createRevocationFollower, createSessionReporter, createVerifier } from '@mqtt-oidc/broker-auth'
 import type { FeedPolicy, LogFn, RevocationFollower } from '@mqtt-oidc/broker-auth'
 import { createBrokerLogger } from './create-broker-logger.js'
 import { feedCredentialReader } from './lib/feed-credential-file.js'
@@ -10,6 +12,7 @@ import { brokerReadiness } from './lib/broker-readiness.js'
 import { createMetrics } from './lib/create-metrics.js'
 import { observeVerifier } from './lib/observe-verifier.js'
 import { bind, closeAll } from './lib/listeners.js'
+import { createEmqxSessionReports } from './lib/emqx-session-reports.js'
 
 export interface EmqxHookServerOptions {
   /** The EMQX broker's id: the `aud` its tokens carry. Required. */
@@ -40,6 +43,14 @@ export interface EmqxHookServerOptions {
    * Default: none (a revoked session is only denied further publish/subscribe).
    */
   emqxApi?: { url: string; apiKey: string; apiSecret: string }
+  /**
+   * Report the sessions this hook authenticated to the exchange (with the feed credential), for the
+   * console: gone on revocation, token expiry or re-authentication; EMQX does not tell the hook of other
+   * disconnects. Default true.
+   */
+  reportSessions?: boolean
+  /** This hook's id in session reports. Default `<hostname>-<6 random hex>`. */
+  nodeId?: string
   logger?: Logger
 }
 
@@ -112,7 +123,11 @@ export function createEmqxHookServer(options: EmqxHookServerOptions): EmqxHookSe
       issuer: options.issuer ?? options.exchangeUrl.replace(/\/+$/, ''), audience: options.brokerId, jwksUri: '',
       keys, revocations: f, clockTolerance: options.clockTolerance, log,
     }), metrics.verification)
-    const emqx = createEmqxHooks({ verifier, revocations: f, feedGuard, onConnect: (code) => metrics.connect(code, ''), log })
+    const reporter = options.reportSessions === false ? undefined : createSessionReporter({
+      exchangeUrl: options.exchangeUrl, broker: options.brokerId, node: options.nodeId ?? `${hostname()}-${randomBytes(3).toString('hex')}`, credential, log,
+    })
+    const reports = reporter && createEmqxSessionReports(reporter)
+    const emqx = createEmqxHooks({ verifier, revocations: f, feedGuard, onConnect: (code) => metrics.connect(code, ''), log, sessions: reports })
     made.hooks = emqx
     let listening = false
     const health = {
@@ -120,9 +135,14 @@ export function createEmqxHookServer(options: EmqxHookServerOptions): EmqxHookSe
       metrics: async () => ({ contentType: metrics.contentType, body: await metrics.render() }),
     }
     const api = options.emqxApi
-    const offRevoked = api ? f.on('revoked', (jti) => {
-      for (const clientId of emqx.clientsOf(jti)) void kick(api, clientId, jti)
+    const offRevoked = api || reports ? f.on('revoked', (jti) => {
+      for (const clientId of emqx.clientsOf(jti)) {
+        reports?.ended(clientId)
+        if (api) void kick(api, clientId, jti)
+      }
     }) : undefined
+    const sweep = reports && setInterval(() => reports.sweep(Math.floor(Date.now() / 1000)), 5000)
+    sweep?.unref()
     await Promise.all([keys.refresh(), f.ready()])
     const server = createServer((req, res) => {
       const path = new URL(req.url ?? '/', 'http://x').pathname
@@ -146,8 +166,9 @@ export function createEmqxHookServer(options: EmqxHookServerOptions): EmqxHookSe
     close = async () => {
       listening = false
       offRevoked?.()
+      clearInterval(sweep)
       keys.close()
-      await Promise.all([closeAll([server]), f.close()])
+      await Promise.all([closeAll([server]), f.close(), reporter?.close()])
     }
     const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`
     logger.info({ broker: options.brokerId, url }, 'EMQX hook listening')

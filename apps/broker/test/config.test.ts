@@ -40,6 +40,8 @@ describe('MQTT_OIDC_BROKER_* configuration', () => {
       emqxHookPort: 8991,
       emqxApi: undefined,
       redisUrl: undefined,
+      reportSessions: true,
+      nodeId: undefined,
       logLevel: 'info',
       warnings: ['plain HTTP for keys and revocations (http://localhost:4001): development only'],
     })
@@ -114,6 +116,8 @@ describe('MQTT_OIDC_BROKER_* configuration', () => {
 
   it('reads the Redis URL shared by the nodes of one broker, and refuses any other scheme', () => {
     expect(loadBrokerConfig({ MQTT_OIDC_BROKER_REDIS_URL: 'redis://redis:6379/2' }).redisUrl).toBe('redis://redis:6379/2')
+    expect(loadBrokerConfig({ MQTT_OIDC_BROKER_REPORT_SESSIONS: 'false', MQTT_OIDC_BROKER_NODE_ID: 'plant-7-a' })).toMatchObject({ reportSessions: false, nodeId: 'plant-7-a' })
+    expect(problemsOf({ MQTT_OIDC_BROKER_NODE_ID: 'has space' })).toEqual(['MQTT_OIDC_BROKER_NODE_ID must be 1 to 128 printable ASCII characters'])
     expect(problemsOf({ MQTT_OIDC_BROKER_REDIS_URL: 'http://redis:6379' })).toEqual(['MQTT_OIDC_BROKER_REDIS_URL must be a redis:// URL'])
   })
 

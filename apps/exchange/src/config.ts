@@ -6,11 +6,12 @@ import { DEFAULT_KEY_LEAD_SECONDS } from '@mqtt-oidc/jose'
 import type { ExchangeOptions } from './create-exchange.js'
 import type { RateLimit } from '@mqtt-oidc/core'
 import { claimReader } from './lib/trusted-issuers.js'
+import { readConsoleClient } from './console/read-console-client.js'
 
 /** Env vars of this app start with this prefix; an unknown one is an error. */
 export const ENV_PREFIX = 'MQTT_OIDC_EXCHANGE_'
 
-const { duration, httpUrl, logLevel, port, portBase, storeUrl, wholeNumber } = envSchemas
+const { duration, flag, httpUrl, logLevel, port, portBase, storeUrl, wholeNumber } = envSchemas
 
 const RATE_LIMIT_MESSAGE = 'must be <requests>/<window> such as 20/1m (requests 1 or more, window 1s..1d), or none'
 
@@ -150,6 +151,26 @@ const envSchema = z.object({
   MQTT_OIDC_EXCHANGE_FEED_MAX_STREAMS: wholeNumber(1, 1_000_000).default(10_000),
   /** Revocation streams one broker may hold open (one per broker node, plus EMQX hooks); more get 429. Default 16. */
   MQTT_OIDC_EXCHANGE_FEED_MAX_STREAMS_PER_BROKER: wholeNumber(1, 10_000).default(16),
+  /** Serve the web console at /console (for accounts in the IdP's admin group): true or false. Default true. */
+  MQTT_OIDC_EXCHANGE_CONSOLE: flag().default(true),
+  /** The console's client credentials at the IdP, which writes them (mode 0600). Default `<data dir>/console-client.json`. */
+  MQTT_OIDC_EXCHANGE_CONSOLE_CLIENT_FILE: z.string().min(1).optional(),
+  /** A console session lasts at most this long (duration). Default 8h. */
+  MQTT_OIDC_EXCHANGE_CONSOLE_SESSION_TTL: duration().default(8 * 3600),
+  /** A console session unused this long ends (duration). Default 1h. */
+  MQTT_OIDC_EXCHANGE_CONSOLE_IDLE_TIMEOUT: duration().default(3600),
+  /**
+   * Where the exchange sends its own requests to the IdP (the console's discovery, token and revocation
+   * requests) when the IdP's issuer URL is not reachable from here, e.g. `http://idp:4000` on a compose
+   * network. Default: the IdP issuer.
+   */
+  MQTT_OIDC_EXCHANGE_IDP_FETCH_FROM: httpUrl().optional(),
+  /** How often a broker node reports its sessions when nothing changed (duration); one silent for three is taken for gone. Default 15s. */
+  MQTT_OIDC_EXCHANGE_SESSION_HEARTBEAT: duration().default(15),
+  /** Most broker nodes reporting sessions per broker. Default 64. */
+  MQTT_OIDC_EXCHANGE_MAX_REPORTING_NODES: wholeNumber(1, 10_000).default(64),
+  /** Most reported sessions kept per broker (what the console lists). Default 1000000. */
+  MQTT_OIDC_EXCHANGE_MAX_REPORTED_SESSIONS: wholeNumber(1, 100_000_000).default(1_000_000),
   /** pino level. Default info. */
   MQTT_OIDC_EXCHANGE_LOG_LEVEL: logLevel().default('info'),
 })
@@ -186,6 +207,12 @@ export interface ExchangeConfig {
   readonly feedCredentialDir: string
   readonly maxFeedStreams: number
   readonly maxFeedStreamsPerBroker: number
+  /** The web console; undefined = turned off. */
+  readonly console: { readonly clientFile: string; readonly idpFetchFrom: string | undefined; readonly sessionSeconds: number; readonly idleSeconds: number } | undefined
+  /** Seconds. */
+  readonly sessionHeartbeatSeconds: number
+  readonly maxReportingNodes: number
+  readonly maxReportedSessions: number
   readonly logLevel: string
   /** One line saying what is only safe for development, if anything. */
   readonly devWarning: string | undefined
@@ -226,6 +253,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ExchangeConfig
     feedCredentialDir: resolve(c.MQTT_OIDC_EXCHANGE_FEED_CREDENTIAL_DIR ?? join(c.MQTT_OIDC_DATA_DIR, 'feed-credentials')),
     maxFeedStreams: c.MQTT_OIDC_EXCHANGE_FEED_MAX_STREAMS,
     maxFeedStreamsPerBroker: c.MQTT_OIDC_EXCHANGE_FEED_MAX_STREAMS_PER_BROKER,
+    console: c.MQTT_OIDC_EXCHANGE_CONSOLE
+      ? {
+        clientFile: resolve(c.MQTT_OIDC_EXCHANGE_CONSOLE_CLIENT_FILE ?? join(c.MQTT_OIDC_DATA_DIR, 'console-client.json')),
+        idpFetchFrom: c.MQTT_OIDC_EXCHANGE_IDP_FETCH_FROM,
+        sessionSeconds: c.MQTT_OIDC_EXCHANGE_CONSOLE_SESSION_TTL,
+        idleSeconds: c.MQTT_OIDC_EXCHANGE_CONSOLE_IDLE_TIMEOUT,
+      }
+      : undefined,
+    sessionHeartbeatSeconds: c.MQTT_OIDC_EXCHANGE_SESSION_HEARTBEAT,
+    maxReportingNodes: c.MQTT_OIDC_EXCHANGE_MAX_REPORTING_NODES,
+    maxReportedSessions: c.MQTT_OIDC_EXCHANGE_MAX_REPORTED_SESSIONS,
     logLevel: c.MQTT_OIDC_EXCHANGE_LOG_LEVEL,
     devWarning: insecure.length > 0 ? `development only: plain HTTP issuers (${insecure.join(', ')}); use https in production` : undefined,
   }
@@ -254,5 +292,14 @@ export function exchangeOptionsFromConfig(config: ExchangeConfig) {
     maxLiveAdminCredentials: config.maxLiveAdminCredentials,
     maxFeedStreams: config.maxFeedStreams,
     maxFeedStreamsPerBroker: config.maxFeedStreamsPerBroker,
+    console: config.console && {
+      client: readConsoleClient(config.console.clientFile),
+      idpFetchFrom: config.console.idpFetchFrom,
+      sessionSeconds: config.console.sessionSeconds,
+      idleSeconds: config.console.idleSeconds,
+    },
+    sessionHeartbeatSeconds: config.sessionHeartbeatSeconds,
+    maxReportingNodes: config.maxReportingNodes,
+    maxReportedSessions: config.maxReportedSessions,
   } satisfies Partial<ExchangeOptions>
 }

@@ -31,10 +31,17 @@ import { adminKeyRoutes } from './routes/admin-keys.js'
 import { revocationFeedRoutes } from './routes/revocation-feed.js'
 import { adminFeedCredentialRoutes } from './routes/admin-feed-credentials.js'
 import { tokenStatusRoutes } from './routes/token-status.js'
+import { sessionReportRoutes } from './routes/session-reports.js'
+import { adminSessionRoutes } from './routes/admin-sessions.js'
+import { adminCredentialListRoutes } from './routes/admin-credential-list.js'
+import { adminRevocationHistoryRoutes } from './routes/admin-revocation-history.js'
+import { adminWhoamiRoutes } from './routes/admin-whoami.js'
 import { createFeedStreams } from './lib/feed-streams.js'
 import type { FeedStreams } from './lib/feed-streams.js'
 import { isTokenRequest, tokenEndpoint } from './routes/token.js'
 import { wellKnownRoutes } from './routes/well-known.js'
+import { createConsole } from './console/create-console.js'
+import type { ConsoleOptions } from './console/console-options.js'
 
 /** ACL template of brokers created without one: pub+sub `devices/${clientid}/#`. */
 export const DEFAULT_EXCHANGE_ACL: Acl = Object.freeze({
@@ -96,6 +103,17 @@ export interface ExchangeOptions {
   readonly maxFeedStreams?: number | undefined
   /** Revocation streams one broker may hold open (one per node, plus hooks); more get 429. Default 16. */
   readonly maxFeedStreamsPerBroker?: number | undefined
+  /** How often a broker node reports its sessions when nothing changed, seconds (sent to it with every answer); a node silent for three is taken for gone. Default 15. */
+  readonly sessionHeartbeatSeconds?: number | undefined
+  /** Most broker nodes reporting sessions per broker. Default DEFAULT_MAX_REPORTING_NODES (64). */
+  readonly maxReportingNodes?: number | undefined
+  /** Most reported sessions per broker (what the store keeps for the console). Default DEFAULT_MAX_REPORTED_SESSIONS (1000000). */
+  readonly maxReportedSessions?: number | undefined
+  /**
+   * The web console at /console (people of the IdP's admin group sign in with the code flow; every action
+   * goes through this admin API with their own token). Default: none, and /console says it is not set up.
+   */
+  readonly console?: ConsoleOptions | undefined
   /** Current time in epoch seconds (tests move it). Default the system clock. */
   readonly now?: (() => number) | undefined
   readonly logger?: Logger | undefined
@@ -153,6 +171,15 @@ export const DEFAULT_ADMIN_ISSUE_RATE_LIMIT: RateLimit = Object.freeze({ request
  */
 export const DEFAULT_MAX_LIVE_ADMIN_CREDENTIALS = 100_000
 
+/** Default heartbeat of broker nodes' session reports, seconds. */
+export const DEFAULT_SESSION_HEARTBEAT_SECONDS = 15
+
+/** 64 reporting nodes per broker: a large cluster, and a bound on what one broker's credential can make the store keep. */
+export const DEFAULT_MAX_REPORTING_NODES = 64
+
+/** 1,000,000 reported sessions per broker: the fleet size the design aims at, and a bound on one broker's rows. */
+export const DEFAULT_MAX_REPORTED_SESSIONS = 1_000_000
+
 /**
  * The token-exchange service and admin API (RFC 8693 + the Cloudflare-style
  * credential lifecycle).
@@ -167,6 +194,7 @@ export function createExchange(options: ExchangeOptions): Exchange {
   let keys: SigningKeys | undefined
   let server: Server | undefined
   let metricsServer: Server | undefined
+  let selfUrl: string | undefined
   let pruneTimer: NodeJS.Timeout | undefined
   const streams = createFeedStreams({ maxStreams: options.maxFeedStreams ?? 10_000, maxStreamsPerBroker: options.maxFeedStreamsPerBroker ?? 16 })
   const joseLog: LogFn = (level, msg, fields) => log[level](fields ?? {}, msg)
@@ -212,8 +240,27 @@ export function createExchange(options: ExchangeOptions): Exchange {
     keyLeadTime: options.keyLeadTime ?? DEFAULT_KEY_LEAD_SECONDS,
     now,
     metrics,
+    sessions: {
+      notifier: createRevocationNotifier(options.store.sessions),
+      heartbeatSeconds: options.sessionHeartbeatSeconds ?? DEFAULT_SESSION_HEARTBEAT_SECONDS,
+      maxNodes: options.maxReportingNodes ?? DEFAULT_MAX_REPORTING_NODES,
+      maxSessions: options.maxReportedSessions ?? DEFAULT_MAX_REPORTED_SESSIONS,
+    },
   }
-  const app = createApp(ctx, streams)
+  const consoleRouter = createConsole({
+    options: options.console,
+    store: options.store,
+    issuer: ctx.issuer,
+    selfUrl: () => {
+      if (selfUrl === undefined) throw new Error('the exchange\'s address is known only after listen()')
+      return selfUrl
+    },
+    idpIssuer: idp.issuer,
+    idpKeys: idp.keys,
+    log,
+    now,
+  })
+  const app = createApp(ctx, streams, consoleRouter)
   const token = tokenEndpoint(ctx)
   const cutoffs = createCutoffFollower({ identityStore: ctx.identityStore, store, log, pollMs: options.cutoffPollMs ?? 1000, now })
   // Ready once it serves with its signing keys, while its stores answer.
@@ -237,6 +284,8 @@ export function createExchange(options: ExchangeOptions): Exchange {
       keys = await loadSigningKeys(store, { now: ctx.now, retainSeconds: Math.max(maxLifetime, defaultCredentialLifetime), retainedUntil: keyUsage.lastExpiry })
       // Revocations committed through any instance sharing the store reach our streams from here on.
       await ctx.notifier.start()
+      // So do session reports, for the admin API's session streams (a console watching).
+      await ctx.sessions.notifier.start()
       // Accounts disabled while this instance was down lose their live credentials now.
       await cutoffs.start()
       const host = options.host ?? '127.0.0.1'
@@ -250,12 +299,13 @@ export function createExchange(options: ExchangeOptions): Exchange {
       await new Promise<void>((resolve, reject) => {
         srv.once('error', reject)
         srv.listen(options.port ?? 0, host, () => { srv.off('error', reject); resolve() })
-      }).catch(async (err: unknown) => { ctx.notifier.stop(); await cutoffs.stop(); throw err })
+      }).catch(async (err: unknown) => { ctx.notifier.stop(); ctx.sessions.notifier.stop(); await cutoffs.stop(); throw err })
       void prune(ctx)
       pruneTimer = setInterval(() => void prune(ctx), options.pruneIntervalMs ?? 3_600_000)
       pruneTimer.unref()
       const { port } = srv.address() as AddressInfo
       const url = `http://${localHost(host)}:${port}`
+      selfUrl = url
       issuer ??= `http://127.0.0.1:${port}`
       let metricsUrl: string | undefined
       if (options.metricsPort !== undefined) {
@@ -276,6 +326,7 @@ export function createExchange(options: ExchangeOptions): Exchange {
       server = undefined
       clearInterval(pruneTimer)
       ctx.notifier.stop()
+      ctx.sessions.notifier.stop()
       await cutoffs.stop()
       for (const i of issuers) i.keys.close()
       streams.endAll()
@@ -297,35 +348,48 @@ export function createExchange(options: ExchangeOptions): Exchange {
   }
 }
 
-/** Drops what the store keeps about tokens that expired over PRUNE_GRACE ago: its credential records and revocations. */
+/**
+ * Drops what the store keeps about tokens that expired over PRUNE_GRACE ago
+ * (credential records and revocations), and the sessions of broker nodes
+ * that stopped reporting that long ago.
+ */
 async function prune(ctx: ExchangeContext): Promise<void> {
   const before = ctx.now() - PRUNE_GRACE
   try {
-    const [revocations, credentials] = await Promise.all([ctx.store.revocations.prune(before), ctx.store.credentials.prune(before)])
-    if (revocations + credentials > 0) ctx.log.info({ revocations, credentials }, 'pruned the records of expired tokens')
+    const [revocations, credentials, nodes] = await Promise.all([
+      ctx.store.revocations.prune(before), ctx.store.credentials.prune(before), ctx.store.sessions.prune(before),
+    ])
+    if (revocations + credentials + nodes > 0) ctx.log.info({ revocations, credentials, nodes }, 'pruned the records of expired tokens and silent broker nodes')
   } catch (err) {
     // The store may be away for a while (a PostgreSQL restart); the next round catches up.
     ctx.log.warn({ err }, 'pruning the records of expired tokens failed')
   }
 }
 
-function createApp(ctx: ExchangeContext, streams: FeedStreams): express.Express {
+function createApp(ctx: ExchangeContext, streams: FeedStreams, consoleRouter: express.Router): express.Express {
   const app = express()
   app.disable('x-powered-by')
   app.set('etag', 'strong')
+  // Before the body parsers: session reports have a body limit of their own.
+  app.use(sessionReportRoutes(ctx))
   app.use(express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 50 }))
   app.use(express.json({ limit: '256kb' }))
   app.use(wellKnownRoutes(ctx))
   app.use(revocationFeedRoutes(ctx, streams))
   app.use(tokenStatusRoutes(ctx))
+  app.use('/console', consoleRouter)
   app.use('/admin', requireAdmin({ issuer: ctx.idp.issuer, audience: ctx.issuer, keys: ctx.idp.keys, onVerify: (code) => ctx.metrics.verification('admin', code) }))
   app.use('/admin/brokers/:id', (req: Request<{ id: string }>, res: Response, next: NextFunction) => {
     requireBrokerScope(res, req.params.id)
     next()
   })
+  app.use(adminWhoamiRoutes())
   app.use(adminBrokerRoutes(ctx))
   app.use(adminCredentialRoutes(ctx))
+  app.use(adminCredentialListRoutes(ctx))
+  app.use(adminRevocationHistoryRoutes(ctx))
   app.use(adminRevocationRoutes(ctx))
+  app.use(adminSessionRoutes(ctx))
   app.use(adminKeyRoutes(ctx))
   app.use(adminFeedCredentialRoutes(ctx, streams))
   app.use((req: Request) => { throw new NotFound(`no route for ${req.method} ${req.path}`) })

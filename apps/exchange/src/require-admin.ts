@@ -18,6 +18,10 @@ export interface AdminPolicy {
 export interface AdminIdentity {
   readonly sub: string | undefined
   readonly clientId: string | undefined
+  /** A person's username (our IdP puts it in the access tokens it issues to people); undefined for a client's own token. */
+  readonly username: string | undefined
+  /** When the access token expires, epoch seconds. */
+  readonly expiresAt: number | undefined
   /** 'all' (scope mqtt-oidc:admin), or the brokers named by `mqtt-oidc:admin:broker:<id>` scopes. */
   readonly brokers: 'all' | readonly string[]
 }
@@ -80,6 +84,8 @@ export function requireAdmin(policy: AdminPolicy): RequestHandler {
     const identity: AdminIdentity = {
       sub: typeof payload.sub === 'string' ? payload.sub : undefined,
       clientId: typeof payload.client_id === 'string' ? payload.client_id : undefined,
+      username: typeof payload.username === 'string' && payload.username.length <= 256 ? payload.username : undefined,
+      expiresAt: typeof payload.exp === 'number' ? payload.exp : undefined,
       brokers: scopes.includes(ADMIN_SCOPE) ? 'all' : scoped,
     }
     res.locals.admin = identity
@@ -124,8 +130,15 @@ export function mayActOn(res: Response, broker: string): boolean {
   return admin?.brokers === 'all' || (admin?.brokers.includes(broker) ?? false)
 }
 
-/** The acting admin as a short string for logs: `sub`, else `client_id`. */
+/** The acting admin as a short string for logs and records: a person's username, else `sub`, else `client_id`. */
 export function adminName(res: Response): string {
   const admin = res.locals.admin as AdminIdentity | undefined
-  return admin?.sub ?? admin?.clientId ?? 'unknown'
+  return admin?.username ?? admin?.sub ?? admin?.clientId ?? 'unknown'
+}
+
+/** The acting admin's identifiers besides its name, for the audit log: a person's account id and the app they acted through. */
+export function adminDetails(res: Response): Record<string, string> {
+  const admin = res.locals.admin as AdminIdentity | undefined
+  if (admin?.username === undefined) return {}
+  return { ...(admin.sub ? { sub: admin.sub } : {}), ...(admin.clientId ? { via: admin.clientId } : {}) }
 }

@@ -25,9 +25,26 @@ describe('loadConfig (MQTT_OIDC_EXCHANGE_* environment)', () => {
       feedCredentialDir: resolve('./.data/feed-credentials'),
       maxFeedStreams: 10_000,
       maxFeedStreamsPerBroker: 16,
+      console: { clientFile: resolve('./.data/console-client.json'), idpFetchFrom: undefined, sessionSeconds: 28800, idleSeconds: 3600 },
+      sessionHeartbeatSeconds: 15,
+      maxReportingNodes: 64,
+      maxReportedSessions: 1_000_000,
       logLevel: 'info',
       devWarning: 'development only: plain HTTP issuers (http://localhost:4001, http://localhost:4000); use https in production',
     })
+  })
+
+  it('reads the console\'s and the session reports\' settings, and turns the console off', () => {
+    expect(loadConfig({
+      MQTT_OIDC_DATA_DIR: '/data', MQTT_OIDC_EXCHANGE_CONSOLE_SESSION_TTL: '12h', MQTT_OIDC_EXCHANGE_CONSOLE_IDLE_TIMEOUT: '20m',
+      MQTT_OIDC_EXCHANGE_IDP_FETCH_FROM: 'http://idp:4000', MQTT_OIDC_EXCHANGE_SESSION_HEARTBEAT: '30s',
+      MQTT_OIDC_EXCHANGE_MAX_REPORTING_NODES: '8', MQTT_OIDC_EXCHANGE_MAX_REPORTED_SESSIONS: '5000',
+    })).toMatchObject({
+      console: { clientFile: '/data/console-client.json', idpFetchFrom: 'http://idp:4000', sessionSeconds: 43200, idleSeconds: 1200 },
+      sessionHeartbeatSeconds: 30, maxReportingNodes: 8, maxReportedSessions: 5000,
+    })
+    expect(loadConfig({ MQTT_OIDC_EXCHANGE_CONSOLE: 'false' }).console).toBeUndefined()
+    expect(loadConfig({ MQTT_OIDC_EXCHANGE_CONSOLE_CLIENT_FILE: '/secrets/console.json' }).console?.clientFile).toBe('/secrets/console.json')
   })
 
   it('reads the limits as <n>/<window> (or "none"), the live-credential quota as a count (or "none"), and refuses anything else', () => {

@@ -8,7 +8,7 @@ export const ENV_PREFIX = 'MQTT_OIDC_IDP_'
 const { duration, flag, httpUrl: url, logLevel, port, portBase, storeUrl, wholeNumber } = envSchemas
 
 const envSchema = z.object({
-  /** Data directory (shared by all apps); holds idp.sqlite, admin-client.json, demo-account.json, idp-cookie-keys.json. Default ./.data. */
+  /** Data directory (shared by all apps); holds idp.sqlite, admin-client.json, console-client.json, demo-account.json, idp-cookie-keys.json. Default ./.data. */
   MQTT_OIDC_DATA_DIR: z.string().min(1).default('./.data'),
   /** Shared store (all apps): a postgres:// URL, so several instances share state. Default unset: <dataDir>/idp.sqlite. */
   MQTT_OIDC_STORE: storeUrl().optional(),
@@ -41,6 +41,10 @@ const envSchema = z.object({
    * made by an admin (`mqtt-oidc clients registration-token`). Default false.
    */
   MQTT_OIDC_IDP_DYNAMIC_REGISTRATION: flag().default(false),
+  /** Accounts in this group may use the exchange's console (only they get the admin scope through it). Default mqtt-oidc-admins. */
+  MQTT_OIDC_IDP_ADMIN_GROUP: z.string().trim().min(1).max(256).default('mqtt-oidc-admins'),
+  /** Documentation URL the IdP's root page (`/`) links to. Default: none (no link). */
+  MQTT_OIDC_IDP_DOCS_URL: url().optional(),
   /** pino level. Default info. */
   MQTT_OIDC_IDP_LOG_LEVEL: logLevel().default('info'),
 })
@@ -64,6 +68,10 @@ export interface IdpConfig {
   readonly trustedProxies: number
   /** RFC 7591 registration with initial access tokens (IdpOptions.dynamicRegistration). */
   readonly dynamicRegistration: boolean
+  /** Members may use the console (IdpOptions.adminGroup). */
+  readonly adminGroup: string
+  /** Linked from the root page (IdpOptions.docsUrl). */
+  readonly docsUrl: string | undefined
   readonly logLevel: string
   /** One line saying what is only safe for development, if anything. */
   readonly devWarning: string | undefined
@@ -108,6 +116,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): IdpConfig {
     demoAccount,
     trustedProxies: c.MQTT_OIDC_IDP_TRUSTED_PROXIES,
     dynamicRegistration: c.MQTT_OIDC_IDP_DYNAMIC_REGISTRATION,
+    adminGroup: c.MQTT_OIDC_IDP_ADMIN_GROUP,
+    docsUrl: c.MQTT_OIDC_IDP_DOCS_URL,
     logLevel: c.MQTT_OIDC_IDP_LOG_LEVEL,
     devWarning: devOnly.length > 0 ? `development only: ${devOnly.join(' and ')}; not for production` : undefined,
   }

@@ -6,7 +6,7 @@ import type { Logger } from 'pino'
 import { createHealthServer, handleHealthRequest, type HealthEndpoints, type Store } from '@mqtt-oidc/core'
 import { observeStore } from '@mqtt-oidc/store'
 import { createIdpLogger } from './create-idp-logger.js'
-import { ADMIN_CLIENT_ID } from './lib/constants.js'
+import { ADMIN_CLIENT_ID, DEFAULT_ADMIN_GROUP } from './lib/constants.js'
 import { createCsrf } from './lib/csrf.js'
 import { createKnownBrowsers, type KnownBrowsers } from './lib/known-browsers.js'
 import { createLoginLimiter, DEFAULT_LOGIN_RATE_LIMIT, type LoginRateLimit } from './lib/login-rate-limit.js'
@@ -18,7 +18,7 @@ import { usePublicClientBasicHeader } from './lib/public-client-basic.js'
 import { useSuppliedClaimsOnly } from './lib/supplied-claims.js'
 import { useDevicePolling } from './lib/device-polling.js'
 import { createInteractionRouter, sendPage } from './lib/interaction-routes.js'
-import { errorPage } from './lib/pages.js'
+import { errorPage, homePage } from './lib/pages.js'
 import { buildProviderConfiguration, CODE_VERIFICATION_PATH, DEFAULT_TTL, type IdpTtl } from './lib/provider-configuration.js'
 import { DEFAULT_KEY_RELOAD_SECONDS } from '@mqtt-oidc/jose'
 import { loadOrCreateSigningKeys, watchSigningKeys } from './lib/signing-keys.js'
@@ -78,6 +78,15 @@ export interface IdpOptions {
    * (cookies get `Secure`). Default 0: the socket's peer, headers ignored.
    */
   readonly trustedProxies?: number
+  /** Documentation linked from the IdP's root page (`/`). Default: none (no link). */
+  readonly docsUrl?: string
+  /**
+   * The exchange's web console as a built-in confidential client (its secret lives in
+   * `<dataDir>/console-client.json`, loadOrCreateConsoleClient). Default: none (no console client).
+   */
+  readonly consoleClient?: { readonly clientSecret: string }
+  /** Accounts in this group (the `groups` of an account) may use the console: only they get the admin scope. Default `mqtt-oidc-admins`. */
+  readonly adminGroup?: string
 }
 
 /** Default seconds between the IdP's looks at its signing keys in the store: the key sets' one reload period (the rotation lead is set against it). */
@@ -297,6 +306,8 @@ function buildProvider(options: IdpOptions, issuer: string, logger: Logger, jwks
     jwks,
     ttl,
     dynamicRegistration: options.dynamicRegistration ?? false,
+    consoleClientSecret: options.consoleClient?.clientSecret,
+    adminGroup: options.adminGroup ?? DEFAULT_ADMIN_GROUP,
   }))
   const hops = options.trustedProxies ?? 0
   if (hops > 0) {
@@ -331,9 +342,11 @@ function buildApp(provider: Provider, options: IdpOptions, logger: Logger, limit
   })
   // Liveness and readiness on the main port too, for a load balancer's checks (metrics only on the metrics port).
   app.use((req, res, next) => { if (!handleHealthRequest(req, res, { ready: health.ready })) next() })
+  // What this is, for a person who opened the issuer URL (oidc-provider has nothing there).
+  app.get('/', (_req, res) => { sendPage(res, 200, homePage({ consoleUrl: `${options.exchangeUrl.replace(/\/+$/, '')}/console`, docsUrl: options.docsUrl })) })
   app.use('/admin', createAdminApi({
     issuer: provider.issuer, jwks, provider, store: options.store, logger,
-    builtInClients: staticClients({ clientSecret: options.adminClient.clientSecret }),
+    builtInClients: staticClients({ clientSecret: options.adminClient.clientSecret }, options.consoleClient && { clientSecret: options.consoleClient.clientSecret, exchangeUrl: options.exchangeUrl }),
     dynamicRegistration: options.dynamicRegistration ?? false,
   }))
   // Our routes go first: oidc-provider answers everything else (and 404s).
@@ -387,10 +400,13 @@ function validateOptions(options: IdpOptions): void {
   if (options.cookieKeys.length === 0 || options.cookieKeys.some((key) => key.length < 32)) problems.push('cookieKeys: at least one key of 32+ characters')
   if (options.adminClient.clientId !== ADMIN_CLIENT_ID) problems.push(`adminClient.clientId must be ${ADMIN_CLIENT_ID}`)
   if (options.adminClient.clientSecret.length < 32) problems.push('adminClient.clientSecret: 32+ characters')
+  if (options.consoleClient !== undefined && options.consoleClient.clientSecret.length < 32) problems.push('consoleClient.clientSecret: 32+ characters')
+  if (options.adminGroup !== undefined && options.adminGroup.trim() === '') problems.push('adminGroup: a group name')
   if (!URL.canParse(options.exchangeUrl)) problems.push('exchangeUrl: an absolute URL')
   if (options.issuer !== undefined && !URL.canParse(options.issuer)) problems.push('issuer: an absolute URL')
   const metricsPort = options.metricsPort
   if (metricsPort !== undefined && !(Number.isInteger(metricsPort) && metricsPort >= 0 && metricsPort <= 65535)) problems.push('metricsPort: a port number from 0 to 65535')
+  if (options.docsUrl !== undefined && !/^https?:$/.test(URL.parse(options.docsUrl)?.protocol ?? '')) problems.push('docsUrl: an http(s) URL')
   const reload = options.keyReloadSeconds
   if (reload !== undefined && !(Number.isFinite(reload) && reload > 0)) problems.push('keyReloadSeconds: a positive number of seconds')
   const hops = options.trustedProxies

@@ -6,6 +6,7 @@ import type { IdpConfig } from './config.js'
 import { createIdp, type Idp } from './create-idp.js'
 import { ensureDemoAccount, type DemoAccount } from './ensure-demo-account.js'
 import { loadOrCreateAdminClient } from './load-or-create-admin-client.js'
+import { loadOrCreateConsoleClient } from './load-or-create-console-client.js'
 import { loadOrCreateCookieKeys } from './load-or-create-cookie-keys.js'
 
 export interface StartedIdp {
@@ -48,6 +49,9 @@ export async function startIdp(config: IdpConfig, options: { readonly logger: Lo
     ttl: { idToken: config.idTokenTtl },
     trustedProxies: config.trustedProxies,
     dynamicRegistration: config.dynamicRegistration,
+    docsUrl: config.docsUrl,
+    adminGroup: config.adminGroup,
+    consoleClient: loadOrCreateConsoleClient(config.dataDir, { issuer: config.issuer, exchange: config.exchangeUrl }),
     logger,
   })
   const demo = config.demoAccount ? await ensureDemoAccount(store, config.dataDir) : undefined

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { InvalidRequest, type Store } from '@mqtt-oidc/core'
 import { createSqliteStore } from '@mqtt-oidc/store'
 import {
-  createAccount, ensureDemoAccount, loadOrCreateAdminClient, loadOrCreateCookieKeys, verifyAccountPassword,
+  createAccount, ensureDemoAccount, loadOrCreateAdminClient, loadOrCreateCookieKeys, verifyAccountPassword, checkAccountPassword,
 } from '../src/index.js'
 
 let dir: string
@@ -44,6 +44,16 @@ describe('createAccount / verifyAccountPassword', () => {
     expect(await verifyAccountPassword(store, 'nobody', 'erin-password')).toBeUndefined()
     await store.accounts.update(erin.id, { disabled: true })
     expect(await verifyAccountPassword(store, 'erin', 'erin-password')).toBeUndefined()
+  })
+
+  it('tells a disabled account apart only given its right password', async () => {
+    const fay = await createAccount(store, { username: 'fay', password: 'fay-password' })
+    await store.accounts.update(fay.id, { disabled: true })
+    expect(await checkAccountPassword(store, 'fay', 'wrong-password')).toEqual({ outcome: 'wrong' })
+    expect(await checkAccountPassword(store, 'nobody', 'fay-password')).toEqual({ outcome: 'wrong' })
+    expect(await checkAccountPassword(store, 'fay', 'fay-password')).toMatchObject({ outcome: 'disabled', account: { id: fay.id } })
+    await store.accounts.update(fay.id, { disabled: false })
+    expect(await checkAccountPassword(store, 'fay', 'fay-password')).toMatchObject({ outcome: 'ok', account: { id: fay.id } })
   })
 
   it('refuses bad input, listing every problem', async () => {

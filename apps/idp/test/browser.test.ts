@@ -28,7 +28,9 @@ describe('device flow in Chromium', () => {
 
     await page.goto(da.verification_uri)
     await chromium.screenshot(page, 'device-1-code')
-    await page.getByLabel('Code').fill(da.user_code.replace('-', '').toLowerCase())
+    // The cursor starts in the code field: a person can type straight away.
+    expect(await page.evaluate('document.activeElement?.id')).toBe('user_code')
+    await page.keyboard.type(da.user_code.replace('-', '').toLowerCase())
     await page.keyboard.press('Enter')
     await page.waitForSelector('main[data-page="device-confirm"]')
     expect(await page.locator('.code').textContent()).toBe(da.user_code)
@@ -37,13 +39,16 @@ describe('device flow in Chromium', () => {
 
     await page.waitForSelector('main[data-page="login"]')
     await chromium.screenshot(page, 'device-3-login')
-    await page.getByLabel('Username').fill(ALICE.username)
-    await page.getByLabel('Password').fill(ALICE.password)
+    expect(await page.evaluate('document.activeElement?.id')).toBe('username')
+    await page.keyboard.type(ALICE.username)
+    await page.keyboard.press('Tab')
+    await page.keyboard.type(ALICE.password)
     await page.keyboard.press('Enter')
     await page.waitForSelector('main[data-page="consent"]')
     await chromium.screenshot(page, 'device-4-consent')
     await page.getByRole('button', { name: 'Allow' }).click()
     await page.waitForSelector('main[data-page="device-success"]')
+    expect(await page.locator('main code').textContent()).toBe('gw-17')
     await chromium.screenshot(page, 'device-5-success')
 
     expect((await polling).claims()).toMatchObject({ clientid: 'gw-17', username: 'alice' })
@@ -65,6 +70,21 @@ describe('device flow in Chromium', () => {
     await page.getByRole('button', { name: 'Allow' }).click()
     await page.waitForSelector('main[data-page="device-success"]')
     expect((await polling).id_token).toEqual(expect.any(String))
+    expect(chromium.problems).toEqual([])
+    await page.close()
+  })
+})
+
+describe('the IdP\'s root page in Chromium', () => {
+  it('renders under the strict CSP and reaches its links with the keyboard', async () => {
+    const page = await chromium.newPage()
+    await page.goto(`${t.issuer}/`)
+    await page.waitForSelector('main[data-page="home"]')
+    await page.keyboard.press('Tab')
+    expect(await page.evaluate('document.activeElement?.textContent')).toBe('Connect a device')
+    await chromium.screenshot(page, 'idp-home')
+    await page.keyboard.press('Enter')
+    await page.waitForSelector('main[data-page="device-code"]')
     expect(chromium.problems).toEqual([])
     await page.close()
   })

@@ -17,6 +17,8 @@ describe('loadConfig (MQTT_OIDC_IDP_* environment)', () => {
       demoAccount: true,
       trustedProxies: 0,
       dynamicRegistration: false,
+      adminGroup: 'mqtt-oidc-admins',
+      docsUrl: undefined,
       logLevel: 'info',
       devWarning: 'development only: plain HTTP (http://localhost:4000, http://localhost:4001) and a demo account with a stored password; not for production',
     })
@@ -36,12 +38,14 @@ describe('loadConfig (MQTT_OIDC_IDP_* environment)', () => {
       MQTT_OIDC_IDP_LOG_LEVEL: 'debug',
       MQTT_OIDC_IDP_TRUSTED_PROXIES: '2',
       MQTT_OIDC_IDP_DYNAMIC_REGISTRATION: 'true',
+      MQTT_OIDC_IDP_ADMIN_GROUP: 'fleet-admins',
+      MQTT_OIDC_IDP_DOCS_URL: 'https://docs.example.com/mqtt-oidc',
       MQTT_OIDC_EXCHANGE_PORT: '9999',
     })
     expect(config).toEqual({
       dataDir: '/var/lib/mqtt-oidc', store: 'postgres://mqtt:secret@db:5432/mqtt_oidc', issuer: 'https://id.example.com', host: '0.0.0.0', port: 8443,
       exchangeUrl: 'https://exchange.example.com', devicePollInterval: 2, idTokenTtl: 900, demoAccount: false,
-      trustedProxies: 2, dynamicRegistration: true, logLevel: 'debug', devWarning: undefined,
+      trustedProxies: 2, dynamicRegistration: true, adminGroup: 'fleet-admins', docsUrl: 'https://docs.example.com/mqtt-oidc', logLevel: 'debug', devWarning: undefined,
     })
   })
 

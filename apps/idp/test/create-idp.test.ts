@@ -178,17 +178,23 @@ describe('login page', () => {
   // The page differs per interaction only in its uid and CSRF token.
   const normalize = (html: string) => html.replace(/\/interaction\/[^/"]+\//g, '/interaction/UID/').replace(/name="csrf" value="[^"]*"/g, 'name="csrf" value="CSRF"')
 
-  it('shows the same error for a wrong password, an unknown user and a disabled account', async () => {
+  it('shows the same error for a wrong password, an unknown user and a disabled account\'s wrong password', async () => {
     const wrongPassword = await failedLogin('alice', 'not her password')
     const unknownUser = await failedLogin('nobody', 'not her password')
-    const disabled = await failedLogin('mallory', 'mallory-password')
-    for (const err of [wrongPassword, unknownUser, disabled]) {
+    const disabledWrong = await failedLogin('mallory', 'not her password')
+    for (const err of [wrongPassword, unknownUser, disabledWrong]) {
       expect(err.page.name).toBe('login')
       expect(err.page.status).toBe(400)
       expect(err.page.alert).toBe('Incorrect username or password.')
     }
     expect(normalize(unknownUser.page.html)).toBe(normalize(wrongPassword.page.html).replace('value="alice"', 'value="nobody"'))
-    expect(normalize(disabled.page.html)).toBe(normalize(wrongPassword.page.html).replace('value="alice"', 'value="mallory"'))
+    expect(normalize(disabledWrong.page.html)).toBe(normalize(wrongPassword.page.html).replace('value="alice"', 'value="mallory"'))
+  })
+
+  it('tells a disabled account it is disabled only after its right password, and still does not sign it in', async () => {
+    const disabled = await failedLogin('mallory', 'mallory-password')
+    expect({ name: disabled.page.name, status: disabled.page.status, alert: disabled.page.alert })
+      .toEqual({ name: 'login', status: 403, alert: 'This account is disabled. Ask an administrator to enable it.' })
   })
 
   it('is served with a strict CSP, labelled inputs and a CSRF token, and escapes what it echoes', async () => {

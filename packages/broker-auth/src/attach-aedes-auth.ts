@@ -8,7 +8,7 @@ import { createConnectCheck } from './lib/connect-check.js'
 import { describeError } from './lib/describe-error.js'
 import { createExpirySchedule } from './lib/expiry-schedule.js'
 import { createSessionRegistry } from './lib/session-registry.js'
-import type { SessionEnd } from './lib/session-registry.js'
+import type { SessionEnd, SessionObserver } from './lib/session-registry.js'
 import type { Verifier } from './create-verifier.js'
 import type { RevocationFollower } from './create-revocation-follower.js'
 import type { FeedGuard } from './create-feed-guard.js'
@@ -29,6 +29,8 @@ export interface AedesAuthOptions {
   onConnect?: (code: string | undefined, client: Client, connack: number | undefined) => void
   /** Optional log callback; refusals are logged at warn with code, jti and client id, never the token. */
   log?: LogFn
+  /** Told when an authenticated session starts and ends (e.g. to report sessions to the exchange). Optional. */
+  sessions?: SessionObserver<Client>
 }
 
 export interface AedesAuth {
@@ -55,7 +57,7 @@ export interface AedesAuth {
 export function attachAedesAuth(aedes: Aedes, options: AedesAuthOptions): AedesAuth {
   const { follower } = options
   const log: LogFn = options.log ?? (() => {})
-  const registry = createSessionRegistry<Client>()
+  const registry = createSessionRegistry<Client>(options.sessions)
   const expiries = createExpirySchedule<Client>((client) => endSession(client, 'expired'))
   const acls = createAclInterner()
   const check = createConnectCheck({ verifier: options.verifier, revocations: follower, feedGuard: options.feedGuard })

@@ -16,7 +16,15 @@ export interface EmqxHooksOptions {
   maxSessions?: number
   /** Called once per authentication decision (metrics): the refusal code, undefined when allowed. */
   onConnect?: (code: string | undefined) => void
+  /** Told when a session is remembered and when it is forgotten (refused re-authentication, evicted), e.g. to report sessions. Optional. */
+  sessions?: EmqxSessionObserver
   log?: LogFn
+}
+
+/** A session as the EMQX hook sees it: at authentication only (EMQX does not tell an HTTP authenticator of disconnects). */
+export interface EmqxSessionObserver {
+  started(clientId: string, session: { readonly username: string | null; readonly jti: string; readonly exp: number | undefined; readonly remoteAddress: string | null }): void
+  ended(clientId: string): void
 }
 
 /** An HTTP answer for EMQX: status 200 and a JSON body. */
@@ -71,6 +79,7 @@ export function createEmqxHooks(options: EmqxHooksOptions): EmqxHooks {
       const oldest = sessions.keys().next()
       if (oldest.done) break
       sessions.delete(oldest.value)
+      options.sessions?.ended(oldest.value)
     }
   }
 
@@ -82,6 +91,7 @@ export function createEmqxHooks(options: EmqxHooksOptions): EmqxHooks {
       const auth = await check({ clientId, username: text(request.username), password: text(request.password) })
       const { jti, exp } = auth.claims
       remember(clientId, { jti, exp, acl: auth.acl, ctx: { clientid: clientId, username: auth.claims.username } })
+      options.sessions?.started(clientId, { username: auth.claims.username ?? null, jti, exp, remoteAddress: text(request.peerhost) || null })
       log('info', 'EMQX authentication allowed', { client_id: clientId, jti, exp })
       options.onConnect?.(undefined)
       const body: Record<string, unknown> = { result: 'allow', is_superuser: false, client_attrs: { jti } }
@@ -89,7 +99,7 @@ export function createEmqxHooks(options: EmqxHooksOptions): EmqxHooks {
       return { status: 200, body }
     } catch (err) {
       const { code } = refusalFor(err)
-      sessions.delete(clientId)
+      if (sessions.delete(clientId)) options.sessions?.ended(clientId)
       log('warn', 'EMQX authentication denied', { code, client_id: clientId || undefined, reason: err instanceof Error ? err.message : undefined })
       options.onConnect?.(code)
       return DENY

@@ -11,6 +11,8 @@ export * from './rabbitmq-scopes.js'
 export * from './create-connect-throttle.js'
 export * from './guard-packet-sizes.js'
 export * from './create-connection-gate.js'
+export * from './create-session-reporter.js'
+export type { Session, SessionObserver } from './lib/session-registry.js'
 // Building blocks of the revocation follower, for integrations that follow the feed their own way (and bench:revoke).
 export { createRevocationSet, type RevocationSet, type RevokedEntry } from './lib/revocation-set.js'
 export { parseFeedSnapshot, type FeedSnapshot } from './lib/feed-messages.js'

@@ -47,4 +47,18 @@ describe('createSessionRegistry', () => {
     expect(registry.withJti('j2')).toEqual([a])
     expect(registry.size).toBe(1)
   })
+
+  it('tells its observer once when each session starts and once when it ends, whatever the reason', () => {
+    const seen: string[] = []
+    const registry = createSessionRegistry<object>({
+      started: (_key, s) => seen.push(`start ${s.jti}`),
+      ended: (_key, s) => seen.push(`end ${s.jti} ${s.ended}`),
+    })
+    const a = {}
+    registry.start(a, session('a', 'j1'))
+    registry.start(a, session('a', 'j2'))
+    registry.end(a, 'revoked')
+    registry.end(a, 'closed')
+    expect(seen).toEqual(['start j1', 'end j1 closed', 'start j2', 'end j2 revoked'])
+  })
 })

@@ -1,4 +1,4 @@
-import type { Acl } from '@mqtt-oidc/core'
+import type { Acl, CredentialView } from '@mqtt-oidc/core'
 import { InvalidResponse } from './errors.js'
 import { createAdminApiCall } from './lib/admin-api-call.js'
 import { createAdminBearer } from './lib/admin-bearer.js'
@@ -94,6 +94,31 @@ export interface Revocation {
   readonly expiresAt: number | null
 }
 
+/** Filters of `listCredentials`; every one optional, all must match. Times are epoch seconds or ISO 8601. */
+export interface CredentialFilter {
+  readonly clientId?: string | undefined
+  readonly jti?: string | undefined
+  /** A part of the client id or of the jti (case-sensitive). */
+  readonly search?: string | undefined
+  readonly source?: 'admin' | 'exchange' | undefined
+  readonly revoked?: boolean | undefined
+  readonly expired?: boolean | undefined
+  readonly issuedAfter?: number | string | undefined
+  readonly issuedBefore?: number | string | undefined
+  readonly expiresAfter?: number | string | undefined
+  readonly expiresBefore?: number | string | undefined
+  /** Records per page, 1..1000 (the exchange's default: 100). */
+  readonly limit?: number | undefined
+  /** The previous page's `next`. */
+  readonly cursor?: string | undefined
+}
+
+/** One page of credential records, newest first; `next` continues it (null on the last page). */
+export interface CredentialPage {
+  readonly credentials: CredentialView[]
+  readonly next: string | null
+}
+
 /** What deleting a broker did: how many live credentials of it were revoked (they stay refused until they expire). */
 export interface BrokerDeletion {
   readonly id: string
@@ -138,6 +163,16 @@ export interface AdminClient {
   /** `{ "<clientid>": "<token>" }`, the Cloudflare Pub/Sub shape. */
   issueCredentials(id: string, input?: IssueCredentialsInput): Promise<Record<string, string>>
   revoke(id: string, jtis: readonly string[]): Promise<{ revision: number; revoked: string[] }>
+  /**
+   * Revokes every live credential (not expired, not revoked) of these client
+   * ids, and `jtis` if given, in one change; `revoked` lists the jtis it
+   * revoked (empty when none was live). A client id the broker has no
+   * credential record of, or an unknown jti, is an `AdminApiError` (404),
+   * and then nothing is revoked.
+   */
+  revokeClientIds(id: string, clientIds: readonly string[], jtis?: readonly string[]): Promise<{ revision: number; revoked: string[] }>
+  /** The broker's credential records, newest first, one page at a time (records of tokens expired over an hour ago are pruned). */
+  listCredentials(id: string, filter?: CredentialFilter): Promise<CredentialPage>
   unrevoke(id: string, jtis: readonly string[]): Promise<{ revision: number; unrevoked: string[] }>
   listRevocations(id: string): Promise<Revocation[]>
   /** Issues the broker's revocation-feed credential (the previous one stops working); shown once. */
@@ -181,6 +216,8 @@ export function createAdminClient(options: CreateAdminClientOptions): AdminClien
     deleteBroker: async (id, options = {}) => (await call('DELETE', b(id), undefined, options.force ? { force: 'true' } : {})) as BrokerDeletion,
     issueCredentials: async (id, input = {}) => (await call('POST', `${b(id)}/credentials`, input)) as Record<string, string>,
     revoke: async (id, jtis) => (await call('POST', `${b(id)}/revocations`, { jtis })) as { revision: number; revoked: string[] },
+    revokeClientIds: async (id, clientIds, jtis) => (await call('POST', `${b(id)}/revocations`, { clientIds, ...(jtis ? { jtis } : {}) })) as { revision: number; revoked: string[] },
+    listCredentials: async (id, filter = {}) => (await call('GET', `${b(id)}/credentials`, undefined, credentialQuery(filter))) as CredentialPage,
     unrevoke: async (id, jtis) => (await call('DELETE', `${b(id)}/revocations`, { jtis })) as { revision: number; unrevoked: string[] },
     listRevocations: async (id) => unwrapList(await call('GET', `${b(id)}/revocations`), 'revocations') as Revocation[],
     issueFeedCredential: async (id) => (await call('POST', `${b(id)}/feed-credential`)) as { broker: string; feedCredential: string },
@@ -195,4 +232,8 @@ function unwrapList(json: unknown, key: string): unknown[] {
   const inner = typeof json === 'object' && json !== null ? (json as Record<string, unknown>)[key] : undefined
   if (Array.isArray(inner)) return inner
   throw new InvalidResponse(`admin API returned no ${key} list`)
+}
+
+function credentialQuery(filter: CredentialFilter): Record<string, string> {
+  return Object.fromEntries(Object.entries(filter).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)]))
 }

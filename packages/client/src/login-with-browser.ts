@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { createServer } from 'node:http'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -26,8 +27,54 @@ export interface BrowserLoginOptions {
   readonly signal?: AbortSignal | undefined
 }
 
-const PAGE = (title: string, text: string): string =>
-  `<!doctype html><meta charset="utf-8"><title>${title}</title><main data-page="cli-callback"><h1>${title}</h1><p>${text}</p></main>\n`
+// The page the browser lands on: styled like the IdP's pages, one stylesheet allowed by its hash, nothing else.
+const CALLBACK_CSS = [
+  ':root{color-scheme:light dark;font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;line-height:1.5}',
+  'body{margin:0;padding:2rem 1rem;background:Canvas;color:CanvasText}',
+  'main{max-width:26rem;margin:0 auto;padding:1.5rem;border:1px solid #8886;border-radius:.5rem}',
+  '.brand{margin:0 0 .25rem;font-size:.85rem;font-weight:600;letter-spacing:.04em;opacity:.7}',
+  'h1{font-size:1.4rem;margin:0 0 1rem}',
+  'h1.ok::before{content:"\\2713  ";color:#15803d}',
+  'h1.failed::before{content:"\\2717  ";color:#b91c1c}',
+  'code{font-family:ui-monospace,monospace}',
+].join('')
+const CALLBACK_HEADERS = {
+  'content-type': 'text/html; charset=utf-8',
+  'cache-control': 'no-store',
+  'referrer-policy': 'no-referrer',
+  'x-content-type-options': 'nosniff',
+  'content-security-policy': `default-src 'none'; style-src 'sha256-${createHash('sha256').update(CALLBACK_CSS).digest('base64')}'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'`,
+}
+const escapeHtml = (value: string): string => value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
+
+/** `body` is markup (its values escaped by the caller). */
+function callbackPage(outcome: 'ok' | 'failed', title: string, body: string): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${title} · mqtt-oidc</title>
+<style>${CALLBACK_CSS}</style>
+</head>
+<body>
+<main data-page="cli-callback">
+<p class="brand">mqtt-oidc</p>
+<h1 class="${outcome}">${title}</h1>
+${body}
+</main>
+</body>
+</html>
+`
+}
+
+/** Who signed in, from the ID token's claims (`username`, `clientid` when the scope asked for them). */
+function signedInPage(claims: Readonly<Record<string, unknown>> | undefined): string {
+  const username = typeof claims?.username === 'string' ? claims.username : undefined
+  const clientid = typeof claims?.clientid === 'string' ? claims.clientid : undefined
+  const who = username === undefined ? '' : `<p>Signed in as <strong>${escapeHtml(username)}</strong>${clientid === undefined ? '' : `, MQTT client id <code>${escapeHtml(clientid)}</code>`}.</p>\n`
+  return callbackPage('ok', 'Signed in', `${who}<p>You can close this window and return to the terminal.</p>`)
+}
 
 /**
  * Logs in with the authorization code flow and PKCE (S256) on a loopback
@@ -61,11 +108,11 @@ export async function loginWithBrowser(config: Configuration, options: BrowserLo
       if (url.searchParams.get('state') !== state) throw new LoginFailed('the browser came back with a different state: the login was not started here; try again')
       const response = await oidc.authorizationCodeGrant(config, url, { pkceCodeVerifier: verifier, expectedState: state, expectedNonce: nonce, idTokenExpected: true })
       const tokens = tokenSetFromResponse(response)
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(PAGE('Signed in', 'You can close this window and return to the terminal.'))
+      res.writeHead(200, CALLBACK_HEADERS).end(signedInPage(response.claims()))
       settle.resolve(tokens)
     } catch (err) {
       const failure = toLoginFailed(err)
-      res.writeHead(400, { 'content-type': 'text/html; charset=utf-8' }).end(PAGE('Sign-in failed', 'Return to the terminal to see why.'))
+      res.writeHead(400, CALLBACK_HEADERS).end(callbackPage('failed', 'Sign-in failed', '<p>Return to the terminal to see why.</p>'))
       settle.reject(failure)
     }
   }

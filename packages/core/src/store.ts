@@ -19,6 +19,8 @@ export interface Store {
   readonly cutoffs: AccountCutoffStore
   /** OAuth clients registered at the IdP (besides its built-in ones). */
   readonly oauthClients: OAuthClientStore
+  /** The live MQTT sessions broker nodes report (what the console shows). */
+  readonly sessions: SessionReportStore
   /**
    * Runs `fn` holding the lock `name`, exclusive among every process on this
    * store (PostgreSQL: an advisory lock; the embedded SQLite store, which one
@@ -317,6 +319,43 @@ export interface CredentialStore {
    * issued before `issuedBefore` and not expired at `now`, on every broker.
    */
   liveIssuedTo(issuedBy: string, issuedBefore: number, now: number): Promise<Credential[]>
+  /**
+   * The credential records of `broker` that match every filter given, newest
+   * first (by `issuedAt`, then `jti` descending), at most `limit`, each with
+   * its revocation time (null = not revoked).
+   */
+  search(broker: string, query: CredentialQuery): Promise<CredentialRecord[]>
+}
+
+/** Filters of `CredentialStore.search`; each one left out matches everything. */
+export interface CredentialQuery {
+  /** Exactly this client id. */
+  readonly clientId?: string | undefined
+  /** Exactly this jti. */
+  readonly jti?: string | undefined
+  /** A part of the client id or of the jti (case-sensitive). */
+  readonly contains?: string | undefined
+  readonly source?: Credential['source'] | undefined
+  /** Issued at or after this time. */
+  readonly issuedFrom?: number | undefined
+  /** Issued before this time. */
+  readonly issuedUntil?: number | undefined
+  /** Expiring at or after this time; a credential without expiry always matches. */
+  readonly expiresFrom?: number | undefined
+  /** Expiring before this time; a credential without expiry never matches. */
+  readonly expiresUntil?: number | undefined
+  /** true: revoked ones only; false: unrevoked ones only. */
+  readonly revoked?: boolean | undefined
+  /** The next page: records after this one in the order above (the last record of the previous page). */
+  readonly after?: { readonly issuedAt: number; readonly jti: string } | undefined
+  /** 1 or more. */
+  readonly limit: number
+}
+
+/** A credential record with its revocation state. */
+export interface CredentialRecord extends Credential {
+  /** When it was revoked; null = not revoked. */
+  readonly revokedAt: number | null
 }
 
 export interface Revocation {
@@ -414,6 +453,99 @@ export interface SigningKeyStore {
    * that signed before recording began, or never).
    */
   lastTokenExpiry(kid: string): Promise<number | null | undefined>
+}
+
+/** One live MQTT session as the broker node holding it reported it. */
+export interface ReportedSession {
+  readonly broker: string
+  /** The reporting node (one of a clustered broker's instances). */
+  readonly node: string
+  /** The node's own id for the connection: unique on that node while it lives. */
+  readonly connection: string
+  readonly clientId: string
+  readonly username: string | null
+  /** The jti of the token the session authenticated with. */
+  readonly jti: string
+  /** Epoch seconds. */
+  readonly connectedAt: number
+  /** When its token expires (null = never). */
+  readonly expiresAt: number | null
+  /** The client's address as the node saw it, if it knows. */
+  readonly remoteAddress: string | null
+}
+
+/** What one report of a node says: sessions that started and ended since its previous report. */
+export interface SessionReport {
+  readonly broker: string
+  readonly node: string
+  /**
+   * The node's report counter: one more than its previous report's, or any
+   * value with `reset`. A report out of sequence is not applied (the node
+   * then resends all it holds with `reset`).
+   */
+  readonly seq: number
+  /** Forget everything this node reported before this report. */
+  readonly reset: boolean
+  readonly connected: ReadonlyArray<Omit<ReportedSession, 'broker' | 'node'>>
+  /** Connection ids that ended. */
+  readonly disconnected: readonly string[]
+  /** When the exchange received it, epoch seconds. */
+  readonly at: number
+}
+
+/** The outcome of `SessionReportStore.apply`: applied, or why nothing was written. */
+export type SessionReportOutcome =
+  | { readonly applied: true; readonly revision: number; readonly sessions: number }
+  | { readonly applied: false; readonly reason: 'out-of-sequence'; readonly expectedSeq: number | null }
+  | { readonly applied: false; readonly reason: 'too-many-nodes' | 'too-many-sessions'; readonly limit: number }
+
+/** A broker node as its last report left it. */
+export interface ReportingNode {
+  readonly broker: string
+  readonly node: string
+  readonly seq: number
+  /** When its last report arrived. */
+  readonly reportedAt: number
+  /** Sessions it holds. */
+  readonly sessions: number
+}
+
+/** Filters of `SessionReportStore.list`; each one left out matches everything. */
+export interface SessionQuery {
+  /** Only sessions of nodes that reported at or after this time (older nodes are taken for gone). */
+  readonly freshSince: number
+  readonly node?: string | undefined
+  readonly clientId?: string | undefined
+  readonly jti?: string | undefined
+  /** A part of the client id or of the jti (case-sensitive). */
+  readonly contains?: string | undefined
+  /** 1 or more. */
+  readonly limit: number
+}
+
+export interface SessionReportStore {
+  /**
+   * Applies one report in one transaction, all or nothing: out of sequence,
+   * a node beyond `maxNodes` of its broker, or more than `maxSessions`
+   * sessions of its broker (fresh nodes') afterwards writes nothing. A
+   * connected entry whose connection id is held replaces it. An applied
+   * report that changed a session bumps the broker's revision and tells watchers.
+   */
+  apply(report: SessionReport, limits: { readonly maxNodes: number; readonly maxSessions: number; readonly freshSince: number }): Promise<SessionReportOutcome>
+  /** The broker's sessions matching `query`, most recently connected first. */
+  list(broker: string, query: SessionQuery): Promise<ReportedSession[]>
+  /** The broker's nodes that reported at or after `freshSince`, by node id. */
+  nodes(broker: string, freshSince: number): Promise<ReportingNode[]>
+  /** The broker's session revision: bumped by every report that changed a session (0 before any). */
+  revision(broker: string): Promise<number>
+  /** Forgets nodes (with their sessions) whose last report is older than `before`; returns how many nodes. */
+  prune(before: number): Promise<number>
+  /**
+   * Calls `listener(broker)` after a committed report changed that broker's
+   * sessions, through any instance sharing this store (PostgreSQL:
+   * LISTEN/NOTIFY; SQLite: this process); `'*'` means anything may have changed.
+   */
+  watch(listener: (broker: string) => void): RevocationWatch
 }
 
 /** How an OAuth client authenticates at the IdP's token, introspection and revocation endpoints. */

@@ -1,7 +1,8 @@
 import { createPostgresBrokers, createPostgresCredentials, createPostgresRevocations } from './lib/postgres-brokers.js'
 import { createPostgresAccounts, createPostgresOidcRecords, createPostgresSigningKeys } from './lib/postgres-identity.js'
 import { createPostgresOAuthClients } from './lib/postgres-oauth-clients.js'
-import { createPostgresNotifications } from './lib/postgres-notifications.js'
+import { createPostgresNotifications, SESSION_CHANNEL } from './lib/postgres-notifications.js'
+import { createPostgresSessionReports } from './lib/postgres-session-reports.js'
 import { migratePostgres, poolOf } from './lib/postgres-pool.js'
 import { DEFAULT_RETRY_FOR_MS, RetryingPool } from './lib/retrying-pool.js'
 import { createPostgresLock } from './lib/postgres-lock.js'
@@ -41,6 +42,8 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
   }
   const notifications = createPostgresNotifications(options.connectionString)
   const revocations = createPostgresRevocations(pool, notifications)
+  // Its own LISTEN connection, opened only when something watches sessions (a console).
+  const sessionNotifications = createPostgresNotifications(options.connectionString, SESSION_CHANNEL)
   return {
     oidc: createPostgresOidcRecords(pool),
     accounts: createPostgresAccounts(pool),
@@ -51,12 +54,14 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     clientIds: createPostgresClientIds(pool),
     cutoffs: createPostgresCutoffs(pool),
     oauthClients: createPostgresOAuthClients(pool),
+    sessions: createPostgresSessionReports(pool, sessionNotifications),
     withLock: createPostgresLock(options.connectionString),
     async ping() {
       await pool.query('SELECT 1')
     },
     async close() {
       await notifications.close()
+      await sessionNotifications.close()
       await pg.end()
     },
   }

@@ -9,6 +9,7 @@ import { createSqliteSigningKeys } from './lib/sqlite-signing-keys.js'
 import { createInProcessLock } from './lib/in-process-lock.js'
 import { createSqliteClientIds } from './lib/sqlite-client-ids.js'
 import { createSqliteCutoffs } from './lib/sqlite-cutoffs.js'
+import { createSqliteSessionReports } from './lib/sqlite-session-reports.js'
 import type { Store } from '@mqtt-oidc/core'
 
 /**
@@ -34,6 +35,7 @@ export function createSqliteStore(path: string): Store {
     clientIds: createSqliteClientIds(db),
     cutoffs: createSqliteCutoffs(db),
     oauthClients: createSqliteOAuthClients(db),
+    sessions: createSqliteSessionReports(db),
     withLock: createInProcessLock(),
     async ping() {
       db.prepare('SELECT 1').get()

@@ -18,12 +18,12 @@ export interface StoreCall {
 /** Histogram buckets for store latency, seconds: a local SQLite call takes ~0.1 ms, a PostgreSQL round trip ~1 ms, a slow disk or network far more. */
 export const STORE_SECONDS_BUCKETS: readonly number[] = Object.freeze([0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5])
 
-const AREAS = ['oidc', 'accounts', 'brokers', 'credentials', 'revocations', 'keys', 'clientIds', 'cutoffs', 'oauthClients'] as const
+const AREAS = ['oidc', 'accounts', 'brokers', 'credentials', 'revocations', 'keys', 'clientIds', 'cutoffs', 'oauthClients', 'sessions'] as const
 
 /**
  * The same store, reporting every call that returns a promise to `observe`
  * when it settles (store latency metrics). Calls that return at once
- * (`revocations.watch`) and `withLock`, whose time is its holder's, are
+ * (`revocations.watch`, `sessions.watch`) and `withLock`, whose time is its holder's, are
  * passed through untimed; so is `close`.
  *
  * @example const store = observeStore(await openStore(...), (call) => histogram.observe({ operation: call.operation }, call.seconds))

@@ -5,6 +5,7 @@ import { POSTGRES_MIGRATIONS } from '../src/lib/postgres-schema.js'
 import { startPostgres, type TestPostgres } from '@mqtt-oidc/test-support/start-postgres'
 import { describeStoreContract } from './support/store-contract.js'
 import { LEGACY_BROKERS, LEGACY_KEYS, expectLegacyRecordsMigrated, legacyRecords } from './support/legacy-records.js'
+import { describeConsoleStoreContract } from './support/console-store-contract.js'
 
 // A real PostgreSQL (Debian's server, a fresh cluster in a temp dir); a new
 // database per test.
@@ -13,6 +14,7 @@ beforeAll(async () => { server = await startPostgres() }, 60_000)
 afterAll(async () => { await server?.stop() })
 
 describeStoreContract('PostgreSQL', async () => createPostgresStore({ connectionString: await server.createDatabase() }))
+describeConsoleStoreContract('PostgreSQL', async () => createPostgresStore({ connectionString: await server.createDatabase() }))
 
 describe('PostgreSQL store migrations', () => {
   it('migrate once when several instances start at the same time, and keep data on reopen', async () => {

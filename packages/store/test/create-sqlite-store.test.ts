@@ -8,6 +8,7 @@ import { SQLITE_MIGRATIONS } from '../src/lib/sqlite-schema.js'
 import type { Store } from '@mqtt-oidc/core'
 import { describeStoreContract } from './support/store-contract.js'
 import { LEGACY_BROKERS, LEGACY_KEYS, expectLegacyRecordsMigrated, legacyRecords } from './support/legacy-records.js'
+import { describeConsoleStoreContract } from './support/console-store-contract.js'
 
 let dir: string
 let store: Store
@@ -133,3 +134,8 @@ function atSchema(db: Database.Database, version: number): void {
   db.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)')
   SQLITE_MIGRATIONS.slice(0, version).forEach((sql, i) => { db.exec(sql); db.prepare('INSERT INTO schema_migrations VALUES (?, ?)').run(i + 1, now) })
 }
+describeConsoleStoreContract('SQLite', async () => {
+  const contractDir = mkdtempSync(join(tmpdir(), 'mqtt-oidc-contract-'))
+  contractDirs.push(contractDir)
+  return createSqliteStore(join(contractDir, 'state.sqlite'))
+})

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { chromium, type BrowserContext, type Page } from 'playwright-core'
 
-/** Where screenshots go (gitignored). */
-export const ARTIFACTS_DIR = resolve(import.meta.dirname, '../../../test-artifacts/idp-browser')
+/** Where screenshots go (gitignored): one folder per suite under test-artifacts/. */
+export const ARTIFACTS_ROOT = resolve(import.meta.dirname, '../../../test-artifacts')
 
 const ARGS = [
   '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
@@ -20,16 +20,27 @@ export interface Chromium {
   close(): Promise<void>
 }
 
+export interface ChromiumOptions {
+  /** Folder of test-artifacts/ the screenshots go to. Default `idp-browser`. */
+  readonly artifacts?: string
+  /** Default 480 x 720. */
+  readonly viewport?: { readonly width: number; readonly height: number }
+  /** Downloads are kept (read them with download.path()). Default false. */
+  readonly acceptDownloads?: boolean
+}
+
 /**
  * Debian's Chromium, headless, with a fresh profile (one per test file:
  * launching is the slow part). The test fails if it cannot start: a test
- * that needs a system server starts it itself, and never passes without it.
+ * that needs a system server starts it itself.
  */
-export async function launchChromium(): Promise<Chromium> {
-  const profile = mkdtempSync(join(tmpdir(), 'idp-chromium-'))
-  mkdirSync(ARTIFACTS_DIR, { recursive: true })
+export async function launchChromium(options: ChromiumOptions = {}): Promise<Chromium> {
+  const profile = mkdtempSync(join(tmpdir(), 'mqtt-oidc-chromium-'))
+  const artifacts = join(ARTIFACTS_ROOT, options.artifacts ?? 'idp-browser')
+  mkdirSync(artifacts, { recursive: true })
   const context = await chromium.launchPersistentContext(profile, {
-    executablePath: '/usr/bin/chromium', headless: true, args: ARGS, viewport: { width: 480, height: 720 },
+    executablePath: '/usr/bin/chromium', headless: true, args: ARGS, viewport: { ...(options.viewport ?? { width: 480, height: 720 }) },
+    acceptDownloads: options.acceptDownloads ?? false,
   })
   const problems: string[] = []
   return {
@@ -46,7 +57,7 @@ export async function launchChromium(): Promise<Chromium> {
       return page
     },
     async screenshot(page, name) {
-      await page.screenshot({ path: join(ARTIFACTS_DIR, `${name}.png`), fullPage: true })
+      await page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true })
     },
     async close() {
       await context.close()

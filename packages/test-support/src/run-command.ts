@@ -28,6 +28,9 @@ export function runCommand(command: string, args: readonly string[], options: Ru
   let stderr = ''
   child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d })
   child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d })
+  // A command may exit without reading its input (tar, true): the pipe is gone and the write fails with
+  // EPIPE. That is not the command failing (its exit code says how it went), so it is not thrown at the test run.
+  child.stdin.on('error', () => {})
   child.stdin.end(options.input ?? '')
   return new Promise((resolve, reject) => {
     child.once('error', reject)

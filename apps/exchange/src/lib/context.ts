@@ -48,4 +48,18 @@ export interface ExchangeContext {
   readonly now: () => number
   /** Prometheus metrics (exchanges, verifications, limits, issued credentials). */
   readonly metrics: ExchangeMetrics
+  /** The live MQTT sessions broker nodes report. */
+  readonly sessions: SessionReporting
+}
+
+/** How the exchange takes session reports, and the signal that one changed a broker's sessions. */
+export interface SessionReporting {
+  /** "Broker X's sessions changed" (the store's watch: any instance's commits), for the admin streams. */
+  readonly notifier: RevocationNotifier
+  /** How often an idle node reports, seconds; three missed and its sessions are taken for gone. */
+  readonly heartbeatSeconds: number
+  /** Most reporting nodes per broker. */
+  readonly maxNodes: number
+  /** Most reported sessions per broker. */
+  readonly maxSessions: number
 }

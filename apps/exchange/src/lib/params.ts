@@ -37,3 +37,25 @@ export function parseBody<T extends z.ZodType>(schema: T, body: unknown): z.outp
     i.path.length && !i.message.startsWith(String(i.path[0])) ? `${i.path.join('.')}: ${i.message}` : i.message)
   throw new InvalidRequest(problems.join('; '))
 }
+
+/** A point in time: epoch seconds (digits) or an ISO 8601 time; undefined when absent. */
+export function timeParam(value: string | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined
+  if (/^\d{1,12}$/.test(value)) return Number(value)
+  const ms = /^\d{4}-\d{2}-\d{2}/.test(value) ? Date.parse(value) : NaN
+  if (Number.isNaN(ms)) throw new InvalidRequest(`${name} must be epoch seconds or an ISO 8601 time such as 2030-01-31T12:00:00Z`)
+  return Math.floor(ms / 1000)
+}
+
+/** A whole number from `min` to `max`; `fallback` when absent. */
+export function countParam(value: string | undefined, name: string, min: number, max: number, fallback: number): number {
+  if (value === undefined) return fallback
+  const n = /^\d{1,7}$/.test(value) ? Number(value) : NaN
+  if (n >= min && n <= max) return n
+  throw new InvalidRequest(`${name} must be a whole number from ${min} to ${max}`)
+}
+
+/** A `true`/`false` parameter: undefined when absent. */
+export function booleanOrAbsent(value: string | undefined, name: string): boolean | undefined {
+  return value === undefined ? undefined : booleanParam(value, name)
+}

@@ -1,47 +1,19 @@
 import { createHash } from 'node:crypto'
+import { escapeHtml, type Html } from '@mqtt-oidc/core'
 
-/** Escapes text for HTML element content and double- or single-quoted attribute values. */
-export function escapeHtml(value: unknown): string {
-  return String(value ?? '')
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&#39;')
-}
-
-/** Tagged template: interpolated values are escaped unless wrapped with `raw()`. */
-export function html(strings: TemplateStringsArray, ...values: unknown[]): Html {
-  let out = strings[0] ?? ''
-  values.forEach((value, i) => {
-    out += renderValue(value) + (strings[i + 1] ?? '')
-  })
-  return new Html(out)
-}
-
-/** Already-safe markup (built with `html` or trusted from oidc-provider). */
-export class Html {
-  constructor(readonly value: string) {}
-  toString(): string { return this.value }
-}
-
-export function raw(markup: string): Html {
-  return new Html(markup)
-}
-
-function renderValue(value: unknown): string {
-  if (value instanceof Html) return value.value
-  if (Array.isArray(value)) return value.map(renderValue).join('')
-  if (value === undefined || value === null || value === false) return ''
-  return escapeHtml(value)
-}
+// The template helpers are core's (the exchange's console renders its pages with them too).
+export { escapeHtml, html, Html, raw } from '@mqtt-oidc/core'
 
 // One static stylesheet, allowed by its hash: no external assets, no nonce bookkeeping.
 const CSS = [
   ':root{color-scheme:light dark;font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;line-height:1.5}',
   'body{margin:0;padding:2rem 1rem;background:Canvas;color:CanvasText}',
   'main{max-width:26rem;margin:0 auto;padding:1.5rem;border:1px solid #8886;border-radius:.5rem}',
+  '.brand{margin:0 0 .25rem;font-size:.85rem;font-weight:600;letter-spacing:.04em;opacity:.7}',
   'h1{font-size:1.4rem;margin:0 0 1rem}',
+  'a{color:LinkText}',
+  'a:focus-visible{outline:3px solid #2563eb;outline-offset:2px}',
+  'li{margin:.25rem 0}',
   'label{display:block;font-weight:600;margin:.75rem 0 .25rem}',
   'input[type=text],input[type=password]{box-sizing:border-box;width:100%;padding:.6rem;font-size:1rem;border:1px solid #888;border-radius:.25rem}',
   'input:focus-visible,button:focus-visible{outline:3px solid #2563eb;outline-offset:2px}',
@@ -50,6 +22,7 @@ const CSS = [
   'form+form button{margin-top:.5rem}',
   '.error{color:#b91c1c;background:#fee2e2;padding:.5rem .75rem;border-radius:.25rem}',
   '.code{font-family:ui-monospace,monospace;font-size:1.5rem;letter-spacing:.1em}',
+  'code{white-space:nowrap}',
   '.muted{opacity:.75;font-size:.9rem}',
 ].join('')
 
@@ -107,6 +80,7 @@ export function renderDocument(page: Page): string {
 </head>
 <body>
 <main data-page="${escapeHtml(page.name)}">
+<p class="brand">mqtt-oidc</p>
 <h1>${escapeHtml(page.title)}</h1>
 ${page.body.value}
 </main>

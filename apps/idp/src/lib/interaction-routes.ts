@@ -2,12 +2,12 @@ import express, { type Request, type Response } from 'express'
 import type { Logger } from 'pino'
 import { MQTT_SCOPE, type Store } from '@mqtt-oidc/core'
 import { errors, type InteractionResults, type Provider } from 'oidc-provider'
-import { verifyAccountPassword } from '../verify-account-password.js'
+import { checkAccountPassword } from '../check-account-password.js'
 import type { Csrf } from './csrf.js'
 import type { KnownBrowsers } from './known-browsers.js'
 import type { LoginAttempt, LoginLimiter } from './login-rate-limit.js'
 import { contentSecurityPolicy, PAGE_HEADERS, renderDocument, type Page } from './html.js'
-import { consentPage, errorPage, LOGIN_FAILED_MESSAGE, loginPage } from './pages.js'
+import { ACCOUNT_DISABLED_MESSAGE, consentPage, errorPage, LOGIN_FAILED_MESSAGE, loginPage } from './pages.js'
 
 type Interaction = Awaited<ReturnType<Provider['interactionDetails']>>
 type Grant = InstanceType<Provider['Grant']>
@@ -55,13 +55,16 @@ export function createInteractionRouter(deps: InteractionDeps): express.Router {
       await renderLogin(deps, res, interaction, { status: 429, username, error: tooManyAttempts(wait) })
       return
     }
-    const account = username && password ? await verifyAccountPassword(deps.store, username, password) : undefined
-    if (!account) {
+    const check = username && password ? await checkAccountPassword(deps.store, username, password) : { outcome: 'wrong' as const }
+    if (check.outcome !== 'ok') {
+      // A disabled account's right password still counts against the limits: no free password checks.
       deps.loginLimiter.failed(attempt)
-      deps.logger.warn({ code: 'ERR_LOGIN_FAILED', client_id: clientId }, 'login refused')
-      await renderLogin(deps, res, interaction, { status: 400, username, error: LOGIN_FAILED_MESSAGE })
+      const disabled = check.outcome === 'disabled'
+      deps.logger.warn({ code: disabled ? 'ERR_ACCOUNT_DISABLED' : 'ERR_LOGIN_FAILED', client_id: clientId, ...(disabled ? { sub: check.account.id } : {}) }, 'login refused')
+      await renderLogin(deps, res, interaction, disabled ? { status: 403, username, error: ACCOUNT_DISABLED_MESSAGE } : { status: 400, username, error: LOGIN_FAILED_MESSAGE })
       return
     }
+    const { account } = check
     deps.loginLimiter.succeeded(attempt)
     deps.knownBrowsers.remember(req, res, account.username)
     deps.logger.info({ sub: account.id, client_id: clientId }, 'login')

@@ -6,15 +6,24 @@ const SCOPE_DESCRIPTIONS: Readonly<Record<string, string>> = Object.freeze({
   mqtt: 'Your MQTT client id and username',
   offline_access: 'Stay signed in on that device (refresh tokens)',
   groups: 'The groups your account belongs to',
+  'mqtt-oidc:admin': 'Administer brokers, credentials, revocations and live sessions',
 })
 
 /** Said for every failed login: it never tells whether the account exists. */
 export const LOGIN_FAILED_MESSAGE = 'Incorrect username or password.'
 
+/** Said only after the account's right password, so a guesser learns nothing from it. */
+export const ACCOUNT_DISABLED_MESSAGE = 'This account is disabled. Ask an administrator to enable it.'
+
+/** The `autofocus` attribute (the first field a person has to fill in gets the cursor). */
+const autofocus = (on: boolean): Html => (on ? raw(' autofocus') : raw(''))
+
 const hidden = (name: string, value: string): Html => html`<input type="hidden" name="${name}" value="${value}">`
 
 export function loginPage(input: { uid: string; csrf: string; clientName: string; username?: string; error?: string }): Page {
   const invalid = input.error ? raw(' aria-invalid="true" aria-describedby="login-error"') : ''
+  // The cursor goes where typing starts: the username, or the password once the username is there.
+  const usernameGiven = (input.username ?? '') !== ''
   return {
     name: 'login',
     title: 'Sign in',
@@ -23,9 +32,9 @@ ${input.error ? html`<p class="error" id="login-error" role="alert">${input.erro
 <form method="post" action="/interaction/${input.uid}/login">
 ${hidden('csrf', input.csrf)}
 <label for="username">Username</label>
-<input id="username" name="username" type="text" autocomplete="username" autocapitalize="none" spellcheck="false" required value="${input.username ?? ''}"${invalid}>
+<input id="username" name="username" type="text" autocomplete="username" autocapitalize="none" spellcheck="false" required${autofocus(!usernameGiven)} value="${input.username ?? ''}"${invalid}>
 <label for="password">Password</label>
-<input id="password" name="password" type="password" autocomplete="current-password" required${invalid}>
+<input id="password" name="password" type="password" autocomplete="current-password" required${autofocus(usernameGiven)}${invalid}>
 <button type="submit">Sign in</button>
 </form>
 <form method="post" action="/interaction/${input.uid}/abort">
@@ -63,7 +72,7 @@ ${input.error ? html`<p class="error" id="code-error" role="alert">${input.error
 <form method="post" action="${input.action}">
 ${hidden('xsrf', input.xsrf)}
 <label for="user_code">Code</label>
-<input id="user_code" name="user_code" type="text" autocomplete="off" autocapitalize="characters" spellcheck="false" required value="${input.userCode ?? ''}"${invalid}>
+<input id="user_code" name="user_code" type="text" autocomplete="off" autocapitalize="characters" spellcheck="false" required autofocus value="${input.userCode ?? ''}"${invalid}>
 <button type="submit">Continue</button>
 </form>`,
   }
@@ -90,11 +99,34 @@ ${hidden('xsrf', input.xsrf)}${hidden('user_code', input.userCode)}${hidden('abo
   }
 }
 
-export function deviceSuccessPage(input: { clientName: string }): Page {
+/** `clientId`: the MQTT client id the device's ID token carries, when it asked for one (scope `mqtt`). */
+export function deviceSuccessPage(input: { clientName: string; clientId?: string | undefined }): Page {
+  const next = input.clientId === undefined
+    ? html`You can close this page and return to your device.`
+    : html`It connects to MQTT with the client id <code>${input.clientId}</code>.`
   return {
     name: 'device-success',
     title: 'Device signed in',
-    body: html`<p><strong>${input.clientName}</strong> is now signed in. You can close this page and return to your device.</p>`,
+    body: html`<p><strong>${input.clientName}</strong> is now signed in. ${next}</p>`,
+  }
+}
+
+/**
+ * The IdP's root page: what this service is and where to go from here (a
+ * person who opened the issuer URL, an admin looking for the console).
+ */
+export function homePage(input: { consoleUrl: string; docsUrl?: string | undefined }): Page {
+  return {
+    name: 'home',
+    title: 'Sign-in service',
+    body: html`<p>This is the sign-in service of mqtt-oidc, which gives people and devices short-lived credentials for MQTT brokers.</p>
+<ul>
+<li><a href="/device">Connect a device</a>: enter the code your device shows.</li>
+<li><a href="${input.consoleUrl}">Administration console</a>: brokers, credentials, revocations and live sessions (for administrators).</li>
+<li><a href="/.well-known/openid-configuration">OpenID Connect discovery</a>: for developers connecting an app.</li>
+${input.docsUrl ? html`<li><a href="${input.docsUrl}">Documentation</a></li>
+` : ''}</ul>
+<p class="muted">Sign in from a terminal with <code>mqtt-oidc login --device</code> or <code>mqtt-oidc login --browser</code>.</p>`,
   }
 }
 

@@ -1,13 +1,13 @@
 import { ADMIN_SCOPE, MQTT_SCOPE, type Store } from '@mqtt-oidc/core'
-import { errors, type Configuration, type JWK } from 'oidc-provider'
+import { errors, type Configuration, type JWK, type KoaContextWithOIDC } from 'oidc-provider'
 import { staticClients } from './clients.js'
 import { buildInteractionPolicy, CLIENTID_PARAM, validateClientIdParam } from './clientid-selection.js'
-import { ADMIN_CLIENT_ID, GROUPS_SCOPE, OIDC_SCOPES } from './constants.js'
+import { ADMIN_CLIENT_ID, CONSOLE_CLIENT_ID, GROUPS_SCOPE, OIDC_SCOPES } from './constants.js'
 import { createFindAccount } from './find-account.js'
 import { createOidcAdapter } from './oidc-adapter.js'
 import { withOfflineAccessConsent } from './offline-access-consent.js'
 import { REGISTRATION_POLICY, registrationPolicy } from './registration-policy.js'
-import { deviceFlowSources, renderLoggedOut, renderLogout, renderProviderError } from './provider-pages.js'
+import { createDeviceFlowSources, renderLoggedOut, renderLogout, renderProviderError } from './provider-pages.js'
 
 /** How clients authenticate at the token, introspection and revocation endpoints. */
 export const CLIENT_AUTH_METHODS = ['none', 'client_secret_basic', 'client_secret_post'] as const
@@ -58,6 +58,10 @@ export interface ProviderConfigurationInput {
   readonly ttl: IdpTtl
   /** RFC 7591 registration at /reg, with an initial access token from the admin API. */
   readonly dynamicRegistration: boolean
+  /** The exchange's console as a built-in client (its secret); undefined: no console client. */
+  readonly consoleClientSecret?: string | undefined
+  /** Accounts in this group get the admin scope for the exchange through the console. */
+  readonly adminGroup: string
 }
 
 /**
@@ -67,11 +71,15 @@ export interface ProviderConfigurationInput {
  */
 export function buildProviderConfiguration(input: ProviderConfigurationInput): Configuration {
   const { exchangeUrl, ttl } = input
+  const findAccount = createFindAccount(input.store)
   return {
     adapter: createOidcAdapter(input.store),
     jwks: { keys: [...input.jwks] },
-    clients: staticClients({ clientSecret: input.adminClientSecret }),
-    findAccount: createFindAccount(input.store),
+    clients: staticClients(
+      { clientSecret: input.adminClientSecret },
+      input.consoleClientSecret === undefined ? undefined : { clientSecret: input.consoleClientSecret, exchangeUrl },
+    ),
+    findAccount,
     // Authorization code only: no implicit or hybrid responses.
     responseTypes: ['code'],
     scopes: [...OIDC_SCOPES],
@@ -92,7 +100,12 @@ export function buildProviderConfiguration(input: ProviderConfigurationInput): C
     cookies: { keys: [...input.cookieKeys] },
     pkce: { required: () => true },
     clientBasedCORS: () => false,
-    issueRefreshToken: async (_ctx, client, code) => client.grantTypeAllowed('refresh_token') && code.scopes.has('offline_access'),
+    // The console's server keeps its session alive with refresh tokens bound to the IdP session
+    // (no offline_access: signing out at the IdP ends them).
+    issueRefreshToken: async (_ctx, client, code) =>
+      client.grantTypeAllowed('refresh_token') && (code.scopes.has('offline_access') || client.clientId === CONSOLE_CLIENT_ID),
+    // A person's access token for the exchange names them, so its audit log can.
+    extraTokenClaims: async (_ctx, token) => personClaims(input.store, (token as { accountId?: string }).accountId),
     // Public clients cannot keep a refresh token secret: every use rotates it.
     rotateRefreshToken: true,
     ttl: {
@@ -118,7 +131,7 @@ export function buildProviderConfiguration(input: ProviderConfigurationInput): C
       // words; 20^12 = 4.1e15 codes, enough that the wrong-code budgets can be
       // generous: docs/security.md) shown as XXXX-XXXX-XXXX. oidc-provider
       // uppercases the entry and drops everything but letters and digits.
-      deviceFlow: { enabled: true, charset: 'base-20', mask: '****-****-****', ...deviceFlowSources },
+      deviceFlow: { enabled: true, charset: 'base-20', mask: '****-****-****', ...createDeviceFlowSources(findAccount) },
       clientCredentials: { enabled: true },
       // RFC 7591, off unless configured: only with an initial access token made through the
       // admin API, whose policy applies the admin API's rules. No RFC 7592 management: the
@@ -150,13 +163,16 @@ export function buildProviderConfiguration(input: ProviderConfigurationInput): C
         // The resource servers, for the admin client only: the exchange's admin
         // API and this IdP's own (/admin, resource = the issuer). Their tokens
         // are JWTs (typ at+jwt) verified with our JWKS, each for one audience.
+        // The console, for people: the exchange's admin API only, and its admin scope only for
+        // accounts in the admin group, checked whenever a token is issued (also on every refresh).
         getResourceServerInfo: async (ctx, resourceIndicator, client) => {
           const audience = adminResourceAudience(resourceIndicator, exchangeUrl, ctx.oidc.issuer)
-          if (audience === undefined || client.clientId !== ADMIN_CLIENT_ID) {
+          const person = client.clientId === CONSOLE_CLIENT_ID && audience === exchangeUrl
+          if (audience === undefined || (client.clientId !== ADMIN_CLIENT_ID && !person)) {
             throw new errors.InvalidTarget()
           }
           return {
-            scope: ADMIN_SCOPE,
+            scope: person ? await adminScopeFor(input.store, signedIn(ctx), input.adminGroup) : ADMIN_SCOPE,
             audience,
             accessTokenFormat: 'jwt',
             accessTokenTTL: ttl.adminAccessToken,
@@ -166,6 +182,33 @@ export function buildProviderConfiguration(input: ProviderConfigurationInput): C
       },
     },
   }
+}
+
+/**
+ * The admin scope a person may get: all of it for a member of `adminGroup`,
+ * none for anyone else. Before sign-in (no account yet) the scope is on
+ * offer, so the request is understood; every token is issued for a known account.
+ */
+async function adminScopeFor(store: Store, accountId: string | undefined, adminGroup: string): Promise<string> {
+  if (accountId === undefined) return ADMIN_SCOPE
+  const account = await store.accounts.findById(accountId)
+  return account && !account.disabled && account.groups.includes(adminGroup) ? ADMIN_SCOPE : ''
+}
+
+/**
+ * The account a request is for: the token's (at the token endpoint), else the
+ * browser session's (at the authorization endpoint, where resources are
+ * resolved before the account is loaded).
+ */
+function signedIn(ctx: KoaContextWithOIDC): string | undefined {
+  return ctx.oidc.account?.accountId ?? (ctx.oidc.session as { accountId?: string } | undefined)?.accountId
+}
+
+/** `username` in a person's JWT access token (not in a client's own, client_credentials, token). */
+async function personClaims(store: Store, accountId: string | undefined): Promise<Record<string, string> | undefined> {
+  if (accountId === undefined) return undefined
+  const account = await store.accounts.findById(accountId)
+  return account ? { username: account.username } : undefined
 }
 
 /** The audience of an admin access token for `resource`, if it names one of our admin APIs. */

@@ -25,7 +25,7 @@ export const DEFAULT_USER_CODE_RATE_LIMIT: UserCodeRateLimit = Object.freeze({
 })
 
 // Contexts whose user code was not found, marked by our code-entry page
-// (deviceFlowSources), read once the route has finished.
+// (createDeviceFlowSources), read once the route has finished.
 const wrongCodes = new WeakSet<object>()
 
 /** Called by the code-entry page when it re-renders for an unknown code. */

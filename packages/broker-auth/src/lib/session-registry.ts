@@ -33,12 +33,18 @@ export interface SessionRegistry<K extends object> {
   readonly size: number
 }
 
+/** Told when a session starts and when it ends (for reporting sessions); must not throw. */
+export interface SessionObserver<K extends object> {
+  started(key: K, session: Session): void
+  ended(key: K, session: Session): void
+}
+
 /**
  * The live sessions by connection and by jti. The jti index holds the
  * connection itself while one connection uses a jti (the usual case) and a
  * Set only when several do, so an idle client costs a map entry, not a Set.
  */
-export function createSessionRegistry<K extends object>(): SessionRegistry<K> {
+export function createSessionRegistry<K extends object>(observer?: SessionObserver<K>): SessionRegistry<K> {
   const sessions = new WeakMap<K, Session>()
   const byJti = new Map<string, K | Set<K>>()
 
@@ -57,6 +63,7 @@ export function createSessionRegistry<K extends object>(): SessionRegistry<K> {
     session.ended = why
     unindex(key, session.jti)
     size--
+    observer?.ended(key, session)
     return session
   }
 
@@ -70,6 +77,7 @@ export function createSessionRegistry<K extends object>(): SessionRegistry<K> {
       else if (held instanceof Set) held.add(key)
       else if (held !== key) byJti.set(session.jti, new Set([held, key]))
       size++
+      observer?.started(key, session)
     },
     get: (key) => sessions.get(key),
     end,

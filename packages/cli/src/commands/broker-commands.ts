@@ -9,6 +9,7 @@ import { localTime, wantsJson, writeTable } from '../lib/output.js'
 import { addGlobalOptions } from '../lib/settings.js'
 import { aclFrom, addCredentialAclOptions, addPolicyOptions, policyFrom } from './broker-policy-options.js'
 import type { PolicyOptions } from './broker-policy-options.js'
+import { addBrokerCredentialsCommand } from './broker-credentials-command.js'
 
 const ADMIN_HELP = `
 Admin commands authenticate as the admin client found in <data-dir>/admin-client.json
@@ -104,12 +105,21 @@ export function addBrokerCommands(program: Command, io: CliIo): void {
       await printIssued(io, issued, opts)
     })
 
-  leaf('revoke', 'revoke credentials by jti')
+  leaf('revoke', 'revoke credentials by jti, or every live credential of a client id; prints {"revision","revoked":[jtis]}')
     .argument('<id>', 'broker id', parseBrokerId)
-    .requiredOption('--jti <jti>', 'jti to revoke (repeatable)', collect(nonEmpty))
-    .action(async (id: string, opts: { jti: string[] }, cmd: Command) => {
-      writeJson(io.stdout, await (await admin(cmd)).revoke(id, opts.jti))
+    .option('--jti <jti>', 'jti to revoke (repeatable)', collect(nonEmpty))
+    .option('--client-id <id>', 'revoke every live credential of this MQTT client id (repeatable); see `broker credentials list`', collect(nonEmpty))
+    .action(async (id: string, opts: { jti?: string[]; clientId?: string[] }, cmd: Command) => {
+      if (opts.clientId === undefined) {
+        if (opts.jti === undefined) throw new CliError('give --jti or --client-id (see `mqtt-oidc broker revoke --help`); nothing was revoked')
+        return writeJson(io.stdout, await (await admin(cmd)).revoke(id, opts.jti))
+      }
+      const change = await (await admin(cmd)).revokeClientIds(id, opts.clientId, opts.jti)
+      writeJson(io.stdout, change)
+      if (change.revoked.length === 0) writeLine(io.stderr, `Nothing was revoked: ${opts.clientId.join(', ')} had no live credential${opts.jti ? ' and the jtis were revoked already' : ''}.`)
     })
+
+  addBrokerCredentialsCommand(broker, io, admin, ADMIN_HELP)
 
   leaf('unrevoke', 'lift revocations by jti')
     .argument('<id>', 'broker id', parseBrokerId)

@@ -3,6 +3,7 @@ import type { Broker, BrokerStore, Credential, CredentialStore, RevocationChange
 import { BROKER_COLUMNS, brokerValues, toBroker, toFeedCredential, type BrokerRow } from './broker-rows.js'
 import { REVOCATION_CHANNEL, type PostgresNotifications } from './postgres-notifications.js'
 import { inTransaction, isPgForeignKeyViolation, isPgUniqueViolation, type PgClient, type PgPool } from './postgres-pool.js'
+import { createPostgresCredentialSearch } from './postgres-credential-search.js'
 
 const fromRow = (r: BrokerRow<unknown>): Broker => toBroker(r, (parsed) => parsed)
 
@@ -80,6 +81,7 @@ export function createPostgresCredentials(pool: PgPool): CredentialStore {
         AND (expires_at IS NULL OR expires_at > $3) ORDER BY broker, jti`, [issuedBy, issuedBefore, now])
       return rows.map(toCredential)
     },
+    search: createPostgresCredentialSearch(pool),
     async prune(before) {
       return (await pool.query('DELETE FROM credentials WHERE expires_at IS NOT NULL AND expires_at < $1', [before])).rowCount ?? 0
     },

@@ -9,13 +9,16 @@ export interface PostgresNotifications {
   close(): Promise<void>
 }
 
+/** The channel session report changes are announced on; the payload is the broker id. */
+export const SESSION_CHANNEL = 'mqtt_oidc_sessions'
+
 /**
- * One dedicated connection that LISTENs for revocation changes (pooled
- * connections cannot hold a LISTEN). Opened on the first watcher; on loss it
+ * One dedicated connection that LISTENs on `channel` (default: revocation
+ * changes; pooled connections cannot hold a LISTEN). Opened on the first watcher; on loss it
  * reconnects with backoff and tells watchers `'*'`, since notifications sent
  * while it was away are gone (the revision cursor covers them).
  */
-export function createPostgresNotifications(connectionString: string): PostgresNotifications {
+export function createPostgresNotifications(connectionString: string, channel: string = REVOCATION_CHANNEL): PostgresNotifications {
   const listeners = new Set<(broker: string) => void>()
   let client: pg.Client | undefined
   let closed = false
@@ -29,12 +32,12 @@ export function createPostgresNotifications(connectionString: string): PostgresN
     if (closed || client) return
     const c = new pg.Client({ connectionString })
     client = c
-    c.on('notification', (msg) => { if (msg.channel === REVOCATION_CHANNEL) emit(msg.payload ?? '*') })
+    c.on('notification', (msg) => { if (msg.channel === channel) emit(msg.payload ?? '*') })
     c.on('error', () => lost(c))
     c.on('end', () => lost(c))
     try {
       await c.connect()
-      await c.query(`LISTEN ${REVOCATION_CHANNEL}`)
+      await c.query(`LISTEN ${channel}`)
       markListening()
       if (retryMs > 100) emit('*')
       retryMs = 100

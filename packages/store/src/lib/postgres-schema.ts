@@ -156,4 +156,25 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
 
   DELETE FROM oidc_records WHERE model IN ('MqttOidcBrokerPolicy', 'MqttOidcFeedCredential', 'MqttOidcKeyUsage', 'ClientIdLease');
   `,
+  // Live MQTT sessions as broker nodes report them (the console's view; rows come and go with
+  // connections, so no foreign key: a deleted broker's nodes simply stop reporting and are pruned),
+  // and an index to list a broker's credentials newest first.
+  `
+  CREATE TABLE session_nodes (
+    broker TEXT NOT NULL, node TEXT NOT NULL, seq BIGINT NOT NULL, reported_at BIGINT NOT NULL, sessions BIGINT NOT NULL,
+    PRIMARY KEY (broker, node)
+  );
+  CREATE INDEX session_nodes_reported ON session_nodes (reported_at);
+  CREATE TABLE broker_sessions (
+    broker TEXT NOT NULL, node TEXT NOT NULL, connection TEXT NOT NULL,
+    client_id TEXT NOT NULL, username TEXT, jti TEXT NOT NULL,
+    connected_at BIGINT NOT NULL, expires_at BIGINT, remote_address TEXT,
+    PRIMARY KEY (broker, node, connection)
+  );
+  CREATE INDEX broker_sessions_connected ON broker_sessions (broker, connected_at);
+  CREATE INDEX broker_sessions_client_id ON broker_sessions (broker, client_id);
+  CREATE INDEX broker_sessions_jti ON broker_sessions (broker, jti);
+  CREATE TABLE session_revisions (broker TEXT PRIMARY KEY, revision BIGINT NOT NULL);
+  CREATE INDEX credentials_broker_issued ON credentials (broker, issued_at, jti COLLATE "C");
+  `,
 ]

@@ -4,6 +4,7 @@ import { BROKER_COLUMNS, brokerValues, toBroker, toFeedCredential, type BrokerRo
 import { isForeignKeyViolation, isUniqueViolation, type SqliteDatabase } from './sqlite-open.js'
 import type { SqliteRevocations } from './sqlite-revocations.js'
 import type { SqliteCredentialWriter } from './sqlite-credential-writer.js'
+import { createSqliteCredentialSearch } from './sqlite-credential-search.js'
 
 interface CredentialRow {
   jti: string; broker: string; client_id: string; username: string | null; issued_at: number
@@ -96,5 +97,6 @@ export function createSqliteCredentials(db: SqliteDatabase, writer?: SqliteCrede
     async liveIssuedTo(issuedBy, issuedBefore, now) {
       return (issuedTo.all(issuedBy, issuedBefore, now) as CredentialRow[]).map(toCredential)
     },
+    search: createSqliteCredentialSearch(db),
   }
 }
