@@ -16,32 +16,6 @@ function markdownFiles(): string[] {
 /** Where a repository path may start: the top-level directories a document names files in. */
 const REPO_PATH = /^(?:apps|packages|docs|scripts|test|bench|deploy|\.ci)\//
 
-/**
- * Paths docs/architecture.md names that arrive with the app runtime and the
- * web console, which are merged beside this map; once they are in, this list
- * is empty and every path is checked.
- */
-const ARRIVING: ReadonlySet<string> = new Set([
-  'docs/operations.md',
-  'deploy/',
-  'apps/idp/src/start-idp.ts',
-  'apps/exchange/src/start-exchange.ts',
-  'apps/broker/src/start-broker.ts',
-  'apps/idp/src/create-idp-logger.ts',
-  'apps/exchange/src/create-exchange-logger.ts',
-  'apps/broker/src/create-broker-logger.ts',
-  'apps/idp/src/lib/create-idp-metrics.ts',
-  'apps/exchange/src/lib/create-exchange-metrics.ts',
-  'apps/exchange/src/console/',
-  'apps/exchange/src/routes/session-reports.ts',
-  'apps/broker/src/lib/report-sessions.ts',
-  'apps/broker/src/lib/emqx-session-reports.ts',
-  'apps/idp/src/load-or-create-console-client.ts',
-  'packages/broker-auth/src/create-session-reporter.ts',
-  'packages/core/src/html.ts',
-  'packages/store/src/observe-store.ts',
-])
-
 /** Repository paths a Markdown file names: link targets (relative to the file) and `code` spans starting at a top-level directory. */
 function namedPaths(file: string, text: string): string[] {
   const paths: string[] = []
@@ -63,7 +37,7 @@ describe('the documentation', () => {
     const missing: string[] = []
     for (const file of markdownFiles()) {
       for (const path of namedPaths(file, read(file))) {
-        if (!existsSync(join(ROOT, path)) && !ARRIVING.has(path)) missing.push(`${file}: ${path}`)
+        if (!existsSync(join(ROOT, path))) missing.push(`${file}: ${path}`)
       }
     }
     expect(missing).toEqual([])
