@@ -87,18 +87,24 @@ export function runService(name: string, start: (service: ServiceControl) => Pro
       return stopping
     },
   }
-  start(control).catch(async (err: unknown) => {
-    if (stopping) return // stopped while starting: the stop finishes it
-    stopping = true
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\n`)
+  // Until start-up ends, hold the event loop: a start-up waiting only on unref'd timers (request
+  // timeouts, back-off) would otherwise let Node end the process with exit code 0, which a supervisor
+  // takes for a clean stop. Once started, the parts' own servers hold it.
+  const starting = setInterval(() => {}, 1 << 30)
+  start(control)
+    .finally(() => clearInterval(starting))
+    .catch(async (err: unknown) => {
+      if (stopping) return // stopped while starting: the stop finishes it
+      stopping = true
+      if (err instanceof ConfigError) {
+        process.stderr.write(`${err.message}\n`)
+        await closeAll()
+        process.exit(EXIT_CONFIG)
+      }
+      log('error', `${name} failed to start: ${oneLine(err)}`, isSystemError(err) ? {} : { err })
       await closeAll()
-      process.exit(EXIT_CONFIG)
-    }
-    log('error', `${name} failed to start: ${oneLine(err)}`, isSystemError(err) ? {} : { err })
-    await closeAll()
-    process.exit(1)
-  })
+      process.exit(1)
+    })
 }
 
 /** A failed system call (a port in use, a file not found): its message says it all, a stack would only hide it. */

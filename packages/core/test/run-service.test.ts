@@ -90,4 +90,11 @@ describe('runService', () => {
       stderr: 'demo: stopping\n',
     })
   })
+
+  // The soak once saw a broker node exit 0, silently, 1.6 s into its start-up: nothing held Node's event
+  // loop while start-up waited, so Node ended the process as if its work were done, and a supervisor
+  // takes exit 0 for a clean stop. A start-up under way keeps the process alive until it ends.
+  it("keeps the process alive while start-up waits on nothing but unref'd timers", async () => {
+    expect(await run({ MODE: 'unref-wait' })).toEqual({ code: 0, stdout: 'ready\n', stderr: '' })
+  })
 })
