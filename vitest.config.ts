@@ -12,6 +12,10 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Two test files at a time even on two cores (vitest's default is cores - 1): most files wait on
+    // servers, browsers and containers rather than compute, and one at a time took the suite to ~14 min.
+    maxWorkers: 2,
+    minWorkers: 1,
     reporters: ['default', './scripts/summary-reporter.ts'],
   },
 })
