@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process'
 import { PassThrough } from 'node:stream'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -24,6 +23,7 @@ import { BIN } from './support/cli-bin.js'
 import { runNode, startNode } from '@mqtt-oidc/test-support/run-tsx'
 import type { RunResult } from '@mqtt-oidc/test-support/run-tsx'
 import { completeDeviceLogin } from '@mqtt-oidc/test-support/idp-user-agent'
+import { writeSelfSignedCert } from '@mqtt-oidc/test-support/self-signed-cert'
 import { startTestStack, type TestStack } from './support/start-test-stack.js'
 
 // MQTT over TLS (mqtts://) from the library and the CLI against the aedes
@@ -42,29 +42,7 @@ let ca: Buffer
 let env: NodeJS.ProcessEnv
 
 function selfSigned(dir: string, name: string): string {
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=localhost',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1,DNS:localhost',
-      '-keyout',
-      join(dir, `${name}-key.pem`),
-      '-out',
-      join(dir, `${name}.pem`),
-    ],
-    { stdio: 'ignore' },
-  )
+  writeSelfSignedCert(join(dir, `${name}-key.pem`), join(dir, `${name}.pem`))
   return join(dir, `${name}.pem`)
 }
 

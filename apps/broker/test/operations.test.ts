@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -12,6 +11,7 @@ import { createTokenKit } from '@mqtt-oidc/test-support/token-kit'
 import type { TokenKit } from '@mqtt-oidc/test-support/token-kit'
 import { connackOf, connected } from '@mqtt-oidc/test-support/mqtt'
 import { openRaw, rawConnect } from '@mqtt-oidc/test-support/raw-mqtt'
+import { writeSelfSignedCert } from '@mqtt-oidc/test-support/self-signed-cert'
 import { READY_ANSWER } from './support/ready-answer.js'
 
 const BROKER = 'ops'
@@ -27,10 +27,7 @@ const silent = pino({ level: 'silent' })
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'broker-tls-'))
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1', '-subj', '/CN=localhost',
-    '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
-  ], { stdio: 'ignore' })
+  writeSelfSignedCert(join(dir, 'key.pem'), join(dir, 'cert.pem'))
   cert = readFileSync(join(dir, 'cert.pem'))
   exchange = await startFakeExchange({ broker: BROKER })
   kit = await createTokenKit({ issuer: exchange.url, audience: BROKER })

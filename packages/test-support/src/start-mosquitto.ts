@@ -7,10 +7,11 @@
  * what to install: it never skips.
  */
 import { execFileSync, spawn } from 'node:child_process'
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir, userInfo } from 'node:os'
 import { join } from 'node:path'
 import { freePort } from './free-port.js'
+import { writeSelfSignedCert } from './self-signed-cert.js'
 
 const MOSQUITTO = '/usr/sbin/mosquitto'
 const MOSQUITTO_PASSWD = '/usr/bin/mosquitto_passwd'
@@ -59,30 +60,7 @@ export async function startMosquitto(options: MosquittoOptions): Promise<TestMos
         execFileSync(MOSQUITTO_PASSWD, ['-b', files.passwordFile, user, password], { stdio: 'pipe' })
     }
     if (options.tls) {
-      execFileSync(
-        'openssl',
-        [
-          'req',
-          '-x509',
-          '-newkey',
-          'ec',
-          '-pkeyopt',
-          'ec_paramgen_curve:P-256',
-          '-nodes',
-          '-days',
-          '1',
-          '-subj',
-          '/CN=localhost',
-          '-addext',
-          'subjectAltName=IP:127.0.0.1,DNS:localhost',
-          '-keyout',
-          files.keyFile,
-          '-out',
-          files.certFile,
-        ],
-        { stdio: 'pipe' },
-      )
-      chmodSync(files.keyFile, 0o600)
+      writeSelfSignedCert(files.keyFile, files.certFile)
     }
     const listeners = Object.entries(options.listeners(files))
     if (listeners.length === 0) throw new Error('startMosquitto: give at least one listener (without one mosquitto listens on 1883)')
