@@ -31,6 +31,7 @@ const LONE_SURROGATE = /[\uD800-\uDFFF]/u
  */
 export function mqttIdentifierProblem(kind: MqttIdentifierKind, value: unknown): string | undefined {
   if (typeof value !== 'string' || value.length === 0) return `${kind} must be a non-empty string`
+  if (plainAscii(value)) return undefined
   const shown = JSON.stringify(value.length > 64 ? `${value.slice(0, 64)}…` : value)
   if (LONE_SURROGATE.test(value)) return `${kind} ${shown} is not well-formed Unicode`
   if (Buffer.byteLength(value) > MAX_MQTT_IDENTIFIER_BYTES) return `${kind} ${shown} is longer than ${MAX_MQTT_IDENTIFIER_BYTES} bytes`
@@ -38,4 +39,18 @@ export function mqttIdentifierProblem(kind: MqttIdentifierKind, value: unknown):
   if (value.startsWith('$')) return `${kind} ${shown} may not start with "$"`
   if (INVISIBLE.test(value)) return `${kind} ${shown} may not contain spaces, control or invisible characters`
   return undefined
+}
+
+/**
+ * The common case, decided without the Unicode patterns: 1-256 printable
+ * ASCII characters (one byte each), none of them `/`, `+` or `#`, and no
+ * leading `$`. The broker runs this on every CONNECT.
+ */
+function plainAscii(value: string): boolean {
+  if (value.length > MAX_MQTT_IDENTIFIER_BYTES || value.charCodeAt(0) === 0x24) return false
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i)
+    if (c <= 0x20 || c >= 0x7f || c === 0x2f || c === 0x2b || c === 0x23) return false
+  }
+  return true
 }

@@ -38,3 +38,14 @@ describe('mqttIdentifierProblem', () => {
     expect(mqttIdentifierProblem('client id', 'x'.repeat(300))).toBe(`client id "${'x'.repeat(64)}…" is longer than 256 bytes`)
   })
 })
+
+describe('mqttIdentifierProblem on every ASCII character (its fast path for printable ASCII must agree with the full rules)', () => {
+  it('accepts exactly the printable characters other than space, "/", "+" and "#", and "$" anywhere but first', () => {
+    for (let code = 0; code < 128; code++) {
+      const c = String.fromCharCode(code)
+      const allowed = code > 0x20 && code < 0x7f && !'/+#'.includes(c)
+      expect(mqttIdentifierProblem('client id', `a${c}b`) === undefined, `code ${code} inside`).toBe(allowed)
+      expect(mqttIdentifierProblem('client id', `${c}b`) === undefined, `code ${code} first`).toBe(allowed && c !== '$')
+    }
+  })
+})
