@@ -5,6 +5,7 @@ import { createAclHooks } from './lib/aedes-acl-hooks.js'
 import { createAclInterner } from './lib/acl-interner.js'
 import { clientIdRefusal, connectPacketViolation } from './lib/connect-packet-rules.js'
 import { createConnectCheck } from './lib/connect-check.js'
+import type { ConnectDecision } from './lib/connect-check.js'
 import { describeError } from './lib/describe-error.js'
 import { createExpirySchedule } from './lib/expiry-schedule.js'
 import { createSessionRegistry } from './lib/session-registry.js'
@@ -12,7 +13,7 @@ import type { SessionEnd, SessionObserver } from './lib/session-registry.js'
 import type { Verifier } from './create-verifier.js'
 import type { RevocationFollower } from './create-revocation-follower.js'
 import type { FeedGuard } from './create-feed-guard.js'
-import type { LogFn } from './types.js'
+import type { ConnectAuthorization, LogFn } from './types.js'
 
 export interface AedesAuthOptions {
   /** Verifies CONNECT passwords. Required. */
@@ -86,9 +87,7 @@ export function attachAedesAuth(aedes: Aedes, options: AedesAuthOptions): AedesA
     pending.delete(client)
     const password = connect?.password
     const clientId = connect?.emptyId ? '' : client.id
-    // `.then(accept, refuse)`: an exception thrown by aedes inside `done` must not call `done` twice
-    const idRefusal = clientIdRefusal(clientId, client.clean)
-    ;(idRefusal ? Promise.reject(idRefusal) : check({ clientId, username, password })).then((auth) => {
+    const accept = (auth: ConnectAuthorization): void => {
       if (client.closed) return // aedes ignores a late answer for a connection that is gone
       ;(client as { id: string }).id = auth.clientId
       const { jti, exp, username: claimedUsername } = auth.claims
@@ -98,7 +97,8 @@ export function attachAedesAuth(aedes: Aedes, options: AedesAuthOptions): AedesA
       log('info', 'CONNECT accepted', { client_id: auth.clientId, jti, exp })
       options.onConnect?.(undefined, client, 0)
       done(null, true)
-    }, (err: unknown) => {
+    }
+    const refuse = (err: unknown): void => {
       const refusal = refusalFor(err)
       log('warn', 'CONNECT refused', {
         code: refusal.code, connack: refusal.connack, client_id: clientId || undefined,
@@ -108,7 +108,18 @@ export function attachAedesAuth(aedes: Aedes, options: AedesAuthOptions): AedesA
       options.onConnect?.(refusal.code, client, refusal.connack)
       const error = Object.assign(new Error(refusal.code), { returnCode: refusal.connack })
       done(error as Parameters<typeof done>[0], false)
-    })
+    }
+    let decision: ConnectDecision
+    try {
+      const idRefusal = clientIdRefusal(clientId, client.clean)
+      if (idRefusal) throw idRefusal
+      decision = check({ clientId, username, password })
+    } catch (err) {
+      return refuse(err)
+    }
+    // accept and refuse run outside the try: an exception thrown by aedes inside `done` must not call `done` twice
+    if (decision instanceof Promise) void decision.then(accept, refuse)
+    else accept(decision)
   }
 
   Object.assign(aedes, createAclHooks(registry, { revocations: follower, log }))

@@ -1,4 +1,5 @@
 import { ClientIdInvalid, ClientIdMismatch, mqttIdentifierProblem, TokenMissing, UsernameInvalid, UsernameMismatch } from '@mqtt-oidc/core'
+import type { BrokerTokenClaims } from '@mqtt-oidc/core'
 import { brokerTokenAcl } from './broker-token-acl.js'
 import type { Verifier } from './create-verifier.js'
 import type { ConnectAuthorization } from './types.js'
@@ -25,25 +26,43 @@ export interface ConnectCredentials {
  * const { clientId, acl } = await authorizeConnect(verifier, { clientId: '', password: token })
  */
 export function authorizeConnect(verifier: Verifier, credentials: ConnectCredentials): Promise<ConnectAuthorization> {
+  try {
+    const now = authorizeConnectIfKeysHeld(verifier, credentials)
+    if (now) return Promise.resolve(now)
+  } catch (err) {
+    return Promise.reject(err)
+  }
+  return verifier.verify(passwordText(credentials.password)).then((claims) => credentialsMatch(claims, credentials))
+}
+
+/**
+ * `authorizeConnect` without a promise when the verifier can answer at once
+ * (see `Verifier.verifyIfKeysHeld`): the authorization, or a thrown refusal;
+ * undefined when only `authorizeConnect` can answer (a key fetch is due).
+ */
+export function authorizeConnectIfKeysHeld(verifier: Verifier, credentials: ConnectCredentials): ConnectAuthorization | undefined {
   const token = passwordText(credentials.password)
-  if (token === '') return Promise.reject(new TokenMissing('CONNECT without a password (the broker token)'))
-  // a `.then` rather than an async function: one promise less on every CONNECT
-  return verifier.verify(token).then((claims) => {
-    const requested = credentials.clientId ?? ''
-    if (requested !== '' && requested !== claims.sub) {
-      throw new ClientIdMismatch('CONNECT client id is not the token subject')
-    }
-    // Core's identifier rule, also for tokens minted before it or elsewhere: the id lands in ACL filters.
-    const clientIdProblem = mqttIdentifierProblem('client id', claims.sub)
-    if (clientIdProblem) throw new ClientIdInvalid(clientIdProblem)
-    const username = credentials.username ?? ''
-    const usernameProblem = username === '' ? undefined : mqttIdentifierProblem('username', username)
-    if (usernameProblem) throw new UsernameInvalid(usernameProblem)
-    if (username !== '' && username !== claims.username && username !== claims.sub) {
-      throw new UsernameMismatch('CONNECT username is neither the token username nor its subject')
-    }
-    return { clientId: claims.sub, claims, acl: brokerTokenAcl(claims) }
-  })
+  if (token === '') throw new TokenMissing('CONNECT without a password (the broker token)')
+  const claims = verifier.verifyIfKeysHeld(token)
+  return claims && credentialsMatch(claims, credentials)
+}
+
+/** The client id and username rules between a CONNECT and its verified token's claims. */
+function credentialsMatch(claims: BrokerTokenClaims, credentials: ConnectCredentials): ConnectAuthorization {
+  const requested = credentials.clientId ?? ''
+  if (requested !== '' && requested !== claims.sub) {
+    throw new ClientIdMismatch('CONNECT client id is not the token subject')
+  }
+  // Core's identifier rule, also for tokens minted before it or elsewhere: the id lands in ACL filters.
+  const clientIdProblem = mqttIdentifierProblem('client id', claims.sub)
+  if (clientIdProblem) throw new ClientIdInvalid(clientIdProblem)
+  const username = credentials.username ?? ''
+  const usernameProblem = username === '' ? undefined : mqttIdentifierProblem('username', username)
+  if (usernameProblem) throw new UsernameInvalid(usernameProblem)
+  if (username !== '' && username !== claims.username && username !== claims.sub) {
+    throw new UsernameMismatch('CONNECT username is neither the token username nor its subject')
+  }
+  return { clientId: claims.sub, claims, acl: brokerTokenAcl(claims) }
 }
 
 function passwordText(password: ConnectCredentials['password']): string {

@@ -1,6 +1,7 @@
 import { BROKER_TOKEN_ALGS, BROKER_TOKEN_TYP, TokenMalformed, TokenMissing, TokenRevoked, parseBrokerTokenClaims } from '@mqtt-oidc/core'
 import type { BrokerTokenClaims } from '@mqtt-oidc/core'
 import { createJwtVerifier } from '@mqtt-oidc/jose'
+import type { VerifiedJwt } from '@mqtt-oidc/jose'
 import { createKeyStore } from './create-key-store.js'
 import type { KeyStore } from './create-key-store.js'
 import { createVerifiedCache } from './lib/verified-cache.js'
@@ -46,6 +47,13 @@ export interface Verifier {
    * `TokenRevoked`, `KeysUnavailable`, ...).
    */
   verify(token: string): Promise<BrokerTokenClaims>
+  /**
+   * `verify` without a promise when it needs no key fetch (the key store
+   * holds the token's key, or the token is refused before any key is
+   * needed): the claims, or a thrown refusal. Undefined when only `verify`
+   * can answer. The CONNECT hot path: it spares a promise per CONNECT.
+   */
+  verifyIfKeysHeld(token: string): BrokerTokenClaims | undefined
   /** The key store in use. */
   readonly keys: KeyStore
   /** Stops the key store's refresh timer (when the verifier made it). */
@@ -93,7 +101,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     return claims
   }
 
-  async function verify(token: string): Promise<BrokerTokenClaims> {
+  function verifyIfKeysHeld(token: string): BrokerTokenClaims | undefined {
     if (typeof token !== 'string' || token.length === 0) throw new TokenMissing('no token')
     if (token.length > maxTokenLength) throw new TokenMalformed(`token longer than ${maxTokenLength} characters`)
     const now = clock()
@@ -102,11 +110,19 @@ export function createVerifier(options: VerifierOptions): Verifier {
       jwt.checkTimes(hit.claims, now)
       return notRevoked(hit.claims)
     }
-    const { payload, key } = jwt.verifyIfKeysHeld(token, now) ?? (await jwt.verify(token, now))
+    const verified = jwt.verifyIfKeysHeld(token, now)
+    return verified && remember(token, verified)
+  }
+
+  function remember(token: string, { payload, key }: VerifiedJwt): BrokerTokenClaims {
     const claims = parseBrokerTokenClaims(payload)
     cache.set(token, { claims, key })
     return notRevoked(claims)
   }
 
-  return { verify, keys, close: () => (options.keys ? undefined : keys.close()) }
+  async function verify(token: string): Promise<BrokerTokenClaims> {
+    return verifyIfKeysHeld(token) ?? remember(token, await jwt.verify(token, clock()))
+  }
+
+  return { verify, verifyIfKeysHeld, keys, close: () => (options.keys ? undefined : keys.close()) }
 }

@@ -12,11 +12,15 @@ let exchange: FakeExchange
 let kit: TokenKit
 let verifier: Verifier
 
-const codeOf = (p: Promise<unknown>): Promise<unknown> =>
-  p.then(
-    () => 'accepted',
-    (err: { code?: string }) => err.code,
-  )
+/** The refusal code of a decision, thrown at once or rejected, or 'accepted'. */
+async function codeOf(decide: () => unknown): Promise<unknown> {
+  try {
+    await decide()
+    return 'accepted'
+  } catch (err) {
+    return (err as { code?: string }).code
+  }
+}
 
 beforeAll(async () => {
   exchange = await startFakeExchange({ broker: 'demo' })
@@ -27,6 +31,20 @@ beforeAll(async () => {
 afterAll(() => exchange.close())
 
 describe('createConnectCheck (the CONNECT decision of the aedes and EMQX hooks)', () => {
+  it('answers at once while the verifier holds the keys, and with a promise only when it must fetch them', async () => {
+    const fresh = createVerifier({ issuer: exchange.url, audience: 'demo', jwksUri: exchange.jwksUri, clockTolerance: 30 })
+    const check = createConnectCheck({ verifier: fresh })
+    const first = check({ password: await kit.sign({ sub: 'c1' }) })
+    expect(first).toBeInstanceOf(Promise)
+    expect((await first).clientId).toBe('c1')
+    const second = check({ password: await kit.sign({ sub: 'c2' }) })
+    expect(second).not.toBeInstanceOf(Promise)
+    expect((second as Awaited<typeof second>).clientId).toBe('c2')
+    // a refusal that needs no key is thrown at once too
+    expect(() => check({ password: 'garbage' })).toThrow(expect.objectContaining({ code: 'ERR_TOKEN_MALFORMED' }))
+    fresh.close()
+  })
+
   it('accepts a good token and resolves with the session facts', async () => {
     const check = createConnectCheck({ verifier })
     const auth = await check({ clientId: 'c1', password: await kit.sign({ sub: 'c1', jti: 'j-ok' }) })
@@ -39,12 +57,13 @@ describe('createConnectCheck (the CONNECT decision of the aedes and EMQX hooks)'
     const password = await kit.sign({ sub: 'c1', jti: 'j-late' })
     // the verifier's own revocation check sees nothing; the second look does
     revoked.add('j-late')
-    expect(await codeOf(check({ password }))).toBe('ERR_TOKEN_REVOKED')
+    expect(await codeOf(() => check({ password }))).toBe('ERR_TOKEN_REVOKED')
   })
 
   it('refuses a token that expired within the verifier leeway (ERR_TOKEN_EXPIRED)', async () => {
     const check = createConnectCheck({ verifier })
-    expect(await codeOf(check({ password: await kit.sign({ exp: nowSeconds() - 10 }) }))).toBe('ERR_TOKEN_EXPIRED')
+    const password = await kit.sign({ exp: nowSeconds() - 10 })
+    expect(await codeOf(() => check({ password }))).toBe('ERR_TOKEN_EXPIRED')
   })
 
   it('asks the feed policy only for an otherwise good token', async () => {
@@ -56,9 +75,10 @@ describe('createConnectCheck (the CONNECT decision of the aedes and EMQX hooks)'
       },
     }
     const check = createConnectCheck({ verifier, feedGuard })
-    expect(await codeOf(check({ password: 'garbage' }))).toBe('ERR_TOKEN_MALFORMED')
+    expect(await codeOf(() => check({ password: 'garbage' }))).toBe('ERR_TOKEN_MALFORMED')
     expect(asked).toBe(0)
-    expect(await codeOf(check({ password: await kit.sign() }))).toBe('ERR_REVOCATIONS_UNAVAILABLE')
+    const password = await kit.sign()
+    expect(await codeOf(() => check({ password }))).toBe('ERR_REVOCATIONS_UNAVAILABLE')
     expect(asked).toBe(1)
   })
 })
