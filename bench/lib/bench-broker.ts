@@ -52,6 +52,8 @@ const listen = (): void => {
 }
 if (process.env.BENCH_LISTEN === 'deferred') process.send?.({ ready: true })
 else listen()
+// the bench that forked this broker is gone (finished or crashed): do not outlive it
+process.on('disconnect', () => process.exit(0))
 process.on('message', (msg: unknown) => {
   if (msg === 'listen') listen()
   if (msg === 'mem') {
