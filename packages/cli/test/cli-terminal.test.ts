@@ -316,6 +316,31 @@ describe('broker issue --out: the tokens in a 0600 file, never on the terminal',
   })
 })
 
+describe('broker feed-credential at a terminal', () => {
+  it('shows the credential once as field lines, or only says where --out wrote it', async () => {
+    await f.admin.createBroker('fc')
+    const shown = await onTerminal(['broker', 'feed-credential', 'fc', '--yes'])
+    expect(shown.code).toBe(0)
+    const credential = /^feed credential {2}(mqof_[\w-]{43})$/m.exec(shown.stdout)?.[1]
+    expect(shown.stdout).toBe(
+      [
+        'FIELD            VALUE',
+        'broker           fc',
+        `feed credential  ${credential}`,
+        "The feed credential is shown only now: put it in a file of mode 0600 for the broker's MQTT_OIDC_BROKER_FEED_CREDENTIAL_FILE (--out does that).",
+        '',
+      ].join('\n'),
+    )
+    const file = join(f.dir, 'feed', 'fc')
+    expect(await onTerminal(['broker', 'feed-credential', 'fc', '--yes', '--out', file])).toMatchObject({
+      code: 0,
+      stdout: `Wrote the feed credential of fc to ${file} (mode 0600): the broker reads it from MQTT_OIDC_BROKER_FEED_CREDENTIAL_FILE.\n`,
+    })
+    expect(readFileSync(file, 'utf8')).toMatch(/^mqof_[\w-]{43}\n$/)
+    expect(JSON.parse((await onTerminal(['broker', 'feed-credential', 'fc', '--yes', '--out', file, '--json'])).stdout)).toEqual({ broker: 'fc', file })
+  })
+})
+
 describe('confirmations before destroying', () => {
   it('broker delete asks at a terminal: "n" changes nothing, "y" deletes; in a pipe it takes --yes', async () => {
     await f.admin.createBroker('doomed')

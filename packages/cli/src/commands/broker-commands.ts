@@ -143,19 +143,23 @@ export function addBrokerCommands(program: Command, io: CliIo): void {
       if (change.unrevoked.length === 0) writeLine(io.stderr, `Nothing was unrevoked: ${opts.jti.length === 1 ? 'the jti was' : 'no jti given was'} revoked.`)
     })
 
-  leaf('feed-credential', 'issue the broker\'s revocation-feed credential, after asking (--yes when not at a terminal): the previous one stops working at once; printed once, or written to --out')
+  leaf('feed-credential', 'issue the broker\'s revocation-feed credential, after asking (--yes when not at a terminal): the previous one stops working at once; printed once (field lines at a terminal, else {"broker","feedCredential"}), or written to --out')
     .argument('<id>', 'broker id', parseBrokerId)
     .option('--out <file>', 'write the credential to this file (mode 0600) for the broker\'s MQTT_OIDC_BROKER_FEED_CREDENTIAL_FILE instead of printing it')
     .option('-y, --yes', 'do not ask for confirmation (needed when not at a terminal)')
-    .action(async (id: string, opts: { out?: string; yes?: boolean }, cmd: Command) => {
+    .action(async (id: string, opts: { json?: boolean; out?: string; yes?: boolean }, cmd: Command) => {
       const api = await admin(cmd)
       await api.getBroker(id) // an unknown broker is refused before anyone is asked
       await confirm(io, `Issue a new feed credential for ${id}? Its previous one stops working at once (a broker still using it polls until it reads the new one).`, opts, `broker feed-credential ${id}`)
       const issued = await api.issueFeedCredential(id)
-      if (opts.out === undefined) return writeJson(io.stdout, issued)
-      const { writeSecretFile } = await import('@mqtt-oidc/core')
-      writeSecretFile(opts.out, `${issued.feedCredential}\n`)
-      writeJson(io.stdout, { broker: issued.broker, file: opts.out })
+      if (opts.out !== undefined) {
+        const { writeSecretFile } = await import('@mqtt-oidc/core')
+        writeSecretFile(opts.out, `${issued.feedCredential}\n`)
+      }
+      if (wantsJson(opts, io)) return writeJson(io.stdout, opts.out === undefined ? issued : { broker: issued.broker, file: opts.out })
+      if (opts.out !== undefined) return writeLine(io.stderr, `Wrote the feed credential of ${id} to ${opts.out} (mode 0600): the broker reads it from MQTT_OIDC_BROKER_FEED_CREDENTIAL_FILE.`)
+      writeTable(io.stdout, ['FIELD', 'VALUE'], [['broker', issued.broker], ['feed credential', issued.feedCredential]])
+      writeLine(io.stderr, 'The feed credential is shown only now: put it in a file of mode 0600 for the broker\'s MQTT_OIDC_BROKER_FEED_CREDENTIAL_FILE (--out does that).')
     })
 
   leaf('show-revocations', 'list revoked jtis (a table at a terminal, else JSON)')
