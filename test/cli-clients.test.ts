@@ -1,4 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { OAuthClientView } from '@mqtt-oidc/core'
+import { runOnTerminal } from '@mqtt-oidc/test-support/run-on-terminal'
+import { BIN } from './support/cli-bin.js'
 import { runCliInProcess } from './support/run-cli-in-process.js'
 import { startTestStack, type TestStack } from './support/start-test-stack.js'
 
@@ -7,6 +10,10 @@ import { startTestStack, type TestStack } from './support/start-test-stack.js'
 
 let stack: TestStack
 const cli = (args: string[]) => runCliInProcess(args, { dataDir: stack.dataDir, configDir: stack.configDir })
+/** `mqtt-oidc <args>` on a pseudo-terminal, in UTC: what a person sees, stdout and stderr together. */
+const onTerminal = (args: string[]) => runOnTerminal(BIN, args, { env: { MQTT_OIDC_DATA_DIR: stack.dataDir, TZ: 'UTC' } })
+/** Epoch seconds as a table shows them in UTC. */
+const utc = (s: number): string => `${new Date(s * 1000).toISOString().slice(0, 19).replace('T', ' ')} +00:00`
 
 beforeAll(async () => { stack = await startTestStack() })
 afterAll(async () => { await stack?.close() })
@@ -55,6 +62,42 @@ describe('mqtt-oidc clients', () => {
   it('list shows built-in and registered clients; update changes only what is given; remove removes', async () => {
     const list = JSON.parse((await cli(['clients', 'list'])).stdout) as Array<{ client_id: string; built_in: boolean }>
     expect(list.map((c) => `${c.client_id}${c.built_in ? ' (built in)' : ''}`)).toEqual(['dashboard', 'mqtt-oidc-admin (built in)', 'mqtt-oidc-cli (built in)', 'mqtt-oidc-console (built in)', 'oidc-agent'])
+    // At a terminal: a table, one client a line, built-in ones marked, grants by their short names.
+    const table = await onTerminal(['clients', 'list'])
+    expect(table.code).toBe(0)
+    const full = JSON.parse((await cli(['clients', 'list'])).stdout) as Array<OAuthClientView>
+    const short = (g: string): string => ({ authorization_code: 'code', refresh_token: 'refresh', 'urn:ietf:params:oauth:grant-type:device_code': 'device' })[g] ?? g
+    expect(table.stdout.split('\n').map((l) => l.split(/ {2,}/))).toEqual([
+      ['CLIENT ID', 'NAME', 'TYPE', 'AUTH', 'GRANTS', 'BUILT IN', 'CREATED'],
+      ...full.map((c) => [c.client_id, c.client_name || '-', c.application_type, c.token_endpoint_auth_method, c.grant_types.map(short).join(','),
+        c.built_in ? 'yes' : 'no', c.created_at === null ? '-' : utc(c.created_at)]),
+      [''],
+    ])
+    const agent = full.find((c) => c.client_id === 'oidc-agent')!
+    expect(table.stdout.split('\n').map((l) => l.split(/ {2,}/))).toContainEqual(['oidc-agent', 'oidc-agent', 'native', 'none', 'code,device,refresh', 'no', utc(agent.created_at!)])
+    expect(JSON.parse((await onTerminal(['clients', 'list', '--json'])).stdout)).toEqual(full)
+
+    // show: one field a line; the secret never.
+    expect(await onTerminal(['clients', 'show', 'oidc-agent'])).toMatchObject({
+      code: 0,
+      stdout: [
+        'FIELD                      VALUE',
+        'client id                  oidc-agent',
+        'name                       oidc-agent',
+        'type                       native',
+        'auth method                none',
+        'grants                     code, device, refresh',
+        'redirect uris              http://localhost',
+        'post-logout redirect uris  -',
+        'scope                      openid offline_access mqtt',
+        'id token alg               RS256',
+        'built in                   no',
+        `created                    ${utc(agent.created_at!)}`,
+        `updated                    ${utc(agent.updated_at!)}`,
+        '',
+      ].join('\n'),
+    })
+
     const updated = json(await cli(['clients', 'update', 'oidc-agent', '--redirect-uri', 'http://127.0.0.1/callback', '--redirect-uri', 'http://localhost']))
     expect(updated).toMatchObject({ redirect_uris: ['http://127.0.0.1/callback', 'http://localhost'], scope: 'openid offline_access mqtt', client_name: 'oidc-agent' })
     // Not at a terminal, so nothing is asked: --yes is what confirms (see cli-confirm.test.ts).

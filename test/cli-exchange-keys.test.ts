@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { runOnTerminal } from '@mqtt-oidc/test-support/run-on-terminal'
 import { BIN } from './support/cli-bin.js'
 import { runNode } from '@mqtt-oidc/test-support/run-tsx'
 import type { RunResult } from '@mqtt-oidc/test-support/run-tsx'
@@ -32,6 +33,25 @@ describe('mqtt-oidc keys (exchange signing keys through the admin API)', () => {
     expect(keys.filter((k) => k.published).map((k) => k.kid)).toEqual(expect.arrayContaining([result.kid, result.retiring]))
     const jwks = await (await fetch(`${stack.exchangeUrl}/.well-known/jwks.json`)).json() as { keys: { kid: string }[] }
     expect(jwks.keys.map((k) => k.kid)).toEqual(expect.arrayContaining([result.kid, result.retiring]))
+  })
+
+  it('`keys rotate` at a terminal shows the new key and the one it retires, with when each signs and retires', async () => {
+    type Key = { kid: string; alg: string; signsFrom: number; retiredAt: number | null }
+    const list = async (): Promise<Key[]> => JSON.parse((await cli(['keys', 'list'])).stdout) as Key[]
+    const before = await list()
+    const r = await runOnTerminal(BIN, ['keys', 'rotate', '--lead', '10m'], { cwd: stack.dataDir, env: { ...env, TZ: 'UTC' } })
+    expect(r.code).toBe(0)
+    const after = await list()
+    const [added] = after.filter((k) => !before.some((b) => b.kid === k.kid))
+    const retiring = after.find((k) => k.retiredAt === added!.signsFrom && before.some((b) => b.kid === k.kid && b.signsFrom <= Math.floor(Date.now() / 1000)))!
+    const utc = (s: number): string => `${new Date(s * 1000).toISOString().slice(0, 19).replace('T', ' ')} +00:00`
+    expect(r.stdout.split('\n').map((l) => l.split(/ {2,}/))).toEqual([
+      ['KID', 'ALG', 'CHANGE', 'SIGNS FROM', 'RETIRES'],
+      [added!.kid, 'EdDSA', 'new', utc(added!.signsFrom), '-'],
+      [retiring.kid, retiring.alg, 'retiring', utc(retiring.signsFrom), utc(added!.signsFrom)],
+      [`Key ${added!.kid} is published now and signs from ${new Date(added!.signsFrom * 1000).toISOString()}.`],
+      [''],
+    ])
   })
 
   it('`keys rotate --lead-time` still works, saying on stderr that it is deprecated', async () => {

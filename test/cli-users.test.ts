@@ -21,6 +21,10 @@ afterAll(async () => { await stack?.close() })
 /** Runs `mqtt-oidc <args>` in-process with `stdin` piped in (not a terminal). */
 const cli = (args: string[], stdin = '') => runCliInProcess(args, { dataDir: stack.dataDir, configDir: stack.configDir }, stdin)
 const verify = (username: string, password: string) => verifyAccountPassword(stack.idpStore, username, password)
+/** `mqtt-oidc <args>` on a pseudo-terminal, in UTC: what a person sees, stdout and stderr together. */
+const onTerminal = (args: string[]) => runOnTerminal(BIN, args, { env: { MQTT_OIDC_DATA_DIR: stack.dataDir, TZ: 'UTC' } })
+/** Epoch seconds as a table shows them in UTC. */
+const utc = (s: number): string => `${new Date(s * 1000).toISOString().slice(0, 19).replace('T', ' ')} +00:00`
 
 describe('mqtt-oidc users', () => {
   it('adds an account with client ids and groups, the password read from stdin', async () => {
@@ -202,8 +206,14 @@ describe('mqtt-oidc users: one owner per MQTT client id', () => {
     expect(await cli(['users', 'conflicts'])).toEqual({
       code: 0, stderr: '', stdout: `${JSON.stringify([{ clientId: 'shared-1', usernames: ['kiosk', 'trent'] }], null, 2)}\n`,
     })
+    expect(await onTerminal(['users', 'conflicts'])).toMatchObject({
+      code: 0,
+      stdout: 'CLIENT ID  ACCOUNTS\nshared-1   kiosk, trent\nNobody gets these client ids until `users set` takes each from all accounts but one.\n',
+    })
+    expect(JSON.parse((await onTerminal(['users', 'conflicts', '--json'])).stdout)).toEqual([{ clientId: 'shared-1', usernames: ['kiosk', 'trent'] }])
     expect((await cli(['users', 'set', 'kiosk', '--client-id', 'kiosk-1'])).code).toBe(0)
     expect(JSON.parse((await cli(['users', 'conflicts'])).stdout)).toEqual([])
+    expect(await onTerminal(['users', 'conflicts'])).toMatchObject({ code: 0, stdout: 'No client id is held by two accounts.\n' })
     expect(await stack.idpStore.clientIds.holder('shared-1', Math.floor(Date.now() / 1000))).toMatchObject({ source: 'configured' })
   })
 })
@@ -233,6 +243,35 @@ describe('mqtt-oidc idp keys', () => {
     const after = JSON.parse((await cli(['idp', 'keys', 'list'])).stdout) as Array<{ kid: string; retiredAt: number | null }>
     expect(after.filter((k) => firstKids.includes(k.kid)).map((k) => k.retiredAt)).toEqual(Array(3).fill(third.activatesAt))
     expect(after.filter((k) => rotation.added.includes(k.kid)).every((k) => k.retiredAt !== null && k.retiredAt < third.activatesAt)).toBe(true)
+  })
+
+  it('rotate at a terminal shows the new keys and the ones they retire (kid, alg, when each signs and retires); --json as before', async () => {
+    type Key = { kid: string; alg: string; createdAt: number; retiredAt: number | null }
+    const before = JSON.parse((await cli(['idp', 'keys', 'list'])).stdout) as Key[]
+    const r = await onTerminal(['idp', 'keys', 'rotate', '--lead', '5m'])
+    expect(r.code).toBe(0)
+    const after = JSON.parse((await cli(['idp', 'keys', 'list'])).stdout) as Key[]
+    const added = after.filter((k) => !before.some((b) => b.kid === k.kid))
+    expect(added).toHaveLength(3)
+    const activatesAt = added[0]!.createdAt
+    const retiring = after.filter((k) => k.retiredAt === activatesAt && before.some((b) => b.kid === k.kid && b.createdAt <= Math.floor(Date.now() / 1000)))
+    const lines = r.stdout.split('\n')
+    expect(lines[0]).toMatch(/^KID +ALG +CHANGE +SIGNS FROM +RETIRES$/)
+    const cells = lines.slice(1, 1 + added.length + retiring.length).map((l) => l.split(/ {2,}/))
+    expect(cells.sort()).toEqual([
+      ...added.map((k) => [k.kid, k.alg, 'new', utc(activatesAt), '-']),
+      ...retiring.map((k) => [k.kid, k.alg, 'retiring', utc(k.createdAt), utc(activatesAt)]),
+    ].sort())
+    expect(lines.slice(1 + added.length + retiring.length)).toEqual([
+      `The new keys sign from ${new Date(activatesAt * 1000).toISOString()}; running IdP instances pick them up within a minute.`,
+      '',
+    ])
+    // --json at a terminal: {added, retired, activatesAt} as before (the sentence after it is stderr's).
+    const json = await onTerminal(['idp', 'keys', 'rotate', '--lead', '5m', '--json'])
+    const rotation = JSON.parse(json.stdout.slice(0, json.stdout.indexOf('The new keys'))) as { added: string[]; retired: string[]; activatesAt: number }
+    const latest = (JSON.parse((await cli(['idp', 'keys', 'list'])).stdout) as Key[]).filter((k) => !after.some((a) => a.kid === k.kid))
+    expect({ ...rotation, added: [...rotation.added].sort() }).toEqual({ added: latest.map((k) => k.kid).sort(), retired: rotation.retired, activatesAt: latest[0]!.createdAt })
+    expect(rotation.retired.sort()).toEqual(retiring.map((k) => k.kid).sort())
   })
 
   it('refuses a bad --lead before calling the IdP', async () => {

@@ -1,3 +1,4 @@
+import { readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { decodeJwt } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -105,7 +106,7 @@ describe('broker issue: jti with every credential, readable generated client ids
         `tty-1      ${claims.jti}  ${kolkata(claims.nbf!)}  ${kolkata(claims.exp!)}`,
         '',
         tokenLine,
-        'Each token is the MQTT password of its client id (username: the client id, or empty). It is shown only now.',
+        'Each token is the MQTT password of its client id (username: the client id, or empty). It is shown only now (--out <file> writes the tokens to a file instead).',
         '',
       ].join('\n'),
     )
@@ -144,6 +145,199 @@ describe('tables at a terminal, JSON in a pipe', () => {
         '',
       ].join('\n'),
     )
+  })
+})
+
+describe('broker create, show and update: the broker as field lines at a terminal, JSON otherwise', () => {
+  const fields = (b: Record<string, unknown>, lines: string[]): string =>
+    [
+      'FIELD               VALUE',
+      ...lines,
+      `created             ${kolkata(b.createdAt as number)}`,
+      `updated             ${kolkata(b.updatedAt as number)}`,
+      '',
+    ].join('\n')
+
+  it('create and show print the ACL and policy as one line each; update prints the changed broker', async () => {
+    const created = await onTerminal([
+      'broker',
+      'create',
+      'shown',
+      '--expiration',
+      '1d',
+      '--url',
+      'mqtt://plant:1883',
+      '--acl-pub',
+      'devices/${clientid}/#',
+      '--acl-sub',
+      'commands/#',
+      '--acl-sub',
+      'news/#',
+      '--rate-limit',
+      '10/1m',
+      '--max-lifetime',
+      '15m',
+      '--acl-template',
+      '{"when":{"group":"ops"},"acl":{"pub":["#"],"sub":["#"]}}',
+    ])
+    const broker = await f.admin.getBroker('shown')
+    const lines = (expiration: string, alg: string, profile: string, rateLimit: string): string[] => [
+      'id                  shown',
+      'url                 mqtt://plant:1883',
+      `expiration          ${expiration}`,
+      'acl pub             devices/${clientid}/#',
+      'acl sub             commands/#, news/#',
+      'client id mode      claim',
+      'acl templates       {"when":{"group":"ops"},"acl":{"pub":["#"],"sub":["#"]}}',
+      'max lifetime        900s',
+      `rate limit          ${rateLimit}`,
+      `profile             ${profile}`,
+      `alg                 ${alg}`,
+      'allowed issuers     any trusted issuer',
+      'resource server id  -',
+    ]
+    expect(created).toMatchObject({ code: 0, stdout: fields(broker, lines('86400s', 'EdDSA', 'default', '10 per 60s')) })
+    expect(await onTerminal(['broker', 'show', 'shown'])).toMatchObject({ code: 0, stdout: fields(broker, lines('86400s', 'EdDSA', 'default', '10 per 60s')) })
+
+    const updated = await onTerminal(['broker', 'update', 'shown', '--expiration', '-1', '--alg', 'ES256', '--rate-limit', 'none'])
+    const after = await f.admin.getBroker('shown')
+    expect(updated).toMatchObject({ code: 0, stdout: fields(after, lines("the exchange's default", 'ES256', 'default', 'none')) })
+
+    // --json at a terminal, and a pipe without it: the admin API's broker, whole, as before.
+    const json = JSON.parse((await onTerminal(['broker', 'show', 'shown', '--json'])).stdout) as unknown
+    expect(json).toEqual(await f.admin.getBroker('shown'))
+    expect(JSON.parse((await cli(['broker', 'show', 'shown'])).stdout)).toEqual(json)
+  })
+
+  it("an HS256 broker's secret is shown once, at the end, with a warning on stderr", async () => {
+    const created = await onTerminal(['broker', 'create', 'hs', '--alg', 'HS256'])
+    expect(created.code).toBe(0)
+    const lines = created.stdout.split('\n')
+    expect(lines[0]).toBe('FIELD               VALUE')
+    expect(lines.slice(-3, -2)[0]).toMatch(/^hmac secret {9}[\w-]{43}$/)
+    expect(lines.slice(-2)).toEqual([
+      'The HS256 secret is shown only now: the broker verifies its tokens with it; store it where only the broker reads it.',
+      '',
+    ])
+    const piped = JSON.parse((await cli(['broker', 'create', 'hs-piped', '--alg', 'HS256'])).stdout) as Record<string, unknown>
+    expect(piped).toEqual({ ...(await f.admin.getBroker('hs-piped')), hmacSecret: expect.stringMatching(/^[\w-]{43}$/) })
+  })
+})
+
+describe('broker revoke and unrevoke: what changed, per jti', () => {
+  it('revoke at a terminal lists each jti with its client id, what happened and its expiry; unrevoke likewise; JSON unchanged', async () => {
+    const tokens = await f.admin.issueCredentials('demo', { clientIds: ['rv-1', 'rv-2', 'rv-3'], expiration: '1h' })
+    const c = Object.fromEntries(Object.entries(tokens).map(([id, t]) => [id, decodeJwt(t) as { jti: string; exp: number }]))
+    const [one, two, three] = [c['rv-1']!, c['rv-2']!, c['rv-3']!]
+
+    expect(await onTerminal(['broker', 'revoke', 'demo', '--jti', one.jti])).toMatchObject({
+      code: 0,
+      stdout: [
+        'JTI                         CLIENT ID  RESULT   EXPIRES',
+        `${one.jti}  rv-1       revoked  ${kolkata(one.exp)}`,
+        'Revoked 1 credential on demo: brokers close its sessions and refuse it from now on.',
+        '',
+      ].join('\n'),
+    })
+    expect(await onTerminal(['broker', 'revoke', 'demo', '--jti', one.jti, '--jti', two.jti])).toMatchObject({
+      code: 0,
+      stdout: [
+        'JTI                         CLIENT ID  RESULT           EXPIRES',
+        `${one.jti}  rv-1       revoked already  ${kolkata(one.exp)}`,
+        `${two.jti}  rv-2       revoked          ${kolkata(two.exp)}`,
+        'Revoked 1 credential on demo: brokers close its sessions and refuse it from now on.',
+        '',
+      ].join('\n'),
+    })
+    expect(await onTerminal(['broker', 'revoke', 'demo', '--client-id', 'rv-1'])).toMatchObject({
+      code: 0,
+      stdout: 'Nothing was revoked: rv-1 had no live credential.\n',
+    })
+
+    // A pipe, and --json at a terminal: {revision, revoked} as before; each change is one revision on.
+    const piped = JSON.parse((await cli(['broker', 'revoke', 'demo', '--client-id', 'rv-3'])).stdout) as { revision: number }
+    expect(piped).toEqual({ revision: piped.revision, revoked: [three.jti] })
+    expect(JSON.parse((await onTerminal(['broker', 'unrevoke', 'demo', '--jti', three.jti, '--json'])).stdout)).toEqual({
+      revision: piped.revision + 1,
+      unrevoked: [three.jti],
+    })
+
+    expect(await onTerminal(['broker', 'unrevoke', 'demo', '--jti', two.jti, '--jti', three.jti])).toMatchObject({
+      code: 0,
+      stdout: [
+        'JTI                         CLIENT ID  RESULT       EXPIRES',
+        `${two.jti}  rv-2       unrevoked    ${kolkata(two.exp)}`,
+        `${three.jti}  rv-3       not revoked  ${kolkata(three.exp)}`,
+        'Unrevoked 1 credential on demo: brokers accept it again.',
+        '',
+      ].join('\n'),
+    })
+    expect(JSON.parse((await cli(['broker', 'revoke', 'demo', '--jti', two.jti, '--json'])).stdout)).toEqual({
+      revision: piped.revision + 3,
+      revoked: [two.jti],
+    })
+  })
+})
+
+describe('broker issue --out: the tokens in a 0600 file, never on the terminal', () => {
+  it('writes {clientid: {token, jti, notBefore, expiresAt}} to the file and shows the table without tokens', async () => {
+    const file = join(f.dir, 'issued', 'out-1.json')
+    const r = await onTerminal(['broker', 'issue', 'demo', '--client-id', 'out-1', '--expiration', '1h', '--out', file])
+    const written = JSON.parse(readFileSync(file, 'utf8')) as Record<string, { token: string; jti: string; notBefore: number; expiresAt: number }>
+    const claims = decodeJwt(written['out-1']!.token)
+    expect(written).toEqual({ 'out-1': { token: written['out-1']!.token, jti: claims.jti, notBefore: claims.nbf, expiresAt: claims.exp } })
+    expect(statSync(file).mode & 0o777).toBe(0o600)
+    expect(r).toMatchObject({
+      code: 0,
+      stdout: [
+        'CLIENT ID  JTI                         NOT BEFORE                  EXPIRES',
+        `out-1      ${claims.jti}  ${kolkata(claims.nbf!)}  ${kolkata(claims.exp!)}`,
+        `Wrote the token of 1 credential to ${file} (mode 0600). Each token is the MQTT password of its client id.`,
+        '',
+      ].join('\n'),
+    })
+    expect(r.stdout).not.toContain(written['out-1']!.token)
+  })
+
+  it('in a pipe prints the file and each credential without its token; refuses a file that exists, issuing nothing', async () => {
+    const file = join(f.dir, 'issued', 'out-2.json')
+    const r = await cli(['broker', 'issue', 'demo', '--client-id', 'out-2', '--out', file])
+    expect([r.code, r.stderr]).toEqual([0, ''])
+    const written = JSON.parse(readFileSync(file, 'utf8')) as Record<string, { token: string; jti: string; notBefore: number | null; expiresAt: number | null }>
+    const { token: _token, ...withoutToken } = written['out-2']!
+    expect(JSON.parse(r.stdout)).toEqual({ file, credentials: { 'out-2': withoutToken } })
+
+    expect(await cli(['broker', 'issue', 'demo', '--client-id', 'out-3', '--out', file])).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `mqtt-oidc: ${file} exists: give --out a new file (its tokens would be lost); nothing was issued\n`,
+    })
+    expect((await f.admin.listCredentials('demo', { clientId: 'out-3' })).credentials).toEqual([])
+  })
+})
+
+describe('broker feed-credential at a terminal', () => {
+  it('shows the credential once as field lines, or only says where --out wrote it', async () => {
+    await f.admin.createBroker('fc')
+    const shown = await onTerminal(['broker', 'feed-credential', 'fc', '--yes'])
+    expect(shown.code).toBe(0)
+    const credential = /^feed credential {2}(mqof_[\w-]{43})$/m.exec(shown.stdout)?.[1]
+    expect(shown.stdout).toBe(
+      [
+        'FIELD            VALUE',
+        'broker           fc',
+        `feed credential  ${credential}`,
+        "The feed credential is shown only now: put it in a file of mode 0600 for the broker's MQTT_OIDC_BROKER_FEED_CREDENTIAL_FILE (--out does that).",
+        '',
+      ].join('\n'),
+    )
+    const file = join(f.dir, 'feed', 'fc')
+    expect(await onTerminal(['broker', 'feed-credential', 'fc', '--yes', '--out', file])).toMatchObject({
+      code: 0,
+      stdout: `Wrote the feed credential of fc to ${file} (mode 0600): the broker reads it from MQTT_OIDC_BROKER_FEED_CREDENTIAL_FILE.\n`,
+    })
+    expect(readFileSync(file, 'utf8')).toMatch(/^mqof_[\w-]{43}\n$/)
+    expect(JSON.parse((await onTerminal(['broker', 'feed-credential', 'fc', '--yes', '--out', file, '--json'])).stdout)).toEqual({ broker: 'fc', file })
   })
 })
 

@@ -12,6 +12,7 @@ import { createAdminClient } from '@mqtt-oidc/client'
 import { createTokenStore } from '@mqtt-oidc/client'
 import { BIN, CLI_MAIN } from './support/cli-bin.js'
 import { runNode } from '@mqtt-oidc/test-support/run-tsx'
+import { runOnTerminal } from '@mqtt-oidc/test-support/run-on-terminal'
 import type { RunResult } from '@mqtt-oidc/test-support/run-tsx'
 import { startMiniOidc } from '@mqtt-oidc/test-support/mini-oidc'
 import type { MiniOidc } from '@mqtt-oidc/test-support/mini-oidc'
@@ -102,6 +103,13 @@ describe('mqtt-oidc CLI against an exchange', () => {
     expect([plain.code, plain.stderr]).toEqual([0, ''])
     const token = plain.stdout.trim()
     expect(decodeJwt(token)).toMatchObject({ aud: 'demo', sub: 'gateway-1', username: 'alice', iss: exchangeUrl })
+
+    // At a terminal too: the bare token and nothing else, so `-P "$(mqtt-oidc token ...)"` and a person read the same.
+    const tty = await runOnTerminal(BIN, ['token', '--broker', 'demo'], {
+      cwd: dir, env: { MQTT_OIDC_CLI_ISSUER: idp.issuer, MQTT_OIDC_CLI_EXCHANGE_URL: exchangeUrl, MQTT_OIDC_CLI_CONFIG_DIR: configDir },
+    })
+    expect([tty.code, tty.stdout.replace(/^[\w-]+\.[\w-]+\.[\w-]+\n$/, '<token>\n')]).toEqual([0, '<token>\n'])
+    expect(decodeJwt(tty.stdout.trim())).toMatchObject({ aud: 'demo', sub: 'gateway-1' })
 
     const json = await cli(['token', '--broker', 'demo', '--json'])
     expect(JSON.parse(json.stdout)).toMatchObject({

@@ -4,7 +4,9 @@ import { CliError } from '../lib/cli-error.js'
 import { confirm } from '../lib/confirm.js'
 import { writeJson, writeLine, type CliIo } from '../lib/cli-io.js'
 import { collect, nonEmpty, parseDurationSeconds } from '../lib/option-parsers.js'
+import { localTime, wantsJson, writeTable } from '../lib/output.js'
 import { addGlobalOptions } from '../lib/settings.js'
+import { shortGrant, writeOAuthClient } from '../lib/write-oauth-client.js'
 
 const HELP = `
 OAuth clients registered at the IdP (other apps that sign people in: a dashboard, Node-RED,
@@ -50,37 +52,42 @@ interface ClientOptions {
 /** `clients add|list|show|update|remove`: the IdP's admin API for OAuth clients. */
 export function addClientsCommands(program: Command, io: CliIo): void {
   const clients = program.command('clients').description('manage the OAuth clients registered at the IdP (admin)').addHelpText('after', HELP)
-  // Like `broker ...`: JSON on stdout for every command but remove; --json everywhere for scripts.
+  // Like `broker ...`: a table or field lines at a terminal, JSON with --json or into a pipe; remove says what it did on
+  // stderr unless JSON is asked for.
   const leaf = (name: string, description: string): Command =>
     addGlobalOptions(clients.command(name), { clientId: false }).description(description).addHelpText('after', HELP)
-      .option('--json', 'JSON output on stdout (the default for every command but remove)')
+      .option('--json', 'JSON output on stdout, epoch seconds (what a pipe or file gets without it); remove prints {"client_id","removed"}')
   const admin = async (cmd: Command): Promise<IdpAdminClient> => (await import('../lib/idp-admin-for.js')).idpAdminFor(cmd, io)
   const showSecretOnce = (secret: string | undefined): void => {
     if (secret !== undefined) writeLine(io.stderr, 'client_secret is shown only this once: store it now (the IdP keeps only its hash).')
   }
 
-  addClientOptions(leaf('add', 'register a client (prints it as JSON, with client_secret for a confidential one)')
+  addClientOptions(leaf('add', 'register a client and print it, with client_secret for a confidential one')
     .argument('[client-id]', 'its client_id (letters, digits, . _ ~ -); default: one made up')
     .option('--native', 'a native app: public, device flow (+ code flow with loopback redirect URIs)')
     .option('--web', 'a web app: confidential, code flow (the default)'))
     .action(async (clientId: string | undefined, opts: ClientOptions, cmd: Command) => {
       if (opts.native && opts.web) throw new CliError('give either --native or --web, not both')
       const created = await (await admin(cmd)).createClient({ client_id: clientId, ...inputFrom(opts), application_type: opts.native ? 'native' : 'web' })
-      writeJson(io.stdout, created)
+      writeOAuthClient(io, created, opts)
       showSecretOnce(created.client_secret)
     })
 
-  leaf('list', 'list the clients, built-in ones included (JSON)').action(async (_opts: unknown, cmd: Command) => {
-    writeJson(io.stdout, await (await admin(cmd)).listClients())
+  leaf('list', 'list the clients, built-in ones included (a table at a terminal, else JSON)').action(async (opts: { json?: boolean }, cmd: Command) => {
+    const list = await (await admin(cmd)).listClients()
+    if (wantsJson(opts, io)) return writeJson(io.stdout, list)
+    writeTable(io.stdout, ['CLIENT ID', 'NAME', 'TYPE', 'AUTH', 'GRANTS', 'BUILT IN', 'CREATED'], list.map((c) => [
+      c.client_id, c.client_name, c.application_type, c.token_endpoint_auth_method, c.grant_types.map(shortGrant).join(','), c.built_in ? 'yes' : 'no', localTime(c.created_at),
+    ]))
   })
 
-  leaf('show', 'one client (JSON)')
+  leaf('show', 'one client (one line per field at a terminal, else JSON)')
     .argument('<client-id>', 'its client_id', nonEmpty)
-    .action(async (clientId: string, _opts: unknown, cmd: Command) => {
-      writeJson(io.stdout, await (await admin(cmd)).getClient(clientId))
+    .action(async (clientId: string, opts: { json?: boolean }, cmd: Command) => {
+      writeOAuthClient(io, await (await admin(cmd)).getClient(clientId), opts)
     })
 
-  addClientOptions(leaf('update', 'change a client: only the fields given change (lists are replaced)')
+  addClientOptions(leaf('update', 'change a client: only the fields given change (lists are replaced); prints it')
     .argument('<client-id>', 'its client_id', nonEmpty)
     .addOption(new Option('--native', 'make it a native app (public)').conflicts('web'))
     .option('--web', 'make it a web app')
@@ -98,7 +105,7 @@ export function addClientsCommands(program: Command, io: CliIo): void {
       const updated = changes ? await api.updateClient(clientId, input) : undefined
       const rotated = opts.rotateSecret ? await api.rotateClientSecret(clientId) : undefined
       const secret = rotated?.client_secret ?? updated?.client_secret
-      writeJson(io.stdout, { ...(updated ?? await api.getClient(clientId)), ...(secret === undefined ? {} : { client_secret: secret }) })
+      writeOAuthClient(io, { ...(updated ?? await api.getClient(clientId)), ...(secret === undefined ? {} : { client_secret: secret }) }, opts)
       showSecretOnce(secret)
     })
 

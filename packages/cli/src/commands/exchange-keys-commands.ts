@@ -5,6 +5,7 @@ import { CliError } from '../lib/cli-error.js'
 import { addLeadOption } from '../lib/lead-option.js'
 import { localTime, wantsJson, writeTable } from '../lib/output.js'
 import { addGlobalOptions } from '../lib/settings.js'
+import { writeKeyChanges } from '../lib/write-key-changes.js'
 
 const HELP = `
 Works on the exchange's broker-token signing keys through its admin API (as the admin client in
@@ -26,15 +27,23 @@ export function addExchangeKeysCommands(program: Command, io: CliIo): void {
       [k.kid, k.alg, localTime(k.signsFrom), localTime(k.retiredAt), k.published ? 'yes' : 'no']))
   })
 
-  addLeadOption(leaf('rotate', 'publish a new key now; it signs after --lead (prints {kid, alg, activatesAt, retiring})'), 'the exchange\'s, 10m')
+  addLeadOption(leaf('rotate', 'publish a new key now; it signs after --lead (a table of the new and the retiring key at a terminal, else {kid, alg, activatesAt, retiring})'), 'the exchange\'s, 10m')
     .option('--alg <alg>', 'EdDSA (default), ES256 or RS256')
-    .action(async (opts: { alg?: string; lead?: number; leadTime?: number }, cmd: Command) => {
+    .action(async (opts: { json?: boolean; alg?: string; lead?: number; leadTime?: number }, cmd: Command) => {
       const alg = opts.alg
       if (alg !== undefined && alg !== 'EdDSA' && alg !== 'ES256' && alg !== 'RS256') throw new CliError('--alg must be EdDSA, ES256 or RS256')
       const { readLead } = await import('../lib/read-lead.js')
       const leadTime = readLead(opts, io)
-      const result = await (await admin(cmd)).rotateKey({ alg, leadTime })
-      writeJson(io.stdout, result)
+      const api = await admin(cmd)
+      const result = await api.rotateKey({ alg, leadTime })
+      if (wantsJson(opts, io)) writeJson(io.stdout, result)
+      else {
+        const old = result.retiring === undefined ? undefined : (await api.listKeys()).find((k) => k.kid === result.retiring)
+        writeKeyChanges(io, [
+          { kid: result.kid, alg: result.alg, change: 'new', signsFrom: result.activatesAt },
+          ...(result.retiring === undefined ? [] : [{ kid: result.retiring, alg: old?.alg, change: 'retiring' as const, signsFrom: old?.signsFrom, retires: result.activatesAt }]),
+        ])
+      }
       writeLine(io.stderr, `Key ${result.kid} is published now and signs from ${new Date(result.activatesAt * 1000).toISOString()}.`)
     })
 }

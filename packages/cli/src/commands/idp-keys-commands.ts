@@ -5,6 +5,7 @@ import { addLeadOption } from '../lib/lead-option.js'
 import { localTime, wantsJson, writeTable } from '../lib/output.js'
 import { addRemovedStoreOption } from '../lib/removed-store-option.js'
 import { addGlobalOptions } from '../lib/settings.js'
+import { writeKeyChanges } from '../lib/write-key-changes.js'
 
 const HELP = `
 Works on the IdP's signing keys through its admin API (/admin/keys), as the admin client found in
@@ -27,11 +28,19 @@ export function addIdpKeysCommands(program: Command, io: CliIo): void {
       writeTable(io.stdout, ['KID', 'ALG', 'SIGNS FROM', 'RETIRED'], list.map((k) => [k.kid, k.alg, localTime(k.createdAt), localTime(k.retiredAt)]))
     })
 
-  addLeadOption(leaf('rotate', 'add a new key per algorithm, published now and signing after --lead, when the current ones retire (prints {added, retired, activatesAt})'), '10m')
-    .action(async (opts: { lead?: number; leadTime?: number }, cmd: Command) => {
+  addLeadOption(leaf('rotate', 'add a new key per algorithm, published now and signing after --lead, when the current ones retire (a table of the new and retiring keys at a terminal, else {added, retired, activatesAt})'), '10m')
+    .action(async (opts: { json?: boolean; lead?: number; leadTime?: number }, cmd: Command) => {
       const { readLead } = await import('../lib/read-lead.js')
-      const rotation = await (await idpAdmin(cmd)).rotateKeys({ leadTime: readLead(opts, io) })
-      writeJson(io.stdout, rotation)
+      const api = await idpAdmin(cmd)
+      const rotation = await api.rotateKeys({ leadTime: readLead(opts, io) })
+      if (wantsJson(opts, io)) writeJson(io.stdout, rotation)
+      else {
+        const keys = new Map((await api.listKeys()).map((k) => [k.kid, k]))
+        writeKeyChanges(io, [
+          ...rotation.added.map((kid) => ({ kid, alg: keys.get(kid)?.alg, change: 'new' as const, signsFrom: rotation.activatesAt })),
+          ...rotation.retired.map((kid) => ({ kid, alg: keys.get(kid)?.alg, change: 'retiring' as const, signsFrom: keys.get(kid)?.createdAt, retires: rotation.activatesAt })),
+        ])
+      }
       writeLine(io.stderr, `The new keys sign from ${new Date(rotation.activatesAt * 1000).toISOString()}; running IdP instances pick them up within a minute.`)
     })
 }

@@ -111,9 +111,13 @@ export function addUsersCommands(program: Command, io: CliIo): void {
       printAccount(await (await idpAdminFor(cmd)).updateAccount(name, { clientIds: opts.clientId, groups, clientIdMode }), opts)
     })
 
-  leaf('conflicts', 'client ids several accounts listed before each id had one owner; nobody gets them until `users set` takes them from all but one')
+  leaf('conflicts', 'client ids several accounts listed before each id had one owner; nobody gets them until `users set` takes them from all but one (a table at a terminal, else JSON)')
     .action(async (opts: { json?: boolean }, cmd: Command) => {
-      writeJson(io.stdout, await (await idpAdminFor(cmd)).listClientIdConflicts())
+      const conflicts = await (await idpAdminFor(cmd)).listClientIdConflicts()
+      if (wantsJson(opts, io)) return writeJson(io.stdout, conflicts)
+      if (conflicts.length === 0) return writeLine(io.stderr, 'No client id is held by two accounts.')
+      writeTable(io.stdout, ['CLIENT ID', 'ACCOUNTS'], conflicts.map((c) => [c.clientId, c.usernames.join(', ')]))
+      writeLine(io.stderr, 'Nobody gets these client ids until `users set` takes each from all accounts but one.')
     })
 
   leaf('passwd', 'set a new password (8-1024 characters)')
