@@ -11,6 +11,11 @@
  *   broker whose authenticate is that one verify and nothing else (same
  *   flow, same cold caches as a real CONNECT: the target figure), and in a
  *   tight loop (hot caches, for reference);
+ * - fair rounds: the cases run in a different order each round, and each
+ *   measured chunk follows an untimed lead-in of the same kind on the same
+ *   broker, so no case starts with its process hot from the case before it
+ *   (a JWT chunk right after the reconnect chunk on the same broker measured
+ *   up to a third less CPU than in any other order);
  * - heap per idle authenticated client vs accept-all (target <= 1.2x).
  * Ends with one JSON line.
  */
@@ -64,6 +69,10 @@ const packetsFor = (prefix: string, n: number): Buffer[] =>
 const fresh = packetsFor('f', CONNECTS)
 // reused tokens: a reconnect storm, served from the verified cache
 const reused = packetsFor('r', CHUNK)
+// the untimed lead-in before each measured chunk: new tokens too, so a JWT lead-in runs the signature path
+const LEAD_IN = 16
+const leadIns = packetsFor('w', LEAD_IN * Math.ceil(CONNECTS / CHUNK) * 3)
+let leadInAt = 0
 const [signingInput, signature] = ((t: string) => [t.slice(0, t.lastIndexOf('.')), t.slice(t.lastIndexOf('.') + 1)])(fixture.token('raw'))
 await connectAll(jwt, reused) // warm-up, fills the verified-token cache
 await connectAll(open, reused)
@@ -76,6 +85,9 @@ const cpu: Record<Case, number> = { jwt: 0, open: 0, jwtReconnect: 0, rawVerify:
 const perChunk: Record<Case, number[]> = { jwt: [], open: [], jwtReconnect: [], rawVerify: [] }
 let rawCpu = 0
 const cpuRatios: number[] = []
+// a small deterministic PRNG: the same case orders in every run
+let seed = 0x2545f491
+const random = (): number => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32
 for (let from = 0; from < CONNECTS; from += CHUNK) {
   const packets = fresh.slice(from, from + CHUNK)
   const runs: Array<[Case, BenchBroker, Buffer[]]> = [
@@ -84,8 +96,14 @@ for (let from = 0; from < CONNECTS; from += CHUNK) {
     ['rawVerify', rawBroker, packets],
     ['jwtReconnect', jwt, reused],
   ]
+  for (let i = runs.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1))
+    ;[runs[i], runs[j]] = [runs[j] as (typeof runs)[number], runs[i] as (typeof runs)[number]]
+  }
   const round: Partial<Record<Case, number>> = {}
   for (const [name, broker, list] of runs) {
+    const leadIn = name === 'jwtReconnect' ? reused.slice(0, LEAD_IN) : leadIns.slice(leadInAt, (leadInAt += LEAD_IN))
+    await connectAll(broker, leadIn)
     const r = await chunk(broker, list)
     ns[name] += r.ns
     cpu[name] += r.cpu
@@ -99,7 +117,7 @@ const rounds = cpuRatios.length
 const rate = (name: Case, n: number): number => Math.round(n / (ns[name] / 1e9))
 const r = { jwt: rate('jwt', CONNECTS), open: rate('open', CONNECTS), jwtReconnect: rate('jwtReconnect', reused.length * rounds) }
 const ratio = (x: number): number => Math.round((x / r.open) * 1000) / 1000
-// median over chunks of (JWT chunk rate / the accept-all chunk run right after it): robust to bursts of load from other processes
+// median over rounds of (JWT chunk rate / the accept-all chunk rate of the same round): robust to bursts of load from other processes
 const chunkRatio = Math.round(median(perChunk.jwt.map((v, i) => v / (perChunk.open[i] ?? Number.NaN))) * 1000) / 1000
 const us = (x: number): number => Math.round(x * 10) / 10
 const cpuPerConnect = {
