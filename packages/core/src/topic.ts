@@ -19,13 +19,14 @@ export function isValidTopicName(topic: string): boolean {
 export function isValidTopicFilter(filter: string): boolean {
   // a UTF-16 unit is at most 3 UTF-8 bytes: only a long filter needs its bytes counted (every broker token's ACL passes here)
   if (filter.length === 0 || (filter.length > MAX_TOPIC_BYTES / 3 && Buffer.byteLength(filter) > MAX_TOPIC_BYTES) || filter.includes('\u0000')) return false
-  if (!filter.includes('+') && !filter.includes('#')) return true
-  const levels = filter.split('/')
-  return levels.every((level, i) => {
-    if (level.includes('#')) return level === '#' && i === levels.length - 1
-    if (level.includes('+')) return level === '+'
-    return true
-  })
+  // one pass, no split: a wildcard must be a whole level, and `#` the last one
+  for (let i = 0; i < filter.length; i++) {
+    const c = filter.charCodeAt(i)
+    if (c !== 0x2b && c !== 0x23) continue
+    const wholeLevel = (i === 0 || filter.charCodeAt(i - 1) === 0x2f) && (i === filter.length - 1 || filter.charCodeAt(i + 1) === 0x2f)
+    if (!wholeLevel || (c === 0x23 && i !== filter.length - 1)) return false
+  }
+  return true
 }
 
 /** True when the topic name `topic` is matched by the (valid) filter `filter`. */

@@ -75,3 +75,23 @@ describe('unshareFilter', () => {
   it('leaves plain filters alone', () => expect(unshareFilter('dev/c1/#')).toBe('dev/c1/#'))
   it.each(['$share/', '$share/g', '$share//a', '$share/g/', '$share/g+/a'])('refuses malformed %j', (f) => expect(unshareFilter(f)).toBeUndefined())
 })
+
+describe('isValidTopicFilter against the rule written out level by level', () => {
+  // MQTT §4.7.1: "+" is a whole level; "#" is a whole level and the last one
+  const byLevels = (f: string): boolean =>
+    f.length > 0 &&
+    f.split('/').every((level, i, levels) => (level.includes('#') ? level === '#' && i === levels.length - 1 : !level.includes('+') || level === '+'))
+
+  it('agrees on every filter of up to 6 characters over "a", "/", "+" and "#"', () => {
+    let filters = ['']
+    let checked = 0
+    for (let length = 1; length <= 6; length++) {
+      filters = filters.flatMap((f) => ['a', '/', '+', '#'].map((c) => f + c))
+      for (const f of filters) {
+        expect(isValidTopicFilter(f), f).toBe(byLevels(f))
+        checked++
+      }
+    }
+    expect(checked).toBe(5460)
+  })
+})
