@@ -65,7 +65,9 @@ export function attachAedesAuth(aedes: Aedes, options: AedesAuthOptions): AedesA
   // What authenticate needs from the CONNECT, kept from preConnect until then: whether the client id
   // was empty (aedes replaces it with `aedes_<uuid>` before `authenticate`) and the password, which is
   // taken off aedes' packet so the token does not stay in memory for the life of the connection.
-  const pending = new WeakMap<Client, { readonly emptyId: boolean; readonly password: Buffer | undefined }>()
+  // It rides on the client under a symbol of this instance (not in a WeakMap: no ephemeron per CONNECT for the GC).
+  const pending = Symbol('mqtt-oidc pending CONNECT')
+  type Pending = { [pending]?: { readonly emptyId: boolean; readonly password: Buffer | undefined } | undefined }
 
   const previousPreConnect = aedes.preConnect
   aedes.preConnect = (client, packet, callback) => {
@@ -76,15 +78,15 @@ export function attachAedesAuth(aedes: Aedes, options: AedesAuthOptions): AedesA
       return callback(violation, false) // closes the connection, no CONNACK
     }
     previousPreConnect.call(aedes, client, packet, (err, ok) => {
-      pending.set(client, { emptyId: !packet.clientId, password: packet.password })
+      ;(client as Pending)[pending] = { emptyId: !packet.clientId, password: packet.password }
       ;(packet as { password?: Buffer }).password = undefined
       callback(err, ok)
     })
   }
 
   aedes.authenticate = (client, username, _password, done) => {
-    const connect = pending.get(client)
-    pending.delete(client)
+    const connect = (client as Pending)[pending]
+    ;(client as Pending)[pending] = undefined
     const password = connect?.password
     const clientId = connect?.emptyId ? '' : client.id
     const accept = (auth: ConnectAuthorization): void => {

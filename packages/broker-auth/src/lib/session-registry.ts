@@ -45,7 +45,12 @@ export interface SessionObserver<K extends object> {
  * Set only when several do, so an idle client costs a map entry, not a Set.
  */
 export function createSessionRegistry<K extends object>(observer?: SessionObserver<K>): SessionRegistry<K> {
-  const sessions = new WeakMap<K, Session>()
+  // The session rides on its connection object under this registry's own symbol, rather than in a
+  // WeakMap: a WeakMap entry per connection costs the garbage collector an ephemeron each, and this
+  // is read on every publish, subscribe and delivery.
+  const slot = Symbol('mqtt-oidc session')
+  type Holder = { [slot]?: Session }
+  const sessionOf = (key: K): Session | undefined => (key as Holder)[slot]
   const byJti = new Map<string, K | Set<K>>()
 
   function unindex(key: K, jti: string): void {
@@ -58,7 +63,7 @@ export function createSessionRegistry<K extends object>(observer?: SessionObserv
   }
 
   function end(key: K, why: SessionEnd): Session | undefined {
-    const session = sessions.get(key)
+    const session = sessionOf(key)
     if (!session || session.ended) return undefined
     session.ended = why
     unindex(key, session.jti)
@@ -71,7 +76,7 @@ export function createSessionRegistry<K extends object>(observer?: SessionObserv
   return {
     start(key, session) {
       end(key, 'closed')
-      sessions.set(key, session)
+      ;(key as Holder)[slot] = session
       const held = byJti.get(session.jti)
       if (held === undefined) byJti.set(session.jti, key)
       else if (held instanceof Set) held.add(key)
@@ -79,7 +84,7 @@ export function createSessionRegistry<K extends object>(observer?: SessionObserv
       size++
       observer?.started(key, session)
     },
-    get: (key) => sessions.get(key),
+    get: sessionOf,
     end,
     withJti(jti) {
       const held = byJti.get(jti)
