@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { loadBrokerConfig } from '@mqtt-oidc/broker'
 import { launchChromium, type Chromium } from '@mqtt-oidc/test-support/launch-chromium'
-import { freePort } from '@mqtt-oidc/test-support/free-port'
+import { freeHostPorts } from '@mqtt-oidc/test-support/free-host-ports'
 import { runCommand, type CommandRun } from '@mqtt-oidc/test-support/run-command'
 import { until } from '@mqtt-oidc/test-support/until'
 
@@ -97,11 +97,39 @@ async function watch(token: string): Promise<string> {
   return ok('mosquitto_sub', ['-h', 'localhost', '-p', String(ports.MQTT), '-i', 'watcher', '-u', 'watcher', '-P', token, '-t', 'devices/#', '-v', '-C', '1', '-W', '30'], { timeoutMs: 40_000 })
 }
 
-beforeAll(async () => {
-  for (const name of PORT_VARIABLES) {
-    ports[name] = await freePort()
-    env[`MQTT_OIDC_COMPOSE_${name}_PORT`] = String(ports[name])
+/**
+ * Takes down the stacks of earlier runs of this test whose process is gone
+ * (a run killed before its afterAll): left up, their containers keep their
+ * host ports forwarded, and a server of any later test handed one of those
+ * ports would see its connections go to a container instead.
+ */
+async function removeStaleTestStacks(): Promise<void> {
+  const listed = await run('podman', ['ps', '-a', '--filter', 'label=io.podman.compose.project', '--format', '{{index .Labels "io.podman.compose.project"}}'])
+  for (const name of new Set(listed.stdout.split('\n'))) {
+    const pid = /^mqtt-oidc-test-(\d+)$/.exec(name)?.[1]
+    if (pid === undefined || Number(pid) === process.pid || processAlive(Number(pid))) continue
+    await ok('podman-compose', ['-p', name, 'down', '-v'], { timeoutMs: 180_000 })
+    await run('podman', ['network', 'rm', '--force', `${name}_default`])
   }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+beforeAll(async () => {
+  await removeStaleTestStacks()
+  // below the kernel's ephemeral range: podman forwards them with DNAT rules, and no server listening on port 0 may get one
+  const picked = await freeHostPorts(PORT_VARIABLES.length)
+  PORT_VARIABLES.forEach((name, i) => {
+    ports[name] = picked[i] as number
+    env[`MQTT_OIDC_COMPOSE_${name}_PORT`] = String(ports[name])
+  })
   await ok('bash', ['scripts/container-base-images.sh'], { timeoutMs: 600_000 })
   // The README's podman build: the host's CA bundle as a build secret, for a network that re-signs TLS.
   const bundle = [process.env.NODE_EXTRA_CA_CERTS, '/etc/ssl/certs/ca-certificates.crt'].find((f) => f !== undefined && existsSync(f))
