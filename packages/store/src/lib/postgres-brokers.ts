@@ -4,6 +4,7 @@ import { BROKER_COLUMNS, brokerValues, toBroker, toFeedCredential, type BrokerRo
 import { REVOCATION_CHANNEL, type PostgresNotifications } from './postgres-notifications.js'
 import { inTransaction, isPgForeignKeyViolation, isPgUniqueViolation, type PgClient, type PgPool } from './postgres-pool.js'
 import { createPostgresCredentialSearch } from './postgres-credential-search.js'
+import { toCredential, type CredentialRow } from './credential-rows.js'
 
 const fromRow = (r: BrokerRow<unknown>): Broker => toBroker(r, (parsed) => parsed)
 
@@ -44,16 +45,6 @@ export function createPostgresBrokers(pool: PgPool, revocations: Pick<PostgresRe
     delete: (id, now) => revocations.deleteBroker(id, now),
   }
 }
-
-interface CredentialRow {
-  jti: string; broker: string; client_id: string; username: string | null; issued_at: number
-  expires_at: number | null; source: 'admin' | 'exchange'; issued_by: string
-}
-
-const toCredential = (r: CredentialRow): Credential => ({
-  jti: r.jti, broker: r.broker, clientId: r.client_id, username: r.username, issuedAt: r.issued_at,
-  expiresAt: r.expires_at, source: r.source, issuedBy: r.issued_by,
-})
 
 export function createPostgresCredentials(pool: PgPool): CredentialStore {
   return {

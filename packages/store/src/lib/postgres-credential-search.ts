@@ -1,17 +1,6 @@
 import type { CredentialQuery, CredentialRecord } from '@mqtt-oidc/core'
 import type { PgPool } from './postgres-pool.js'
-
-interface Row {
-  jti: string
-  broker: string
-  client_id: string
-  username: string | null
-  issued_at: number
-  expires_at: number | null
-  source: 'admin' | 'exchange'
-  issued_by: string
-  revoked_at: number | null
-}
+import { toCredentialRecord, type CredentialSearchRow } from './credential-rows.js'
 
 /**
  * `CredentialStore.search` on PostgreSQL: the same statement as SQLite's,
@@ -19,7 +8,7 @@ interface Row {
  */
 export function createPostgresCredentialSearch(pool: PgPool): (broker: string, query: CredentialQuery) => Promise<CredentialRecord[]> {
   return async (broker, q) => {
-    const { rows } = await pool.query<Row>(
+    const { rows } = await pool.query<CredentialSearchRow>(
       `SELECT c.*, r.revoked_at FROM credentials c
       LEFT JOIN revocations r ON r.broker = c.broker AND r.jti = c.jti
       WHERE c.broker = $1
@@ -48,16 +37,6 @@ export function createPostgresCredentialSearch(pool: PgPool): (broker: string, q
         q.limit,
       ],
     )
-    return rows.map((r) => ({
-      jti: r.jti,
-      broker: r.broker,
-      clientId: r.client_id,
-      username: r.username,
-      issuedAt: r.issued_at,
-      expiresAt: r.expires_at,
-      source: r.source,
-      issuedBy: r.issued_by,
-      revokedAt: r.revoked_at,
-    }))
+    return rows.map(toCredentialRecord)
   }
 }

@@ -5,11 +5,7 @@ import { isForeignKeyViolation, isUniqueViolation, type SqliteDatabase } from '.
 import type { SqliteRevocations } from './sqlite-revocations.js'
 import type { SqliteCredentialWriter } from './sqlite-credential-writer.js'
 import { createSqliteCredentialSearch } from './sqlite-credential-search.js'
-
-interface CredentialRow {
-  jti: string; broker: string; client_id: string; username: string | null; issued_at: number
-  expires_at: number | null; source: 'admin' | 'exchange'; issued_by: string
-}
+import { toCredential, type CredentialRow } from './credential-rows.js'
 
 const fromRow = (r: BrokerRow<string>): Broker => toBroker(r, (text) => JSON.parse(text))
 
@@ -66,10 +62,6 @@ export function createSqliteCredentials(db: SqliteDatabase, writer?: SqliteCrede
     ORDER BY c.expires_at LIMIT 1 OFFSET @offset`)
   const issuedTo = db.prepare(`SELECT * FROM credentials WHERE issued_by = ? AND source = 'exchange' AND issued_at < ?
     AND (expires_at IS NULL OR expires_at > ?) ORDER BY broker, jti`)
-  const toCredential = (r: CredentialRow): Credential => ({
-    jti: r.jti, broker: r.broker, clientId: r.client_id, username: r.username, issuedAt: r.issued_at,
-    expiresAt: r.expires_at, source: r.source, issuedBy: r.issued_by,
-  })
 
   return {
     async insertMany(list) {

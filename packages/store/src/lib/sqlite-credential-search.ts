@@ -1,17 +1,6 @@
 import type { CredentialQuery, CredentialRecord } from '@mqtt-oidc/core'
 import type { SqliteDatabase } from './sqlite-open.js'
-
-interface Row {
-  jti: string
-  broker: string
-  client_id: string
-  username: string | null
-  issued_at: number
-  expires_at: number | null
-  source: 'admin' | 'exchange'
-  issued_by: string
-  revoked_at: number | null
-}
+import { toCredentialRecord, type CredentialSearchRow } from './credential-rows.js'
 
 /**
  * `CredentialStore.search` on SQLite: one statement whose unused filters are
@@ -47,16 +36,6 @@ export function createSqliteCredentialSearch(db: SqliteDatabase): (broker: strin
         afterIssuedAt: q.after?.issuedAt ?? null,
         afterJti: q.after?.jti ?? null,
         limit: q.limit,
-      }) as Row[]
-    ).map((r) => ({
-      jti: r.jti,
-      broker: r.broker,
-      clientId: r.client_id,
-      username: r.username,
-      issuedAt: r.issued_at,
-      expiresAt: r.expires_at,
-      source: r.source,
-      issuedBy: r.issued_by,
-      revokedAt: r.revoked_at,
-    }))
+      }) as CredentialSearchRow[]
+    ).map(toCredentialRecord)
 }
