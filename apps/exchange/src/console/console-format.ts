@@ -1,4 +1,4 @@
-import { html, type Html } from '@mqtt-oidc/core'
+import { formatDuration as formatCoreDuration, html, type Html } from '@mqtt-oidc/core'
 
 /** An epoch-seconds time as people read it in a fleet spanning time zones: UTC, to the second. */
 export function formatTime(seconds: number | null | undefined): string {
@@ -12,17 +12,9 @@ export function time(seconds: number | null | undefined): Html {
   return html`<time datetime="${new Date(seconds * 1000).toISOString()}">${formatTime(seconds)}</time>`
 }
 
-/** A lifetime in seconds as `7d`, `48h`, `15m`, `30s` (the largest unit that divides it), or `none`. */
+/** A lifetime in seconds as the admin API and the CLI write it (core's formatDuration: `1w`, `48h`, `15m`, `30s`), or `none`. */
 export function formatDuration(seconds: number | null | undefined): string {
-  if (seconds === null || seconds === undefined) return 'none'
-  for (const [unit, size] of [
-    ['d', 86400],
-    ['h', 3600],
-    ['m', 60],
-  ] as const) {
-    if (seconds % size === 0) return `${seconds / size}${unit}`
-  }
-  return `${seconds}s`
+  return seconds === null || seconds === undefined ? 'none' : formatCoreDuration(seconds)
 }
 
 /** A list of topic filters, or `nothing`. */
