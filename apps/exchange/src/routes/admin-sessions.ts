@@ -1,7 +1,7 @@
 import { Router } from 'express'
 import type { Request, Response } from 'express'
 import { InvalidRequest, RevocationsUnavailable } from '@mqtt-oidc/core'
-import type { SessionQuery } from '@mqtt-oidc/core'
+import type { ReportedSession, SessionQuery } from '@mqtt-oidc/core'
 import type { ExchangeContext } from '../lib/context.js'
 import { getBroker } from '../lib/broker-fields.js'
 import { countParam, singleParam } from '../lib/params.js'
@@ -24,15 +24,8 @@ export interface SessionsView {
   /** How often an idle node reports; one silent for three of these is taken for gone. */
   readonly heartbeatSeconds: number
   readonly nodes: ReadonlyArray<{ readonly node: string; readonly reportedAt: number; readonly sessions: number }>
-  readonly sessions: ReadonlyArray<{
-    readonly node: string
-    readonly clientId: string
-    readonly username: string | null
-    readonly jti: string
-    readonly connectedAt: number
-    readonly expiresAt: number | null
-    readonly remoteAddress: string | null
-  }>
+  /** The stored sessions without the store's keys (broker, connection). */
+  readonly sessions: ReadonlyArray<Omit<ReportedSession, 'broker' | 'connection'>>
   /** More sessions matched than `limit`. */
   readonly truncated: boolean
 }
