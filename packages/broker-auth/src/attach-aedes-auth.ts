@@ -5,7 +5,6 @@ import { createAclHooks } from './lib/aedes-acl-hooks.js'
 import { createAclInterner } from './lib/acl-interner.js'
 import { clientIdRefusal, connectPacketViolation } from './lib/connect-packet-rules.js'
 import { createConnectCheck } from './lib/connect-check.js'
-import type { ConnectDecision } from './lib/connect-check.js'
 import { describeError } from './lib/describe-error.js'
 import { createExpirySchedule } from './lib/expiry-schedule.js'
 import { createSessionRegistry } from './lib/session-registry.js'
@@ -13,7 +12,7 @@ import type { SessionEnd, SessionObserver } from './lib/session-registry.js'
 import type { Verifier } from './create-verifier.js'
 import type { RevocationFollower } from './create-revocation-follower.js'
 import type { FeedGuard } from './create-feed-guard.js'
-import type { ConnectAuthorization, LogFn } from './types.js'
+import type { ConnectAuthorization, ConnectDecision, LogFn } from './types.js'
 
 export interface AedesAuthOptions {
   /** Verifies CONNECT passwords. Required. */

@@ -2,7 +2,7 @@ import { ClientIdInvalid, ClientIdMismatch, mqttIdentifierProblem, TokenMissing,
 import type { BrokerTokenClaims } from '@mqtt-oidc/core'
 import { brokerTokenAcl } from './broker-token-acl.js'
 import type { Verifier } from './create-verifier.js'
-import type { ConnectAuthorization } from './types.js'
+import type { ConnectAuthorization, ConnectDecision } from './types.js'
 
 /** The credential fields of an MQTT CONNECT. */
 export interface ConnectCredentials {
@@ -27,24 +27,22 @@ export interface ConnectCredentials {
  */
 export function authorizeConnect(verifier: Verifier, credentials: ConnectCredentials): Promise<ConnectAuthorization> {
   try {
-    const now = authorizeConnectIfKeysHeld(verifier, credentials)
-    if (now) return Promise.resolve(now)
+    return Promise.resolve(decideConnect(verifier, credentials))
   } catch (err) {
     return Promise.reject(err)
   }
-  return verifier.verify(passwordText(credentials.password)).then((claims) => credentialsMatch(claims, credentials))
 }
 
 /**
  * `authorizeConnect` without a promise when the verifier can answer at once
  * (see `Verifier.verifyIfKeysHeld`): the authorization, or a thrown refusal;
- * undefined when only `authorizeConnect` can answer (a key fetch is due).
+ * a promise of it only when a key fetch is due.
  */
-export function authorizeConnectIfKeysHeld(verifier: Verifier, credentials: ConnectCredentials): ConnectAuthorization | undefined {
+export function decideConnect(verifier: Verifier, credentials: ConnectCredentials): ConnectDecision {
   const token = passwordText(credentials.password)
   if (token === '') throw new TokenMissing('CONNECT without a password (the broker token)')
   const claims = verifier.verifyIfKeysHeld(token)
-  return claims && credentialsMatch(claims, credentials)
+  return claims ? credentialsMatch(claims, credentials) : verifier.verify(token).then((fetched) => credentialsMatch(fetched, credentials))
 }
 
 /** The client id and username rules between a CONNECT and its verified token's claims. */

@@ -25,3 +25,10 @@ export interface ConnectAuthorization {
   /** The ACL the session gets: the `acl` claim, `#` for `topicAcl: "#"`, else nothing. */
   readonly acl: Acl
 }
+
+/**
+ * A CONNECT decision: the authorization at once (or a refusal thrown at
+ * once) when no key fetch was needed, which is every CONNECT but the first
+ * after a key rotation; otherwise a promise of it.
+ */
+export type ConnectDecision = ConnectAuthorization | Promise<ConnectAuthorization>

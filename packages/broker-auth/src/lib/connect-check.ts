@@ -1,9 +1,9 @@
 import { TokenExpired, TokenRevoked } from '@mqtt-oidc/core'
-import { authorizeConnect, authorizeConnectIfKeysHeld } from '../authorize-connect.js'
+import { decideConnect } from '../authorize-connect.js'
 import type { ConnectCredentials } from '../authorize-connect.js'
 import type { FeedGuard } from '../create-feed-guard.js'
 import type { Verifier } from '../create-verifier.js'
-import type { ConnectAuthorization, RevocationChecker } from '../types.js'
+import type { ConnectAuthorization, ConnectDecision, RevocationChecker } from '../types.js'
 
 export interface ConnectCheckOptions {
   readonly verifier: Verifier
@@ -14,13 +14,6 @@ export interface ConnectCheckOptions {
   /** Clock in epoch ms. Default `Date.now`. */
   readonly now?: () => number
 }
-
-/**
- * A CONNECT decision: the authorization at once (or a refusal thrown at
- * once) when no key fetch was needed, which is every CONNECT but the first
- * after a key rotation; otherwise a promise of it.
- */
-export type ConnectDecision = ConnectAuthorization | Promise<ConnectAuthorization>
 
 /**
  * The whole CONNECT decision shared by the aedes hooks and the EMQX hook:
@@ -41,7 +34,7 @@ export function createConnectCheck(options: ConnectCheckOptions): (credentials: 
     return auth
   }
   return (credentials) => {
-    const now = authorizeConnectIfKeysHeld(options.verifier, credentials)
-    return now ? recheck(now) : authorizeConnect(options.verifier, credentials).then(recheck)
+    const decision = decideConnect(options.verifier, credentials)
+    return decision instanceof Promise ? decision.then(recheck) : recheck(decision)
   }
 }
