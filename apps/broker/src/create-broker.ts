@@ -54,9 +54,11 @@ export interface BrokerOptions {
   /** How long the last good keys keep working while the JWKS endpoint fails, in ms. Default 3600000. */
   jwksMaxStaleMs?: number
   /**
-   * Verified tokens remembered so a reconnecting client skips the signature check, entries. Default
-   * DEFAULT_VERIFIED_CACHE_SIZE (1000): each entry holds a whole token (~0.5 KB), so a cache as large as
-   * the fleet would cost more memory than the sessions themselves; after a broker restart it is empty anyway.
+   * Verified tokens remembered so a reconnecting client skips the signature check, entries; a token
+   * is kept from its second CONNECT on (a token seen once, such as each renewal's, is not worth
+   * keeping). Default DEFAULT_VERIFIED_CACHE_SIZE (1000): each entry holds a whole token (~0.5 KB), so
+   * a cache as large as the fleet would cost more memory than the sessions themselves; after a broker
+   * restart it is empty anyway.
    */
   verifiedCacheSize?: number
   /** How long the revocation feed may be out of reach before `feedPolicy` applies, in ms. Default 60000. */

@@ -32,7 +32,10 @@ export interface VerifierOptions {
   jwksMaxStaleMs?: number
   /** JWKS fetch timeout, in ms. Default 5000. */
   jwksTimeoutMs?: number
-  /** Already-verified tokens remembered (reconnect storms skip the signature), entries. 0 disables. Default 10000. */
+  /**
+   * Already-verified tokens remembered, entries: a token is kept from its second CONNECT on, so a
+   * client that reconnects again and again skips the signature check. 0 disables. Default 10000.
+   */
   cacheSize?: number
   /** Longest token accepted, in characters; longer is `TokenMalformed` without parsing. Default 8192. */
   maxTokenLength?: number
@@ -116,7 +119,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
 
   function remember(token: string, { payload, key }: VerifiedJwt): BrokerTokenClaims {
     const claims = parseBrokerTokenClaims(payload)
-    cache.set(token, { claims, key })
+    cache.offer(token, { claims, key })
     return notRevoked(claims)
   }
 

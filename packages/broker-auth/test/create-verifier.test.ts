@@ -3,8 +3,8 @@ import type { AddressInfo } from 'node:net'
 import { SignJWT } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { EMPTY_ACL } from '@mqtt-oidc/core'
-import { brokerTokenAcl, createVerifier } from '../src/index.js'
-import type { Verifier } from '../src/index.js'
+import { brokerTokenAcl, createKeyStore, createVerifier } from '../src/index.js'
+import type { KeyStore, Verifier } from '../src/index.js'
 import { startFakeExchange } from '@mqtt-oidc/test-support/fake-exchange'
 import type { FakeExchange } from '@mqtt-oidc/test-support/fake-exchange'
 import { createTokenKit, nowSeconds, unsignedToken } from '@mqtt-oidc/test-support/token-kit'
@@ -283,6 +283,25 @@ describe('createVerifier: JWS header extensions', () => {
 })
 
 describe('createVerifier: cache of verified tokens', () => {
+  it('checks the signature of a token the first two times it comes, then serves it from the cache', async () => {
+    const keys = createKeyStore({ jwksUri: exchange.jwksUri })
+    await keys.refresh()
+    let lookups = 0
+    const counted: KeyStore = { ...keys, lookup: (kid, alg) => (lookups++, keys.lookup(kid, alg)) }
+    const v = createVerifier({ issuer: exchange.url, audience: BROKER, jwksUri: exchange.jwksUri, keys: counted })
+    const token = await kit.sign({ sub: 'again' })
+    const once = await kit.sign({ sub: 'once' })
+    for (const expected of [1, 2, 2, 2]) {
+      await expect(v.verify(token)).resolves.toMatchObject({ sub: 'again' })
+      expect(lookups).toBe(expected)
+    }
+    await expect(v.verify(once)).resolves.toMatchObject({ sub: 'once' })
+    expect(lookups).toBe(3)
+    expect(v.verifyIfKeysHeld(token)).toMatchObject({ sub: 'again' })
+    expect(lookups).toBe(3)
+    keys.close()
+  })
+
   it('re-checks expiry and revocation on a cached token', async () => {
     const revoked = new Set<string>()
     const clock = { s: nowSeconds() }
