@@ -11,13 +11,17 @@
  *   broker whose authenticate is that one verify and nothing else (same
  *   flow, same cold caches as a real CONNECT: the target figure), and in a
  *   tight loop (hot caches, for reference);
+ * - the floor under that target: a fourth broker whose authenticate is the
+ *   least a token check can be (the verify, the payload parsed, iss, aud,
+ *   times, sub and jti; see bench-broker's `minimal`), in the same rounds;
  * - fair rounds: the cases run in a different order each round, and each
  *   measured chunk follows an untimed lead-in of the same kind on the same
  *   broker, so no case starts with its process hot from the case before it
  *   (a JWT chunk right after the reconnect chunk on the same broker measured
  *   up to a third less CPU than in any other order);
  * - heap per idle authenticated client vs accept-all (target <= 1.2x).
- * Ends with one JSON line.
+ * The brokers run the built packages (`npm run build` first, which the
+ * script does). Ends with one JSON line.
  */
 import type { Socket } from 'node:net'
 import { createFixture, median } from './lib/broker-token-fixture.js'
@@ -37,6 +41,7 @@ const fixture = await createFixture()
 const jwt = await spawnBenchBroker('jwt', fixture.jwks)
 const open = await spawnBenchBroker('open', fixture.jwks)
 const rawBroker = await spawnBenchBroker('verify', fixture.jwks)
+const minimalBroker = await spawnBenchBroker('minimal', fixture.jwks)
 
 /** Runs `packets` as CONNECTs with `CONCURRENCY` in flight; each is closed after its CONNACK (or kept, if `keep`). */
 async function connectAll(broker: BenchBroker, packets: readonly Buffer[], keep?: Socket[]): Promise<number> {
@@ -80,19 +85,20 @@ const [signingInput, signature] = ((t: string) => [t.slice(0, t.lastIndexOf('.')
 // of the way through the rounds (the JWT broker, which also serves the reconnect chunks, was not),
 // which flattered the JWT figure; the per-quarter line below shows whether the rounds are steady.
 const warmUp = packetsFor('u', WARM_UP)
-for (const broker of [jwt, open, rawBroker]) {
+for (const broker of [jwt, open, rawBroker, minimalBroker]) {
   await connectAll(broker, warmUp)
   await connectAll(broker, reused) // for the JWT broker: fills the verified-token cache with them
 }
 await jwt.rawVerify(CHUNK, signingInput, signature)
 
-type Case = 'jwt' | 'open' | 'jwtReconnect' | 'rawVerify'
-const ns: Record<Case, number> = { jwt: 0, open: 0, jwtReconnect: 0, rawVerify: 0 }
-const cpu: Record<Case, number> = { jwt: 0, open: 0, jwtReconnect: 0, rawVerify: 0 }
-const perChunk: Record<Case, number[]> = { jwt: [], open: [], jwtReconnect: [], rawVerify: [] }
-const perChunkCpu: Record<Case, number[]> = { jwt: [], open: [], jwtReconnect: [], rawVerify: [] }
+type Case = 'jwt' | 'open' | 'jwtReconnect' | 'rawVerify' | 'minimal'
+const ns: Record<Case, number> = { jwt: 0, open: 0, jwtReconnect: 0, rawVerify: 0, minimal: 0 }
+const cpu: Record<Case, number> = { jwt: 0, open: 0, jwtReconnect: 0, rawVerify: 0, minimal: 0 }
+const perChunk: Record<Case, number[]> = { jwt: [], open: [], jwtReconnect: [], rawVerify: [], minimal: [] }
+const perChunkCpu: Record<Case, number[]> = { jwt: [], open: [], jwtReconnect: [], rawVerify: [], minimal: [] }
 let rawCpu = 0
 const cpuRatios: number[] = []
+const minimalRatios: number[] = []
 // a small deterministic PRNG: the same case orders in every run
 let seed = 0x2545f491
 const random = (): number => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32
@@ -102,6 +108,7 @@ for (let from = 0; from < CONNECTS; from += CHUNK) {
     ['jwt', jwt, packets],
     ['open', open, packets],
     ['rawVerify', rawBroker, packets],
+    ['minimal', minimalBroker, packets],
     ['jwtReconnect', jwt, reused],
   ]
   for (let i = runs.length - 1; i > 0; i--) {
@@ -121,6 +128,7 @@ for (let from = 0; from < CONNECTS; from += CHUNK) {
   }
   rawCpu += await jwt.rawVerify(packets.length, signingInput, signature)
   cpuRatios.push(((round.jwt ?? 0) - (round.open ?? 0)) / ((round.rawVerify ?? 0) - (round.open ?? 0)))
+  minimalRatios.push(((round.minimal ?? 0) - (round.open ?? 0)) / ((round.rawVerify ?? 0) - (round.open ?? 0)))
 }
 // median CPU per CONNECT in each quarter of the rounds: flat when the brokers were warm
 const quarters = (name: Case): string => {
@@ -139,6 +147,7 @@ const cpuPerConnect = {
   jwt: us(cpu.jwt / CONNECTS),
   open: us(cpu.open / CONNECTS),
   rawVerify: us(cpu.rawVerify / CONNECTS),
+  minimal: us(cpu.minimal / CONNECTS),
   jwtReconnect: us(cpu.jwtReconnect / (reused.length * rounds)),
 }
 const addedCpu = us(cpuPerConnect.jwt - cpuPerConnect.open)
@@ -149,6 +158,10 @@ const ratio2 = (a: number, b: number): number => Math.round((a / b) * 100) / 100
 const cpuRatio = ratio2(addedCpu, rawVerifyInFlow)
 const cpuRatioMedian = ratio2(median(cpuRatios), 1)
 const cpuRatioLoop = ratio2(addedCpu, rawVerifyLoop)
+// the least a token check can add (see bench-broker's `minimal`), against the same yardstick
+const minimalCheck = us(cpuPerConnect.minimal - cpuPerConnect.open)
+const minimalCheckRatio = ratio2(minimalCheck, rawVerifyInFlow)
+const minimalCheckRatioMedian = ratio2(median(minimalRatios), 1)
 
 console.log(`CONNECT->CONNACK, ${CONNECTS} connects per case, ${CONCURRENCY} in flight, brokers in child processes (2 cores shared), same packets for both`)
 console.log(`  accept-all aedes                  ${r.open.toString().padStart(7)} /s   1.000x   (chunk median ${Math.round(median(perChunk.open))})`)
@@ -160,15 +173,23 @@ console.log(`  JWT auth, reconnect (cache hits)  ${r.jwtReconnect.toString().pad
 console.log(`CONNECT CPU in the broker process (process.cpuUsage, connect + close, ${rounds} interleaved rounds)`)
 console.log(`  accept-all                        ${cpuPerConnect.open.toFixed(1).padStart(7)} µs/connect`)
 console.log(`  accept-all + one raw verify       ${cpuPerConnect.rawVerify.toFixed(1).padStart(7)} µs/connect`)
+console.log(
+  `  accept-all + a minimal check      ${cpuPerConnect.minimal.toFixed(1).padStart(7)} µs/connect   (verify, parse, iss/aud/times/sub/jti, nothing else)`,
+)
 console.log(`  JWT auth, a new token each        ${cpuPerConnect.jwt.toFixed(1).padStart(7)} µs/connect`)
 console.log(
   `  JWT auth, reconnect (cache hits)  ${cpuPerConnect.jwtReconnect.toFixed(1).padStart(7)} µs/connect   (new client ids cost aedes more than reused ones)`,
 )
-console.log(`  by quarter of the rounds (median µs): accept-all ${quarters('open')}; raw verify ${quarters('rawVerify')}; JWT ${quarters('jwt')}`)
+console.log(
+  `  by quarter of the rounds (median µs): accept-all ${quarters('open')}; raw verify ${quarters('rawVerify')}; minimal ${quarters('minimal')}; JWT ${quarters('jwt')}`,
+)
 console.log(`  added by JWT auth                 ${addedCpu.toFixed(1).padStart(7)} µs/connect`)
 console.log(`  one raw verify, in a CONNECT      ${rawVerifyInFlow.toFixed(1).padStart(7)} µs/op   (tight loop: ${rawVerifyLoop.toFixed(1)} µs/op)`)
 console.log(
   `  added / raw verify                ${cpuRatio.toFixed(2).padStart(7)}x   (median of rounds ${cpuRatioMedian.toFixed(2)}x; vs the tight loop ${cpuRatioLoop.toFixed(2)}x)   target <= ${CPU_TARGET}x`,
+)
+console.log(
+  `  minimal check / raw verify        ${minimalCheckRatio.toFixed(2).padStart(7)}x   (median of rounds ${minimalCheckRatioMedian.toFixed(2)}x): the floor under any token check here`,
 )
 
 // --- memory: IDLE idle authenticated clients vs accept-all, the same CONNECT packets
@@ -195,7 +216,7 @@ console.log(
   `  JWT auth    heap ${idleJwt.heapPerClient} B/client, rss ${idleJwt.rssPerClient} B/client   (heap ${heapRatio}x, target <= ${MEMORY_TARGET}x; rss ${rssRatio}x)`,
 )
 
-await Promise.all([jwt.stop(), open.stop(), rawBroker.stop()])
+await Promise.all([jwt.stop(), open.stop(), rawBroker.stop(), minimalBroker.stop()])
 fixture.keys.close()
 console.log(
   JSON.stringify({
@@ -214,6 +235,9 @@ console.log(
     cpuRatio,
     cpuRatioMedian,
     cpuRatioLoop,
+    minimalCheckMicros: minimalCheck,
+    minimalCheckRatio,
+    minimalCheckRatioMedian,
     idleClients: IDLE,
     idleHeapPerClient: { jwt: idleJwt.heapPerClient, open: idleOpen.heapPerClient },
     idleRssPerClient: { jwt: idleJwt.rssPerClient, open: idleOpen.rssPerClient },

@@ -6,7 +6,8 @@
  * the gate with its packet-size guard and failure budget), plain aedes
  * accepting everyone (`BENCH_MODE=open`), or plain aedes whose authenticate
  * is one raw Ed25519 `crypto.verify` of the password's signature and nothing
- * else (`BENCH_MODE=verify`: the least any token check can cost). Talks to the parent over IPC:
+ * else (`BENCH_MODE=verify`: the target's yardstick), or plain aedes with
+ * the least a token check can be (`BENCH_MODE=minimal`, see below). Talks to the parent over IPC:
  * sends `{port}`; answers `mem` with memory usage after a full GC and the
  * live session count, `drain` once no session is left, `cpu` with
  * `process.cpuUsage()`, and `{verify: {n, data, signature}}` with the CPU of
@@ -21,11 +22,13 @@ import type { AddressInfo, Socket } from 'node:net'
 import { Aedes } from 'aedes'
 import { attachAedesAuth, createConnectionGate, createConnectThrottle, createKeyStore, createVerifier } from '@mqtt-oidc/broker-auth'
 import { DEFAULT_VERIFIED_CACHE_SIZE } from '@mqtt-oidc/broker'
-import { BROKER, ISSUER } from './broker-token-fixture.js'
+import { BROKER, ISSUER, tokenHeader } from './broker-token-fixture.js'
 
 const mode = process.env.BENCH_MODE ?? 'open'
 const jwks = process.env.BENCH_JWKS ?? '{"keys":[]}'
-const publicKey = createPublicKey({ key: (JSON.parse(jwks) as { keys: JsonWebKeyInput['key'][] }).keys[0] ?? {}, format: 'jwk' })
+const jwk = (JSON.parse(jwks) as { keys: Array<JsonWebKeyInput['key'] & { kid?: string }> }).keys[0] ?? {}
+const publicKey = createPublicKey({ key: jwk, format: 'jwk' })
+const knownHeader = tokenHeader(jwk.kid ?? '')
 const aedes = await Aedes.createBroker({ id: `bench-${mode}`, ...(mode === 'jwt' ? { connectTimeout: 10_000 } : {}) })
 let sessions = (): number => Object.keys((aedes as unknown as { clients: Record<string, unknown> }).clients).length
 let accept = (socket: Socket): void => void aedes.handle(socket)
@@ -37,6 +40,27 @@ if (mode === 'jwt') {
   const auth = attachAedesAuth(aedes, { verifier, onConnect: (code, client) => code !== undefined && gate.refused(code, client) })
   sessions = () => auth.sessionCount
   accept = (socket) => gate.accept(socket)
+}
+if (mode === 'minimal') {
+  // The least a broker-token check can be: the one known header compared as a string (for the
+  // alg, typ and kid checks), the signature, the payload parsed, iss, aud, exp/nbf/iat with 5 s
+  // leeway, sub and jti, client id = sub, a revocation lookup. No duplicate-member check, no ACL,
+  // no session bookkeeping, no cache: a floor to read the JWT figure against, not a verifier.
+  const revoked = new Set<string>()
+  aedes.authenticate = (client, _username, password, done) => {
+    const token = password?.toString('utf8').trim() ?? ''
+    const first = token.indexOf('.')
+    const last = token.lastIndexOf('.')
+    const signed =
+      token.slice(0, first) === knownHeader &&
+      verify(null, Buffer.from(token.slice(0, last), 'latin1'), publicKey, Buffer.from(token.slice(last + 1), 'base64url'))
+    if (!signed) return done(null, false)
+    const c = JSON.parse(Buffer.from(token.slice(first + 1, last), 'base64url').toString('utf8')) as Record<string, unknown>
+    const now = Date.now() / 1000
+    const times = typeof c.exp === 'number' && c.exp > now - 5 && !((c.nbf as number) > now + 5) && !((c.iat as number) > now + 5)
+    const subject = typeof c.sub === 'string' && typeof c.jti === 'string' && c.sub === client.id && !revoked.has(c.jti)
+    done(null, c.iss === ISSUER && c.aud === BROKER && times && subject)
+  }
 }
 if (mode === 'verify') {
   aedes.authenticate = (_client, _username, password, done) => {

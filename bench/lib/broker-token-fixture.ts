@@ -19,13 +19,16 @@ export interface Fixture {
 
 const b64 = (v: unknown): string => Buffer.from(JSON.stringify(v)).toString('base64url')
 
+/** The protected header (base64url) of every fixture token signed with key `kid`. */
+export const tokenHeader = (kid: string): string => b64({ alg: 'EdDSA', kid, typ: 'mqtt-broker+jwt' })
+
 export async function createFixture(): Promise<Fixture> {
   const { publicKey, privateKey } = generateKeyPairSync('ed25519')
   const kid = randomUUID()
   const jwks = JSON.stringify({ keys: [{ ...publicKey.export({ format: 'jwk' }), kid, alg: 'EdDSA', use: 'sig' }] })
   const keys = createKeyStore({ jwksUri: `${ISSUER}/.well-known/jwks.json`, fetch: async () => new Response(jwks, { status: 200 }) })
   await keys.refresh()
-  const header = b64({ alg: 'EdDSA', kid, typ: 'mqtt-broker+jwt' })
+  const header = tokenHeader(kid)
   function token(sub: string, extra: Record<string, unknown> = {}): string {
     const now = Math.floor(Date.now() / 1000)
     const payload = b64({

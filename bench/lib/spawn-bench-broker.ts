@@ -15,9 +15,9 @@ export interface BenchBroker {
   stop(): Promise<void>
 }
 
-type BenchMode = 'jwt' | 'open' | 'verify'
+type BenchMode = 'jwt' | 'open' | 'verify' | 'minimal'
 
-/** Starts bench/lib/bench-broker.ts in a child process (tsx, --expose-gc), on `port` (default any free one). */
+/** Starts bench/lib/bench-broker.ts in a child process (tsx, --expose-gc, the built packages: run `npm run build` first), on `port` (default any free one). */
 export function spawnBenchBroker(mode: BenchMode, jwks: string, port = 0): Promise<BenchBroker> {
   return connected(forkBroker(mode, jwks, port, false))
 }
@@ -49,7 +49,9 @@ export async function spawnDeferredBenchBroker(mode: BenchMode, jwks: string, po
 
 function forkBroker(mode: BenchMode, jwks: string, port: number, deferred: boolean): ChildProcess {
   return fork(fileURLToPath(new URL('./bench-broker.ts', import.meta.url)), [], {
-    execArgv: ['--conditions=@mqtt-oidc/source', '--import', 'tsx', '--expose-gc'],
+    // The packages as built (dist/, what `npm start` and the broker image run), not their sources:
+    // tsx's transform gives every closure made per CONNECT a name-setting call that the built code has not.
+    execArgv: ['--import', 'tsx', '--expose-gc'],
     env: { ...process.env, BENCH_MODE: mode, BENCH_JWKS: jwks, BENCH_PORT: String(port), ...(deferred ? { BENCH_LISTEN: 'deferred' } : {}) },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   })
