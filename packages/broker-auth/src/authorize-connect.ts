@@ -66,5 +66,7 @@ function credentialsMatch(claims: BrokerTokenClaims, credentials: ConnectCredent
 function passwordText(password: ConnectCredentials['password']): string {
   if (password === undefined) return ''
   if (typeof password === 'string') return password.trim()
-  return Buffer.from(password.buffer, password.byteOffset, password.byteLength).toString('utf8').trim()
+  // aedes hands a Buffer: decoded as it is, without a new view of its memory
+  const bytes = Buffer.isBuffer(password) ? password : Buffer.from(password.buffer, password.byteOffset, password.byteLength)
+  return bytes.toString('utf8').trim()
 }

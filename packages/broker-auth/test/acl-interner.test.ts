@@ -11,6 +11,9 @@ describe('createAclInterner', () => {
     expect(acls.intern({ pub: [], sub: ['devices/${clientid}/#', 'devices/${clientid}/#'] })).not.toBe(a)
     expect(acls.intern({ pub: ['devices/${clientid}/#', 'devices/${clientid}/#'], sub: [] })).not.toBe(a)
     expect(acls.size).toBe(3)
+    // back to the first after others: the same object again, also when it was not the last one handed out
+    expect(acls.intern({ pub: ['devices/${clientid}/#'], sub: ['devices/${clientid}/#'] })).toBe(a)
+    expect(acls.intern({ pub: ['devices/${clientid}/#'], sub: ['devices/${clientid}/+'] })).not.toBe(a)
   })
 
   it('holds at most maxEntries ACLs', () => {
