@@ -258,6 +258,14 @@ describe('payload attacks', () => {
     const input = (bytes: Buffer): string => `${b64(header.replace('PLACEHOLDER', key))}.${bytes.toString('base64url')}`
     const signed = (bytes: Buffer): string => `${input(bytes)}.${rawSignature('EdDSA', ed.privateKey, input(bytes))}`
     expect(await verify(signed(Buffer.from([0x7b, 0x22, 0xff, 0x22, 0x3a, 0x31, 0x7d])))).toEqual({ code: 'ERR_TOKEN_MALFORMED' })
+    // inside a claim of an otherwise good payload (JSON.parse would take the decoder's U+FFFD):
+    // a stray byte, an overlong '/', an encoded surrogate, a sequence cut short
+    const withSub = (bytes: number[]): Buffer => Buffer.concat([Buffer.from(`${base()},"name":"`), Buffer.from(bytes), Buffer.from('"}')])
+    for (const bad of [[0x80], [0xc0, 0xaf], [0xed, 0xa0, 0x80], [0xe2, 0x82]]) {
+      await expect(broker.verify(signed(withSub(bad)))).rejects.toThrow('payload is not UTF-8')
+    }
+    // a real U+FFFD (EF BF BD) is UTF-8
+    await expect(broker.verify(signed(withSub([0xef, 0xbf, 0xbd])))).resolves.toMatchObject({ payload: { name: '\uFFFD' } })
     for (const text of ['[1,2]', '"a string"', 'null', '42', '{"iss":', ''])
       expect(await verify(signed(Buffer.from(text)))).toEqual({ code: 'ERR_TOKEN_MALFORMED' })
   })

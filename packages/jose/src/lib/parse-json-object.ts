@@ -12,8 +12,10 @@ import { shown } from './shown.js'
  * first). `part` names the segment in messages ("header", "payload").
  */
 export function parseJsonObject(bytes: Buffer, what: string, part: string): Record<string, unknown> {
-  if (!isUtf8(bytes)) throw new TokenMalformed(`${what} ${part} is not UTF-8`)
   const text = bytes.toString('utf8')
+  // the decoder turns every invalid sequence into U+FFFD: without one, the bytes were UTF-8 (a scan
+  // of the text, cheaper than a second pass over the bytes); with one, isUtf8 tells a real U+FFFD apart
+  if (text.includes('\uFFFD') && !isUtf8(bytes)) throw new TokenMalformed(`${what} ${part} is not UTF-8`)
   let value: unknown
   try {
     value = JSON.parse(text)
