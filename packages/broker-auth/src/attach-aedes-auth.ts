@@ -83,44 +83,53 @@ export function attachAedesAuth(aedes: Aedes, options: AedesAuthOptions): AedesA
     })
   }
 
+  type Done = Parameters<Aedes['authenticate']>[3]
+
   aedes.authenticate = (client, username, _password, done) => {
     const connect = (client as Pending)[pending]
     ;(client as Pending)[pending] = undefined
     const password = connect?.password
     const clientId = connect?.emptyId ? '' : client.id
-    const accept = (auth: ConnectAuthorization): void => {
-      if (client.closed) return // aedes ignores a late answer for a connection that is gone
-      ;(client as { id: string }).id = auth.clientId
-      const { jti, exp, username: claimedUsername } = auth.claims
-      registry.start(client, { clientid: auth.clientId, username: claimedUsername, jti, exp, acl: acls.intern(auth.acl), ended: undefined })
-      if (exp !== undefined) expiries.add(client, exp)
-      endOnClose(client)
-      log('info', 'CONNECT accepted', { client_id: auth.clientId, jti, exp })
-      options.onConnect?.(undefined, client, 0)
-      done(null, true)
-    }
-    const refuse = (err: unknown): void => {
-      const refusal = refusalFor(err)
-      log('warn', 'CONNECT refused', {
-        code: refusal.code, connack: refusal.connack, client_id: clientId || undefined,
-        jti: unverifiedJti(password), reason: err instanceof Error ? err.message : undefined,
-      })
-      if (refusal.code === 'ERR_SERVER') log('error', 'CONNECT check failed', { err: describeError(err) })
-      options.onConnect?.(refusal.code, client, refusal.connack)
-      const error = Object.assign(new Error(refusal.code), { returnCode: refusal.connack })
-      done(error as Parameters<typeof done>[0], false)
-    }
     let decision: ConnectDecision
     try {
       const idRefusal = clientIdRefusal(clientId, client.clean)
       if (idRefusal) throw idRefusal
       decision = check({ clientId, username, password })
     } catch (err) {
-      return refuse(err)
+      return refuse(client, clientId, password, err, done)
     }
     // accept and refuse run outside the try: an exception thrown by aedes inside `done` must not call `done` twice
-    if (decision instanceof Promise) void decision.then(accept, refuse)
-    else accept(decision)
+    if (decision instanceof Promise) {
+      void decision.then(
+        (auth) => accept(client, auth, done),
+        (err: unknown) => refuse(client, clientId, password, err, done),
+      )
+    } else accept(client, decision, done)
+  }
+
+  // Made once out here, not per CONNECT: the synchronous path allocates no closure.
+  function accept(client: Client, auth: ConnectAuthorization, done: Done): void {
+    if (client.closed) return // aedes ignores a late answer for a connection that is gone
+    ;(client as { id: string }).id = auth.clientId
+    const { jti, exp, username: claimedUsername } = auth.claims
+    registry.start(client, { clientid: auth.clientId, username: claimedUsername, jti, exp, acl: acls.intern(auth.acl), ended: undefined })
+    if (exp !== undefined) expiries.add(client, exp)
+    endOnClose(client)
+    log('info', 'CONNECT accepted', { client_id: auth.clientId, jti, exp })
+    options.onConnect?.(undefined, client, 0)
+    done(null, true)
+  }
+
+  function refuse(client: Client, clientId: string, password: Buffer | undefined, err: unknown, done: Done): void {
+    const refusal = refusalFor(err)
+    log('warn', 'CONNECT refused', {
+      code: refusal.code, connack: refusal.connack, client_id: clientId || undefined,
+      jti: unverifiedJti(password), reason: err instanceof Error ? err.message : undefined,
+    })
+    if (refusal.code === 'ERR_SERVER') log('error', 'CONNECT check failed', { err: describeError(err) })
+    options.onConnect?.(refusal.code, client, refusal.connack)
+    const error = Object.assign(new Error(refusal.code), { returnCode: refusal.connack })
+    done(error as Parameters<Done>[0], false)
   }
 
   Object.assign(aedes, createAclHooks(registry, { revocations: follower, log }))
