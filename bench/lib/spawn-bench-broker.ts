@@ -1,5 +1,6 @@
 import { fork } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 export interface BenchBroker {
@@ -17,9 +18,13 @@ export interface BenchBroker {
 
 type BenchMode = 'jwt' | 'open' | 'verify' | 'minimal'
 
-/** Starts bench/lib/bench-broker.ts in a child process (tsx, --expose-gc, the built packages: run `npm run build` first), on `port` (default any free one). */
-export function spawnBenchBroker(mode: BenchMode, jwks: string, port = 0): Promise<BenchBroker> {
-  return connected(forkBroker(mode, jwks, port, false))
+/**
+ * Starts bench/lib/bench-broker.ts in a child process (tsx, --expose-gc, the built packages: run
+ * `npm run build` first), on `port` (default any free one). `checkout`: the root of another built
+ * checkout of this repository whose bench broker and packages to run instead (an A/B comparison).
+ */
+export function spawnBenchBroker(mode: BenchMode, jwks: string, port = 0, checkout?: string): Promise<BenchBroker> {
+  return connected(forkBroker(mode, jwks, port, false, checkout))
 }
 
 /**
@@ -47,8 +52,10 @@ export async function spawnDeferredBenchBroker(mode: BenchMode, jwks: string, po
   }
 }
 
-function forkBroker(mode: BenchMode, jwks: string, port: number, deferred: boolean): ChildProcess {
-  return fork(fileURLToPath(new URL('./bench-broker.ts', import.meta.url)), [], {
+function forkBroker(mode: BenchMode, jwks: string, port: number, deferred: boolean, checkout?: string): ChildProcess {
+  const script = checkout ? join(checkout, 'bench', 'lib', 'bench-broker.ts') : fileURLToPath(new URL('./bench-broker.ts', import.meta.url))
+  return fork(script, [], {
+    ...(checkout ? { cwd: checkout } : {}),
     // The packages as built (dist/, what `npm start` and the broker image run), not their sources:
     // tsx's transform gives every closure made per CONNECT a name-setting call that the built code has not.
     execArgv: ['--import', 'tsx', '--expose-gc'],
