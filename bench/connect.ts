@@ -162,6 +162,8 @@ const cpuRatioLoop = ratio2(addedCpu, rawVerifyLoop)
 const minimalCheck = us(cpuPerConnect.minimal - cpuPerConnect.open)
 const minimalCheckRatio = ratio2(minimalCheck, rawVerifyInFlow)
 const minimalCheckRatioMedian = ratio2(median(minimalRatios), 1)
+// what JWT auth adds over what the minimal check adds: the checks beyond the floor, as a ratio
+const jwtOverMinimal = ratio2(addedCpu, minimalCheck)
 
 console.log(`CONNECT->CONNACK, ${CONNECTS} connects per case, ${CONCURRENCY} in flight, brokers in child processes (2 cores shared), same packets for both`)
 console.log(`  accept-all aedes                  ${r.open.toString().padStart(7)} /s   1.000x   (chunk median ${Math.round(median(perChunk.open))})`)
@@ -191,6 +193,7 @@ console.log(
 console.log(
   `  minimal check / raw verify        ${minimalCheckRatio.toFixed(2).padStart(7)}x   (median of rounds ${minimalCheckRatioMedian.toFixed(2)}x): the floor under any token check here`,
 )
+console.log(`  added / minimal check added       ${jwtOverMinimal.toFixed(2).padStart(7)}x   (what every check beyond the floor costs)`)
 
 // --- memory: IDLE idle authenticated clients vs accept-all, the same CONNECT packets
 async function idleMemory(broker: BenchBroker, packets: Buffer[]): Promise<{ heapPerClient: number; rssPerClient: number; sessions: number }> {
@@ -238,6 +241,7 @@ console.log(
     minimalCheckMicros: minimalCheck,
     minimalCheckRatio,
     minimalCheckRatioMedian,
+    jwtOverMinimal,
     idleClients: IDLE,
     idleHeapPerClient: { jwt: idleJwt.heapPerClient, open: idleOpen.heapPerClient },
     idleRssPerClient: { jwt: idleJwt.rssPerClient, open: idleOpen.rssPerClient },
