@@ -10,7 +10,8 @@
  * by. Ends with one JSON line.
  */
 import { createFixture, median } from './lib/broker-token-fixture.js'
-import { connectPacket, DISCONNECT, mqttConnect } from './lib/mqtt-wire.js'
+import { connectAll as connectAllAt, seededShuffle } from './lib/connect-rounds.js'
+import { connectPacket } from './lib/mqtt-wire.js'
 import { spawnBenchBroker } from './lib/spawn-bench-broker.js'
 import type { BenchBroker } from './lib/spawn-bench-broker.js'
 
@@ -34,17 +35,7 @@ const brokers = {
 type Name = keyof typeof brokers
 const names = Object.keys(brokers) as Name[]
 
-async function connectAll(broker: BenchBroker, packets: readonly Buffer[]): Promise<void> {
-  let next = 0
-  async function worker(): Promise<void> {
-    while (next < packets.length) {
-      const { code, socket } = await mqttConnect(broker.port, packets[next++] as Buffer)
-      if (code !== 0) throw new Error(`CONNACK ${code}`)
-      socket.end(DISCONNECT)
-    }
-  }
-  await Promise.all(Array.from({ length: CONCURRENCY }, worker))
-}
+const connectAll = (broker: BenchBroker, packets: readonly Buffer[]): Promise<number> => connectAllAt(broker.port, packets, CONCURRENCY)
 const packetsFor = (prefix: string, n: number): Buffer[] =>
   Array.from({ length: n }, (_, i) => `${prefix}${i}`).map((id) => connectPacket(id, id, fixture.token(id)))
 
@@ -53,15 +44,9 @@ const fresh = packetsFor('f', CONNECTS)
 const leadIns = packetsFor('w', LEAD_IN * Math.ceil(CONNECTS / CHUNK) * names.length)
 let leadInAt = 0
 const perRound: Record<Name, number[]> = { open: [], verify: [], base: [], head: [] }
-let seed = 0x2545f491
-const random = (): number => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32
+const shuffle = seededShuffle()
 for (let from = 0; from < CONNECTS; from += CHUNK) {
-  const order = [...names]
-  for (let i = order.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1))
-    ;[order[i], order[j]] = [order[j] as Name, order[i] as Name]
-  }
-  for (const name of order) {
+  for (const name of shuffle([...names])) {
     const broker = brokers[name]
     await connectAll(broker, leadIns.slice(leadInAt, (leadInAt += LEAD_IN)))
     const before = await broker.cpu()

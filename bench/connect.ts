@@ -25,7 +25,8 @@
  */
 import type { Socket } from 'node:net'
 import { createFixture, median } from './lib/broker-token-fixture.js'
-import { connectPacket, DISCONNECT, mqttConnect } from './lib/mqtt-wire.js'
+import { connectAll as connectAllAt, seededShuffle } from './lib/connect-rounds.js'
+import { connectPacket } from './lib/mqtt-wire.js'
 import { spawnBenchBroker } from './lib/spawn-bench-broker.js'
 import type { BenchBroker } from './lib/spawn-bench-broker.js'
 
@@ -37,28 +38,15 @@ const IDLE = Number(process.env.BENCH_IDLE ?? 10_000)
 const CPU_TARGET = 1.2
 const MEMORY_TARGET = 1.2
 
+type Case = 'jwt' | 'open' | 'jwtReconnect' | 'rawVerify' | 'minimal'
+
 const fixture = await createFixture()
 const jwt = await spawnBenchBroker('jwt', fixture.jwks)
 const open = await spawnBenchBroker('open', fixture.jwks)
 const rawBroker = await spawnBenchBroker('verify', fixture.jwks)
 const minimalBroker = await spawnBenchBroker('minimal', fixture.jwks)
 
-/** Runs `packets` as CONNECTs with `CONCURRENCY` in flight; each is closed after its CONNACK (or kept, if `keep`). */
-async function connectAll(broker: BenchBroker, packets: readonly Buffer[], keep?: Socket[]): Promise<number> {
-  let next = 0
-  const start = process.hrtime.bigint()
-  async function worker(): Promise<void> {
-    while (next < packets.length) {
-      const packet = packets[next++] as Buffer
-      const { code, socket } = await mqttConnect(broker.port, packet)
-      if (code !== 0) throw new Error(`CONNACK ${code}`)
-      if (keep) keep.push(socket)
-      else socket.end(DISCONNECT)
-    }
-  }
-  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, packets.length) }, worker))
-  return Number(process.hrtime.bigint() - start)
-}
+const connectAll = (broker: BenchBroker, packets: readonly Buffer[], keep?: Socket[]): Promise<number> => connectAllAt(broker.port, packets, CONCURRENCY, keep)
 
 /** Connects and disconnects `packets`; returns wall ns and the broker's CPU µs until all its sessions are gone. */
 async function chunk(broker: BenchBroker, packets: readonly Buffer[]): Promise<{ ns: number; cpu: number }> {
@@ -77,7 +65,14 @@ const fresh = packetsFor('f', CONNECTS)
 const reused = packetsFor('r', CHUNK)
 // the untimed lead-in before each measured chunk: new tokens too, so a JWT lead-in runs the signature path
 const LEAD_IN = 16
-const leadIns = packetsFor('w', LEAD_IN * Math.ceil(CONNECTS / CHUNK) * 3)
+// the cases measured on the new tokens of each round (the reconnect case reuses its own tokens)
+const freshCases: Array<[Case, BenchBroker]> = [
+  ['jwt', jwt],
+  ['open', open],
+  ['rawVerify', rawBroker],
+  ['minimal', minimalBroker],
+]
+const leadIns = packetsFor('w', LEAD_IN * Math.ceil(CONNECTS / CHUNK) * freshCases.length)
 let leadInAt = 0
 const [signingInput, signature] = ((t: string) => [t.slice(0, t.lastIndexOf('.')), t.slice(t.lastIndexOf('.') + 1)])(fixture.token('raw'))
 // Warm-up, untimed: JIT and caches of every broker in the state they reach under a steady stream of
@@ -91,7 +86,6 @@ for (const broker of [jwt, open, rawBroker, minimalBroker]) {
 }
 await jwt.rawVerify(CHUNK, signingInput, signature)
 
-type Case = 'jwt' | 'open' | 'jwtReconnect' | 'rawVerify' | 'minimal'
 const ns: Record<Case, number> = { jwt: 0, open: 0, jwtReconnect: 0, rawVerify: 0, minimal: 0 }
 const cpu: Record<Case, number> = { jwt: 0, open: 0, jwtReconnect: 0, rawVerify: 0, minimal: 0 }
 const perChunk: Record<Case, number[]> = { jwt: [], open: [], jwtReconnect: [], rawVerify: [], minimal: [] }
@@ -99,22 +93,13 @@ const perChunkCpu: Record<Case, number[]> = { jwt: [], open: [], jwtReconnect: [
 let rawCpu = 0
 const cpuRatios: number[] = []
 const minimalRatios: number[] = []
-// a small deterministic PRNG: the same case orders in every run
-let seed = 0x2545f491
-const random = (): number => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32
+const shuffle = seededShuffle()
 for (let from = 0; from < CONNECTS; from += CHUNK) {
   const packets = fresh.slice(from, from + CHUNK)
-  const runs: Array<[Case, BenchBroker, Buffer[]]> = [
-    ['jwt', jwt, packets],
-    ['open', open, packets],
-    ['rawVerify', rawBroker, packets],
-    ['minimal', minimalBroker, packets],
+  const runs = shuffle<[Case, BenchBroker, Buffer[]]>([
+    ...freshCases.map(([name, broker]): [Case, BenchBroker, Buffer[]] => [name, broker, packets]),
     ['jwtReconnect', jwt, reused],
-  ]
-  for (let i = runs.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1))
-    ;[runs[i], runs[j]] = [runs[j] as (typeof runs)[number], runs[i] as (typeof runs)[number]]
-  }
+  ])
   const round: Partial<Record<Case, number>> = {}
   for (const [name, broker, list] of runs) {
     const leadIn = name === 'jwtReconnect' ? reused.slice(0, LEAD_IN) : leadIns.slice(leadInAt, (leadInAt += LEAD_IN))
