@@ -17,7 +17,7 @@ export interface ConnectCheckOptions {
 
 /**
  * The whole CONNECT decision shared by the aedes hooks and the EMQX hook:
- * the credentials (`authorizeConnect`), then what can change while the
+ * the credentials (`decideConnect`), then what can change while the
  * signature is checked or that the verifier's leeway would let through.
  * Synchronous when it can be (see ConnectDecision): a promise and its
  * microtasks per CONNECT cost more CPU than all the claim checks.
