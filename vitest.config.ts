@@ -1,5 +1,6 @@
 import { defaultServerConditions } from 'vite'
 import { defineConfig } from 'vitest/config'
+import LongFirstSequencer from './scripts/long-first-sequencer.js'
 
 // Workspace packages resolve to their src/ through the "@mqtt-oidc/source"
 // export condition (see tsconfig.json), so tests never run a stale dist/.
@@ -17,5 +18,7 @@ export default defineConfig({
     maxWorkers: 2,
     minWorkers: 1,
     reporters: ['default', './scripts/summary-reporter.ts'],
+    // the files that take minutes start first, one per worker, so that neither is the suite's tail
+    sequence: { sequencer: LongFirstSequencer },
   },
 })
