@@ -7,7 +7,8 @@
  * - the CPU a CONNECT costs in the broker process (`process.cpuUsage()` around
  *   each chunk, until every session of it has closed again): JWT minus
  *   accept-all, per CONNECT, against one raw Ed25519 `crypto.verify`, in the
- *   same rounds (target <= 1.2x). The verify is measured two ways: in a third
+ *   same rounds (target <= 1.2x), with a 90% bootstrap interval over the
+ *   rounds (how far one run's ratio can be trusted). The verify is measured two ways: in a third
  *   broker whose authenticate is that one verify and nothing else (same
  *   flow, same cold caches as a real CONNECT: the target figure), and in a
  *   tight loop (hot caches, for reference);
@@ -25,7 +26,7 @@
  */
 import type { Socket } from 'node:net'
 import { createFixture, median } from './lib/broker-token-fixture.js'
-import { connectAll as connectAllAt, seededShuffle } from './lib/connect-rounds.js'
+import { addedRatioInterval, connectAll as connectAllAt, seededShuffle } from './lib/connect-rounds.js'
 import { connectPacket } from './lib/mqtt-wire.js'
 import { spawnBenchBroker } from './lib/spawn-bench-broker.js'
 import type { BenchBroker } from './lib/spawn-bench-broker.js'
@@ -149,6 +150,12 @@ const minimalCheckRatio = ratio2(minimalCheck, rawVerifyInFlow)
 const minimalCheckRatioMedian = ratio2(median(minimalRatios), 1)
 // what JWT auth adds over what the minimal check adds: the checks beyond the floor, as a ratio
 const jwtOverMinimal = ratio2(addedCpu, minimalCheck)
+// how far the two ratios can be trusted on this machine: 90% bootstrap intervals over the rounds
+const interval = (measured: Case): [number, number] =>
+  addedRatioInterval(perChunkCpu[measured], perChunkCpu.rawVerify, perChunkCpu.open).map((x) => ratio2(x, 1)) as [number, number]
+const cpuRatioInterval = interval('jwt')
+const minimalCheckRatioInterval = interval('minimal')
+const shownInterval = ([lo, hi]: [number, number]): string => `90% interval over the rounds ${lo.toFixed(2)}-${hi.toFixed(2)}x`
 
 console.log(`CONNECT->CONNACK, ${CONNECTS} connects per case, ${CONCURRENCY} in flight, brokers in child processes (2 cores shared), same packets for both`)
 console.log(`  accept-all aedes                  ${r.open.toString().padStart(7)} /s   1.000x   (chunk median ${Math.round(median(perChunk.open))})`)
@@ -175,9 +182,11 @@ console.log(`  one raw verify, in a CONNECT      ${rawVerifyInFlow.toFixed(1).pa
 console.log(
   `  added / raw verify                ${cpuRatio.toFixed(2).padStart(7)}x   (median of rounds ${cpuRatioMedian.toFixed(2)}x; vs the tight loop ${cpuRatioLoop.toFixed(2)}x)   target <= ${CPU_TARGET}x`,
 )
+console.log(`                                              ${shownInterval(cpuRatioInterval)}`)
 console.log(
   `  minimal check / raw verify        ${minimalCheckRatio.toFixed(2).padStart(7)}x   (median of rounds ${minimalCheckRatioMedian.toFixed(2)}x): the floor under any token check here`,
 )
+console.log(`                                              ${shownInterval(minimalCheckRatioInterval)}`)
 console.log(`  added / minimal check added       ${jwtOverMinimal.toFixed(2).padStart(7)}x   (what every check beyond the floor costs)`)
 
 // --- memory: IDLE idle authenticated clients vs accept-all, the same CONNECT packets
@@ -223,9 +232,11 @@ console.log(
     cpuRatio,
     cpuRatioMedian,
     cpuRatioLoop,
+    cpuRatioInterval,
     minimalCheckMicros: minimalCheck,
     minimalCheckRatio,
     minimalCheckRatioMedian,
+    minimalCheckRatioInterval,
     jwtOverMinimal,
     idleClients: IDLE,
     idleHeapPerClient: { jwt: idleJwt.heapPerClient, open: idleOpen.heapPerClient },

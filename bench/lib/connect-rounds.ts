@@ -36,3 +36,40 @@ export function seededShuffle(): <T>(list: T[]) => T[] {
     return list
   }
 }
+
+/**
+ * How far a ratio of added CPU can be trusted, from the rounds themselves:
+ * the ratio is Σ(measured − base) / Σ(yardstick − base) over the rounds
+ * (what `bench:connect` reports), and the interval is the central `level`
+ * share of that ratio over `resamples` bootstrap resamples of the rounds
+ * (drawn with replacement from a fixed seed, each round's chunks kept
+ * together, since they ran back to back under the same load). Rounds are
+ * paired by index; the lists must be of one length.
+ */
+export function addedRatioInterval(
+  measured: readonly number[],
+  yardstick: readonly number[],
+  base: readonly number[],
+  level = 0.9,
+  resamples = 2000,
+): [number, number] {
+  const n = measured.length
+  if (n === 0 || yardstick.length !== n || base.length !== n) throw new RangeError('addedRatioInterval: the three lists need the same, non-zero length')
+  let seed = 0x9e3779b9
+  const pick = (): number => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32) * n
+  const ratios: number[] = []
+  for (let r = 0; r < resamples; r++) {
+    let added = 0
+    let yard = 0
+    for (let k = 0; k < n; k++) {
+      const i = Math.floor(pick())
+      added += (measured[i] as number) - (base[i] as number)
+      yard += (yardstick[i] as number) - (base[i] as number)
+    }
+    ratios.push(added / yard)
+  }
+  ratios.sort((a, b) => a - b)
+  const tail = (1 - level) / 2
+  const at = (q: number): number => ratios[Math.min(resamples - 1, Math.max(0, Math.round(q * (resamples - 1))))] as number
+  return [at(tail), at(1 - tail)]
+}
