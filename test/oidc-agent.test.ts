@@ -3,6 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { exchangeToken } from '@mqtt-oidc/client'
 import { launchChromium, type Chromium } from '@mqtt-oidc/test-support/launch-chromium'
 import { completeDeviceLogin } from '@mqtt-oidc/test-support/idp-user-agent'
+import { runOnTerminal } from '@mqtt-oidc/test-support/run-on-terminal'
+import { BIN } from './support/cli-bin.js'
 import { runCliInProcess } from './support/run-cli-in-process.js'
 import { freePort } from '@mqtt-oidc/test-support/free-port'
 import { runTool } from './support/run-tool.js'
@@ -145,6 +147,34 @@ describe('oidc-agent with a client registered through mqtt-oidc clients add', ()
     expect(connack).toBe('CONNACK (0)')
     expect(chromium.problems).toEqual([])
   }, 60_000)
+
+  it('clients registration-token at a terminal: when it expires and the token, said to be shown once; the token registers a client', async () => {
+    const before = Math.floor(Date.now() / 1000)
+    const shown = await runOnTerminal(BIN, ['clients', 'registration-token', '--expiration', '10m'], { env: { MQTT_OIDC_DATA_DIR: stack.dataDir, TZ: 'UTC' } })
+    const after = Math.floor(Date.now() / 1000)
+    expect(shown.code, shown.stdout).toBe(0)
+    const lines = shown.stdout.split('\n').map((l) => l.split(/ {2,}/))
+    expect(lines[0]).toEqual(['FIELD', 'VALUE'])
+    expect(lines[1]?.[0]).toBe('expires')
+    const expires = Date.parse((lines[1]?.[1] ?? '').replace(' ', 'T').replace(' +00:00', 'Z')) / 1000
+    expect(expires).toBeGreaterThanOrEqual(before + 600)
+    expect(expires).toBeLessThanOrEqual(after + 600)
+    expect(lines[2]?.[0]).toBe('token')
+    const token = lines[2]?.[1] ?? ''
+    expect(token).toMatch(/^[\w-]{20,}$/)
+    expect(lines.slice(3)).toEqual([['The token is shown only this once: an app registers itself with it (RFC 7591), e.g. oidc-gen --at <token>.'], ['']])
+    const registered = await fetch(`${stack.idpUrl}/reg`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({
+        application_type: 'native',
+        token_endpoint_auth_method: 'none',
+        redirect_uris: ['http://127.0.0.1/callback'],
+        grant_types: ['authorization_code'],
+      }),
+    })
+    expect(registered.status, await registered.clone().text()).toBe(201)
+  })
 
   // oidc-gen's default: RFC 7591 registration, here with an initial access token an admin made.
   // It registers a confidential web client (its secret stays in the agent); without its custom

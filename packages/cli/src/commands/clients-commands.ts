@@ -111,8 +111,14 @@ export function addClientsCommands(program: Command, io: CliIo): void {
 
   leaf('registration-token', 'an RFC 7591 initial access token (printed once) for apps that register themselves (IdP with MQTT_OIDC_IDP_DYNAMIC_REGISTRATION=true)')
     .option('--expiration <duration>', 'how long it may be used: 10m, 1h, 7d, or seconds (default 1h)', parseDurationSeconds)
-    .action(async (opts: { expiration?: number }, cmd: Command) => {
-      writeJson(io.stdout, await (await admin(cmd)).createRegistrationToken({ expiresIn: opts.expiration }))
+    .action(async (opts: { expiration?: number; json?: boolean }, cmd: Command) => {
+      const made = await (await admin(cmd)).createRegistrationToken({ expiresIn: opts.expiration })
+      if (wantsJson(opts, io)) return writeJson(io.stdout, made)
+      writeTable(io.stdout, ['FIELD', 'VALUE'], [
+        ['expires', localTime(Math.floor(Date.now() / 1000) + made.expires_in)],
+        ['token', made.initial_access_token],
+      ])
+      writeLine(io.stderr, 'The token is shown only this once: an app registers itself with it (RFC 7591), e.g. oidc-gen --at <token>.')
     })
 
   leaf('remove', 'remove a client, after asking (--yes when not at a terminal): its sign-ins and refreshes are refused from now on')
