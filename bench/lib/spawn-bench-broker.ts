@@ -27,6 +27,22 @@ export function spawnBenchBroker(mode: BenchMode, jwks: string, port = 0, checko
   return connected(forkBroker(mode, jwks, port, false, checkout))
 }
 
+/** A command a bench broker's node runs under (e.g. valgrind and its options), and the node to run. */
+export interface BenchBrokerWrapper {
+  readonly command: string
+  readonly args: readonly string[]
+}
+
+/**
+ * A bench broker whose node runs under `wrapper` (`valgrind --tool=callgrind ...`: the
+ * wrapped process keeps the pid, so a tool's control command can address it).
+ */
+export async function spawnWrappedBenchBroker(mode: BenchMode, jwks: string, wrapper: BenchBrokerWrapper): Promise<BenchBroker & { readonly pid: number }> {
+  const child = forkBroker(mode, jwks, 0, false, undefined, wrapper)
+  const broker = await connected(child)
+  return { ...broker, pid: child.pid as number }
+}
+
 /**
  * Starts a bench broker that is set up but not listening yet: `listen()`
  * opens its port (for a restart with a downtime the caller decides, the
@@ -52,13 +68,14 @@ export async function spawnDeferredBenchBroker(mode: BenchMode, jwks: string, po
   }
 }
 
-function forkBroker(mode: BenchMode, jwks: string, port: number, deferred: boolean, checkout?: string): ChildProcess {
+function forkBroker(mode: BenchMode, jwks: string, port: number, deferred: boolean, checkout?: string, wrapper?: BenchBrokerWrapper): ChildProcess {
   const script = checkout ? join(checkout, 'bench', 'lib', 'bench-broker.ts') : fileURLToPath(new URL('./bench-broker.ts', import.meta.url))
+  // The packages as built (dist/, what `npm start` and the broker image run), not their sources:
+  // tsx's transform gives every closure made per CONNECT a name-setting call that the built code has not.
+  const nodeArgs = ['--import', 'tsx', '--expose-gc']
   return fork(script, [], {
     ...(checkout ? { cwd: checkout } : {}),
-    // The packages as built (dist/, what `npm start` and the broker image run), not their sources:
-    // tsx's transform gives every closure made per CONNECT a name-setting call that the built code has not.
-    execArgv: ['--import', 'tsx', '--expose-gc'],
+    ...(wrapper ? { execPath: wrapper.command, execArgv: [...wrapper.args, process.execPath, ...nodeArgs] } : { execArgv: nodeArgs }),
     env: { ...process.env, BENCH_MODE: mode, BENCH_JWKS: jwks, BENCH_PORT: String(port), ...(deferred ? { BENCH_LISTEN: 'deferred' } : {}) },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   })
