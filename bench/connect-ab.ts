@@ -10,8 +10,7 @@
  * by. Ends with one JSON line.
  */
 import { createFixture, median } from './lib/broker-token-fixture.js'
-import { connectAll as connectAllAt, seededShuffle } from './lib/connect-rounds.js'
-import { connectPacket } from './lib/mqtt-wire.js'
+import { connectAll as connectAllAt, connectPackets, seededShuffle } from './lib/connect-rounds.js'
 import { spawnBenchBroker } from './lib/spawn-bench-broker.js'
 import type { BenchBroker } from './lib/spawn-bench-broker.js'
 
@@ -36,8 +35,7 @@ type Name = keyof typeof brokers
 const names = Object.keys(brokers) as Name[]
 
 const connectAll = (broker: BenchBroker, packets: readonly Buffer[]): Promise<number> => connectAllAt(broker.port, packets, CONCURRENCY)
-const packetsFor = (prefix: string, n: number): Buffer[] =>
-  Array.from({ length: n }, (_, i) => `${prefix}${i}`).map((id) => connectPacket(id, id, fixture.token(id)))
+const packetsFor = (prefix: string, n: number): Buffer[] => connectPackets(fixture, prefix, n)
 
 for (const name of names) await connectAll(brokers[name], packetsFor(`u${name}`, 3000)) // warm-up, untimed
 const fresh = packetsFor('f', CONNECTS)

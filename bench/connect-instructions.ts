@@ -21,9 +21,8 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { callgrindArgs, callgrindControl, estimatedCycles, requireValgrind } from './lib/callgrind.js'
-import { createFixture } from './lib/broker-token-fixture.js'
-import { connectAll } from './lib/connect-rounds.js'
-import { connectPacket } from './lib/mqtt-wire.js'
+import { createFixture, signedParts } from './lib/broker-token-fixture.js'
+import { connectAll, connectPackets } from './lib/connect-rounds.js'
 import { spawnWrappedBenchBroker } from './lib/spawn-bench-broker.js'
 
 const WARM_UP = Number(process.env.BENCH_WARM_UP ?? 6000)
@@ -35,16 +34,16 @@ const CPU_TARGET = 1.2
 requireValgrind()
 const dir = mkdtempSync(join(tmpdir(), 'mqtt-oidc-callgrind-'))
 const fixture = await createFixture()
-const packetsFor = (prefix: string, n: number): Buffer[] =>
-  Array.from({ length: n }, (_, i) => `${prefix}${i}`).map((id) => connectPacket(id, id, fixture.token(id)))
-const warmUp = packetsFor('u', WARM_UP)
-const counted = packetsFor('f', CONNECTS)
-const [signingInput, signature] = ((t: string) => [t.slice(0, t.lastIndexOf('.')), t.slice(t.lastIndexOf('.') + 1)])(fixture.token('raw'))
+const warmUp = connectPackets(fixture, 'u', WARM_UP)
+const counted = connectPackets(fixture, 'f', CONNECTS)
+const [signingInput, signature] = signedParts(fixture.token('raw'))
 
 type Mode = 'open' | 'verify' | 'minimal' | 'jwt'
 const modes: Mode[] = ['open', 'verify', 'minimal', 'jwt']
 const perConnect = {} as Record<Mode, Record<string, number>>
 let loopVerify: Record<string, number> = {}
+const eachDividedBy = (totals: Record<string, number>, n: number): Record<string, number> =>
+  Object.fromEntries(Object.entries(totals).map(([event, count]) => [event, count / n]))
 
 // the four side by side: valgrind runs each process on one thread, and counts do not depend on the pace
 await Promise.all(
@@ -57,12 +56,12 @@ await Promise.all(
     await connectAll(broker.port, counted, CONCURRENCY)
     await broker.drained()
     const totals = await callgrindControl(broker.pid, 'dump', outFile, 1)
-    perConnect[mode] = Object.fromEntries(Object.entries(totals).map(([event, n]) => [event, n / CONNECTS]))
+    perConnect[mode] = eachDividedBy(totals, CONNECTS)
     if (mode === 'verify') {
       await callgrindControl(broker.pid, 'zero')
       await broker.rawVerify(LOOP_VERIFIES, signingInput, signature)
       const loop = await callgrindControl(broker.pid, 'dump', outFile, 2)
-      loopVerify = Object.fromEntries(Object.entries(loop).map(([event, n]) => [event, n / LOOP_VERIFIES]))
+      loopVerify = eachDividedBy(loop, LOOP_VERIFIES)
     }
     await broker.stop()
   }),

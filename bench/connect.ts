@@ -25,9 +25,8 @@
  * script does). Ends with one JSON line.
  */
 import type { Socket } from 'node:net'
-import { createFixture, median } from './lib/broker-token-fixture.js'
-import { addedRatioInterval, connectAll as connectAllAt, seededShuffle } from './lib/connect-rounds.js'
-import { connectPacket } from './lib/mqtt-wire.js'
+import { createFixture, median, signedParts } from './lib/broker-token-fixture.js'
+import { addedRatioInterval, connectAll as connectAllAt, connectPackets, seededShuffle } from './lib/connect-rounds.js'
 import { spawnBenchBroker } from './lib/spawn-bench-broker.js'
 import type { BenchBroker } from './lib/spawn-bench-broker.js'
 
@@ -57,8 +56,7 @@ async function chunk(broker: BenchBroker, packets: readonly Buffer[]): Promise<{
   return { ns, cpu: (await broker.cpu()) - before }
 }
 
-const packetsFor = (prefix: string, n: number): Buffer[] =>
-  Array.from({ length: n }, (_, i) => `${prefix}${i}`).map((id) => connectPacket(id, id, fixture.token(id)))
+const packetsFor = (prefix: string, n: number): Buffer[] => connectPackets(fixture, prefix, n)
 
 // distinct tokens: every JWT CONNECT verifies a signature; accept-all gets the same packets
 const fresh = packetsFor('f', CONNECTS)
@@ -75,7 +73,7 @@ const freshCases: Array<[Case, BenchBroker]> = [
 ]
 const leadIns = packetsFor('w', LEAD_IN * Math.ceil(CONNECTS / CHUNK) * freshCases.length)
 let leadInAt = 0
-const [signingInput, signature] = ((t: string) => [t.slice(0, t.lastIndexOf('.')), t.slice(t.lastIndexOf('.') + 1)])(fixture.token('raw'))
+const [signingInput, signature] = signedParts(fixture.token('raw'))
 // Warm-up, untimed: JIT and caches of every broker in the state they reach under a steady stream of
 // CONNECTs. With only 100 the accept-all and raw-verify brokers were still getting cheaper a third
 // of the way through the rounds (the JWT broker, which also serves the reconnect chunks, was not),

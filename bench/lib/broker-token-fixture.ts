@@ -47,6 +47,12 @@ export async function createFixture(): Promise<Fixture> {
   return { kid, publicKey, keys, jwks, token }
 }
 
+/** A compact JWS split at its last dot: the signing input (`header.payload`) and the signature (base64url). */
+export function signedParts(token: string): [signingInput: string, signature: string] {
+  const dot = token.lastIndexOf('.')
+  return [token.slice(0, dot), token.slice(dot + 1)]
+}
+
 /** Median of a list of numbers. */
 export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b)

@@ -41,20 +41,15 @@ export function callgrindArgs(outFile: string): string[] {
 }
 
 /**
- * Tells the callgrind process `pid` to start counting (`on`), stop (`off`),
+ * Tells the callgrind process `pid` to start counting (`on`),
  * zero its counters (`zero`) or write its counts (`dump`, to
  * `<outFile>.<n>`, the n-th dump of that process). A dump resolves with
  * its totals once the file is complete.
  */
-export async function callgrindControl(pid: number, what: 'on' | 'off' | 'zero'): Promise<void>
+export async function callgrindControl(pid: number, what: 'on' | 'zero'): Promise<void>
 export async function callgrindControl(pid: number, what: 'dump', outFile: string, n: number): Promise<Record<string, number>>
-export async function callgrindControl(
-  pid: number,
-  what: 'on' | 'off' | 'zero' | 'dump',
-  outFile?: string,
-  n?: number,
-): Promise<void | Record<string, number>> {
-  const flag = { on: ['-i', 'on'], off: ['-i', 'off'], zero: ['-z'], dump: ['-d'] }[what]
+export async function callgrindControl(pid: number, what: 'on' | 'zero' | 'dump', outFile?: string, n?: number): Promise<void | Record<string, number>> {
+  const flag = { on: ['-i', 'on'], zero: ['-z'], dump: ['-d'] }[what]
   execFileSync('callgrind_control', [...flag, String(pid)], { stdio: 'ignore' })
   if (what !== 'dump') return
   const file = `${outFile}.${n}`

@@ -1,5 +1,11 @@
 import type { Socket } from 'node:net'
-import { DISCONNECT, mqttConnect } from './mqtt-wire.js'
+import type { Fixture } from './broker-token-fixture.js'
+import { connectPacket, DISCONNECT, mqttConnect } from './mqtt-wire.js'
+
+/** `n` CONNECT packets for client ids `<prefix>0..`, each with its own new broker token as password (username = client id). */
+export function connectPackets(fixture: Fixture, prefix: string, n: number): Buffer[] {
+  return Array.from({ length: n }, (_, i) => `${prefix}${i}`).map((id) => connectPacket(id, id, fixture.token(id)))
+}
 
 /**
  * Runs `packets` as CONNECTs against 127.0.0.1:`port` with `concurrency` in
@@ -26,8 +32,7 @@ export async function connectAll(port: number, packets: readonly Buffer[], concu
  * same case orders in every run of a bench.
  */
 export function seededShuffle(): <T>(list: T[]) => T[] {
-  let seed = 0x2545f491
-  const random = (): number => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32
+  const random = seededRandom(0x2545f491)
   return (list) => {
     for (let i = list.length - 1; i > 0; i--) {
       const j = Math.floor(random() * (i + 1))
@@ -55,14 +60,13 @@ export function addedRatioInterval(
 ): [number, number] {
   const n = measured.length
   if (n === 0 || yardstick.length !== n || base.length !== n) throw new RangeError('addedRatioInterval: the three lists need the same, non-zero length')
-  let seed = 0x9e3779b9
-  const pick = (): number => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32) * n
+  const random = seededRandom(0x9e3779b9)
   const ratios: number[] = []
   for (let r = 0; r < resamples; r++) {
     let added = 0
     let yard = 0
     for (let k = 0; k < n; k++) {
-      const i = Math.floor(pick())
+      const i = Math.floor(random() * n)
       added += (measured[i] as number) - (base[i] as number)
       yard += (yardstick[i] as number) - (base[i] as number)
     }
@@ -72,4 +76,10 @@ export function addedRatioInterval(
   const tail = (1 - level) / 2
   const at = (q: number): number => ratios[Math.min(resamples - 1, Math.max(0, Math.round(q * (resamples - 1))))] as number
   return [at(tail), at(1 - tail)]
+}
+
+/** Uniform numbers in [0, 1) from a linear congruential generator: the same sequence for the same seed. */
+function seededRandom(seed: number): () => number {
+  let state = seed >>> 0
+  return () => (state = (Math.imul(state, 1103515245) + 12345) >>> 0) / 2 ** 32
 }
