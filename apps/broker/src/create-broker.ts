@@ -38,7 +38,8 @@ export interface BrokerOptions {
   tls?: { certPath: string; keyPath: string; port?: number }
   /**
    * The metrics and health listener on this port (0 = any free port): `GET /metrics` (Prometheus), `/healthz`
-   * (alive) and `/readyz` (keys held, revocation feed heard from within `feedMaxStaleMs`). Default: none.
+   * (alive) and `/readyz` (keys held, revocation feed heard from within `feedMaxStaleMs`, and with `redisUrl`
+   * every Redis connection ready). Default: none.
    */
   metricsPort?: number
   /** Logger. Default: a pino logger at `logLevel`. */
@@ -183,7 +184,7 @@ export function createBroker(options: BrokerOptions): Broker {
     // accept no CONNECT before the full revocation list is known
     await Promise.all([k.refresh(), f.ready()])
     // Nodes sharing Redis need distinct aedes ids (wills and heartbeats are per node).
-    redis = options.redisUrl ? createRedisBackends(options.redisUrl) : undefined
+    redis = options.redisUrl ? createRedisBackends(options.redisUrl, log) : undefined
     const id = redis ? `mqtt-oidc-${options.brokerId}-${randomUUID()}` : `mqtt-oidc-${options.brokerId}`
     const broker = await Aedes.createBroker({ id, connectTimeout: options.connectTimeoutMs ?? 10_000, ...(redis ?? {}) })
     aedes = broker
@@ -222,9 +223,13 @@ export function createBroker(options: BrokerOptions): Broker {
     }
     if (options.metricsPort !== undefined) {
       const server = createHealthServer({
-        ready: brokerReadiness({
-          keys: k, feedGuard, maxStaleMs: options.feedMaxStaleMs, jwksMaxStaleMs: options.jwksMaxStaleMs, listening: () => aedes !== undefined && !aedes.closed,
-        }),
+        ready: {
+          ...brokerReadiness({
+            keys: k, feedGuard, maxStaleMs: options.feedMaxStaleMs, jwksMaxStaleMs: options.jwksMaxStaleMs, listening: () => aedes !== undefined && !aedes.closed,
+          }),
+          // while Redis is away, CONNECTs and cross-node publishes wait for it
+          ...(r ? { redis: () => r.state() } : {}),
+        },
         metrics: async () => ({ contentType: metrics.contentType, body: await metrics.render() }),
       })
       servers.push(server)

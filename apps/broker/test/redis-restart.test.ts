@@ -1,0 +1,179 @@
+/**
+ * Two broker nodes sharing a real Redis, and that Redis restarted under
+ * them while a client keeps subscribing (as a fleet does when it comes back):
+ * both nodes stay up, say so in `/readyz` and their log, and afterwards a
+ * publish on node A reaches every subscription made on node B, including
+ * those made while Redis was away or coming back. Then the exact moment
+ * that used to drop a node's subscriptions: a SUBSCRIBE sent while the
+ * subscribe connection is handshaking with a Redis that just came back.
+ */
+import { Writable } from 'node:stream'
+import type { MqttClient } from 'mqtt'
+import { pino } from 'pino'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createBroker } from '../src/index.js'
+import type { Broker, BrokerAddresses } from '../src/index.js'
+import { startFakeExchange } from '@mqtt-oidc/test-support/fake-exchange'
+import type { FakeExchange } from '@mqtt-oidc/test-support/fake-exchange'
+import { startRedis } from '@mqtt-oidc/test-support/start-redis'
+import type { TestRedis } from '@mqtt-oidc/test-support/start-redis'
+import { createTokenKit } from '@mqtt-oidc/test-support/token-kit'
+import type { TokenKit } from '@mqtt-oidc/test-support/token-kit'
+import { connected } from '@mqtt-oidc/test-support/mqtt'
+import { createRedisBackends } from '../src/lib/redis-backends.js'
+
+const BROKER = 'demo'
+const ALL = { pub: ['#'], sub: ['#'] }
+
+let exchange: FakeExchange
+let kit: TokenKit
+let redis: TestRedis
+const nodes: Array<{ broker: Broker; at: BrokerAddresses; lines: Array<{ level: number; msg: string; connection?: string }> }> = []
+const clients: MqttClient[] = []
+/** Promise rejections nobody handled while the test ran (ioredis' refused ready check was one, and ended the process). */
+const unhandled: unknown[] = []
+const onUnhandled = (reason: unknown): void => void unhandled.push(reason)
+
+async function client(node: number, id: string): Promise<MqttClient> {
+  const password = await kit.sign({ sub: id, acl: ALL })
+  const c = await connected(nodes[node]!.at.mqttUrl, { clientId: id, username: id, password, reconnectPeriod: 0 })
+  clients.push(c)
+  return c
+}
+
+async function ready(node: number): Promise<{ status: number; body: { checks: Record<string, { ok: boolean }> } }> {
+  const res = await fetch(nodes[node]!.at.metricsUrl!.replace('/metrics', '/readyz'))
+  return { status: res.status, body: (await res.json()) as { checks: Record<string, { ok: boolean }> } }
+}
+
+async function until(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms: ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+}
+
+beforeAll(async () => {
+  process.on('unhandledRejection', onUnhandled)
+  ;[exchange, redis] = await Promise.all([startFakeExchange({ broker: BROKER }), startRedis()])
+  kit = await createTokenKit({ issuer: exchange.url, audience: BROKER })
+  exchange.jwks = { keys: [kit.publicJwk] }
+  for (let i = 0; i < 2; i++) {
+    const lines: (typeof nodes)[number]['lines'] = []
+    const sink = new Writable({ write: (chunk: Buffer, _enc, done) => (lines.push(JSON.parse(chunk.toString())), done()) })
+    const broker = createBroker({
+      brokerId: BROKER,
+      exchangeUrl: exchange.url,
+      redisUrl: redis.url,
+      mqttPort: 0,
+      wsPort: 0,
+      metricsPort: 0,
+      logger: pino({ level: 'info' }, sink),
+    })
+    nodes.push({ broker, at: await broker.listen(), lines })
+  }
+})
+
+afterAll(async () => {
+  process.off('unhandledRejection', onUnhandled)
+  for (const c of clients) c.end(true)
+  await Promise.all(nodes.map((n) => n.broker.close()))
+  await Promise.all([redis?.stop(), exchange?.close()])
+})
+
+describe('broker nodes sharing Redis: Redis restarts under them', () => {
+  it('keeps both nodes up, reports the outage, and delivers across nodes to every subscription made through it', async () => {
+    const subscriber = await client(1, 'sub-b')
+    const publisher = await client(0, 'pub-a')
+    const received = new Set<string>()
+    subscriber.on('message', (topic) => void received.add(topic))
+    const filters: string[] = []
+    const subscribeNext = (): void => {
+      const filter = `fleet/${filters.length}/#`
+      filters.push(filter)
+      subscriber.subscribe(filter, { qos: 0 })
+    }
+    subscribeNext()
+    expect((await ready(0)).status).toBe(200)
+
+    // Redis away for a second; new filters every 3 ms meanwhile and for 2 s after it is back, so
+    // some reach the subscribe connection while it is handshaking again
+    const subscribing = setInterval(subscribeNext, 3)
+    try {
+      await redis.stop()
+      await until('node A not ready while Redis is away', async () => {
+        const r = await ready(0)
+        return r.status === 503 && r.body.checks.redis?.ok === false
+      })
+      await new Promise((resolve) => setTimeout(resolve, 1000))
+      await redis.restart()
+      await new Promise((resolve) => setTimeout(resolve, 2000))
+    } finally {
+      clearInterval(subscribing)
+    }
+    await until('both nodes ready again', async () => (await ready(0)).status === 200 && (await ready(1)).status === 200)
+    // every SUBSCRIBE answered: the subscriptions are in place on node B
+    await new Promise<void>((resolve, reject) => subscriber.subscribe('fence/#', (err) => (err ? reject(err) : resolve())))
+    expect(filters.length).toBeGreaterThan(300)
+
+    for (let i = 0; i < filters.length; i++) publisher.publish(`fleet/${i}/reading`, 'x', { qos: 0 })
+    await until(`all ${filters.length} publishes on node A reach node B`, () => received.size === filters.length)
+    expect(subscriber.connected && publisher.connected).toBe(true)
+    expect(unhandled).toEqual([])
+    for (const { lines } of nodes) {
+      expect(lines.filter((l) => l.level >= 50)).toEqual([])
+      expect(lines.filter((l) => l.msg.startsWith('Redis unreachable')).length).toBeGreaterThan(0)
+      expect(
+        lines
+          .filter((l) => l.msg === 'Redis reachable again')
+          .map((l) => l.connection)
+          .sort(),
+      ).toEqual(['persistence', 'publish', 'subscribe'])
+    }
+  }, 60_000)
+})
+
+describe('createRedisBackends: a subscription made while the subscribe connection handshakes', () => {
+  it('is kept, with no error and nothing unhandled (ioredis 5 refused its own ready check there)', async () => {
+    const a = createRedisBackends(redis.url)
+    const b = createRedisBackends(redis.url)
+    const errors: unknown[] = []
+    for (const conn of [a.connection, b.connection]) conn.on('error', () => {})
+    b.mq.state.on('error', (err: unknown) => void errors.push(err))
+    type Emitter = {
+      on(topic: string, notify: (packet: { topic: string }, cb: () => void) => void, done?: () => void): void
+      emit(packet: object, cb?: () => void): void
+    }
+    const mqA = a.mq as unknown as Emitter
+    const mqB = b.mq as unknown as Emitter
+    const got: string[] = []
+    const subscribed = (topic: string): Promise<void> => new Promise((resolve) => mqB.on(topic, (packet, cb) => (got.push(packet.topic), cb()), resolve))
+    try {
+      await subscribed('before/#')
+      const late: Array<Promise<void>> = []
+      // 'subConnect': the subscribe connection's socket is open and ioredis is sending its handshake
+      b.mq.state.on('subConnect', () => void late.push(subscribed(`late/${late.length}/#`)))
+      for (let round = 0; round < 3; round++) {
+        await redis.restart(200)
+        await until(`round ${round}: both backends ready again`, () => a.state().ok && b.state().ok)
+      }
+      await until('a subscription made during each handshake', () => late.length >= 3)
+      let answered = 0
+      for (const p of late) void p.then(() => answered++)
+      await until(`every late subscription answered (${late.length})`, () => answered === late.length)
+      for (const topic of ['before/x', ...late.map((_, i) => `late/${i}/x`)]) mqA.emit({ topic, payload: Buffer.from('x') })
+      await until(`all ${late.length + 1} reach the other backend`, () => got.length === late.length + 1)
+      // while Redis is down its connections are refused; nothing else may go wrong
+      expect(errors.map(String).filter((e) => !/ECONNREFUSED|ECONNRESET/.test(e))).toEqual([])
+      expect(unhandled).toEqual([])
+      // the subscribe connection was never dropped for a refused INFO
+      expect(b.state().connections.subscribe).toBe('ready')
+    } finally {
+      // bounded: a subscribe connection left in a bad state may never answer QUIT
+      const closing = Promise.all([a, b].map((x) => new Promise<void>((resolve) => x.mq.close(() => resolve()))))
+      await Promise.race([closing, new Promise((resolve) => setTimeout(resolve, 5000))])
+      for (const x of [a, b]) x.connection.disconnect()
+    }
+  }, 60_000)
+})
