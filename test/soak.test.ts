@@ -4,7 +4,7 @@ import type { SoakReport } from '../bench/soak/run-soak.js'
 
 // The short form of `pnpm soak`: the stack as separate processes (the apps'
 // own entry points), a fleet of gateways on the client library, one round of
-// faults (exchange, IdP, broker and PostgreSQL restarts, a random revocation
+// faults (exchange, IdP, broker, PostgreSQL and Redis restarts, a random revocation
 // between each, the revocation feed cut and then stalled, key rotations with
 // the CLI), then a quiet spell twice as long as the longest timeout that runs
 // down while the system idles (at its defaults), then a revocation and a new
@@ -50,6 +50,8 @@ describe.concurrent('soak (short form): the stack left alone under a fleet, with
         expect(report.readings.acked - report.readings.delivered - report.readings.excused).toBe(0)
         expect(report.faults.storms).toHaveLength(1)
         expect(report.faults.streamReplacedMs.length).toBe(store === 'postgres' ? 2 : 1)
+        // the PostgreSQL run's two broker nodes share a Redis, restarted under them
+        expect(report.faults.restarts.redis ?? 0).toBe(store === 'postgres' ? 1 : 0)
       },
       15 * 60_000,
     )

@@ -11,6 +11,7 @@ import {
   restartExchange,
   restartIdp,
   restartPostgres,
+  restartRedis,
   revokeAtRandom,
   rotateKeys,
   stallFeed,
@@ -286,6 +287,11 @@ async function faultWindow(ctx: SoakContext, round: number, options: SoakOptions
   if (ctx.stack.postgres) {
     await restartPostgres(ctx)
     await fleetBack(ctx, 'after the PostgreSQL restart')
+    await between()
+  }
+  if (ctx.stack.redis) {
+    await restartRedis(ctx)
+    await fleetBack(ctx, 'after the Redis restart')
     await between()
   }
   await cutFeed(ctx, FEED_CUT_S)

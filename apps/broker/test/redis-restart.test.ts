@@ -3,7 +3,9 @@
  * them while a client keeps subscribing (as a fleet does when it comes back):
  * both nodes stay up, say so in `/readyz` and their log, and afterwards a
  * publish on node A reaches every subscription made on node B, including
- * those made while Redis was away or coming back. Then the exact moment
+ * those made while Redis was away or coming back, and every QoS 1 message
+ * node A acknowledged while Redis was away, also when node B reaches Redis
+ * again later than node A. Then the exact moment
  * that used to drop a node's subscriptions: a SUBSCRIBE sent while the
  * subscribe connection is handshaking with a Redis that just came back.
  */
@@ -20,6 +22,7 @@ import type { TestRedis } from '@mqtt-oidc/test-support/start-redis'
 import { createTokenKit } from '@mqtt-oidc/test-support/token-kit'
 import type { TokenKit } from '@mqtt-oidc/test-support/token-kit'
 import { connected } from '@mqtt-oidc/test-support/mqtt'
+import { startTcpRelay } from '@mqtt-oidc/test-support/tcp-relay'
 import { createRedisBackends } from '../src/lib/redis-backends.js'
 
 const BROKER = 'demo'
@@ -34,9 +37,10 @@ const clients: MqttClient[] = []
 const unhandled: unknown[] = []
 const onUnhandled = (reason: unknown): void => void unhandled.push(reason)
 
-async function client(node: number, id: string): Promise<MqttClient> {
+async function client(node: number | BrokerAddresses, id: string): Promise<MqttClient> {
   const password = await kit.sign({ sub: id, acl: ALL })
-  const c = await connected(nodes[node]!.at.mqttUrl, { clientId: id, username: id, password, reconnectPeriod: 0 })
+  const url = typeof node === 'number' ? nodes[node]!.at.mqttUrl : node.mqttUrl
+  const c = await connected(url, { clientId: id, username: id, password, reconnectPeriod: 0 })
   clients.push(c)
   return c
 }
@@ -87,7 +91,7 @@ describe('broker nodes sharing Redis: Redis restarts under them', () => {
     const subscriber = await client(1, 'sub-b')
     const publisher = await client(0, 'pub-a')
     const received = new Set<string>()
-    subscriber.on('message', (topic) => void received.add(topic))
+    subscriber.on('message', (topic) => void (topic.startsWith('fleet/') && received.add(topic)))
     const filters: string[] = []
     const subscribeNext = (): void => {
       const filter = `fleet/${filters.length}/#`
@@ -95,11 +99,21 @@ describe('broker nodes sharing Redis: Redis restarts under them', () => {
       subscriber.subscribe(filter, { qos: 0 })
     }
     subscribeNext()
+    // QoS 1 readings published on node A while Redis is away (aedes acknowledges them at once),
+    // for a subscription on node B made before: every one must arrive once Redis is back
+    await new Promise<void>((resolve, reject) => subscriber.subscribe('held/#', { qos: 1 }, (err) => (err ? reject(err) : resolve())))
+    const heldReceived = new Set<string>()
+    subscriber.on('message', (topic) => void (topic.startsWith('held/') && heldReceived.add(topic)))
+    let heldSent = 0
+    const publishHeld = (): void => void publisher.publish(`held/${heldSent++}`, 'x', { qos: 1 })
     expect((await ready(0)).status).toBe(200)
+    // nodes that have been up a while: each has counted the other (it samples every second)
+    await new Promise((resolve) => setTimeout(resolve, 1500))
 
     // Redis away for a second; new filters every 3 ms meanwhile and for 2 s after it is back, so
     // some reach the subscribe connection while it is handshaking again
     const subscribing = setInterval(subscribeNext, 3)
+    const publishing = setInterval(publishHeld, 5)
     try {
       await redis.stop()
       await until('node A not ready while Redis is away', async () => {
@@ -107,16 +121,20 @@ describe('broker nodes sharing Redis: Redis restarts under them', () => {
         return r.status === 503 && r.body.checks.redis?.ok === false
       })
       await new Promise((resolve) => setTimeout(resolve, 1000))
+      clearInterval(publishing)
       await redis.restart()
       await new Promise((resolve) => setTimeout(resolve, 2000))
     } finally {
       clearInterval(subscribing)
+      clearInterval(publishing)
     }
     await until('both nodes ready again', async () => (await ready(0)).status === 200 && (await ready(1)).status === 200)
     // every SUBSCRIBE answered: the subscriptions are in place on node B
     await new Promise<void>((resolve, reject) => subscriber.subscribe('fence/#', (err) => (err ? reject(err) : resolve())))
     expect(filters.length).toBeGreaterThan(300)
 
+    expect(heldSent).toBeGreaterThan(50)
+    await until(`all ${heldSent} QoS 1 publishes made on node A while Redis was away reach node B`, () => heldReceived.size === heldSent, 10_000)
     for (let i = 0; i < filters.length; i++) publisher.publish(`fleet/${i}/reading`, 'x', { qos: 0 })
     await until(`all ${filters.length} publishes on node A reach node B`, () => received.size === filters.length)
     expect(subscriber.connected && publisher.connected).toBe(true)
@@ -130,6 +148,43 @@ describe('broker nodes sharing Redis: Redis restarts under them', () => {
           .map((l) => l.connection)
           .sort(),
       ).toEqual(['persistence', 'publish', 'subscribe'])
+    }
+  }, 60_000)
+})
+
+describe('broker nodes sharing Redis: one node comes back later than the other', () => {
+  it('holds what the first node accepted until the other listens again, then delivers all of it', async () => {
+    // node B reaches Redis through a relay that stays cut 1.5 s after Redis is back
+    const relay = await startTcpRelay([Number(new URL(redis.url).port)])
+    const quiet = pino({ level: 'silent' })
+    const a = createBroker({ brokerId: BROKER, exchangeUrl: exchange.url, redisUrl: redis.url, mqttPort: 0, wsPort: 0, logger: quiet })
+    const b = createBroker({ brokerId: BROKER, exchangeUrl: exchange.url, redisUrl: `redis://127.0.0.1:${relay.port}`, mqttPort: 0, wsPort: 0, logger: quiet })
+    try {
+      const [atA, atB] = [await a.listen(), await b.listen()]
+      const subscriber = await client(atB, 'lag-sub')
+      const publisher = await client(atA, 'lag-pub')
+      await new Promise<void>((resolve, reject) => subscriber.subscribe('lag/#', { qos: 1 }, (err) => (err ? reject(err) : resolve())))
+      const got = new Set<string>()
+      subscriber.on('message', (topic) => void got.add(topic))
+      await new Promise((resolve) => setTimeout(resolve, 1500)) // each node has counted the other
+      let sent = 0
+      const publishing = setInterval(() => void publisher.publish(`lag/${sent++}`, 'x', { qos: 1 }), 5)
+      try {
+        await redis.stop()
+        relay.cut()
+        await new Promise((resolve) => setTimeout(resolve, 1000))
+        await redis.restart()
+        await new Promise((resolve) => setTimeout(resolve, 1500)) // node A is back, node B is not
+        relay.restore()
+      } finally {
+        clearInterval(publishing)
+      }
+      expect(sent).toBeGreaterThan(200)
+      await until(`all ${sent} QoS 1 publishes node A accepted reach node B`, () => got.size === sent, 15_000)
+      expect(unhandled).toEqual([])
+    } finally {
+      await Promise.all([a.close(), b.close()])
+      await relay.close()
     }
   }, 60_000)
 })

@@ -120,6 +120,15 @@ export async function restartPostgres(ctx: SoakContext): Promise<void> {
   ctx.monitor.note('postgresql restarted (fast shutdown, 3 s down)')
 }
 
+/** The Redis both broker nodes share: every node must ride it out (publishes between nodes and sessions wait for it). */
+export async function restartRedis(ctx: SoakContext): Promise<void> {
+  const redis = ctx.stack.redis
+  if (!redis) return
+  await ctx.state.disruption('redis', () => redis.restart(3000))
+  counted(ctx, 'redis')
+  ctx.monitor.note('redis restarted (SIGTERM, 3 s down, append-only file kept)')
+}
+
 /**
  * The network between the brokers and the exchange goes away for `cutS`
  * (shorter than the feed staleness limit) with a revocation made meanwhile;

@@ -9,8 +9,8 @@ import type { TestRedis } from '@mqtt-oidc/test-support/start-redis'
 import { createAppProcess } from './app-process.js'
 import type { AppProcess } from './app-process.js'
 import type { Monitor } from './monitor.js'
-import { startTcpRelay } from './tcp-relay.js'
-import type { TcpRelay } from './tcp-relay.js'
+import { startTcpRelay } from '@mqtt-oidc/test-support/tcp-relay'
+import type { TcpRelay } from '@mqtt-oidc/test-support/tcp-relay'
 
 const APPS = fileURLToPath(new URL('../../../apps/', import.meta.url))
 export const BROKER_ID = 'soak'
@@ -65,7 +65,8 @@ export async function startStack(options: StackOptions, monitor: Monitor): Promi
     const postgres = options.store === 'postgres' ? await startPostgres() : undefined
     if (postgres) closers.push(() => postgres.stop())
     const storeUrl = postgres ? await postgres.createDatabase() : undefined
-    const redis = options.store === 'postgres' ? await startRedis() : undefined
+    // durable (an append-only file), as a production Redis for aedes' sessions and QoS 1 messages is: its restart keeps them
+    const redis = options.store === 'postgres' ? await startRedis({ durable: true }) : undefined
     if (redis) closers.push(() => redis.stop())
     const shared = { MQTT_OIDC_DATA_DIR: dataDir, ...(storeUrl ? { MQTT_OIDC_STORE: storeUrl } : {}) }
 

@@ -44,6 +44,7 @@ export function createRedisBackends(url: string, log: LogFn = () => {}): RedisBa
   const mq = mqemitterRedis({ ...options, pubConn: connections.publish, subConn: connections.subscribe })
   // mqemitter-redis re-emits its connections' errors here; they are reported per connection below
   mq.state.on('error', () => {})
+  holdPublishesUntilPeersListen(mq as unknown as Emitter, connections.publish, connections.subscribe, log)
   const down = new Map<RedisRole, number>()
   for (const [role, conn] of Object.entries(connections) as Array<[RedisRole, Redis]>) {
     conn.on('error', (err: Error) => {
@@ -73,6 +74,128 @@ export function createRedisBackends(url: string, log: LogFn = () => {}): RedisBa
       }
       return { ok: Object.values(statuses).every((s) => s === 'ready'), connections: statuses }
     },
+  }
+}
+
+/**
+ * The channel every node's subscribe connection listens on, so that a node can count its peers
+ * (`PUBSUB NUMSUB`). mqemitter-redis names channels after MQTT topics; none can contain `#`.
+ */
+export const NODES_CHANNEL = 'mqtt-oidc#broker-nodes'
+/** How often the number of listening nodes is sampled while Redis is up, ms (`PUBSUB NUMSUB` is O(1)). */
+const PEER_SAMPLE_MS = 1000
+/** The longest publishes are held once this node is connected again, waiting for nodes that do not come back, ms. */
+const PEER_WAIT_MS = 5000
+/** After enough nodes listen again, how long their pattern subscriptions (sent right after the channels) get, ms. */
+const PATTERN_SETTLE_MS = 100
+/** Publishes held while Redis is away; beyond this, new ones fail (and are logged) instead of filling memory. */
+const MAX_HELD = 100_000
+
+type Emitter = { emit(packet: object, done?: (err?: Error) => void): void }
+
+/**
+ * Holds this node's publishes while Redis is away, and after it is back
+ * until as many nodes listen as did before, so that what a node accepted
+ * during an outage is not published into a Redis where the other nodes have
+ * not subscribed again (Redis pub/sub delivers only to who listens at that
+ * instant). aedes acknowledges a QoS 1 PUBLISH before it publishes it, so a
+ * publish lost there is an acknowledged message lost. Found by the soak:
+ * after a Redis restart, one node's publish connection was ready 32 ms
+ * before the other node's subscribe connection had subscribed again.
+ *
+ * How: every node's subscribe connection also listens on NODES_CHANNEL
+ * (ioredis re-subscribes it with the rest, channels before patterns); while
+ * Redis is up the node samples how many listen there. Once both of its own
+ * connections are ready again, it waits until that many listen (at most
+ * PEER_WAIT_MS: a node that died meanwhile is not waited for), then
+ * publishes what it held, in order, after what was in flight when the
+ * connection closed (ioredis resends those at once, maybe into a Redis
+ * nobody listens to yet: they go again, a QoS 1 duplicate at worst).
+ */
+function holdPublishesUntilPeersListen(mq: Emitter, publish: Redis, subscribe: Redis, log: LogFn): void {
+  const emit = mq.emit.bind(mq)
+  type Done = ((err?: Error) => void) | undefined
+  const held: Array<[object, Done]> = []
+  /** Handed to Redis, no reply yet: if the connection closes now, Redis may never have delivered them. */
+  const inFlight = new Set<object>()
+  /** Those, to publish again after the outage (before what was held): at least once, a duplicate at worst. */
+  const again: object[] = []
+  let peers = 1
+  let holding = false
+  let overflowLogged = false
+  let releasing: NodeJS.Timeout | undefined
+  subscribe.subscribe(NODES_CHANNEL).catch(() => {})
+  const listening = async (): Promise<number> => {
+    const reply = (await publish.call('PUBSUB', 'NUMSUB', NODES_CHANNEL)) as [string, number]
+    return Number(reply[1])
+  }
+  const up = (): boolean => publish.status === 'ready' && subscribe.status === 'ready'
+  const sample = setInterval(() => {
+    if (holding || !up()) return
+    listening().then(
+      (n) => {
+        if (!holding) peers = n
+      },
+      () => {},
+    )
+  }, PEER_SAMPLE_MS)
+  sample.unref()
+  publish.once('end', () => {
+    clearInterval(sample)
+    clearTimeout(releasing)
+  })
+
+  const send = (packet: object, done: Done): void => {
+    inFlight.add(packet)
+    emit(packet, (err) => {
+      inFlight.delete(packet)
+      done?.(err)
+    })
+  }
+  /** One check at a time: it polls until enough nodes listen (or PEER_WAIT_MS), then publishes what was held. */
+  const release = (): void => {
+    if (releasing || !holding || !up()) return
+    const since = Date.now()
+    const retry = (): void => void (releasing = setTimeout(check, 50))
+    const check = (): void => {
+      if (!up()) return void (releasing = undefined) // down again: the next ready starts over
+      listening().then((n) => {
+        if (n < peers && Date.now() - since < PEER_WAIT_MS) return retry()
+        if (n < peers) log('warn', 'Redis back, but fewer broker nodes listen than before; publishing what was held', { nodes: n, before: peers })
+        // a peer re-subscribes its channels (ours among them) one command before its patterns: give those a moment too
+        releasing = setTimeout(() => {
+          releasing = undefined
+          if (!up()) return
+          holding = false
+          peers = n
+          overflowLogged = false
+          for (const packet of again.splice(0)) emit(packet)
+          for (const [packet, done] of held.splice(0)) send(packet, done)
+        }, PATTERN_SETTLE_MS)
+      }, retry)
+    }
+    releasing = setTimeout(check, 0)
+  }
+  publish.on('close', () => {
+    holding = true
+    // ioredis sends these again as soon as it reconnects: maybe before the other nodes listen again
+    for (const packet of inFlight) again.push(packet)
+    inFlight.clear()
+  })
+  subscribe.on('close', () => {
+    holding = true
+  })
+  for (const conn of [publish, subscribe]) conn.on('ready', release)
+  mq.emit = (packet, done) => {
+    if (!holding && up()) return send(packet, done)
+    holding = true
+    if (held.length >= MAX_HELD) {
+      if (!overflowLogged) log('error', 'Redis away too long: publishes beyond the held limit are dropped', { held: MAX_HELD })
+      overflowLogged = true
+      return done?.(new Error('Redis unreachable: publish dropped'))
+    }
+    held.push([packet, done])
+    release()
   }
 }
 

@@ -23,7 +23,7 @@ export interface TcpRelay {
  * A TCP relay on 127.0.0.1 in front of one or more backends (ports): each new
  * connection goes to the next backend in turn, and to the one after if that
  * one refuses (a load balancer's failover). It can cut the network or stall
- * its open connections, for the faults of the soak.
+ * its open connections: the network faults of the soak and of tests.
  */
 export async function startTcpRelay(backends: readonly number[]): Promise<TcpRelay> {
   const live = new Map<Socket, { upstream: Socket | undefined; stalled: boolean }>()
