@@ -115,7 +115,7 @@ describe('broker nodes sharing Redis: Redis restarts under them', () => {
     const subscribing = setInterval(subscribeNext, 3)
     const publishing = setInterval(publishHeld, 5)
     try {
-      await redis.stop()
+      await redis.down()
       await until('node A not ready while Redis is away', async () => {
         const r = await ready(0)
         return r.status === 503 && r.body.checks.redis?.ok === false
@@ -170,7 +170,7 @@ describe('broker nodes sharing Redis: one node comes back later than the other',
       let sent = 0
       const publishing = setInterval(() => void publisher.publish(`lag/${sent++}`, 'x', { qos: 1 }), 5)
       try {
-        await redis.stop()
+        await redis.down()
         relay.cut()
         await new Promise((resolve) => setTimeout(resolve, 1000))
         await redis.restart()
@@ -187,6 +187,30 @@ describe('broker nodes sharing Redis: one node comes back later than the other',
       await relay.close()
     }
   }, 60_000)
+})
+
+describe('broker nodes sharing Redis: an outage longer than ioredis retries a command', () => {
+  it('keeps the clients connected and delivers what was accepted meanwhile; new clients connect afterwards', async () => {
+    // ioredis gives a queued command 20 reconnect attempts (about 10 s at its default back-off); 15 s down outlasts them
+    const subscriber = await client(1, 'long-sub')
+    const publisher = await client(0, 'long-pub')
+    await new Promise<void>((resolve, reject) => subscriber.subscribe('long/#', { qos: 1 }, (err) => (err ? reject(err) : resolve())))
+    const got = new Set<string>()
+    subscriber.on('message', (topic) => void (topic.startsWith('long/') && got.add(topic)))
+    let sent = 0
+    const publishing = setInterval(() => void publisher.publish(`long/${sent++}`, 'x', { qos: 1 }), 100)
+    try {
+      await redis.restart(15_000)
+    } finally {
+      clearInterval(publishing)
+    }
+    expect(sent).toBeGreaterThan(140)
+    await until(`all ${sent} QoS 1 publishes accepted during 15 s without Redis reach node B`, () => got.size === sent, 20_000)
+    expect(subscriber.connected && publisher.connected).toBe(true)
+    await client(1, 'long-after')
+    expect(unhandled).toEqual([])
+    for (const { lines } of nodes) expect(lines.filter((l) => l.level >= 50)).toEqual([])
+  }, 90_000)
 })
 
 describe('createRedisBackends: a subscription made while the subscribe connection handshakes', () => {

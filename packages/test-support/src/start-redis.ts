@@ -15,8 +15,11 @@ const REDIS_SERVER = '/usr/bin/redis-server'
 
 export interface TestRedis {
   readonly url: string
-  /** Stops the server (SIGTERM) and starts it again on the same port after `downMs`; resolves once it accepts connections. */
+  /** Stops the server (SIGTERM), keeping its files: an outage that `restart()` ends. */
+  down(): Promise<void>
+  /** Stops the server if it runs and starts it again on the same port after `downMs`; resolves once it accepts connections. */
   restart(downMs?: number): Promise<void>
+  /** Stops it for good (a durable one's files are removed). */
   stop(): Promise<void>
 }
 
@@ -47,6 +50,7 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<TestR
   let child = await launch(args)
   return {
     url: `redis://127.0.0.1:${port}`,
+    down: () => stopChild(child),
     async restart(downMs = 0) {
       await stopChild(child)
       await new Promise((resolve) => setTimeout(resolve, downMs))
@@ -73,6 +77,7 @@ async function launch(args: readonly string[]): Promise<ChildProcessWithoutNullS
     }
     const onExit = (code: number | null): void => reject(new Error(`redis-server exited (${code}): ${output.slice(-500)}`))
     child.stdout.on('data', onData)
+    child.stderr.on('data', (chunk: Buffer) => void (output += chunk.toString()))
     child.once('error', reject)
     child.once('exit', onExit)
   })
