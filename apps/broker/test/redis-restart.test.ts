@@ -189,6 +189,40 @@ describe('broker nodes sharing Redis: one node comes back later than the other',
   }, 60_000)
 })
 
+describe('broker nodes sharing Redis: a node closed while Redis is away, never to come back', () => {
+  it('closes without waiting for Redis; the other node waits for it 5 s, says so at warn, then delivers what it held', async () => {
+    const lines: Array<{ level: number; msg: string; nodes?: number; before?: number }> = []
+    const sink = new Writable({ write: (chunk: Buffer, _enc, done) => (lines.push(JSON.parse(chunk.toString())), done()) })
+    const a = createBroker({ brokerId: BROKER, exchangeUrl: exchange.url, redisUrl: redis.url, mqttPort: 0, wsPort: 0, logger: pino({ level: 'info' }, sink) })
+    const gone = createBroker({ brokerId: BROKER, exchangeUrl: exchange.url, redisUrl: redis.url, mqttPort: 0, wsPort: 0, logger: pino({ level: 'silent' }) })
+    try {
+      const atA = await a.listen()
+      await gone.listen()
+      const subscriber = await client(atA, 'gone-sub')
+      const publisher = await client(atA, 'gone-pub')
+      await new Promise<void>((resolve, reject) => subscriber.subscribe('gone/#', { qos: 1 }, (err) => (err ? reject(err) : resolve())))
+      const got = new Set<string>()
+      subscriber.on('message', (topic) => void got.add(topic))
+      await new Promise((resolve) => setTimeout(resolve, 1500)) // node A has counted every node
+      await redis.down()
+      // a shutdown during the outage: it used to wait for Redis to come back
+      await gone.close()
+      for (let i = 0; i < 20; i++) publisher.publish(`gone/${i}`, 'x', { qos: 1 })
+      const back = Date.now()
+      await redis.restart(500)
+      await until('what node A held while Redis was away is delivered', () => got.size === 20, 15_000)
+      // held for the full wait: the node that closed never listened again
+      expect(Date.now() - back).toBeGreaterThanOrEqual(5000)
+      const warned = lines.filter((l) => l.msg.startsWith('Redis back, but fewer broker nodes listen than before'))
+      expect(warned).toHaveLength(1)
+      expect(warned[0]!.nodes).toBeLessThan(warned[0]!.before!)
+      expect(unhandled).toEqual([])
+    } finally {
+      await Promise.all([a.close(), gone.close()])
+    }
+  }, 60_000)
+})
+
 describe('broker nodes sharing Redis: an outage longer than ioredis retries a command', () => {
   it('keeps the clients connected and delivers what was accepted meanwhile; new clients connect afterwards', async () => {
     // ioredis gives a queued command 20 reconnect attempts (about 10 s at its default back-off); 15 s down outlasts them

@@ -11,6 +11,12 @@ export interface RedisBackends {
   readonly connection: Redis
   /** Whether all three connections (persistence, publish, subscribe) are ready, and each one's ioredis status. */
   state(): { readonly ok: boolean; readonly connections: Readonly<Record<RedisRole, string>> }
+  /**
+   * For a shutdown while Redis is away: ends the three connections now (their queued commands
+   * fail) instead of waiting for a Redis that may not come back. Without it, closing aedes waits
+   * on commands and QUITs queued in ioredis until Redis returns.
+   */
+  abandon(): void
 }
 
 type RedisRole = 'persistence' | 'publish' | 'subscribe'
@@ -73,6 +79,11 @@ export function createRedisBackends(url: string, log: LogFn = () => {}): RedisBa
         subscribe: connections.subscribe.status,
       }
       return { ok: Object.values(statuses).every((s) => s === 'ready'), connections: statuses }
+    },
+    abandon() {
+      // mqemitter-redis' close waits for both connections' 'end': start it before ending them
+      mq.close(() => {})
+      for (const conn of Object.values(connections)) conn.disconnect()
     },
   }
 }
