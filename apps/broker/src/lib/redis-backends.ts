@@ -156,11 +156,15 @@ function holdPublishesUntilPeersListen(mq: Emitter, publish: Redis, subscribe: R
     clearTimeout(releasing)
   })
 
+  /** Packets moved to `again`: their first attempt's failure is not aedes' to see. */
+  const rescued = new WeakSet<object>()
   const send = (packet: object, done: Done): void => {
     inFlight.add(packet)
     emit(packet, (err) => {
       inFlight.delete(packet)
-      done?.(err)
+      // ioredis fails what was in flight once it has retried 20 times; aedes would close the
+      // publisher's connection for it, although the packet goes again after the outage
+      done?.(err && rescued.has(packet) ? undefined : err)
     })
   }
   /** One check at a time: it polls until enough nodes listen (or PEER_WAIT_MS), then publishes what was held. */
@@ -190,7 +194,10 @@ function holdPublishesUntilPeersListen(mq: Emitter, publish: Redis, subscribe: R
   publish.on('close', () => {
     holding = true
     // ioredis sends these again as soon as it reconnects: maybe before the other nodes listen again
-    for (const packet of inFlight) again.push(packet)
+    for (const packet of inFlight) {
+      rescued.add(packet)
+      again.push(packet)
+    }
     inFlight.clear()
   })
   subscribe.on('close', () => {
