@@ -243,9 +243,10 @@ export function createBroker(options: BrokerOptions): Broker {
   async function close(): Promise<void> {
     const a = aedes
     // Redis away: do not wait for it (a shutdown during an outage would hang until Redis is back)
-    if (redis && !redis.state().ok) {
-      log('warn', 'closing while Redis is unreachable: what this node still had to write there is dropped', { redis: redis.state().connections })
-      redis.abandon()
+    const redisState = redis?.state()
+    if (redisState && !redisState.ok) {
+      log('warn', 'closing while Redis is unreachable: what this node still had to write there is dropped', { redis: redisState.connections })
+      redis?.abandon()
     }
     const closing: Promise<unknown>[] = [closeAll(servers)]
     if (a) closing.push(new Promise<void>((resolve) => a.close(() => resolve())))

@@ -12,6 +12,7 @@
 import { Writable } from 'node:stream'
 import type { MqttClient } from 'mqtt'
 import { pino } from 'pino'
+import type { Logger } from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createBroker } from '../src/index.js'
 import type { Broker, BrokerAddresses } from '../src/index.js'
@@ -22,6 +23,7 @@ import type { TestRedis } from '@mqtt-oidc/test-support/start-redis'
 import { createTokenKit } from '@mqtt-oidc/test-support/token-kit'
 import type { TokenKit } from '@mqtt-oidc/test-support/token-kit'
 import { connected } from '@mqtt-oidc/test-support/mqtt'
+import { until } from '@mqtt-oidc/test-support/until'
 import { startTcpRelay } from '@mqtt-oidc/test-support/tcp-relay'
 import { createRedisBackends } from '../src/lib/redis-backends.js'
 
@@ -31,7 +33,7 @@ const ALL = { pub: ['#'], sub: ['#'] }
 let exchange: FakeExchange
 let kit: TokenKit
 let redis: TestRedis
-const nodes: Array<{ broker: Broker; at: BrokerAddresses; lines: Array<{ level: number; msg: string; connection?: string }> }> = []
+const nodes: Array<{ broker: Broker; at: BrokerAddresses; lines: LogLine[] }> = []
 const clients: MqttClient[] = []
 /** Promise rejections nobody handled while the test ran (ioredis' refused ready check was one, and ended the process). */
 const unhandled: unknown[] = []
@@ -50,12 +52,22 @@ async function ready(node: number): Promise<{ status: number; body: { checks: Re
   return { status: res.status, body: (await res.json()) as { checks: Record<string, { ok: boolean }> } }
 }
 
-async function until(what: string | (() => string), check: () => Promise<boolean> | boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms: ${typeof what === 'string' ? what : what()}`)
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
+type LogLine = { level: number; msg: string; connection?: string; nodes?: number; before?: number }
+
+/** A pino logger at info whose lines, parsed, land in `lines` (silent without). */
+function logger(lines?: LogLine[]): Logger {
+  if (!lines) return pino({ level: 'silent' })
+  return pino({ level: 'info' }, new Writable({ write: (chunk: Buffer, _enc, done) => (lines.push(JSON.parse(chunk.toString())), done()) }))
+}
+
+/** A node of this broker on `redisUrl`, on free ports. */
+function brokerNode(redisUrl: string, log: Logger, metricsPort?: number): Broker {
+  return createBroker({ brokerId: BROKER, exchangeUrl: exchange.url, redisUrl, mqttPort: 0, wsPort: 0, metricsPort, logger: log })
+}
+
+/** SUBSCRIBE `filter`; resolves on its SUBACK. */
+function subscribed(c: MqttClient, filter: string, qos: 0 | 1 = 1): Promise<void> {
+  return new Promise((resolve, reject) => c.subscribe(filter, { qos }, (err) => (err ? reject(err) : resolve())))
 }
 
 beforeAll(async () => {
@@ -64,17 +76,8 @@ beforeAll(async () => {
   kit = await createTokenKit({ issuer: exchange.url, audience: BROKER })
   exchange.jwks = { keys: [kit.publicJwk] }
   for (let i = 0; i < 2; i++) {
-    const lines: (typeof nodes)[number]['lines'] = []
-    const sink = new Writable({ write: (chunk: Buffer, _enc, done) => (lines.push(JSON.parse(chunk.toString())), done()) })
-    const broker = createBroker({
-      brokerId: BROKER,
-      exchangeUrl: exchange.url,
-      redisUrl: redis.url,
-      mqttPort: 0,
-      wsPort: 0,
-      metricsPort: 0,
-      logger: pino({ level: 'info' }, sink),
-    })
+    const lines: LogLine[] = []
+    const broker = brokerNode(redis.url, logger(lines), 0)
     nodes.push({ broker, at: await broker.listen(), lines })
   }
 })
@@ -101,7 +104,7 @@ describe('broker nodes sharing Redis: Redis restarts under them', () => {
     subscribeNext()
     // QoS 1 readings published on node A while Redis is away (aedes acknowledges them at once),
     // for a subscription on node B made before: every one must arrive once Redis is back
-    await new Promise<void>((resolve, reject) => subscriber.subscribe('held/#', { qos: 1 }, (err) => (err ? reject(err) : resolve())))
+    await subscribed(subscriber, 'held/#')
     const heldReceived = new Set<string>()
     subscriber.on('message', (topic) => void (topic.startsWith('held/') && heldReceived.add(topic)))
     let heldSent = 0
@@ -116,10 +119,14 @@ describe('broker nodes sharing Redis: Redis restarts under them', () => {
     const publishing = setInterval(publishHeld, 5)
     try {
       await redis.down()
-      await until('node A not ready while Redis is away', async () => {
-        const r = await ready(0)
-        return r.status === 503 && r.body.checks.redis?.ok === false
-      })
+      await until(
+        async () => {
+          const r = await ready(0)
+          return r.status === 503 && r.body.checks.redis?.ok === false
+        },
+        20_000,
+        'node A not ready while Redis is away',
+      )
       await new Promise((resolve) => setTimeout(resolve, 1000))
       clearInterval(publishing)
       await redis.restart()
@@ -128,15 +135,15 @@ describe('broker nodes sharing Redis: Redis restarts under them', () => {
       clearInterval(subscribing)
       clearInterval(publishing)
     }
-    await until('both nodes ready again', async () => (await ready(0)).status === 200 && (await ready(1)).status === 200)
+    await until(async () => (await ready(0)).status === 200 && (await ready(1)).status === 200, 20_000, 'both nodes ready again')
     // every SUBSCRIBE answered: the subscriptions are in place on node B
-    await new Promise<void>((resolve, reject) => subscriber.subscribe('fence/#', (err) => (err ? reject(err) : resolve())))
+    await subscribed(subscriber, 'fence/#', 0)
     expect(filters.length).toBeGreaterThan(300)
 
     expect(heldSent).toBeGreaterThan(50)
-    await until(`all ${heldSent} QoS 1 publishes made on node A while Redis was away reach node B`, () => heldReceived.size === heldSent, 10_000)
+    await until(() => heldReceived.size === heldSent, 10_000, `all ${heldSent} QoS 1 publishes made on node A while Redis was away reach node B`)
     for (let i = 0; i < filters.length; i++) publisher.publish(`fleet/${i}/reading`, 'x', { qos: 0 })
-    await until(`all ${filters.length} publishes on node A reach node B`, () => received.size === filters.length)
+    await until(() => received.size === filters.length, 20_000, `all ${filters.length} publishes on node A reach node B`)
     expect(subscriber.connected && publisher.connected).toBe(true)
     expect(unhandled).toEqual([])
     for (const { lines } of nodes) {
@@ -156,14 +163,13 @@ describe('broker nodes sharing Redis: one node comes back later than the other',
   it('holds what the first node accepted until the other listens again, then delivers all of it', async () => {
     // node B reaches Redis through a relay that stays cut 1.5 s after Redis is back
     const relay = await startTcpRelay([Number(new URL(redis.url).port)])
-    const quiet = pino({ level: 'silent' })
-    const a = createBroker({ brokerId: BROKER, exchangeUrl: exchange.url, redisUrl: redis.url, mqttPort: 0, wsPort: 0, logger: quiet })
-    const b = createBroker({ brokerId: BROKER, exchangeUrl: exchange.url, redisUrl: `redis://127.0.0.1:${relay.port}`, mqttPort: 0, wsPort: 0, logger: quiet })
+    const a = brokerNode(redis.url, logger())
+    const b = brokerNode(`redis://127.0.0.1:${relay.port}`, logger())
     try {
       const [atA, atB] = [await a.listen(), await b.listen()]
       const subscriber = await client(atB, 'lag-sub')
       const publisher = await client(atA, 'lag-pub')
-      await new Promise<void>((resolve, reject) => subscriber.subscribe('lag/#', { qos: 1 }, (err) => (err ? reject(err) : resolve())))
+      await subscribed(subscriber, 'lag/#')
       const got = new Set<string>()
       subscriber.on('message', (topic) => void got.add(topic))
       await new Promise((resolve) => setTimeout(resolve, 1500)) // each node has counted the other
@@ -180,7 +186,7 @@ describe('broker nodes sharing Redis: one node comes back later than the other',
         clearInterval(publishing)
       }
       expect(sent).toBeGreaterThan(200)
-      await until(`all ${sent} QoS 1 publishes node A accepted reach node B`, () => got.size === sent, 15_000)
+      await until(() => got.size === sent, 15_000, `all ${sent} QoS 1 publishes node A accepted reach node B`)
       expect(unhandled).toEqual([])
     } finally {
       await Promise.all([a.close(), b.close()])
@@ -191,16 +197,15 @@ describe('broker nodes sharing Redis: one node comes back later than the other',
 
 describe('broker nodes sharing Redis: a node closed while Redis is away, never to come back', () => {
   it('closes without waiting for Redis; the other node waits for it 5 s, says so at warn, then delivers what it held', async () => {
-    const lines: Array<{ level: number; msg: string; nodes?: number; before?: number }> = []
-    const sink = new Writable({ write: (chunk: Buffer, _enc, done) => (lines.push(JSON.parse(chunk.toString())), done()) })
-    const a = createBroker({ brokerId: BROKER, exchangeUrl: exchange.url, redisUrl: redis.url, mqttPort: 0, wsPort: 0, logger: pino({ level: 'info' }, sink) })
-    const gone = createBroker({ brokerId: BROKER, exchangeUrl: exchange.url, redisUrl: redis.url, mqttPort: 0, wsPort: 0, logger: pino({ level: 'silent' }) })
+    const lines: LogLine[] = []
+    const a = brokerNode(redis.url, logger(lines))
+    const gone = brokerNode(redis.url, logger())
     try {
       const atA = await a.listen()
       await gone.listen()
       const subscriber = await client(atA, 'gone-sub')
       const publisher = await client(atA, 'gone-pub')
-      await new Promise<void>((resolve, reject) => subscriber.subscribe('gone/#', { qos: 1 }, (err) => (err ? reject(err) : resolve())))
+      await subscribed(subscriber, 'gone/#')
       const got = new Set<string>()
       subscriber.on('message', (topic) => void got.add(topic))
       await new Promise((resolve) => setTimeout(resolve, 1500)) // node A has counted every node
@@ -210,7 +215,7 @@ describe('broker nodes sharing Redis: a node closed while Redis is away, never t
       for (let i = 0; i < 20; i++) publisher.publish(`gone/${i}`, 'x', { qos: 1 })
       const back = Date.now()
       await redis.restart(500)
-      await until('what node A held while Redis was away is delivered', () => got.size === 20, 15_000)
+      await until(() => got.size === 20, 15_000, 'what node A held while Redis was away is delivered')
       // held for the full wait: the node that closed never listened again
       expect(Date.now() - back).toBeGreaterThanOrEqual(5000)
       const warned = lines.filter((l) => l.msg.startsWith('Redis back, but fewer broker nodes listen than before'))
@@ -228,7 +233,7 @@ describe('broker nodes sharing Redis: an outage longer than ioredis retries a co
     // ioredis gives a queued command 20 reconnect attempts (about 10 s at its default back-off); 15 s down outlasts them
     const subscriber = await client(1, 'long-sub')
     const publisher = await client(0, 'long-pub')
-    await new Promise<void>((resolve, reject) => subscriber.subscribe('long/#', { qos: 1 }, (err) => (err ? reject(err) : resolve())))
+    await subscribed(subscriber, 'long/#')
     const got = new Set<string>()
     subscriber.on('message', (topic) => void (topic.startsWith('long/') && got.add(topic)))
     let sent = 0
@@ -242,9 +247,9 @@ describe('broker nodes sharing Redis: an outage longer than ioredis retries a co
     }
     expect(sent).toBeGreaterThan(340)
     await until(
-      () => `all ${sent} QoS 1 publishes accepted during 15 s without Redis reach node B (${got.size} did)`,
       () => got.size === sent,
       20_000,
+      () => `all ${sent} QoS 1 publishes accepted during 15 s without Redis reach node B (${got.size} did)`,
     )
     expect(subscriber.connected && publisher.connected).toBe(true)
     await client(1, 'long-after')
@@ -275,14 +280,14 @@ describe('createRedisBackends: a subscription made while the subscribe connectio
       b.mq.state.on('subConnect', () => void late.push(subscribed(`late/${late.length}/#`)))
       for (let round = 0; round < 3; round++) {
         await redis.restart(200)
-        await until(`round ${round}: both backends ready again`, () => a.state().ok && b.state().ok)
+        await until(() => a.state().ok && b.state().ok, 20_000, `round ${round}: both backends ready again`)
       }
-      await until('a subscription made during each handshake', () => late.length >= 3)
+      await until(() => late.length >= 3, 20_000, 'a subscription made during each handshake')
       let answered = 0
       for (const p of late) void p.then(() => answered++)
-      await until(`every late subscription answered (${late.length})`, () => answered === late.length)
+      await until(() => answered === late.length, 20_000, `every late subscription answered (${late.length})`)
       for (const topic of ['before/x', ...late.map((_, i) => `late/${i}/x`)]) mqA.emit({ topic, payload: Buffer.from('x') })
-      await until(`all ${late.length + 1} reach the other backend`, () => got.length === late.length + 1)
+      await until(() => got.length === late.length + 1, 20_000, `all ${late.length + 1} reach the other backend`)
       // while Redis is down its connections are refused; nothing else may go wrong
       expect(errors.map(String).filter((e) => !/ECONNREFUSED|ECONNRESET/.test(e))).toEqual([])
       expect(unhandled).toEqual([])

@@ -73,11 +73,7 @@ export function createRedisBackends(url: string, log: LogFn = () => {}): RedisBa
     persistence: aedesPersistenceRedis({ conn: connections.persistence }),
     connection: connections.persistence,
     state() {
-      const statuses = {
-        persistence: connections.persistence.status,
-        publish: connections.publish.status,
-        subscribe: connections.subscribe.status,
-      }
+      const statuses = Object.fromEntries(Object.entries(connections).map(([role, conn]) => [role, conn.status])) as Record<RedisRole, string>
       return { ok: Object.values(statuses).every((s) => s === 'ready'), connections: statuses }
     },
     abandon() {
