@@ -10,6 +10,7 @@
  * subscribe connection is handshaking with a Redis that just came back.
  */
 import { Writable } from 'node:stream'
+import { Redis } from 'ioredis'
 import type { MqttClient } from 'mqtt'
 import { pino } from 'pino'
 import type { Logger } from 'pino'
@@ -47,8 +48,9 @@ async function client(node: number | BrokerAddresses, id: string): Promise<MqttC
   return c
 }
 
-async function ready(node: number): Promise<{ status: number; body: { checks: Record<string, { ok: boolean }> } }> {
-  const res = await fetch(nodes[node]!.at.metricsUrl!.replace('/metrics', '/readyz'))
+async function ready(node: number | BrokerAddresses): Promise<{ status: number; body: { checks: Record<string, { ok: boolean }> } }> {
+  const at = typeof node === 'number' ? nodes[node]!.at : node
+  const res = await fetch(at.metricsUrl!.replace('/metrics', '/readyz'))
   return { status: res.status, body: (await res.json()) as { checks: Record<string, { ok: boolean }> } }
 }
 
@@ -187,6 +189,72 @@ describe('broker nodes sharing Redis: one node comes back later than the other',
       }
       expect(sent).toBeGreaterThan(200)
       await until(() => got.size === sent, 15_000, `all ${sent} QoS 1 publishes node A accepted reach node B`)
+      expect(unhandled).toEqual([])
+    } finally {
+      await Promise.all([a.close(), b.close()])
+      await relay.close()
+    }
+  }, 60_000)
+})
+
+describe('broker nodes sharing Redis: Redis goes away again while a node publishes what it held', () => {
+  it('holds what was in flight at the second drop too, published again or not, until the other node listens', async () => {
+    // Redis blocks PUBLISH while writes are paused: what node A publishes then stays in flight
+    // (no reply), and what a Redis that stops meanwhile never ran is lost unless node A sends it again
+    const pauseWrites = async (): Promise<void> => {
+      const side = new Redis(redis.url, { lazyConnect: true, maxRetriesPerRequest: 0 })
+      try {
+        await side.connect()
+        await side.call('CLIENT', 'PAUSE', '20000', 'WRITE')
+      } finally {
+        side.disconnect()
+      }
+    }
+    const relay = await startTcpRelay([Number(new URL(redis.url).port)])
+    const a = brokerNode(redis.url, logger())
+    const b = brokerNode(`redis://127.0.0.1:${relay.port}`, logger(), 0)
+    try {
+      const [atA, atB] = [await a.listen(), await b.listen()]
+      const subscriber = await client(atB, 'twice-sub')
+      const publishers = await Promise.all([0, 1, 2].map((i) => client(atA, `twice-pub-${i}`)))
+      await subscribed(subscriber, 'twice/#')
+      const got = new Set<string>()
+      subscriber.on('message', (topic) => void got.add(topic))
+      await new Promise((resolve) => setTimeout(resolve, 1500)) // each node has counted the other
+      let sent = 0
+      const publishing = setInterval(() => {
+        for (const p of publishers) p.publish(`twice/${sent++}`, 'x', { qos: 1 })
+      }, 5)
+      try {
+        // first drop: what node A published in the last 300 ms is in flight when Redis stops
+        await pauseWrites()
+        await new Promise((resolve) => setTimeout(resolve, 300))
+        relay.cut()
+        await redis.down()
+        // back without node B: node A reconnects and holds on, counting listeners until B is back
+        await redis.restart(300)
+        await new Promise((resolve) => setTimeout(resolve, 1000))
+        // writes paused before node B returns: what node A releases once B listens (the packets in
+        // flight at the first drop first) stays in flight in Redis
+        await pauseWrites()
+        relay.restore()
+        await until(async () => (await ready(atB)).status === 200, 10_000, 'node B back on Redis')
+        await new Promise((resolve) => setTimeout(resolve, 1000)) // node A has released into the paused Redis
+        // second drop, node B away longer again: what node A sends at once on reconnecting reaches nobody
+        relay.cut()
+        await redis.down()
+        await redis.restart(300)
+        await new Promise((resolve) => setTimeout(resolve, 1500))
+        relay.restore()
+      } finally {
+        clearInterval(publishing)
+      }
+      expect(sent).toBeGreaterThan(500)
+      await until(
+        () => got.size === sent,
+        15_000,
+        () => `all ${sent} QoS 1 publishes node A accepted across two drops reach node B (${got.size} did)`,
+      )
       expect(unhandled).toEqual([])
     } finally {
       await Promise.all([a.close(), b.close()])

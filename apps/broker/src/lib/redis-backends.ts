@@ -180,7 +180,8 @@ function holdPublishesUntilPeersListen(mq: Emitter, publish: Redis, subscribe: R
           holding = false
           peers = n
           overflowLogged = false
-          for (const packet of again.splice(0)) emit(packet)
+          // tracked like any publish: if Redis goes away again before it answers, they are held again
+          for (const packet of again.splice(0)) send(packet, undefined)
           for (const [packet, done] of held.splice(0)) send(packet, done)
         }, PATTERN_SETTLE_MS)
       }, retry)
