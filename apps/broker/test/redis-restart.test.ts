@@ -301,6 +301,15 @@ describe('broker nodes sharing Redis: an outage longer than ioredis retries a co
     // ioredis gives a queued command 20 reconnect attempts (about 10 s at its default back-off); 15 s down outlasts them
     const subscriber = await client(1, 'long-sub')
     const publisher = await client(0, 'long-pub')
+    const late = await client(1, 'long-late')
+    const withWill = await connected(nodes[1]!.at.mqttUrl, {
+      clientId: 'long-will',
+      username: 'long-will',
+      password: await kit.sign({ sub: 'long-will', acl: ALL }),
+      reconnectPeriod: 0,
+      will: { topic: 'long-will/gone', payload: Buffer.from('gone'), qos: 1, retain: false },
+    })
+    clients.push(withWill)
     await subscribed(subscriber, 'long/#')
     const got = new Set<string>()
     subscriber.on('message', (topic) => void (topic.startsWith('long/') && got.add(topic)))
@@ -309,7 +318,13 @@ describe('broker nodes sharing Redis: an outage longer than ioredis retries a co
     try {
       // a burst just before Redis goes: some of it is in flight to Redis when it stops
       for (let i = 0; i < 200; i++) publisher.publish(`long/${sent++}`, 'x', { qos: 1 })
-      await redis.restart(15_000)
+      const back = redis.restart(15_000)
+      // a SUBSCRIBE in the outage: its session write and its retained-message read wait in ioredis, which fails them after its retries
+      await new Promise((resolve) => setTimeout(resolve, 1000))
+      late.subscribe('long-late/#', { qos: 1 })
+      // and a client with a will leaving: aedes' Redis persistence deletes the will without waiting on the command
+      withWill.end()
+      await back
     } finally {
       clearInterval(publishing)
     }

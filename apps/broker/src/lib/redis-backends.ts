@@ -47,6 +47,7 @@ export function createRedisBackends(url: string, log: LogFn = () => {}): RedisBa
     publish: new Redis(options),
     subscribe: new Redis({ ...options, enableReadyCheck: false }),
   }
+  handleUnawaitedCommands(connections.persistence)
   const mq = mqemitterRedis({ ...options, pubConn: connections.publish, subConn: connections.subscribe })
   // mqemitter-redis re-emits its connections' errors here; they are reported per connection below
   mq.state.on('error', () => {})
@@ -81,6 +82,25 @@ export function createRedisBackends(url: string, log: LogFn = () => {}): RedisBa
       mq.close(() => {})
       for (const conn of Object.values(connections)) conn.disconnect()
     },
+  }
+}
+
+/**
+ * aedes-persistence-redis sends some commands without waiting on them: LREM and RPUSH when a
+ * client with a will connects or leaves, LREM when it drops a stale queue entry. When Redis is
+ * away longer than ioredis retries a command (about 10 s), those fail, and a rejected promise
+ * nobody handles ends the process (Node's default). Each one gets a no-op handler here; whoever
+ * does wait on it still sees the failure.
+ */
+function handleUnawaitedCommands(conn: Redis): void {
+  const commands = conn as unknown as Record<'lrem' | 'rpush', (...args: unknown[]) => Promise<unknown>>
+  for (const name of ['lrem', 'rpush'] as const) {
+    const send = commands[name].bind(conn)
+    commands[name] = (...args) => {
+      const sent = send(...args)
+      sent.catch(() => {})
+      return sent
+    }
   }
 }
 
