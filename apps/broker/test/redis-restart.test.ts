@@ -5,7 +5,10 @@
  * publish on node A reaches every subscription made on node B, including
  * those made while Redis was away or coming back, and every QoS 1 message
  * node A acknowledged while Redis was away, also when node B reaches Redis
- * again later than node A. Then the exact moment
+ * again later than node A, and when Redis drops again while node A publishes
+ * what it held. A node closed during an outage closes, with a client that
+ * subscribes and has a will; in an outage longer than ioredis' retries,
+ * nothing goes unhandled (a client with a will leaving). Then the exact moment
  * that used to drop a node's subscriptions: a SUBSCRIBE sent while the
  * subscribe connection is handshaking with a Redis that just came back.
  */
@@ -65,6 +68,13 @@ function logger(lines?: LogLine[]): Logger {
 /** A node of this broker on `redisUrl`, on free ports. */
 function brokerNode(redisUrl: string, log: Logger, metricsPort?: number): Broker {
   return createBroker({ brokerId: BROKER, exchangeUrl: exchange.url, redisUrl, mqttPort: 0, wsPort: 0, metricsPort, logger: log })
+}
+
+/** Whether `p` settles within `ms` (a close that hangs is reported, not waited for). */
+function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined
+  const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)))
+  return Promise.race([p.then(() => true), late]).finally(() => clearTimeout(timer))
 }
 
 /** SUBSCRIBE `filter`; resolves on its SUBACK. */
@@ -268,18 +278,32 @@ describe('broker nodes sharing Redis: a node closed while Redis is away, never t
     const lines: LogLine[] = []
     const a = brokerNode(redis.url, logger(lines))
     const gone = brokerNode(redis.url, logger())
+    let goneClosing: Promise<void> | undefined
     try {
       const atA = await a.listen()
-      await gone.listen()
+      const atGone = await gone.listen()
       const subscriber = await client(atA, 'gone-sub')
       const publisher = await client(atA, 'gone-pub')
+      // with a will, which the closing node publishes as it closes the connection
+      const goneClient = await connected(atGone.mqttUrl, {
+        clientId: 'gone-client',
+        username: 'gone-client',
+        password: await kit.sign({ sub: 'gone-client', acl: ALL }),
+        reconnectPeriod: 0,
+        will: { topic: 'gone-client/will', payload: Buffer.from('gone'), qos: 1, retain: false },
+      })
+      clients.push(goneClient)
       await subscribed(subscriber, 'gone/#')
       const got = new Set<string>()
       subscriber.on('message', (topic) => void got.add(topic))
       await new Promise((resolve) => setTimeout(resolve, 1500)) // node A has counted every node
       await redis.down()
-      // a shutdown during the outage: it used to wait for Redis to come back
-      await gone.close()
+      // a SUBSCRIBE during the outage: its session write waits in ioredis' queue, on a connection between two reconnect attempts
+      goneClient.subscribe('gone-client/#')
+      await new Promise((resolve) => setTimeout(resolve, 300))
+      // a shutdown during the outage: it used to wait for Redis to come back, and with that write queued, for ever
+      goneClosing = gone.close()
+      expect(await settlesWithin(goneClosing, 10_000), 'node closed while Redis is away, with a session write queued').toBe(true)
       for (let i = 0; i < 20; i++) publisher.publish(`gone/${i}`, 'x', { qos: 1 })
       const back = Date.now()
       await redis.restart(500)
@@ -291,7 +315,7 @@ describe('broker nodes sharing Redis: a node closed while Redis is away, never t
       expect(warned[0]!.nodes).toBeLessThan(warned[0]!.before!)
       expect(unhandled).toEqual([])
     } finally {
-      await Promise.all([a.close(), gone.close()])
+      await Promise.all([settlesWithin(a.close(), 10_000), settlesWithin(goneClosing ?? gone.close(), 10_000)])
     }
   }, 60_000)
 })

@@ -51,7 +51,7 @@ export function createRedisBackends(url: string, log: LogFn = () => {}): RedisBa
   const mq = mqemitterRedis({ ...options, pubConn: connections.publish, subConn: connections.subscribe })
   // mqemitter-redis re-emits its connections' errors here; they are reported per connection below
   mq.state.on('error', () => {})
-  holdPublishesUntilPeersListen(mq as unknown as Emitter, connections.publish, connections.subscribe, log)
+  const hold = holdPublishesUntilPeersListen(mq as unknown as Emitter, connections.publish, connections.subscribe, log)
   const down = new Map<RedisRole, number>()
   for (const [role, conn] of Object.entries(connections) as Array<[RedisRole, Redis]>) {
     conn.on('error', (err: Error) => {
@@ -71,16 +71,24 @@ export function createRedisBackends(url: string, log: LogFn = () => {}): RedisBa
   }
   return {
     mq,
-    persistence: aedesPersistenceRedis({ conn: connections.persistence }),
+    persistence: guardRetainedReads(aedesPersistenceRedis({ conn: connections.persistence }), log),
     connection: connections.persistence,
     state() {
       const statuses = Object.fromEntries(Object.entries(connections).map(([role, conn]) => [role, conn.status])) as Record<RedisRole, string>
       return { ok: Object.values(statuses).every((s) => s === 'ready'), connections: statuses }
     },
     abandon() {
+      hold.abandon()
+      const all = Object.values(connections)
+      // between two reconnect attempts: fail what waits there first, so that the QUITs below find nothing queued
+      for (const conn of all) if (conn.status === 'reconnecting') failQueued(conn)
       // mqemitter-redis' close waits for both connections' 'end': start it before ending them
       mq.close(() => {})
-      for (const conn of Object.values(connections)) conn.disconnect()
+      for (const conn of all) {
+        // what aedes still sends while it closes its clients (their unsubscribes, for one) fails at once
+        conn.options.enableOfflineQueue = false
+        conn.disconnect()
+      }
     },
   }
 }
@@ -102,6 +110,42 @@ function handleUnawaitedCommands(conn: Redis): void {
       return sent
     }
   }
+}
+
+type RetainedReads = { createRetainedStreamCombi(patterns: string[]): NodeJS.ReadableStream }
+
+/**
+ * aedes pipes the retained messages a SUBSCRIBE matches from this stream, with no error listener:
+ * a Redis command failing there (Redis away past ioredis' retries, or a node closing during an
+ * outage) would end the process. The subscription stands; its retained messages are not sent,
+ * and the log says so.
+ */
+function guardRetainedReads<P extends object>(persistence: P, log: LogFn): P {
+  const reads = persistence as unknown as RetainedReads
+  const combi = reads.createRetainedStreamCombi.bind(persistence)
+  reads.createRetainedStreamCombi = (patterns) => {
+    const stream = combi(patterns)
+    stream.on('error', (err: Error) => {
+      log('warn', 'retained messages not sent for a SUBSCRIBE: Redis unreachable', { filters: patterns, err: err.message })
+    })
+    return stream
+  }
+  return persistence
+}
+
+/** What a publish or command still waiting when `abandon()` ends the connections fails with. */
+const ABANDONED = 'Redis unreachable: the broker node is closing'
+
+/**
+ * Fails the commands queued on a connection that is between two reconnect attempts (most of an
+ * outage). ioredis' `disconnect()` does not there: it cancels the next attempt but emits no
+ * 'end' and leaves its queues waiting for ever (aedes' session writes, and with them aedes' close
+ * of every client that made one). ioredis fails queued commands itself through `flushQueue` (its
+ * 20-retries limit does); it is called here for the same purpose.
+ */
+function failQueued(conn: Redis): void {
+  const internals = conn as unknown as { flushQueue?: (err: Error) => void }
+  internals.flushQueue?.(new Error(ABANDONED))
 }
 
 /**
@@ -139,7 +183,7 @@ type Emitter = { emit(packet: object, done?: (err?: Error) => void): void }
  * connection closed (ioredis resends those at once, maybe into a Redis
  * nobody listens to yet: they go again, a QoS 1 duplicate at worst).
  */
-function holdPublishesUntilPeersListen(mq: Emitter, publish: Redis, subscribe: Redis, log: LogFn): void {
+function holdPublishesUntilPeersListen(mq: Emitter, publish: Redis, subscribe: Redis, log: LogFn): { abandon(): void } {
   const emit = mq.emit.bind(mq)
   type Done = ((err?: Error) => void) | undefined
   const held: Array<[object, Done]> = []
@@ -151,6 +195,7 @@ function holdPublishesUntilPeersListen(mq: Emitter, publish: Redis, subscribe: R
   let holding = false
   let overflowLogged = false
   let releasing: NodeJS.Timeout | undefined
+  let abandoned = false
   subscribe.subscribe(NODES_CHANNEL).catch(() => {})
   const listening = async (): Promise<number> => {
     const reply = (await publish.call('PUBSUB', 'NUMSUB', NODES_CHANNEL)) as [string, number]
@@ -222,6 +267,7 @@ function holdPublishesUntilPeersListen(mq: Emitter, publish: Redis, subscribe: R
   })
   for (const conn of [publish, subscribe]) conn.on('ready', release)
   mq.emit = (packet, done) => {
+    if (abandoned) return done?.(new Error(ABANDONED))
     if (!holding && up()) return send(packet, done)
     holding = true
     if (held.length >= MAX_HELD) {
@@ -232,12 +278,30 @@ function holdPublishesUntilPeersListen(mq: Emitter, publish: Redis, subscribe: R
     held.push([packet, done])
     release()
   }
+  return {
+    /** The node closes while Redis is away: what is held fails now (its senders wait on it), and so does what comes; the timers stop. */
+    abandon() {
+      abandoned = true
+      holding = false
+      clearInterval(sample)
+      clearTimeout(releasing)
+      again.length = 0
+      for (const [, done] of held.splice(0)) done?.(new Error(ABANDONED))
+    },
+  }
 }
 
-/** Closes the persistence's Redis connection after aedes closed (aedes closes only the mq). */
+/**
+ * Closes the persistence's Redis connection after aedes closed (aedes closes only the mq).
+ * Only a connected one is sent QUIT: between two reconnect attempts, ioredis queues a QUIT
+ * behind the session writes waiting there, and once `abandon()` (or this) has cancelled the
+ * next attempt, nothing ever sends them: the close would wait for ever.
+ */
 export async function closeRedisBackends(backends: RedisBackends): Promise<void> {
-  await backends.connection.quit().catch(() => {
-    backends.connection.disconnect()
+  const conn = backends.connection
+  if (conn.status !== 'ready') return void conn.disconnect()
+  await conn.quit().catch(() => {
+    conn.disconnect()
   })
 }
 
