@@ -2,6 +2,7 @@ import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createPostgresStore } from '../src/create-postgres-store.js'
 import { POSTGRES_MIGRATIONS } from '../src/lib/postgres-schema.js'
+import { RetryingPool, isServerAway } from '../src/lib/retrying-pool.js'
 import { startPostgres, type TestPostgres } from '@mqtt-oidc/test-support/start-postgres'
 import { describeStoreContract } from './support/store-contract.js'
 import { LEGACY_BROKERS, LEGACY_KEYS, expectLegacyRecordsMigrated, legacyRecords } from './support/legacy-records.js'
@@ -216,6 +217,35 @@ describe('PostgreSQL store across a server restart', () => {
       await store.close()
     }
   }, 30_000)
+})
+
+describe('RetryingPool: a connection the server ends while it is checked out', () => {
+  it('does not end the process; the next statement on it fails as the server going away, and the pool goes on', async () => {
+    // a restart's fast shutdown ends every backend with FATAL 57P01; a pooled client that is checked
+    // out between two statements gets no listener from the pool, and pg emits that as 'error' on it
+    const url = await server.createDatabase()
+    const pool = new RetryingPool({ connectionString: url, max: 2 })
+    const held = await pool.connectWhenUp()
+    const uncaught: unknown[] = []
+    const onUncaught = (err: unknown): void => void uncaught.push(err)
+    process.prependListener('uncaughtException', onUncaught)
+    try {
+      const { rows } = await held.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')
+      const admin = new pg.Client({ connectionString: url })
+      await admin.connect()
+      await admin.query('SELECT pg_terminate_backend($1)', [rows[0]!.pid])
+      await admin.end()
+      await new Promise((resolve) => setTimeout(resolve, 300))
+      expect(uncaught).toEqual([])
+      const err = await held.query('SELECT 1').then(() => undefined, (e: unknown) => e)
+      expect(isServerAway(err), String(err)).toBe(true)
+      held.release(true)
+      expect((await pool.queryWhenUp<{ one: number }>('SELECT 1 AS one')).rows[0]!.one).toBe(1)
+    } finally {
+      process.off('uncaughtException', onUncaught)
+      await pool.end()
+    }
+  })
 })
 
 /** A new database as the first `version` migrations left it, and a client on it (to fill it before the upgrade). */

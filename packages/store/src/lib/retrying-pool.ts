@@ -60,6 +60,10 @@ export class RetryingPool extends pg.Pool {
     super(config)
     // An idle client's error (server restart) must not crash the process; the pool replaces it.
     this.on('error', () => {})
+    // Nor must a checked-out client's: the pool listens only to idle ones, and the server ending a
+    // connection between two of its statements (a restart's fast shutdown) reaches pg as an
+    // 'error' on the client. Its next statement fails as the server going away, and is retried.
+    this.on('connect', (client) => client.on('error', () => {}))
   }
 
   /** A connection, waiting up to `retryForMs` for the server to accept one. */
