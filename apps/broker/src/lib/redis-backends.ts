@@ -47,7 +47,9 @@ export function createRedisBackends(url: string, log: LogFn = () => {}): RedisBa
     publish: new Redis(options),
     subscribe: new Redis({ ...options, enableReadyCheck: false }),
   }
-  handleUnawaitedCommands(connections.persistence)
+  handleUnawaitedCommands(connections.persistence, ['lrem', 'rpush'])
+  handleUnawaitedCommands(connections.publish, ['quit'])
+  handleUnawaitedCommands(connections.subscribe, ['quit'])
   const mq = mqemitterRedis({ ...options, pubConn: connections.publish, subConn: connections.subscribe })
   // mqemitter-redis re-emits its connections' errors here; they are reported per connection below
   mq.state.on('error', () => {})
@@ -93,16 +95,19 @@ export function createRedisBackends(url: string, log: LogFn = () => {}): RedisBa
   }
 }
 
+type UnawaitedCommand = 'lrem' | 'rpush' | 'quit'
+
 /**
- * aedes-persistence-redis sends some commands without waiting on them: LREM and RPUSH when a
- * client with a will connects or leaves, LREM when it drops a stale queue entry. When Redis is
- * away longer than ioredis retries a command (about 10 s), those fail, and a rejected promise
- * nobody handles ends the process (Node's default). Each one gets a no-op handler here; whoever
- * does wait on it still sees the failure.
+ * Commands sent without anyone waiting on them: aedes-persistence-redis' LREM and RPUSH when a
+ * client with a will connects or leaves (and LREM when it drops a stale queue entry), and
+ * mqemitter-redis' QUITs when it closes. When Redis is away longer than ioredis retries a command
+ * (about 10 s), or a node closes during an outage, those fail, and a rejected promise nobody
+ * handles ends the process (Node's default). Each one gets a no-op handler here; whoever does
+ * wait on it still sees the failure.
  */
-function handleUnawaitedCommands(conn: Redis): void {
-  const commands = conn as unknown as Record<'lrem' | 'rpush', (...args: unknown[]) => Promise<unknown>>
-  for (const name of ['lrem', 'rpush'] as const) {
+function handleUnawaitedCommands(conn: Redis, names: readonly UnawaitedCommand[]): void {
+  const commands = conn as unknown as Record<UnawaitedCommand, (...args: unknown[]) => Promise<unknown>>
+  for (const name of names) {
     const send = commands[name].bind(conn)
     commands[name] = (...args) => {
       const sent = send(...args)
