@@ -81,15 +81,14 @@ export function createRedisBackends(url: string, log: LogFn = () => {}): RedisBa
     },
     abandon() {
       hold.abandon()
-      const all = Object.values(connections)
-      // between two reconnect attempts: fail what waits there first, so that the QUITs below find nothing queued
-      for (const conn of all) if (conn.status === 'reconnecting') failQueued(conn)
       // mqemitter-redis' close waits for both connections' 'end': start it before ending them
       mq.close(() => {})
-      for (const conn of all) {
+      for (const conn of Object.values(connections)) {
         // what aedes still sends while it closes its clients (their unsubscribes, for one) fails at once
         conn.options.enableOfflineQueue = false
         conn.disconnect()
+        // between two reconnect attempts, disconnect() ends nothing: fail what waits there (its QUIT too)
+        if (conn.status === 'reconnecting') failQueued(conn)
       }
     },
   }
@@ -217,10 +216,11 @@ function holdPublishesUntilPeersListen(mq: Emitter, publish: Redis, subscribe: R
     )
   }, PEER_SAMPLE_MS)
   sample.unref()
-  publish.once('end', () => {
+  const stopTimers = (): void => {
     clearInterval(sample)
     clearTimeout(releasing)
-  })
+  }
+  publish.once('end', stopTimers)
 
   /** Packets moved to `again`: their first attempt's failure is not aedes' to see. */
   const rescued = new WeakSet<object>()
@@ -288,8 +288,7 @@ function holdPublishesUntilPeersListen(mq: Emitter, publish: Redis, subscribe: R
     abandon() {
       abandoned = true
       holding = false
-      clearInterval(sample)
-      clearTimeout(releasing)
+      stopTimers()
       again.length = 0
       for (const [, done] of held.splice(0)) done?.(new Error(ABANDONED))
     },
@@ -299,8 +298,8 @@ function holdPublishesUntilPeersListen(mq: Emitter, publish: Redis, subscribe: R
 /**
  * Closes the persistence's Redis connection after aedes closed (aedes closes only the mq).
  * Only a connected one is sent QUIT: between two reconnect attempts, ioredis queues a QUIT
- * behind the session writes waiting there, and once `abandon()` (or this) has cancelled the
- * next attempt, nothing ever sends them: the close would wait for ever.
+ * behind the session writes waiting there, and once this has cancelled the next attempt,
+ * nothing ever sends them: the close would wait for ever.
  */
 export async function closeRedisBackends(backends: RedisBackends): Promise<void> {
   const conn = backends.connection
