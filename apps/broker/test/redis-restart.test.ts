@@ -29,6 +29,7 @@ import type { TokenKit } from '@mqtt-oidc/test-support/token-kit'
 import { connected } from '@mqtt-oidc/test-support/mqtt'
 import { until } from '@mqtt-oidc/test-support/until'
 import { startTcpRelay } from '@mqtt-oidc/test-support/tcp-relay'
+import type { TcpRelay } from '@mqtt-oidc/test-support/tcp-relay'
 import { createRedisBackends } from '../src/lib/redis-backends.js'
 
 const BROKER = 'demo'
@@ -75,6 +76,35 @@ function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined
   const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)))
   return Promise.race([p.then(() => true), late]).finally(() => clearTimeout(timer))
+}
+
+/**
+ * Node A on Redis and node B on it through a relay the test cuts (B can come back later than A),
+ * a subscriber to `prefix/#` on node B whose topics land in `got`, and both nodes having counted
+ * each other. `close` ends the nodes and the relay.
+ */
+async function nodeBBehindRelay(
+  prefix: string,
+): Promise<{ atA: BrokerAddresses; atB: BrokerAddresses; relay: TcpRelay; got: Set<string>; close(): Promise<void> }> {
+  const relay = await startTcpRelay([Number(new URL(redis.url).port)])
+  const a = brokerNode(redis.url, logger())
+  const b = brokerNode(`redis://127.0.0.1:${relay.port}`, logger(), 0)
+  const close = async (): Promise<void> => {
+    await Promise.all([a.close(), b.close()])
+    await relay.close()
+  }
+  try {
+    const [atA, atB] = [await a.listen(), await b.listen()]
+    const subscriber = await client(atB, `${prefix}-sub`)
+    await subscribed(subscriber, `${prefix}/#`)
+    const got = new Set<string>()
+    subscriber.on('message', (topic) => void got.add(topic))
+    await new Promise((resolve) => setTimeout(resolve, 1500)) // each node has counted the other
+    return { atA, atB, relay, got, close }
+  } catch (err) {
+    await close()
+    throw err
+  }
 }
 
 /** SUBSCRIBE `filter`; resolves on its SUBACK. */
@@ -174,17 +204,9 @@ describe('broker nodes sharing Redis: Redis restarts under them', () => {
 describe('broker nodes sharing Redis: one node comes back later than the other', () => {
   it('holds what the first node accepted until the other listens again, then delivers all of it', async () => {
     // node B reaches Redis through a relay that stays cut 1.5 s after Redis is back
-    const relay = await startTcpRelay([Number(new URL(redis.url).port)])
-    const a = brokerNode(redis.url, logger())
-    const b = brokerNode(`redis://127.0.0.1:${relay.port}`, logger())
+    const { atA, relay, got, close } = await nodeBBehindRelay('lag')
     try {
-      const [atA, atB] = [await a.listen(), await b.listen()]
-      const subscriber = await client(atB, 'lag-sub')
       const publisher = await client(atA, 'lag-pub')
-      await subscribed(subscriber, 'lag/#')
-      const got = new Set<string>()
-      subscriber.on('message', (topic) => void got.add(topic))
-      await new Promise((resolve) => setTimeout(resolve, 1500)) // each node has counted the other
       let sent = 0
       const publishing = setInterval(() => void publisher.publish(`lag/${sent++}`, 'x', { qos: 1 }), 5)
       try {
@@ -201,8 +223,7 @@ describe('broker nodes sharing Redis: one node comes back later than the other',
       await until(() => got.size === sent, 15_000, `all ${sent} QoS 1 publishes node A accepted reach node B`)
       expect(unhandled).toEqual([])
     } finally {
-      await Promise.all([a.close(), b.close()])
-      await relay.close()
+      await close()
     }
   }, 60_000)
 })
@@ -220,17 +241,9 @@ describe('broker nodes sharing Redis: Redis goes away again while a node publish
         side.disconnect()
       }
     }
-    const relay = await startTcpRelay([Number(new URL(redis.url).port)])
-    const a = brokerNode(redis.url, logger())
-    const b = brokerNode(`redis://127.0.0.1:${relay.port}`, logger(), 0)
+    const { atA, atB, relay, got, close } = await nodeBBehindRelay('twice')
     try {
-      const [atA, atB] = [await a.listen(), await b.listen()]
-      const subscriber = await client(atB, 'twice-sub')
       const publishers = await Promise.all([0, 1, 2].map((i) => client(atA, `twice-pub-${i}`)))
-      await subscribed(subscriber, 'twice/#')
-      const got = new Set<string>()
-      subscriber.on('message', (topic) => void got.add(topic))
-      await new Promise((resolve) => setTimeout(resolve, 1500)) // each node has counted the other
       let sent = 0
       const publishing = setInterval(() => {
         for (const p of publishers) p.publish(`twice/${sent++}`, 'x', { qos: 1 })
@@ -267,8 +280,7 @@ describe('broker nodes sharing Redis: Redis goes away again while a node publish
       )
       expect(unhandled).toEqual([])
     } finally {
-      await Promise.all([a.close(), b.close()])
-      await relay.close()
+      await close()
     }
   }, 60_000)
 })
