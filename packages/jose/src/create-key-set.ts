@@ -23,6 +23,15 @@ export interface KeySetOptions<Owner extends string> {
   readonly reloadSeconds?: number | undefined
   /** Current time, epoch seconds. Default: the system clock. */
   readonly now?: (() => number) | undefined
+  /**
+   * Runs `fn` exclusive among every process on the store (core's
+   * `Store.withLock` under one name). Key generation (`ensure()`, `signer()`)
+   * runs under it and looks at the stored records again first, so instances
+   * starting together on an empty store agree on one key per algorithm
+   * instead of each signing with a key the others do not publish. Default:
+   * none (one process on the store).
+   */
+  readonly exclusive?: (<T>(fn: () => Promise<T>) => Promise<T>) | undefined
 }
 
 /** Which keys sign and which are published, at one moment. */
@@ -36,9 +45,9 @@ export interface KeySetView<Owner extends string = string> {
 }
 
 export interface KeySet<Owner extends string = string> {
-  /** Generates (and stores) a key for every algorithm of `algorithms` that has none able to sign now. Run it under the caller's start-up lock. */
+  /** Generates (and stores) a key for every algorithm of `algorithms` that has none able to sign now (under `exclusive`, after a reload). */
   ensure(): Promise<void>
-  /** The key that signs `alg` tokens now, imported once; generates one when there is none. */
+  /** The key that signs `alg` tokens now, imported once; generates one when there is none (under `exclusive`, after a reload). */
   signer(alg: SigningAlg): Promise<SigningKey>
   /** The newest key of `alg` (whose kid starts with `kidPrefix`, when given) that signs now, or undefined; never generates (HMAC keys are made by their owner). */
   current(alg: string, kidPrefix?: string): Promise<SigningKey | undefined>
@@ -102,6 +111,17 @@ export async function createKeySet<Owner extends string>(options: KeySetOptions<
     return key
   }
 
+  const exclusive = options.exclusive ?? (<T>(fn: () => Promise<T>): Promise<T> => fn())
+  /** Stores a key for each of `algs` that none of the stored records can sign with now; the records are read again under the lock, so another process's key counts. */
+  const generateMissing = (algs: readonly SigningAlg[]): Promise<void> =>
+    exclusive(async () => {
+      await reload()
+      const t = now()
+      const missing = algs.filter((alg) => !active(records, alg, t))
+      for (const alg of missing) await store.add(await generateSigningKey(alg, { owner, activatesAt: t }))
+      if (missing.length > 0) await reload()
+    })
+
   /** The view at `t`, and the next moment it changes by itself (a key starts signing, retires, or leaves). */
   async function computeView(t: number): Promise<{ view: KeySetView<Owner>; changesAt: number }> {
     let changesAt = Infinity
@@ -139,17 +159,13 @@ export async function createKeySet<Owner extends string>(options: KeySetOptions<
       return record && use(record)
     },
     async ensure() {
-      const t = now()
-      const missing = options.algorithms.filter((alg) => !active(records, alg, t))
-      for (const alg of missing) await store.add(await generateSigningKey(alg, { owner, activatesAt: t }))
-      if (missing.length > 0) await reload()
+      if (options.algorithms.some((alg) => !active(records, alg, now()))) await generateMissing(options.algorithms)
     },
     async signer(alg) {
       await fresh()
       let record = active(records, alg, now())
       if (!record) {
-        await store.add(await generateSigningKey(alg, { owner, activatesAt: now() }))
-        await reload()
+        await generateMissing([alg])
         record = active(records, alg, now())
         if (!record) throw new Error(`no ${alg} signing key after generating one`)
       }

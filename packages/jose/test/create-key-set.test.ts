@@ -54,6 +54,24 @@ describe('createKeySet', () => {
     expect(await store.keys.list('exchange')).toHaveLength(3)
   })
 
+  it('instances that loaded an empty store together generate one key per algorithm under `exclusive`, and all sign with it', async () => {
+    const exclusive = <T>(fn: () => Promise<T>): Promise<T> => store.withLock('keys', fn)
+    // Both loaded before either generated: each alone would think it is the first.
+    const [first, second] = await Promise.all([1, 2].map(() => keySet({ algorithms: ['ES256', 'EdDSA'], exclusive })))
+    await Promise.all([first!.ensure(), second!.ensure()])
+    expect(await store.keys.list('exchange')).toHaveLength(2)
+    for (const alg of ['ES256', 'EdDSA'] as const) expect((await first!.signer(alg)).kid).toBe((await second!.signer(alg)).kid)
+    expect(await first!.jwks()).toEqual(await second!.jwks())
+  })
+
+  it('signer() under `exclusive` takes the key another instance generated since its last load', async () => {
+    const exclusive = <T>(fn: () => Promise<T>): Promise<T> => store.withLock('keys', fn)
+    const [first, second] = await Promise.all([1, 2].map(() => keySet({ exclusive })))
+    const [a, b] = await Promise.all([first!.signer('EdDSA'), second!.signer('EdDSA')])
+    expect(await store.keys.list('exchange')).toHaveLength(1)
+    expect(a.kid).toBe(b.kid)
+  })
+
   it('publishes public members only, kid alg and use; never an HMAC secret', async () => {
     const keys = await keySet({ algorithms: ['EdDSA', 'ES256', 'RS256'] })
     await keys.ensure()

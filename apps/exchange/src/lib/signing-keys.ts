@@ -50,6 +50,8 @@ export async function loadSigningKeys(
     readonly retainedUntil: (record: SigningKeyRecord) => Promise<number | null | undefined>
   },
 ): Promise<SigningKeys> {
+  // Exchanges sharing the store generate keys one at a time: replicas starting together sign with one key, which every one of them publishes.
+  const keysLock = <T>(fn: () => Promise<T>): Promise<T> => store.withLock('signing-keys:exchange', fn)
   const keySet = await createKeySet({
     store: store.keys,
     owner: 'exchange',
@@ -57,6 +59,7 @@ export async function loadSigningKeys(
     retainSeconds: options.retainSeconds,
     retainedUntil: options.retainedUntil,
     now: options.now,
+    exclusive: keysLock,
   })
   await keySet.ensure()
   const hmacPrefix = (broker: string): string => `hs256.${broker}.`
@@ -64,26 +67,30 @@ export async function loadSigningKeys(
     signer: (alg) => keySet.signer(alg),
     hmac: (broker) => keySet.current('HS256', hmacPrefix(broker)),
     async retireHmac(broker) {
+      // From the store, not the last load: another replica may have made the broker's current secret.
+      await keySet.reload()
       for (const r of keySet.records()) {
         if (r.alg === 'HS256' && r.kid.startsWith(hmacPrefix(broker)) && r.retiredAt === null) await store.keys.retire(r.kid, options.now())
       }
       await keySet.reload()
     },
-    async createHmacSecret(broker) {
-      const t = options.now()
-      await keys.retireHmac(broker)
-      const secret = randomBytes(32).toString('base64url')
-      await store.keys.add({
-        kid: `${hmacPrefix(broker)}${createId()}`,
-        alg: 'HS256',
-        owner: 'exchange',
-        privateJwk: { kty: 'oct', k: secret },
-        createdAt: t,
-        retiredAt: null,
-      })
-      await keySet.reload()
-      return secret
-    },
+    createHmacSecret: (broker) =>
+      // Under the lock, so two admins at two instances cannot leave two current secrets (the broker holding the older one).
+      keysLock(async () => {
+        const t = options.now()
+        await keys.retireHmac(broker)
+        const secret = randomBytes(32).toString('base64url')
+        await store.keys.add({
+          kid: `${hmacPrefix(broker)}${createId()}`,
+          alg: 'HS256',
+          owner: 'exchange',
+          privateJwk: { kty: 'oct', k: secret },
+          createdAt: t,
+          retiredAt: null,
+        })
+        await keySet.reload()
+        return secret
+      }),
     async rotate(alg, leadSeconds) {
       const { added, retired, activatesAt } = await keySet.rotate([alg], leadSeconds)
       return { kid: added[0]!, alg, activatesAt, retiring: retired[0] }

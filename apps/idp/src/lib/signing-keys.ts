@@ -16,7 +16,14 @@ export const IDP_SIGNING_ALGS = ['RS256', 'ES256', 'EdDSA'] as const
  * lifetime of a JWT the IdP signs (ID tokens, admin access tokens) plus skew.
  */
 function idpKeySet(store: Store, retainSeconds: number): Promise<KeySet<SigningKeyRecord['owner']>> {
-  return createKeySet({ store: store.keys, owner: 'idp', algorithms: IDP_SIGNING_ALGS, retainSeconds })
+  // IdPs sharing the store generate keys one at a time, so replicas starting together publish the same ones.
+  return createKeySet({
+    store: store.keys,
+    owner: 'idp',
+    algorithms: IDP_SIGNING_ALGS,
+    retainSeconds,
+    exclusive: (fn) => store.withLock('signing-keys:idp', fn),
+  })
 }
 
 /**
