@@ -26,7 +26,7 @@ import { startRedis } from '@mqtt-oidc/test-support/start-redis'
 import type { TestRedis } from '@mqtt-oidc/test-support/start-redis'
 import { createTokenKit } from '@mqtt-oidc/test-support/token-kit'
 import type { TokenKit } from '@mqtt-oidc/test-support/token-kit'
-import { connected } from '@mqtt-oidc/test-support/mqtt'
+import { connected, connectRaw } from '@mqtt-oidc/test-support/mqtt'
 import { until } from '@mqtt-oidc/test-support/until'
 import { startTcpRelay } from '@mqtt-oidc/test-support/tcp-relay'
 import type { TcpRelay } from '@mqtt-oidc/test-support/tcp-relay'
@@ -58,7 +58,7 @@ async function ready(node: number | BrokerAddresses): Promise<{ status: number; 
   return { status: res.status, body: (await res.json()) as { checks: Record<string, { ok: boolean }> } }
 }
 
-type LogLine = { level: number; msg: string; connection?: string; nodes?: number; before?: number }
+type LogLine = { level: number; msg: string; connection?: string; nodes?: number; before?: number; client_id?: string; code?: string; clean?: boolean }
 
 /** A pino logger at info whose lines, parsed, land in `lines` (silent without). */
 function logger(lines?: LogLine[]): Logger {
@@ -419,4 +419,31 @@ describe('createRedisBackends: a subscription made while the subscribe connectio
       for (const x of [a, b]) x.connection.disconnect()
     }
   }, 60_000)
+})
+
+describe('broker nodes sharing Redis: Redis answers nothing for a while', () => {
+  it('logs at warn a client that gave up waiting for its CONNACK while its session was being restored; it connects once Redis answers', async () => {
+    const options = { clientId: 'stalled-restore', username: 'stalled-restore', password: await kit.sign({ sub: 'stalled-restore', acl: ALL }), clean: false }
+    await (await connected(nodes[0]!.at.mqttUrl, options)).endAsync() // a persistent session for the next CONNECT to restore
+    const admin = new Redis(redis.url)
+    try {
+      // every client's commands wait 3 s: the restore of a persistent session (its subscriptions, in Redis) with them
+      await admin.call('CLIENT', 'PAUSE', '3000', 'ALL')
+      await expect(connectRaw(nodes[0]!.at.mqttUrl, { ...options, connectTimeout: 1000 })).rejects.toThrow('closed before CONNACK')
+      await until(
+        () => nodes[0]!.lines.some((l) => l.msg.startsWith('connection closed before its CONNACK') && l.client_id === 'stalled-restore'),
+        5000,
+        'the warn line',
+      )
+      expect(nodes[0]!.lines.find((l) => l.client_id === 'stalled-restore' && l.msg.startsWith('connection closed'))).toMatchObject({
+        level: 40,
+        code: 'ERR_CONNACK_NOT_SENT',
+        clean: false,
+      })
+      await until(async () => (await admin.ping()) === 'PONG', 10_000, 'Redis answering again')
+      clients.push(await connected(nodes[0]!.at.mqttUrl, options))
+    } finally {
+      admin.disconnect()
+    }
+  }, 30_000)
 })

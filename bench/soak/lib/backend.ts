@@ -1,6 +1,28 @@
 import { connect } from 'mqtt'
 import type { MqttClient, Packet } from 'mqtt'
 
+/**
+ * The last connection attempt of an observer, as its client saw it: when it sent CONNECT and when
+ * the CONNACK came (none: the broker never answered, and mqtt.js gave up after its connectTimeout).
+ */
+export function lastAttempt(client: MqttClient): () => string {
+  let sentAt: number | undefined
+  let connackAt: number | undefined
+  client.on('packetsend', (p: Packet) => {
+    if (p.cmd !== 'connect') return
+    sentAt = Date.now()
+    connackAt = undefined
+  })
+  client.on('packetreceive', (p: Packet) => {
+    if (p.cmd === 'connack') connackAt = Date.now()
+  })
+  return () => {
+    if (sentAt === undefined) return 'no CONNECT sent yet'
+    const ago = `${((Date.now() - sentAt) / 1000).toFixed(1)} s ago`
+    return connackAt === undefined ? `its last CONNECT (${ago}) got no CONNACK` : `its last CONNECT (${ago}) got its CONNACK after ${connackAt - sentAt} ms`
+  }
+}
+
 /** When the backend's subscription was not in place: from its connection's close to the next SUBACK. */
 export interface AwayWindow {
   readonly from: number

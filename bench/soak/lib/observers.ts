@@ -1,5 +1,5 @@
 import type { AdminClient } from '@mqtt-oidc/client'
-import { Backend, IdleClient } from './backend.js'
+import { Backend, IdleClient, lastAttempt } from './backend.js'
 import type { Monitor } from './monitor.js'
 import type { SoakState } from './soak-state.js'
 import type { Stack } from './start-stack.js'
@@ -29,14 +29,14 @@ export async function startObservers(stack: Stack, admin: AdminClient, state: So
   await admin.updateBroker(BROKER_ID, { expiration: tokenLifetimeS })
   const backend = new Backend(stack.brokerUrls[0]!, 'soak-backend', creds['soak-backend'] ?? '', never('the backend'))
   const idles = stack.brokerUrls.map((url, i) => new IdleClient(url, idleIds[i]!, creds[idleIds[i]!] ?? '', never(idleIds[i]!)))
-  const cutOff = (who: string) => (): void => {
+  const cutOff = (who: string, attempt: () => string) => (): void => {
     const now = Date.now()
     if (!state.disruptions.some((d) => d.kind === 'broker' && now >= d.from && now <= (d.until ?? Infinity) + 3000)) {
-      monitor.fail('idle-client-cut', `${who} was disconnected while no broker was restarting`)
+      monitor.fail('idle-client-cut', `${who} was disconnected while no broker was restarting (${attempt()})`)
     }
   }
-  backend.client.on('close', cutOff('the backend'))
-  idles.forEach((c, i) => c.client.on('close', cutOff(idleIds[i]!)))
+  backend.client.on('close', cutOff('the backend', lastAttempt(backend.client)))
+  idles.forEach((c, i) => c.client.on('close', cutOff(idleIds[i]!, lastAttempt(c.client))))
   await monitor.until(
     () => backend.subscribed && idles.every((c) => c.client.connected),
     30_000,

@@ -147,7 +147,15 @@ export function attachAedesAuth(aedes: Aedes, options: AedesAuthOptions): AedesA
     const session = registry.end(client, why)
     if (!session) return
     if (session.exp !== undefined) expiries.delete(client, session.exp)
-    if (why === 'closed') return
+    if (why === 'closed') {
+      // Accepted, but aedes had not answered yet: it was still restoring the session (its store, Redis for a cluster), and the client gave up or went.
+      if (!(client as { connackSent?: boolean }).connackSent) {
+        log('warn', 'connection closed before its CONNACK was sent (the session restore was still running)', {
+          code: 'ERR_CONNACK_NOT_SENT', client_id: session.clientid, jti: session.jti, clean: client.clean,
+        })
+      }
+      return
+    }
     log(why === 'revoked' ? 'warn' : 'info', why === 'revoked' ? 'session closed: jti revoked' : 'session closed: token expired', {
       code: why === 'revoked' ? 'ERR_TOKEN_REVOKED' : 'ERR_TOKEN_EXPIRED', client_id: session.clientid, jti: session.jti,
     })
