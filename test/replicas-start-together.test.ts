@@ -6,10 +6,12 @@
  * empty store before any of them has written a key. They must still agree
  * on one key per algorithm: a token either replica signs verifies against
  * the other replica's JWKS, which is what a broker or exchange following
- * only one of them fetches.
+ * only one of them fetches. Then two IdP processes on one data directory
+ * as well (a shared volume): both must come up, with one demo account and
+ * the admin secret on disk.
  */
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from 'jose'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -19,6 +21,8 @@ import { createPostgresStore } from '@mqtt-oidc/store'
 import { createIdp, loadOrCreateAdminClient, type Idp } from '@mqtt-oidc/idp'
 import { createExchange, ensureBroker, type Exchange } from '@mqtt-oidc/exchange'
 import { adminApi } from './support/admin-api.js'
+import { startNode, type RunningProcess } from '@mqtt-oidc/test-support/run-tsx'
+import { until } from '@mqtt-oidc/test-support/until'
 import { freePort } from '@mqtt-oidc/test-support/free-port'
 import { startPostgres, type TestPostgres } from '@mqtt-oidc/test-support/start-postgres'
 
@@ -123,4 +127,47 @@ describe('replicas started together on an empty PostgreSQL', () => {
     expect(current).toHaveLength(1)
     expect(together.map((r) => r.hmacSecret)).toContain(current[0])
   })
+})
+
+describe('two IdP processes on one data directory (a shared volume) and one PostgreSQL, started together', () => {
+  it('both come up with the demo account, cookie keys and admin client on disk: the admin secret works at either', async () => {
+    const database = await pg.createDatabase()
+    const dataDir = join(dir, 'shared-volume')
+    const ports = [await freePort(), await freePort()]
+    const issuer = `http://127.0.0.1:${ports[0]}`
+    const env = (port: number): NodeJS.ProcessEnv => ({
+      MQTT_OIDC_DATA_DIR: dataDir,
+      MQTT_OIDC_STORE: database,
+      MQTT_OIDC_IDP_ISSUER: issuer,
+      MQTT_OIDC_IDP_PORT: String(port),
+      MQTT_OIDC_IDP_EXCHANGE_URL: 'http://127.0.0.1:9',
+      MQTT_OIDC_IDP_DEMO_ACCOUNT: 'true',
+      NODE_ENV: 'development',
+    })
+    const replicas: RunningProcess[] = ports.map((port) => startNode('apps/idp/src/main.ts', [], { env: env(port) }))
+    let exited: string | undefined
+    for (const r of replicas) void r.done.then((run) => (exited ??= `a replica exited (${String(run.code)}): ${run.stdout}${run.stderr}`))
+    try {
+      const ready = async (port: number): Promise<boolean> =>
+        (await fetch(`http://127.0.0.1:${port}/readyz`, { signal: AbortSignal.timeout(2000) }).catch(() => undefined))?.status === 200
+      await until(async () => exited !== undefined || ((await ready(ports[0]!)) && (await ready(ports[1]!))), 60_000, 'both replicas ready')
+      expect(exited).toBeUndefined()
+      const admin = JSON.parse(readFileSync(join(dataDir, 'admin-client.json'), 'utf8')) as { clientId: string; clientSecret: string }
+      for (const port of ports) {
+        const res = await fetch(`http://127.0.0.1:${port}/token`, {
+          method: 'POST',
+          headers: { authorization: `Basic ${Buffer.from(`${admin.clientId}:${admin.clientSecret}`).toString('base64')}` },
+          body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'mqtt-oidc:admin', resource: 'http://127.0.0.1:9' }),
+        })
+        expect(res.status, await res.clone().text()).toBe(200)
+      }
+    } finally {
+      for (const r of replicas) r.kill()
+      const killing = setTimeout(() => replicas.forEach((r) => r.kill('SIGKILL')), 10_000)
+      await Promise.all(replicas.map((r) => r.done)).finally(() => clearTimeout(killing))
+    }
+    // the demo account was made once, by whichever replica went first; the other found it
+    const printed = (await Promise.all(replicas.map((r) => r.done))).map((run) => run.stdout.split('Demo account (development only').length - 1)
+    expect(printed.sort()).toEqual([0, 1])
+  }, 90_000)
 })

@@ -54,8 +54,12 @@ export async function startIdp(config: IdpConfig, options: { readonly logger: Lo
     consoleClient: loadOrCreateConsoleClient(config.dataDir, { issuer: config.issuer, exchange: config.exchangeUrl }),
     logger,
   })
-  const demo = config.demoAccount ? await ensureDemoAccount(store, config.dataDir) : undefined
-  const { port } = await withStartupLock(config.store, 'idp-start', () => idp.listen()).catch((err: unknown) => {
+  let demo: DemoAccount | undefined
+  // Replicas starting together take turns: the first creates the demo account and the keys, the next ones load them.
+  const { port } = await withStartupLock(config.store, 'idp-start', async () => {
+    demo = config.demoAccount ? await ensureDemoAccount(store, config.dataDir) : undefined
+    return idp.listen()
+  }).catch((err: unknown) => {
     throw explainListenError(err, [
       { port: config.port, variable: 'MQTT_OIDC_IDP_PORT', stack: true, what: 'the IdP' },
       ...(config.metricsPort === undefined ? [] : [{ port: config.metricsPort, variable: 'MQTT_OIDC_IDP_METRICS_PORT', what: "the IdP's metrics" }]),

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
-import { writeSecretFile } from '@mqtt-oidc/core'
+import { writeSecretFile, writeSecretFileIfAbsent } from '@mqtt-oidc/core'
 import { z } from 'zod'
 
 /** A built-in confidential client's file in the data dir (mode 0600): where to reach it, and its secret. */
@@ -28,14 +28,16 @@ export function loadOrCreateClientFile<Id extends string>(
 ): ClientCredentialsFile<Id> {
   const path = join(dataDir, file)
   const schema = z.object({ issuer: z.string(), exchange: z.string(), clientId: z.literal(clientId), clientSecret: z.string().min(32) })
-  const stored = existsSync(path) ? schema.parse(JSON.parse(readFileSync(path, 'utf8'))) : undefined
-  const content: ClientCredentialsFile<Id> = {
-    issuer: urls.issuer,
-    exchange: urls.exchange,
-    clientId,
-    clientSecret: stored?.clientSecret ?? randomBytes(32).toString('base64url'),
+  const read = (): ClientCredentialsFile<Id> => schema.parse(JSON.parse(readFileSync(path, 'utf8')))
+  let stored = existsSync(path) ? read() : undefined
+  if (!stored) {
+    const created: ClientCredentialsFile<Id> = { issuer: urls.issuer, exchange: urls.exchange, clientId, clientSecret: randomBytes(32).toString('base64url') }
+    // IdP replicas sharing the data directory, started together: the first one's secret is everyone's
+    if (writeSecretFileIfAbsent(path, `${JSON.stringify(created, null, 2)}\n`)) return created
+    stored = read()
   }
-  if (!stored || stored.issuer !== content.issuer || stored.exchange !== content.exchange) {
+  const content: ClientCredentialsFile<Id> = { issuer: urls.issuer, exchange: urls.exchange, clientId, clientSecret: stored.clientSecret }
+  if (stored.issuer !== content.issuer || stored.exchange !== content.exchange) {
     writeSecretFile(path, `${JSON.stringify(content, null, 2)}\n`)
   }
   return content
