@@ -19,8 +19,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Store } from '@mqtt-oidc/core'
 import { createPostgresStore } from '@mqtt-oidc/store'
 import { createIdp, loadOrCreateAdminClient, type Idp } from '@mqtt-oidc/idp'
-import { createExchange, ensureBroker, type Exchange } from '@mqtt-oidc/exchange'
-import { adminApi } from './support/admin-api.js'
+import { createExchange, ensureBroker, HMAC_RELOAD_SECONDS, type Exchange } from '@mqtt-oidc/exchange'
+import { adminApi, type AdminApi } from './support/admin-api.js'
 import { startNode, type RunningProcess } from '@mqtt-oidc/test-support/run-tsx'
 import { until } from '@mqtt-oidc/test-support/until'
 import { freePort } from '@mqtt-oidc/test-support/free-port'
@@ -114,14 +114,28 @@ describe('replicas started together on an empty PostgreSQL', () => {
     }
   })
 
-  it("a broker's HMAC secret made at one exchange is retired by a new one made at the other, and two made at once leave one current", async () => {
-    const [one, two] = exchangeUrls.map((u) => adminApi(dir, u)) as [ReturnType<typeof adminApi>, ReturnType<typeof adminApi>]
+  it("a broker's HMAC secret made at one exchange signs at the other at once; a new one made there retires it and signs at the first within 5 s; two made at once leave one current", async () => {
+    const [one, two] = exchangeUrls.map((u) => adminApi(dir, u)) as [AdminApi, AdminApi]
     const live = async (): Promise<string[]> =>
       (await stores[0]!.keys.list('exchange')).filter((r) => r.kid.startsWith('hs256.hmac-b.') && r.retiredAt === null).map((r) => r.privateJwk.k as string)
+    /** A credential for hmac-b issued at `api`, verified with `secret`. */
+    const signedWith = async (api: AdminApi, secret: string): Promise<boolean> => {
+      const token = (await api.send<Record<string, string>>('POST', '/admin/brokers/hmac-b/credentials', { clientIds: ['hmac-client'], expiration: '1h' }))[
+        'hmac-client'
+      ]!
+      return jwtVerify(token, Buffer.from(secret, 'base64url'), { algorithms: ['HS256'], audience: 'hmac-b' }).then(
+        () => true,
+        () => false,
+      )
+    }
     const created = await one.send<{ hmacSecret: string }>('POST', '/admin/brokers', { id: 'hmac-b', policy: { alg: 'HS256' } })
     expect(await live()).toEqual([created.hmacSecret])
+    // at once at the other exchange, which had not loaded the broker's secret
+    expect(await signedWith(two, created.hmacSecret)).toBe(true)
     const rotated = await two.send<{ hmacSecret: string }>('POST', '/admin/brokers/hmac-b/hmac-secret')
     expect(await live()).toEqual([rotated.hmacSecret])
+    // the first exchange signs with the new secret within HMAC_RELOAD_SECONDS
+    await until(() => signedWith(one, rotated.hmacSecret), (HMAC_RELOAD_SECONDS + 5) * 1000, 'exchange 1 signing with the secret made at exchange 2')
     const together = await Promise.all([one, two].map((api) => api.send<{ hmacSecret: string }>('POST', '/admin/brokers/hmac-b/hmac-secret')))
     const current = await live()
     expect(current).toHaveLength(1)

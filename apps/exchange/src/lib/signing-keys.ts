@@ -36,6 +36,9 @@ export interface SigningKeys {
   key(kid: string): SigningKey | undefined
 }
 
+/** How stale the records may be when an HS256 token is signed, seconds: a broker secret replaced at another replica is used from then on. */
+export const HMAC_RELOAD_SECONDS = 5
+
 /**
  * Loads the exchange's keys, generating an EdDSA key on first start (so a
  * restart keeps the same `kid`). `retainedUntil` says until when a retired
@@ -63,9 +66,22 @@ export async function loadSigningKeys(
   })
   await keySet.ensure()
   const hmacPrefix = (broker: string): string => `hs256.${broker}.`
+  let hmacCheckedAt = options.now()
   const keys: SigningKeys = {
     signer: (alg) => keySet.signer(alg),
-    hmac: (broker) => keySet.current('HS256', hmacPrefix(broker)),
+    async hmac(broker) {
+      // A broker's secret made or replaced at another replica is signed with within HMAC_RELOAD_SECONDS (no lead time, unlike a key rotation).
+      const t = options.now()
+      if (t - hmacCheckedAt >= HMAC_RELOAD_SECONDS) {
+        await keySet.reload()
+        hmacCheckedAt = t
+      }
+      const key = await keySet.current('HS256', hmacPrefix(broker))
+      if (key) return key
+      // none: a broker created at another replica a moment ago
+      await keySet.reload()
+      return keySet.current('HS256', hmacPrefix(broker))
+    },
     async retireHmac(broker) {
       // From the store, not the last load: another replica may have made the broker's current secret.
       await keySet.reload()
