@@ -5,12 +5,11 @@
  * disk, or the admin CLI (which reads the file) is refused by some replicas
  * and a login breaks when the balancer switches replica.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { writeSecretFileIfAbsent } from '@mqtt-oidc/core'
 import { runNode } from '@mqtt-oidc/test-support/run-tsx'
 
 const SCRIPT = fileURLToPath(new URL('./fixtures/load-data-dir-files.ts', import.meta.url))
@@ -22,18 +21,6 @@ beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'mqtt-oidc-idp-replicas-'))
 })
 afterEach(() => rmSync(dir, { recursive: true, force: true }))
-
-describe('writeSecretFileIfAbsent', () => {
-  it('creates the file once (mode 0600, in a 0700 directory), then leaves it as it is, with no temporary file left', () => {
-    const path = join(dir, 'sub', 'secret.json')
-    expect(writeSecretFileIfAbsent(path, 'first\n')).toBe(true)
-    expect(writeSecretFileIfAbsent(path, 'second\n')).toBe(false)
-    expect(readFileSync(path, 'utf8')).toBe('first\n')
-    expect(statSync(path).mode & 0o777).toBe(0o600)
-    expect(statSync(join(dir, 'sub')).mode & 0o777).toBe(0o700)
-    expect(readdirSync(join(dir, 'sub'))).toEqual(['secret.json'])
-  })
-})
 
 describe('IdP replicas started together on an empty data directory', () => {
   it(`all ${REPLICAS} use the cookie keys and client secrets on disk (${ROUNDS} rounds)`, async () => {

@@ -24,12 +24,25 @@ export function writeSecretFileIfAbsent(path: string, content: string): boolean 
     linkSync(tmp, path)
     return true
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false
-    throw err
+    const code = (err as NodeJS.ErrnoException).code
+    if (code === 'EEXIST') return false
+    if (code === undefined || !NO_HARD_LINKS.has(code)) throw err
   } finally {
     unlinkSync(tmp)
   }
+  // A volume without hard links (SMB shares, some FUSE mounts): an exclusive create, written in one call
+  try {
+    writeFileSync(path, content, { mode: 0o600, flag: 'wx' })
+    chmodSync(path, 0o600)
+    return true
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false
+    throw err
+  }
 }
+
+/** What link(2) fails with on a filesystem that has no hard links. */
+const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS'])
 
 /** `content` in a file of its own next to `path` (mode 0600), for a rename or link into place. */
 function writeTemporary(path: string, content: string): string {
