@@ -58,6 +58,12 @@ async function ready(node: number | BrokerAddresses): Promise<{ status: number; 
   return { status: res.status, body: (await res.json()) as { checks: Record<string, { ok: boolean }> } }
 }
 
+/** mqemitter's interface, as aedes uses the bus createRedisBackends makes. */
+type Emitter = {
+  on(topic: string, notify: (packet: { topic: string }, cb: () => void) => void, done?: () => void): void
+  emit(packet: object, cb?: () => void): void
+}
+
 type LogLine = { level: number; msg: string; connection?: string; nodes?: number; before?: number; client_id?: string; code?: string; clean?: boolean }
 
 /** A pino logger at info whose lines, parsed, land in `lines` (silent without). */
@@ -384,10 +390,6 @@ describe('createRedisBackends: a subscription made while the subscribe connectio
     const errors: unknown[] = []
     for (const conn of [a.connection, b.connection]) conn.on('error', () => {})
     b.mq.state.on('error', (err: unknown) => void errors.push(err))
-    type Emitter = {
-      on(topic: string, notify: (packet: { topic: string }, cb: () => void) => void, done?: () => void): void
-      emit(packet: object, cb?: () => void): void
-    }
     const mqA = a.mq as unknown as Emitter
     const mqB = b.mq as unknown as Emitter
     const got: string[] = []
@@ -444,6 +446,33 @@ describe('broker nodes sharing Redis: Redis answers nothing for a while', () => 
       clients.push(await connected(nodes[0]!.at.mqttUrl, options))
     } finally {
       admin.disconnect()
+    }
+  }, 30_000)
+})
+
+describe('createRedisBackends: closed while its subscriptions are being made again', () => {
+  it('leaves no unhandled rejection when the re-subscribe after a reconnect never gets its answer', async () => {
+    const relay = await startTcpRelay([Number(new URL(redis.url).port)])
+    const backends = createRedisBackends(`redis://127.0.0.1:${relay.port}`)
+    const mq = backends.mq as unknown as Emitter
+    try {
+      // one pattern and one channel: ioredis makes both again after a reconnect (PSUBSCRIBE, SUBSCRIBE)
+      await new Promise<void>((resolve) => mq.on('resub/#', (_packet, cb) => cb(), resolve))
+      await new Promise<void>((resolve) => mq.on('resub-channel', (_packet, cb) => cb(), resolve))
+      await until(() => backends.state().ok, 10_000, 'ready')
+      // the next connection's re-subscribe is written as it turns ready; its answer never comes
+      const subscribe = (backends.mq as unknown as { subConn: Redis }).subConn
+      const stalled = new Promise<void>((resolve) => subscribe.once('ready', () => (relay.stallOpenConnections(), resolve())))
+      relay.cut()
+      relay.restore()
+      await stalled
+      await new Promise((resolve) => setTimeout(resolve, 200))
+      backends.abandon()
+      await new Promise((resolve) => setTimeout(resolve, 500))
+      expect(unhandled).toEqual([])
+    } finally {
+      backends.connection.disconnect()
+      await relay.close()
     }
   }, 30_000)
 })

@@ -49,7 +49,7 @@ export function createRedisBackends(url: string, log: LogFn = () => {}): RedisBa
   }
   handleUnawaitedCommands(connections.persistence, ['lrem', 'rpush'])
   handleUnawaitedCommands(connections.publish, ['quit'])
-  handleUnawaitedCommands(connections.subscribe, ['quit'])
+  handleUnawaitedCommands(connections.subscribe, ['quit', 'select', 'subscribe', 'psubscribe'])
   const mq = mqemitterRedis({ ...options, pubConn: connections.publish, subConn: connections.subscribe })
   // mqemitter-redis re-emits its connections' errors here; they are reported per connection below
   mq.state.on('error', () => {})
@@ -94,12 +94,13 @@ export function createRedisBackends(url: string, log: LogFn = () => {}): RedisBa
   }
 }
 
-type UnawaitedCommand = 'lrem' | 'rpush' | 'quit'
+type UnawaitedCommand = 'lrem' | 'rpush' | 'quit' | 'select' | 'subscribe' | 'psubscribe'
 
 /**
  * Commands sent without anyone waiting on them: aedes-persistence-redis' LREM and RPUSH when a
- * client with a will connects or leaves (and LREM when it drops a stale queue entry), and
- * mqemitter-redis' QUITs when it closes. When Redis is away longer than ioredis retries a command
+ * client with a will connects or leaves (and LREM when it drops a stale queue entry),
+ * mqemitter-redis' QUITs when it closes, and the SELECT, SUBSCRIBE and PSUBSCRIBE with which
+ * ioredis subscribes again after a reconnect. When Redis is away longer than ioredis retries a command
  * (about 10 s), or a node closes during an outage, those fail, and a rejected promise nobody
  * handles ends the process (Node's default). Each one gets a no-op handler here; whoever does
  * wait on it still sees the failure.
