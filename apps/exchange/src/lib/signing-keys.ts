@@ -67,34 +67,39 @@ export async function loadSigningKeys(
   await keySet.ensure()
   const hmacPrefix = (broker: string): string => `hs256.${broker}.`
   let hmacCheckedAt = options.now()
+  /** Retires the broker's live HMAC keys among the records as last loaded. */
+  const retireLoadedHmac = async (broker: string): Promise<void> => {
+    for (const r of keySet.records()) {
+      if (r.alg === 'HS256' && r.kid.startsWith(hmacPrefix(broker)) && r.retiredAt === null) await store.keys.retire(r.kid, options.now())
+    }
+  }
   const keys: SigningKeys = {
     signer: (alg) => keySet.signer(alg),
     async hmac(broker) {
-      // A broker's secret made or replaced at another replica is signed with within HMAC_RELOAD_SECONDS (no lead time, unlike a key rotation).
+      const current = (): Promise<SigningKey | undefined> => keySet.current('HS256', hmacPrefix(broker))
+      // A broker's secret made or replaced at another replica is signed with within HMAC_RELOAD_SECONDS (no lead time,
+      // unlike a key rotation); a broker with none loaded was maybe created there a moment ago: both read the store.
       const t = options.now()
-      if (t - hmacCheckedAt >= HMAC_RELOAD_SECONDS) {
-        await keySet.reload()
-        hmacCheckedAt = t
+      if (t - hmacCheckedAt < HMAC_RELOAD_SECONDS) {
+        const key = await current()
+        if (key) return key
       }
-      const key = await keySet.current('HS256', hmacPrefix(broker))
-      if (key) return key
-      // none: a broker created at another replica a moment ago
       await keySet.reload()
-      return keySet.current('HS256', hmacPrefix(broker))
+      hmacCheckedAt = t
+      return current()
     },
     async retireHmac(broker) {
       // From the store, not the last load: another replica may have made the broker's current secret.
       await keySet.reload()
-      for (const r of keySet.records()) {
-        if (r.alg === 'HS256' && r.kid.startsWith(hmacPrefix(broker)) && r.retiredAt === null) await store.keys.retire(r.kid, options.now())
-      }
+      await retireLoadedHmac(broker)
       await keySet.reload()
     },
     createHmacSecret: (broker) =>
       // Under the lock, so two admins at two instances cannot leave two current secrets (the broker holding the older one).
       keysLock(async () => {
         const t = options.now()
-        await keys.retireHmac(broker)
+        await keySet.reload()
+        await retireLoadedHmac(broker)
         const secret = randomBytes(32).toString('base64url')
         await store.keys.add({
           kid: `${hmacPrefix(broker)}${createId()}`,
