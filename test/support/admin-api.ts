@@ -11,8 +11,8 @@ export interface AdminApi {
   get<T = Record<string, unknown>>(path: string): Promise<T>
   /** Sends `method` with a JSON body and returns the JSON, failing on a non-2xx answer. */
   send<T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<T>
-  /** A fresh access token. */
-  token(): Promise<string>
+  /** A fresh access token, from `idpUrl` when given (one IdP instance behind the issuer's URL). */
+  token(idpUrl?: string): Promise<string>
 }
 
 /** `dataDir` holds admin-client.json (as `pnpm start` lays it out); `exchangeUrl` is where requests go. */
@@ -23,8 +23,8 @@ export function adminApi(dataDir: string, exchangeUrl: string): AdminApi {
     clientId: string
     clientSecret: string
   }
-  const token = async (): Promise<string> => {
-    const res = await fetch(`${creds.issuer}/token`, {
+  const token = async (idpUrl = creds.issuer): Promise<string> => {
+    const res = await fetch(`${idpUrl}/token`, {
       method: 'POST',
       headers: { authorization: `Basic ${Buffer.from(`${creds.clientId}:${creds.clientSecret}`).toString('base64')}` },
       body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'mqtt-oidc:admin', resource: creds.exchange }),
